@@ -1,0 +1,2 @@
+//! `nndc`: the nnd command-line compiler.
+fn main() {}

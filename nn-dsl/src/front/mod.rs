@@ -1,0 +1,5 @@
+//! Front ends: each turns one input form into the shared [`ast`] (text forms) or directly into the
+//! IR (binary model files).
+
+pub mod ast;
+pub mod nnd;

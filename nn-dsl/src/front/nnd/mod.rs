@@ -1,0 +1,1 @@
+//! The `.nnd` text front end (pest grammar).

@@ -1,0 +1,1 @@
+//! Host-side quantisation arithmetic (never run on the device).
