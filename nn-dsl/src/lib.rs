@@ -8,7 +8,9 @@
 //! renders diagnostics and reports.
 
 pub mod diag;
+pub mod check;
 pub mod front;
+pub mod ir;
 pub mod quant;
 pub mod shape;
 pub mod span;

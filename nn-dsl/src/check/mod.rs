@@ -1,0 +1,1 @@
+//! Shape inference and checks over the IR; every problem becomes a diagnostic.

@@ -1,0 +1,1 @@
+//! The `.tflite` front end: a bounds-checked reader of TensorFlow Lite flatbuffers.
