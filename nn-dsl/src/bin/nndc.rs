@@ -1,2 +1,117 @@
 //! `nndc`: the nnd command-line compiler.
-fn main() {}
+//!
+//! ```text
+//! nndc check FILE          check a network; diagnostics on stderr
+//! nndc info FILE [--json]  per-layer shapes, MACs and parameters
+//! ```
+//!
+//! Exit codes: 0 when the network is valid (warnings allowed), 1 when it has errors, 2 on usage
+//! errors or an input that cannot be read.
+
+#[path = "nndc/info.rs"]
+mod info;
+#[path = "nndc/load.rs"]
+mod load;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+
+use nn_dsl::diag::{render, Diagnostic};
+
+/// The nnd compiler: checks `.nnd` networks and reports their cost.
+#[derive(Debug, Parser)]
+#[command(name = "nndc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a network and print every diagnostic; exit 1 if it has errors.
+    Check {
+        /// The network file (`.nnd`).
+        file: PathBuf,
+    },
+    /// Print each layer's output shape, MACs and parameters, with totals.
+    Info {
+        /// The network file (`.nnd`).
+        file: PathBuf,
+        /// Print JSON (format in docs/cli.md) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A problem that stops nndc before or outside the compiler (exit code 2).
+#[derive(Debug)]
+pub(crate) struct CliError(pub(crate) String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(CliError(message)) => {
+            let mut err = std::io::stderr().lock();
+            // Nothing better can be done if stderr itself is gone.
+            let _ = writeln!(err, "error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Check { file } => {
+            let loaded = load::load(&file)?;
+            emit(&loaded.path, &loaded.source, loaded.diagnostics())?;
+            Ok(exit_for(loaded.module().is_some()))
+        }
+        Command::Info { file, json } => {
+            let loaded = load::load(&file)?;
+            emit(&loaded.path, &loaded.source, loaded.diagnostics())?;
+            let Some(module) = loaded.module() else {
+                return Ok(exit_for(false));
+            };
+            let report = nn_dsl::ir::report::report(module);
+            let text = if json {
+                info::json(&report)?
+            } else {
+                info::table(module, &report)
+            };
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
+            Ok(exit_for(true))
+        }
+    }
+}
+
+fn exit_for(valid: bool) -> ExitCode {
+    if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The one place diagnostics reach the user: stderr, with colour when it is a terminal.
+fn emit(path: &str, source: &str, diagnostics: &[Diagnostic]) -> Result<(), CliError> {
+    if diagnostics.is_empty() {
+        return Ok(());
+    }
+    let choice = if std::io::stderr().is_terminal() {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    };
+    let stream = StandardStream::stderr(choice);
+    let mut lock = stream.lock();
+    render::to_writer(&mut lock, path, source, diagnostics)
+        .map_err(|e| CliError(format!("cannot write diagnostics: {e}")))
+}

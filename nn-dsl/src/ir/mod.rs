@@ -1,1 +1,266 @@
-//! The IR: one graph of tensors and nodes in arenas, with a span on every node.
+//! The IR: one graph of tensors and nodes in typed arenas, with a span on every element.
+//!
+//! A [`Module`] is what every front end produces (the .nnd checker in [`crate::check`], later the
+//! .tflite importer) and what the memory planner and the code generators read. It is not shaped
+//! around the .nnd syntax: attributes are resolved to explicit numbers ([`op`]), names are
+//! resolved to [`Handle`]s, shapes are inferred.
+//!
+//! # Invariants of a module returned by a front end
+//!
+//! - **Shapes exclude the batch dimension**, which is implicit and 1. Every dimension is >= 1, and
+//!   every tensor (and every weight tensor implied by an op) has at most `i32::MAX` elements,
+//!   TensorFlow Lite's limit, so element counts and MAC counts fit in `u64` without overflow.
+//! - **Handles are in range**: every `Handle<Tensor>` and `Handle<Node>` stored in the module
+//!   points into its own arenas.
+//! - **Single producer**: each tensor is either a graph input ([`Producer::Input`], listed in
+//!   [`Module::inputs`]) or the output of exactly one node ([`Producer::Node`]); the node's
+//!   `output` handle points back at it.
+//! - **Topological schedule**: nodes are stored in an order in which every node comes after the
+//!   producers of all its inputs. Executing `nodes` in arena order is a valid schedule. There are
+//!   no cycles.
+//! - **Consistent shapes and dtypes**: each node's output tensor has the shape and dtype its
+//!   [`Op`] computes from its input tensors (TFLite semantics, see `docs/ops.md`).
+//! - **Node inputs are data tensors only**, in the op's argument order. Parameters (weights,
+//!   biases, quantisation of weights) are not graph tensors: their shapes follow from the op's
+//!   attributes and its input shape, and their values come from the weights file named by
+//!   [`Module::weights`].
+//! - **Names are unique** among tensors, and a node's name equals its output tensor's name. Nested
+//!   calls in .nnd (`dense(flatten(g))` bound to `y`) become nodes named `y.flatten`.
+//! - Nodes whose output no graph output depends on are kept (the checker warns about them);
+//!   consumers that want only the live part can walk back from [`Module::outputs`].
+
+pub mod arena;
+pub mod op;
+pub mod report;
+
+use std::fmt;
+
+use crate::span::{Span, Spanned};
+
+pub use arena::{Arena, ArenaFull, Handle};
+pub use op::{
+    Activation, Conv2d, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d, Window2d,
+};
+
+/// Element type of a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// Signed 8-bit, quantised (TFLite int8 scheme).
+    I8,
+    /// IEEE single precision.
+    F32,
+    /// Signed 32-bit (biases, indices).
+    I32,
+}
+
+impl DType {
+    /// The name used in .nnd (`i8`, `f32`, `i32`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::I8 => "i8",
+            DType::F32 => "f32",
+            DType::I32 => "i32",
+        }
+    }
+
+    /// Bytes per element.
+    pub fn size_bytes(self) -> usize {
+        match self {
+            DType::I8 => 1,
+            DType::F32 | DType::I32 => 4,
+        }
+    }
+}
+
+impl From<crate::front::ast::DType> for DType {
+    fn from(d: crate::front::ast::DType) -> Self {
+        match d {
+            crate::front::ast::DType::I8 => DType::I8,
+            crate::front::ast::DType::F32 => DType::F32,
+        }
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Affine quantisation `real = scale * (q - zero_point)`, per tensor or per channel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quant {
+    /// One scale (per tensor) or one per channel along `axis`.
+    pub scale: Vec<f32>,
+    /// Same length as `scale`.
+    pub zero_point: Vec<i64>,
+    /// The channel axis for per-channel quantisation, `None` for per-tensor.
+    pub axis: Option<usize>,
+}
+
+/// Who writes a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Producer {
+    /// The graph input at this position of [`Module::inputs`].
+    Input(usize),
+    /// The node whose `output` this is.
+    Node(Handle<Node>),
+}
+
+/// A value flowing along the graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// Unique name (the .nnd binding, or `binding.op` for nested calls).
+    pub name: String,
+    /// Dimensions without the batch, each >= 1.
+    pub shape: Vec<usize>,
+    /// Element type.
+    pub dtype: DType,
+    /// Quantisation parameters; `None` when not known yet (the .nnd front end leaves them to the
+    /// weights file), filled by the .tflite importer.
+    pub quant: Option<Quant>,
+    /// Graph input or producing node.
+    pub producer: Producer,
+    /// Where the tensor was defined (the binding's name, or the nested call).
+    pub span: Span,
+}
+
+impl Tensor {
+    /// Number of elements (product of the shape; 1 for rank 0). Saturates, which cannot happen in
+    /// a checked module.
+    pub fn elements(&self) -> usize {
+        self.shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .unwrap_or(usize::MAX)
+    }
+
+    /// Size in bytes of the data (elements times element size), saturating.
+    pub fn size_bytes(&self) -> usize {
+        self.elements().saturating_mul(self.dtype.size_bytes())
+    }
+}
+
+/// One operator application.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Unique name (equal to the output tensor's name).
+    pub name: String,
+    /// Operator and resolved attributes.
+    pub op: Op,
+    /// Data inputs in argument order.
+    pub inputs: Vec<Handle<Tensor>>,
+    /// The tensor this node writes.
+    pub output: Handle<Tensor>,
+    /// The call that produced this node.
+    pub span: Span,
+}
+
+/// A whole network.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Module {
+    /// The network's name.
+    pub name: String,
+    /// The weights file named by the source, with the span of the path.
+    pub weights: Option<Spanned<String>>,
+    /// Every tensor (graph inputs and node outputs).
+    pub tensors: Arena<Tensor>,
+    /// Every node, in a valid execution order.
+    pub nodes: Arena<Node>,
+    /// Graph inputs in declaration order.
+    pub inputs: Vec<Handle<Tensor>>,
+    /// Graph outputs in declaration order, with their names.
+    pub outputs: Vec<(String, Handle<Tensor>)>,
+}
+
+impl Module {
+    /// An empty module called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Module {
+            name: name.into(),
+            ..Module::default()
+        }
+    }
+
+    /// The tensor named `name`, if any.
+    pub fn tensor_by_name(&self, name: &str) -> Option<Handle<Tensor>> {
+        self.tensors
+            .iter()
+            .find(|(_, t)| t.name == name)
+            .map(|(h, _)| h)
+    }
+
+    /// The node named `name`, if any.
+    pub fn node_by_name(&self, name: &str) -> Option<Handle<Node>> {
+        self.nodes
+            .iter()
+            .find(|(_, n)| n.name == name)
+            .map(|(h, _)| h)
+    }
+
+    /// The shape of `node`'s input number `i`, if both exist.
+    pub fn input_shape(&self, node: Handle<Node>, i: usize) -> Option<&[usize]> {
+        let n = self.nodes.get(node)?;
+        let t = self.tensors.get(*n.inputs.get(i)?)?;
+        Some(&t.shape)
+    }
+
+    /// Checks the structural invariants listed in the module docs (handles in range, single
+    /// producer, topological order, dimensions >= 1, unique names). Returns a description of the
+    /// first violation. Shape rules per op are the checker's job and are not re-derived here.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut names = std::collections::HashSet::new();
+        for (h, t) in self.tensors.iter() {
+            if !names.insert(t.name.as_str()) {
+                return Err(format!("tensor name `{}` is used twice", t.name));
+            }
+            if t.shape.contains(&0) {
+                return Err(format!("tensor `{}` has a zero dimension", t.name));
+            }
+            match t.producer {
+                Producer::Input(i) => {
+                    if self.inputs.get(i) != Some(&h) {
+                        return Err(format!("input tensor `{}` is not inputs[{i}]", t.name));
+                    }
+                }
+                Producer::Node(n) => match self.nodes.get(n) {
+                    Some(node) if node.output == h => {}
+                    _ => return Err(format!("tensor `{}` has a wrong producer", t.name)),
+                },
+            }
+        }
+        for (i, &h) in self.inputs.iter().enumerate() {
+            match self.tensors.get(h) {
+                Some(t) if t.producer == Producer::Input(i) => {}
+                _ => return Err(format!("inputs[{i}] is not an input tensor")),
+            }
+        }
+        for (h, n) in self.nodes.iter() {
+            match self.tensors.get(n.output) {
+                Some(t) if t.producer == Producer::Node(h) && t.name == n.name => {}
+                _ => return Err(format!("node `{}` has a wrong output tensor", n.name)),
+            }
+            for &input in &n.inputs {
+                match self.tensors.get(input).map(|t| t.producer) {
+                    None => return Err(format!("node `{}` has a dangling input", n.name)),
+                    Some(Producer::Node(p)) if p >= h => {
+                        return Err(format!("node `{}` runs before its input", n.name))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        for (name, h) in &self.outputs {
+            if !self.tensors.contains(*h) {
+                return Err(format!("output `{name}` is dangling"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Formats a shape as `[8, 8, 16]`.
+pub fn shape_string(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    format!("[{}]", dims.join(", "))
+}

@@ -1,0 +1,58 @@
+//! Reading an input file: the one place that dispatches on the file's kind.
+
+use std::path::Path;
+
+use nn_dsl::diag::Diagnostic;
+use nn_dsl::ir::Module;
+
+use crate::CliError;
+
+/// A file read and compiled as far as it goes.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    /// The path as given, for diagnostics.
+    pub(crate) path: String,
+    /// The text the spans point into.
+    pub(crate) source: String,
+    /// The module and its warnings, or every diagnostic.
+    result: Result<(Module, Vec<Diagnostic>), Vec<Diagnostic>>,
+}
+
+impl Loaded {
+    /// All diagnostics (warnings only when the module is valid).
+    pub(crate) fn diagnostics(&self) -> &[Diagnostic] {
+        match &self.result {
+            Ok((_, warnings)) => warnings,
+            Err(diagnostics) => diagnostics,
+        }
+    }
+
+    /// The module, when the input has no errors.
+    pub(crate) fn module(&self) -> Option<&Module> {
+        self.result.as_ref().ok().map(|(m, _)| m)
+    }
+}
+
+/// Reads `path` and compiles it with the front end its extension selects.
+pub(crate) fn load(path: &Path) -> Result<Loaded, CliError> {
+    let shown = path.display().to_string();
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if extension.eq_ignore_ascii_case("tflite") {
+        return Err(CliError(format!(
+            "cannot read `{shown}`: .tflite input is not supported yet"
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+    let source = String::from_utf8(bytes).map_err(|e| {
+        CliError(format!(
+            "cannot read `{shown}`: the file is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let result = nn_dsl::check::check_source(&source);
+    Ok(Loaded {
+        path: shown,
+        source,
+        result,
+    })
+}

@@ -1,0 +1,616 @@
+//! Shape and dtype inference per operator (TensorFlow Lite rules; shapes exclude the batch).
+//!
+//! Each function checks its inputs' dtypes and ranks first (these do not depend on attributes, so
+//! they are reported even when an attribute is wrong), then reads the attributes that passed
+//! parsing, computes the output shape with checked arithmetic and returns the resolved [`Op`].
+//! `None` means "poisoned": the problem was reported and the output tensor is not created.
+
+use crate::ir::{
+    Conv2d, DType, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d, Window2d,
+};
+use crate::shape::{self, Padding};
+use crate::span::Span;
+
+use super::attrs::{Attrs, PadAttr};
+use super::error::{CheckError, TensorRef, TooLargeWhat, MAX_ELEMENTS};
+use super::ops::OpSpec;
+use super::resolve::Checker;
+
+/// What a successful inference produces.
+pub(crate) type Inferred = (Op, Vec<usize>, DType);
+
+const HWC: &str = "a rank-3 input [H, W, C]";
+
+impl Checker<'_> {
+    /// Infers the output of `spec` applied to `args` (whose count already matches the arity).
+    pub(crate) fn infer(
+        &mut self,
+        spec: &'static OpSpec,
+        args: &[TensorRef],
+        attrs: &Attrs,
+        name: &str,
+        call: Span,
+    ) -> Option<Inferred> {
+        let x = args.first()?;
+        match spec.name {
+            "conv2d" => self.conv2d(x, attrs, name, call),
+            "depthwise_conv2d" => self.depthwise(x, attrs, name, call),
+            "dense" => self.dense(x, attrs, name, call),
+            "max_pool2d" | "avg_pool2d" => self.pool(spec.name, x, attrs),
+            "global_avg_pool" => {
+                let dt = self.need_dtype(spec.name, x, DType::I8);
+                let [_, _, c] = self.need_hwc(spec.name, x)?;
+                dt?;
+                let keep_dims = attrs.flag("keep_dims", false)?;
+                let shape = if keep_dims { vec![1, 1, c] } else { vec![c] };
+                Some((Op::GlobalAvgPool { keep_dims }, shape, DType::I8))
+            }
+            "mean" => self.mean(x, attrs),
+            "add" | "mul" => self.binary(spec.name, args, attrs),
+            "concat" => self.concat(args, attrs, call),
+            "reshape" => self.reshape(x, attrs, call),
+            "flatten" => Some((Op::Flatten, vec![elements(&x.shape)?], x.dtype)),
+            "pad" => self.pad(x, attrs, call),
+            "relu" | "relu6" | "logistic" | "tanh" => {
+                self.need_dtype(spec.name, x, DType::I8)?;
+                let op = match spec.name {
+                    "relu" => Op::Relu,
+                    "relu6" => Op::Relu6,
+                    "logistic" => Op::Logistic,
+                    _ => Op::Tanh,
+                };
+                Some((op, x.shape.clone(), DType::I8))
+            }
+            "softmax" => {
+                let dt = self.need_dtype(spec.name, x, DType::I8);
+                if x.shape.is_empty() {
+                    self.errors.push(CheckError::Rank {
+                        op: spec.name,
+                        arg: x.clone(),
+                        expected: "an input of rank 1 or more",
+                    });
+                    return None;
+                }
+                dt?;
+                let beta = attrs.float("beta", 1.0)? as f32;
+                Some((Op::Softmax { beta }, x.shape.clone(), DType::I8))
+            }
+            "quantize" => {
+                self.need_dtype(spec.name, x, DType::F32)?;
+                Some((Op::Quantize, x.shape.clone(), DType::I8))
+            }
+            "dequantize" => {
+                self.need_dtype(spec.name, x, DType::I8)?;
+                Some((Op::Dequantize, x.shape.clone(), DType::F32))
+            }
+            _ => None,
+        }
+    }
+
+    fn need_dtype(&mut self, op: &'static str, x: &TensorRef, expected: DType) -> Option<()> {
+        if x.dtype == expected {
+            return Some(());
+        }
+        self.errors.push(CheckError::DType {
+            op,
+            arg: x.clone(),
+            expected,
+        });
+        None
+    }
+
+    fn need_hwc(&mut self, op: &'static str, x: &TensorRef) -> Option<[usize; 3]> {
+        match x.shape.as_slice() {
+            &[h, w, c] => Some([h, w, c]),
+            _ => {
+                self.errors.push(CheckError::Rank {
+                    op,
+                    arg: x.clone(),
+                    expected: HWC,
+                });
+                None
+            }
+        }
+    }
+
+    /// Reports a weight tensor above TFLite's element limit.
+    fn weights_fit(&mut self, name: &str, shape: &[usize], call: Span) -> Option<()> {
+        self.fits(format!("the weights of `{name}`"), shape, call)
+            .then_some(())
+    }
+
+    fn conv2d(&mut self, x: &TensorRef, attrs: &Attrs, name: &str, call: Span) -> Option<Inferred> {
+        let dt = self.need_dtype("conv2d", x, DType::I8);
+        let [h, w, c] = self.need_hwc("conv2d", x)?;
+        dt?;
+        let filters = attrs.size("filters", None);
+        let kernel = attrs.pair("kernel", None);
+        let stride = attrs.pair("stride", Some([1, 1]));
+        let dilation = attrs.pair("dilation", Some([1, 1]));
+        let padding = attrs.padding(PadAttr::Valid);
+        let activation = attrs.activation();
+        let bias = attrs.flag("bias", true);
+        let (filters, kernel, stride, dilation, padding) =
+            (filters?, kernel?, stride?, dilation?, padding?);
+        let (activation, bias) = (activation?, bias?);
+        let (window, [oh, ow]) = self.window(
+            "conv2d",
+            x,
+            [h, w],
+            kernel,
+            stride,
+            dilation,
+            padding,
+            attrs.span_of("kernel"),
+        )?;
+        self.weights_fit(name, &[filters, kernel[0], kernel[1], c], call)?;
+        let op = Op::Conv2d(Conv2d {
+            filters,
+            window,
+            groups: 1,
+            activation,
+            bias,
+        });
+        Some((op, vec![oh, ow, filters], DType::I8))
+    }
+
+    fn depthwise(
+        &mut self,
+        x: &TensorRef,
+        attrs: &Attrs,
+        name: &str,
+        call: Span,
+    ) -> Option<Inferred> {
+        let op_name = "depthwise_conv2d";
+        let dt = self.need_dtype(op_name, x, DType::I8);
+        let [h, w, c] = self.need_hwc(op_name, x)?;
+        dt?;
+        let kernel = attrs.pair("kernel", None);
+        let multiplier = attrs.size("depth_multiplier", Some(1));
+        let stride = attrs.pair("stride", Some([1, 1]));
+        let dilation = attrs.pair("dilation", Some([1, 1]));
+        let padding = attrs.padding(PadAttr::Valid);
+        let activation = attrs.activation();
+        let bias = attrs.flag("bias", true);
+        let (kernel, multiplier, stride, dilation, padding) =
+            (kernel?, multiplier?, stride?, dilation?, padding?);
+        let (activation, bias) = (activation?, bias?);
+        let (window, [oh, ow]) = self.window(
+            op_name,
+            x,
+            [h, w],
+            kernel,
+            stride,
+            dilation,
+            padding,
+            attrs.span_of("kernel"),
+        )?;
+        let out_c = c.saturating_mul(multiplier);
+        self.weights_fit(name, &[1, kernel[0], kernel[1], out_c], call)?;
+        let op = Op::DepthwiseConv2d(DepthwiseConv2d {
+            depth_multiplier: multiplier,
+            window,
+            activation,
+            bias,
+        });
+        Some((op, vec![oh, ow, out_c], DType::I8))
+    }
+
+    fn dense(&mut self, x: &TensorRef, attrs: &Attrs, name: &str, call: Span) -> Option<Inferred> {
+        let dt = self.need_dtype("dense", x, DType::I8);
+        let &[n] = x.shape.as_slice() else {
+            self.errors.push(CheckError::Rank {
+                op: "dense",
+                arg: x.clone(),
+                expected: "a rank-1 input [N]",
+            });
+            return None;
+        };
+        dt?;
+        let units = attrs.size("units", None);
+        let activation = attrs.activation();
+        let bias = attrs.flag("bias", true);
+        let (units, activation, bias) = (units?, activation?, bias?);
+        self.weights_fit(name, &[units, n], call)?;
+        let op = Op::Dense(Dense {
+            units,
+            activation,
+            bias,
+        });
+        Some((op, vec![units], DType::I8))
+    }
+
+    fn pool(&mut self, op_name: &'static str, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
+        let dt = self.need_dtype(op_name, x, DType::I8);
+        let [h, w, c] = self.need_hwc(op_name, x)?;
+        dt?;
+        let size = attrs.pair("size", None)?;
+        let stride = attrs.pair("stride", Some(size));
+        let padding = attrs.padding(PadAttr::Valid);
+        let activation = attrs.activation();
+        let (stride, padding, activation) = (stride?, padding?, activation?);
+        let (window, [oh, ow]) = self.window(
+            op_name,
+            x,
+            [h, w],
+            size,
+            stride,
+            [1, 1],
+            padding,
+            attrs.span_of("size"),
+        )?;
+        let pool = Pool2d { window, activation };
+        let op = if op_name == "max_pool2d" {
+            Op::MaxPool2d(pool)
+        } else {
+            Op::AvgPool2d(pool)
+        };
+        Some((op, vec![oh, ow, c], DType::I8))
+    }
+
+    /// Output size and padding of both spatial dimensions; reports windows that do not fit.
+    #[allow(clippy::too_many_arguments)]
+    fn window(
+        &mut self,
+        op: &'static str,
+        x: &TensorRef,
+        input: [usize; 2],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        dilation: [usize; 2],
+        padding: PadAttr,
+        kernel_span: Span,
+    ) -> Option<(Window2d, [usize; 2])> {
+        let mut out = [0usize; 2];
+        let mut before = [0usize; 2];
+        let mut after = [0usize; 2];
+        let mut ok = true;
+        for i in 0..2 {
+            let axis = if i == 0 { "height" } else { "width" };
+            let too_large = |padding| CheckError::KernelTooLarge {
+                op,
+                arg: x.clone(),
+                axis,
+                kernel: kernel[i],
+                dilation: dilation[i],
+                input: input[i],
+                padding,
+                span: kernel_span,
+            };
+            match padding {
+                PadAttr::Same | PadAttr::Valid => {
+                    let scheme = if padding == PadAttr::Same {
+                        Padding::Same
+                    } else {
+                        Padding::Valid
+                    };
+                    match shape::window(input[i], kernel[i], stride[i], dilation[i], scheme) {
+                        Some(d) => {
+                            out[i] = d.out;
+                            before[i] = d.pad_before;
+                            after[i] = d.pad_after;
+                        }
+                        None => {
+                            self.errors.push(too_large(None));
+                            ok = false;
+                        }
+                    }
+                }
+                PadAttr::Explicit(p) => {
+                    let [b, a] = p[i];
+                    let padded = input[i].checked_add(b).and_then(|v| v.checked_add(a));
+                    let eff = shape::effective_kernel(kernel[i], dilation[i]);
+                    match (padded, eff) {
+                        (Some(padded), Some(eff)) if padded >= eff && stride[i] > 0 => {
+                            out[i] = (padded - eff) / stride[i] + 1;
+                            before[i] = b;
+                            after[i] = a;
+                        }
+                        _ => {
+                            self.errors.push(too_large(Some((b, a))));
+                            ok = false;
+                        }
+                    }
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let scheme = match padding {
+            PadAttr::Same => PaddingScheme::Same,
+            PadAttr::Valid => PaddingScheme::Valid,
+            PadAttr::Explicit(_) => PaddingScheme::Explicit,
+        };
+        let window = Window2d {
+            kernel,
+            stride,
+            dilation,
+            padding: Padding2d {
+                scheme,
+                top: before[0],
+                bottom: after[0],
+                left: before[1],
+                right: after[1],
+            },
+        };
+        Some((window, out))
+    }
+
+    /// Normalises one axis (negative counts from the end) against `rank`.
+    fn axis(&mut self, op: &'static str, axis: i64, rank: usize, span: Span) -> Option<usize> {
+        let r = i64::try_from(rank).ok()?;
+        if (-r..r).contains(&axis) {
+            usize::try_from(if axis < 0 { axis + r } else { axis }).ok()
+        } else {
+            self.errors.push(CheckError::AxisOutOfRange {
+                op,
+                axis,
+                rank,
+                span,
+            });
+            None
+        }
+    }
+
+    fn mean(&mut self, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
+        let dt = self.need_dtype("mean", x, DType::I8);
+        let keep_dims = attrs.flag("keep_dims", false);
+        let written = attrs.ints("axis")?;
+        let rank = x.shape.len();
+        let mut axes: Vec<(usize, Span)> = Vec::with_capacity(written.len());
+        let mut ok = true;
+        for (a, span) in written {
+            match self.axis("mean", a, rank, span) {
+                Some(n) => {
+                    if let Some(&(_, first)) = axes.iter().find(|(m, _)| *m == n) {
+                        self.errors.push(CheckError::DuplicateAxis {
+                            axis: n,
+                            span,
+                            first,
+                        });
+                        ok = false;
+                    } else {
+                        axes.push((n, span));
+                    }
+                }
+                None => ok = false,
+            }
+        }
+        dt?;
+        let keep_dims = keep_dims?;
+        if !ok {
+            return None;
+        }
+        let mut axes: Vec<usize> = axes.into_iter().map(|(a, _)| a).collect();
+        axes.sort_unstable();
+        let shape: Vec<usize> = x
+            .shape
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &d)| match (axes.contains(&i), keep_dims) {
+                (false, _) => Some(d),
+                (true, true) => Some(1),
+                (true, false) => None,
+            })
+            .collect();
+        Some((Op::Mean { axes, keep_dims }, shape, DType::I8))
+    }
+
+    fn binary(&mut self, op: &'static str, args: &[TensorRef], attrs: &Attrs) -> Option<Inferred> {
+        let [a, b] = args else {
+            return None;
+        };
+        if a.dtype != b.dtype {
+            self.errors.push(CheckError::DTypePair {
+                op,
+                a: a.clone(),
+                b: b.clone(),
+            });
+            return None;
+        }
+        self.need_dtype(op, a, DType::I8)?;
+        let rank = a.shape.len().max(b.shape.len());
+        let mut shape = vec![0usize; rank];
+        for i in 1..=rank {
+            let da = a.shape.len().checked_sub(i).map(|k| a.shape[k]);
+            let db = b.shape.len().checked_sub(i).map(|k| b.shape[k]);
+            let out = match (da, db) {
+                (Some(p), Some(q)) if p == q || q == 1 => p,
+                (Some(1), Some(q)) => q,
+                (Some(_), Some(_)) => {
+                    self.errors.push(CheckError::Broadcast {
+                        op,
+                        a: a.clone(),
+                        b: b.clone(),
+                        dim: b.shape.len() - i,
+                        channel: i == 1,
+                    });
+                    return None;
+                }
+                (Some(p), None) | (None, Some(p)) => p,
+                (None, None) => 1,
+            };
+            shape[rank - i] = out;
+        }
+        let activation = attrs.activation()?;
+        let op = if op == "add" {
+            Op::Add { activation }
+        } else {
+            Op::Mul { activation }
+        };
+        Some((op, shape, DType::I8))
+    }
+
+    fn concat(&mut self, args: &[TensorRef], attrs: &Attrs, call: Span) -> Option<Inferred> {
+        let first = args.first()?;
+        let mut ok = true;
+        for b in &args[1..] {
+            if b.dtype != first.dtype {
+                self.errors.push(CheckError::DTypePair {
+                    op: "concat",
+                    a: first.clone(),
+                    b: b.clone(),
+                });
+                ok = false;
+            } else if b.shape.len() != first.shape.len() {
+                self.errors.push(CheckError::RankPair {
+                    op: "concat",
+                    a: first.clone(),
+                    b: b.clone(),
+                });
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
+        self.need_dtype("concat", first, DType::I8)?;
+        let (axis, axis_span) = attrs.int("axis", Some(-1))?;
+        let rank = first.shape.len();
+        let axis = self.axis("concat", axis, rank, axis_span)?;
+        let mut shape = first.shape.clone();
+        for b in &args[1..] {
+            let differs = (0..rank).find(|&d| d != axis && b.shape[d] != first.shape[d]);
+            if let Some(dim) = differs {
+                self.errors.push(CheckError::ConcatDim {
+                    a: first.clone(),
+                    b: b.clone(),
+                    dim,
+                    axis,
+                });
+                ok = false;
+                continue;
+            }
+            match shape[axis].checked_add(b.shape[axis]) {
+                Some(v) => shape[axis] = v,
+                None => {
+                    self.errors.push(CheckError::TooLarge {
+                        what: TooLargeWhat::Value {
+                            what: "the concatenated dimension".into(),
+                            value: i64::MAX,
+                        },
+                        span: call,
+                    });
+                    return None;
+                }
+            }
+        }
+        ok.then_some((Op::Concat { axis }, shape, first.dtype))
+    }
+
+    fn reshape(&mut self, x: &TensorRef, attrs: &Attrs, call: Span) -> Option<Inferred> {
+        let target = attrs.ints("shape")?;
+        let span = attrs.span_of("shape");
+        let mut ok = true;
+        let mut infer_at = None;
+        let mut known = 1usize;
+        for (i, &(v, s)) in target.iter().enumerate() {
+            if v == -1 {
+                if infer_at.is_some() {
+                    self.errors.push(CheckError::BadAttr {
+                        name: "shape",
+                        expected: "at most one -1",
+                        found: "a second -1".into(),
+                        span: s,
+                    });
+                    ok = false;
+                }
+                infer_at = Some(i);
+            } else if v < 1 {
+                self.errors.push(CheckError::ZeroDim { value: v, span: s });
+                ok = false;
+            } else {
+                match usize::try_from(v).ok().and_then(|u| known.checked_mul(u)) {
+                    Some(k) if k <= MAX_ELEMENTS => known = k,
+                    _ => {
+                        let shape: Vec<usize> = target
+                            .iter()
+                            .map(|&(v, _)| usize::try_from(v).unwrap_or(1))
+                            .collect();
+                        self.errors.push(CheckError::TooLarge {
+                            what: TooLargeWhat::Tensor {
+                                what: "the `reshape` target".into(),
+                                shape,
+                            },
+                            span: call,
+                        });
+                        return None;
+                    }
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let count = elements(&x.shape)?;
+        let values: Vec<i64> = target.iter().map(|&(v, _)| v).collect();
+        let mismatch = |infer| CheckError::ReshapeCount {
+            arg: x.clone(),
+            target: values.clone(),
+            known,
+            infer,
+            span,
+        };
+        let mut shape: Vec<usize> = target
+            .iter()
+            .map(|&(v, _)| usize::try_from(v).unwrap_or(0))
+            .collect();
+        match infer_at {
+            Some(i) => {
+                if count % known != 0 {
+                    self.errors.push(mismatch(true));
+                    return None;
+                }
+                shape[i] = count / known;
+            }
+            None => {
+                if count != known {
+                    self.errors.push(mismatch(false));
+                    return None;
+                }
+            }
+        }
+        Some((
+            Op::Reshape {
+                shape: shape.clone(),
+            },
+            shape,
+            x.dtype,
+        ))
+    }
+
+    fn pad(&mut self, x: &TensorRef, attrs: &Attrs, call: Span) -> Option<Inferred> {
+        let paddings = attrs.pairs("paddings")?;
+        if paddings.len() != x.shape.len() {
+            self.errors.push(CheckError::PadsRank {
+                arg: x.clone(),
+                pairs: paddings.len(),
+                span: attrs.span_of("paddings"),
+            });
+            return None;
+        }
+        let mut shape = Vec::with_capacity(paddings.len());
+        for (&d, &[b, a]) in x.shape.iter().zip(&paddings) {
+            match d.checked_add(b).and_then(|v| v.checked_add(a)) {
+                Some(v) => shape.push(v),
+                None => {
+                    self.errors.push(CheckError::TooLarge {
+                        what: TooLargeWhat::Value {
+                            what: "a padded dimension".into(),
+                            value: i64::MAX,
+                        },
+                        span: call,
+                    });
+                    return None;
+                }
+            }
+        }
+        Some((Op::Pad { paddings }, shape, x.dtype))
+    }
+}
+
+/// Product of `shape` (1 for rank 0), `None` on overflow.
+fn elements(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}

@@ -1,0 +1,331 @@
+//! The operator table of the .nnd language: names, tensor arity and attributes with their kinds.
+//!
+//! `docs/ops.md` documents exactly this table. The checker uses it for attribute parsing, for the
+//! "valid names are" notes and for did-you-mean suggestions.
+
+/// How many tensor inputs an operator takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    /// Exactly this many.
+    Exactly(usize),
+    /// This many or more.
+    AtLeast(usize),
+}
+
+impl Arity {
+    pub(crate) fn accepts(self, n: usize) -> bool {
+        match self {
+            Arity::Exactly(k) => n == k,
+            Arity::AtLeast(k) => n >= k,
+        }
+    }
+}
+
+/// What values an attribute accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An integer >= 1 (a size: filters, units, depth multiplier).
+    Size,
+    /// An integer >= 1 or `[h, w]` (kernel, pool size).
+    SizePair,
+    /// An integer >= 1 or `[h, w]`, where zero is a stride/dilation error.
+    StepPair,
+    /// `same`, `valid` or `[[top, bottom], [left, right]]`.
+    Padding,
+    /// `same` or `valid`.
+    PoolPadding,
+    /// `none`, `relu` or `relu6`.
+    Activation,
+    /// `true` or `false`.
+    Bool,
+    /// One integer axis (negative counts from the end).
+    Axis,
+    /// An integer or a list of integers.
+    Axes,
+    /// A list of integers, each >= 1 or -1.
+    Shape,
+    /// A list of `[before, after]` pairs of non-negative integers.
+    Paddings,
+    /// A finite number > 0.
+    Beta,
+}
+
+impl Kind {
+    /// "`stride` expects <this>".
+    pub(crate) fn expects(self) -> &'static str {
+        match self {
+            Kind::Size => "a positive integer",
+            Kind::SizePair | Kind::StepPair => "an integer or a list of two integers",
+            Kind::Padding => "`same`, `valid` or a list [[top, bottom], [left, right]]",
+            Kind::PoolPadding => "`same` or `valid`",
+            Kind::Activation => "`none`, `relu` or `relu6`",
+            Kind::Bool => "`true` or `false`",
+            Kind::Axis => "an integer",
+            Kind::Axes => "an integer or a list of integers",
+            Kind::Shape => "a list of integers",
+            Kind::Paddings => "a list of [before, after] pairs",
+            Kind::Beta => "a positive number",
+        }
+    }
+}
+
+/// One attribute of an operator.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AttrSpec {
+    pub(crate) name: &'static str,
+    pub(crate) kind: Kind,
+    pub(crate) required: bool,
+    /// An example of the syntax (`filters = 16`), shown in help lines.
+    pub(crate) example: &'static str,
+}
+
+/// One operator.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OpSpec {
+    pub(crate) name: &'static str,
+    pub(crate) arity: Arity,
+    pub(crate) attrs: &'static [AttrSpec],
+}
+
+impl OpSpec {
+    pub(crate) fn attr(&self, name: &str) -> Option<&'static AttrSpec> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    /// A complete example call with every required attribute, for help lines.
+    pub(crate) fn example_call(&self) -> String {
+        let mut parts: Vec<String> = match self.arity {
+            Arity::Exactly(1) => vec!["x".into()],
+            Arity::Exactly(n) | Arity::AtLeast(n) => ["a", "b", "c", "d"]
+                .iter()
+                .take(n)
+                .map(|s| s.to_string())
+                .collect(),
+        };
+        parts.extend(
+            self.attrs
+                .iter()
+                .filter(|a| a.required)
+                .map(|a| a.example.to_string()),
+        );
+        format!("{}({})", self.name, parts.join(", "))
+    }
+}
+
+const fn req(name: &'static str, kind: Kind, example: &'static str) -> AttrSpec {
+    AttrSpec {
+        name,
+        kind,
+        required: true,
+        example,
+    }
+}
+
+const fn opt(name: &'static str, kind: Kind, example: &'static str) -> AttrSpec {
+    AttrSpec {
+        name,
+        kind,
+        required: false,
+        example,
+    }
+}
+
+const ACTIVATION: AttrSpec = opt("activation", Kind::Activation, "activation = relu");
+const BIAS: AttrSpec = opt("bias", Kind::Bool, "bias = false");
+const STRIDE: AttrSpec = opt("stride", Kind::StepPair, "stride = 2");
+const DILATION: AttrSpec = opt("dilation", Kind::StepPair, "dilation = 2");
+const PADDING: AttrSpec = opt("padding", Kind::Padding, "padding = same");
+const KEEP_DIMS: AttrSpec = opt("keep_dims", Kind::Bool, "keep_dims = true");
+
+const POOL_ATTRS: &[AttrSpec] = &[
+    req("size", Kind::SizePair, "size = 2"),
+    STRIDE,
+    opt("padding", Kind::PoolPadding, "padding = same"),
+    ACTIVATION,
+];
+
+/// Every operator, in the order of `docs/ops.md`.
+pub(crate) const OPS: &[OpSpec] = &[
+    OpSpec {
+        name: "conv2d",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("filters", Kind::Size, "filters = 8"),
+            req("kernel", Kind::SizePair, "kernel = 3"),
+            STRIDE,
+            DILATION,
+            PADDING,
+            ACTIVATION,
+            BIAS,
+        ],
+    },
+    OpSpec {
+        name: "depthwise_conv2d",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("kernel", Kind::SizePair, "kernel = 3"),
+            opt("depth_multiplier", Kind::Size, "depth_multiplier = 1"),
+            STRIDE,
+            DILATION,
+            PADDING,
+            ACTIVATION,
+            BIAS,
+        ],
+    },
+    OpSpec {
+        name: "dense",
+        arity: Arity::Exactly(1),
+        attrs: &[req("units", Kind::Size, "units = 10"), ACTIVATION, BIAS],
+    },
+    OpSpec {
+        name: "max_pool2d",
+        arity: Arity::Exactly(1),
+        attrs: POOL_ATTRS,
+    },
+    OpSpec {
+        name: "avg_pool2d",
+        arity: Arity::Exactly(1),
+        attrs: POOL_ATTRS,
+    },
+    OpSpec {
+        name: "global_avg_pool",
+        arity: Arity::Exactly(1),
+        attrs: &[KEEP_DIMS],
+    },
+    OpSpec {
+        name: "mean",
+        arity: Arity::Exactly(1),
+        attrs: &[req("axis", Kind::Axes, "axis = [0, 1]"), KEEP_DIMS],
+    },
+    OpSpec {
+        name: "add",
+        arity: Arity::Exactly(2),
+        attrs: &[ACTIVATION],
+    },
+    OpSpec {
+        name: "mul",
+        arity: Arity::Exactly(2),
+        attrs: &[ACTIVATION],
+    },
+    OpSpec {
+        name: "concat",
+        arity: Arity::AtLeast(2),
+        attrs: &[opt("axis", Kind::Axis, "axis = -1")],
+    },
+    OpSpec {
+        name: "reshape",
+        arity: Arity::Exactly(1),
+        attrs: &[req("shape", Kind::Shape, "shape = [4, -1]")],
+    },
+    OpSpec {
+        name: "flatten",
+        arity: Arity::Exactly(1),
+        attrs: &[],
+    },
+    OpSpec {
+        name: "pad",
+        arity: Arity::Exactly(1),
+        attrs: &[req(
+            "paddings",
+            Kind::Paddings,
+            "paddings = [[1, 1], [1, 1], [0, 0]]",
+        )],
+    },
+    OpSpec {
+        name: "relu",
+        arity: Arity::Exactly(1),
+        attrs: &[],
+    },
+    OpSpec {
+        name: "relu6",
+        arity: Arity::Exactly(1),
+        attrs: &[],
+    },
+    OpSpec {
+        name: "logistic",
+        arity: Arity::Exactly(1),
+        attrs: &[],
+    },
+    OpSpec {
+        name: "tanh",
+        arity: Arity::Exactly(1),
+        attrs: &[],
+    },
+    OpSpec {
+        name: "softmax",
+        arity: Arity::Exactly(1),
+        attrs: &[opt("beta", Kind::Beta, "beta = 1.0")],
+    },
+    OpSpec {
+        name: "quantize",
+        arity: Arity::Exactly(1),
+        attrs: &[],
+    },
+    OpSpec {
+        name: "dequantize",
+        arity: Arity::Exactly(1),
+        attrs: &[],
+    },
+];
+
+/// The operator called `name`.
+pub(crate) fn lookup(name: &str) -> Option<&'static OpSpec> {
+    OPS.iter().find(|o| o.name == name)
+}
+
+/// The operator names, for "valid operators are" notes.
+pub(crate) fn op_names() -> impl Iterator<Item = &'static str> {
+    OPS.iter().map(|o| o.name)
+}
+
+/// The closest candidate to `name`, if any is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .filter_map(|c| {
+            let dist = strsim::damerau_levenshtein(name, c);
+            let jw = strsim::jaro_winkler(name, c);
+            (dist <= limit || jw >= 0.85).then_some((dist, jw, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_catch_typos_and_reject_unrelated_words() {
+        assert_eq!(
+            did_you_mean("strides", ["stride", "padding"]),
+            Some("stride")
+        );
+        assert_eq!(did_you_mean("conv", op_names()), Some("conv2d"));
+        assert_eq!(did_you_mean("c3", ["c1", "c2", "x"]), Some("c1"));
+        assert_eq!(did_you_mean("maxpool2d", op_names()), Some("max_pool2d"));
+        assert_eq!(did_you_mean("banana", op_names()), None);
+    }
+
+    #[test]
+    fn table_is_consistent() {
+        for (i, op) in OPS.iter().enumerate() {
+            assert!(lookup(op.name).is_some());
+            assert!(OPS[..i].iter().all(|o| o.name != op.name), "{}", op.name);
+            for (j, a) in op.attrs.iter().enumerate() {
+                assert!(op.attrs[..j].iter().all(|b| b.name != a.name));
+                assert!(a.example.starts_with(a.name));
+            }
+        }
+        assert_eq!(
+            lookup("conv2d").unwrap().example_call(),
+            "conv2d(x, filters = 8, kernel = 3)"
+        );
+        assert_eq!(lookup("add").unwrap().example_call(), "add(a, b)");
+    }
+}

@@ -1,0 +1,639 @@
+//! Name resolution and graph construction: bindings, dependency order, cycles, outputs, unused
+//! tensors. Each call is lowered through [`super::infer`].
+
+use std::collections::{HashMap, HashSet};
+
+use crate::front::ast::{Call, Expr, Ident, Item, Network};
+use crate::ir::{DType, Handle, Module, Node, Op, Producer, Tensor};
+use crate::span::{Span, Spanned};
+
+use super::attrs::Attrs;
+use super::error::{CheckError, TensorRef, TooLargeWhat, MAX_ELEMENTS};
+use super::ops;
+
+/// Calls nested deeper than this are reported instead of examined (keeps recursion bounded).
+pub(crate) const MAX_NESTING: usize = 64;
+
+/// What defines a name.
+#[derive(Clone, Copy, Debug)]
+enum Source<'a> {
+    Input {
+        dtype: DType,
+        dims: &'a [Spanned<i64>],
+    },
+    /// `let name = expr;` or `output name = call;`.
+    Expr(&'a Expr),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Value {
+    /// Not lowered yet (a reference to it now comes from a cycle).
+    Pending,
+    /// Lowered: the tensor, or `None` when poisoned.
+    Done(Option<Handle<Tensor>>),
+}
+
+#[derive(Debug)]
+struct Binding<'a> {
+    name: &'a Ident,
+    source: Source<'a>,
+    /// Bindings referenced by the expression, in order of appearance (with repeats).
+    deps: Vec<usize>,
+    value: Value,
+    /// False for a redefinition: the name keeps resolving to the first definition.
+    registered: bool,
+    in_cycle: bool,
+}
+
+#[derive(Debug)]
+struct OutputStmt<'a> {
+    /// The output's name (given, or the referenced tensor's, or `output{index}`).
+    name: String,
+    value: &'a Expr,
+    /// The binding it defines (`output name = call;`).
+    binding: Option<usize>,
+}
+
+/// The checker's state while lowering one network.
+#[derive(Debug)]
+pub(crate) struct Checker<'a> {
+    net: &'a Network,
+    pub(crate) module: Module,
+    pub(crate) errors: Vec<CheckError>,
+    bindings: Vec<Binding<'a>>,
+    defs: HashMap<&'a str, usize>,
+    outputs: Vec<OutputStmt<'a>>,
+    /// Every tensor name taken (bindings and generated names).
+    names: HashSet<String>,
+    input_count: usize,
+}
+
+impl<'a> Checker<'a> {
+    pub(crate) fn new(net: &'a Network) -> Self {
+        Checker {
+            net,
+            module: Module::new(net.name.node.clone()),
+            errors: Vec::new(),
+            bindings: Vec::new(),
+            defs: HashMap::new(),
+            outputs: Vec::new(),
+            names: HashSet::new(),
+            input_count: 0,
+        }
+    }
+
+    /// Runs every stage; the result is in `module` and `errors`.
+    pub(crate) fn run(&mut self) {
+        self.collect();
+        self.collect_deps();
+        self.lower_inputs();
+        let order = self.schedule();
+        for b in order {
+            let value = self.lower_binding(b);
+            let binding = &mut self.bindings[b];
+            binding.value = Value::Done(if binding.in_cycle { None } else { value });
+        }
+        self.lower_outputs();
+        self.warn_unused();
+    }
+
+    // ----- collection -------------------------------------------------------------------------
+
+    fn collect(&mut self) {
+        let net = self.net;
+        let mut weights_first: Option<Span> = None;
+        let mut output_names: HashMap<String, Span> = HashMap::new();
+        for item in &net.items {
+            match item {
+                Item::Input {
+                    name, dtype, dims, ..
+                } => {
+                    self.input_count += 1;
+                    self.push_binding(
+                        name,
+                        Source::Input {
+                            dtype: dtype.node.into(),
+                            dims,
+                        },
+                    );
+                }
+                Item::Weights { path, span } => match weights_first {
+                    Some(first) => self
+                        .errors
+                        .push(CheckError::DuplicateWeights { span: *span, first }),
+                    None => {
+                        weights_first = Some(*span);
+                        self.module.weights = Some(path.clone());
+                    }
+                },
+                Item::Let { name, value, .. } => {
+                    self.push_binding(name, Source::Expr(value));
+                }
+                Item::Output { name, value, .. } => {
+                    let index = self.outputs.len();
+                    let binding = match (name, value) {
+                        (Some(n), Expr::Call(_)) => Some(self.push_binding(n, Source::Expr(value))),
+                        _ => None,
+                    };
+                    let (out_name, span) = match (name, value) {
+                        (Some(n), _) => (n.node.clone(), n.span),
+                        (None, Expr::Ref(r)) => (r.node.clone(), r.span),
+                        (None, Expr::Call(c)) => (format!("output{index}"), c.span),
+                    };
+                    let already_reported = binding.is_some_and(|b| !self.bindings[b].registered);
+                    match output_names.get(&out_name) {
+                        Some(first) if !already_reported => {
+                            self.errors.push(CheckError::Redefined {
+                                name: out_name.clone(),
+                                span,
+                                first: *first,
+                            });
+                        }
+                        Some(_) => {}
+                        None => {
+                            output_names.insert(out_name.clone(), span);
+                        }
+                    }
+                    self.outputs.push(OutputStmt {
+                        name: out_name,
+                        value,
+                        binding,
+                    });
+                }
+            }
+        }
+        if self.outputs.is_empty() {
+            self.errors.push(CheckError::NoOutput {
+                network: net.name.node.clone(),
+                span: net.name.span,
+            });
+        }
+        if self.input_count == 0 {
+            self.errors.push(CheckError::NoInput {
+                network: net.name.node.clone(),
+                span: net.name.span,
+            });
+        }
+    }
+
+    fn push_binding(&mut self, name: &'a Ident, source: Source<'a>) -> usize {
+        let index = self.bindings.len();
+        let registered = match self.defs.get(name.node.as_str()) {
+            Some(&first) => {
+                self.errors.push(CheckError::Redefined {
+                    name: name.node.clone(),
+                    span: name.span,
+                    first: self.bindings[first].name.span,
+                });
+                false
+            }
+            None => {
+                self.defs.insert(name.node.as_str(), index);
+                self.names.insert(name.node.clone());
+                true
+            }
+        };
+        self.bindings.push(Binding {
+            name,
+            source,
+            deps: Vec::new(),
+            value: Value::Pending,
+            registered,
+            in_cycle: false,
+        });
+        index
+    }
+
+    // ----- dependencies and order ------------------------------------------------------------
+
+    /// Fills `deps` of every binding and reports undefined names (in bindings and outputs).
+    fn collect_deps(&mut self) {
+        for b in 0..self.bindings.len() {
+            if let Source::Expr(expr) = self.bindings[b].source {
+                let mut deps = Vec::new();
+                self.refs(expr, 0, &mut deps);
+                self.bindings[b].deps = deps;
+            }
+        }
+        for o in 0..self.outputs.len() {
+            if self.outputs[o].binding.is_none() {
+                let mut deps = Vec::new();
+                self.refs(self.outputs[o].value, 0, &mut deps);
+            }
+        }
+    }
+
+    /// The bindings `expr` references; undefined names are reported.
+    fn refs(&mut self, expr: &'a Expr, depth: usize, out: &mut Vec<usize>) {
+        match expr {
+            Expr::Ref(id) => match self.defs.get(id.node.as_str()) {
+                Some(&b) => out.push(b),
+                None => {
+                    let suggestion =
+                        ops::did_you_mean(&id.node, self.defs.keys().copied()).map(str::to_string);
+                    self.errors.push(CheckError::Undefined {
+                        name: id.node.clone(),
+                        span: id.span,
+                        suggestion,
+                    });
+                }
+            },
+            Expr::Call(call) => {
+                if depth <= MAX_NESTING {
+                    for input in &call.inputs {
+                        self.refs(input, depth + 1, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Post-order DFS over non-input bindings from source order: a valid lowering order. Cycles
+    /// are reported (once per set of members) and their members marked.
+    fn schedule(&mut self) -> Vec<usize> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            White,
+            Gray,
+            Black,
+        }
+        let n = self.bindings.len();
+        let mut mark: Vec<Mark> = self
+            .bindings
+            .iter()
+            .map(|b| match b.source {
+                Source::Input { .. } => Mark::Black,
+                Source::Expr(_) => Mark::White,
+            })
+            .collect();
+        let mut order = Vec::with_capacity(n);
+        let mut reported: HashSet<Vec<usize>> = HashSet::new();
+        for root in 0..n {
+            if mark[root] != Mark::White {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+            mark[root] = Mark::Gray;
+            while let Some(&mut (b, ref mut next)) = stack.last_mut() {
+                if let Some(&d) = self.bindings[b].deps.get(*next) {
+                    *next += 1;
+                    match mark[d] {
+                        Mark::White => {
+                            mark[d] = Mark::Gray;
+                            stack.push((d, 0));
+                        }
+                        Mark::Gray => {
+                            let start = stack.iter().position(|&(s, _)| s == d).unwrap_or(0);
+                            let members: Vec<usize> =
+                                stack[start..].iter().map(|&(s, _)| s).collect();
+                            let mut key = members.clone();
+                            key.sort_unstable();
+                            for &m in &members {
+                                self.bindings[m].in_cycle = true;
+                            }
+                            if reported.insert(key) {
+                                let mut chain: Vec<(String, Span)> = members
+                                    .iter()
+                                    .map(|&m| {
+                                        let name = self.bindings[m].name;
+                                        (name.node.clone(), name.span)
+                                    })
+                                    .collect();
+                                let first = self.bindings[d].name;
+                                chain.push((first.node.clone(), first.span));
+                                self.errors.push(CheckError::Cycle { chain });
+                            }
+                        }
+                        Mark::Black => {}
+                    }
+                } else {
+                    mark[b] = Mark::Black;
+                    order.push(b);
+                    stack.pop();
+                }
+            }
+        }
+        order
+    }
+
+    // ----- lowering ------------------------------------------------------------------------------
+
+    fn lower_inputs(&mut self) {
+        for b in 0..self.bindings.len() {
+            if let Source::Input { dtype, dims } = self.bindings[b].source {
+                let value = self.lower_input(self.bindings[b].name, dtype, dims);
+                self.bindings[b].value = Value::Done(if self.bindings[b].registered {
+                    value
+                } else {
+                    None
+                });
+            }
+        }
+    }
+
+    fn lower_input(
+        &mut self,
+        name: &Ident,
+        dtype: DType,
+        dims: &[Spanned<i64>],
+    ) -> Option<Handle<Tensor>> {
+        if dims.is_empty() {
+            self.errors.push(CheckError::InputDims {
+                name: name.node.clone(),
+                value: None,
+                span: name.span,
+            });
+            return None;
+        }
+        let mut shape = Vec::with_capacity(dims.len());
+        let mut ok = true;
+        for (i, d) in dims.iter().enumerate() {
+            if d.node < 1 {
+                self.errors.push(CheckError::InputDims {
+                    name: name.node.clone(),
+                    value: Some(d.node),
+                    span: d.span,
+                });
+                ok = false;
+            } else if d.node > MAX_ELEMENTS as i64 {
+                self.errors.push(CheckError::TooLarge {
+                    what: TooLargeWhat::Value {
+                        what: format!("dimension {i} of input `{}`", name.node),
+                        value: d.node,
+                    },
+                    span: d.span,
+                });
+                ok = false;
+            } else {
+                shape.push(d.node as usize);
+            }
+        }
+        if !ok || !self.fits(format!("input `{}`", name.node), &shape, name.span) {
+            return None;
+        }
+        let index = self.module.inputs.len();
+        let handle = self.add_tensor(Tensor {
+            name: name.node.clone(),
+            shape,
+            dtype,
+            quant: None,
+            producer: Producer::Input(index),
+            span: name.span,
+        })?;
+        self.module.inputs.push(handle);
+        Some(handle)
+    }
+
+    fn lower_binding(&mut self, b: usize) -> Option<Handle<Tensor>> {
+        let binding = &self.bindings[b];
+        let name = binding.name;
+        let Source::Expr(expr) = binding.source else {
+            return None;
+        };
+        match expr {
+            Expr::Ref(id) => self.resolve(id),
+            Expr::Call(call) => {
+                let node_name = if binding.registered {
+                    name.node.clone()
+                } else {
+                    self.fresh_name(&name.node)
+                };
+                self.lower_call(call, Some((node_name, name.span)), &name.node, 0)
+            }
+        }
+    }
+
+    fn lower_outputs(&mut self) {
+        for o in 0..self.outputs.len() {
+            let value = self.outputs[o].value;
+            let tensor = match self.outputs[o].binding {
+                Some(b) => match self.bindings[b].value {
+                    Value::Done(t) => t,
+                    Value::Pending => None,
+                },
+                None => match value {
+                    Expr::Ref(id) => self.resolve(id),
+                    Expr::Call(call) => {
+                        let name = self.fresh_name(&self.outputs[o].name.clone());
+                        let owner = name.clone();
+                        self.lower_call(call, Some((name, call.span)), &owner, 0)
+                    }
+                },
+            };
+            if let Some(t) = tensor {
+                let name = self.outputs[o].name.clone();
+                self.module.outputs.push((name, t));
+            }
+        }
+    }
+
+    /// The tensor a name refers to, `None` if undefined (already reported) or poisoned.
+    fn resolve(&self, id: &Ident) -> Option<Handle<Tensor>> {
+        let &b = self.defs.get(id.node.as_str())?;
+        match self.bindings[b].value {
+            Value::Done(t) => t,
+            Value::Pending => None,
+        }
+    }
+
+    fn lower_expr(&mut self, expr: &'a Expr, owner: &str, depth: usize) -> Option<Handle<Tensor>> {
+        match expr {
+            Expr::Ref(id) => self.resolve(id),
+            Expr::Call(call) => self.lower_call(call, None, owner, depth),
+        }
+    }
+
+    /// Lowers one call (its nested calls first). `name` is the node name and definition span for
+    /// a top-level call; nested calls are named `owner.op`.
+    fn lower_call(
+        &mut self,
+        call: &'a Call,
+        name: Option<(String, Span)>,
+        owner: &str,
+        depth: usize,
+    ) -> Option<Handle<Tensor>> {
+        if depth > MAX_NESTING {
+            self.errors.push(CheckError::TooDeep {
+                span: call.span,
+                limit: MAX_NESTING,
+            });
+            return None;
+        }
+        let inputs: Vec<(Option<Handle<Tensor>>, Span)> = call
+            .inputs
+            .iter()
+            .map(|e| (self.lower_expr(e, owner, depth + 1), e.span()))
+            .collect();
+        let Some(spec) = ops::lookup(&call.op.node) else {
+            self.errors.push(CheckError::UnknownOp {
+                name: call.op.node.clone(),
+                span: call.op.span,
+            });
+            return None;
+        };
+        let attrs = Attrs::parse(spec, &call.attrs, call.span, &mut self.errors);
+        if !spec.arity.accepts(inputs.len()) {
+            self.errors.push(CheckError::ArgCount {
+                op: spec.name,
+                expected: spec.arity,
+                found: inputs.len(),
+                span: call.span,
+            });
+            return None;
+        }
+        let mut handles = Vec::with_capacity(inputs.len());
+        let mut args = Vec::with_capacity(inputs.len());
+        for (h, use_span) in inputs {
+            let h = h?;
+            let t = self.module.tensors.get(h)?;
+            args.push(TensorRef {
+                name: t.name.clone(),
+                shape: t.shape.clone(),
+                dtype: t.dtype,
+                use_span,
+                def_span: t.span,
+            });
+            handles.push(h);
+        }
+        let (node_name, def_span) = match name {
+            Some(n) => n,
+            None => (
+                self.fresh_name(&format!("{owner}.{}", spec.name)),
+                call.span,
+            ),
+        };
+        let (op, shape, dtype) = self.infer(spec, &args, &attrs, &node_name, call.span)?;
+        if !self.fits(format!("tensor `{node_name}`"), &shape, call.span) {
+            return None;
+        }
+        self.add_node(node_name, op, handles, shape, dtype, call.span, def_span)
+    }
+
+    /// True when `shape` has at most `i32::MAX` elements; reports otherwise.
+    pub(crate) fn fits(&mut self, what: String, shape: &[usize], span: Span) -> bool {
+        let count = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+        if count.is_some_and(|c| c <= MAX_ELEMENTS) {
+            return true;
+        }
+        self.errors.push(CheckError::TooLarge {
+            what: TooLargeWhat::Tensor {
+                what,
+                shape: shape.to_vec(),
+            },
+            span,
+        });
+        false
+    }
+
+    /// A name not used by any tensor yet: `base`, else `base_1`, `base_2`, ...
+    fn fresh_name(&mut self, base: &str) -> String {
+        let mut name = base.to_string();
+        let mut i = 1usize;
+        while self.names.contains(&name) {
+            name = format!("{base}_{i}");
+            i += 1;
+        }
+        self.names.insert(name.clone());
+        name
+    }
+
+    fn add_tensor(&mut self, tensor: Tensor) -> Option<Handle<Tensor>> {
+        let span = tensor.span;
+        match self.module.tensors.append(tensor) {
+            Ok(h) => Some(h),
+            Err(_) => {
+                self.errors.push(CheckError::TooLarge {
+                    what: TooLargeWhat::Value {
+                        what: "the number of tensors".into(),
+                        value: i64::from(u32::MAX),
+                    },
+                    span,
+                });
+                None
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_node(
+        &mut self,
+        name: String,
+        op: Op,
+        inputs: Vec<Handle<Tensor>>,
+        shape: Vec<usize>,
+        dtype: DType,
+        span: Span,
+        def_span: Span,
+    ) -> Option<Handle<Tensor>> {
+        let node_handle = Handle::<Node>::from_index(u32::try_from(self.module.nodes.len()).ok()?);
+        let output = self.add_tensor(Tensor {
+            name: name.clone(),
+            shape,
+            dtype,
+            quant: None,
+            producer: Producer::Node(node_handle),
+            span: def_span,
+        })?;
+        let appended = self.module.nodes.append(Node {
+            name,
+            op,
+            inputs,
+            output,
+            span,
+        });
+        match appended {
+            Ok(h) if h == node_handle => Some(output),
+            _ => None,
+        }
+    }
+
+    // ----- warnings ------------------------------------------------------------------------------
+
+    /// W0101 for inputs and lets no output depends on (skipped when there is no output at all).
+    fn warn_unused(&mut self) {
+        if self.outputs.is_empty() {
+            return;
+        }
+        let mut reached = vec![false; self.bindings.len()];
+        let mut work: Vec<usize> = Vec::new();
+        for o in 0..self.outputs.len() {
+            match self.outputs[o].binding {
+                Some(b) => work.push(b),
+                None => {
+                    let mut deps = Vec::new();
+                    self.refs_quiet(self.outputs[o].value, 0, &mut deps);
+                    work.extend(deps);
+                }
+            }
+        }
+        while let Some(b) = work.pop() {
+            if !reached[b] {
+                reached[b] = true;
+                work.extend(self.bindings[b].deps.iter().copied());
+            }
+        }
+        for (b, binding) in self.bindings.iter().enumerate() {
+            if !reached[b] && binding.registered && !binding.in_cycle {
+                self.errors.push(CheckError::Unused {
+                    name: binding.name.node.clone(),
+                    span: binding.name.span,
+                    input: matches!(binding.source, Source::Input { .. }),
+                });
+            }
+        }
+    }
+
+    /// Like [`Self::refs`] without reporting (the names were reported already).
+    fn refs_quiet(&self, expr: &Expr, depth: usize, out: &mut Vec<usize>) {
+        match expr {
+            Expr::Ref(id) => out.extend(self.defs.get(id.node.as_str()).copied()),
+            Expr::Call(call) => {
+                if depth <= MAX_NESTING {
+                    for input in &call.inputs {
+                        self.refs_quiet(input, depth + 1, out);
+                    }
+                }
+            }
+        }
+    }
+}

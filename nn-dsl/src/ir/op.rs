@@ -1,0 +1,256 @@
+//! Operators with fully resolved attributes.
+//!
+//! Every number a back end needs is explicit here: no defaults, no "same as kernel", no negative
+//! axes. Front ends (the .nnd checker, the .tflite importer) resolve their own syntax into these
+//! values; back ends and the memory planner read them without knowing where they came from.
+
+use std::fmt;
+
+/// A fused activation applied to an op's output (TFLite's `FusedActivationFunction` subset that
+/// int8 kernels support).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Activation {
+    /// No clamping beyond the output type's range.
+    #[default]
+    None,
+    /// `max(x, 0)`.
+    Relu,
+    /// `min(max(x, 0), 6)`.
+    Relu6,
+}
+
+impl Activation {
+    /// The name used in .nnd and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::None => "none",
+            Activation::Relu => "relu",
+            Activation::Relu6 => "relu6",
+        }
+    }
+}
+
+/// How the padding amounts of a windowed op were chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PaddingScheme {
+    /// TFLite SAME: `ceil(in / stride)` outputs, `floor(total / 2)` before the data.
+    Same,
+    /// TFLite VALID: no padding.
+    Valid,
+    /// Amounts written explicitly by the user (TFLite expresses this as a PAD op before the layer).
+    Explicit,
+}
+
+/// Padding of the two spatial dimensions: the scheme and the resolved amounts.
+///
+/// The amounts are always filled in, whatever the scheme (zero for VALID), so kernels never
+/// recompute them. Padded positions read as the input's zero point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Padding2d {
+    /// Where the amounts came from.
+    pub scheme: PaddingScheme,
+    /// Rows before the data (top).
+    pub top: usize,
+    /// Rows after the data (bottom).
+    pub bottom: usize,
+    /// Columns before the data.
+    pub left: usize,
+    /// Columns after the data.
+    pub right: usize,
+}
+
+/// The sliding window of a convolution or pooling op over `[H, W, C]` data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Window2d {
+    /// Kernel `[height, width]`, each >= 1.
+    pub kernel: [usize; 2],
+    /// Stride `[height, width]`, each >= 1.
+    pub stride: [usize; 2],
+    /// Dilation `[height, width]`, each >= 1 (always `[1, 1]` for pooling).
+    pub dilation: [usize; 2],
+    /// Padding scheme and amounts.
+    pub padding: Padding2d,
+}
+
+/// 2-D convolution. Weights `[filters, kh, kw, in_channels / groups]` (OHWI, as TFLite), bias
+/// `[filters]` int32 when `bias` is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Conv2d {
+    /// Output channels.
+    pub filters: usize,
+    /// Window.
+    pub window: Window2d,
+    /// Channel groups (1 for an ordinary convolution; `in_channels` divisible by it).
+    pub groups: usize,
+    /// Fused activation.
+    pub activation: Activation,
+    /// Whether a bias vector is added.
+    pub bias: bool,
+}
+
+/// Depthwise 2-D convolution. Weights `[1, kh, kw, channels * depth_multiplier]`, bias
+/// `[channels * depth_multiplier]` when `bias` is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DepthwiseConv2d {
+    /// Output channels per input channel.
+    pub depth_multiplier: usize,
+    /// Window.
+    pub window: Window2d,
+    /// Fused activation.
+    pub activation: Activation,
+    /// Whether a bias vector is added.
+    pub bias: bool,
+}
+
+/// Fully connected layer on a rank-1 input. Weights `[units, in]`, bias `[units]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Dense {
+    /// Output features.
+    pub units: usize,
+    /// Fused activation.
+    pub activation: Activation,
+    /// Whether a bias vector is added.
+    pub bias: bool,
+}
+
+/// Max or average pooling. `window.dilation` is `[1, 1]` and the scheme is SAME or VALID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Pool2d {
+    /// Window.
+    pub window: Window2d,
+    /// Fused activation.
+    pub activation: Activation,
+}
+
+/// An operator and its resolved attributes. Shapes in comments exclude the implicit batch.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// `[H, W, C] -> [OH, OW, filters]`.
+    Conv2d(Conv2d),
+    /// `[H, W, C] -> [OH, OW, C * depth_multiplier]`.
+    DepthwiseConv2d(DepthwiseConv2d),
+    /// `[N] -> [units]`.
+    Dense(Dense),
+    /// `[H, W, C] -> [OH, OW, C]`.
+    MaxPool2d(Pool2d),
+    /// `[H, W, C] -> [OH, OW, C]`.
+    AvgPool2d(Pool2d),
+    /// Mean over H and W: `[H, W, C] -> [C]` or `[1, 1, C]`.
+    GlobalAvgPool {
+        /// Keep the reduced dimensions as size 1.
+        keep_dims: bool,
+    },
+    /// Mean over `axes`.
+    Mean {
+        /// Reduced axes: non-negative, sorted ascending, no duplicates, each < input rank.
+        axes: Vec<usize>,
+        /// Keep the reduced dimensions as size 1.
+        keep_dims: bool,
+    },
+    /// Element-wise sum with broadcasting (aligned from the right).
+    Add {
+        /// Fused activation.
+        activation: Activation,
+    },
+    /// Element-wise product with broadcasting (aligned from the right).
+    Mul {
+        /// Fused activation.
+        activation: Activation,
+    },
+    /// Joins two or more tensors along `axis`.
+    Concat {
+        /// Non-negative axis, < rank.
+        axis: usize,
+    },
+    /// Reinterprets the data with a new shape of the same element count.
+    Reshape {
+        /// The output shape with any `-1` resolved.
+        shape: Vec<usize>,
+    },
+    /// Reshape to rank 1.
+    Flatten,
+    /// Zero-point padding of every dimension.
+    Pad {
+        /// `[before, after]` per input dimension.
+        paddings: Vec<[usize; 2]>,
+    },
+    /// `max(x, 0)`.
+    Relu,
+    /// `min(max(x, 0), 6)`.
+    Relu6,
+    /// `1 / (1 + exp(-x))`.
+    Logistic,
+    /// `tanh(x)`.
+    Tanh,
+    /// Softmax over the last axis.
+    Softmax {
+        /// Inverse temperature (finite, > 0).
+        beta: f32,
+    },
+    /// f32 -> i8 with the output tensor's quantisation.
+    Quantize,
+    /// i8 -> f32 with the input tensor's quantisation.
+    Dequantize,
+}
+
+impl Op {
+    /// The operator's name as written in .nnd (`conv2d`, `avg_pool2d`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Conv2d(_) => "conv2d",
+            Op::DepthwiseConv2d(_) => "depthwise_conv2d",
+            Op::Dense(_) => "dense",
+            Op::MaxPool2d(_) => "max_pool2d",
+            Op::AvgPool2d(_) => "avg_pool2d",
+            Op::GlobalAvgPool { .. } => "global_avg_pool",
+            Op::Mean { .. } => "mean",
+            Op::Add { .. } => "add",
+            Op::Mul { .. } => "mul",
+            Op::Concat { .. } => "concat",
+            Op::Reshape { .. } => "reshape",
+            Op::Flatten => "flatten",
+            Op::Pad { .. } => "pad",
+            Op::Relu => "relu",
+            Op::Relu6 => "relu6",
+            Op::Logistic => "logistic",
+            Op::Tanh => "tanh",
+            Op::Softmax { .. } => "softmax",
+            Op::Quantize => "quantize",
+            Op::Dequantize => "dequantize",
+        }
+    }
+
+    /// The window of a convolution or pooling op.
+    pub fn window(&self) -> Option<&Window2d> {
+        match self {
+            Op::Conv2d(c) => Some(&c.window),
+            Op::DepthwiseConv2d(c) => Some(&c.window),
+            Op::MaxPool2d(p) | Op::AvgPool2d(p) => Some(&p.window),
+            _ => None,
+        }
+    }
+
+    /// The fused activation, for ops that have one.
+    pub fn activation(&self) -> Option<Activation> {
+        match self {
+            Op::Conv2d(c) => Some(c.activation),
+            Op::DepthwiseConv2d(c) => Some(c.activation),
+            Op::Dense(d) => Some(d.activation),
+            Op::MaxPool2d(p) | Op::AvgPool2d(p) => Some(p.activation),
+            Op::Add { activation } | Op::Mul { activation } => Some(*activation),
+            _ => None,
+        }
+    }
+
+    /// True for ops whose output is the input's bytes under another shape (the memory planner may
+    /// alias them).
+    pub fn is_reshape_like(&self) -> bool {
+        matches!(self, Op::Reshape { .. } | Op::Flatten)
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,118 @@
+//! Per-layer cost report (`nndc info`): output shape, multiply-accumulates and parameters.
+//!
+//! MACs count convolutions, depthwise convolutions and dense layers only:
+//! - conv2d: `OH * OW * OC * KH * KW * IC / groups`;
+//! - depthwise_conv2d: `OH * OW * C * M * KH * KW`;
+//! - dense: `in * units`.
+//!
+//! Parameters are weights plus biases (when the op has a bias). Other ops count 0 for both.
+//!
+//! The field names of [`Report`] and [`Layer`] are the `nndc info --json` format documented in
+//! `docs/cli.md`: fields may be added, never renamed.
+
+use serde::Serialize;
+
+use super::{Module, Op};
+
+/// One node of the module.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Layer {
+    /// Node name.
+    pub name: String,
+    /// Operator name as in .nnd.
+    pub op: String,
+    /// Output shape without the batch.
+    pub output_shape: Vec<usize>,
+    /// Multiply-accumulates per inference.
+    pub macs: u64,
+    /// Weights plus biases.
+    pub params: u64,
+}
+
+/// Sums over all layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Total multiply-accumulates (saturating).
+    pub macs: u64,
+    /// Total parameters (saturating).
+    pub params: u64,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Network name.
+    pub network: String,
+    /// One entry per node in schedule order (graph inputs are not layers).
+    pub layers: Vec<Layer>,
+    /// Sums.
+    pub total: Totals,
+}
+
+fn prod(values: &[usize]) -> u64 {
+    values
+        .iter()
+        .try_fold(1u64, |acc, &v| acc.checked_mul(v as u64))
+        .unwrap_or(u64::MAX)
+}
+
+/// Builds the report for `module`. Numbers saturate at `u64::MAX`, which a checked module never
+/// reaches (every weight tensor has at most `i32::MAX` elements).
+pub fn report(module: &Module) -> Report {
+    let mut layers = Vec::with_capacity(module.nodes.len());
+    let mut total = Totals::default();
+    for (h, node) in module.nodes.iter() {
+        let out: &[usize] = module
+            .tensors
+            .get(node.output)
+            .map(|t| t.shape.as_slice())
+            .unwrap_or(&[]);
+        let input = module.input_shape(h, 0).unwrap_or(&[]);
+        let (macs, params) = cost(&node.op, input, out);
+        total.macs = total.macs.saturating_add(macs);
+        total.params = total.params.saturating_add(params);
+        layers.push(Layer {
+            name: node.name.clone(),
+            op: node.op.name().to_string(),
+            output_shape: out.to_vec(),
+            macs,
+            params,
+        });
+    }
+    Report {
+        network: module.name.clone(),
+        layers,
+        total,
+    }
+}
+
+/// `(macs, params)` of one op given its first input's and its output's shapes.
+fn cost(op: &Op, input: &[usize], output: &[usize]) -> (u64, u64) {
+    let spatial = |shape: &[usize]| prod(shape.get(..2).unwrap_or(&[]));
+    match op {
+        Op::Conv2d(c) => {
+            let in_c = input.get(2).copied().unwrap_or(0) / c.groups.max(1);
+            let weights = prod(&[c.filters, c.window.kernel[0], c.window.kernel[1], in_c]);
+            let bias = if c.bias { c.filters as u64 } else { 0 };
+            (
+                spatial(output).saturating_mul(weights),
+                weights.saturating_add(bias),
+            )
+        }
+        Op::DepthwiseConv2d(c) => {
+            let out_c = output.get(2).copied().unwrap_or(0);
+            let weights = prod(&[c.window.kernel[0], c.window.kernel[1], out_c]);
+            let bias = if c.bias { out_c as u64 } else { 0 };
+            (
+                spatial(output).saturating_mul(weights),
+                weights.saturating_add(bias),
+            )
+        }
+        Op::Dense(d) => {
+            let weights = prod(&[input.first().copied().unwrap_or(0), d.units]);
+            let bias = if d.bias { d.units as u64 } else { 0 };
+            (weights, weights.saturating_add(bias))
+        }
+        _ => (0, 0),
+    }
+}
