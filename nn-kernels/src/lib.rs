@@ -1,4 +1,83 @@
 //! # nn-kernels
 //!
-//! `no_std`, allocation-free int8 kernels with TensorFlow Lite's int8 semantics.
+//! `no_std`, allocation-free int8 kernels with TensorFlow Lite's int8 semantics, bit-exact with
+//! the reference kernels of TensorFlow Lite for Microcontrollers (TFLM).
+//!
+//! Layout:
+//! - one module per operator ([`conv2d`], [`depthwise_conv2d`], [`fully_connected`],
+//!   [`max_pool2d`], [`avg_pool2d`], [`add`], [`mul`], [`softmax`], [`logistic`], [`tanh`],
+//!   [`pad`], [`concat`], [`mean`], [`requantize`], [`quantize`], [`dequantize`], [`relu`]).
+//!   Each has a parameter struct whose public fields hold every constant the kernel needs
+//!   (shapes, strides, paddings, offsets, Q31 multipliers and shifts, clamp bounds) and a
+//!   slice-based `*_s8` function. The constants are computed on the host by `nn_dsl::quant`;
+//!   the kernels never derive a multiplier from a float (only quantize / dequantize are float
+//!   operations by nature).
+//! - [`fixedpoint`]: TFLite's integer arithmetic (`MultiplyByQuantizedMultiplier`, the saturating
+//!   rounding doubling high multiply, the rounding shift) and gemmlowp's fixed-point `exp`,
+//!   `logistic`, `tanh` and reciprocal.
+//! - [`typed`]: const-generic wrappers whose signatures carry shapes as fixed-size arrays, and
+//!   safe views of an activation arena as such arrays.
+//!
+//! Every kernel validates the lengths of its slices against its parameters once, at entry, and
+//! returns [`KernelError`] instead of panicking; inner loops do no further checks that can fail.
 #![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod add;
+pub mod avg_pool2d;
+pub mod concat;
+pub mod conv2d;
+pub mod depthwise_conv2d;
+pub mod dequantize;
+mod error;
+pub mod fixedpoint;
+pub mod fully_connected;
+pub mod logistic;
+pub mod max_pool2d;
+pub mod mean;
+pub mod mul;
+pub mod pad;
+pub mod quantize;
+pub mod relu;
+pub mod requantize;
+pub mod shape;
+pub mod softmax;
+pub mod tanh;
+pub mod typed;
+
+pub use error::KernelError;
+
+/// Result type of every kernel.
+pub type KernelResult = Result<(), KernelError>;
+
+/// `roundf`: round half away from zero, without `std` (`f32::round` is not in `core`).
+/// Exact: for `|x| < 2^23` the fractional part `x - trunc(x)` is representable; larger values
+/// are already integers and NaN passes through.
+#[inline(always)]
+pub(crate) fn round_f32(x: f32) -> f32 {
+    if x.is_nan() || x.abs() >= 8_388_608.0 {
+        return x;
+    }
+    let t = (x as i32) as f32;
+    let frac = x - t;
+    if frac >= 0.5 {
+        t + 1.0
+    } else if frac <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
+/// Clamp an `i32` accumulator to `[min, max]` and narrow it to `i8`.
+///
+/// `min`/`max` are expected inside the int8 range (they come from the activation range); the
+/// final narrowing also saturates, so a bad bound can never wrap.
+#[inline(always)]
+pub(crate) fn clamp_i8(v: i32, min: i32, max: i32) -> i8 {
+    let v = v.max(min).min(max);
+    v.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
+}

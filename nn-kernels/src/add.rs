@@ -1,0 +1,200 @@
+//! Element-wise addition with broadcasting, int8 (TFLite `ADD`; TFLM
+//! `reference_integer_ops::Add` / `BroadcastAdd6DSlow`).
+//!
+//! Each input is offset by its zero point, shifted left by `left_shift` (20 for int8), scaled
+//! by its own multiplier to a common scale (twice the larger input scale), summed, and the sum
+//! is scaled to the output.
+
+use crate::error::{check_len, product};
+use crate::fixedpoint::multiply_by_quantized_multiplier_smaller_than_one_exp as scale_down;
+use crate::shape::{broadcast_strides, extend, for_each_index, offset, MAX_RANK};
+use crate::{clamp_i8, KernelError, KernelResult};
+
+/// Every constant of one int8 addition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddParams<'a> {
+    /// Shape of `a` as stored (rank up to [`MAX_RANK`]).
+    pub a_shape: &'a [usize],
+    /// Shape of `b`.
+    pub b_shape: &'a [usize],
+    /// Shape of the output (the broadcast of `a` and `b`).
+    pub output_shape: &'a [usize],
+    /// `-a_zero_point`.
+    pub a_offset: i32,
+    /// `-b_zero_point`.
+    pub b_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Left shift applied to both offset inputs (TFLite: 20 for int8).
+    pub left_shift: i32,
+    /// Q31 multiplier of `a` to the common scale.
+    pub a_multiplier: i32,
+    /// Shift (<= 0) of `a`.
+    pub a_shift: i32,
+    /// Q31 multiplier of `b`.
+    pub b_multiplier: i32,
+    /// Shift (<= 0) of `b`.
+    pub b_shift: i32,
+    /// Q31 multiplier from the common scale to the output.
+    pub output_multiplier: i32,
+    /// Shift (<= 0) to the output.
+    pub output_shift: i32,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+}
+
+/// Shapes of a binary broadcasting op, checked and extended to rank [`MAX_RANK`].
+pub(crate) struct Broadcast {
+    pub out: [usize; MAX_RANK],
+    pub a_strides: [usize; MAX_RANK],
+    pub b_strides: [usize; MAX_RANK],
+}
+
+pub(crate) fn broadcast(
+    a_shape: &[usize],
+    b_shape: &[usize],
+    out_shape: &[usize],
+    a_len: usize,
+    b_len: usize,
+    out_len: usize,
+) -> Result<Broadcast, KernelError> {
+    let too_big = KernelError::Param("rank above MAX_RANK");
+    let a = extend(a_shape).ok_or(too_big)?;
+    let b = extend(b_shape).ok_or(too_big)?;
+    let out = extend(out_shape).ok_or(too_big)?;
+    for i in 0..MAX_RANK {
+        let ok = |d: usize| d == out[i] || d == 1;
+        if !ok(a[i]) || !ok(b[i]) {
+            return Err(KernelError::Param(
+                "shapes do not broadcast to the output shape",
+            ));
+        }
+    }
+    check_len("a", product(&a)?, a_len)?;
+    check_len("b", product(&b)?, b_len)?;
+    check_len("output", product(&out)?, out_len)?;
+    Ok(Broadcast {
+        out,
+        a_strides: broadcast_strides(&a, &out),
+        b_strides: broadcast_strides(&b, &out),
+    })
+}
+
+/// Apply `f(a, b)` over the broadcast of `a` and `b` into `output` (row-major).
+pub(crate) fn broadcast_map(
+    bc: &Broadcast,
+    a: &[i8],
+    b: &[i8],
+    output: &mut [i8],
+    f: impl Fn(i8, i8) -> i8,
+) {
+    let mut out_iter = output.iter_mut();
+    for_each_index(&bc.out, |idx| {
+        let x = a.get(offset(idx, &bc.a_strides)).copied().unwrap_or(0);
+        let y = b.get(offset(idx, &bc.b_strides)).copied().unwrap_or(0);
+        if let Some(o) = out_iter.next() {
+            *o = f(x, y);
+        }
+    });
+}
+
+impl AddParams<'_> {
+    #[inline(always)]
+    fn apply(&self, x: i8, y: i8) -> i8 {
+        let shift = self.left_shift.clamp(0, 31);
+        let xa = (i32::from(x).wrapping_add(self.a_offset)).wrapping_mul(1i32 << shift);
+        let yb = (i32::from(y).wrapping_add(self.b_offset)).wrapping_mul(1i32 << shift);
+        let sa = scale_down(xa, self.a_multiplier, self.a_shift);
+        let sb = scale_down(yb, self.b_multiplier, self.b_shift);
+        let out = scale_down(
+            sa.wrapping_add(sb),
+            self.output_multiplier,
+            self.output_shift,
+        )
+        .wrapping_add(self.output_offset);
+        clamp_i8(out, self.act_min, self.act_max)
+    }
+}
+
+/// Run the addition.
+///
+/// # Errors
+/// [`KernelError`] when the shapes do not broadcast to `output_shape`, a rank exceeds
+/// [`MAX_RANK`], or a slice length disagrees with its shape.
+pub fn add_s8(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -> KernelResult {
+    for s in [p.a_shift, p.b_shift, p.output_shift] {
+        if !(-31..=0).contains(&s) {
+            return Err(KernelError::Param("add shifts must be in -31..=0"));
+        }
+    }
+    let bc = broadcast(
+        p.a_shape,
+        p.b_shape,
+        p.output_shape,
+        a.len(),
+        b.len(),
+        output.len(),
+    )?;
+    broadcast_map(&bc, a, b, output, |x, y| p.apply(x, y));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Equal scales s, output scale 2s: the common scale is 2s, so each input multiplier is
+    /// 0.5 (2^30, shift 0) and the output multiplier 2s / (2^20 * 2s) = 2^-20 (2^30, shift -19).
+    /// out = round((x - zx + y - zy) / 2) + zo.
+    #[test]
+    fn hand_case_broadcast() {
+        let a: [i8; 4] = [10, 20, 30, 41];
+        let b: [i8; 2] = [1, -3];
+        let mut out = [0i8; 4];
+        let p = AddParams {
+            a_shape: &[2, 2],
+            b_shape: &[2],
+            output_shape: &[2, 2],
+            a_offset: 0,
+            b_offset: 1,
+            output_offset: 4,
+            left_shift: 20,
+            a_multiplier: 1 << 30,
+            a_shift: 0,
+            b_multiplier: 1 << 30,
+            b_shift: 0,
+            output_multiplier: 1 << 30,
+            output_shift: -19,
+            act_min: -128,
+            act_max: 127,
+        };
+        add_s8(&p, &a, &b, &mut out).unwrap();
+        // (10 + 2)/2 = 6; (20 - 2)/2 = 9; (30 + 2)/2 = 16; (41 - 2)/2 = 19.5 -> 20; then + 4.
+        assert_eq!(out, [10, 13, 20, 24]);
+    }
+
+    #[test]
+    fn non_broadcastable_is_an_error() {
+        let p = AddParams {
+            a_shape: &[2, 2],
+            b_shape: &[3],
+            output_shape: &[2, 2],
+            a_offset: 0,
+            b_offset: 0,
+            output_offset: 0,
+            left_shift: 20,
+            a_multiplier: 1 << 30,
+            a_shift: 0,
+            b_multiplier: 1 << 30,
+            b_shift: 0,
+            output_multiplier: 1 << 30,
+            output_shift: -19,
+            act_min: -128,
+            act_max: 127,
+        };
+        let mut out = [0i8; 4];
+        assert!(add_s8(&p, &[0; 4], &[0; 3], &mut out).is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! Logistic (sigmoid), int8 in, int8 out with scale 1/256 and zero point -128 (TFLite
+//! `LOGISTIC`; TFLM `reference_integer_ops::Logistic`, gemmlowp fixed point).
+//!
+//! Inputs within `input_range_radius` of the zero point are scaled to Q4.27 by
+//! `input_multiplier` / `input_left_shift`; outside it the output saturates.
+
+use crate::error::check_len;
+use crate::fixedpoint::{logistic, multiply_by_quantized_multiplier, rounding_divide_by_pot};
+use crate::KernelResult;
+
+/// Every constant of one int8 logistic (or tanh: same fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogisticParams {
+    /// Number of elements.
+    pub len: usize,
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Offset inputs with `|x| >= radius` saturate.
+    pub input_range_radius: i32,
+    /// Q31 multiplier of `input_scale * 2^27`.
+    pub input_multiplier: i32,
+    /// Its shift (TFLite's frexp exponent).
+    pub input_left_shift: i32,
+}
+
+/// Run the logistic.
+///
+/// # Errors
+/// [`crate::KernelError`] on wrong slice lengths.
+pub fn logistic_s8(p: &LogisticParams, input: &[i8], output: &mut [i8]) -> KernelResult {
+    check_len("input", p.len, input.len())?;
+    check_len("output", p.len, output.len())?;
+    for (&x, o) in input.iter().zip(output.iter_mut()) {
+        let v = i32::from(x).wrapping_sub(p.input_zero_point);
+        *o = if v <= -p.input_range_radius {
+            i8::MIN
+        } else if v >= p.input_range_radius {
+            i8::MAX
+        } else {
+            let q4 = multiply_by_quantized_multiplier(v, p.input_multiplier, p.input_left_shift);
+            let q0 = logistic(q4, 4);
+            let r = rounding_divide_by_pot(q0, 31 - 8) + i32::from(i8::MIN);
+            r.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_maps_to_half_and_radius_saturates() {
+        // logistic(0) = 0.5 -> 128 - 128 = 0.
+        let p = LogisticParams {
+            len: 3,
+            input_zero_point: 3,
+            input_range_radius: 10,
+            input_multiplier: 1 << 30,
+            input_left_shift: 20,
+        };
+        let mut out = [1i8; 3];
+        logistic_s8(&p, &[3, 13, -7], &mut out).unwrap();
+        assert_eq!(out, [0, 127, -128]);
+    }
+}

@@ -1,0 +1,86 @@
+//! Element-wise multiplication with broadcasting, int8 (TFLite `MUL`; TFLM
+//! `reference_integer_ops::Mul` / `BroadcastMul6DSlow`): one requantisation of the product of
+//! the offset inputs.
+
+use crate::add::{broadcast, broadcast_map};
+use crate::fixedpoint::multiply_by_quantized_multiplier;
+use crate::{clamp_i8, KernelError, KernelResult};
+
+/// Every constant of one int8 multiplication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MulParams<'a> {
+    /// Shape of `a` (rank up to [`crate::shape::MAX_RANK`]).
+    pub a_shape: &'a [usize],
+    /// Shape of `b`.
+    pub b_shape: &'a [usize],
+    /// Shape of the output.
+    pub output_shape: &'a [usize],
+    /// `-a_zero_point`.
+    pub a_offset: i32,
+    /// `-b_zero_point`.
+    pub b_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Q31 multiplier of `a_scale * b_scale / output_scale`.
+    pub output_multiplier: i32,
+    /// Its shift.
+    pub output_shift: i32,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+}
+
+/// Run the multiplication.
+///
+/// # Errors
+/// [`KernelError`] when the shapes do not broadcast, a rank exceeds [`crate::shape::MAX_RANK`], or a slice
+/// length disagrees with its shape.
+pub fn mul_s8(p: &MulParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -> KernelResult {
+    if !(-31..=31).contains(&p.output_shift) {
+        return Err(KernelError::Param("shift outside -31..=31"));
+    }
+    let bc = broadcast(
+        p.a_shape,
+        p.b_shape,
+        p.output_shape,
+        a.len(),
+        b.len(),
+        output.len(),
+    )?;
+    broadcast_map(&bc, a, b, output, |x, y| {
+        let prod = (i32::from(x) + p.a_offset).wrapping_mul(i32::from(y) + p.b_offset);
+        let v = multiply_by_quantized_multiplier(prod, p.output_multiplier, p.output_shift)
+            .wrapping_add(p.output_offset);
+        clamp_i8(v, p.act_min, p.act_max)
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_case_scalar_broadcast() {
+        // multiplier 0.5: out = round((x + 2) * (y - 1) / 2) - 3, y broadcast from a scalar.
+        let a: [i8; 3] = [1, -2, 5];
+        let b: [i8; 1] = [4];
+        let mut out = [0i8; 3];
+        let p = MulParams {
+            a_shape: &[1, 3],
+            b_shape: &[],
+            output_shape: &[1, 3],
+            a_offset: 2,
+            b_offset: -1,
+            output_offset: -3,
+            output_multiplier: 1 << 30,
+            output_shift: 0,
+            act_min: -128,
+            act_max: 127,
+        };
+        mul_s8(&p, &a, &b, &mut out).unwrap();
+        // (3*3)/2 = 4.5 -> 5; 0; 21/2 = 10.5 -> 11; minus 3
+        assert_eq!(out, [2, -3, 8]);
+    }
+}

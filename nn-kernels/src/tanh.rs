@@ -1,0 +1,49 @@
+//! Hyperbolic tangent, int8 in, int8 out with scale 1/128 and zero point 0 (TFLite `TANH`;
+//! TFLM `reference_integer_ops::Tanh`, gemmlowp fixed point).
+
+use crate::error::check_len;
+use crate::fixedpoint::{multiply_by_quantized_multiplier, rounding_divide_by_pot, tanh};
+pub use crate::logistic::LogisticParams as TanhParams;
+use crate::KernelResult;
+
+/// Run the tanh. The parameters have the same meaning as for the logistic.
+///
+/// # Errors
+/// [`crate::KernelError`] on wrong slice lengths.
+pub fn tanh_s8(p: &TanhParams, input: &[i8], output: &mut [i8]) -> KernelResult {
+    check_len("input", p.len, input.len())?;
+    check_len("output", p.len, output.len())?;
+    for (&x, o) in input.iter().zip(output.iter_mut()) {
+        let v = i32::from(x).wrapping_sub(p.input_zero_point);
+        *o = if v <= -p.input_range_radius {
+            i8::MIN
+        } else if v >= p.input_range_radius {
+            i8::MAX
+        } else {
+            let q4 = multiply_by_quantized_multiplier(v, p.input_multiplier, p.input_left_shift);
+            let q0 = tanh(q4, 4);
+            let r = rounding_divide_by_pot(q0, 31 - 7);
+            r.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_and_saturation() {
+        let p = TanhParams {
+            len: 3,
+            input_zero_point: -2,
+            input_range_radius: 50,
+            input_multiplier: 1 << 30,
+            input_left_shift: 20,
+        };
+        let mut out = [1i8; 3];
+        tanh_s8(&p, &[-2, 48, -52], &mut out).unwrap();
+        assert_eq!(out, [0, 127, -128]);
+    }
+}

@@ -1,0 +1,439 @@
+//! Const-generic wrappers: shapes in the types, so that a wrong connection between layers is a
+//! rustc type error, plus safe views of an activation arena as such arrays.
+//!
+//! Activations are `[[[i8; C]; W]; H]` (one image, NHWC without the batch); conv filters are
+//! `[[[[i8; C]; KW]; KH]; OC]`; depthwise filters `[[[i8; OC]; KW]; KH]`; dense weights
+//! `[[i8; IN]; OUT]`. The wrappers flatten the arrays (no copy) and call the slice kernels,
+//! which still check the spatial arithmetic (output size against stride and padding) that the
+//! types cannot express on stable Rust.
+
+use crate::avg_pool2d::avg_pool2d_s8;
+use crate::conv2d::{conv2d_s8, Conv2dParams};
+use crate::depthwise_conv2d::{depthwise_conv2d_s8, DepthwiseConv2dParams};
+use crate::fully_connected::{fully_connected_s8, FullyConnectedParams};
+use crate::max_pool2d::{max_pool2d_s8, Pool2dParams};
+use crate::softmax::{softmax_s8, SoftmaxParams};
+use crate::{KernelError, KernelResult};
+
+/// An int8 activation tensor of one image: `H` rows of `W` pixels of `C` channels.
+pub type Tensor3<const H: usize, const W: usize, const C: usize> = [[[i8; C]; W]; H];
+
+/// Window geometry and requantisation constants of a convolution whose shapes are in the
+/// types. `OC` ties the per-channel tables to the number of filters.
+#[derive(Clone, Copy, Debug)]
+pub struct ConvSpec<'a, const OC: usize> {
+    /// `[vertical, horizontal]` stride.
+    pub stride: [usize; 2],
+    /// `[vertical, horizontal]` dilation.
+    pub dilation: [usize; 2],
+    /// `[top, left]` padding (TFLite SAME/VALID arithmetic, computed on the host).
+    pub pad: [usize; 2],
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Q31 multiplier per output channel.
+    pub output_multiplier: &'a [i32; OC],
+    /// Shift per output channel.
+    pub output_shift: &'a [i32; OC],
+    /// `[min, max]` clamp.
+    pub act: [i32; 2],
+}
+
+/// 2-D convolution of one image with shapes in the types.
+///
+/// # Errors
+/// [`KernelError`] when the output size disagrees with the window arithmetic is not detected
+/// here; only slice errors from the core kernel (which cannot happen with these types) and
+/// zero strides are reported.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const OH: usize,
+    const OW: usize,
+    const OC: usize,
+>(
+    spec: &ConvSpec<'_, OC>,
+    input: &Tensor3<H, W, C>,
+    filter: &[[[[i8; C]; KW]; KH]; OC],
+    bias: Option<&[i32; OC]>,
+    output: &mut Tensor3<OH, OW, OC>,
+) -> KernelResult {
+    let p = Conv2dParams {
+        batches: 1,
+        input_h: H,
+        input_w: W,
+        input_c: C,
+        output_h: OH,
+        output_w: OW,
+        output_c: OC,
+        kernel_h: KH,
+        kernel_w: KW,
+        stride_h: spec.stride[0],
+        stride_w: spec.stride[1],
+        dilation_h: spec.dilation[0],
+        dilation_w: spec.dilation[1],
+        pad_top: spec.pad[0],
+        pad_left: spec.pad[1],
+        input_offset: spec.input_offset,
+        output_offset: spec.output_offset,
+        output_multiplier: spec.output_multiplier,
+        output_shift: spec.output_shift,
+        act_min: spec.act[0],
+        act_max: spec.act[1],
+    };
+    conv2d_s8(
+        &p,
+        input.as_flattened().as_flattened(),
+        filter.as_flattened().as_flattened().as_flattened(),
+        bias.map(|b| b.as_slice()),
+        output.as_flattened_mut().as_flattened_mut(),
+    )
+}
+
+/// Depthwise convolution of one image with shapes in the types; `OC = C * M`.
+///
+/// # Errors
+/// [`KernelError::Param`] when `OC` is not a multiple of `C`, or on a zero stride.
+pub fn depthwise_conv2d<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const OH: usize,
+    const OW: usize,
+    const OC: usize,
+>(
+    spec: &ConvSpec<'_, OC>,
+    input: &Tensor3<H, W, C>,
+    filter: &[[[i8; OC]; KW]; KH],
+    bias: Option<&[i32; OC]>,
+    output: &mut Tensor3<OH, OW, OC>,
+) -> KernelResult {
+    if C == 0 || !OC.is_multiple_of(C) {
+        return Err(KernelError::Param(
+            "depthwise output channels must be a multiple of C",
+        ));
+    }
+    let p = DepthwiseConv2dParams {
+        batches: 1,
+        input_h: H,
+        input_w: W,
+        input_c: C,
+        depth_multiplier: OC / C,
+        output_h: OH,
+        output_w: OW,
+        kernel_h: KH,
+        kernel_w: KW,
+        stride_h: spec.stride[0],
+        stride_w: spec.stride[1],
+        dilation_h: spec.dilation[0],
+        dilation_w: spec.dilation[1],
+        pad_top: spec.pad[0],
+        pad_left: spec.pad[1],
+        input_offset: spec.input_offset,
+        output_offset: spec.output_offset,
+        output_multiplier: spec.output_multiplier,
+        output_shift: spec.output_shift,
+        act_min: spec.act[0],
+        act_max: spec.act[1],
+    };
+    depthwise_conv2d_s8(
+        &p,
+        input.as_flattened().as_flattened(),
+        filter.as_flattened().as_flattened(),
+        bias.map(|b| b.as_slice()),
+        output.as_flattened_mut().as_flattened_mut(),
+    )
+}
+
+/// Requantisation constants of a dense layer with per-channel (`N == OUT`) or per-tensor
+/// (`N == 1`) multipliers.
+#[derive(Clone, Copy, Debug)]
+pub struct DenseSpec<'a, const N: usize> {
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Q31 multipliers.
+    pub output_multiplier: &'a [i32; N],
+    /// Shifts.
+    pub output_shift: &'a [i32; N],
+    /// `[min, max]` clamp.
+    pub act: [i32; 2],
+}
+
+/// Fully connected layer on a vector, shapes in the types.
+///
+/// # Errors
+/// [`KernelError::Param`] when `N` is neither 1 nor `OUT`.
+pub fn dense<const IN: usize, const OUT: usize, const N: usize>(
+    spec: &DenseSpec<'_, N>,
+    input: &[i8; IN],
+    weights: &[[i8; IN]; OUT],
+    bias: Option<&[i32; OUT]>,
+    output: &mut [i8; OUT],
+) -> KernelResult {
+    let p = FullyConnectedParams {
+        batches: 1,
+        depth: IN,
+        units: OUT,
+        input_offset: spec.input_offset,
+        filter_offset: 0,
+        output_offset: spec.output_offset,
+        output_multiplier: spec.output_multiplier,
+        output_shift: spec.output_shift,
+        act_min: spec.act[0],
+        act_max: spec.act[1],
+    };
+    fully_connected_s8(
+        &p,
+        input,
+        weights.as_flattened(),
+        bias.map(|b| b.as_slice()),
+        output,
+    )
+}
+
+/// Pooling window, stride, padding and clamp of a pooling layer whose shapes are in the types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSpec {
+    /// `[height, width]` of the window.
+    pub filter: [usize; 2],
+    /// `[vertical, horizontal]` stride.
+    pub stride: [usize; 2],
+    /// `[top, left]` padding.
+    pub pad: [usize; 2],
+    /// `[min, max]` clamp.
+    pub act: [i32; 2],
+}
+
+fn pool_params<const H: usize, const W: usize, const C: usize, const OH: usize, const OW: usize>(
+    spec: &PoolSpec,
+) -> Pool2dParams {
+    Pool2dParams {
+        batches: 1,
+        input_h: H,
+        input_w: W,
+        channels: C,
+        output_h: OH,
+        output_w: OW,
+        filter_h: spec.filter[0],
+        filter_w: spec.filter[1],
+        stride_h: spec.stride[0],
+        stride_w: spec.stride[1],
+        pad_top: spec.pad[0],
+        pad_left: spec.pad[1],
+        act_min: spec.act[0],
+        act_max: spec.act[1],
+    }
+}
+
+/// Max pooling with shapes in the types (channels are preserved by the signature).
+///
+/// # Errors
+/// [`KernelError::Param`] on a zero stride.
+pub fn max_pool2d<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    spec: &PoolSpec,
+    input: &Tensor3<H, W, C>,
+    output: &mut Tensor3<OH, OW, C>,
+) -> KernelResult {
+    max_pool2d_s8(
+        &pool_params::<H, W, C, OH, OW>(spec),
+        input.as_flattened().as_flattened(),
+        output.as_flattened_mut().as_flattened_mut(),
+    )
+}
+
+/// Average pooling with shapes in the types.
+///
+/// # Errors
+/// [`KernelError::Param`] on a zero stride or an empty window.
+pub fn avg_pool2d<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    spec: &PoolSpec,
+    input: &Tensor3<H, W, C>,
+    output: &mut Tensor3<OH, OW, C>,
+) -> KernelResult {
+    avg_pool2d_s8(
+        &pool_params::<H, W, C, OH, OW>(spec),
+        input.as_flattened().as_flattened(),
+        output.as_flattened_mut().as_flattened_mut(),
+    )
+}
+
+/// Softmax of a vector (input and output have the same length by type).
+///
+/// # Errors
+/// [`KernelError::Param`] on a bad left shift.
+pub fn softmax<const N: usize>(
+    input_multiplier: i32,
+    input_left_shift: i32,
+    diff_min: i32,
+    input: &[i8; N],
+    output: &mut [i8; N],
+) -> KernelResult {
+    let p = SoftmaxParams {
+        outer: 1,
+        depth: N,
+        input_multiplier,
+        input_left_shift,
+        diff_min,
+    };
+    softmax_s8(&p, input, output)
+}
+
+/// View `arena[offset .. offset + H*W*C]` as a `[[[i8; C]; W]; H]`. `None` when the region
+/// runs past the arena or a dimension is zero.
+#[must_use]
+pub fn view3<const H: usize, const W: usize, const C: usize>(
+    arena: &[i8],
+    offset: usize,
+) -> Option<&Tensor3<H, W, C>> {
+    if C == 0 || W == 0 {
+        return None;
+    }
+    let len = H.checked_mul(W)?.checked_mul(C)?;
+    let region = arena.get(offset..offset.checked_add(len)?)?;
+    let (pixels, rest) = region.as_chunks::<C>();
+    if !rest.is_empty() {
+        return None;
+    }
+    let (rows, rest) = pixels.as_chunks::<W>();
+    if !rest.is_empty() {
+        return None;
+    }
+    <&Tensor3<H, W, C>>::try_from(rows).ok()
+}
+
+/// Mutable counterpart of [`view3`].
+#[must_use]
+pub fn view3_mut<const H: usize, const W: usize, const C: usize>(
+    arena: &mut [i8],
+    offset: usize,
+) -> Option<&mut Tensor3<H, W, C>> {
+    if C == 0 || W == 0 {
+        return None;
+    }
+    let len = H.checked_mul(W)?.checked_mul(C)?;
+    let region = arena.get_mut(offset..offset.checked_add(len)?)?;
+    let (pixels, rest) = region.as_chunks_mut::<C>();
+    if !rest.is_empty() {
+        return None;
+    }
+    let (rows, rest) = pixels.as_chunks_mut::<W>();
+    if !rest.is_empty() {
+        return None;
+    }
+    <&mut Tensor3<H, W, C>>::try_from(rows).ok()
+}
+
+/// View `arena[offset .. offset + N]` as a `[i8; N]`.
+#[must_use]
+pub fn view1<const N: usize>(arena: &[i8], offset: usize) -> Option<&[i8; N]> {
+    <&[i8; N]>::try_from(arena.get(offset..offset.checked_add(N)?)?).ok()
+}
+
+/// Mutable counterpart of [`view1`].
+#[must_use]
+pub fn view1_mut<const N: usize>(arena: &mut [i8], offset: usize) -> Option<&mut [i8; N]> {
+    <&mut [i8; N]>::try_from(arena.get_mut(offset..offset.checked_add(N)?)?).ok()
+}
+
+/// Split an arena into a read-only input region and a disjoint mutable output region (for a
+/// layer reading one tensor of the arena and writing another). `None` if the regions overlap
+/// or run past the arena.
+#[must_use]
+pub fn split_in_out(
+    arena: &mut [i8],
+    input: core::ops::Range<usize>,
+    output: core::ops::Range<usize>,
+) -> Option<(&[i8], &mut [i8])> {
+    if input.start > input.end
+        || output.start > output.end
+        || input.end > arena.len()
+        || output.end > arena.len()
+    {
+        return None;
+    }
+    if input.end <= output.start {
+        let (lo, hi) = arena.split_at_mut(output.start);
+        Some((lo.get(input)?, hi.get_mut(..output.end - output.start)?))
+    } else if output.end <= input.start {
+        let (lo, hi) = arena.split_at_mut(input.start);
+        Some((hi.get(..input.end - input.start)?, lo.get_mut(output)?))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_check_bounds() {
+        let mut arena = [0i8; 24];
+        assert!(view3::<2, 3, 4>(&arena, 0).is_some());
+        assert!(view3::<2, 3, 4>(&arena, 1).is_none());
+        assert!(view3::<2, 0, 4>(&arena, 0).is_none());
+        if let Some(t) = view3_mut::<1, 2, 3>(&mut arena, 6) {
+            t[0][1][2] = 7;
+        }
+        assert_eq!(arena[6 + 5], 7);
+        assert_eq!(view1::<4>(&arena, 8).map(|a| a[3]), Some(7));
+        assert!(view1::<4>(&arena, 21).is_none());
+    }
+
+    #[test]
+    fn split_regions() {
+        let mut arena = [0i8; 10];
+        arena[0] = 5;
+        let (i, o) = split_in_out(&mut arena, 0..4, 4..10).unwrap();
+        o[0] = i[0];
+        assert_eq!(arena[4], 5);
+        assert!(split_in_out(&mut arena, 0..5, 4..10).is_none());
+        let (i, o) = split_in_out(&mut arena, 6..10, 0..6).unwrap();
+        assert_eq!((i.len(), o.len()), (4, 6));
+    }
+
+    #[test]
+    fn typed_dense_and_pool() {
+        let spec = DenseSpec {
+            input_offset: 0,
+            output_offset: 0,
+            output_multiplier: &[1 << 30],
+            output_shift: &[1],
+            act: [-128, 127],
+        };
+        let mut out = [0i8; 2];
+        dense(&spec, &[1, 2, 3], &[[1, 1, 1], [0, 0, 2]], None, &mut out).unwrap();
+        assert_eq!(out, [6, 6]);
+        let pool = PoolSpec {
+            filter: [2, 2],
+            stride: [2, 2],
+            pad: [0, 0],
+            act: [-128, 127],
+        };
+        let input: Tensor3<2, 2, 1> = [[[1], [4]], [[3], [2]]];
+        let mut out: Tensor3<1, 1, 1> = [[[0]]];
+        max_pool2d(&pool, &input, &mut out).unwrap();
+        assert_eq!(out, [[[4]]]);
+    }
+}
