@@ -261,7 +261,7 @@ macro_rules! tensor_types {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self {
                     $(Self::$variant => f.write_str($name),)*
-                    Self::Other(code) => write!(f, "type code {code}"),
+                    Self::Other(code) => write!(f, "unknown type code {code}"),
                 }
             }
         }

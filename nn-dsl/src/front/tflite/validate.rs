@@ -46,7 +46,7 @@ fn check_tensor(model: &Model, index: usize, t: &Tensor) -> Result<(), ReadError
                     tensor: index,
                     name: name(),
                     problem: format!(
-                        "has constant data (buffer {}) but its type {} has no fixed element size",
+                        "has constant data (buffer {}) but {} has no fixed element size",
                         t.buffer, t.dtype
                     ),
                 })
@@ -85,9 +85,9 @@ fn check_tensor(model: &Model, index: usize, t: &Tensor) -> Result<(), ReadError
     }
     if q.scale.len() != q.zero_point.len() {
         return Err(quant_err(format!(
-            "has {} scales but {} zero points (they must pair up)",
-            q.scale.len(),
-            q.zero_point.len()
+            "has {} but {} (they must pair up)",
+            count(q.scale.len(), "scale"),
+            count(q.zero_point.len(), "zero point")
         )));
     }
     if let Some((k, s)) = q
@@ -118,6 +118,15 @@ fn check_tensor(model: &Model, index: usize, t: &Tensor) -> Result<(), ReadError
         }
     }
     Ok(())
+}
+
+/// `1 scale`, `2 scales`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// `tensor 3 "name"`, for messages.

@@ -1,0 +1,168 @@
+//! The malformed `.tflite` corpus under `tests/tflite/malformed/`: every committed file is rejected
+//! with a non-empty message of the expected kind, and the committed files are exactly what the
+//! generator in `tests/tflite/corpus.rs` produces.
+//!
+//! Regenerate the files and their README with
+//! `cargo test -p nn-dsl --test tflite_malformed -- --ignored regenerate_malformed_corpus`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "tflite/writer.rs"]
+mod writer;
+
+#[path = "tflite/corpus.rs"]
+mod corpus;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::PathBuf;
+
+use nn_dsl::front::tflite::read;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tflite/malformed")
+}
+
+#[test]
+fn every_corpus_file_is_rejected_with_the_expected_kind() {
+    let cases = corpus::cases();
+    assert!(cases.len() >= 30, "corpus has only {} cases", cases.len());
+    let mut failures = Vec::new();
+    for c in &cases {
+        let path = dir().join(c.file);
+        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        match read(&bytes) {
+            Ok(_) => failures.push(format!("{}: accepted", c.file)),
+            Err(e) => {
+                let msg = e.to_string();
+                if msg.trim().is_empty() {
+                    failures.push(format!("{}: empty message", c.file));
+                }
+                if e.kind() != c.kind {
+                    failures.push(format!(
+                        "{}: expected {:?}, got {:?}: {msg}",
+                        c.file,
+                        c.kind,
+                        e.kind()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn committed_corpus_matches_the_generator() {
+    let cases = corpus::cases();
+    let mut listed = BTreeSet::new();
+    for c in &cases {
+        assert!(listed.insert(c.file), "{} listed twice", c.file);
+        let on_disk = fs::read(dir().join(c.file)).unwrap();
+        assert!(
+            on_disk == c.bytes,
+            "{} differs from the generator; regenerate the corpus",
+            c.file
+        );
+    }
+    let readme = fs::read_to_string(dir().join("README.md")).unwrap();
+    assert_eq!(
+        readme,
+        readme_text(&cases),
+        "README.md is stale; regenerate"
+    );
+    for entry in fs::read_dir(dir()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name != "README.md" {
+            assert!(
+                listed.contains(name.as_str()),
+                "{name} is not in the corpus list"
+            );
+        }
+    }
+}
+
+/// Each case's message names where the problem is: spot checks of full messages.
+#[test]
+fn messages_say_what_and_where() {
+    let msg = |file: &str| {
+        let c = corpus::cases()
+            .into_iter()
+            .find(|c| c.file == file)
+            .unwrap();
+        read(&c.bytes).unwrap_err().to_string()
+    };
+    assert_eq!(
+        msg("op_input_out_of_range.tflite"),
+        "operator 0 (CONV_2D) input 1 refers to tensor 57 but the subgraph has 7 tensors"
+    );
+    assert_eq!(
+        msg("buffer_too_short.tflite"),
+        "tensor 1 \"conv/weights\" (INT8 [4, 3, 3, 3]) needs 108 bytes of data but buffer 1 has 107"
+    );
+    assert_eq!(
+        msg("two_ops_feed_each_other.tflite"),
+        "operator 0 (ADD) input 1 reads tensor 3 \"pool\", which is produced by the later \
+         operator 1 (MAX_POOL_2D); operators must be in execution order; the operators form a cycle"
+    );
+    assert_eq!(
+        msg("ops_out_of_order.tflite"),
+        "operator 0 (MAX_POOL_2D) input 0 reads tensor 2 \"sum\", which is produced by the later \
+         operator 1 (ADD); operators must be in execution order"
+    );
+    assert_eq!(
+        msg("op_consumes_own_output.tflite"),
+        "operator 0 (ADD) input 1 reads tensor 2 \"sum\", which it produces itself (a cycle)"
+    );
+    assert_eq!(
+        msg("per_channel_length_mismatch.tflite"),
+        "tensor 1 \"fc/weights\": has 8 per-channel scales but dimension 0 of shape [10, 16] has size 10"
+    );
+    assert_eq!(
+        msg("two_subgraphs.tflite"),
+        "the model has 2 subgraphs; exactly one is supported"
+    );
+    assert_eq!(
+        msg("opcode_index_out_of_range.tflite"),
+        "operator 1 refers to operator code 3 but the model has 3 operator codes"
+    );
+    assert_eq!(
+        msg("negative_dim.tflite"),
+        "tensor 3 \"conv/out\": dimension 1 of shape [1, -8, 8, 4] is negative (-8)"
+    );
+    assert_eq!(
+        msg("bad_padding_code.tflite"),
+        "operator 0 (CONV_2D): padding code 5 is neither SAME (0) nor VALID (1)"
+    );
+}
+
+fn readme_text(cases: &[corpus::Case]) -> String {
+    let mut s = String::from(
+        "# Malformed .tflite corpus\n\n\
+         Generated by `nn-dsl/tests/tflite/corpus.rs`; do not edit by hand. Regenerate with\n\
+         `cargo test -p nn-dsl --test tflite_malformed -- --ignored regenerate_malformed_corpus`.\n\
+         `tflite_malformed.rs` checks that the reader rejects each file with the error kind below\n\
+         and that these files match the generator.\n\n\
+         | file | expected error kind | what is wrong |\n|---|---|---|\n",
+    );
+    for c in cases {
+        s.push_str(&format!("| `{}` | {:?} | {} |\n", c.file, c.kind, c.what));
+    }
+    s
+}
+
+#[test]
+#[ignore = "writes the corpus files; run on purpose to regenerate"]
+fn regenerate_malformed_corpus() {
+    let cases = corpus::cases();
+    fs::create_dir_all(dir()).unwrap();
+    for entry in fs::read_dir(dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tflite") {
+            fs::remove_file(path).unwrap();
+        }
+    }
+    for c in &cases {
+        fs::write(dir().join(c.file), &c.bytes).unwrap();
+    }
+    fs::write(dir().join("README.md"), readme_text(&cases)).unwrap();
+}
