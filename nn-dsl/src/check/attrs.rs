@@ -8,7 +8,7 @@ use crate::ir::Activation;
 use crate::span::Span;
 
 use super::error::{CheckError, TooLargeWhat, MAX_ELEMENTS};
-use super::ops::{AttrSpec, Kind, OpSpec};
+use super::ops::{did_you_mean, AttrSpec, Kind, OpSpec};
 
 /// Padding as written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,8 +62,14 @@ impl Attrs {
     ) -> Attrs {
         let mut slots = vec![Slot::Absent; spec.attrs.len()];
         let mut first_seen: Vec<Option<Span>> = vec![None; spec.attrs.len()];
+        // Attributes that an unknown name probably meant: not reported again as missing.
+        let mut meant: Vec<&str> = Vec::new();
         for attr in attrs {
             let Some(index) = spec.attrs.iter().position(|a| a.name == attr.name.node) else {
+                meant.extend(did_you_mean(
+                    &attr.name.node,
+                    spec.attrs.iter().map(|a| a.name),
+                ));
                 errors.push(CheckError::UnknownAttr {
                     op: spec.name,
                     name: attr.name.node.clone(),
@@ -87,7 +93,7 @@ impl Attrs {
             };
         }
         for (i, a) in spec.attrs.iter().enumerate() {
-            if a.required && matches!(slots[i], Slot::Absent) {
+            if a.required && matches!(slots[i], Slot::Absent) && !meant.contains(&a.name) {
                 errors.push(CheckError::MissingAttr {
                     op: spec.name,
                     name: a.name,

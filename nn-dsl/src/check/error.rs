@@ -27,6 +27,10 @@ impl TensorRef {
     fn desc(&self) -> String {
         format!("`{}` is {}", self.name, shape_string(&self.shape))
     }
+
+    fn named(&self) -> String {
+        format!("`{}` {}", self.name, shape_string(&self.shape))
+    }
 }
 
 /// Why a tensor or attribute would exceed TensorFlow Lite's int32 sizes.
@@ -261,22 +265,22 @@ pub enum CheckError {
         /// The `shape` value.
         span: Span,
     },
-    /// E0120: a window larger than the (padded) input.
+    /// E0120: a window larger than the (padded) input along one or both spatial axes.
     KernelTooLarge {
         /// The operator.
         op: &'static str,
         /// The input.
         arg: TensorRef,
-        /// `height` or `width`.
-        axis: &'static str,
-        /// Kernel size along the axis.
-        kernel: usize,
-        /// Dilation along the axis.
-        dilation: usize,
-        /// Input size along the axis.
-        input: usize,
-        /// Padding before + after (explicit padding only).
-        padding: Option<(usize, usize)>,
+        /// Which axes (height, width) do not fit.
+        axes: [bool; 2],
+        /// Kernel `[h, w]`.
+        kernel: [usize; 2],
+        /// Dilation `[h, w]`.
+        dilation: [usize; 2],
+        /// Input `[h, w]`.
+        input: [usize; 2],
+        /// Explicit padding `[[top, bottom], [left, right]]`, if any.
+        padding: Option<[[usize; 2]; 2]>,
         /// The kernel/size attribute.
         span: Span,
     },
@@ -550,9 +554,14 @@ impl CheckError {
                     .with_primary(*span, "a size must be positive")
             }
             CheckError::ZeroStep { name, value, span } => {
+                let help = if *name == "stride" {
+                    "use `stride = 1` to move the window one step at a time"
+                } else {
+                    "use `dilation = 1` for a kernel without gaps"
+                };
                 Diagnostic::error(code, format!("`{name}` must be at least 1, found {value}"))
-                    .with_primary(*span, format!("a {name} of {value} never moves the window"))
-                    .with_help(format!("use `{name} = 1` for a dense window"))
+                    .with_primary(*span, "must be at least 1")
+                    .with_help(help)
             }
             CheckError::DType { op, arg, expected } => {
                 let help = match (op, expected) {
@@ -623,12 +632,13 @@ impl CheckError {
             CheckError::PadsRank { arg, pairs, span } => Diagnostic::error(
                 code,
                 format!(
-                    "`pad` needs one [before, after] pair per dimension but {} (rank {}) and `paddings` has {pairs}",
+                    "`pad` needs one [before, after] pair per dimension but {} (rank {}) and `paddings` has {pairs} {}",
                     arg.desc(),
-                    arg.shape.len()
+                    arg.shape.len(),
+                    if *pairs == 1 { "pair" } else { "pairs" }
                 ),
             )
-            .with_primary(*span, format!("{pairs} pairs"))
+            .with_primary(*span, format!("{pairs} given"))
             .with_secondary(arg.def_span, format!("`{}` defined here", arg.name)),
             CheckError::Broadcast {
                 op,
@@ -711,7 +721,7 @@ impl CheckError {
                         code,
                         format!(
                             "`reshape` cannot turn {} ({count} elements) into {target_s}: {count} is not a multiple of {known}",
-                            arg.desc()
+                            arg.named()
                         ),
                     )
                     .with_primary(*span, format!("the other dimensions hold {known} elements"))
@@ -720,7 +730,7 @@ impl CheckError {
                         code,
                         format!(
                             "`reshape` cannot turn {} ({count} elements) into {target_s} ({known} elements)",
-                            arg.desc()
+                            arg.named()
                         ),
                     )
                     .with_primary(*span, format!("{known} elements"))
@@ -734,32 +744,67 @@ impl CheckError {
             CheckError::KernelTooLarge {
                 op,
                 arg,
-                axis,
+                axes,
                 kernel,
                 dilation,
                 input,
                 padding,
                 span,
             } => {
-                let eff = kernel
-                    .saturating_sub(1)
-                    .saturating_mul(*dilation)
-                    .saturating_add(1);
-                let k = if *dilation > 1 {
-                    format!("effective kernel {axis} {eff} (kernel {kernel}, dilation {dilation})")
+                let picked: Vec<usize> = (0..2).filter(|&i| axes[i]).collect();
+                let join = |values: Vec<String>| values.join("x");
+                let axis_word = match picked.as_slice() {
+                    [0] => " height",
+                    [1] => " width",
+                    _ => "",
+                };
+                let eff: Vec<String> = picked
+                    .iter()
+                    .map(|&i| {
+                        kernel[i]
+                            .saturating_sub(1)
+                            .saturating_mul(dilation[i])
+                            .saturating_add(1)
+                            .to_string()
+                    })
+                    .collect();
+                let ks = join(picked.iter().map(|&i| kernel[i].to_string()).collect());
+                let k = if picked.iter().any(|&i| dilation[i] > 1) {
+                    let ds = join(picked.iter().map(|&i| dilation[i].to_string()).collect());
+                    format!(
+                        "effective kernel{axis_word} {} (kernel {ks}, dilation {ds})",
+                        join(eff)
+                    )
                 } else {
-                    format!("kernel {axis} {kernel}")
+                    format!("kernel{axis_word} {ks}")
                 };
                 let inp = match padding {
-                    Some((before, after)) => format!(
-                        "the padded input {axis} {} ({input} + {before} + {after})",
-                        input.saturating_add(*before).saturating_add(*after)
+                    Some(p) => {
+                        let padded = join(
+                            picked
+                                .iter()
+                                .map(|&i| {
+                                    input[i]
+                                        .saturating_add(p[i][0])
+                                        .saturating_add(p[i][1])
+                                        .to_string()
+                                })
+                                .collect(),
+                        );
+                        let sums: Vec<String> = picked
+                            .iter()
+                            .map(|&i| format!("{} + {} + {}", input[i], p[i][0], p[i][1]))
+                            .collect();
+                        format!("the padded input{axis_word} {padded} ({})", sums.join(", "))
+                    }
+                    None => format!(
+                        "the input{axis_word} {}",
+                        join(picked.iter().map(|&i| input[i].to_string()).collect())
                     ),
-                    None => format!("the input {axis} {input}"),
                 };
                 Diagnostic::error(
                     code,
-                    format!("`{op}` {k} is larger than {inp} of {}", arg.desc()),
+                    format!("`{op}` {k} is larger than {inp} of {}", arg.named()),
                 )
                 .with_primary(*span, "window too large")
                 .with_secondary(arg.def_span, format!("`{}` defined here", arg.name))

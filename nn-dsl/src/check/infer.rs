@@ -264,19 +264,8 @@ impl Checker<'_> {
         let mut out = [0usize; 2];
         let mut before = [0usize; 2];
         let mut after = [0usize; 2];
-        let mut ok = true;
+        let mut fails = [false; 2];
         for i in 0..2 {
-            let axis = if i == 0 { "height" } else { "width" };
-            let too_large = |padding| CheckError::KernelTooLarge {
-                op,
-                arg: x.clone(),
-                axis,
-                kernel: kernel[i],
-                dilation: dilation[i],
-                input: input[i],
-                padding,
-                span: kernel_span,
-            };
             match padding {
                 PadAttr::Same | PadAttr::Valid => {
                     let scheme = if padding == PadAttr::Same {
@@ -290,10 +279,7 @@ impl Checker<'_> {
                             before[i] = d.pad_before;
                             after[i] = d.pad_after;
                         }
-                        None => {
-                            self.errors.push(too_large(None));
-                            ok = false;
-                        }
+                        None => fails[i] = true,
                     }
                 }
                 PadAttr::Explicit(p) => {
@@ -306,15 +292,25 @@ impl Checker<'_> {
                             before[i] = b;
                             after[i] = a;
                         }
-                        _ => {
-                            self.errors.push(too_large(Some((b, a))));
-                            ok = false;
-                        }
+                        _ => fails[i] = true,
                     }
                 }
             }
         }
-        if !ok {
+        if fails.iter().any(|&f| f) {
+            self.errors.push(CheckError::KernelTooLarge {
+                op,
+                arg: x.clone(),
+                axes: fails,
+                kernel,
+                dilation,
+                input,
+                padding: match padding {
+                    PadAttr::Explicit(p) => Some(p),
+                    _ => None,
+                },
+                span: kernel_span,
+            });
             return None;
         }
         let scheme = match padding {

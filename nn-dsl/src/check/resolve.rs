@@ -66,6 +66,8 @@ pub(crate) struct Checker<'a> {
     /// Every tensor name taken (bindings and generated names).
     names: HashSet<String>,
     input_count: usize,
+    /// Bindings suggested for an undefined name: probably meant to be used, so not warned about.
+    assumed_used: Vec<usize>,
 }
 
 impl<'a> Checker<'a> {
@@ -79,6 +81,7 @@ impl<'a> Checker<'a> {
             outputs: Vec::new(),
             names: HashSet::new(),
             input_count: 0,
+            assumed_used: Vec::new(),
         }
     }
 
@@ -231,6 +234,9 @@ impl<'a> Checker<'a> {
                 None => {
                     let suggestion =
                         ops::did_you_mean(&id.node, self.defs.keys().copied()).map(str::to_string);
+                    if let Some(&b) = suggestion.as_deref().and_then(|s| self.defs.get(s)) {
+                        self.assumed_used.push(b);
+                    }
                     self.errors.push(CheckError::Undefined {
                         name: id.node.clone(),
                         span: id.span,
@@ -595,7 +601,7 @@ impl<'a> Checker<'a> {
             return;
         }
         let mut reached = vec![false; self.bindings.len()];
-        let mut work: Vec<usize> = Vec::new();
+        let mut work: Vec<usize> = self.assumed_used.clone();
         for o in 0..self.outputs.len() {
             match self.outputs[o].binding {
                 Some(b) => work.push(b),
