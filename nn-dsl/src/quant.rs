@@ -1,1 +1,604 @@
 //! Host-side quantisation arithmetic (never run on the device).
+//!
+//! Every function reproduces the arithmetic TensorFlow Lite for Microcontrollers performs in
+//! its `Prepare` step, in the same precision, so that the constants baked into generated code
+//! (and fed to `nn_kernels`) are bit-identical to TFLM's:
+//! - Q31 multipliers come from [`quantize_multiplier`] (`frexp`, round the significand to 31
+//!   bits, carry a rounded-up `2^31` into the exponent, flush shifts below -31 to zero);
+//! - conv / depthwise / per-channel fully connected: `in * w[c] / out` in `f64`
+//!   (`PopulateConvolutionQuantizationParams`);
+//! - per-tensor fully connected: the product `in * w` is taken in **`f32`** first, then divided
+//!   in `f64` (`GetQuantizedConvolutionMultipler`);
+//! - ADD: left shift 20, inputs rescaled to twice the larger input scale;
+//! - MUL, MEAN, QUANTIZE (int8 -> int8): ratios in `f64`; RELU: the ratio in **`f32`**;
+//! - SOFTMAX: `PreprocessSoftmaxScaling` with 5 integer bits and `CalculateInputRadius`;
+//! - LOGISTIC / TANH: `frexp(in_scale * 2^27)` with 4 integer bits;
+//! - fused activation clamps: `zero_point + round(f / scale)` with an `f32` division.
+//!
+//! The TFLM Python package the oracle vectors come from is built without
+//! `TFLITE_SINGLE_ROUNDING`; these helpers follow that (double-rounding) build.
+
+use thiserror::Error;
+
+/// Invalid input to a host quantisation helper.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum QuantError {
+    /// A scale is NaN, infinite, zero or negative.
+    #[error("{what} scale must be finite and positive, got {value}")]
+    BadScale {
+        /// Which scale (`"input"`, `"output"`, `"filter"`, ...).
+        what: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// A real multiplier is NaN or infinite.
+    #[error("multiplier must be finite, got {0}")]
+    NonFinite(f64),
+    /// The multiplier is outside the range the operator's fixed-point scheme supports
+    /// (TFLite would fail the same check in `Prepare`).
+    #[error("{what}: real multiplier {value} out of the supported range")]
+    OutOfRange {
+        /// Which multiplier.
+        what: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// The number of per-channel scales does not match the channel count.
+    #[error("expected 1 or {expected} per-channel scales, got {actual}")]
+    ChannelCount {
+        /// Channels of the layer.
+        expected: usize,
+        /// Scales given.
+        actual: usize,
+    },
+    /// A zero point is outside int8.
+    #[error("zero point {0} outside the int8 range")]
+    ZeroPoint(i32),
+}
+
+/// A Q31 multiplier and its power-of-two exponent: `real ~= multiplier * 2^(shift - 31)`.
+pub type QuantizedMultiplier = (i32, i32);
+
+/// C's `frexp`: `x = m * 2^e` with `|m|` in `[0.5, 1)`; `(0, 0)` for zero. `x` must be finite.
+fn frexp(x: f64) -> (f64, i32) {
+    if x == 0.0 || !x.is_finite() {
+        return (x, 0);
+    }
+    let bits = x.to_bits();
+    let exp_field = ((bits >> 52) & 0x7ff) as i32;
+    if exp_field == 0 {
+        // Subnormal: scale into the normal range first.
+        let (m, e) = frexp(x * f64::from_bits(0x43f0_0000_0000_0000)); // 2^64
+        return (m, e - 64);
+    }
+    let e = exp_field - 1022;
+    let m_bits = (bits & !(0x7ffu64 << 52)) | (1022u64 << 52);
+    (f64::from_bits(m_bits), e)
+}
+
+/// TFLite `QuantizeMultiplier` (double-rounding build).
+///
+/// # Errors
+/// [`QuantError::NonFinite`] for NaN or infinity.
+pub fn quantize_multiplier(real: f64) -> Result<QuantizedMultiplier, QuantError> {
+    if !real.is_finite() {
+        return Err(QuantError::NonFinite(real));
+    }
+    if real == 0.0 {
+        return Ok((0, 0));
+    }
+    let (q, mut shift) = frexp(real);
+    let mut q_fixed = (q * 2f64.powi(31)).round() as i64;
+    if q_fixed == 1i64 << 31 {
+        q_fixed /= 2;
+        shift += 1;
+    }
+    if shift < -31 {
+        shift = 0;
+        q_fixed = 0;
+    }
+    Ok((q_fixed as i32, shift))
+}
+
+fn scale(what: &'static str, s: f32) -> Result<f32, QuantError> {
+    if s.is_finite() && s > 0.0 {
+        Ok(s)
+    } else {
+        Err(QuantError::BadScale {
+            what,
+            value: f64::from(s),
+        })
+    }
+}
+
+fn zero_point(zp: i32) -> Result<i32, QuantError> {
+    if (i32::from(i8::MIN)..=i32::from(i8::MAX)).contains(&zp) {
+        Ok(zp)
+    } else {
+        Err(QuantError::ZeroPoint(zp))
+    }
+}
+
+/// Per-output-channel multipliers and shifts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelMultipliers {
+    /// Q31 multipliers.
+    pub multiplier: Vec<i32>,
+    /// Shifts (positive: left).
+    pub shift: Vec<i32>,
+}
+
+/// Conv2d / depthwise / per-channel fully connected: one multiplier per output channel from
+/// `input_scale * filter_scale[c] / output_scale` in `f64`. A single filter scale is broadcast
+/// to `channels` (TFLite does the same for per-tensor conv weights).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or a filter scale count that is neither 1 nor `channels`.
+pub fn conv_multipliers(
+    input_scale: f32,
+    filter_scales: &[f32],
+    output_scale: f32,
+    channels: usize,
+) -> Result<ChannelMultipliers, QuantError> {
+    let si = f64::from(scale("input", input_scale)?);
+    let so = f64::from(scale("output", output_scale)?);
+    if filter_scales.len() != 1 && filter_scales.len() != channels {
+        return Err(QuantError::ChannelCount {
+            expected: channels,
+            actual: filter_scales.len(),
+        });
+    }
+    let mut out = ChannelMultipliers {
+        multiplier: Vec::with_capacity(channels),
+        shift: Vec::with_capacity(channels),
+    };
+    for c in 0..channels {
+        let w = filter_scales
+            .get(c)
+            .or_else(|| filter_scales.first())
+            .copied()
+            .unwrap_or(0.0);
+        let w = f64::from(scale("filter", w)?);
+        let (m, s) = quantize_multiplier(si * w / so)?;
+        out.multiplier.push(m);
+        out.shift.push(s);
+    }
+    Ok(out)
+}
+
+/// Fully connected: per-channel weights (more than one scale) use [`conv_multipliers`];
+/// per-tensor weights use TFLite's `GetQuantizedConvolutionMultipler`, whose product
+/// `input_scale * filter_scale` is rounded to `f32` before the `f64` division. Returns one
+/// entry (per-tensor) or `units` entries.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or count.
+pub fn fully_connected_multipliers(
+    input_scale: f32,
+    filter_scales: &[f32],
+    output_scale: f32,
+    units: usize,
+) -> Result<ChannelMultipliers, QuantError> {
+    match filter_scales {
+        [w] => {
+            let si = scale("input", input_scale)?;
+            let w = scale("filter", *w)?;
+            let so = scale("output", output_scale)?;
+            let (m, s) = quantize_multiplier(f64::from(si * w) / f64::from(so))?;
+            Ok(ChannelMultipliers {
+                multiplier: vec![m],
+                shift: vec![s],
+            })
+        }
+        _ => conv_multipliers(input_scale, filter_scales, output_scale, units),
+    }
+}
+
+/// A fused activation function of TFLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Activation {
+    /// No clamp beyond the int8 range.
+    None,
+    /// `max(x, 0)`.
+    Relu,
+    /// `min(max(x, 0), 6)`.
+    Relu6,
+    /// `min(max(x, -1), 1)`.
+    ReluN1To1,
+}
+
+/// TFLite `CalculateActivationRangeQuantized` for an int8 output: the `[min, max]` clamp of a
+/// fused activation, with `zero_point + round(f / scale)` (division in `f32`).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point, or a bound overflowing `i32`.
+pub fn activation_range(
+    activation: Activation,
+    output_scale: f32,
+    output_zero_point: i32,
+) -> Result<(i32, i32), QuantError> {
+    let s = scale("output", output_scale)?;
+    let zp = zero_point(output_zero_point)?;
+    let quantize = |f: f32| -> Result<i32, QuantError> {
+        let t = (f / s).round();
+        if !(-2_147_483_648.0..=2_147_483_647.0).contains(&t) {
+            return Err(QuantError::OutOfRange {
+                what: "activation bound",
+                value: f64::from(t),
+            });
+        }
+        Ok(zp.saturating_add(t as i32))
+    };
+    let (qmin, qmax) = (i32::from(i8::MIN), i32::from(i8::MAX));
+    Ok(match activation {
+        Activation::None => (qmin, qmax),
+        Activation::Relu => (qmin.max(quantize(0.0)?), qmax),
+        Activation::Relu6 => (qmin.max(quantize(0.0)?), qmax.min(quantize(6.0)?)),
+        Activation::ReluN1To1 => (qmin.max(quantize(-1.0)?), qmax.min(quantize(1.0)?)),
+    })
+}
+
+/// TFLite `QuantizeMultiplierSmallerThanOneExp`: the real value must be in `(0, 1)`.
+fn smaller_than_one(what: &'static str, real: f64) -> Result<QuantizedMultiplier, QuantError> {
+    if !(real > 0.0 && real < 1.0) {
+        return Err(QuantError::OutOfRange { what, value: real });
+    }
+    let (m, s) = quantize_multiplier(real)?;
+    if s > 0 {
+        return Err(QuantError::OutOfRange { what, value: real });
+    }
+    Ok((m, s))
+}
+
+/// Constants of an int8 ADD (TFLM `CalculateOpDataAdd`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddQuant {
+    /// `-zero_point` of each input.
+    pub input_offset: [i32; 2],
+    /// Output zero point.
+    pub output_offset: i32,
+    /// 20 for int8.
+    pub left_shift: i32,
+    /// Multiplier and shift (<= 0) of each input to the common scale.
+    pub input: [QuantizedMultiplier; 2],
+    /// Multiplier and shift (<= 0) from the common scale to the output.
+    pub output: QuantizedMultiplier,
+    /// Fused activation clamp.
+    pub act: (i32, i32),
+}
+
+/// Int8 ADD constants: `twice_max = 2 * max(s1, s2)`, inputs scaled by `s_i / twice_max`, the
+/// sum by `twice_max / (2^20 * s_out)`, all in `f64`.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point, or an output multiplier not below one.
+pub fn add(
+    input_scales: [f32; 2],
+    input_zero_points: [i32; 2],
+    output_scale: f32,
+    output_zero_point: i32,
+    activation: Activation,
+) -> Result<AddQuant, QuantError> {
+    let s1 = scale("input 1", input_scales[0])?;
+    let s2 = scale("input 2", input_scales[1])?;
+    let so = scale("output", output_scale)?;
+    let left_shift = 20;
+    let twice_max = 2.0 * f64::from(s1.max(s2));
+    let real1 = f64::from(s1) / twice_max;
+    let real2 = f64::from(s2) / twice_max;
+    let real_out = twice_max / (f64::from(1u32 << left_shift) * f64::from(so));
+    Ok(AddQuant {
+        input_offset: [
+            -zero_point(input_zero_points[0])?,
+            -zero_point(input_zero_points[1])?,
+        ],
+        output_offset: zero_point(output_zero_point)?,
+        left_shift,
+        input: [
+            smaller_than_one("add input 1", real1)?,
+            smaller_than_one("add input 2", real2)?,
+        ],
+        output: smaller_than_one("add output", real_out)?,
+        act: activation_range(activation, so, output_zero_point)?,
+    })
+}
+
+/// Int8 MUL multiplier: `s1 * s2 / s_out` in `f64`.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale.
+pub fn mul(input_scales: [f32; 2], output_scale: f32) -> Result<QuantizedMultiplier, QuantError> {
+    let s1 = f64::from(scale("input 1", input_scales[0])?);
+    let s2 = f64::from(scale("input 2", input_scales[1])?);
+    let so = f64::from(scale("output", output_scale)?);
+    quantize_multiplier(s1 * s2 / so)
+}
+
+/// TFLite `CalculateInputRadius`: the largest offset input whose rescaled value cannot
+/// overflow, `floor((2^ib - 1) * 2^(31 - ib) / 2^left_shift)`.
+///
+/// # Errors
+/// [`QuantError::OutOfRange`] when `left_shift` is outside `0..=62`.
+pub fn input_radius(integer_bits: i32, left_shift: i32) -> Result<i32, QuantError> {
+    if !(0..=62).contains(&left_shift) || !(0..=30).contains(&integer_bits) {
+        return Err(QuantError::OutOfRange {
+            what: "input radius shift",
+            value: f64::from(left_shift),
+        });
+    }
+    let max_input_rescaled = f64::from((1i32 << integer_bits) - 1)
+        * (1i64 << (31 - integer_bits)) as f64
+        / (1i64 << left_shift) as f64;
+    Ok(max_input_rescaled.floor() as i32)
+}
+
+/// Constants of an int8 SOFTMAX.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoftmaxQuant {
+    /// Q31 multiplier of `beta * input_scale * 2^26` (capped at `2^31 - 1`).
+    pub input_multiplier: i32,
+    /// Its left shift (>= 0).
+    pub input_left_shift: i32,
+    /// `-CalculateInputRadius(5, input_left_shift)`.
+    pub diff_min: i32,
+}
+
+/// Int8 SOFTMAX constants (`PreprocessSoftmaxScaling` with 5 integer bits).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or beta, or `beta * input_scale * 2^26 <= 1` (TFLite's
+/// `QuantizeMultiplierGreaterThanOne` check).
+pub fn softmax(beta: f32, input_scale: f32) -> Result<SoftmaxQuant, QuantError> {
+    const INTEGER_BITS: i32 = 5;
+    let s = f64::from(scale("input", input_scale)?);
+    let b = f64::from(scale("beta", beta)?);
+    let real = (b * s * f64::from(1i32 << (31 - INTEGER_BITS))).min(2_147_483_647.0);
+    if real <= 1.0 {
+        return Err(QuantError::OutOfRange {
+            what: "softmax input multiplier",
+            value: real,
+        });
+    }
+    let (m, shift) = quantize_multiplier(real)?;
+    Ok(SoftmaxQuant {
+        input_multiplier: m,
+        input_left_shift: shift,
+        diff_min: -input_radius(INTEGER_BITS, shift)?,
+    })
+}
+
+/// Constants of an int8 LOGISTIC or TANH.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigmoidQuant {
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Q31 multiplier of `input_scale * 2^27`.
+    pub input_multiplier: i32,
+    /// Its `frexp` exponent (a left shift).
+    pub input_left_shift: i32,
+    /// Offset inputs at or beyond this magnitude saturate.
+    pub input_range_radius: i32,
+}
+
+/// Int8 LOGISTIC / TANH constants (TFLM `CalculateArithmeticOpDataLogistic` and the TANH
+/// equivalent, 4 integer bits). Note TFLM rounds `q * 2^31` without carrying a rounded-up
+/// `2^31` into the exponent; the `as` conversion below mirrors x86-64's wrap of that case.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point, or a scale so small that the shift is negative.
+pub fn sigmoid(input_scale: f32, input_zero_point: i32) -> Result<SigmoidQuant, QuantError> {
+    const INTEGER_BITS: i32 = 4;
+    let s = f64::from(scale("input", input_scale)?);
+    let real = s * f64::from(1i32 << (31 - INTEGER_BITS));
+    let (q, shift) = frexp(real);
+    let m = (q * 2f64.powi(31)).round() as i64 as i32;
+    Ok(SigmoidQuant {
+        input_zero_point: zero_point(input_zero_point)?,
+        input_multiplier: m,
+        input_left_shift: shift,
+        input_range_radius: input_radius(INTEGER_BITS, shift)?,
+    })
+}
+
+/// Int8 -> int8 QUANTIZE (requantisation) multiplier: `s_in / s_out` in `f64`.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale.
+pub fn requantize(input_scale: f32, output_scale: f32) -> Result<QuantizedMultiplier, QuantError> {
+    let si = f64::from(scale("input", input_scale)?);
+    let so = f64::from(scale("output", output_scale)?);
+    quantize_multiplier(si / so)
+}
+
+/// Constants of an int8 RELU (TFLM `CalculateReluOpData`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReluQuant {
+    /// Multiplier of `s_in / s_out`, the ratio taken in `f32`.
+    pub multiplier: QuantizedMultiplier,
+    /// `[max(-128, output_zero_point), 127]`.
+    pub act: (i32, i32),
+}
+
+/// Int8 RELU constants.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point.
+pub fn relu(
+    input_scale: f32,
+    output_scale: f32,
+    output_zero_point: i32,
+) -> Result<ReluQuant, QuantError> {
+    let si = scale("input", input_scale)?;
+    let so = scale("output", output_scale)?;
+    let zp = zero_point(output_zero_point)?;
+    let lower = zp.saturating_add((0.0f32 / so).round() as i32);
+    Ok(ReluQuant {
+        multiplier: quantize_multiplier(f64::from(si / so))?,
+        act: (lower.max(i32::from(i8::MIN)), i32::from(i8::MAX)),
+    })
+}
+
+/// Int8 RELU6 bounds (TFLM `Relu6Prepare`): no requantisation; the raw input is clamped to
+/// `[input_zero_point, round(6 / input_scale) + input_zero_point]` (division in `f32`, upper
+/// bound clamped into int8).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point.
+pub fn relu6(input_scale: f32, input_zero_point: i32) -> Result<(i8, i8), QuantError> {
+    let s = scale("input", input_scale)?;
+    let zp = zero_point(input_zero_point)?;
+    let six = f64::from((6.0f32 / s).round()) + f64::from(zp);
+    let six = six.clamp(f64::from(i8::MIN), f64::from(i8::MAX)) as i8;
+    Ok((zp as i8, six))
+}
+
+/// Which int8 MEAN path TFLM takes, with its constants.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MeanQuant {
+    /// Same scale and zero point in and out: integer mean, truncating division.
+    Same,
+    /// Otherwise: the float path, `round(mean * scale + bias) + output_zero_point`.
+    Float {
+        /// `input_scale / output_scale` in `f32`.
+        scale: f32,
+        /// `-input_zero_point * scale` in `f32`.
+        bias: f32,
+        /// Output zero point.
+        output_zero_point: i32,
+    },
+}
+
+/// Int8 MEAN constants (TFLM `EvalIntegerMean`).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point.
+pub fn mean(
+    input_scale: f32,
+    input_zero_point: i32,
+    output_scale: f32,
+    output_zero_point: i32,
+) -> Result<MeanQuant, QuantError> {
+    let si = scale("input", input_scale)?;
+    let so = scale("output", output_scale)?;
+    let zi = zero_point(input_zero_point)?;
+    let zo = zero_point(output_zero_point)?;
+    if zi == zo && si == so {
+        return Ok(MeanQuant::Same);
+    }
+    let s = si / so;
+    Ok(MeanQuant::Float {
+        scale: s,
+        bias: (-zi) as f32 * s,
+        output_zero_point: zo,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frexp_matches_definition() {
+        assert_eq!(frexp(1.0), (0.5, 1));
+        assert_eq!(frexp(0.75), (0.75, 0));
+        assert_eq!(frexp(-3.0), (-0.75, 2));
+        assert_eq!(frexp(f64::MIN_POSITIVE / 4.0), (0.5, -1023));
+    }
+
+    #[test]
+    fn quantize_multiplier_cases() {
+        assert_eq!(quantize_multiplier(0.5), Ok((1 << 30, 0)));
+        assert_eq!(quantize_multiplier(1.0), Ok((1 << 30, 1)));
+        assert_eq!(quantize_multiplier(0.75), Ok((1_610_612_736, 0)));
+        // The significand rounds up to 2^31: halved, exponent + 1.
+        assert_eq!(quantize_multiplier(1.0 - 2f64.powi(-40)), Ok((1 << 30, 1)));
+        // Below 2^-32 the shift would be < -31: flushed to zero.
+        assert_eq!(quantize_multiplier(2f64.powi(-40)), Ok((0, 0)));
+        assert_eq!(quantize_multiplier(0.0), Ok((0, 0)));
+        assert!(quantize_multiplier(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn activation_ranges() {
+        assert_eq!(
+            activation_range(Activation::None, 0.5, -10),
+            Ok((-128, 127))
+        );
+        assert_eq!(activation_range(Activation::Relu, 0.5, -10), Ok((-10, 127)));
+        assert_eq!(activation_range(Activation::Relu6, 0.5, -10), Ok((-10, 2)));
+        assert_eq!(activation_range(Activation::ReluN1To1, 0.5, 0), Ok((-2, 2)));
+        assert!(activation_range(Activation::Relu, 0.0, 0).is_err());
+        assert!(activation_range(Activation::Relu, f32::NAN, 0).is_err());
+    }
+
+    #[test]
+    fn add_constants() {
+        let q = add([0.5, 0.25], [1, -2], 1.0, 3, Activation::None).unwrap();
+        assert_eq!(q.input, [(1 << 30, 0), (1 << 30, -1)]);
+        assert_eq!(q.output, (1 << 30, -19));
+        assert_eq!(q.input_offset, [-1, 2]);
+        assert_eq!(q.left_shift, 20);
+    }
+
+    #[test]
+    fn softmax_sigmoid_mul_constants() {
+        // 1/16 * 2^26 = 2^22 -> (2^30, 23); radius floor(31 * 2^26 / 2^23) = 248.
+        assert_eq!(
+            softmax(1.0, 0.0625),
+            Ok(SoftmaxQuant {
+                input_multiplier: 1 << 30,
+                input_left_shift: 23,
+                diff_min: -248
+            })
+        );
+        // 1/32 * 2^27 = 2^22 -> (2^30, 23); radius floor(15 * 2^27 / 2^23) = 240.
+        assert_eq!(
+            sigmoid(0.03125, -3),
+            Ok(SigmoidQuant {
+                input_zero_point: -3,
+                input_multiplier: 1 << 30,
+                input_left_shift: 23,
+                input_range_radius: 240
+            })
+        );
+        assert_eq!(mul([0.5, 0.5], 0.125), Ok((1 << 30, 2)));
+        assert_eq!(requantize(0.5, 0.25), Ok((1 << 30, 2)));
+    }
+
+    #[test]
+    fn relu_and_mean() {
+        assert_eq!(
+            relu(0.5, 0.25, -100),
+            Ok(ReluQuant {
+                multiplier: (1 << 30, 2),
+                act: (-100, 127)
+            })
+        );
+        // 6 / 0.5 = 12, + zp 3 = 15; 6 / 0.01 = 600 clamps to 127.
+        assert_eq!(relu6(0.5, 3), Ok((3, 15)));
+        assert_eq!(relu6(0.01, 3), Ok((3, 127)));
+        assert_eq!(mean(0.5, 1, 0.5, 1), Ok(MeanQuant::Same));
+        assert_eq!(
+            mean(0.5, 2, 0.25, 1),
+            Ok(MeanQuant::Float {
+                scale: 2.0,
+                bias: -4.0,
+                output_zero_point: 1
+            })
+        );
+    }
+
+    #[test]
+    fn per_channel_and_fc() {
+        let c = conv_multipliers(0.5, &[0.5, 0.25], 0.125, 2).unwrap();
+        assert_eq!(c.multiplier, vec![1 << 30, 1 << 30]);
+        assert_eq!(c.shift, vec![2, 1]);
+        let b = conv_multipliers(0.5, &[0.5], 0.125, 3).unwrap();
+        assert_eq!(b.shift, vec![2, 2, 2]);
+        assert!(conv_multipliers(0.5, &[0.5, 0.5], 0.125, 3).is_err());
+        assert!(conv_multipliers(0.5, &[-0.5], 0.125, 1).is_err());
+        let f = fully_connected_multipliers(0.5, &[0.5], 0.125, 4).unwrap();
+        assert_eq!((f.multiplier, f.shift), (vec![1 << 30], vec![2]));
+    }
+}
