@@ -3,6 +3,8 @@
 //! Every fixture must fail to parse; its rendered diagnostics (codespan-reporting, no colour) are
 //! compared with `parse/snapshots/`. Review a changed snapshot by reading it, then commit it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use nn_dsl::diag::render;
 use nn_dsl::front::nnd::parse_str;
 
