@@ -68,6 +68,8 @@ pub(crate) struct Checker<'a> {
     input_count: usize,
     /// Bindings suggested for an undefined name: probably meant to be used, so not warned about.
     assumed_used: Vec<usize>,
+    /// Some expression was nested too deeply to walk: usage is unknown, so no unused warnings.
+    truncated: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -82,6 +84,7 @@ impl<'a> Checker<'a> {
             names: HashSet::new(),
             input_count: 0,
             assumed_used: Vec::new(),
+            truncated: false,
         }
     }
 
@@ -249,6 +252,8 @@ impl<'a> Checker<'a> {
                     for input in &call.inputs {
                         self.refs(input, depth + 1, out);
                     }
+                } else {
+                    self.truncated = true;
                 }
             }
         }
@@ -597,7 +602,7 @@ impl<'a> Checker<'a> {
 
     /// W0101 for inputs and lets no output depends on (skipped when there is no output at all).
     fn warn_unused(&mut self) {
-        if self.outputs.is_empty() {
+        if self.outputs.is_empty() || self.truncated {
             return;
         }
         let mut reached = vec![false; self.bindings.len()];
@@ -619,7 +624,9 @@ impl<'a> Checker<'a> {
             }
         }
         for (b, binding) in self.bindings.iter().enumerate() {
-            if !reached[b] && binding.registered && !binding.in_cycle {
+            // Poisoned bindings already have an error (theirs or an input's): no extra noise.
+            let poisoned = binding.value == Value::Done(None);
+            if !reached[b] && binding.registered && !binding.in_cycle && !poisoned {
                 self.errors.push(CheckError::Unused {
                     name: binding.name.node.clone(),
                     span: binding.name.span,
