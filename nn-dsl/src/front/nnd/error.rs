@@ -418,6 +418,14 @@ impl ParseError {
         if expected.contains(&Expected::Expr) || expected.contains(&Expected::Attr) {
             expected.retain(|e| *e != Expected::Name);
         }
+        // Where a call argument may start, a named argument may start too.
+        if expected.contains(&Expected::Expr)
+            && expected.contains(&Expected::CloseParen)
+            && !expected.contains(&Expected::Attr)
+        {
+            expected.push(Expected::Attr);
+            expected.sort();
+        }
         if expected.is_empty() {
             expected.push(Expected::EndOfFile);
         }
@@ -586,7 +594,8 @@ fn help_for(
             _ => '}',
         };
         let ends_statement = matches!(found_text, ";" | "}" | "") || keyword.is_some();
-        if ends_statement || open == '{' {
+        let other_closer = matches!(found_text, ")" | "]" | "}") && !found_text.starts_with(close);
+        if ends_statement || other_closer || open == '{' {
             return Some(format!("add the missing `{close}`"));
         }
     }
@@ -612,13 +621,30 @@ fn help_for(
     if has(Expected::Integer) && found_text.contains('.') {
         return Some("dimensions are whole numbers".to_owned());
     }
-    if (has(Expected::Comma) || has(Expected::CloseParen) || has(Expected::CloseBracket))
-        && !found_text.is_empty()
+    let first = found_text.chars().next();
+    if has(Expected::Comma)
         && (word.is_some()
-            || found_text
-                .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '"' || c == '['))
+            || first.is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '"' | '[')))
     {
         return Some("separate the items with `,`".to_owned());
+    }
+    if has(Expected::Expr)
+        && has(Expected::Attr)
+        && first.is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '"' | '['))
+    {
+        return Some(
+            "a positional argument is a tensor (a name or a call); write other values as `name = value`"
+                .to_owned(),
+        );
+    }
+    if has(Expected::Value) && found_text == "(" {
+        return Some("a list is written in brackets: `[1, 2]`".to_owned());
+    }
+    if first.is_some_and(|c| !c.is_ascii() && c.is_alphanumeric()) {
+        return Some("names use ASCII letters, digits and `_`".to_owned());
+    }
+    if has(Expected::Name) && first.is_some_and(|c| c.is_ascii_digit()) {
+        return Some("a name starts with a letter or `_`".to_owned());
     }
     None
 }
