@@ -1,6 +1,8 @@
 //! Rendered-diagnostic snapshots of erroneous .nnd files: one file per kind of problem in
 //! `tests/diagnostics/`, each snapshot holding the source and the full plain-text rendering.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 fn render(path: &Path) -> String {

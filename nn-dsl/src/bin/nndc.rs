@@ -24,7 +24,12 @@ use nn_dsl::diag::{render, Diagnostic};
 
 /// The nnd compiler: checks `.nnd` networks and reports their cost.
 #[derive(Debug, Parser)]
-#[command(name = "nndc", version, about)]
+#[command(
+    name = "nndc",
+    version,
+    about = "The nnd compiler: checks .nnd networks and reports their cost",
+    after_help = "Exit codes: 0 valid (warnings allowed), 1 errors in the network, 2 usage error or unreadable file."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

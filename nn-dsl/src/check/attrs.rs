@@ -307,7 +307,7 @@ fn pair(
     }
 }
 
-fn word<'v>(value: &'v Value) -> Option<&'v str> {
+fn word(value: &Value) -> Option<&str> {
     match value {
         Value::Word(w) => Some(w.node.as_str()),
         _ => None,

@@ -297,6 +297,7 @@ pub(crate) fn did_you_mean<'c>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

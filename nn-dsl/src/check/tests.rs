@@ -1,5 +1,7 @@
 //! Unit tests of the checker on hand-built ASTs.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use proptest::prelude::*;
 
 use super::*;

@@ -175,6 +175,7 @@ impl<T> IndexMut<Handle<T>> for Arena<T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
