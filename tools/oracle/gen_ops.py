@@ -1,0 +1,614 @@
+"""Single-op oracle vectors: random int8 TFLite models run through TFLM.
+
+    tools/oracle/.venv/bin/python tools/oracle/gen_ops.py --seed 1 --out tests/vectors
+
+For each op a builder draws a random single-layer Keras model (shapes, kernel, stride, dilation,
+padding, activation, weights), the converter quantises it to int8 with a representative dataset,
+and the flatbuffer is checked to hold exactly the one operator with the options asked for (a model
+that fails the check is redrawn). Every model is run on a few random int8 inputs by the TFLM
+interpreter; each (model, input) pair is one case. The layout is docs/vectors.md.
+
+Where the converter never emits a lone operator (QUANTIZE float->int8, DEQUANTIZE, QUANTIZE
+int8->int8) the op is cut out of a converted float-I/O model, and for int8->int8 QUANTIZE and
+softmax beta != 1 a stored field is rewritten; see tools/oracle/README.md.
+"""
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import oracle_lib as ol  # noqa: E402
+from oracle_lib import OracleError, RepInput  # noqa: E402
+
+L = keras.layers
+
+# Cases per op; each model is run on INPUTS_PER_MODEL inputs.
+CASE_COUNTS = {
+    "conv2d": 60,
+    "depthwise_conv2d": 60,
+    "fully_connected": 50,
+    "max_pool2d": 25,
+    "avg_pool2d": 25,
+    "add": 30,
+    "mul": 25,
+    "softmax": 25,
+    "logistic": 20,
+    "tanh": 20,
+    "pad": 20,
+    "concat": 25,
+    "mean": 25,
+    "requantize": 15,
+    "quantize": 15,
+    "dequantize": 15,
+    "relu": 15,
+    "relu6": 15,
+}
+INPUTS_PER_MODEL = 2
+INPUT_MODES = ("uniform", "narrow", "extreme")
+MAX_ATTEMPTS_PER_MODEL = 20
+SOFTMAX_BETAS = (0.5, 2.0, 0.25, 1.5, 0.1)
+TFLITE_OP = {
+    "conv2d": "CONV_2D",
+    "depthwise_conv2d": "DEPTHWISE_CONV_2D",
+    "fully_connected": "FULLY_CONNECTED",
+    "max_pool2d": "MAX_POOL_2D",
+    "avg_pool2d": "AVERAGE_POOL_2D",
+    "add": "ADD",
+    "mul": "MUL",
+    "softmax": "SOFTMAX",
+    "logistic": "LOGISTIC",
+    "tanh": "TANH",
+    "pad": "PAD",
+    "concat": "CONCATENATION",
+    "mean": "MEAN",
+    "requantize": "QUANTIZE",
+    "quantize": "QUANTIZE",
+    "dequantize": "DEQUANTIZE",
+    "relu": "RELU",
+    "relu6": "RELU6",
+}
+
+
+@dataclass
+class Draw:
+    """One random model: the Keras graph, its calibration data and what the flatbuffer must hold."""
+
+    model: keras.Model
+    rep: list
+    expect: dict = field(default_factory=dict)  # params that must be stored exactly so
+    per_channel_dense: bool = True
+    float_io: bool = False
+    # Rewrites the converted model (cut out one op, retype a tensor, set an option); None keeps it.
+    rewrite: object = None
+
+
+# ----------------------------------------------------------------------------- random choices
+
+
+def pick(rng, options):
+    return options[int(rng.integers(len(options)))]
+
+
+def activation_layer(name):
+    return {"none": None, "relu": L.ReLU(), "relu6": L.ReLU(max_value=6.0)}[name]
+
+
+def rep_input(rng, name, shape, spread=1.0):
+    """Calibration distribution: a random centre and a standard deviation between 0.1 and 4 (x spread)."""
+    std = float(math.exp(rng.uniform(math.log(0.1), math.log(4.0)))) * spread
+    return RepInput(name, tuple(shape), float(0.3 * std * rng.standard_normal()), std)
+
+
+def keras_input(shape, index=0):
+    # Names sort in creation order; the representative dataset is keyed by them.
+    return keras.Input(tuple(shape[1:]), batch_size=shape[0], name=f"x{index}")
+
+
+def spatial_window(rng, size, padding, dilation):
+    """A kernel extent 1..5 that fits `size` under VALID padding."""
+    limit = 5 if padding == "same" else max(1, min(5, (size - 1) // dilation + 1))
+    return int(rng.integers(1, limit + 1))
+
+
+def conv_geometry(rng):
+    """Input size, kernel, stride, dilation and padding for a 2-D window (conv, depthwise)."""
+    h, w = (int(v) for v in rng.integers(1, 13, size=2))
+    if rng.random() < 0.25:  # stride 2 on even sizes is a classic off-by-one trap
+        h, w = 2 * int(rng.integers(2, 7)), 2 * int(rng.integers(2, 7))
+    padding = pick(rng, ["same", "valid"])
+    dilation = pick(rng, [(1, 1)] * 4 + [(2, 2), (2, 2), (1, 2), (2, 1), (3, 3)])
+    if dilation == (1, 1):
+        stride = pick(rng, [(1, 1), (2, 2), (3, 3), (1, 2), (2, 1), (3, 1), (2, 3)])
+    else:
+        stride = (1, 1)  # Keras refuses strides > 1 together with dilation > 1
+    kernel = (spatial_window(rng, h, padding, dilation[0]), spatial_window(rng, w, padding, dilation[1]))
+    return (h, w), kernel, stride, dilation, padding
+
+
+def weights(rng, shape, fan_in, channel_axis):
+    """Random weights with a different magnitude per output channel (so per-channel scales differ),
+    and now and then an all-zero channel."""
+    w = rng.standard_normal(shape) / math.sqrt(fan_in)
+    channels = shape[channel_axis]
+    gains = np.exp(rng.uniform(-1.5, 1.5, size=channels))
+    if channels > 1 and rng.random() < 0.15:
+        gains[int(rng.integers(channels))] = 0.0
+    gain_shape = [1] * len(shape)
+    gain_shape[channel_axis] = channels
+    return (w * gains.reshape(gain_shape)).astype(np.float32)
+
+
+def bias(rng, n):
+    # Never exactly zero: a zero bias would be dropped by the converter.
+    return (0.5 * rng.standard_normal(n) + 1e-3).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- builders
+
+
+def draw_conv2d(rng, index):
+    (h, w), kernel, stride, dilation, padding = conv_geometry(rng)
+    ic, oc = int(rng.integers(1, 25)), int(rng.integers(1, 25))
+    act = pick(rng, ["none", "relu", "relu6"])
+    x = keras_input((1, h, w, ic))
+    layer = L.Conv2D(oc, kernel, strides=stride, padding=padding, dilation_rate=dilation, activation=None)
+    y = layer(x)
+    if act != "none":
+        y = activation_layer(act)(y)
+    layer.set_weights([weights(rng, (*kernel, ic, oc), kernel[0] * kernel[1] * ic, 3), bias(rng, oc)])
+    expect = {"padding": padding, "stride": list(stride), "dilation": list(dilation), "activation": act}
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", (1, h, w, ic))], expect)
+
+
+def draw_depthwise_conv2d(rng, index):
+    (h, w), kernel, stride, dilation, padding = conv_geometry(rng)
+    multiplier = int(rng.integers(1, 4))
+    ic = int(rng.integers(1, 24 // multiplier + 1))
+    act = pick(rng, ["none", "relu", "relu6"])
+    x = keras_input((1, h, w, ic))
+    layer = L.DepthwiseConv2D(
+        kernel, strides=stride, padding=padding, depth_multiplier=multiplier, dilation_rate=dilation
+    )
+    y = layer(x)
+    if act != "none":
+        y = activation_layer(act)(y)
+    kernel_w = weights(rng, (*kernel, ic * multiplier), kernel[0] * kernel[1], 2).reshape(*kernel, ic, multiplier)
+    layer.set_weights([kernel_w, bias(rng, ic * multiplier)])
+    expect = {
+        "padding": padding,
+        "stride": list(stride),
+        "dilation": list(dilation),
+        "activation": act,
+        "depth_multiplier": multiplier,
+    }
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", (1, h, w, ic))], expect)
+
+
+def draw_fully_connected(rng, index):
+    n_in, n_out = int(rng.integers(1, 65)), int(rng.integers(1, 33))
+    keep_num_dims = rng.random() < 0.2
+    shape = (1, int(rng.integers(2, 5)), n_in) if keep_num_dims else (1, n_in)
+    act = pick(rng, ["none", "relu", "relu6"])
+    x = keras_input(shape)
+    layer = L.Dense(n_out)
+    y = layer(x)
+    if act != "none":
+        y = activation_layer(act)(y)
+    layer.set_weights([weights(rng, (n_in, n_out), n_in, 1), bias(rng, n_out)])
+    expect = {"activation": act, "keep_num_dims": bool(keep_num_dims)}
+    # Alternate per-channel (converter default) and per-tensor weight scales.
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", shape)], expect, per_channel_dense=index % 2 == 0)
+
+
+def draw_pool(rng, layer_type):
+    h, w = (int(v) for v in rng.integers(1, 13, size=2))
+    if rng.random() < 0.25:
+        h, w = 2 * int(rng.integers(1, 7)), 2 * int(rng.integers(1, 7))
+    c = int(rng.integers(1, 25))
+    padding = pick(rng, ["same", "valid"])
+    size = (spatial_window(rng, h, padding, 1), spatial_window(rng, w, padding, 1))
+    size = (min(size[0], 4), min(size[1], 4))
+    stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    act = pick(rng, ["none", "relu", "relu6"])
+    x = keras_input((1, h, w, c))
+    y = layer_type(size, strides=stride, padding=padding)(x)
+    if act != "none":
+        y = activation_layer(act)(y)
+    expect = {"padding": padding, "stride": list(stride), "filter": list(size), "activation": act}
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", (1, h, w, c))], expect)
+
+
+def draw_max_pool2d(rng, index):
+    return draw_pool(rng, L.MaxPooling2D)
+
+
+def draw_avg_pool2d(rng, index):
+    return draw_pool(rng, L.AveragePooling2D)
+
+
+def broadcast_pair(rng):
+    """Shapes of two operands: equal, or the second broadcast along some axes."""
+    h, w, c = int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 25))
+    full = (1, h, w, c)
+    kind = pick(rng, ["same", "same", "channel", "row", "column", "pixel", "rank1", "scalar_like"])
+    other = {
+        "same": full,
+        "channel": (1, 1, 1, c),
+        "row": (1, h, 1, c),
+        "column": (1, 1, w, 1),
+        "pixel": (1, h, w, 1),
+        "rank1": (c,),
+        "scalar_like": (1, 1, 1, 1),
+    }[kind]
+    return (full, other) if rng.random() < 0.7 else (other, full)
+
+
+def draw_binary(rng, op):
+    shape_a, shape_b = broadcast_pair(rng)
+    act = pick(rng, ["none", "none", "relu", "relu6"])
+    a, b = keras_input(shape_a, 0), keras_input(shape_b, 1)
+    y = keras.ops.add(a, b) if op == "add" else keras.ops.multiply(a, b)
+    if act != "none":
+        y = activation_layer(act)(y)
+    # Different calibration spreads give the two inputs different scales.
+    rep = [rep_input(rng, "x0", shape_a), rep_input(rng, "x1", shape_b, spread=float(np.exp(rng.uniform(-2, 2))))]
+    return Draw(keras.Model([a, b], y), rep, {"activation": act})
+
+
+def draw_add(rng, index):
+    return draw_binary(rng, "add")
+
+
+def draw_mul(rng, index):
+    return draw_binary(rng, "mul")
+
+
+def random_activation_shape(rng):
+    if rng.random() < 0.5:
+        return (1, int(rng.integers(1, 65)))
+    return (1, int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 17)))
+
+
+def draw_unary(rng, layer):
+    shape = random_activation_shape(rng)
+    x = keras_input(shape)
+    return Draw(keras.Model(x, layer(x)), [rep_input(rng, "x0", shape, spread=2.0)])
+
+
+def set_softmax_beta(beta):
+    def rewrite(model):
+        model.subgraphs[0].operators[0].builtinOptions.beta = float(np.float32(beta))
+        return model
+
+    return rewrite
+
+
+def draw_softmax(rng, index):
+    shape = (
+        (1, int(rng.integers(2, 41)))
+        if rng.random() < 0.6
+        else (1, int(rng.integers(1, 5)), int(rng.integers(1, 5)), int(rng.integers(2, 17)))
+    )
+    x = keras_input(shape)
+    draw = Draw(keras.Model(x, L.Softmax()(x)), [rep_input(rng, "x0", shape, spread=3.0)])
+    # The converter always stores beta = 1 (a Keras/TF scale in front of softmax stays a separate
+    # MUL); every third model rewrites the stored beta so the kernel's beta path is covered.
+    if index % 3 == 2:
+        beta = SOFTMAX_BETAS[(index // 3) % len(SOFTMAX_BETAS)]
+        draw.rewrite = set_softmax_beta(beta)
+        draw.expect["beta"] = float(np.float32(beta))
+    else:
+        draw.expect["beta"] = 1.0
+    return draw
+
+
+def draw_logistic(rng, index):
+    return draw_unary(rng, L.Activation("sigmoid"))
+
+
+def draw_tanh(rng, index):
+    return draw_unary(rng, L.Activation("tanh"))
+
+
+def draw_relu(rng, index):
+    return draw_unary(rng, L.ReLU())
+
+
+def draw_relu6(rng, index):
+    return draw_unary(rng, L.ReLU(max_value=6.0))
+
+
+def draw_pad(rng, index):
+    if rng.random() < 0.7:
+        h, w, c = (int(v) for v in rng.integers(1, 9, size=3))
+        shape = (1, h, w, c)
+        paddings = [[0, 0]] + [[int(v) for v in rng.integers(0, 4, size=2)] for _ in range(2)] + [[0, 0]]
+        if rng.random() < 0.3:
+            paddings[3] = [int(v) for v in rng.integers(0, 3, size=2)]
+    else:
+        shape = (1, int(rng.integers(1, 33)))
+        paddings = [[0, 0], [int(v) for v in rng.integers(0, 5, size=2)]]
+    if all(p == [0, 0] for p in paddings):
+        paddings[-1] = [1, 0]
+    x = keras_input(shape)
+    y = keras.ops.pad(x, paddings)
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", shape)], {"paddings": paddings})
+
+
+def draw_concat(rng, index):
+    n = int(rng.integers(2, 4))
+    if rng.random() < 0.75:
+        base = [1, int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 9))]
+        axis = pick(rng, [-1, 3, 1, 2])
+    else:
+        base = [1, int(rng.integers(1, 17))]
+        axis = pick(rng, [-1, 1])
+    shapes = []
+    for _ in range(n):
+        shape = list(base)
+        shape[axis] = int(rng.integers(1, 9))
+        shapes.append(tuple(shape))
+    inputs = [keras_input(s, i) for i, s in enumerate(shapes)]
+    y = L.Concatenate(axis=axis)(inputs)
+    # Different calibration ranges; the converter still gives all operands the output's scale.
+    rep = [rep_input(rng, f"x{i}", s, spread=float(np.exp(rng.uniform(-2, 2)))) for i, s in enumerate(shapes)]
+    # A ReLU after the concatenation is never fused (it stays a separate RELU): activation is always none.
+    return Draw(keras.Model(inputs, y), rep, {"axis": axis, "activation": "none"})
+
+
+def draw_mean(rng, index):
+    shape = (1, int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 25)))
+    x = keras_input(shape)
+    if index % 2 == 0:  # what Keras GlobalAveragePooling2D produces
+        keep = index % 4 == 0
+        y = L.GlobalAveragePooling2D(keepdims=keep)(x)
+        axes = [1, 2]
+    else:
+        axes = pick(rng, [[1], [2], [3], [1, 2, 3], [2, 3]])
+        keep = bool(rng.random() < 0.5)
+        y = keras.ops.mean(x, axis=tuple(axes), keepdims=keep)
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", shape)], {"axis": axes, "keep_dims": keep})
+
+
+def float_io_draw(rng, rewrite):
+    """A float-I/O model Input -> ReLU: converted it reads QUANTIZE, RELU, DEQUANTIZE."""
+    shape = random_activation_shape(rng)
+    x = keras_input(shape)
+    return Draw(keras.Model(x, L.ReLU()(x)), [rep_input(rng, "x0", shape)], float_io=True, rewrite=rewrite)
+
+
+def cut_op(wanted):
+    def rewrite(model):
+        names = ol.op_names(model)
+        if names.count(wanted) != 1:
+            raise OracleError(f"expected one {wanted} in {names}")
+        return ol.single_op_model(model, names.index(wanted))
+
+    return rewrite
+
+
+def draw_quantize(rng, index):
+    return float_io_draw(rng, cut_op("QUANTIZE"))
+
+
+def draw_dequantize(rng, index):
+    return float_io_draw(rng, cut_op("DEQUANTIZE"))
+
+
+def draw_requantize(rng, index):
+    """The float->int8 QUANTIZE cut out, its input retyped to int8 with a random scale and zero
+    point: TFLM then runs its int8->int8 requantisation. Every third case keeps the output scale
+    (only the zero point moves)."""
+    ratio = 1.0 if index % 3 == 0 else float(np.exp(rng.uniform(-3, 3)))
+    zero_point = int(rng.integers(-128, 128))
+    cut = cut_op("QUANTIZE")
+
+    def rewrite(model):
+        model = cut(model)
+        subgraph = model.subgraphs[0]
+        out_q = subgraph.tensors[subgraph.outputs[0]].quantization
+        tensor = subgraph.tensors[subgraph.inputs[0]]
+        tensor.type = ol.fb.TensorType.INT8
+        tensor.quantization = ol.fb.QuantizationParametersT()
+        tensor.quantization.scale = np.array([out_q.scale[0] * ratio], dtype=np.float32)
+        tensor.quantization.zeroPoint = np.array([zero_point], dtype=np.int64)
+        return model
+
+    return float_io_draw(rng, rewrite)
+
+
+BUILDERS = {name: globals()[f"draw_{name}"] for name in CASE_COUNTS}
+
+# ----------------------------------------------------------------------------- reading the result
+
+
+def stored_params(op_kind, model):
+    """The op's parameters as the flatbuffer stores them (docs/vectors.md, 'params by op')."""
+    op = model.subgraphs[0].operators[0]
+    o = op.builtinOptions
+
+    def activation():
+        if o.fusedActivationFunction not in ol.ACTIVATIONS:
+            raise OracleError(f"unsupported fused activation {o.fusedActivationFunction}")
+        return ol.ACTIVATIONS[o.fusedActivationFunction]
+
+    if op_kind in ("conv2d", "depthwise_conv2d"):
+        params = {
+            "padding": ol.PADDINGS[o.padding],
+            "stride": [o.strideH, o.strideW],
+            "dilation": [o.dilationHFactor, o.dilationWFactor],
+            "activation": activation(),
+        }
+        if op_kind == "depthwise_conv2d":
+            params["depth_multiplier"] = o.depthMultiplier
+        return params
+    if op_kind == "fully_connected":
+        return {"activation": activation(), "keep_num_dims": bool(o.keepNumDims)}
+    if op_kind in ("max_pool2d", "avg_pool2d"):
+        return {
+            "padding": ol.PADDINGS[o.padding],
+            "stride": [o.strideH, o.strideW],
+            "filter": [o.filterHeight, o.filterWidth],
+            "activation": activation(),
+        }
+    if op_kind in ("add", "mul"):
+        return {"activation": activation()}
+    if op_kind == "softmax":
+        return {"beta": ol.exact_float(o.beta)}
+    if op_kind == "pad":
+        return {"paddings": ol.constant_data(model, op.inputs[1]).astype(int).tolist()}
+    if op_kind == "concat":
+        return {"axis": int(o.axis), "activation": activation()}
+    if op_kind == "mean":
+        return {
+            "axis": ol.constant_data(model, op.inputs[1]).astype(int).ravel().tolist(),
+            "keep_dims": bool(o.keepDims),
+        }
+    return {}
+
+
+def operand_tensors(op_kind, op):
+    """The op's operands recorded in `inputs` (docs/vectors.md order): constants like PAD's paddings
+    or MEAN's axes go to params instead."""
+    operands = [int(t) for t in op.inputs]
+    if op_kind in ("pad", "mean"):
+        return operands[:1]
+    if -1 in operands:
+        raise OracleError("an optional operand (bias) is missing")
+    return operands
+
+
+def check(op_kind, model, draw):
+    """Raises OracleError unless the model is exactly the one operator with the params asked for."""
+    op = ol.graph_inputs_of_op(model)
+    if ol.op_name(model, op) != TFLITE_OP[op_kind]:
+        raise OracleError(f"got {ol.op_name(model, op)}, wanted {TFLITE_OP[op_kind]}")
+    params = stored_params(op_kind, model)
+    for key, value in draw.expect.items():
+        if params.get(key) != value:
+            raise OracleError(f"{key}: stored {params.get(key)!r}, asked {value!r}")
+    subgraph = model.subgraphs[0]
+    in_type = ol.fb.TensorType.FLOAT32 if op_kind == "quantize" else ol.fb.TensorType.INT8
+    out_type = ol.fb.TensorType.FLOAT32 if op_kind == "dequantize" else ol.fb.TensorType.INT8
+    if any(subgraph.tensors[t].type != in_type for t in subgraph.inputs):
+        raise OracleError("unexpected graph input type")
+    if subgraph.tensors[subgraph.outputs[0]].type != out_type:
+        raise OracleError("unexpected graph output type")
+    return op, params
+
+
+def float_input(rng, shape, out_scale, out_zero_point):
+    """Float inputs for QUANTIZE: half spread over twice the int8 range (so both clamps are hit),
+    half near rounding ties (k + 1/2) * scale."""
+    lo, hi = (-128 - out_zero_point) * out_scale, (127 - out_zero_point) * out_scale
+    centre, half = (lo + hi) / 2, (hi - lo)
+    wide = centre + half * rng.uniform(-1, 1, size=shape)
+    ties = (rng.integers(-128, 128, size=shape) - out_zero_point + 0.5) * out_scale
+    return np.where(rng.random(shape) < 0.5, wide, ties).astype(np.float32)
+
+
+def make_cases(op_kind, index, draw, model_bytes, rng, first_case):
+    model = ol.parse_model(model_bytes)
+    op, params = check(op_kind, model, draw)
+    subgraph = model.subgraphs[0]
+    oracle = ol.Oracle(model_bytes)
+    cases = []
+    for k in range(INPUTS_PER_MODEL):
+        mode = INPUT_MODES[(index + k) % len(INPUT_MODES)]
+        feeds = []
+        for t in subgraph.inputs:
+            tensor = subgraph.tensors[t]
+            shape = tuple(int(d) for d in tensor.shape)
+            if tensor.type == ol.fb.TensorType.FLOAT32:
+                out_q = subgraph.tensors[subgraph.outputs[0]].quantization
+                feeds.append(float_input(rng, shape, float(out_q.scale[0]), int(out_q.zeroPoint[0])))
+            else:
+                feeds.append(ol.int8_input(rng, shape, mode, int(tensor.quantization.zeroPoint[0])))
+        (output,) = oracle.run(feeds)
+        values = {int(t): feeds[i] for i, t in enumerate(subgraph.inputs)}
+        operands = []
+        for t in operand_tensors(op_kind, op):
+            data = values[t] if t in values else ol.constant_data(model, t)
+            operands.append(ol.tensor_json(model, t, data))
+        cases.append(
+            {
+                "name": f"{op_kind}_{first_case + k:03d}",
+                "params": params,
+                "inputs": operands,
+                "output": ol.tensor_json(model, int(subgraph.outputs[0]), output),
+            }
+        )
+    return cases
+
+
+def generate_op(op_kind, count, rng):
+    cases, skipped, index = [], [], 0
+    while len(cases) < count:
+        for _ in range(MAX_ATTEMPTS_PER_MODEL):
+            try:
+                keras.backend.clear_session()
+                draw = BUILDERS[op_kind](rng, index)
+                model_bytes = ol.convert_int8(
+                    draw.model, draw.rep, rng, float_io=draw.float_io, per_channel_dense=draw.per_channel_dense
+                )
+                if draw.rewrite is not None:
+                    model_bytes = ol.serialize_model(draw.rewrite(ol.parse_model(model_bytes)))
+                new_cases = make_cases(op_kind, index, draw, model_bytes, rng, len(cases))
+                break
+            except OracleError as err:
+                skipped.append(str(err))
+        else:
+            raise OracleError(f"{op_kind}: {MAX_ATTEMPTS_PER_MODEL} draws in a row rejected: {skipped[-3:]}")
+        cases.extend(new_cases[: count - len(cases)])
+        index += 1
+    return cases, skipped
+
+
+def write_op_file(path, op_kind, cases):
+    """One case per line: small diffs when vectors are regenerated."""
+    lines = [json.dumps(case, separators=(",", ":")) for case in cases]
+    header = json.dumps({"op": op_kind}, separators=(",", ":"))[:-1]
+    path.write_text(header + ',"cases":[\n' + ",\n".join(lines) + "\n]}\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=1, help="seed of every random choice (default 1)")
+    parser.add_argument("--out", type=Path, default=Path("tests/vectors"), help="vector directory")
+    parser.add_argument("--ops", nargs="*", choices=sorted(CASE_COUNTS), help="only these ops (default all)")
+    args = parser.parse_args()
+
+    keras.utils.set_random_seed(args.seed)
+    (args.out / "ops").mkdir(parents=True, exist_ok=True)
+    manifest_path = args.out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    counts = dict(manifest.get("ops", {}))
+    for op_kind in args.ops or list(CASE_COUNTS):
+        # One generator per op, seeded from (seed, op): regenerating one op leaves the others unchanged.
+        rng = np.random.default_rng([args.seed, sorted(CASE_COUNTS).index(op_kind)])
+        start = time.monotonic()
+        cases, skipped = generate_op(op_kind, CASE_COUNTS[op_kind], rng)
+        write_op_file(args.out / "ops" / f"{op_kind}.json", op_kind, cases)
+        counts[op_kind] = len(cases)
+        note = f", {len(skipped)} draws rejected ({skipped[0]})" if skipped else ""
+        print(f"{op_kind}: {len(cases)} cases in {time.monotonic() - start:.1f} s{note}", flush=True)
+    manifest = {
+        "generator": "tools/oracle/gen_ops.py",
+        "seed": args.seed,
+        **ol.versions(),
+        "ops": dict(sorted(counts.items())),
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
