@@ -224,6 +224,24 @@ fn pathological_nesting() {
         .spawn(move || parse_str(&src).is_ok())
         .expect("spawn");
     assert!(handle.join().expect("no panic"));
+    // On a tiny stack pest's own stack guard answers E0012 instead of overflowing.
+    let src = format!(
+        "network A {{ output f(x, v = {}1{}); }}",
+        "[".repeat(lists),
+        "]".repeat(lists)
+    );
+    let handle = std::thread::Builder::new()
+        .stack_size(128 << 10)
+        .spawn(move || outcome(&src).map_err(|d| d.iter().map(|d| d.code).collect::<Vec<_>>()))
+        .expect("spawn");
+    let result = handle.join().expect("no panic");
+    assert!(
+        matches!(
+            result.as_ref().map_err(Vec::as_slice),
+            Ok(()) | Err(["E0012"])
+        ),
+        "{result:?}"
+    );
 }
 
 #[test]
