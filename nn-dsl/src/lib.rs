@@ -7,13 +7,17 @@
 //! generated code. Library code never panics and never prints; the `nndc` binary (feature `cli`)
 //! renders diagnostics and reports.
 
-pub mod diag;
+pub mod back;
 pub mod check;
+pub mod diag;
+pub mod exec;
 pub mod front;
 pub mod ir;
+pub mod plan;
 pub mod quant;
 pub mod shape;
 pub mod span;
+pub mod weights;
 
 pub use diag::{Diagnostic, Severity};
 pub use span::{Span, Spanned};

@@ -1,0 +1,1 @@
+//! Back ends: each writes a module out in one form (.nnd text here; Rust code per target later).

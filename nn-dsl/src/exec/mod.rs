@@ -1,0 +1,1 @@
+//! The host executor: runs an IR module with quantisation and weights through nn-kernels.

@@ -1,0 +1,1 @@
+//! The memory planner: one arena for every activation, offsets decided at compile time.

@@ -1,0 +1,1 @@
+//! Weights files (safetensors): every constant tensor and every activation quantisation of a network.
