@@ -13,6 +13,7 @@ pub mod diag;
 pub mod exec;
 pub mod front;
 pub mod ir;
+pub mod lower;
 pub mod plan;
 pub mod quant;
 pub mod shape;
