@@ -45,7 +45,10 @@ pub fn to_string(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String
         // Writing into an in-memory buffer fails only if the labels are out of range, which
         // `to_codespan` prevents by clamping; fall back to the bare message if it ever happens.
         if term::emit(&mut buffer, &config, &file, &to_codespan(d, source.len())).is_err() {
-            buffer_push(&mut buffer, &format!("{}[{}]: {}\n", sev(d), d.code, d.message));
+            buffer_push(
+                &mut buffer,
+                &format!("{}[{}]: {}\n", sev(d), d.code, d.message),
+            );
         }
     }
     String::from_utf8_lossy(buffer.as_slice()).into_owned()
