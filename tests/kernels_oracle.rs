@@ -1,1 +1,703 @@
-//! Every committed TFLM oracle case through the portable kernels (filled in by the kernel work).
+//! Every committed TFLM oracle case (`tests/vectors/ops/*.json`) through the portable kernels of
+//! `nn-kernels`, with every constant computed by `nn_dsl::quant` and every padding amount by
+//! `nn_dsl::shape`. Outputs must be EQUAL to TFLM's, byte for byte.
+//!
+//! One test per op. Under Miri only the first two cases of each op run (file access needs
+//! `MIRIFLAGS=-Zmiri-disable-isolation`).
+#![allow(clippy::panic)]
+
+use nn_dsl::quant;
+use nn_dsl::shape::{self, Padding};
+use nn_kernels::add::{add_s8, AddParams};
+use nn_kernels::avg_pool2d::avg_pool2d_s8;
+use nn_kernels::concat::{concat_s8, ConcatParams};
+use nn_kernels::conv2d::{conv2d_s8, Conv2dParams};
+use nn_kernels::depthwise_conv2d::{depthwise_conv2d_s8, DepthwiseConv2dParams};
+use nn_kernels::dequantize::{dequantize_s8_f32, DequantizeParams};
+use nn_kernels::fully_connected::{fully_connected_s8, FullyConnectedParams};
+use nn_kernels::logistic::{logistic_s8, LogisticParams};
+use nn_kernels::max_pool2d::{max_pool2d_s8, Pool2dParams};
+use nn_kernels::mean::{mean_s8, MeanParams, MeanRequant};
+use nn_kernels::mul::{mul_s8, MulParams};
+use nn_kernels::pad::{pad_s8, PadParams};
+use nn_kernels::quantize::{quantize_f32_s8, QuantizeParams};
+use nn_kernels::relu::{relu6_s8, relu_s8, Relu6Params, ReluParams};
+use nn_kernels::requantize::{requantize_s8, RequantizeParams};
+use nn_kernels::softmax::{softmax_s8, SoftmaxParams};
+use nn_kernels::tanh::tanh_s8;
+use nnd_tests::{
+    compare, load_manifest, load_op, ActivationOptions, Case, ConvOptions, FullyConnectedOptions,
+    MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, OPS,
+};
+
+/// Cases run per op (all of them natively, two under Miri).
+const MAX_CASES: usize = if cfg!(miri) { 2 } else { usize::MAX };
+
+type Outcome = Result<Option<String>, String>;
+
+fn err<E: std::fmt::Display>(case: &Case) -> impl Fn(E) -> String + '_ {
+    move |e| format!("{}: {e}", case.name)
+}
+
+/// Run every case of `op` through `run`; fail with one line per failing case.
+fn check_op(op: &str, run: impl Fn(&Case) -> Outcome) {
+    let file = load_op(op).unwrap_or_else(|e| panic!("cannot load {op} vectors: {e}"));
+    assert!(!file.cases.is_empty(), "{op}: no cases");
+    let mut failures = Vec::new();
+    let mut ran = 0usize;
+    for case in file.cases.iter().take(MAX_CASES) {
+        ran += 1;
+        match run(case) {
+            Ok(None) => {}
+            Ok(Some(diff)) => failures.push(diff),
+            Err(e) => failures.push(format!("{}: could not run: {e}", case.name)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{op}: {} of {ran} cases differ from TFLM:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn dim4(shape: &[usize], case: &Case) -> Result<[usize; 4], String> {
+    <[usize; 4]>::try_from(shape)
+        .map_err(|_| format!("{}: expected a 4-D shape, got {shape:?}", case.name))
+}
+
+fn window(
+    case: &Case,
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    padding: Padding,
+    expected_out: usize,
+) -> Result<shape::Dim1, String> {
+    let d = shape::window(input, kernel, stride, dilation, padding)
+        .ok_or_else(|| format!("{}: no valid window", case.name))?;
+    if d.out != expected_out {
+        return Err(format!(
+            "{}: nn_dsl::shape gives {} outputs, TFLite {}",
+            case.name, d.out, expected_out
+        ));
+    }
+    Ok(d)
+}
+
+fn bias_of(case: &Case) -> Result<Option<Vec<i32>>, String> {
+    case.inputs
+        .get(2)
+        .map(|b| b.i32_data())
+        .transpose()
+        .map_err(err(case))
+}
+
+fn run_conv2d(case: &Case) -> Outcome {
+    let o: ConvOptions = case.options().map_err(err(case))?;
+    let (x, w) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let [n, ih, iw, ic] = dim4(&x.shape, case)?;
+    let [oc, kh, kw, _] = dim4(&w.shape, case)?;
+    let [_, oh, ow, _] = dim4(&case.output.shape, case)?;
+    let pad = o.padding.into();
+    let dh = window(case, ih, kh, o.stride[0], o.dilation[0], pad, oh)?;
+    let dw = window(case, iw, kw, o.stride[1], o.dilation[1], pad, ow)?;
+    let (os, oz) = (
+        case.output.scale0().map_err(err(case))?,
+        case.output.zp0().map_err(err(case))?,
+    );
+    let m = quant::conv_multipliers(x.scale0().map_err(err(case))?, &w.scales(), os, oc)
+        .map_err(err(case))?;
+    let (act_min, act_max) =
+        quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
+    let p = Conv2dParams {
+        batches: n,
+        input_h: ih,
+        input_w: iw,
+        input_c: ic,
+        output_h: oh,
+        output_w: ow,
+        output_c: oc,
+        kernel_h: kh,
+        kernel_w: kw,
+        stride_h: o.stride[0],
+        stride_w: o.stride[1],
+        dilation_h: o.dilation[0],
+        dilation_w: o.dilation[1],
+        pad_top: dh.pad_before,
+        pad_left: dw.pad_before,
+        input_offset: -x.zp0().map_err(err(case))?,
+        output_offset: oz,
+        output_multiplier: &m.multiplier,
+        output_shift: &m.shift,
+        act_min,
+        act_max,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    let bias = bias_of(case)?;
+    conv2d_s8(
+        &p,
+        &x.i8_data().map_err(err(case))?,
+        &w.i8_data().map_err(err(case))?,
+        bias.as_deref(),
+        &mut got,
+    )
+    .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_depthwise(case: &Case) -> Outcome {
+    let o: ConvOptions = case.options().map_err(err(case))?;
+    let (x, w) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let [n, ih, iw, ic] = dim4(&x.shape, case)?;
+    let [_, kh, kw, oc] = dim4(&w.shape, case)?;
+    let [_, oh, ow, _] = dim4(&case.output.shape, case)?;
+    let mult = o
+        .depth_multiplier
+        .unwrap_or(oc.checked_div(ic).unwrap_or(1));
+    let pad = o.padding.into();
+    let dh = window(case, ih, kh, o.stride[0], o.dilation[0], pad, oh)?;
+    let dw = window(case, iw, kw, o.stride[1], o.dilation[1], pad, ow)?;
+    let (os, oz) = (
+        case.output.scale0().map_err(err(case))?,
+        case.output.zp0().map_err(err(case))?,
+    );
+    let m = quant::conv_multipliers(x.scale0().map_err(err(case))?, &w.scales(), os, oc)
+        .map_err(err(case))?;
+    let (act_min, act_max) =
+        quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
+    let p = DepthwiseConv2dParams {
+        batches: n,
+        input_h: ih,
+        input_w: iw,
+        input_c: ic,
+        depth_multiplier: mult,
+        output_h: oh,
+        output_w: ow,
+        kernel_h: kh,
+        kernel_w: kw,
+        stride_h: o.stride[0],
+        stride_w: o.stride[1],
+        dilation_h: o.dilation[0],
+        dilation_w: o.dilation[1],
+        pad_top: dh.pad_before,
+        pad_left: dw.pad_before,
+        input_offset: -x.zp0().map_err(err(case))?,
+        output_offset: oz,
+        output_multiplier: &m.multiplier,
+        output_shift: &m.shift,
+        act_min,
+        act_max,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    let bias = bias_of(case)?;
+    depthwise_conv2d_s8(
+        &p,
+        &x.i8_data().map_err(err(case))?,
+        &w.i8_data().map_err(err(case))?,
+        bias.as_deref(),
+        &mut got,
+    )
+    .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_fully_connected(case: &Case) -> Outcome {
+    let o: FullyConnectedOptions = case.options().map_err(err(case))?;
+    let (x, w) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let [units, depth] = <[usize; 2]>::try_from(w.shape.as_slice())
+        .map_err(|_| format!("{}: weights must be 2-D", case.name))?;
+    let batches = x.len().checked_div(depth).unwrap_or(0);
+    let (os, oz) = (
+        case.output.scale0().map_err(err(case))?,
+        case.output.zp0().map_err(err(case))?,
+    );
+    let m =
+        quant::fully_connected_multipliers(x.scale0().map_err(err(case))?, &w.scales(), os, units)
+            .map_err(err(case))?;
+    let (act_min, act_max) =
+        quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
+    let p = FullyConnectedParams {
+        batches,
+        depth,
+        units,
+        input_offset: -x.zp0().map_err(err(case))?,
+        filter_offset: -w.zp0().map_err(err(case))?,
+        output_offset: oz,
+        output_multiplier: &m.multiplier,
+        output_shift: &m.shift,
+        act_min,
+        act_max,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    let bias = bias_of(case)?;
+    fully_connected_s8(
+        &p,
+        &x.i8_data().map_err(err(case))?,
+        &w.i8_data().map_err(err(case))?,
+        bias.as_deref(),
+        &mut got,
+    )
+    .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_pool(case: &Case, max: bool) -> Outcome {
+    let o: PoolOptions = case.options().map_err(err(case))?;
+    let x = case.input(0).map_err(err(case))?;
+    let [n, ih, iw, c] = dim4(&x.shape, case)?;
+    let [_, oh, ow, _] = dim4(&case.output.shape, case)?;
+    let pad = o.padding.into();
+    let dh = window(case, ih, o.filter[0], o.stride[0], 1, pad, oh)?;
+    let dw = window(case, iw, o.filter[1], o.stride[1], 1, pad, ow)?;
+    let (os, oz) = (
+        case.output.scale0().map_err(err(case))?,
+        case.output.zp0().map_err(err(case))?,
+    );
+    let (act_min, act_max) =
+        quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
+    let p = Pool2dParams {
+        batches: n,
+        input_h: ih,
+        input_w: iw,
+        channels: c,
+        output_h: oh,
+        output_w: ow,
+        filter_h: o.filter[0],
+        filter_w: o.filter[1],
+        stride_h: o.stride[0],
+        stride_w: o.stride[1],
+        pad_top: dh.pad_before,
+        pad_left: dw.pad_before,
+        act_min,
+        act_max,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    let input = x.i8_data().map_err(err(case))?;
+    if max {
+        max_pool2d_s8(&p, &input, &mut got).map_err(err(case))?;
+    } else {
+        avg_pool2d_s8(&p, &input, &mut got).map_err(err(case))?;
+    }
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_binary(case: &Case, is_add: bool) -> Outcome {
+    let o: ActivationOptions = case.options().map_err(err(case))?;
+    let (a, b) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let (os, oz) = (
+        case.output.scale0().map_err(err(case))?,
+        case.output.zp0().map_err(err(case))?,
+    );
+    let (sa, sb) = (
+        a.scale0().map_err(err(case))?,
+        b.scale0().map_err(err(case))?,
+    );
+    let (za, zb) = (a.zp0().map_err(err(case))?, b.zp0().map_err(err(case))?);
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    let (ad, bd) = (
+        a.i8_data().map_err(err(case))?,
+        b.i8_data().map_err(err(case))?,
+    );
+    if is_add {
+        let q = quant::add([sa, sb], [za, zb], os, oz, o.activation.into()).map_err(err(case))?;
+        let p = AddParams {
+            a_shape: &a.shape,
+            b_shape: &b.shape,
+            output_shape: &case.output.shape,
+            a_offset: q.input_offset[0],
+            b_offset: q.input_offset[1],
+            output_offset: q.output_offset,
+            left_shift: q.left_shift,
+            a_multiplier: q.input[0].0,
+            a_shift: q.input[0].1,
+            b_multiplier: q.input[1].0,
+            b_shift: q.input[1].1,
+            output_multiplier: q.output.0,
+            output_shift: q.output.1,
+            act_min: q.act.0,
+            act_max: q.act.1,
+        };
+        add_s8(&p, &ad, &bd, &mut got).map_err(err(case))?;
+    } else {
+        let (m, s) = quant::mul([sa, sb], os).map_err(err(case))?;
+        let (act_min, act_max) =
+            quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
+        let p = MulParams {
+            a_shape: &a.shape,
+            b_shape: &b.shape,
+            output_shape: &case.output.shape,
+            a_offset: -za,
+            b_offset: -zb,
+            output_offset: oz,
+            output_multiplier: m,
+            output_shift: s,
+            act_min,
+            act_max,
+        };
+        mul_s8(&p, &ad, &bd, &mut got).map_err(err(case))?;
+    }
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_softmax(case: &Case) -> Outcome {
+    let o: SoftmaxOptions = case.options().map_err(err(case))?;
+    let x = case.input(0).map_err(err(case))?;
+    let depth = x.shape.last().copied().unwrap_or(1);
+    let q = quant::softmax(o.beta as f32, x.scale0().map_err(err(case))?).map_err(err(case))?;
+    let p = SoftmaxParams {
+        outer: x.len().checked_div(depth).unwrap_or(0),
+        depth,
+        input_multiplier: q.input_multiplier,
+        input_left_shift: q.input_left_shift,
+        diff_min: q.diff_min,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    softmax_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_sigmoid(case: &Case, is_tanh: bool) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let q = quant::sigmoid(x.scale0().map_err(err(case))?, x.zp0().map_err(err(case))?)
+        .map_err(err(case))?;
+    let p = LogisticParams {
+        len: x.len(),
+        input_zero_point: q.input_zero_point,
+        input_range_radius: q.input_range_radius,
+        input_multiplier: q.input_multiplier,
+        input_left_shift: q.input_left_shift,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    let input = x.i8_data().map_err(err(case))?;
+    if is_tanh {
+        tanh_s8(&p, &input, &mut got).map_err(err(case))?;
+    } else {
+        logistic_s8(&p, &input, &mut got).map_err(err(case))?;
+    }
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_pad(case: &Case) -> Outcome {
+    let o: PadOptions = case.options().map_err(err(case))?;
+    let x = case.input(0).map_err(err(case))?;
+    let zp = case.output.zp0().map_err(err(case))?;
+    let p = PadParams {
+        input_shape: &x.shape,
+        paddings: &o.paddings,
+        pad_value: i8::try_from(zp).map_err(err(case))?,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    pad_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_concat(case: &Case) -> Outcome {
+    let o: ActivationOptions = case.options().map_err(err(case))?;
+    let out_shape = &case.output.shape;
+    let rank = out_shape.len() as i64;
+    let axis = o.axis.unwrap_or(0);
+    let axis = usize::try_from(if axis < 0 { axis + rank } else { axis })
+        .map_err(|_| format!("{}: bad axis", case.name))?;
+    let outer: usize = out_shape.get(..axis).unwrap_or(&[]).iter().product();
+    let inner: usize = out_shape.get(axis + 1..).unwrap_or(&[]).iter().product();
+    let axis_sizes: Vec<usize> = case
+        .inputs
+        .iter()
+        .map(|t| t.shape.get(axis).copied().unwrap_or(0))
+        .collect();
+    let data: Vec<Vec<i8>> = case
+        .inputs
+        .iter()
+        .map(|t| t.i8_data())
+        .collect::<Result<_, _>>()
+        .map_err(err(case))?;
+    let slices: Vec<&[i8]> = data.iter().map(Vec::as_slice).collect();
+    let p = ConcatParams {
+        outer,
+        inner,
+        axis_sizes: &axis_sizes,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    concat_s8(&p, &slices, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_mean(case: &Case) -> Outcome {
+    let o: MeanOptions = case.options().map_err(err(case))?;
+    let x = case.input(0).map_err(err(case))?;
+    let rank = x.shape.len() as i64;
+    let axes: Vec<usize> = o
+        .axis
+        .iter()
+        .map(|&a| usize::try_from(if a < 0 { a + rank } else { a }))
+        .collect::<Result<_, _>>()
+        .map_err(err(case))?;
+    let mut unique = axes.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    let count: usize = unique.iter().filter_map(|&a| x.shape.get(a)).product();
+    let q = quant::mean(
+        x.scale0().map_err(err(case))?,
+        x.zp0().map_err(err(case))?,
+        case.output.scale0().map_err(err(case))?,
+        case.output.zp0().map_err(err(case))?,
+        count,
+    )
+    .map_err(err(case))?;
+    let requant = match q {
+        quant::MeanQuant::Same => MeanRequant::Same,
+        quant::MeanQuant::Requant {
+            multiplier,
+            shift,
+            input_zero_point,
+            output_zero_point,
+        } => MeanRequant::Requant {
+            multiplier,
+            shift,
+            input_zero_point,
+            output_zero_point,
+        },
+    };
+    let p = MeanParams {
+        input_shape: &x.shape,
+        axes: &axes,
+        requant,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    mean_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_requantize(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let (m, s) = quant::requantize(
+        x.scale0().map_err(err(case))?,
+        case.output.scale0().map_err(err(case))?,
+    )
+    .map_err(err(case))?;
+    let p = RequantizeParams {
+        len: x.len(),
+        input_zero_point: x.zp0().map_err(err(case))?,
+        output_zero_point: case.output.zp0().map_err(err(case))?,
+        multiplier: m,
+        shift: s,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    requantize_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_quantize(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let p = QuantizeParams {
+        len: x.len(),
+        scale: case.output.scale0().map_err(err(case))?,
+        zero_point: case.output.zp0().map_err(err(case))?,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    quantize_f32_s8(&p, &x.f32_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_dequantize(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let p = DequantizeParams {
+        len: x.len(),
+        scale: x.scale0().map_err(err(case))?,
+        zero_point: x.zp0().map_err(err(case))?,
+    };
+    let want: Vec<u32> = case
+        .output
+        .f32_data()
+        .map_err(err(case))?
+        .iter()
+        .map(|v| v.to_bits())
+        .collect();
+    let mut got = vec![0f32; want.len()];
+    dequantize_s8_f32(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+    Ok(compare(&case.name, &got, &want).map(|d| format!("{d} (f32 bit patterns)")))
+}
+
+fn run_relu(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let oz = case.output.zp0().map_err(err(case))?;
+    let q = quant::relu(
+        x.scale0().map_err(err(case))?,
+        case.output.scale0().map_err(err(case))?,
+        oz,
+    )
+    .map_err(err(case))?;
+    let p = ReluParams {
+        len: x.len(),
+        input_zero_point: x.zp0().map_err(err(case))?,
+        output_zero_point: oz,
+        multiplier: q.multiplier.0,
+        shift: q.multiplier.1,
+        act_min: q.act.0,
+        act_max: q.act.1,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    relu_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_relu6(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let (lower, upper) = quant::relu6(x.scale0().map_err(err(case))?, x.zp0().map_err(err(case))?)
+        .map_err(err(case))?;
+    let p = Relu6Params {
+        len: x.len(),
+        lower,
+        upper,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    relu6_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+#[test]
+fn conv2d() {
+    check_op("conv2d", run_conv2d);
+}
+
+#[test]
+fn depthwise_conv2d() {
+    check_op("depthwise_conv2d", run_depthwise);
+}
+
+#[test]
+fn fully_connected() {
+    check_op("fully_connected", run_fully_connected);
+}
+
+#[test]
+fn max_pool2d() {
+    check_op("max_pool2d", |c| run_pool(c, true));
+}
+
+#[test]
+fn avg_pool2d() {
+    check_op("avg_pool2d", |c| run_pool(c, false));
+}
+
+#[test]
+fn add() {
+    check_op("add", |c| run_binary(c, true));
+}
+
+#[test]
+fn mul() {
+    check_op("mul", |c| run_binary(c, false));
+}
+
+#[test]
+fn softmax() {
+    check_op("softmax", run_softmax);
+}
+
+#[test]
+fn logistic() {
+    check_op("logistic", |c| run_sigmoid(c, false));
+}
+
+#[test]
+fn tanh() {
+    check_op("tanh", |c| run_sigmoid(c, true));
+}
+
+#[test]
+fn pad() {
+    check_op("pad", run_pad);
+}
+
+#[test]
+fn concat() {
+    check_op("concat", run_concat);
+}
+
+#[test]
+fn mean() {
+    check_op("mean", run_mean);
+}
+
+#[test]
+fn requantize() {
+    check_op("requantize", run_requantize);
+}
+
+#[test]
+fn quantize() {
+    check_op("quantize", run_quantize);
+}
+
+#[test]
+fn dequantize() {
+    check_op("dequantize", run_dequantize);
+}
+
+#[test]
+fn relu() {
+    check_op("relu", run_relu);
+}
+
+#[test]
+fn relu6() {
+    check_op("relu6", run_relu6);
+}
+
+/// The suite cannot pass vacuously: every op file is present with enough cases, and the
+/// manifest agrees with the files.
+#[test]
+fn case_counts_meet_minimums() {
+    let manifest = load_manifest().unwrap_or_else(|e| panic!("cannot load the manifest: {e}"));
+    let mut total = 0usize;
+    let mut short = Vec::new();
+    for op in OPS {
+        let file = load_op(op).unwrap_or_else(|e| panic!("cannot load {op} vectors: {e}"));
+        let n = file.cases.len();
+        total += n;
+        let min = match op {
+            "conv2d" | "depthwise_conv2d" | "fully_connected" => 40,
+            _ => 15,
+        };
+        if n < min {
+            short.push(format!("{op}: {n} cases, need {min}"));
+        }
+        assert_eq!(
+            manifest.ops.get(op).copied(),
+            Some(n),
+            "manifest count for {op}"
+        );
+    }
+    assert!(short.is_empty(), "too few cases:\n{}", short.join("\n"));
+    assert!(total >= 500, "{total} cases in all, need at least 500");
+}

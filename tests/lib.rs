@@ -1,1 +1,383 @@
-//! Shared helpers for the workspace-level tests (loading oracle vectors).
+//! Shared helpers for the workspace-level tests: loading the TFLM oracle vectors of
+//! `tests/vectors/` (format: `docs/vectors.md`).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Why a vector file could not be used.
+#[derive(Debug)]
+pub enum VectorError {
+    /// Reading the file failed.
+    Io(PathBuf, std::io::Error),
+    /// The JSON does not have the documented shape.
+    Json(PathBuf, serde_json::Error),
+    /// A tensor's data do not fit its dtype, or its shape disagrees with its data.
+    Data(String),
+}
+
+impl fmt::Display for VectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VectorError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            VectorError::Json(p, e) => write!(f, "{}: {e}", p.display()),
+            VectorError::Data(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for VectorError {}
+
+/// `tests/vectors/manifest.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Manifest {
+    /// Script that wrote the vectors.
+    pub generator: String,
+    /// Random seed.
+    pub seed: u64,
+    /// Version of the `tflite-micro` package (the oracle).
+    pub tflite_micro: String,
+    /// Version of TensorFlow (the converter).
+    pub tensorflow: String,
+    /// Version of numpy.
+    pub numpy: String,
+    /// Number of cases per op.
+    pub ops: BTreeMap<String, usize>,
+}
+
+/// `tests/vectors/ops/<op>.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpFile {
+    /// Op name.
+    pub op: String,
+    /// The cases.
+    pub cases: Vec<Case>,
+}
+
+/// One single-op model run through TFLM.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Case {
+    /// Case name (`conv2d_017`).
+    pub name: String,
+    /// Op parameters (see [`ConvOptions`] and friends).
+    pub params: serde_json::Value,
+    /// Inputs in TFLite operand order.
+    pub inputs: Vec<Tensor>,
+    /// What TFLM produced.
+    pub output: Tensor,
+}
+
+impl Case {
+    /// Input `i`, or an error naming the case.
+    pub fn input(&self, i: usize) -> Result<&Tensor, VectorError> {
+        self.inputs
+            .get(i)
+            .ok_or_else(|| VectorError::Data(format!("{}: no input {i}", self.name)))
+    }
+
+    /// The params deserialised into an op's option struct.
+    pub fn options<T: for<'de> Deserialize<'de>>(&self) -> Result<T, VectorError> {
+        serde_json::from_value(self.params.clone())
+            .map_err(|e| VectorError::Json(PathBuf::from(&self.name), e))
+    }
+}
+
+/// Element type of a tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    /// int8 activations and weights.
+    Int8,
+    /// int32 biases.
+    Int32,
+    /// float32 (quantize input, dequantize output).
+    Float32,
+}
+
+/// A tensor as stored in the model, with the data TFLM saw or produced.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Tensor {
+    /// Shape as stored.
+    pub shape: Vec<usize>,
+    /// Element type.
+    pub dtype: DType,
+    /// Scales (float32 values written as decimals); empty for float tensors.
+    pub scale: Vec<f64>,
+    /// Zero points.
+    pub zero_point: Vec<i64>,
+    /// Channel axis of per-channel scales.
+    #[serde(default)]
+    pub quantized_dimension: usize,
+    /// Flat row-major data.
+    pub data: Vec<f64>,
+}
+
+impl Tensor {
+    fn check_len(&self) -> Result<(), VectorError> {
+        let n: usize = self.shape.iter().product();
+        if n == self.data.len() {
+            Ok(())
+        } else {
+            Err(VectorError::Data(format!(
+                "shape {:?} holds {n} elements but data has {}",
+                self.shape,
+                self.data.len()
+            )))
+        }
+    }
+
+    fn ints<T: TryFrom<i64>>(&self, what: &str) -> Result<Vec<T>, VectorError> {
+        self.check_len()?;
+        self.data
+            .iter()
+            .map(|&v| {
+                if v.fract() != 0.0 {
+                    return Err(VectorError::Data(format!(
+                        "{what} value {v} is not an integer"
+                    )));
+                }
+                T::try_from(v as i64)
+                    .map_err(|_| VectorError::Data(format!("{what} value {v} out of range")))
+            })
+            .collect()
+    }
+
+    /// Data as int8.
+    pub fn i8_data(&self) -> Result<Vec<i8>, VectorError> {
+        self.ints("int8")
+    }
+
+    /// Data as int32.
+    pub fn i32_data(&self) -> Result<Vec<i32>, VectorError> {
+        self.ints("int32")
+    }
+
+    /// Data as float32 (exact: the decimals are those of float32 values).
+    pub fn f32_data(&self) -> Result<Vec<f32>, VectorError> {
+        self.check_len()?;
+        Ok(self.data.iter().map(|&v| v as f32).collect())
+    }
+
+    /// Scales as the float32 values stored in the model.
+    pub fn scales(&self) -> Vec<f32> {
+        self.scale.iter().map(|&s| s as f32).collect()
+    }
+
+    /// The per-tensor scale.
+    pub fn scale0(&self) -> Result<f32, VectorError> {
+        self.scale
+            .first()
+            .map(|&s| s as f32)
+            .ok_or_else(|| VectorError::Data("tensor has no scale".into()))
+    }
+
+    /// The per-tensor zero point.
+    pub fn zp0(&self) -> Result<i32, VectorError> {
+        let z = self.zero_point.first().copied().unwrap_or(0);
+        i32::try_from(z).map_err(|_| VectorError::Data(format!("zero point {z} out of range")))
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True for an empty tensor.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// TFLite padding scheme as written in the vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaddingName {
+    /// SAME.
+    Same,
+    /// VALID.
+    Valid,
+}
+
+impl From<PaddingName> for nn_dsl::shape::Padding {
+    fn from(p: PaddingName) -> Self {
+        match p {
+            PaddingName::Same => nn_dsl::shape::Padding::Same,
+            PaddingName::Valid => nn_dsl::shape::Padding::Valid,
+        }
+    }
+}
+
+/// Fused activation as written in the vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationName {
+    /// None.
+    None,
+    /// RELU.
+    Relu,
+    /// RELU6.
+    Relu6,
+}
+
+impl From<ActivationName> for nn_dsl::quant::Activation {
+    fn from(a: ActivationName) -> Self {
+        match a {
+            ActivationName::None => nn_dsl::quant::Activation::None,
+            ActivationName::Relu => nn_dsl::quant::Activation::Relu,
+            ActivationName::Relu6 => nn_dsl::quant::Activation::Relu6,
+        }
+    }
+}
+
+fn default_activation() -> ActivationName {
+    ActivationName::None
+}
+
+/// `params` of conv2d and depthwise_conv2d.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConvOptions {
+    /// SAME or VALID.
+    pub padding: PaddingName,
+    /// `[h, w]`.
+    pub stride: [usize; 2],
+    /// `[h, w]`.
+    pub dilation: [usize; 2],
+    /// Fused activation.
+    pub activation: ActivationName,
+    /// Depthwise only.
+    #[serde(default)]
+    pub depth_multiplier: Option<usize>,
+}
+
+/// `params` of fully_connected.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FullyConnectedOptions {
+    /// Fused activation.
+    pub activation: ActivationName,
+    /// TFLite `keep_num_dims`.
+    #[serde(default)]
+    pub keep_num_dims: bool,
+}
+
+/// `params` of max_pool2d and avg_pool2d.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PoolOptions {
+    /// SAME or VALID.
+    pub padding: PaddingName,
+    /// `[h, w]`.
+    pub stride: [usize; 2],
+    /// `[h, w]` window.
+    pub filter: [usize; 2],
+    /// Fused activation.
+    pub activation: ActivationName,
+}
+
+/// `params` of add, mul and concat.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActivationOptions {
+    /// Fused activation.
+    #[serde(default = "default_activation")]
+    pub activation: ActivationName,
+    /// concat only: the axis as stored (may be negative).
+    #[serde(default)]
+    pub axis: Option<i64>,
+}
+
+/// `params` of softmax.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SoftmaxOptions {
+    /// beta (a float32 value).
+    pub beta: f64,
+}
+
+/// `params` of pad.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PadOptions {
+    /// `[before, after]` per dimension.
+    pub paddings: Vec<[usize; 2]>,
+}
+
+/// `params` of mean.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MeanOptions {
+    /// Axes as stored (may be negative).
+    pub axis: Vec<i64>,
+    /// TFLite `keep_dims`.
+    #[serde(default)]
+    pub keep_dims: bool,
+}
+
+/// `tests/vectors/`.
+pub fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: PathBuf) -> Result<T, VectorError> {
+    let text = std::fs::read_to_string(&path).map_err(|e| VectorError::Io(path.clone(), e))?;
+    serde_json::from_str(&text).map_err(|e| VectorError::Json(path, e))
+}
+
+/// Load `tests/vectors/manifest.json`.
+pub fn load_manifest() -> Result<Manifest, VectorError> {
+    read_json(vectors_dir().join("manifest.json"))
+}
+
+/// Load `tests/vectors/ops/<op>.json`, checking that the file names the same op.
+pub fn load_op(op: &str) -> Result<OpFile, VectorError> {
+    let path = vectors_dir().join("ops").join(format!("{op}.json"));
+    let file: OpFile = read_json(path)?;
+    if file.op != op {
+        return Err(VectorError::Data(format!(
+            "{op}.json names op {:?}",
+            file.op
+        )));
+    }
+    Ok(file)
+}
+
+/// Every op name of `docs/vectors.md`.
+pub const OPS: [&str; 18] = [
+    "conv2d",
+    "depthwise_conv2d",
+    "fully_connected",
+    "max_pool2d",
+    "avg_pool2d",
+    "add",
+    "mul",
+    "softmax",
+    "logistic",
+    "tanh",
+    "pad",
+    "concat",
+    "mean",
+    "requantize",
+    "quantize",
+    "dequantize",
+    "relu",
+    "relu6",
+];
+
+/// Compare two outputs element by element. `None` when equal; otherwise a report with the
+/// case name, the first differing index, both values there, and the number of differing
+/// elements.
+pub fn compare<T: PartialEq + fmt::Debug>(case: &str, got: &[T], want: &[T]) -> Option<String> {
+    if got.len() != want.len() {
+        return Some(format!(
+            "{case}: output length {} but TFLM produced {}",
+            got.len(),
+            want.len()
+        ));
+    }
+    let mut diffs = got
+        .iter()
+        .zip(want)
+        .enumerate()
+        .filter(|(_, (g, w))| g != w);
+    let (first, (g, w)) = diffs.next()?;
+    let count = 1 + diffs.count();
+    Some(format!(
+        "{case}: first difference at index {first}: got {g:?}, TFLM {w:?}; {count} of {} elements differ",
+        want.len()
+    ))
+}

@@ -453,30 +453,37 @@ pub fn relu6(input_scale: f32, input_zero_point: i32) -> Result<(i8, i8), QuantE
 }
 
 /// Which int8 MEAN path TFLM takes, with its constants.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MeanQuant {
     /// Same scale and zero point in and out: integer mean, truncating division.
     Same,
-    /// Otherwise: the float path, `round(mean * scale + bias) + output_zero_point`.
-    Float {
-        /// `input_scale / output_scale` in `f32`.
-        scale: f32,
-        /// `-input_zero_point * scale` in `f32`.
-        bias: f32,
+    /// Otherwise: `(sum - input_zero_point * count)` requantised by `multiplier`/`shift`, plus the
+    /// output zero point.
+    Requant {
+        /// Q31 multiplier of `input_scale / output_scale / count`.
+        multiplier: i32,
+        /// Its shift.
+        shift: i32,
+        /// Input zero point.
+        input_zero_point: i32,
         /// Output zero point.
         output_zero_point: i32,
     },
 }
 
-/// Int8 MEAN constants (TFLM `EvalIntegerMean`).
+/// Int8 MEAN constants (TFLM `EvalIntegerMean` and `QuantizedMeanOrSum`), for a reduction over
+/// `count` elements per output. The ratio `s_in / s_out` is quantised in `f64`; then TFLM folds
+/// `1 / count` into the multiplier: `k = min(floor(log2 count), 32, 31 + shift)`,
+/// `multiplier' = (multiplier << k) / count` (integer division), `shift' = shift - k`.
 ///
 /// # Errors
-/// [`QuantError`] on a bad scale or zero point.
+/// [`QuantError`] on a bad scale or zero point, or a zero count.
 pub fn mean(
     input_scale: f32,
     input_zero_point: i32,
     output_scale: f32,
     output_zero_point: i32,
+    count: usize,
 ) -> Result<MeanQuant, QuantError> {
     let si = scale("input", input_scale)?;
     let so = scale("output", output_scale)?;
@@ -485,10 +492,20 @@ pub fn mean(
     if zi == zo && si == so {
         return Ok(MeanQuant::Same);
     }
-    let s = si / so;
-    Ok(MeanQuant::Float {
-        scale: s,
-        bias: (-zi) as f32 * s,
+    let n = i64::try_from(count)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or(QuantError::OutOfRange {
+            what: "mean element count",
+            value: count as f64,
+        })?;
+    let (m, s) = quantize_multiplier(f64::from(si) / f64::from(so))?;
+    let k = (63 - n.leading_zeros() as i32).min(32).min(31 + s).max(0);
+    let multiplier = ((i64::from(m) << k) / n) as i32;
+    Ok(MeanQuant::Requant {
+        multiplier,
+        shift: s - k,
+        input_zero_point: zi,
         output_zero_point: zo,
     })
 }
@@ -578,12 +595,24 @@ mod tests {
         // 6 / 0.5 = 12, + zp 3 = 15; 6 / 0.01 = 600 clamps to 127.
         assert_eq!(relu6(0.5, 3), Ok((3, 15)));
         assert_eq!(relu6(0.01, 3), Ok((3, 127)));
-        assert_eq!(mean(0.5, 1, 0.5, 1), Ok(MeanQuant::Same));
+        assert_eq!(mean(0.5, 1, 0.5, 1, 4), Ok(MeanQuant::Same));
+        // ratio 2 -> (2^30, 2); count 4: k = 2, multiplier 2^32 / 4 = 2^30, shift 0.
         assert_eq!(
-            mean(0.5, 2, 0.25, 1),
-            Ok(MeanQuant::Float {
-                scale: 2.0,
-                bias: -4.0,
+            mean(0.5, 2, 0.25, 1, 4),
+            Ok(MeanQuant::Requant {
+                multiplier: 1 << 30,
+                shift: 0,
+                input_zero_point: 2,
+                output_zero_point: 1
+            })
+        );
+        // count 3: k = 1, multiplier 2^31 / 3 = 715827882, shift 1.
+        assert_eq!(
+            mean(0.5, 2, 0.25, 1, 3),
+            Ok(MeanQuant::Requant {
+                multiplier: 715_827_882,
+                shift: 1,
+                input_zero_point: 2,
                 output_zero_point: 1
             })
         );

@@ -3,32 +3,35 @@
 //! TFLM picks one of two int8 paths, and so do the host helpers (`nn_dsl::quant::mean`):
 //! - input and output share scale and zero point: integer sum of the raw values divided by the
 //!   element count with C's truncating division (`reference_ops::Mean`);
-//! - otherwise: the float path of `reference_ops::QuantizedMeanOrSum`,
-//!   `round(sum / count * scale + bias) + output_zero_point` in `f32`, with
-//!   `scale = input_scale / output_scale` and `bias = -input_zero_point * scale`.
+//! - otherwise `reference_ops::QuantizedMeanOrSum`: the sum of `x - input_zero_point` is
+//!   requantised by one multiplier that folds `input_scale / output_scale` and `1 / count`
+//!   together (computed on the host), plus the output zero point, clamped.
 
 use crate::error::{check_len, product};
+use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::shape::{extend, for_each_index, MAX_RANK};
-use crate::{KernelError, KernelResult};
+use crate::{clamp_i8, KernelError, KernelResult};
 
 /// How the reduced sums become int8 outputs.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MeanRequant {
     /// Same quantisation in and out: `sum / count`, truncating.
     Same,
-    /// Different quantisation: the float path.
-    Float {
-        /// `input_scale / output_scale` (f32 division).
-        scale: f32,
-        /// `-input_zero_point * scale` (f32).
-        bias: f32,
+    /// Different quantisation: one requantisation of the offset sum.
+    Requant {
+        /// Q31 multiplier of `input_scale / output_scale / count` (TFLM's derivation).
+        multiplier: i32,
+        /// Its shift.
+        shift: i32,
+        /// Input zero point.
+        input_zero_point: i32,
         /// Output zero point.
         output_zero_point: i32,
     },
 }
 
 /// Every constant of one mean.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MeanParams<'a> {
     /// Input shape (rank up to [`MAX_RANK`]).
     pub input_shape: &'a [usize],
@@ -87,15 +90,16 @@ pub fn mean_s8(p: &MeanParams<'_>, input: &[i8], output: &mut [i8]) -> KernelRes
                 // The mean of int8 values is an int8 value; `as i8` never truncates here.
                 (i64::from(sum) / count as i64) as i8
             }
-            MeanRequant::Float {
-                scale,
-                bias,
+            MeanRequant::Requant {
+                multiplier,
+                shift,
+                input_zero_point,
                 output_zero_point,
             } => {
-                let mean = sum as f32 / count as f32;
-                let r = crate::round_f32(mean * scale + bias) + output_zero_point as f32;
-                // The comparisons keep NaN out: f32 `as` saturates and maps NaN to 0.
-                r.min(f32::from(i8::MAX)).max(f32::from(i8::MIN)) as i8
+                let offset_sum = i64::from(sum) - i64::from(input_zero_point) * count as i64;
+                let v = multiply_by_quantized_multiplier(offset_sum as i32, multiplier, shift)
+                    .wrapping_add(output_zero_point);
+                clamp_i8(v, i32::from(i8::MIN), i32::from(i8::MAX))
             }
         };
         if let Some(o) = out_iter.next() {
@@ -133,19 +137,22 @@ mod tests {
     }
 
     #[test]
-    fn float_path_rounds_half_away() {
-        // mean over axis 0 of [[1, 2], [2, 3]] = [1.5, 2.5]; scale 1, bias 0, zp 1 -> 3, 4.
+    fn requant_path() {
+        // mean over axis 0 of [[1, 2], [2, 3]] with input zero point 1: offset sums 1, 3.
+        // Multiplier 0.25 (2^30, shift -1) = scale ratio 0.5 / count 2; output zero point 10.
         let p = MeanParams {
             input_shape: &[2, 2],
             axes: &[0],
-            requant: MeanRequant::Float {
-                scale: 1.0,
-                bias: 0.0,
-                output_zero_point: 1,
+            requant: MeanRequant::Requant {
+                multiplier: 1 << 30,
+                shift: -1,
+                input_zero_point: 1,
+                output_zero_point: 10,
             },
         };
         let mut out = [0i8; 2];
         mean_s8(&p, &[1, 2, 2, 3], &mut out).unwrap();
-        assert_eq!(out, [3, 4]);
+        // Double rounding: 1 * 0.5 = 0.5 -> 1, then 1 / 2 -> 1; 3 * 0.5 = 1.5 -> 2, 2 / 2 = 1.
+        assert_eq!(out, [11, 11]);
     }
 }

@@ -205,7 +205,7 @@ proptest! {
         pads in prop::collection::vec((0usize..3, 0usize..3), 4),
         axis_pick in any::<prop::sample::Index>(),
         reduce in prop::collection::vec(any::<bool>(), 4),
-        (scale, bias, zp) in (-4.0f32..4.0, -200.0f32..200.0, -128i32..=127),
+        (mm, ms, zp) in (0i32..=i32::MAX, -31i32..=31, -128i32..=127),
         seed in any::<u64>(),
     ) {
         let x = bytes(dims.iter().product(), seed);
@@ -222,7 +222,7 @@ proptest! {
 
         let axes: Vec<usize> = (0..dims.len()).filter(|&i| reduce[i]).collect();
         let mean_len: usize = dims.iter().enumerate().filter(|(i, _)| !reduce[*i]).map(|(_, d)| d).product();
-        for requant in [MeanRequant::Same, MeanRequant::Float { scale, bias, output_zero_point: zp }] {
+        for requant in [MeanRequant::Same, MeanRequant::Requant { multiplier: mm, shift: ms, input_zero_point: zp, output_zero_point: -zp.max(-127) }] {
             let mp = MeanParams { input_shape: &dims, axes: &axes, requant };
             guarded(mean_len, |o| mean_s8(&mp, &x, o));
         }
