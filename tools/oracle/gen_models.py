@@ -1,0 +1,218 @@
+"""Whole-network oracle vectors: int8 networks run end to end through TFLM.
+
+    tools/oracle/.venv/bin/python tools/oracle/gen_models.py --seed 1 --out tests/vectors/models
+
+Builds the four MLPerf Tiny reference architectures (DS-CNN KWS, MobileNetV1-0.25 VWW, ResNet-8,
+FC autoencoder), a small network with CONCATENATION and MUL, and one that uses Keras Flatten. Each
+gets random weights with batch-norm statistics measured on random data (see randomize), is
+converted to int8 and run by TFLM on random int8 inputs. Written per network:
+<name>.tflite, <name>.json (docs/vectors.md, "Whole networks") and manifest.json for the set.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import oracle_lib as ol  # noqa: E402
+from oracle_lib import RepInput  # noqa: E402
+
+L = keras.layers
+CASES_PER_MODEL = 20
+STAT_SAMPLES = 64
+INPUT_MODES = ("uniform", "narrow", "extreme")
+
+
+def bn_relu(x):
+    return L.ReLU()(L.BatchNormalization()(x))
+
+
+def ds_cnn_kws(batch_size):
+    """MLPerf Tiny keyword spotting: DS-CNN (49x10 MFCC -> 12 classes)."""
+    x = inputs = keras.Input((49, 10, 1), batch_size=batch_size, name="x0")
+    x = bn_relu(L.Conv2D(64, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x))
+    for _ in range(4):
+        x = bn_relu(L.DepthwiseConv2D(3, padding="same", use_bias=False)(x))
+        x = bn_relu(L.Conv2D(64, 1, use_bias=False)(x))
+    x = L.AveragePooling2D(pool_size=(25, 5))(x)
+    x = L.Reshape((64,))(x)
+    x = L.Softmax()(L.Dense(12)(x))
+    return keras.Model(inputs, x, name="ds_cnn_kws")
+
+
+def mobilenet_v1_025_vww(batch_size):
+    """MLPerf Tiny visual wake words: MobileNetV1 width 0.25 (96x96x3 -> 2 classes)."""
+    x = inputs = keras.Input((96, 96, 3), batch_size=batch_size, name="x0")
+    x = bn_relu(L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(x))
+    for filters, stride in (
+        [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)]
+        + [(128, 1)] * 5
+        + [
+            (256, 2),
+            (256, 1),
+        ]
+    ):
+        x = bn_relu(L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x))
+        x = bn_relu(L.Conv2D(filters, 1, use_bias=False)(x))
+    x = L.AveragePooling2D(pool_size=(3, 3))(x)
+    x = L.Reshape((256,))(x)
+    x = L.Softmax()(L.Dense(2)(x))
+    return keras.Model(inputs, x, name="mobilenet_v1_025_vww")
+
+
+def resnet8_cifar(batch_size):
+    """MLPerf Tiny image classification: ResNet-8 (32x32x3 -> 10 classes), residual ADDs."""
+    x = inputs = keras.Input((32, 32, 3), batch_size=batch_size, name="x0")
+    x = bn_relu(L.Conv2D(16, 3, padding="same")(x))
+    for filters, stride in [(16, 1), (32, 2), (64, 2)]:
+        y = bn_relu(L.Conv2D(filters, 3, strides=stride, padding="same")(x))
+        y = L.BatchNormalization()(L.Conv2D(filters, 3, padding="same")(y))
+        if stride != 1:
+            x = L.Conv2D(filters, 1, strides=stride, padding="same")(x)
+        x = L.ReLU()(L.Add()([x, y]))
+    x = L.AveragePooling2D(pool_size=(8, 8))(x)
+    x = L.Reshape((64,))(x)
+    x = L.Softmax()(L.Dense(10)(x))
+    return keras.Model(inputs, x, name="resnet8_cifar")
+
+
+def fc_autoencoder(batch_size):
+    """MLPerf Tiny anomaly detection: fully-connected autoencoder (640 -> 640)."""
+    x = inputs = keras.Input((640,), batch_size=batch_size, name="x0")
+    for units in [128, 128, 128, 128, 8, 128, 128, 128, 128]:
+        x = bn_relu(L.Dense(units)(x))
+    x = L.Dense(640)(x)
+    return keras.Model(inputs, x, name="fc_autoencoder")
+
+
+def concat_mul(batch_size):
+    """Small CNN with a concatenation of two branches and a squeeze-excitation style MUL gate."""
+    x = inputs = keras.Input((16, 16, 3), batch_size=batch_size, name="x0")
+    x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
+    a = L.Conv2D(8, 1, activation="relu")(x)
+    b = L.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
+    x = L.Concatenate()([a, b])
+    gate = L.GlobalAveragePooling2D(keepdims=True)(x)
+    gate = L.Activation("sigmoid")(L.Dense(16)(L.Dense(4, activation="relu")(gate)))
+    x = L.Multiply()([x, gate])
+    x = L.MaxPooling2D(2)(x)
+    x = L.Conv2D(12, 3, padding="valid", activation="relu")(x)
+    x = L.Reshape((2 * 2 * 12,))(x)
+    x = L.Softmax()(L.Dense(5)(x))
+    return keras.Model(inputs, x, name="concat_mul")
+
+
+def flatten_cnn(batch_size):
+    """Small CNN ending in Keras Flatten. Converted with an unknown batch size (DYNAMIC_BATCH), the
+    flattened shape is computed at run time: SHAPE, STRIDED_SLICE, PACK, RESHAPE."""
+    x = inputs = keras.Input((12, 12, 3), batch_size=batch_size, name="x0")
+    x = L.Conv2D(6, 3, activation="relu")(x)
+    x = L.MaxPooling2D(2)(x)
+    x = L.Flatten()(x)
+    x = L.Softmax()(L.Dense(4)(x))
+    return keras.Model(inputs, x, name="flatten_cnn")
+
+
+# Converted with batch size None instead of 1 (Keras Flatten / Reshape then build the shape at run time).
+DYNAMIC_BATCH = {"flatten_cnn"}
+NETWORKS = {
+    f.__name__: f for f in (ds_cnn_kws, mobilenet_v1_025_vww, resnet8_cifar, fc_autoencoder, concat_mul, flatten_cnn)
+}
+
+
+def randomize(model, rng):
+    """Random weights with realistic statistics: Keras' seeded initialisers for kernels, random
+    biases and batch-norm gamma/beta, and batch-norm moving statistics measured on random data (one
+    training-mode pass with momentum 0 stores each layer's batch statistics)."""
+    for layer in model.layers:
+        if isinstance(layer, L.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 1.5, n).astype(np.float32))
+            layer.beta.assign((0.3 * rng.standard_normal(n)).astype(np.float32))
+            layer.momentum = 0.0
+        elif getattr(layer, "bias", None) is not None:
+            layer.bias.assign((0.1 * rng.standard_normal(layer.bias.shape)).astype(np.float32))
+    x = rng.standard_normal((STAT_SAMPLES, *model.inputs[0].shape[1:])).astype(np.float32)
+    model(x, training=True)
+
+
+def build(name, seed, rng):
+    """Randomises the network with a free batch size, copies the weights into the batch-1 graph that
+    is converted (a fixed batch keeps Reshape static), and returns the int8 flatbuffer."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    free = NETWORKS[name](None)
+    randomize(free, rng)
+    model = free
+    if name not in DYNAMIC_BATCH:
+        model = NETWORKS[name](1)
+        model.set_weights(free.get_weights())
+    shape = (1, *free.inputs[0].shape[1:])
+    return ol.convert_int8(model, [RepInput("x0", shape, 0.0, 1.0)], rng, samples=32)
+
+
+def make_cases(model_bytes, rng):
+    model = ol.parse_model(model_bytes)
+    subgraph = model.subgraphs[0]
+    oracle = ol.Oracle(model_bytes)
+    cases = []
+    for k in range(CASES_PER_MODEL):
+        mode = INPUT_MODES[k % len(INPUT_MODES)]
+        feeds = []
+        for t in subgraph.inputs:
+            tensor = subgraph.tensors[t]
+            shape = tuple(int(d) for d in tensor.shape)
+            feeds.append(ol.int8_input(rng, shape, mode, int(tensor.quantization.zeroPoint[0])))
+        outputs = oracle.run(feeds)
+        cases.append(
+            {
+                "input": [ol.tensor_json(model, int(t), v) for t, v in zip(subgraph.inputs, feeds, strict=True)],
+                "output": [ol.tensor_json(model, int(t), v) for t, v in zip(subgraph.outputs, outputs, strict=True)],
+            }
+        )
+    return cases, oracle.arena_bytes_used(), ol.op_names(model)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=1, help="seed of every random choice (default 1)")
+    parser.add_argument("--out", type=Path, default=Path("tests/vectors/models"), help="output directory")
+    parser.add_argument("--models", nargs="*", choices=sorted(NETWORKS), help="only these networks (default all)")
+    args = parser.parse_args()
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    manifest_path = args.out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    entries = dict(manifest.get("models", {}))
+    for name in args.models or list(NETWORKS):
+        start = time.monotonic()
+        rng = np.random.default_rng([args.seed, sorted(NETWORKS).index(name)])
+        model_bytes = build(name, args.seed, rng)
+        cases, arena, ops = make_cases(model_bytes, rng)
+        (args.out / f"{name}.tflite").write_bytes(model_bytes)
+        lines = [json.dumps(case, separators=(",", ":")) for case in cases]
+        head = {"model": f"{name}.tflite", "tflm_arena_bytes": arena, "ops": sorted(set(ops))}
+        (args.out / f"{name}.json").write_text(json.dumps(head)[:-1] + ',"cases":[\n' + ",\n".join(lines) + "\n]}\n")
+        entries[name] = {"cases": len(cases), "operators": len(ops), "tflite_bytes": len(model_bytes)}
+        print(
+            f"{name}: {len(ops)} ops {sorted(set(ops))}, {len(model_bytes)} B, arena {arena} B, "
+            f"{time.monotonic() - start:.1f} s",
+            flush=True,
+        )
+    manifest = {
+        "generator": "tools/oracle/gen_models.py",
+        "seed": args.seed,
+        **ol.versions(),
+        "models": dict(sorted(entries.items())),
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
