@@ -1,1 +1,462 @@
 //! The memory planner: one arena for every activation, offsets decided at compile time.
+//!
+//! [`plan`] reads a checked [`Module`] and decides where every tensor lives while the network
+//! runs. The result, an [`ArenaPlan`], is what a back end bakes into generated code (`const
+//! ARENA_BYTES` and one offset per tensor) and what `nndc info` reports. The full rationale, with
+//! the figures for the MLPerf Tiny models, is in `docs/memory.md`.
+//!
+//! # Model
+//!
+//! - **Steps.** The schedule is the node arena's order (a valid topological order, see
+//!   [`crate::ir`]); step `s` is the execution of node `s`.
+//! - **Lifetimes.** A tensor lives from the step of its producer to the step of its last consumer,
+//!   both included: at step `s` the node reads its inputs and writes its output, so both need
+//!   memory at the same time. A tensor nobody reads lives only at its producer's step. A graph
+//!   input lives from step 0; a graph output, when it is in the arena, to the last step.
+//! - **Graph inputs and outputs are not in the arena** (by default). The generated `run` takes the
+//!   input as a typed array (`&[i8; N]`) and writes a typed output (`&mut [i8; M]`), so the first
+//!   layer reads the caller's input buffer and the layer producing an output writes straight into
+//!   the caller's output buffer; no copy in, no copy out, and those bytes are not counted in
+//!   [`ArenaPlan::arena_bytes`]. Such tensors have [`Memory::Input`] or [`Memory::Output`] and
+//!   offset 0 (or their parent's offset for an alias). [`PlanOptions::io_in_arena`] places them
+//!   in the arena instead, which is how TensorFlow Lite Micro counts (used for comparisons).
+//! - **Aliases.** `reshape` and `flatten` do not copy: their output is the input's bytes under
+//!   another shape, at the same offset, and the buffer's lifetime is the union of both. The one
+//!   exception: when aliasing would put two different caller buffers in one buffer (`output
+//!   flatten(x)` of a graph input `x`, or one tensor reshaped into two graph outputs), the
+//!   reshape becomes a copy and its output gets its own buffer ([`Share::Own`]); a back end
+//!   recognises it because [`TensorPlan::share`] is not [`Share::Alias`].
+//! - **Scratch.** Each node may need a scratch buffer for the duration of its step
+//!   ([`scratch_bytes`]); it is planned like a tensor that lives only at that step. Today's
+//!   portable kernels need none, so the hook returns 0; an im2col convolution will return its
+//!   column buffer size here.
+//! - **In place** ([`PlanOptions::in_place`], off by default): an element-wise op (`relu`,
+//!   `relu6`, `logistic`, `tanh`, `add`, `mul`) may write its output over an input of the same
+//!   size and dtype that dies at that node. It stays off because the kernels of `nn-kernels` take
+//!   `&[i8]` and `&mut [i8]`: safe Rust cannot pass the same bytes as both, so no kernel can be
+//!   called in place today.
+//! - **Alignment.** Every buffer starts at a multiple of [`PlanOptions::align`] (default 16, the
+//!   alignment TFLM gives its tensors) and every size is rounded up to it. The arena's base must
+//!   have that alignment too.
+//! - **Offsets** come from greedy placement in the style of TFLM's `GreedyMemoryPlanner`: take
+//!   the buffers in some order, put each at the lowest offset where it overlaps no already
+//!   placed buffer whose lifetime intersects its own. Several orders are tried ([`Heuristic`]),
+//!   the smallest arena wins (ties: the first in [`Heuristic::ALL`]). The lower bound, the
+//!   largest number of bytes live at one step, is reported beside it: when both are equal the
+//!   plan is optimal.
+//!
+//! ```
+//! let (module, _) = nn_dsl::check::check_source(
+//!     "network T { input x: i8[8, 8, 3]; let a = conv2d(x, filters = 4, kernel = 3); \
+//!      let b = conv2d(a, filters = 4, kernel = 3); output y = flatten(b); }",
+//! )
+//! .map_err(|d| d.len())?;
+//! let plan = nn_dsl::plan::plan(&module, &nn_dsl::plan::PlanOptions::default()).map_err(|_| 0usize)?;
+//! // `x` is the caller's input, `b` (through the flatten alias) the caller's output: only `a`
+//! // (6 * 6 * 4 = 144 bytes) is in the arena.
+//! assert_eq!(plan.arena_bytes, 144);
+//! assert_eq!(plan.lower_bound_bytes, 144);
+//! # Ok::<(), usize>(())
+//! ```
+
+mod assign;
+pub mod chart;
+mod lifetime;
+
+use std::fmt;
+
+use crate::ir::{Handle, Module, Node, Op, Tensor};
+
+pub use assign::Heuristic;
+
+/// Options of [`plan`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Alignment of every buffer's offset and size, in bytes: a power of two. Default 16.
+    pub align: usize,
+    /// Let element-wise ops overwrite an input that dies at them. Default off (see the module
+    /// docs: the kernels cannot be called in place from safe Rust).
+    pub in_place: bool,
+    /// Put graph inputs and outputs in the arena instead of the caller's buffers. Default off.
+    pub io_in_arena: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            align: 16,
+            in_place: false,
+            io_in_arena: false,
+        }
+    }
+}
+
+/// Why a module cannot be planned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The alignment is zero or not a power of two.
+    #[error("alignment {0} is not a power of two")]
+    BadAlignment(usize),
+    /// The module breaks an IR invariant (see [`Module::validate`]).
+    #[error("the module is not valid: {0}")]
+    InvalidModule(String),
+    /// A size or an offset does not fit in `usize`.
+    #[error("the arena for `{0}` does not fit in the address space")]
+    TooLarge(String),
+}
+
+/// Which memory a tensor's bytes are in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Memory {
+    /// The arena, at [`TensorPlan::offset`].
+    Arena,
+    /// The caller's buffer for graph input number `i` (read-only).
+    Input(usize),
+    /// The caller's buffer for graph output number `i`.
+    Output(usize),
+}
+
+/// How a tensor got its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Share {
+    /// Its own buffer (or a caller's buffer).
+    Own,
+    /// A `reshape` / `flatten` output: the same bytes as its input ([`TensorPlan::alias_of`]).
+    Alias,
+    /// Written in place over an input that dies at its producer ([`TensorPlan::alias_of`]).
+    InPlace,
+}
+
+/// Where one tensor lives and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorPlan {
+    /// The tensor.
+    pub tensor: Handle<Tensor>,
+    /// Which memory.
+    pub memory: Memory,
+    /// Byte offset in that memory (always 0 for a caller's buffer).
+    pub offset: usize,
+    /// Bytes of data (elements times element size, not rounded up).
+    pub size: usize,
+    /// First step at which the tensor holds data (its producer's, or 0 for a graph input).
+    pub first_step: usize,
+    /// Last step at which it is read (or must be kept).
+    pub last_step: usize,
+    /// How the bytes are shared.
+    pub share: Share,
+    /// For [`Share::Alias`] and [`Share::InPlace`]: the input whose bytes it takes over.
+    pub alias_of: Option<Handle<Tensor>>,
+}
+
+/// A node's scratch buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScratchPlan {
+    /// The node (its step is its index).
+    pub node: Handle<Node>,
+    /// Offset in the arena.
+    pub offset: usize,
+    /// Bytes requested by [`scratch_bytes`] (not rounded up).
+    pub size: usize,
+}
+
+/// The result of [`plan`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArenaPlan {
+    /// The alignment used.
+    pub align: usize,
+    /// Bytes the caller must provide (a multiple of `align`).
+    pub arena_bytes: usize,
+    /// The largest number of arena bytes live at one step: no placement can do better.
+    pub lower_bound_bytes: usize,
+    /// The step (node index) at which `lower_bound_bytes` are live; `None` without nodes.
+    pub peak_step: Option<usize>,
+    /// Arena bytes live at each step (buffers rounded up to `align`, scratch included).
+    pub steps: Vec<usize>,
+    /// One entry per tensor, indexed like [`Module::tensors`].
+    pub tensors: Vec<TensorPlan>,
+    /// One entry per node that needs scratch, in step order.
+    pub scratch: Vec<ScratchPlan>,
+    /// The ordering whose placement was kept.
+    pub heuristic: Heuristic,
+}
+
+impl ArenaPlan {
+    /// The plan of `tensor`, if it belongs to the planned module.
+    pub fn tensor(&self, tensor: Handle<Tensor>) -> Option<&TensorPlan> {
+        self.tensors.get(tensor.index())
+    }
+
+    /// The arena offset of `tensor`, or `None` when it is in a caller's buffer.
+    pub fn arena_offset(&self, tensor: Handle<Tensor>) -> Option<usize> {
+        self.tensor(tensor)
+            .filter(|t| t.memory == Memory::Arena)
+            .map(|t| t.offset)
+    }
+
+    /// Checks the plan against `module`: every pair of arena buffers whose lifetimes intersect
+    /// is disjoint, aliases share their parent's memory and offset, offsets are aligned, every
+    /// buffer ends inside the arena, and the step table matches the lifetimes. Returns the first
+    /// violation. [`plan`] only returns plans that pass; this is for tests and for consumers that
+    /// build or edit plans themselves.
+    pub fn verify(&self, module: &Module) -> Result<(), String> {
+        verify(self, module)
+    }
+}
+
+impl fmt::Display for Memory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Memory::Arena => f.write_str("arena"),
+            Memory::Input(i) => write!(f, "input {i}"),
+            Memory::Output(i) => write!(f, "output {i}"),
+        }
+    }
+}
+
+/// Scratch bytes `node` needs during its own step.
+///
+/// 0 for every op today: the portable kernels of `nn-kernels` compute from their inputs straight
+/// into their output. A back end whose kernels need a work buffer (an im2col convolution, a
+/// softmax with a table) returns its size here, and [`plan`] places it like a tensor living for
+/// that one step.
+pub fn scratch_bytes(node: &Node, module: &Module) -> usize {
+    let _ = module;
+    match node.op {
+        Op::Conv2d(_)
+        | Op::DepthwiseConv2d(_)
+        | Op::Dense(_)
+        | Op::MaxPool2d(_)
+        | Op::AvgPool2d(_)
+        | Op::GlobalAvgPool { .. }
+        | Op::Mean { .. }
+        | Op::Add { .. }
+        | Op::Mul { .. }
+        | Op::Concat { .. }
+        | Op::Reshape { .. }
+        | Op::Flatten
+        | Op::Pad { .. }
+        | Op::Relu
+        | Op::Relu6
+        | Op::Logistic
+        | Op::Tanh
+        | Op::Softmax { .. }
+        | Op::Quantize
+        | Op::Dequantize => 0,
+    }
+}
+
+/// Plans `module` with `options` and the scratch sizes of [`scratch_bytes`].
+pub fn plan(module: &Module, options: &PlanOptions) -> Result<ArenaPlan, PlanError> {
+    plan_with_scratch(module, options, scratch_bytes)
+}
+
+/// Plans `module` with `options`, asking `scratch` for each node's scratch bytes (for back ends
+/// with their own kernels, and for tests).
+pub fn plan_with_scratch(
+    module: &Module,
+    options: &PlanOptions,
+    scratch: impl Fn(&Node, &Module) -> usize,
+) -> Result<ArenaPlan, PlanError> {
+    if options.align == 0 || !options.align.is_power_of_two() {
+        return Err(PlanError::BadAlignment(options.align));
+    }
+    module.validate().map_err(PlanError::InvalidModule)?;
+    let too_large = || PlanError::TooLarge(module.name.clone());
+    let live = lifetime::analyse(module, options, &scratch).ok_or_else(too_large)?;
+    let mut steps = vec![0usize; live.step_count];
+    for b in &live.buffers {
+        for s in steps.iter_mut().take(b.last + 1).skip(b.first) {
+            *s = s.checked_add(b.size).ok_or_else(too_large)?;
+        }
+    }
+    let lower_bound_bytes = steps.iter().copied().max().unwrap_or(0);
+    let (heuristic, offsets, arena_bytes) =
+        assign::best(&live.buffers, lower_bound_bytes).ok_or_else(too_large)?;
+    let peak_step = steps.iter().position(|&s| s == lower_bound_bytes);
+    steps.truncate(module.nodes.len());
+    let peak_step = peak_step.filter(|&s| s < module.nodes.len());
+
+    let tensors = live
+        .tensors
+        .iter()
+        .map(|t| TensorPlan {
+            tensor: t.tensor,
+            memory: t.memory,
+            offset: t.buffer.and_then(|b| offsets.get(b).copied()).unwrap_or(0),
+            size: t.size,
+            first_step: t.first,
+            last_step: t.last,
+            share: t.share,
+            alias_of: t.alias_of,
+        })
+        .collect();
+    let scratch = live
+        .scratch
+        .iter()
+        .map(|&(node, buffer, size)| ScratchPlan {
+            node,
+            offset: offsets.get(buffer).copied().unwrap_or(0),
+            size,
+        })
+        .collect();
+    let plan = ArenaPlan {
+        align: options.align,
+        arena_bytes,
+        lower_bound_bytes,
+        peak_step,
+        steps,
+        tensors,
+        scratch,
+        heuristic,
+    };
+    Ok(plan)
+}
+
+/// One placed interval for [`verify`]: `[offset, end)` in the arena during `[first, last]`.
+struct Placed {
+    what: String,
+    group: usize,
+    offset: usize,
+    end: usize,
+    first: usize,
+    last: usize,
+}
+
+fn verify(plan: &ArenaPlan, module: &Module) -> Result<(), String> {
+    if plan.tensors.len() != module.tensors.len() {
+        return Err(format!(
+            "{} tensor plans for {} tensors",
+            plan.tensors.len(),
+            module.tensors.len()
+        ));
+    }
+    let align = plan.align.max(1);
+    let round = |n: usize| n.div_ceil(align).saturating_mul(align);
+    // Group = the root of each alias chain; members of one group may overlap each other.
+    let root = |mut h: Handle<Tensor>| {
+        let mut hops = 0;
+        while let Some(p) = plan.tensor(h).and_then(|t| t.alias_of) {
+            h = p;
+            hops += 1;
+            if hops > plan.tensors.len() {
+                break;
+            }
+        }
+        h.index()
+    };
+    let mut placed = Vec::new();
+    for (i, t) in plan.tensors.iter().enumerate() {
+        let name = module
+            .tensors
+            .get(t.tensor)
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
+        if t.tensor.index() != i {
+            return Err(format!(
+                "tensor plan {i} describes tensor {}",
+                t.tensor.index()
+            ));
+        }
+        if t.first_step > t.last_step {
+            return Err(format!("`{name}` dies before it is born"));
+        }
+        if let Some(m) = module.tensors.get(t.tensor) {
+            if m.size_bytes() != t.size {
+                return Err(format!(
+                    "`{name}` has {} bytes, planned {}",
+                    m.size_bytes(),
+                    t.size
+                ));
+            }
+        }
+        match (t.share, t.alias_of) {
+            (Share::Own, None) => {}
+            (Share::Alias | Share::InPlace, Some(parent)) => {
+                let p = plan
+                    .tensor(parent)
+                    .ok_or_else(|| format!("`{name}` aliases a missing tensor"))?;
+                if p.memory != t.memory || p.offset != t.offset {
+                    return Err(format!("`{name}` does not share its parent's bytes"));
+                }
+                if t.size > p.size {
+                    return Err(format!("`{name}` is larger than the buffer it shares"));
+                }
+            }
+            _ => return Err(format!("`{name}`: share and alias_of disagree")),
+        }
+        if t.memory != Memory::Arena {
+            if t.offset != 0 {
+                return Err(format!("`{name}` has an offset in a caller's buffer"));
+            }
+            continue;
+        }
+        if t.offset % align != 0 {
+            return Err(format!("`{name}` at offset {} is not aligned", t.offset));
+        }
+        let end = t.offset.saturating_add(round(t.size));
+        if end > plan.arena_bytes {
+            return Err(format!("`{name}` ends at {end}, past the arena"));
+        }
+        placed.push(Placed {
+            what: format!("tensor `{name}`"),
+            group: root(t.tensor),
+            offset: t.offset,
+            end,
+            first: t.first_step,
+            last: t.last_step,
+        });
+    }
+    for (k, s) in plan.scratch.iter().enumerate() {
+        let end = s.offset.saturating_add(round(s.size));
+        if s.offset % align != 0 || end > plan.arena_bytes {
+            return Err(format!("scratch of node {} is misplaced", s.node.index()));
+        }
+        placed.push(Placed {
+            what: format!("scratch of node {}", s.node.index()),
+            group: plan.tensors.len() + k,
+            offset: s.offset,
+            end,
+            first: s.node.index(),
+            last: s.node.index(),
+        });
+    }
+    for (i, a) in placed.iter().enumerate() {
+        for b in &placed[i + 1..] {
+            let in_time = a.first <= b.last && b.first <= a.last;
+            let in_space = a.offset < b.end && b.offset < a.end;
+            if a.group != b.group && in_time && in_space && a.end > a.offset && b.end > b.offset {
+                return Err(format!("{} and {} overlap", a.what, b.what));
+            }
+        }
+    }
+    // The step table: every group occupies its rounded size over the union of its members'
+    // lifetimes.
+    let mut groups: std::collections::BTreeMap<usize, (usize, usize, usize)> = Default::default();
+    for p in &placed {
+        let g = groups
+            .entry(p.group)
+            .or_insert((p.first, p.last, p.end - p.offset));
+        g.0 = g.0.min(p.first);
+        g.1 = g.1.max(p.last);
+        g.2 = g.2.max(p.end - p.offset);
+    }
+    let mut steps = vec![0usize; plan.steps.len()];
+    for &(first, last, size) in groups.values() {
+        for s in steps.iter_mut().take(last.saturating_add(1)).skip(first) {
+            *s = s.saturating_add(size);
+        }
+    }
+    if steps != plan.steps {
+        return Err(format!(
+            "step table {:?}, lifetimes give {steps:?}",
+            plan.steps
+        ));
+    }
+    if plan.arena_bytes < plan.lower_bound_bytes {
+        return Err("arena smaller than the lower bound".into());
+    }
+    if plan.arena_bytes % align != 0 {
+        return Err("arena size is not aligned".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Drawings of a plan: the arena over time as text and as SVG.

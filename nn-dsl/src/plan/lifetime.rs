@@ -1,0 +1,212 @@
+//! Lifetimes, alias groups and the list of buffers to place.
+
+use crate::ir::{Handle, Module, Node, Op, Producer, Tensor};
+
+use super::{Memory, PlanOptions, Share};
+
+/// One block of arena memory to place: `size` bytes (already rounded up to the alignment) live
+/// from step `first` to step `last`, both included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Buffer {
+    pub(super) first: usize,
+    pub(super) last: usize,
+    pub(super) size: usize,
+}
+
+/// What the analysis found for one tensor.
+#[derive(Clone, Debug)]
+pub(super) struct TensorLive {
+    pub(super) tensor: Handle<Tensor>,
+    pub(super) memory: Memory,
+    /// The arena buffer holding it (shared by its alias group), when `memory` is the arena.
+    pub(super) buffer: Option<usize>,
+    pub(super) size: usize,
+    pub(super) first: usize,
+    pub(super) last: usize,
+    pub(super) share: Share,
+    pub(super) alias_of: Option<Handle<Tensor>>,
+}
+
+/// The analysis of a module.
+#[derive(Clone, Debug)]
+pub(super) struct Live {
+    pub(super) buffers: Vec<Buffer>,
+    pub(super) tensors: Vec<TensorLive>,
+    /// `(node, buffer, requested bytes)` per node with scratch.
+    pub(super) scratch: Vec<(Handle<Node>, usize, usize)>,
+    /// Number of steps the buffers' lifetimes range over: the node count, at least 1.
+    pub(super) step_count: usize,
+}
+
+fn align_up(n: usize, align: usize) -> Option<usize> {
+    Some(n.checked_add(align - 1)? / align * align)
+}
+
+/// Ops whose kernels could write the output over an input of the same size element by element.
+fn element_wise(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Relu | Op::Relu6 | Op::Logistic | Op::Tanh | Op::Add { .. } | Op::Mul { .. }
+    )
+}
+
+/// Whether one buffer can hold tensors bound to caller buffers `a` and `b`.
+fn compatible(a: Option<Memory>, b: Option<Memory>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    }
+}
+
+/// Computes lifetimes and alias groups of a valid module. `None` when a size overflows.
+pub(super) fn analyse(
+    module: &Module,
+    options: &PlanOptions,
+    scratch: &impl Fn(&Node, &Module) -> usize,
+) -> Option<Live> {
+    let count = module.tensors.len();
+    let step_count = module.nodes.len().max(1);
+    let end = step_count - 1;
+
+    let mut first = vec![0usize; count];
+    for (h, t) in module.tensors.iter() {
+        if let Producer::Node(n) = t.producer {
+            first[h.index()] = n.index();
+        }
+    }
+    let mut last = first.clone();
+    for (h, node) in module.nodes.iter() {
+        for &i in &node.inputs {
+            let l = last.get_mut(i.index())?;
+            *l = (*l).max(h.index());
+        }
+    }
+    // The caller's buffer each tensor is bound to, before aliasing.
+    let mut own_ext: Vec<Option<Memory>> = vec![None; count];
+    for (i, &h) in module.inputs.iter().enumerate() {
+        if !options.io_in_arena {
+            *own_ext.get_mut(h.index())? = Some(Memory::Input(i));
+        }
+    }
+    for (j, (_, h)) in module.outputs.iter().enumerate() {
+        if options.io_in_arena {
+            *last.get_mut(h.index())? = end;
+        } else {
+            let slot = own_ext.get_mut(h.index())?;
+            if slot.is_none() {
+                *slot = Some(Memory::Output(j));
+            }
+        }
+    }
+
+    // Alias groups. A node's output only ever joins the group of one of its inputs, which come
+    // earlier in the schedule, so one pass in schedule order finds every group's root.
+    let mut root: Vec<usize> = (0..count).collect();
+    let mut share = vec![Share::Own; count];
+    let mut alias_of: Vec<Option<Handle<Tensor>>> = vec![None; count];
+    let mut ext = own_ext.clone();
+    let mut group_last = last.clone();
+    for (h, node) in module.nodes.iter() {
+        let o = node.output.index();
+        let mut decision = None;
+        if node.op.is_reshape_like() {
+            if let Some(&i) = node.inputs.first() {
+                if compatible(ext[root[i.index()]], own_ext[o]) {
+                    decision = Some((i, Share::Alias));
+                }
+            }
+        }
+        if decision.is_none() && options.in_place && element_wise(&node.op) {
+            let out = module.tensors.get(node.output)?;
+            decision = node
+                .inputs
+                .iter()
+                .copied()
+                .find(|&i| {
+                    let r = root[i.index()];
+                    let same_size = module.tensors.get(i).is_some_and(|t| {
+                        t.dtype == out.dtype && t.size_bytes() == out.size_bytes()
+                    });
+                    same_size && ext[r].is_none() && group_last[r] == h.index()
+                })
+                .map(|i| (i, Share::InPlace));
+        }
+        if let Some((parent, kind)) = decision {
+            let r = root[parent.index()];
+            root[o] = r;
+            share[o] = kind;
+            alias_of[o] = Some(parent);
+            ext[r] = ext[r].or(own_ext[o]);
+            group_last[r] = group_last[r].max(last[o]);
+        }
+    }
+
+    // One arena buffer per group that is not bound to a caller's buffer.
+    let mut buffer_of_root: Vec<Option<usize>> = vec![None; count];
+    let mut buffers: Vec<Buffer> = Vec::new();
+    for t in 0..count {
+        let r = root[t];
+        if ext[r].is_some() {
+            continue;
+        }
+        let size = align_up(
+            module
+                .tensors
+                .get(Handle::from_index(t as u32))?
+                .size_bytes(),
+            options.align,
+        )?;
+        match buffer_of_root[r] {
+            Some(b) => {
+                let buf = buffers.get_mut(b)?;
+                buf.first = buf.first.min(first[t]);
+                buf.last = buf.last.max(last[t]);
+                buf.size = buf.size.max(size);
+            }
+            None => {
+                buffer_of_root[r] = Some(buffers.len());
+                buffers.push(Buffer {
+                    first: first[t],
+                    last: last[t],
+                    size,
+                });
+            }
+        }
+    }
+
+    let mut tensors = Vec::with_capacity(count);
+    for (h, t) in module.tensors.iter() {
+        let i = h.index();
+        let r = root[i];
+        tensors.push(TensorLive {
+            tensor: h,
+            memory: ext[r].unwrap_or(Memory::Arena),
+            buffer: buffer_of_root[r],
+            size: t.size_bytes(),
+            first: first[i],
+            last: last[i],
+            share: share[i],
+            alias_of: alias_of[i],
+        });
+    }
+
+    let mut scratch_list = Vec::new();
+    for (h, node) in module.nodes.iter() {
+        let bytes = scratch(node, module);
+        if bytes > 0 {
+            scratch_list.push((h, buffers.len(), bytes));
+            buffers.push(Buffer {
+                first: h.index(),
+                last: h.index(),
+                size: align_up(bytes, options.align)?,
+            });
+        }
+    }
+
+    Some(Live {
+        buffers,
+        tensors,
+        scratch: scratch_list,
+        step_count,
+    })
+}
