@@ -48,11 +48,13 @@
 mod decode;
 mod error;
 mod fb;
+pub mod import;
 mod model;
 mod schema;
 mod validate;
 
 pub use error::{ReadError, ReadErrorKind};
+pub use import::{import, ImportError};
 pub use model::{
     Activation, Buffer, BuiltinOp, BuiltinOptions, Conv2dOptions, DepthwiseConv2dOptions,
     FullyConnectedOptions, Model, Operator, OperatorCode, Padding, Pool2dOptions, Quantization,

@@ -1,0 +1,1667 @@
+//! Import of a `.tflite` model (as read by [`super::read`]) into the IR and a [`Weights`] set.
+//!
+//! [`import`] maps each TensorFlow Lite operator of the (single) subgraph to one IR node, in the
+//! file's execution order, and moves every constant (weights, biases, per-channel weight scales)
+//! and every activation's scale and zero point into [`Weights`] under the names of
+//! `docs/weights.md`. The rules (documented for users in `docs/import.md`):
+//!
+//! - **Batch.** IR shapes exclude the batch: every activation tensor must have a leading
+//!   dimension of 1, which is dropped. Axes (concatenation, mean, pad) are shifted by one.
+//! - **Types.** Activations are int8 (TFLite's full-integer scheme); float32 appears only as the
+//!   input of QUANTIZE or the output of DEQUANTIZE. Weights are int8 with zero points 0, biases
+//!   int32. Anything else is an [`ImportError`] naming the operator and the tensor.
+//! - **Per-channel quantisation** is read as TensorFlow Lite Micro reads it: the channel axis is
+//!   fixed by the operator (output channels: axis 0 of CONV_2D and FULLY_CONNECTED weights, axis 3
+//!   of DEPTHWISE_CONV_2D weights), whatever `quantized_dimension` says, as long as that axis has
+//!   the same size (TFLM checks exactly this). Older converters wrote other dimensions there.
+//! - **Keras `Flatten`** emits SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE. The int32 shape
+//!   computation is evaluated here (constant folding) and only the RESHAPE becomes a node; the
+//!   folded shape must agree with the RESHAPE output tensor's stored shape.
+//! - **FULLY_CONNECTED** on an input of rank > 1 gets a `flatten` node in front (the IR's `dense`
+//!   takes rank 1), and a `reshape` after it when the file keeps more output dimensions.
+//! - **PADV2** is accepted when its constant equals the input's zero point (then it is the same as
+//!   PAD); any other constant is an error, because the IR's `pad` fills with the zero point.
+//! - **QUANTIZE** from float32 is `quantize`; int8 -> int8 (a requantisation) is not supported yet.
+//! - **Names** become `.nnd` identifiers: the Keras layer name is taken from paths like
+//!   `sequential/conv2d/Relu;...`, lower-cased, with other characters replaced by `_`, made unique
+//!   with `_2`, `_3`, ... suffixes.
+
+use std::collections::HashSet;
+
+use crate::ir::{
+    self, Activation as IrActivation, Conv2d, DType, Dense, DepthwiseConv2d, Handle, Module, Op,
+    Padding2d, PaddingScheme, Pool2d, Producer, Quant, Window2d,
+};
+use crate::shape;
+use crate::span::Span;
+use crate::weights::{WDType, WeightTensor, Weights};
+
+use super::{
+    Activation, BuiltinOp, BuiltinOptions, Model, Operator, Padding, StridedSliceOptions, Subgraph,
+    Tensor as TfTensor, TensorType,
+};
+
+/// The TFLite operators the importer maps (SHAPE, STRIDED_SLICE and PACK only as the folded
+/// shape computation of a Keras `Flatten`).
+pub const SUPPORTED_OPS: &str = "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, \
+MAX_POOL_2D, ADD, MUL, SOFTMAX, RESHAPE, LOGISTIC, TANH, PAD, PADV2, CONCATENATION, MEAN, \
+QUANTIZE, DEQUANTIZE, RELU, RELU6 (and SHAPE, STRIDED_SLICE, PACK when they only compute a \
+RESHAPE's target shape)";
+
+/// The builtin code of SHAPE (not named by the reader's [`BuiltinOp`]).
+const SHAPE_CODE: i32 = 77;
+
+/// Everything that can stop an import. Operator errors carry the operator's index in the
+/// subgraph and its TFLite name.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ImportError {
+    /// The model has no subgraph.
+    #[error("the model has no subgraph")]
+    NoSubgraph,
+    /// An operator nnd does not import.
+    #[error("operator {index} ({op}) is not supported; supported operators: {SUPPORTED_OPS}")]
+    UnsupportedOp {
+        /// Position in the subgraph's operator list.
+        index: usize,
+        /// The TFLite operator name.
+        op: String,
+    },
+    /// A tensor of a type nnd does not import at that place.
+    #[error("operator {index} ({op}): tensor `{tensor}` has type {dtype}, expected {expected}")]
+    UnsupportedType {
+        /// Position in the subgraph's operator list.
+        index: usize,
+        /// The TFLite operator name.
+        op: String,
+        /// The tensor's name in the file.
+        tensor: String,
+        /// Its TFLite type.
+        dtype: String,
+        /// What would have been accepted.
+        expected: String,
+    },
+    /// Something wrong with one tensor of an operator (shape, quantisation, constness).
+    #[error("operator {index} ({op}): tensor `{tensor}`: {problem}")]
+    Tensor {
+        /// Position in the subgraph's operator list.
+        index: usize,
+        /// The TFLite operator name.
+        op: String,
+        /// The tensor's name in the file.
+        tensor: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Something wrong with an operator as a whole (options, input count).
+    #[error("operator {index} ({op}): {problem}")]
+    Operator {
+        /// Position in the subgraph's operator list.
+        index: usize,
+        /// The TFLite operator name.
+        op: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A graph input or output tensor that cannot be imported.
+    #[error("graph {role} `{tensor}`: {problem}")]
+    Graph {
+        /// `input` or `output`.
+        role: &'static str,
+        /// The tensor's name in the file.
+        tensor: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The model has more tensors or nodes than the IR arenas hold.
+    #[error(
+        "the model is too large for the IR (more than {} tensors or nodes)",
+        u32::MAX
+    )]
+    TooLarge,
+}
+
+/// Imports `model` into an IR module and its weights. The module's name is `"Model"`; callers
+/// usually rename it (the CLI uses the file stem). `module.weights` is left `None`.
+pub fn import(model: &Model) -> Result<(Module, Weights), ImportError> {
+    let sg = model.subgraph().ok_or(ImportError::NoSubgraph)?;
+    let mut im = Importer {
+        model,
+        sg,
+        module: Module::new("Model"),
+        weights: Weights::default(),
+        values: vec![Value::Unset; sg.tensors.len()],
+        names: HashSet::new(),
+    };
+    im.inputs()?;
+    for (index, op) in sg.operators.iter().enumerate() {
+        im.operator(index, op)?;
+    }
+    im.outputs()?;
+    Ok((im.module, im.weights))
+}
+
+/// What a TFLite tensor index stands for during import.
+#[derive(Clone, Debug)]
+enum Value {
+    /// Not produced yet (or a constant: see the buffer).
+    Unset,
+    /// An IR tensor.
+    Tensor(Handle<ir::Tensor>),
+    /// An integer value computed at import time (the Flatten shape chain).
+    Folded(Folded),
+}
+
+/// A folded integer tensor.
+#[derive(Clone, Debug, PartialEq)]
+struct Folded {
+    shape: Vec<usize>,
+    values: Vec<i64>,
+}
+
+struct Importer<'m> {
+    model: &'m Model,
+    sg: &'m Subgraph,
+    module: Module,
+    weights: Weights,
+    values: Vec<Value>,
+    names: HashSet<String>,
+}
+
+/// The operator being imported, for error messages.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    index: usize,
+    op: &'a str,
+}
+
+impl Ctx<'_> {
+    fn op_err(self, problem: impl Into<String>) -> ImportError {
+        ImportError::Operator {
+            index: self.index,
+            op: self.op.to_owned(),
+            problem: problem.into(),
+        }
+    }
+
+    fn tensor_err(self, t: &TfTensor, problem: impl Into<String>) -> ImportError {
+        ImportError::Tensor {
+            index: self.index,
+            op: self.op.to_owned(),
+            tensor: t.name.clone(),
+            problem: problem.into(),
+        }
+    }
+
+    fn type_err(self, t: &TfTensor, expected: &str) -> ImportError {
+        ImportError::UnsupportedType {
+            index: self.index,
+            op: self.op.to_owned(),
+            tensor: t.name.clone(),
+            dtype: t.dtype.to_string(),
+            expected: expected.to_owned(),
+        }
+    }
+}
+
+/// A node about to be added: its op, IR inputs and the TFLite output tensor index.
+struct Emit {
+    /// The node name when already chosen (layers with weights), else derived from the output.
+    name: Option<String>,
+    op: Op,
+    inputs: Vec<Handle<ir::Tensor>>,
+    shape: Vec<usize>,
+    dtype: DType,
+}
+
+impl<'m> Importer<'m> {
+    // ----- tensors ------------------------------------------------------------------------------
+
+    fn tensor(&self, ctx: Ctx<'_>, idx: usize) -> Result<&'m TfTensor, ImportError> {
+        self.sg
+            .tensors
+            .get(idx)
+            .ok_or_else(|| ctx.op_err(format!("tensor index {idx} is out of range")))
+    }
+
+    /// A unique identifier for a TFLite tensor name.
+    fn fresh(&mut self, raw: &str, fallback: &str) -> String {
+        let base = identifier(raw).unwrap_or_else(|| fallback.to_owned());
+        let mut name = base.clone();
+        let mut i = 2usize;
+        while self.names.contains(&name) {
+            name = format!("{base}_{i}");
+            i += 1;
+        }
+        self.names.insert(name.clone());
+        name
+    }
+
+    /// The activation quantisation of an int8 tensor (per tensor), or `None` for float32.
+    fn act_quant(
+        &self,
+        t: &TfTensor,
+        err: impl Fn(String) -> ImportError,
+    ) -> Result<Option<Quant>, ImportError> {
+        if t.dtype != TensorType::Int8 {
+            return Ok(None);
+        }
+        let Some(q) = &t.quantization else {
+            return Err(err(
+                "int8 activation has no quantisation parameters (scale and zero point)".into(),
+            ));
+        };
+        let (Some(&scale), Some(&zp)) = (q.scale.first(), q.zero_point.first()) else {
+            return Err(err("int8 activation has an empty quantisation".into()));
+        };
+        if q.scale.len() != 1 {
+            return Err(err(format!(
+                "activation has {} scales; int8 activations are quantised per tensor",
+                q.scale.len()
+            )));
+        }
+        if !(-128..=127).contains(&zp) {
+            return Err(err(format!("zero point {zp} is outside the int8 range")));
+        }
+        Ok(Some(Quant {
+            scale: vec![scale],
+            zero_point: vec![zp],
+            axis: None,
+        }))
+    }
+
+    /// The IR shape (batch dropped) of an activation tensor.
+    fn ir_shape(t: &TfTensor) -> Result<Vec<usize>, String> {
+        match t.shape.split_first() {
+            Some((1, rest)) => {
+                if rest.contains(&0) {
+                    Err(format!("shape {:?} has a zero dimension", t.shape))
+                } else {
+                    Ok(rest.to_vec())
+                }
+            }
+            Some((b, _)) => Err(format!(
+                "shape {:?} has a leading (batch) dimension of {b}; nnd models run one sample, \
+                 so the batch must be 1",
+                t.shape
+            )),
+            None => Err("is a scalar; activations need a leading batch dimension of 1".into()),
+        }
+    }
+
+    /// Stores `<name>.scale` / `<name>.zero_point` for an int8 tensor.
+    fn store_act_quant(&mut self, name: &str, q: &Quant) {
+        let scale = q.scale.first().copied().unwrap_or(1.0);
+        let zp = q.zero_point.first().copied().unwrap_or(0);
+        self.weights.tensors.insert(
+            format!("{name}.scale"),
+            WeightTensor {
+                dtype: WDType::F32,
+                shape: vec![1],
+                data: scale.to_le_bytes().to_vec(),
+            },
+        );
+        self.weights.tensors.insert(
+            format!("{name}.zero_point"),
+            WeightTensor {
+                dtype: WDType::I64,
+                shape: vec![1],
+                data: zp.to_le_bytes().to_vec(),
+            },
+        );
+    }
+
+    fn inputs(&mut self) -> Result<(), ImportError> {
+        for (pos, &idx) in self.sg.inputs.iter().enumerate() {
+            let Some(t) = self.sg.tensors.get(idx) else {
+                return Err(ImportError::Graph {
+                    role: "input",
+                    tensor: format!("#{idx}"),
+                    problem: "tensor index out of range".into(),
+                });
+            };
+            let err = |problem: String| ImportError::Graph {
+                role: "input",
+                tensor: t.name.clone(),
+                problem,
+            };
+            let dtype = match t.dtype {
+                TensorType::Int8 => DType::I8,
+                TensorType::Float32 => DType::F32,
+                other => {
+                    return Err(err(format!(
+                        "has type {other}; graph inputs must be INT8 or FLOAT32"
+                    )))
+                }
+            };
+            let shape = Self::ir_shape(t).map_err(err)?;
+            let quant = self.act_quant(t, err)?;
+            let name = self.fresh(&t.name, &format!("input{pos}"));
+            if let Some(q) = &quant {
+                self.store_act_quant(&name, q);
+            }
+            let h = self
+                .module
+                .tensors
+                .append(ir::Tensor {
+                    name,
+                    shape,
+                    dtype,
+                    quant,
+                    producer: Producer::Input(pos),
+                    span: Span::UNDEFINED,
+                })
+                .map_err(|_| ImportError::TooLarge)?;
+            self.module.inputs.push(h);
+            if let Some(v) = self.values.get_mut(idx) {
+                *v = Value::Tensor(h);
+            }
+        }
+        Ok(())
+    }
+
+    fn outputs(&mut self) -> Result<(), ImportError> {
+        for &idx in &self.sg.outputs {
+            let name = self
+                .sg
+                .tensors
+                .get(idx)
+                .map_or_else(|| format!("#{idx}"), |t| t.name.clone());
+            match self.values.get(idx) {
+                Some(Value::Tensor(h)) => {
+                    let h = *h;
+                    let out = self.module.tensors[h].name.clone();
+                    self.module.outputs.push((out, h));
+                }
+                _ => {
+                    return Err(ImportError::Graph {
+                        role: "output",
+                        tensor: name,
+                        problem: "is not computed by an imported operator (a constant or a \
+                                  folded shape value)"
+                            .into(),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The IR tensor of a data input (activation).
+    fn data(
+        &self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        i: usize,
+    ) -> Result<Handle<ir::Tensor>, ImportError> {
+        let Some(Some(idx)) = op.inputs.get(i).copied() else {
+            return Err(ctx.op_err(format!("input {i} is missing")));
+        };
+        let t = self.tensor(ctx, idx)?;
+        match self.values.get(idx) {
+            Some(Value::Tensor(h)) => Ok(*h),
+            Some(Value::Folded(_)) => Err(ctx.tensor_err(
+                t,
+                "is a computed shape value; only a RESHAPE's shape input may be one",
+            )),
+            _ if self.model.tensor_data(t).is_some() => Err(ctx.tensor_err(
+                t,
+                "is a constant; this operator's data inputs must be activations (nnd ops take \
+                 constants only as weights and biases)",
+            )),
+            _ => Err(ctx.tensor_err(t, "is not produced by any earlier operator")),
+        }
+    }
+
+    /// An int8 data input.
+    fn data_i8(
+        &self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        i: usize,
+    ) -> Result<Handle<ir::Tensor>, ImportError> {
+        let h = self.data(ctx, op, i)?;
+        if self.module.tensors[h].dtype != DType::I8 {
+            let t = self.input_tensor(ctx, op, i)?;
+            return Err(ctx.type_err(
+                t,
+                "INT8 (nnd imports fully int8-quantised models; convert with \
+                 TFLITE_BUILTINS_INT8)",
+            ));
+        }
+        Ok(h)
+    }
+
+    fn input_tensor(
+        &self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        i: usize,
+    ) -> Result<&'m TfTensor, ImportError> {
+        match op.inputs.get(i).copied() {
+            Some(Some(idx)) => self.tensor(ctx, idx),
+            _ => Err(ctx.op_err(format!("input {i} is missing"))),
+        }
+    }
+
+    fn optional_input(
+        &self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        i: usize,
+    ) -> Result<Option<&'m TfTensor>, ImportError> {
+        match op.inputs.get(i).copied() {
+            Some(Some(idx)) => self.tensor(ctx, idx).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// An integer vector: a constant INT32/INT64 buffer or a folded value.
+    fn ints(&self, ctx: Ctx<'_>, op: &Operator, i: usize) -> Result<Folded, ImportError> {
+        let Some(Some(idx)) = op.inputs.get(i).copied() else {
+            return Err(ctx.op_err(format!("input {i} is missing")));
+        };
+        let t = self.tensor(ctx, idx)?;
+        if let Some(Value::Folded(f)) = self.values.get(idx) {
+            return Ok(f.clone());
+        }
+        let Some(data) = self.model.tensor_data(t) else {
+            return Err(ctx.tensor_err(
+                t,
+                "must be a constant (or a shape computation nnd can fold)",
+            ));
+        };
+        let values: Vec<i64> = match t.dtype {
+            TensorType::Int32 => data
+                .chunks_exact(4)
+                .map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+                .collect(),
+            TensorType::Int64 => data
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect(),
+            _ => return Err(ctx.type_err(t, "INT32 or INT64")),
+        };
+        Ok(Folded {
+            shape: t.shape.clone(),
+            values,
+        })
+    }
+
+    // ----- operators ----------------------------------------------------------------------------
+
+    fn operator(&mut self, index: usize, op: &Operator) -> Result<(), ImportError> {
+        let code = self.model.opcode(op).ok_or(ImportError::Operator {
+            index,
+            op: "?".into(),
+            problem: "opcode index out of range".into(),
+        })?;
+        let op_name = if code.builtin.code() == SHAPE_CODE {
+            "SHAPE".to_owned()
+        } else {
+            code.name()
+        };
+        let ctx = Ctx {
+            index,
+            op: &op_name,
+        };
+        if op.outputs.len() != 1 {
+            return Err(ctx.op_err(format!(
+                "has {} outputs; every supported operator has exactly one",
+                op.outputs.len()
+            )));
+        }
+        let out_idx = op.outputs[0];
+        let out = self.tensor(ctx, out_idx)?;
+        let builtin = code.builtin;
+        if builtin.code() == SHAPE_CODE
+            || builtin == BuiltinOp::StridedSlice
+            || builtin == BuiltinOp::Pack
+        {
+            let folded = self.fold(ctx, builtin, op)?;
+            if let Some(v) = self.values.get_mut(out_idx) {
+                *v = Value::Folded(folded);
+            }
+            return Ok(());
+        }
+        let emit = match builtin {
+            BuiltinOp::Conv2d => self.conv(ctx, op, out)?,
+            BuiltinOp::DepthwiseConv2d => self.depthwise(ctx, op, out)?,
+            BuiltinOp::FullyConnected => return self.fully_connected(ctx, op, out_idx),
+            BuiltinOp::AveragePool2d | BuiltinOp::MaxPool2d => self.pool(ctx, builtin, op)?,
+            BuiltinOp::Add | BuiltinOp::Mul => self.binary(ctx, builtin, op)?,
+            BuiltinOp::Softmax => {
+                let x = self.data_i8(ctx, op, 0)?;
+                let beta = match op.options {
+                    BuiltinOptions::Softmax { beta } => beta,
+                    _ => 1.0,
+                };
+                if !(beta.is_finite() && beta > 0.0) {
+                    return Err(ctx.op_err(format!("beta {beta} must be finite and positive")));
+                }
+                self.unary(x, Op::Softmax { beta })
+            }
+            BuiltinOp::Logistic => {
+                let x = self.data_i8(ctx, op, 0)?;
+                self.unary(x, Op::Logistic)
+            }
+            BuiltinOp::Tanh => {
+                let x = self.data_i8(ctx, op, 0)?;
+                self.unary(x, Op::Tanh)
+            }
+            BuiltinOp::Relu => {
+                let x = self.data_i8(ctx, op, 0)?;
+                self.unary(x, Op::Relu)
+            }
+            BuiltinOp::Relu6 => {
+                let x = self.data_i8(ctx, op, 0)?;
+                self.unary(x, Op::Relu6)
+            }
+            BuiltinOp::Reshape => self.reshape(ctx, op, out)?,
+            BuiltinOp::Pad | BuiltinOp::PadV2 => self.pad(ctx, builtin, op)?,
+            BuiltinOp::Concatenation => self.concat(ctx, op)?,
+            BuiltinOp::Mean => self.mean(ctx, op)?,
+            BuiltinOp::Quantize => {
+                let x = self.data(ctx, op, 0)?;
+                let xt = self.input_tensor(ctx, op, 0)?;
+                if self.module.tensors[x].dtype != DType::F32 {
+                    return Err(ctx.op_err(format!(
+                        "int8 -> int8 QUANTIZE (a requantisation of `{}`) is not supported yet",
+                        xt.name
+                    )));
+                }
+                Emit {
+                    name: None,
+                    op: Op::Quantize,
+                    inputs: vec![x],
+                    shape: self.module.tensors[x].shape.clone(),
+                    dtype: DType::I8,
+                }
+            }
+            BuiltinOp::Dequantize => {
+                let x = self.data_i8(ctx, op, 0)?;
+                Emit {
+                    name: None,
+                    op: Op::Dequantize,
+                    inputs: vec![x],
+                    shape: self.module.tensors[x].shape.clone(),
+                    dtype: DType::F32,
+                }
+            }
+            _ => {
+                return Err(ImportError::UnsupportedOp {
+                    index,
+                    op: op_name.clone(),
+                })
+            }
+        };
+        self.finish(ctx, out_idx, emit).map(|_| ())
+    }
+
+    fn unary(&self, x: Handle<ir::Tensor>, op: Op) -> Emit {
+        Emit {
+            name: None,
+            op,
+            inputs: vec![x],
+            shape: self.module.tensors[x].shape.clone(),
+            dtype: DType::I8,
+        }
+    }
+
+    /// Adds the node for `emit` as the producer of TFLite tensor `out_idx` (checking the stored
+    /// shape and dtype against the computed ones).
+    fn finish(
+        &mut self,
+        ctx: Ctx<'_>,
+        out_idx: usize,
+        mut emit: Emit,
+    ) -> Result<Handle<ir::Tensor>, ImportError> {
+        let out = self.tensor(ctx, out_idx)?;
+        let expected_type = match emit.dtype {
+            DType::I8 => TensorType::Int8,
+            DType::F32 => TensorType::Float32,
+            DType::I32 => TensorType::Int32,
+        };
+        if out.dtype != expected_type {
+            return Err(ctx.type_err(out, &expected_type.to_string()));
+        }
+        let stored = Self::ir_shape(out).map_err(|p| ctx.tensor_err(out, p))?;
+        if stored != emit.shape {
+            return Err(ctx.tensor_err(
+                out,
+                format!(
+                    "the file says the output has shape {} (without the batch) but the operator \
+                     computes {}",
+                    ir::shape_string(&stored),
+                    ir::shape_string(&emit.shape)
+                ),
+            ));
+        }
+        let quant = self.act_quant(out, |p| ctx.tensor_err(out, p))?;
+        let name = match emit.name.take() {
+            Some(n) => n,
+            None => self.fresh(&out.name, &format!("t{out_idx}")),
+        };
+        let h = self.push_node(name, emit, quant)?;
+        if let Some(v) = self.values.get_mut(out_idx) {
+            *v = Value::Tensor(h);
+        }
+        Ok(h)
+    }
+
+    fn push_node(
+        &mut self,
+        name: String,
+        emit: Emit,
+        quant: Option<Quant>,
+    ) -> Result<Handle<ir::Tensor>, ImportError> {
+        if let Some(q) = &quant {
+            self.store_act_quant(&name, q);
+        }
+        // The node handle is the next slot of the node arena.
+        let placeholder = ir::Tensor {
+            name: name.clone(),
+            shape: emit.shape,
+            dtype: emit.dtype,
+            quant,
+            producer: Producer::Input(usize::MAX),
+            span: Span::UNDEFINED,
+        };
+        let th = self
+            .module
+            .tensors
+            .append(placeholder)
+            .map_err(|_| ImportError::TooLarge)?;
+        let nh = self
+            .module
+            .nodes
+            .append(ir::Node {
+                name,
+                op: emit.op,
+                inputs: emit.inputs,
+                output: th,
+                span: Span::UNDEFINED,
+            })
+            .map_err(|_| ImportError::TooLarge)?;
+        self.module.tensors[th].producer = Producer::Node(nh);
+        Ok(th)
+    }
+
+    // ----- weights ------------------------------------------------------------------------------
+
+    /// Checks a weight tensor (constant int8, zero points 0, per-tensor or per-channel along
+    /// `axis` with `channels` channels) and stores `<layer>.weight` and `<layer>.weight_scale`.
+    fn store_weight(
+        &mut self,
+        ctx: Ctx<'_>,
+        layer: &str,
+        t: &TfTensor,
+        axis: usize,
+        channels: usize,
+    ) -> Result<(), ImportError> {
+        if t.dtype != TensorType::Int8 {
+            return Err(ctx.type_err(t, "INT8 weights"));
+        }
+        let Some(data) = self.model.tensor_data(t) else {
+            return Err(ctx.tensor_err(t, "weights must be a constant"));
+        };
+        let Some(q) = &t.quantization else {
+            return Err(ctx.tensor_err(t, "int8 weights have no quantisation parameters"));
+        };
+        if let Some(zp) = q.zero_point.iter().find(|&&z| z != 0) {
+            return Err(ctx.tensor_err(
+                t,
+                format!("weight zero point {zp} is not 0 (TFLite int8 weights are symmetric)"),
+            ));
+        }
+        if q.scale.len() != 1 {
+            // TFLM: the scale count must equal the op's channel count, and the dimension named
+            // by quantized_dimension must have that size; the scales apply along `axis`.
+            if q.scale.len() != channels {
+                return Err(ctx.tensor_err(
+                    t,
+                    format!(
+                        "has {} per-channel scales but the operator has {channels} output \
+                         channels (axis {axis} of shape {:?})",
+                        q.scale.len(),
+                        t.shape
+                    ),
+                ));
+            }
+            if t.shape.get(q.quantized_dimension) != Some(&channels) {
+                return Err(ctx.tensor_err(
+                    t,
+                    format!(
+                        "quantized_dimension {} of shape {:?} does not have the {channels} \
+                         output channels",
+                        q.quantized_dimension, t.shape
+                    ),
+                ));
+            }
+        }
+        if let Some(s) = q.scale.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(ctx.tensor_err(t, format!("weight scale {s} is not finite and positive")));
+        }
+        self.weights.tensors.insert(
+            format!("{layer}.weight"),
+            WeightTensor {
+                dtype: WDType::I8,
+                shape: t.shape.clone(),
+                data: data.to_vec(),
+            },
+        );
+        self.weights.tensors.insert(
+            format!("{layer}.weight_scale"),
+            WeightTensor {
+                dtype: WDType::F32,
+                shape: vec![q.scale.len()],
+                data: q.scale.iter().flat_map(|s| s.to_le_bytes()).collect(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Stores `<layer>.bias` (int32 `[channels]`) if the operator has a bias; returns whether it
+    /// has one.
+    fn store_bias(
+        &mut self,
+        ctx: Ctx<'_>,
+        layer: &str,
+        op: &Operator,
+        channels: usize,
+    ) -> Result<bool, ImportError> {
+        let Some(t) = self.optional_input(ctx, op, 2)? else {
+            return Ok(false);
+        };
+        if t.dtype != TensorType::Int32 {
+            return Err(ctx.type_err(t, "INT32 bias (int8 models)"));
+        }
+        let Some(data) = self.model.tensor_data(t) else {
+            return Err(ctx.tensor_err(t, "the bias must be a constant"));
+        };
+        if t.shape != [channels] {
+            return Err(ctx.tensor_err(t, format!("bias shape {:?} is not [{channels}]", t.shape)));
+        }
+        self.weights.tensors.insert(
+            format!("{layer}.bias"),
+            WeightTensor {
+                dtype: WDType::I32,
+                shape: vec![channels],
+                data: data.to_vec(),
+            },
+        );
+        Ok(true)
+    }
+
+    fn activation(ctx: Ctx<'_>, a: Activation) -> Result<IrActivation, ImportError> {
+        match a {
+            Activation::None => Ok(IrActivation::None),
+            Activation::Relu => Ok(IrActivation::Relu),
+            Activation::Relu6 => Ok(IrActivation::Relu6),
+            other => Err(ctx.op_err(format!(
+                "fused activation {other:?} is not supported (only NONE, RELU, RELU6)"
+            ))),
+        }
+    }
+
+    fn window(
+        ctx: Ctx<'_>,
+        input: &[usize],
+        kernel: [usize; 2],
+        stride: [i32; 2],
+        dilation: [i32; 2],
+        padding: Padding,
+    ) -> Result<(Window2d, [usize; 2]), ImportError> {
+        let pos = |v: i32, what: &str| {
+            usize::try_from(v)
+                .ok()
+                .filter(|&v| v >= 1)
+                .ok_or_else(|| ctx.op_err(format!("{what} {v} must be at least 1")))
+        };
+        let stride = [pos(stride[0], "stride")?, pos(stride[1], "stride")?];
+        let dilation = [pos(dilation[0], "dilation")?, pos(dilation[1], "dilation")?];
+        let (scheme, p) = match padding {
+            Padding::Same => (PaddingScheme::Same, shape::Padding::Same),
+            Padding::Valid => (PaddingScheme::Valid, shape::Padding::Valid),
+        };
+        let (Some(&h), Some(&w)) = (input.first(), input.get(1)) else {
+            return Err(ctx.op_err("the input must have rank 3 ([H, W, C] without the batch)"));
+        };
+        let rows = shape::window(h, kernel[0], stride[0], dilation[0], p);
+        let cols = shape::window(w, kernel[1], stride[1], dilation[1], p);
+        let (Some(rows), Some(cols)) = (rows, cols) else {
+            return Err(ctx.op_err(format!(
+                "window {kernel:?} (dilation {dilation:?}) does not fit the input {}",
+                ir::shape_string(input)
+            )));
+        };
+        Ok((
+            Window2d {
+                kernel,
+                stride,
+                dilation,
+                padding: Padding2d {
+                    scheme,
+                    top: rows.pad_before,
+                    bottom: rows.pad_after,
+                    left: cols.pad_before,
+                    right: cols.pad_after,
+                },
+            },
+            [rows.out, cols.out],
+        ))
+    }
+
+    fn conv(&mut self, ctx: Ctx<'_>, op: &Operator, out: &TfTensor) -> Result<Emit, ImportError> {
+        let BuiltinOptions::Conv2d(o) = op.options else {
+            return Err(ctx.op_err("has no Conv2DOptions"));
+        };
+        let x = self.data_i8(ctx, op, 0)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let w = self.input_tensor(ctx, op, 1)?;
+        let [oc, kh, kw, ic] = w.shape[..] else {
+            return Err(ctx.tensor_err(
+                w,
+                format!("filter shape {:?} is not [OC, KH, KW, IC]", w.shape),
+            ));
+        };
+        let c = in_shape.get(2).copied().unwrap_or(0);
+        if in_shape.len() != 3 || ic != c {
+            return Err(ctx.tensor_err(
+                w,
+                format!(
+                    "filter shape {:?} does not match the input {} (grouped convolutions are not \
+                     supported)",
+                    w.shape,
+                    ir::shape_string(&in_shape)
+                ),
+            ));
+        }
+        let (window, [oh, ow]) = Self::window(
+            ctx,
+            &in_shape,
+            [kh, kw],
+            [o.stride_h, o.stride_w],
+            [o.dilation_h, o.dilation_w],
+            o.padding,
+        )?;
+        let activation = Self::activation(ctx, o.activation)?;
+        let layer = self.node_name(out, op);
+        self.store_weight(ctx, &layer, w, 0, oc)?;
+        let bias = self.store_bias(ctx, &layer, op, oc)?;
+        Ok(Emit {
+            name: Some(layer),
+            op: Op::Conv2d(Conv2d {
+                filters: oc,
+                window,
+                groups: 1,
+                activation,
+                bias,
+            }),
+            inputs: vec![x],
+            shape: vec![oh, ow, oc],
+            dtype: DType::I8,
+        })
+    }
+
+    fn depthwise(
+        &mut self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        out: &TfTensor,
+    ) -> Result<Emit, ImportError> {
+        let BuiltinOptions::DepthwiseConv2d(o) = op.options else {
+            return Err(ctx.op_err("has no DepthwiseConv2DOptions"));
+        };
+        let x = self.data_i8(ctx, op, 0)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let w = self.input_tensor(ctx, op, 1)?;
+        let [1, kh, kw, cm] = w.shape[..] else {
+            return Err(ctx.tensor_err(
+                w,
+                format!("filter shape {:?} is not [1, KH, KW, C * M]", w.shape),
+            ));
+        };
+        let c = match in_shape[..] {
+            [_, _, c] => c,
+            _ => return Err(ctx.op_err("the input must have rank 3 ([H, W, C] without the batch)")),
+        };
+        if c == 0 || cm % c != 0 || cm == 0 {
+            return Err(ctx.tensor_err(
+                w,
+                format!("{cm} filter channels are not a multiple of the {c} input channels"),
+            ));
+        }
+        let m = cm / c;
+        let (window, [oh, ow]) = Self::window(
+            ctx,
+            &in_shape,
+            [kh, kw],
+            [o.stride_h, o.stride_w],
+            [o.dilation_h, o.dilation_w],
+            o.padding,
+        )?;
+        let activation = Self::activation(ctx, o.activation)?;
+        let layer = self.node_name(out, op);
+        self.store_weight(ctx, &layer, w, 3, cm)?;
+        let bias = self.store_bias(ctx, &layer, op, cm)?;
+        Ok(Emit {
+            name: Some(layer),
+            op: Op::DepthwiseConv2d(DepthwiseConv2d {
+                depth_multiplier: m,
+                window,
+                activation,
+                bias,
+            }),
+            inputs: vec![x],
+            shape: vec![oh, ow, cm],
+            dtype: DType::I8,
+        })
+    }
+
+    /// The name the node producing `out` will get (reserved now so that weights can be stored
+    /// under it before the node exists).
+    fn node_name(&mut self, out: &TfTensor, op: &Operator) -> String {
+        let idx = op.outputs.first().copied().unwrap_or(0);
+        self.fresh(&out.name, &format!("t{idx}"))
+    }
+
+    fn fully_connected(
+        &mut self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        out_idx: usize,
+    ) -> Result<(), ImportError> {
+        let BuiltinOptions::FullyConnected(o) = op.options else {
+            return Err(ctx.op_err("has no FullyConnectedOptions"));
+        };
+        if o.weights_format != super::WeightsFormat::Default {
+            return Err(ctx.op_err("shuffled FULLY_CONNECTED weights are not supported"));
+        }
+        let activation = Self::activation(ctx, o.activation)?;
+        let x = self.data_i8(ctx, op, 0)?;
+        let w = self.input_tensor(ctx, op, 1)?;
+        let out = self.tensor(ctx, out_idx)?;
+        let [units, n] = w.shape[..] else {
+            return Err(ctx.tensor_err(
+                w,
+                format!("weights shape {:?} is not [units, inputs]", w.shape),
+            ));
+        };
+        let in_shape = self.module.tensors[x].shape.clone();
+        let count: usize = in_shape.iter().product();
+        if count != n {
+            return Err(ctx.tensor_err(
+                w,
+                format!(
+                    "weights shape {:?} needs {n} inputs but the input {} has {count} elements \
+                     (a FULLY_CONNECTED over several rows is not supported)",
+                    w.shape,
+                    ir::shape_string(&in_shape)
+                ),
+            ));
+        }
+        let stored = Self::ir_shape(out).map_err(|p| ctx.tensor_err(out, p))?;
+        if stored.iter().product::<usize>() != units {
+            return Err(ctx.tensor_err(
+                out,
+                format!(
+                    "output shape {} does not hold {units} units",
+                    ir::shape_string(&stored)
+                ),
+            ));
+        }
+        let name = self.fresh(&out.name, &format!("t{out_idx}"));
+        // Rank > 1 input: flatten first (TFLite's FULLY_CONNECTED flattens implicitly).
+        let x = if in_shape.len() == 1 {
+            x
+        } else {
+            let flat_name = self.fresh(&format!("{name}_flat"), "flat");
+            let q = self.module.tensors[x].quant.clone();
+            self.push_node(
+                flat_name,
+                Emit {
+                    name: None,
+                    op: Op::Flatten,
+                    inputs: vec![x],
+                    shape: vec![n],
+                    dtype: DType::I8,
+                },
+                q,
+            )?
+        };
+        let reshape_after = stored != [units];
+        let dense_name = if reshape_after {
+            self.fresh(&format!("{name}_dense"), "dense")
+        } else {
+            name.clone()
+        };
+        self.store_weight(ctx, &dense_name, w, 0, units)?;
+        let bias = self.store_bias(ctx, &dense_name, op, units)?;
+        let emit = Emit {
+            name: None,
+            op: Op::Dense(Dense {
+                units,
+                activation,
+                bias,
+            }),
+            inputs: vec![x],
+            shape: vec![units],
+            dtype: DType::I8,
+        };
+        if !reshape_after {
+            self.finish(
+                ctx,
+                out_idx,
+                Emit {
+                    name: Some(name),
+                    ..emit
+                },
+            )?;
+            return Ok(());
+        }
+        let q = self.act_quant(out, |p| ctx.tensor_err(out, p))?;
+        let d = self.push_node(dense_name, emit, q)?;
+        let emit = Emit {
+            name: Some(name),
+            op: Op::Reshape {
+                shape: stored.clone(),
+            },
+            inputs: vec![d],
+            shape: stored,
+            dtype: DType::I8,
+        };
+        self.finish(ctx, out_idx, emit)?;
+        Ok(())
+    }
+
+    fn pool(
+        &mut self,
+        ctx: Ctx<'_>,
+        builtin: BuiltinOp,
+        op: &Operator,
+    ) -> Result<Emit, ImportError> {
+        let BuiltinOptions::Pool2d(o) = op.options else {
+            return Err(ctx.op_err("has no Pool2DOptions"));
+        };
+        let x = self.data_i8(ctx, op, 0)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let k = |v: i32| {
+            usize::try_from(v)
+                .ok()
+                .filter(|&v| v >= 1)
+                .ok_or_else(|| ctx.op_err(format!("filter size {v} must be at least 1")))
+        };
+        let kernel = [k(o.filter_height)?, k(o.filter_width)?];
+        let (window, [oh, ow]) = Self::window(
+            ctx,
+            &in_shape,
+            kernel,
+            [o.stride_h, o.stride_w],
+            [1, 1],
+            o.padding,
+        )?;
+        let activation = Self::activation(ctx, o.activation)?;
+        let c = in_shape.get(2).copied().unwrap_or(1);
+        if in_shape.len() != 3 {
+            return Err(ctx.op_err("the input must have rank 3 ([H, W, C] without the batch)"));
+        }
+        let p = Pool2d { window, activation };
+        Ok(Emit {
+            name: None,
+            op: if builtin == BuiltinOp::MaxPool2d {
+                Op::MaxPool2d(p)
+            } else {
+                Op::AvgPool2d(p)
+            },
+            inputs: vec![x],
+            shape: vec![oh, ow, c],
+            dtype: DType::I8,
+        })
+    }
+
+    fn binary(
+        &mut self,
+        ctx: Ctx<'_>,
+        builtin: BuiltinOp,
+        op: &Operator,
+    ) -> Result<Emit, ImportError> {
+        let a = self.data_i8(ctx, op, 0)?;
+        let b = self.data_i8(ctx, op, 1)?;
+        let act = match op.options {
+            BuiltinOptions::Add { activation } | BuiltinOptions::Mul { activation } => activation,
+            _ => Activation::None,
+        };
+        let activation = Self::activation(ctx, act)?;
+        let sa = &self.module.tensors[a].shape;
+        let sb = &self.module.tensors[b].shape;
+        let Some(shape) = broadcast(sa, sb) else {
+            return Err(ctx.op_err(format!(
+                "input shapes {} and {} do not broadcast",
+                ir::shape_string(sa),
+                ir::shape_string(sb)
+            )));
+        };
+        Ok(Emit {
+            name: None,
+            op: if builtin == BuiltinOp::Add {
+                Op::Add { activation }
+            } else {
+                Op::Mul { activation }
+            },
+            inputs: vec![a, b],
+            shape,
+            dtype: DType::I8,
+        })
+    }
+
+    fn reshape(
+        &mut self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        out: &TfTensor,
+    ) -> Result<Emit, ImportError> {
+        let x = self.data_i8(ctx, op, 0)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let count: usize = in_shape.iter().product();
+        // The target shape: input 1 (constant or folded), else the options, else the output.
+        let target: Option<Vec<i64>> = if matches!(op.inputs.get(1), Some(Some(_))) {
+            Some(self.ints(ctx, op, 1)?.values)
+        } else {
+            match &op.options {
+                BuiltinOptions::Reshape { new_shape: Some(s) } if !s.is_empty() => {
+                    Some(s.iter().map(|&v| i64::from(v)).collect())
+                }
+                _ => None,
+            }
+        };
+        let stored = Self::ir_shape(out).map_err(|p| ctx.tensor_err(out, p))?;
+        if let Some(target) = target {
+            let resolved = resolve_reshape(&target, count).ok_or_else(|| {
+                ctx.op_err(format!(
+                    "target shape {target:?} does not fit the {count} elements of the input"
+                ))
+            })?;
+            let with_batch: Vec<usize> = std::iter::once(1).chain(stored.iter().copied()).collect();
+            if resolved != with_batch && resolved != stored {
+                return Err(ctx.tensor_err(
+                    out,
+                    format!(
+                        "the target shape {target:?} resolves to {resolved:?}, not the stored \
+                         shape {:?}",
+                        out.shape
+                    ),
+                ));
+            }
+        }
+        if stored.iter().product::<usize>() != count {
+            return Err(ctx.tensor_err(
+                out,
+                format!(
+                    "output shape {} does not have the {count} elements of the input {}",
+                    ir::shape_string(&stored),
+                    ir::shape_string(&in_shape)
+                ),
+            ));
+        }
+        let op = if stored.len() == 1 {
+            Op::Flatten
+        } else {
+            Op::Reshape {
+                shape: stored.clone(),
+            }
+        };
+        Ok(Emit {
+            name: None,
+            op,
+            inputs: vec![x],
+            shape: stored,
+            dtype: DType::I8,
+        })
+    }
+
+    fn pad(
+        &mut self,
+        ctx: Ctx<'_>,
+        builtin: BuiltinOp,
+        op: &Operator,
+    ) -> Result<Emit, ImportError> {
+        let x = self.data_i8(ctx, op, 0)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let p = self.ints(ctx, op, 1)?;
+        let rank = in_shape.len() + 1;
+        if p.values.len() != rank * 2 {
+            return Err(ctx.op_err(format!(
+                "paddings has {} values, expected {rank} [before, after] pairs",
+                p.values.len()
+            )));
+        }
+        let mut paddings = Vec::with_capacity(rank - 1);
+        for (d, pair) in p.values.chunks_exact(2).enumerate() {
+            let (Ok(b), Ok(a)) = (usize::try_from(pair[0]), usize::try_from(pair[1])) else {
+                return Err(ctx.op_err(format!("negative padding {pair:?} on dimension {d}")));
+            };
+            if d == 0 {
+                if b != 0 || a != 0 {
+                    return Err(ctx.op_err("padding the batch dimension is not supported"));
+                }
+                continue;
+            }
+            paddings.push([b, a]);
+        }
+        if builtin == BuiltinOp::PadV2 {
+            if let Some(c) = self.optional_input(ctx, op, 2)? {
+                let zp = self.module.tensors[x]
+                    .quant
+                    .as_ref()
+                    .and_then(|q| q.zero_point.first().copied())
+                    .unwrap_or(0);
+                let value = match (c.dtype, self.model.tensor_data(c)) {
+                    (TensorType::Int8, Some([v])) => i64::from(*v as i8),
+                    (TensorType::Int8, _) => {
+                        return Err(ctx.tensor_err(c, "the pad value must be a constant scalar"))
+                    }
+                    _ => return Err(ctx.type_err(c, "INT8 pad value")),
+                };
+                if value != zp {
+                    return Err(ctx.tensor_err(
+                        c,
+                        format!(
+                            "pad value {value} differs from the input's zero point {zp}; nnd's \
+                             `pad` fills with the zero point (a real 0.0)"
+                        ),
+                    ));
+                }
+            }
+        }
+        let shape = in_shape
+            .iter()
+            .zip(&paddings)
+            .map(|(&d, [b, a])| d + b + a)
+            .collect();
+        Ok(Emit {
+            name: None,
+            op: Op::Pad { paddings },
+            inputs: vec![x],
+            shape,
+            dtype: DType::I8,
+        })
+    }
+
+    fn concat(&mut self, ctx: Ctx<'_>, op: &Operator) -> Result<Emit, ImportError> {
+        let BuiltinOptions::Concatenation { axis, activation } = op.options else {
+            return Err(ctx.op_err("has no ConcatenationOptions"));
+        };
+        if activation != Activation::None {
+            return Err(ctx.op_err("a fused activation on CONCATENATION is not supported"));
+        }
+        if op.inputs.len() < 2 {
+            return Err(ctx.op_err("needs at least two inputs"));
+        }
+        let mut inputs = Vec::with_capacity(op.inputs.len());
+        for i in 0..op.inputs.len() {
+            inputs.push(self.data_i8(ctx, op, i)?);
+        }
+        let first = self.module.tensors[inputs[0]].shape.clone();
+        let rank = first.len() + 1;
+        let a = normalise_axis(i64::from(axis), rank)
+            .ok_or_else(|| ctx.op_err(format!("axis {axis} is out of range for rank {rank}")))?;
+        if a == 0 {
+            return Err(ctx.op_err("concatenation along the batch dimension is not supported"));
+        }
+        let axis = a - 1;
+        let mut shape = first.clone();
+        for &h in &inputs[1..] {
+            let s = &self.module.tensors[h].shape;
+            let compatible = s.len() == first.len()
+                && s.iter()
+                    .zip(&first)
+                    .enumerate()
+                    .all(|(d, (x, y))| d == axis || x == y);
+            if !compatible {
+                return Err(ctx.op_err(format!(
+                    "input shapes {} and {} differ outside axis {axis}",
+                    ir::shape_string(&first),
+                    ir::shape_string(s)
+                )));
+            }
+            shape[axis] += s[axis];
+        }
+        Ok(Emit {
+            name: None,
+            op: Op::Concat { axis },
+            inputs,
+            shape,
+            dtype: DType::I8,
+        })
+    }
+
+    fn mean(&mut self, ctx: Ctx<'_>, op: &Operator) -> Result<Emit, ImportError> {
+        let keep_dims = match op.options {
+            BuiltinOptions::Reducer { keep_dims } => keep_dims,
+            _ => false,
+        };
+        let x = self.data_i8(ctx, op, 0)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let rank = in_shape.len() + 1;
+        let raw = self.ints(ctx, op, 1)?;
+        let mut axes = Vec::with_capacity(raw.values.len());
+        for &v in &raw.values {
+            let a = normalise_axis(v, rank)
+                .ok_or_else(|| ctx.op_err(format!("axis {v} is out of range for rank {rank}")))?;
+            if a == 0 {
+                return Err(ctx.op_err("a mean over the batch dimension is not supported"));
+            }
+            if axes.contains(&(a - 1)) {
+                return Err(ctx.op_err(format!("axis {v} is given twice")));
+            }
+            axes.push(a - 1);
+        }
+        axes.sort_unstable();
+        if axes.is_empty() {
+            return Err(ctx.op_err("a mean over no axis is not supported"));
+        }
+        let shape: Vec<usize> = in_shape
+            .iter()
+            .enumerate()
+            .filter_map(|(d, &n)| match (axes.contains(&d), keep_dims) {
+                (false, _) => Some(n),
+                (true, true) => Some(1),
+                (true, false) => None,
+            })
+            .collect();
+        let op = if in_shape.len() == 3 && axes == [0, 1] {
+            Op::GlobalAvgPool { keep_dims }
+        } else {
+            Op::Mean { axes, keep_dims }
+        };
+        Ok(Emit {
+            name: None,
+            op,
+            inputs: vec![x],
+            shape,
+            dtype: DType::I8,
+        })
+    }
+
+    // ----- constant folding ---------------------------------------------------------------------
+
+    fn fold(&self, ctx: Ctx<'_>, builtin: BuiltinOp, op: &Operator) -> Result<Folded, ImportError> {
+        let unsupported = |detail: &str| ImportError::Operator {
+            index: ctx.index,
+            op: ctx.op.to_owned(),
+            problem: format!(
+                "{detail}; {} is only supported as part of a shape computation nnd can fold \
+                 (Keras Flatten). Supported operators: {SUPPORTED_OPS}",
+                ctx.op
+            ),
+        };
+        if builtin.code() == SHAPE_CODE {
+            let Some(Some(idx)) = op.inputs.first().copied() else {
+                return Err(ctx.op_err("input 0 is missing"));
+            };
+            let t = self.tensor(ctx, idx)?;
+            let values = t
+                .shape
+                .iter()
+                .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
+                .collect::<Vec<_>>();
+            return Ok(Folded {
+                shape: vec![values.len()],
+                values,
+            });
+        }
+        if builtin == BuiltinOp::Pack {
+            let BuiltinOptions::Pack { axis, .. } = op.options else {
+                return Err(ctx.op_err("has no PackOptions"));
+            };
+            if axis != 0 {
+                return Err(unsupported("packing along an axis other than 0"));
+            }
+            let mut values = Vec::new();
+            let mut elem_shape: Option<Vec<usize>> = None;
+            for i in 0..op.inputs.len() {
+                let f = self
+                    .ints(ctx, op, i)
+                    .map_err(|_| unsupported("an input is not a constant integer"))?;
+                if elem_shape.as_ref().is_some_and(|s| *s != f.shape) {
+                    return Err(ctx.op_err("packed values have different shapes"));
+                }
+                elem_shape = Some(f.shape.clone());
+                values.extend(f.values);
+            }
+            let mut shape = vec![op.inputs.len()];
+            shape.extend(elem_shape.unwrap_or_default());
+            return Ok(Folded { shape, values });
+        }
+        // STRIDED_SLICE of a 1-D integer vector.
+        let BuiltinOptions::StridedSlice(o) = op.options else {
+            return Err(ctx.op_err("has no StridedSliceOptions"));
+        };
+        let input = self
+            .ints(ctx, op, 0)
+            .map_err(|_| unsupported("the sliced tensor is not a constant integer vector"))?;
+        let begin = self.ints(ctx, op, 1)?;
+        let end = self.ints(ctx, op, 2)?;
+        let strides = self.ints(ctx, op, 3)?;
+        if input.shape.len() != 1
+            || begin.values.len() != 1
+            || end.values.len() != 1
+            || strides.values.len() != 1
+        {
+            return Err(unsupported("only 1-D slices can be folded"));
+        }
+        slice_1d(
+            &input.values,
+            begin.values[0],
+            end.values[0],
+            strides.values[0],
+            o,
+        )
+        .ok_or_else(|| unsupported("this slice (masks or negative stride) cannot be folded"))
+    }
+}
+
+/// TFLite's 1-D strided slice with begin/end/shrink masks and a positive stride.
+fn slice_1d(
+    values: &[i64],
+    begin: i64,
+    end: i64,
+    stride: i64,
+    o: StridedSliceOptions,
+) -> Option<Folded> {
+    if stride <= 0 || o.ellipsis_mask != 0 || o.new_axis_mask != 0 {
+        return None;
+    }
+    let n = i64::try_from(values.len()).ok()?;
+    let norm = |v: i64| {
+        if v < 0 {
+            (v + n).clamp(0, n)
+        } else {
+            v.clamp(0, n)
+        }
+    };
+    let b = if o.begin_mask & 1 != 0 {
+        0
+    } else {
+        norm(begin)
+    };
+    if o.shrink_axis_mask & 1 != 0 {
+        let v = *values.get(usize::try_from(b).ok()?)?;
+        return Some(Folded {
+            shape: vec![],
+            values: vec![v],
+        });
+    }
+    let e = if o.end_mask & 1 != 0 { n } else { norm(end) };
+    let mut out = Vec::new();
+    let mut i = b;
+    while i < e {
+        out.push(*values.get(usize::try_from(i).ok()?)?);
+        i += stride;
+    }
+    Some(Folded {
+        shape: vec![out.len()],
+        values: out,
+    })
+}
+
+/// A reshape target with at most one -1 resolved against `count` elements (the batch included in
+/// neither or both).
+fn resolve_reshape(target: &[i64], count: usize) -> Option<Vec<usize>> {
+    let mut known = 1usize;
+    let mut hole = None;
+    for (i, &v) in target.iter().enumerate() {
+        if v == -1 {
+            if hole.replace(i).is_some() {
+                return None;
+            }
+        } else {
+            known = known.checked_mul(usize::try_from(v).ok().filter(|&v| v > 0)?)?;
+        }
+    }
+    let mut out: Vec<usize> = target
+        .iter()
+        .map(|&v| usize::try_from(v).unwrap_or(0))
+        .collect();
+    match hole {
+        Some(i) => {
+            if count % known != 0 {
+                return None;
+            }
+            out[i] = count / known;
+        }
+        None if known != count => return None,
+        None => {}
+    }
+    Some(out)
+}
+
+/// `axis` (negative counts from the end) as an index below `rank`.
+fn normalise_axis(axis: i64, rank: usize) -> Option<usize> {
+    let r = i64::try_from(rank).ok()?;
+    let a = if axis < 0 { axis + r } else { axis };
+    usize::try_from(a).ok().filter(|&a| a < rank)
+}
+
+/// NumPy broadcasting of two shapes aligned from the right.
+fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for (i, o) in out.iter_mut().enumerate() {
+        let da = (i + a.len()).checked_sub(n).map_or(1, |j| a[j]);
+        let db = (i + b.len()).checked_sub(n).map_or(1, |j| b[j]);
+        *o = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// Keywords of the .nnd language, which cannot be names.
+const KEYWORDS: [&str; 5] = ["network", "input", "weights", "let", "output"];
+
+/// A readable `.nnd` identifier for a TFLite tensor name, or `None` if nothing usable remains.
+///
+/// Only the first of `;`-separated names is used. Its first path component (the model scope) is
+/// dropped; of the rest, the second-to-last component (the Keras layer) is taken, or the only
+/// one: `sequential/conv2d/Relu;sequential/conv2d/BiasAdd` gives `conv2d`, `functional_1/Mean`
+/// gives `mean`, `serving_default_input_1:0` gives `input_1`, `StatefulPartitionedCall:0` gives
+/// `statefulpartitionedcall`.
+pub fn identifier(raw: &str) -> Option<String> {
+    let first = raw.split(';').next().unwrap_or(raw);
+    let first = first.strip_prefix("serving_default_").unwrap_or(first);
+    let first = match first.rsplit_once(':') {
+        Some((head, tail)) if tail.chars().all(|c| c.is_ascii_digit()) => head,
+        _ => first,
+    };
+    let mut parts: Vec<&str> = first.split('/').filter(|p| !p.is_empty()).collect();
+    if parts.len() >= 2 {
+        // The model scope (`sequential`, `functional_1`).
+        parts.remove(0);
+    }
+    let pick = match parts.len() {
+        0 => return None,
+        1 => parts[0],
+        n => parts[n - 2],
+    };
+    let mut out = String::with_capacity(pick.len());
+    for c in pick.chars() {
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        };
+        if c == '_' && out.ends_with('_') {
+            continue;
+        }
+        out.push(c);
+    }
+    let out = out.trim_matches('_').to_owned();
+    if out.is_empty() {
+        return None;
+    }
+    let out = if out.starts_with(|c: char| c.is_ascii_digit()) || KEYWORDS.contains(&out.as_str()) {
+        format!("t_{out}")
+    } else {
+        out
+    };
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_readable() {
+        assert_eq!(
+            identifier("sequential/conv2d/Relu;sequential/conv2d/BiasAdd").as_deref(),
+            Some("conv2d")
+        );
+        assert_eq!(
+            identifier("serving_default_input_1:0").as_deref(),
+            Some("input_1")
+        );
+        assert_eq!(
+            identifier("StatefulPartitionedCall:0").as_deref(),
+            Some("statefulpartitionedcall")
+        );
+        assert_eq!(identifier("input").as_deref(), Some("t_input"));
+        assert_eq!(identifier("1x").as_deref(), Some("t_1x"));
+        assert_eq!(identifier(";;").as_deref(), None);
+        assert_eq!(identifier("functional_1/Mean").as_deref(), Some("mean"));
+        assert_eq!(identifier("a--b").as_deref(), Some("a_b"));
+    }
+
+    #[test]
+    fn slices_fold_like_tflite() {
+        let o = StridedSliceOptions {
+            begin_mask: 0,
+            end_mask: 0,
+            ellipsis_mask: 0,
+            new_axis_mask: 0,
+            shrink_axis_mask: 1,
+        };
+        let f = slice_1d(&[1, 4, 4, 8], 0, 1, 1, o).unwrap_or_else(|| Folded {
+            shape: vec![9],
+            values: vec![],
+        });
+        assert_eq!(f.values, [1]);
+        assert!(f.shape.is_empty());
+        let o = StridedSliceOptions {
+            shrink_axis_mask: 0,
+            begin_mask: 1,
+            ..o
+        };
+        let f = slice_1d(&[1, 4, 4, 8], 3, -1, 1, o).map(|f| f.values);
+        assert_eq!(f, Some(vec![1, 4, 4]));
+        assert_eq!(resolve_reshape(&[1, -1], 128), Some(vec![1, 128]));
+        assert_eq!(resolve_reshape(&[-1, -1], 128), None);
+        assert_eq!(resolve_reshape(&[3, -1], 128), None);
+        assert_eq!(broadcast(&[4, 4, 2], &[2]), Some(vec![4, 4, 2]));
+        assert_eq!(broadcast(&[4, 4, 2], &[3]), None);
+    }
+}
