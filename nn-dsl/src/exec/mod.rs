@@ -1,1 +1,493 @@
-//! The host executor: runs an IR module with quantisation and weights through nn-kernels.
+//! The host executor: runs a lowered module through `nn_kernels`' portable kernels.
+//!
+//! This is the reference every generated target is compared with, and what `nndc run` uses. Each
+//! tensor gets its own `Vec` buffer; nodes run in the module's schedule (arena) order with the
+//! constants of [`crate::lower`]. Nothing is derived here: every number a kernel sees comes from
+//! [`Lowered`].
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use nn_dsl::exec::{self, TensorData};
+//! use nn_dsl::ir::{Quant, Module};
+//! let (mut module, _) = nn_dsl::check::check_source(
+//!     "network R { input x: i8[4]; let y = relu(x); output y; }",
+//! )
+//! .map_err(|d| format!("{d:?}"))?;
+//! for h in module.tensors.handles().collect::<Vec<_>>() {
+//!     module.tensors[h].quant = Some(Quant { scale: vec![0.5], zero_point: vec![-3], axis: None });
+//! }
+//! let lowered = nn_dsl::lower::lower(&module, &Default::default())?;
+//! let out = exec::run(&module, &lowered, &[TensorData::I8(vec![-10, -3, 0, 7])])?;
+//! assert_eq!(out, vec![TensorData::I8(vec![-3, -3, 0, 7])]);
+//! # Ok(())
+//! # }
+//! ```
+
+use thiserror::Error;
+
+use nn_kernels::KernelError;
+
+use crate::ir::{DType, Module, Tensor};
+use crate::lower::{Lowered, NodeParams};
+
+/// The data of one tensor on the host.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TensorData {
+    /// Int8 (quantised) values.
+    I8(Vec<i8>),
+    /// Float values.
+    F32(Vec<f32>),
+}
+
+impl TensorData {
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            TensorData::I8(_) => DType::I8,
+            TensorData::F32(_) => DType::F32,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            TensorData::I8(v) => v.len(),
+            TensorData::F32(v) => v.len(),
+        }
+    }
+
+    /// True when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The int8 values, if this is int8 data.
+    pub fn as_i8(&self) -> Option<&[i8]> {
+        match self {
+            TensorData::I8(v) => Some(v),
+            TensorData::F32(_) => None,
+        }
+    }
+
+    /// The float values, if this is float data.
+    pub fn as_f32(&self) -> Option<&[f32]> {
+        match self {
+            TensorData::F32(v) => Some(v),
+            TensorData::I8(_) => None,
+        }
+    }
+
+    fn zeros(t: &Tensor) -> Result<TensorData, ExecError> {
+        match t.dtype {
+            DType::I8 => Ok(TensorData::I8(vec![0; t.elements()])),
+            DType::F32 => Ok(TensorData::F32(vec![0.0; t.elements()])),
+            DType::I32 => Err(ExecError::DType {
+                tensor: t.name.clone(),
+                dtype: t.dtype,
+            }),
+        }
+    }
+}
+
+/// Why a run failed.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ExecError {
+    /// The number of inputs differs from the module's.
+    #[error("the network takes {expected} input(s), {found} given")]
+    InputCount {
+        /// Graph inputs.
+        expected: usize,
+        /// Inputs passed.
+        found: usize,
+    },
+    /// An input has the wrong element type.
+    #[error("input `{input}` is {expected}, but {found} data was given")]
+    InputDType {
+        /// Input tensor name.
+        input: String,
+        /// Its dtype.
+        expected: DType,
+        /// The data's dtype.
+        found: DType,
+    },
+    /// An input has the wrong number of elements.
+    #[error("input `{input}` has {expected} elements, but {found} were given")]
+    InputLength {
+        /// Input tensor name.
+        input: String,
+        /// Its element count.
+        expected: usize,
+        /// The data's element count.
+        found: usize,
+    },
+    /// The lowering does not belong to this module.
+    #[error("the lowering has {found} nodes, the module {expected}")]
+    Mismatch {
+        /// Nodes in the module.
+        expected: usize,
+        /// Lowered nodes.
+        found: usize,
+    },
+    /// A tensor's element type has no host buffer (i32 activations).
+    #[error("tensor `{tensor}` has dtype {dtype}, which the host executor does not run")]
+    DType {
+        /// Tensor name.
+        tensor: String,
+        /// Its dtype.
+        dtype: DType,
+    },
+    /// A node's input or output is not what its lowering expects (a handle out of range, a
+    /// tensor of the wrong dtype, or a lowering that does not fit the op).
+    #[error("node `{node}`: {reason}")]
+    Malformed {
+        /// Node name.
+        node: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A kernel rejected its parameters or buffers.
+    #[error("node `{node}` ({op}): kernel error: {error}")]
+    Kernel {
+        /// Node name.
+        node: String,
+        /// Operator name.
+        op: &'static str,
+        /// The kernel's error (`no_std`, so not an `Error` source).
+        error: KernelError,
+    },
+    /// An input or output has no usable quantisation for a float conversion.
+    #[error("tensor `{tensor}`: {reason}")]
+    Quant {
+        /// Tensor name.
+        tensor: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Runs `module` on `inputs` (one per graph input, in order) and returns the graph outputs in
+/// order.
+///
+/// # Errors
+/// [`ExecError`] on inputs that do not fit the module, a lowering of another module, or a
+/// kernel that rejects its arguments (which a lowering of this module never causes).
+pub fn run(
+    module: &Module,
+    lowered: &Lowered,
+    inputs: &[TensorData],
+) -> Result<Vec<TensorData>, ExecError> {
+    if inputs.len() != module.inputs.len() {
+        return Err(ExecError::InputCount {
+            expected: module.inputs.len(),
+            found: inputs.len(),
+        });
+    }
+    if lowered.nodes.len() != module.nodes.len() {
+        return Err(ExecError::Mismatch {
+            expected: module.nodes.len(),
+            found: lowered.nodes.len(),
+        });
+    }
+    let mut buffers: Vec<Option<TensorData>> = vec![None; module.tensors.len()];
+    for (&h, data) in module.inputs.iter().zip(inputs) {
+        let t = tensor(module, h, "graph input")?;
+        if data.dtype() != t.dtype {
+            return Err(ExecError::InputDType {
+                input: t.name.clone(),
+                expected: t.dtype,
+                found: data.dtype(),
+            });
+        }
+        if data.len() != t.elements() {
+            return Err(ExecError::InputLength {
+                input: t.name.clone(),
+                expected: t.elements(),
+                found: data.len(),
+            });
+        }
+        if let Some(slot) = buffers.get_mut(h.index()) {
+            *slot = Some(data.clone());
+        }
+    }
+    for ((_, node), params) in module.nodes.iter().zip(&lowered.nodes) {
+        let out_t = tensor(module, node.output, &node.name)?;
+        let mut out = TensorData::zeros(out_t)?;
+        {
+            let ins: Vec<&TensorData> = node
+                .inputs
+                .iter()
+                .map(|&h| {
+                    buffers
+                        .get(h.index())
+                        .and_then(Option::as_ref)
+                        .ok_or_else(|| ExecError::Malformed {
+                            node: node.name.clone(),
+                            reason: "an input is read before it is written".into(),
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            step(&node.name, node.op.name(), params, &ins, &mut out)?;
+        }
+        if let Some(slot) = buffers.get_mut(node.output.index()) {
+            *slot = Some(out);
+        }
+    }
+    module
+        .outputs
+        .iter()
+        .map(|(name, h)| {
+            buffers
+                .get(h.index())
+                .and_then(Option::clone)
+                .ok_or_else(|| ExecError::Malformed {
+                    node: name.clone(),
+                    reason: "output never written".into(),
+                })
+        })
+        .collect()
+}
+
+/// [`run`] for a network whose inputs and outputs are all int8.
+///
+/// # Errors
+/// As [`run`]; [`ExecError::DType`] when an output is not int8.
+pub fn run_i8(
+    module: &Module,
+    lowered: &Lowered,
+    inputs: &[&[i8]],
+) -> Result<Vec<Vec<i8>>, ExecError> {
+    let data: Vec<TensorData> = inputs.iter().map(|x| TensorData::I8(x.to_vec())).collect();
+    let outputs = run(module, lowered, &data)?;
+    module
+        .outputs
+        .iter()
+        .zip(outputs)
+        .map(|((name, _), d)| match d {
+            TensorData::I8(v) => Ok(v),
+            TensorData::F32(_) => Err(ExecError::DType {
+                tensor: name.clone(),
+                dtype: DType::F32,
+            }),
+        })
+        .collect()
+}
+
+fn tensor<'m>(
+    module: &'m Module,
+    h: crate::ir::Handle<Tensor>,
+    what: &str,
+) -> Result<&'m Tensor, ExecError> {
+    module.tensors.get(h).ok_or_else(|| ExecError::Malformed {
+        node: what.to_string(),
+        reason: "dangling tensor handle".into(),
+    })
+}
+
+fn i8_in<'a>(node: &str, ins: &[&'a TensorData], i: usize) -> Result<&'a [i8], ExecError> {
+    ins.get(i)
+        .and_then(|d| d.as_i8())
+        .ok_or_else(|| ExecError::Malformed {
+            node: node.to_string(),
+            reason: format!("input {i} is missing or not int8"),
+        })
+}
+
+/// Runs one node's kernel.
+fn step(
+    node: &str,
+    op: &'static str,
+    params: &NodeParams,
+    ins: &[&TensorData],
+    out: &mut TensorData,
+) -> Result<(), ExecError> {
+    use nn_kernels as k;
+    let kernel = |error: KernelError| ExecError::Kernel {
+        node: node.to_string(),
+        op,
+        error,
+    };
+    let malformed = |reason: &str| ExecError::Malformed {
+        node: node.to_string(),
+        reason: reason.to_string(),
+    };
+    if let (NodeParams::Dequantize(p), TensorData::F32(o)) = (params, &mut *out) {
+        let x = i8_in(node, ins, 0)?;
+        return k::dequantize::dequantize_s8_f32(p, x, o).map_err(kernel);
+    }
+    if let NodeParams::Quantize(p) = params {
+        let x = ins
+            .first()
+            .and_then(|d| d.as_f32())
+            .ok_or_else(|| malformed("quantize input is not f32"))?;
+        let TensorData::I8(o) = out else {
+            return Err(malformed("quantize output is not int8"));
+        };
+        return k::quantize::quantize_f32_s8(p, x, o).map_err(kernel);
+    }
+    if let NodeParams::Copy { .. } = params {
+        let x = ins
+            .first()
+            .ok_or_else(|| malformed("reshape has no input"))?;
+        if x.dtype() != out.dtype() || x.len() != out.len() {
+            return Err(malformed("reshape changes the dtype or the size"));
+        }
+        *out = (*x).clone();
+        return Ok(());
+    }
+    let TensorData::I8(o) = out else {
+        return Err(malformed("the output of an int8 kernel is not int8"));
+    };
+    let x = || i8_in(node, ins, 0);
+    let r = match params {
+        NodeParams::Conv2d(c) => {
+            k::conv2d::conv2d_s8(&c.params(), x()?, &c.weights, c.bias.as_deref(), o)
+        }
+        NodeParams::DepthwiseConv2d(c) => k::depthwise_conv2d::depthwise_conv2d_s8(
+            &c.params(),
+            x()?,
+            &c.weights,
+            c.bias.as_deref(),
+            o,
+        ),
+        NodeParams::Dense(c) => k::fully_connected::fully_connected_s8(
+            &c.params(1),
+            x()?,
+            &c.weights,
+            c.bias.as_deref(),
+            o,
+        ),
+        NodeParams::MaxPool2d(p) => k::max_pool2d::max_pool2d_s8(p, x()?, o),
+        NodeParams::AvgPool2d(p) => k::avg_pool2d::avg_pool2d_s8(p, x()?, o),
+        NodeParams::Mean(m) => k::mean::mean_s8(&m.params(), x()?, o),
+        NodeParams::Add(b) => k::add::add_s8(&b.add_params(), x()?, i8_in(node, ins, 1)?, o),
+        NodeParams::Mul(b) => k::mul::mul_s8(&b.mul_params(), x()?, i8_in(node, ins, 1)?, o),
+        NodeParams::Concat(c) => {
+            let slices: Vec<&[i8]> = (0..ins.len())
+                .map(|i| i8_in(node, ins, i))
+                .collect::<Result<_, _>>()?;
+            k::concat::concat_s8(&c.params(), &slices, o)
+        }
+        NodeParams::Pad(p) => k::pad::pad_s8(&p.params(), x()?, o),
+        NodeParams::Relu(p) => k::relu::relu_s8(p, x()?, o),
+        NodeParams::Relu6(p) => k::relu::relu6_s8(p, x()?, o),
+        NodeParams::Logistic(p) => k::logistic::logistic_s8(p, x()?, o),
+        NodeParams::Tanh(p) => k::tanh::tanh_s8(p, x()?, o),
+        NodeParams::Softmax(p) => k::softmax::softmax_s8(p, x()?, o),
+        NodeParams::Requantize(p) => k::requantize::requantize_s8(p, x()?, o),
+        NodeParams::Quantize(_) | NodeParams::Dequantize(_) | NodeParams::Copy { .. } => {
+            return Err(malformed("conversion with the wrong output dtype"));
+        }
+    };
+    r.map_err(kernel)
+}
+
+/// The per-tensor quantisation of graph input or output `t`.
+fn quant_of(t: &Tensor) -> Result<(f32, i32), ExecError> {
+    let bad = |reason: &str| ExecError::Quant {
+        tensor: t.name.clone(),
+        reason: reason.to_string(),
+    };
+    let q = t
+        .quant
+        .as_ref()
+        .ok_or_else(|| bad("no quantisation parameters"))?;
+    match (q.scale.as_slice(), q.zero_point.as_slice()) {
+        (&[s], &[z]) if s.is_finite() && s > 0.0 => {
+            let z = i32::try_from(z)
+                .ok()
+                .filter(|z| (-128..=127).contains(z))
+                .ok_or_else(|| bad("zero point outside int8"))?;
+            Ok((s, z))
+        }
+        _ => Err(bad("needs one finite positive scale and one zero point")),
+    }
+}
+
+/// Converts float data for graph input `index` to what the network takes: quantised with the
+/// input's own scale and zero point (TFLite's QUANTIZE rounding) for an int8 input, unchanged for
+/// a float input.
+///
+/// # Errors
+/// [`ExecError`] on a bad index, a length mismatch or a missing quantisation.
+pub fn from_float_input(
+    module: &Module,
+    index: usize,
+    values: &[f32],
+) -> Result<TensorData, ExecError> {
+    let h = *module.inputs.get(index).ok_or(ExecError::InputCount {
+        expected: module.inputs.len(),
+        found: index + 1,
+    })?;
+    let t = tensor(module, h, "graph input")?;
+    if values.len() != t.elements() {
+        return Err(ExecError::InputLength {
+            input: t.name.clone(),
+            expected: t.elements(),
+            found: values.len(),
+        });
+    }
+    match t.dtype {
+        DType::F32 => Ok(TensorData::F32(values.to_vec())),
+        DType::I8 => {
+            let (scale, zero_point) = quant_of(t)?;
+            let p = nn_kernels::quantize::QuantizeParams {
+                len: values.len(),
+                scale,
+                zero_point,
+            };
+            let mut out = vec![0i8; values.len()];
+            nn_kernels::quantize::quantize_f32_s8(&p, values, &mut out).map_err(|error| {
+                ExecError::Kernel {
+                    node: t.name.clone(),
+                    op: "quantize",
+                    error,
+                }
+            })?;
+            Ok(TensorData::I8(out))
+        }
+        DType::I32 => Err(ExecError::DType {
+            tensor: t.name.clone(),
+            dtype: t.dtype,
+        }),
+    }
+}
+
+/// Converts graph output `index`'s data to floats: dequantised with the output's own scale and
+/// zero point for int8, unchanged for float.
+///
+/// # Errors
+/// [`ExecError`] on a bad index or a missing quantisation.
+pub fn to_float_output(
+    module: &Module,
+    index: usize,
+    data: &TensorData,
+) -> Result<Vec<f32>, ExecError> {
+    let (name, h) = module.outputs.get(index).ok_or(ExecError::Malformed {
+        node: format!("output {index}"),
+        reason: "no such graph output".into(),
+    })?;
+    let t = tensor(module, *h, name)?;
+    match data {
+        TensorData::F32(v) => Ok(v.clone()),
+        TensorData::I8(v) => {
+            let (scale, zero_point) = quant_of(t)?;
+            let p = nn_kernels::dequantize::DequantizeParams {
+                len: v.len(),
+                scale,
+                zero_point,
+            };
+            let mut out = vec![0f32; v.len()];
+            nn_kernels::dequantize::dequantize_s8_f32(&p, v, &mut out).map_err(|error| {
+                ExecError::Kernel {
+                    node: t.name.clone(),
+                    op: "dequantize",
+                    error,
+                }
+            })?;
+            Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,530 @@
-//! Lowering: per-node kernel parameters (every host-computed constant), shared by the executor and the code generators.
+//! Lowering: every constant a kernel needs, computed once on the host.
+//!
+//! [`lower`] walks a checked [`Module`] whose tensors carry their quantisation (filled by the
+//! .tflite importer or by binding a weights file) and the [`Weights`] holding its constants, and
+//! produces one [`NodeParams`] per node: the exact numbers `nn_kernels` takes (spatial sizes,
+//! resolved padding, input/output offsets, per-channel Q31 multipliers and shifts, fused-activation
+//! clamps, the softmax / logistic / tanh / add / mul / mean constants) plus the node's int8 weights
+//! and int32 biases decoded from the weights file.
+//!
+//! This is the **single place** where constants are derived. The host executor ([`crate::exec`])
+//! feeds them to the portable kernels; code generators bake the same values into generated code.
+//! The arithmetic itself lives in [`crate::quant`] (TFLM's `Prepare` step) and [`crate::shape`];
+//! this module decides which helper applies to which node, with which scales.
+//!
+//! The per-op builders ([`conv2d`], [`depthwise_conv2d`], [`dense`], [`pool2d`], [`add`], [`mul`],
+//! [`softmax`], ...) take plain numbers, so callers that have no [`Module`] (the single-op oracle
+//! harness) derive constants the same way.
+//!
+//! Shapes in the IR exclude the batch dimension (always 1), so every lowered kernel runs one batch.
+
+mod node;
+
+use thiserror::Error;
+
+use crate::ir::{Handle, Module, Node};
+use crate::quant::QuantError;
+use crate::weights::Weights;
+
+pub use nn_kernels::dequantize::DequantizeParams;
+pub use nn_kernels::logistic::LogisticParams;
+pub use nn_kernels::max_pool2d::Pool2dParams;
+pub use nn_kernels::mean::MeanRequant;
+pub use nn_kernels::quantize::QuantizeParams;
+pub use nn_kernels::relu::{Relu6Params, ReluParams};
+pub use nn_kernels::requantize::RequantizeParams;
+pub use nn_kernels::softmax::SoftmaxParams;
+pub use node::{
+    add, conv2d, dense, depthwise_conv2d, logistic_or_tanh, mean, mul, pool2d, relu, relu6,
+    requantize, softmax, ActQuant,
+};
+
+use nn_kernels::add::AddParams;
+use nn_kernels::concat::ConcatParams;
+use nn_kernels::conv2d::Conv2dParams;
+use nn_kernels::depthwise_conv2d::DepthwiseConv2dParams;
+use nn_kernels::fully_connected::FullyConnectedParams;
+use nn_kernels::mean::MeanParams;
+use nn_kernels::mul::MulParams;
+use nn_kernels::pad::PadParams;
+
+/// Why a module cannot be lowered. Every variant names the node or tensor concerned.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum LowerError {
+    /// A tensor an int8 kernel reads or writes has no quantisation parameters.
+    #[error("tensor `{tensor}` has no quantisation (scale and zero point); bind a weights file or import a quantised model")]
+    MissingQuant {
+        /// Tensor name.
+        tensor: String,
+    },
+    /// A tensor's quantisation cannot be used (per-channel on an activation, bad scale, zero point
+    /// outside int8, mismatched lengths).
+    #[error("tensor `{tensor}`: {reason}")]
+    BadQuant {
+        /// Tensor name.
+        tensor: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A host quantisation helper rejected the node's scales.
+    #[error("node `{node}` ({op}): {source}")]
+    Quant {
+        /// Node name.
+        node: String,
+        /// Operator name.
+        op: &'static str,
+        /// The helper's error.
+        source: QuantError,
+    },
+    /// A constant the node needs is not in the weights.
+    #[error("node `{node}` ({op}) needs weight tensor `{name}`, which the weights do not contain")]
+    MissingWeight {
+        /// Node name.
+        node: String,
+        /// Operator name.
+        op: &'static str,
+        /// The weight tensor's name.
+        name: String,
+    },
+    /// A constant has the wrong element type or element count.
+    #[error("weight tensor `{name}` of node `{node}`: expected {expected}, found {found}")]
+    BadWeight {
+        /// Node name.
+        node: String,
+        /// The weight tensor's name.
+        name: String,
+        /// What the node needs (dtype and shape).
+        expected: String,
+        /// What the weights hold.
+        found: String,
+    },
+    /// The node's dtypes, attributes or input count have no int8 kernel.
+    #[error("node `{node}` ({op}) cannot be lowered: {reason}")]
+    Unsupported {
+        /// Node name.
+        node: String,
+        /// Operator name.
+        op: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The module breaks an IR invariant (dangling handle, wrong input count).
+    #[error("malformed module at node `{node}`: {reason}")]
+    Malformed {
+        /// Node name.
+        node: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A lowered module: one [`NodeParams`] per node, in the module's node (schedule) order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lowered {
+    /// `nodes[i]` belongs to the node with handle index `i`.
+    pub nodes: Vec<NodeParams>,
+}
+
+impl Lowered {
+    /// The parameters of `node`.
+    pub fn get(&self, node: Handle<Node>) -> Option<&NodeParams> {
+        self.nodes.get(node.index())
+    }
+
+    /// Bytes of all constants of the lowered network: int8 weights, int32 biases and the
+    /// per-channel int32 multipliers and shifts.
+    pub fn constant_bytes(&self) -> usize {
+        self.nodes.iter().map(NodeParams::constant_bytes).sum()
+    }
+}
+
+/// Lowers every node of `module` with the constants in `weights`.
+///
+/// # Errors
+/// The first [`LowerError`] met, in schedule order.
+pub fn lower(module: &Module, weights: &Weights) -> Result<Lowered, LowerError> {
+    let nodes = module
+        .nodes
+        .iter()
+        .map(|(_, n)| node::lower_node(module, weights, n))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Lowered { nodes })
+}
+
+/// The kernel call of one node, with all its constants.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeParams {
+    /// `nn_kernels::conv2d::conv2d_s8`.
+    Conv2d(Conv2dLowered),
+    /// `nn_kernels::depthwise_conv2d::depthwise_conv2d_s8`.
+    DepthwiseConv2d(DepthwiseLowered),
+    /// `nn_kernels::fully_connected::fully_connected_s8`.
+    Dense(DenseLowered),
+    /// `nn_kernels::max_pool2d::max_pool2d_s8`.
+    MaxPool2d(Pool2dParams),
+    /// `nn_kernels::avg_pool2d::avg_pool2d_s8`.
+    AvgPool2d(Pool2dParams),
+    /// `nn_kernels::mean::mean_s8` (MEAN and global average pooling).
+    Mean(MeanLowered),
+    /// `nn_kernels::add::add_s8`.
+    Add(BinaryLowered),
+    /// `nn_kernels::mul::mul_s8`.
+    Mul(BinaryLowered),
+    /// `nn_kernels::concat::concat_s8`.
+    Concat(ConcatLowered),
+    /// `nn_kernels::pad::pad_s8`.
+    Pad(PadLowered),
+    /// Reshape / flatten: the output is the input's bytes (a copy on the host, an alias in
+    /// generated code).
+    Copy {
+        /// Bytes moved.
+        bytes: usize,
+    },
+    /// `nn_kernels::relu::relu_s8`.
+    Relu(ReluParams),
+    /// `nn_kernels::relu::relu6_s8`.
+    Relu6(Relu6Params),
+    /// `nn_kernels::logistic::logistic_s8`.
+    Logistic(LogisticParams),
+    /// `nn_kernels::tanh::tanh_s8`.
+    Tanh(LogisticParams),
+    /// `nn_kernels::softmax::softmax_s8`.
+    Softmax(SoftmaxParams),
+    /// `nn_kernels::quantize::quantize_f32_s8`.
+    Quantize(QuantizeParams),
+    /// `nn_kernels::dequantize::dequantize_s8_f32`.
+    Dequantize(DequantizeParams),
+    /// `nn_kernels::requantize::requantize_s8` (int8 -> int8 QUANTIZE).
+    Requantize(RequantizeParams),
+}
+
+impl NodeParams {
+    /// Bytes of constants this node carries (weights, biases, per-channel multipliers and shifts).
+    pub fn constant_bytes(&self) -> usize {
+        fn per_channel(r: &Requant, w: &[i8], b: Option<&Vec<i32>>) -> usize {
+            w.len() + 4 * (r.multiplier.len() + r.shift.len() + b.map_or(0, Vec::len))
+        }
+        match self {
+            NodeParams::Conv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
+            NodeParams::DepthwiseConv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
+            NodeParams::Dense(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
+            _ => 0,
+        }
+    }
+}
+
+/// Spatial geometry shared by convolutions: sizes, strides, dilations and resolved padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// Input height.
+    pub input_h: usize,
+    /// Input width.
+    pub input_w: usize,
+    /// Input channels.
+    pub input_c: usize,
+    /// Output height.
+    pub output_h: usize,
+    /// Output width.
+    pub output_w: usize,
+    /// Output channels.
+    pub output_c: usize,
+    /// Kernel height.
+    pub kernel_h: usize,
+    /// Kernel width.
+    pub kernel_w: usize,
+    /// Vertical stride.
+    pub stride_h: usize,
+    /// Horizontal stride.
+    pub stride_w: usize,
+    /// Vertical dilation.
+    pub dilation_h: usize,
+    /// Horizontal dilation.
+    pub dilation_w: usize,
+    /// Rows of padding before the data.
+    pub pad_top: usize,
+    /// Columns of padding before the data.
+    pub pad_left: usize,
+}
+
+/// A convolution's requantisation: offsets, per-channel multipliers and shifts, clamp.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requant {
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// Output zero point.
+    pub output_offset: i32,
+    /// Q31 multiplier per output channel (one entry for a per-tensor dense layer).
+    pub multiplier: Vec<i32>,
+    /// Shift per output channel (positive: left).
+    pub shift: Vec<i32>,
+    /// Fused activation lower bound.
+    pub act_min: i32,
+    /// Fused activation upper bound.
+    pub act_max: i32,
+}
+
+/// A lowered 2-D convolution (groups = 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conv2dLowered {
+    /// Sizes and padding.
+    pub geometry: ConvGeometry,
+    /// Offsets, multipliers, clamp.
+    pub requant: Requant,
+    /// Int8 filter `[OC, KH, KW, IC]`.
+    pub weights: Vec<i8>,
+    /// Int32 bias `[OC]`, if the layer has one.
+    pub bias: Option<Vec<i32>>,
+}
+
+impl Conv2dLowered {
+    /// The kernel's parameter struct, borrowing the multipliers and shifts.
+    pub fn params(&self) -> Conv2dParams<'_> {
+        let g = &self.geometry;
+        Conv2dParams {
+            batches: 1,
+            input_h: g.input_h,
+            input_w: g.input_w,
+            input_c: g.input_c,
+            output_h: g.output_h,
+            output_w: g.output_w,
+            output_c: g.output_c,
+            kernel_h: g.kernel_h,
+            kernel_w: g.kernel_w,
+            stride_h: g.stride_h,
+            stride_w: g.stride_w,
+            dilation_h: g.dilation_h,
+            dilation_w: g.dilation_w,
+            pad_top: g.pad_top,
+            pad_left: g.pad_left,
+            input_offset: self.requant.input_offset,
+            output_offset: self.requant.output_offset,
+            output_multiplier: &self.requant.multiplier,
+            output_shift: &self.requant.shift,
+            act_min: self.requant.act_min,
+            act_max: self.requant.act_max,
+        }
+    }
+}
+
+/// A lowered depthwise convolution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DepthwiseLowered {
+    /// Sizes and padding (`output_c = input_c * depth_multiplier`).
+    pub geometry: ConvGeometry,
+    /// Output channels per input channel.
+    pub depth_multiplier: usize,
+    /// Offsets, multipliers, clamp.
+    pub requant: Requant,
+    /// Int8 filter `[KH, KW, C * M]` (TFLite's `[1, KH, KW, C * M]` without the leading 1).
+    pub weights: Vec<i8>,
+    /// Int32 bias `[C * M]`, if the layer has one.
+    pub bias: Option<Vec<i32>>,
+}
+
+impl DepthwiseLowered {
+    /// The kernel's parameter struct, borrowing the multipliers and shifts.
+    pub fn params(&self) -> DepthwiseConv2dParams<'_> {
+        let g = &self.geometry;
+        DepthwiseConv2dParams {
+            batches: 1,
+            input_h: g.input_h,
+            input_w: g.input_w,
+            input_c: g.input_c,
+            depth_multiplier: self.depth_multiplier,
+            output_h: g.output_h,
+            output_w: g.output_w,
+            kernel_h: g.kernel_h,
+            kernel_w: g.kernel_w,
+            stride_h: g.stride_h,
+            stride_w: g.stride_w,
+            dilation_h: g.dilation_h,
+            dilation_w: g.dilation_w,
+            pad_top: g.pad_top,
+            pad_left: g.pad_left,
+            input_offset: self.requant.input_offset,
+            output_offset: self.requant.output_offset,
+            output_multiplier: &self.requant.multiplier,
+            output_shift: &self.requant.shift,
+            act_min: self.requant.act_min,
+            act_max: self.requant.act_max,
+        }
+    }
+}
+
+/// A lowered fully connected layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DenseLowered {
+    /// Input features.
+    pub depth: usize,
+    /// Output features.
+    pub units: usize,
+    /// `-filter_zero_point` (0 for symmetric int8 weights).
+    pub filter_offset: i32,
+    /// Offsets, multipliers (one, or one per unit), clamp.
+    pub requant: Requant,
+    /// Int8 weights `[units, depth]`.
+    pub weights: Vec<i8>,
+    /// Int32 bias `[units]`, if the layer has one.
+    pub bias: Option<Vec<i32>>,
+}
+
+impl DenseLowered {
+    /// The kernel's parameter struct for `batches` rows of `depth` features.
+    pub fn params(&self, batches: usize) -> FullyConnectedParams<'_> {
+        FullyConnectedParams {
+            batches,
+            depth: self.depth,
+            units: self.units,
+            input_offset: self.requant.input_offset,
+            filter_offset: self.filter_offset,
+            output_offset: self.requant.output_offset,
+            output_multiplier: &self.requant.multiplier,
+            output_shift: &self.requant.shift,
+            act_min: self.requant.act_min,
+            act_max: self.requant.act_max,
+        }
+    }
+}
+
+/// A lowered mean over axes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeanLowered {
+    /// Input shape.
+    pub input_shape: Vec<usize>,
+    /// Reduced axes.
+    pub axes: Vec<usize>,
+    /// Integer mean or requantised sum.
+    pub requant: MeanRequant,
+}
+
+impl MeanLowered {
+    /// The kernel's parameter struct.
+    pub fn params(&self) -> MeanParams<'_> {
+        MeanParams {
+            input_shape: &self.input_shape,
+            axes: &self.axes,
+            requant: self.requant,
+        }
+    }
+}
+
+/// A lowered ADD or MUL with broadcasting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BinaryLowered {
+    /// First input's shape.
+    pub a_shape: Vec<usize>,
+    /// Second input's shape.
+    pub b_shape: Vec<usize>,
+    /// Output shape.
+    pub output_shape: Vec<usize>,
+    /// `-zero_point` of the first input.
+    pub a_offset: i32,
+    /// `-zero_point` of the second input.
+    pub b_offset: i32,
+    /// Output zero point.
+    pub output_offset: i32,
+    /// ADD only (20 for int8; 0 for MUL).
+    pub left_shift: i32,
+    /// ADD only: first input's multiplier to the common scale.
+    pub a_multiplier: i32,
+    /// ADD only: its shift.
+    pub a_shift: i32,
+    /// ADD only: second input's multiplier to the common scale.
+    pub b_multiplier: i32,
+    /// ADD only: its shift.
+    pub b_shift: i32,
+    /// Output multiplier.
+    pub output_multiplier: i32,
+    /// Output shift.
+    pub output_shift: i32,
+    /// Fused activation lower bound.
+    pub act_min: i32,
+    /// Fused activation upper bound.
+    pub act_max: i32,
+}
+
+impl BinaryLowered {
+    /// The ADD kernel's parameter struct.
+    pub fn add_params(&self) -> AddParams<'_> {
+        AddParams {
+            a_shape: &self.a_shape,
+            b_shape: &self.b_shape,
+            output_shape: &self.output_shape,
+            a_offset: self.a_offset,
+            b_offset: self.b_offset,
+            output_offset: self.output_offset,
+            left_shift: self.left_shift,
+            a_multiplier: self.a_multiplier,
+            a_shift: self.a_shift,
+            b_multiplier: self.b_multiplier,
+            b_shift: self.b_shift,
+            output_multiplier: self.output_multiplier,
+            output_shift: self.output_shift,
+            act_min: self.act_min,
+            act_max: self.act_max,
+        }
+    }
+
+    /// The MUL kernel's parameter struct.
+    pub fn mul_params(&self) -> MulParams<'_> {
+        MulParams {
+            a_shape: &self.a_shape,
+            b_shape: &self.b_shape,
+            output_shape: &self.output_shape,
+            a_offset: self.a_offset,
+            b_offset: self.b_offset,
+            output_offset: self.output_offset,
+            output_multiplier: self.output_multiplier,
+            output_shift: self.output_shift,
+            act_min: self.act_min,
+            act_max: self.act_max,
+        }
+    }
+}
+
+/// A lowered concatenation (byte copy: inputs share the output's quantisation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConcatLowered {
+    /// Product of the dimensions before the axis.
+    pub outer: usize,
+    /// Product of the dimensions after the axis.
+    pub inner: usize,
+    /// Each input's size along the axis.
+    pub axis_sizes: Vec<usize>,
+}
+
+impl ConcatLowered {
+    /// The kernel's parameter struct.
+    pub fn params(&self) -> ConcatParams<'_> {
+        ConcatParams {
+            outer: self.outer,
+            inner: self.inner,
+            axis_sizes: &self.axis_sizes,
+        }
+    }
+}
+
+/// A lowered PAD.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PadLowered {
+    /// Input shape.
+    pub input_shape: Vec<usize>,
+    /// `[before, after]` per dimension.
+    pub paddings: Vec<[usize; 2]>,
+    /// The padding value (the output zero point).
+    pub pad_value: i8,
+}
+
+impl PadLowered {
+    /// The kernel's parameter struct.
+    pub fn params(&self) -> PadParams<'_> {
+        PadParams {
+            input_shape: &self.input_shape,
+            paddings: &self.paddings,
+            pad_value: self.pad_value,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,854 @@
+//! Per-op builders (plain numbers in, kernel constants out) and the lowering of one IR node.
+
+use crate::ir::{self, Activation, DType, Module, Node, Op, Tensor};
+use crate::quant::{self, QuantError};
+use crate::weights::{WDType, WeightTensor, Weights};
+
+use super::{
+    BinaryLowered, ConcatLowered, Conv2dLowered, ConvGeometry, DenseLowered, DepthwiseLowered,
+    DequantizeParams, LogisticParams, LowerError, MeanLowered, MeanRequant, NodeParams, PadLowered,
+    Pool2dParams, QuantizeParams, Relu6Params, ReluParams, Requant, RequantizeParams,
+    SoftmaxParams,
+};
+
+/// Per-tensor quantisation of an activation: `real = scale * (q - zero_point)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ActQuant {
+    /// Scale (finite, > 0).
+    pub scale: f32,
+    /// Zero point (int8 range).
+    pub zero_point: i32,
+}
+
+fn activation(a: Activation) -> quant::Activation {
+    match a {
+        Activation::None => quant::Activation::None,
+        Activation::Relu => quant::Activation::Relu,
+        Activation::Relu6 => quant::Activation::Relu6,
+    }
+}
+
+fn requant(
+    input: ActQuant,
+    output: ActQuant,
+    m: quant::ChannelMultipliers,
+    act: quant::Activation,
+) -> Result<Requant, QuantError> {
+    let (act_min, act_max) = quant::activation_range(act, output.scale, output.zero_point)?;
+    Ok(Requant {
+        input_offset: -input.zero_point,
+        output_offset: output.zero_point,
+        multiplier: m.multiplier,
+        shift: m.shift,
+        act_min,
+        act_max,
+    })
+}
+
+/// CONV_2D constants: per-channel multipliers from `input.scale * filter_scales[c] /
+/// output.scale`, offsets and the fused-activation clamp.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale, zero point or filter-scale count.
+pub fn conv2d(
+    geometry: ConvGeometry,
+    input: ActQuant,
+    filter_scales: &[f32],
+    output: ActQuant,
+    act: quant::Activation,
+    weights: Vec<i8>,
+    bias: Option<Vec<i32>>,
+) -> Result<Conv2dLowered, QuantError> {
+    let m = quant::conv_multipliers(input.scale, filter_scales, output.scale, geometry.output_c)?;
+    Ok(Conv2dLowered {
+        geometry,
+        requant: requant(input, output, m, act)?,
+        weights,
+        bias,
+    })
+}
+
+/// DEPTHWISE_CONV_2D constants (as [`conv2d`], one multiplier per output channel).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale, zero point or filter-scale count.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d(
+    geometry: ConvGeometry,
+    depth_multiplier: usize,
+    input: ActQuant,
+    filter_scales: &[f32],
+    output: ActQuant,
+    act: quant::Activation,
+    weights: Vec<i8>,
+    bias: Option<Vec<i32>>,
+) -> Result<DepthwiseLowered, QuantError> {
+    let m = quant::conv_multipliers(input.scale, filter_scales, output.scale, geometry.output_c)?;
+    Ok(DepthwiseLowered {
+        geometry,
+        depth_multiplier,
+        requant: requant(input, output, m, act)?,
+        weights,
+        bias,
+    })
+}
+
+/// FULLY_CONNECTED constants: one multiplier (per-tensor weights, TFLite's `f32` product) or one
+/// per unit (per-channel weights).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale, zero point or filter-scale count.
+#[allow(clippy::too_many_arguments)]
+pub fn dense(
+    depth: usize,
+    units: usize,
+    input: ActQuant,
+    filter_scales: &[f32],
+    filter_zero_point: i32,
+    output: ActQuant,
+    act: quant::Activation,
+    weights: Vec<i8>,
+    bias: Option<Vec<i32>>,
+) -> Result<DenseLowered, QuantError> {
+    let m = quant::fully_connected_multipliers(input.scale, filter_scales, output.scale, units)?;
+    Ok(DenseLowered {
+        depth,
+        units,
+        filter_offset: -filter_zero_point,
+        requant: requant(input, output, m, act)?,
+        weights,
+        bias,
+    })
+}
+
+/// MAX_POOL_2D / AVERAGE_POOL_2D constants: the window and the fused-activation clamp of the
+/// output (pooling keeps the input's scale; TFLM does not requantise).
+///
+/// # Errors
+/// [`QuantError`] on a bad output scale or zero point.
+pub fn pool2d(
+    geometry: ConvGeometry,
+    output: ActQuant,
+    act: quant::Activation,
+) -> Result<Pool2dParams, QuantError> {
+    let (act_min, act_max) = quant::activation_range(act, output.scale, output.zero_point)?;
+    Ok(Pool2dParams {
+        batches: 1,
+        input_h: geometry.input_h,
+        input_w: geometry.input_w,
+        channels: geometry.input_c,
+        output_h: geometry.output_h,
+        output_w: geometry.output_w,
+        filter_h: geometry.kernel_h,
+        filter_w: geometry.kernel_w,
+        stride_h: geometry.stride_h,
+        stride_w: geometry.stride_w,
+        pad_top: geometry.pad_top,
+        pad_left: geometry.pad_left,
+        act_min,
+        act_max,
+    })
+}
+
+/// ADD constants (TFLM `CalculateOpDataAdd`).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point.
+pub fn add(
+    shapes: [Vec<usize>; 3],
+    a: ActQuant,
+    b: ActQuant,
+    output: ActQuant,
+    act: quant::Activation,
+) -> Result<BinaryLowered, QuantError> {
+    let q = quant::add(
+        [a.scale, b.scale],
+        [a.zero_point, b.zero_point],
+        output.scale,
+        output.zero_point,
+        act,
+    )?;
+    let [a_shape, b_shape, output_shape] = shapes;
+    Ok(BinaryLowered {
+        a_shape,
+        b_shape,
+        output_shape,
+        a_offset: q.input_offset[0],
+        b_offset: q.input_offset[1],
+        output_offset: q.output_offset,
+        left_shift: q.left_shift,
+        a_multiplier: q.input[0].0,
+        a_shift: q.input[0].1,
+        b_multiplier: q.input[1].0,
+        b_shift: q.input[1].1,
+        output_multiplier: q.output.0,
+        output_shift: q.output.1,
+        act_min: q.act.0,
+        act_max: q.act.1,
+    })
+}
+
+/// MUL constants: one multiplier of `a.scale * b.scale / output.scale`.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point.
+pub fn mul(
+    shapes: [Vec<usize>; 3],
+    a: ActQuant,
+    b: ActQuant,
+    output: ActQuant,
+    act: quant::Activation,
+) -> Result<BinaryLowered, QuantError> {
+    let (m, s) = quant::mul([a.scale, b.scale], output.scale)?;
+    let (act_min, act_max) = quant::activation_range(act, output.scale, output.zero_point)?;
+    let [a_shape, b_shape, output_shape] = shapes;
+    Ok(BinaryLowered {
+        a_shape,
+        b_shape,
+        output_shape,
+        a_offset: -a.zero_point,
+        b_offset: -b.zero_point,
+        output_offset: output.zero_point,
+        left_shift: 0,
+        a_multiplier: 0,
+        a_shift: 0,
+        b_multiplier: 0,
+        b_shift: 0,
+        output_multiplier: m,
+        output_shift: s,
+        act_min,
+        act_max,
+    })
+}
+
+/// SOFTMAX constants over `outer` rows of `depth` values.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or beta.
+pub fn softmax(
+    beta: f32,
+    input_scale: f32,
+    outer: usize,
+    depth: usize,
+) -> Result<SoftmaxParams, QuantError> {
+    let q = quant::softmax(beta, input_scale)?;
+    Ok(SoftmaxParams {
+        outer,
+        depth,
+        input_multiplier: q.input_multiplier,
+        input_left_shift: q.input_left_shift,
+        diff_min: q.diff_min,
+    })
+}
+
+/// LOGISTIC / TANH constants for `len` elements.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point.
+pub fn logistic_or_tanh(len: usize, input: ActQuant) -> Result<LogisticParams, QuantError> {
+    let q = quant::sigmoid(input.scale, input.zero_point)?;
+    Ok(LogisticParams {
+        len,
+        input_zero_point: q.input_zero_point,
+        input_range_radius: q.input_range_radius,
+        input_multiplier: q.input_multiplier,
+        input_left_shift: q.input_left_shift,
+    })
+}
+
+/// MEAN constants: the integer path when the quantisation is unchanged, otherwise the folded
+/// requantisation of TFLM's `QuantizedMeanOrSum`.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point, or an empty reduction.
+pub fn mean(
+    input_shape: Vec<usize>,
+    axes: Vec<usize>,
+    input: ActQuant,
+    output: ActQuant,
+) -> Result<MeanLowered, QuantError> {
+    let mut unique = axes.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    let count: usize = unique.iter().filter_map(|&a| input_shape.get(a)).product();
+    let requant = match quant::mean(
+        input.scale,
+        input.zero_point,
+        output.scale,
+        output.zero_point,
+        count,
+    )? {
+        quant::MeanQuant::Same => MeanRequant::Same,
+        quant::MeanQuant::Requant {
+            multiplier,
+            shift,
+            input_zero_point,
+            output_zero_point,
+        } => MeanRequant::Requant {
+            multiplier,
+            shift,
+            input_zero_point,
+            output_zero_point,
+        },
+    };
+    Ok(MeanLowered {
+        input_shape,
+        axes,
+        requant,
+    })
+}
+
+/// RELU constants (TFLM requantises `input -> output` and clamps at the output zero point).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point.
+pub fn relu(len: usize, input: ActQuant, output: ActQuant) -> Result<ReluParams, QuantError> {
+    let q = quant::relu(input.scale, output.scale, output.zero_point)?;
+    Ok(ReluParams {
+        len,
+        input_zero_point: input.zero_point,
+        output_zero_point: output.zero_point,
+        multiplier: q.multiplier.0,
+        shift: q.multiplier.1,
+        act_min: q.act.0,
+        act_max: q.act.1,
+    })
+}
+
+/// RELU6 bounds (TFLM clamps the raw input to `[zp, zp + round(6 / scale)]`).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point.
+pub fn relu6(len: usize, input: ActQuant) -> Result<Relu6Params, QuantError> {
+    let (lower, upper) = quant::relu6(input.scale, input.zero_point)?;
+    Ok(Relu6Params { len, lower, upper })
+}
+
+/// Int8 -> int8 QUANTIZE constants.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale.
+pub fn requantize(
+    len: usize,
+    input: ActQuant,
+    output: ActQuant,
+) -> Result<RequantizeParams, QuantError> {
+    let (multiplier, shift) = quant::requantize(input.scale, output.scale)?;
+    Ok(RequantizeParams {
+        len,
+        input_zero_point: input.zero_point,
+        output_zero_point: output.zero_point,
+        multiplier,
+        shift,
+    })
+}
+
+/// The weight-file names a node's constants live under (see `docs/weights.md`).
+fn weight_name(node: &str, what: &str) -> String {
+    format!("{node}.{what}")
+}
+
+/// Lowering context of one node.
+struct Ctx<'a> {
+    module: &'a Module,
+    weights: &'a Weights,
+    node: &'a Node,
+}
+
+impl<'a> Ctx<'a> {
+    fn op(&self) -> &'static str {
+        self.node.op.name()
+    }
+
+    fn malformed(&self, reason: impl Into<String>) -> LowerError {
+        LowerError::Malformed {
+            node: self.node.name.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    fn unsupported(&self, reason: impl Into<String>) -> LowerError {
+        LowerError::Unsupported {
+            node: self.node.name.clone(),
+            op: self.op(),
+            reason: reason.into(),
+        }
+    }
+
+    fn quant_err(&self) -> impl Fn(QuantError) -> LowerError + '_ {
+        move |source| LowerError::Quant {
+            node: self.node.name.clone(),
+            op: self.op(),
+            source,
+        }
+    }
+
+    fn input(&self, i: usize) -> Result<&'a Tensor, LowerError> {
+        let h = self
+            .node
+            .inputs
+            .get(i)
+            .ok_or_else(|| self.malformed(format!("input {i} is missing")))?;
+        self.module
+            .tensors
+            .get(*h)
+            .ok_or_else(|| self.malformed(format!("input {i} is a dangling handle")))
+    }
+
+    fn output(&self) -> Result<&'a Tensor, LowerError> {
+        self.module
+            .tensors
+            .get(self.node.output)
+            .ok_or_else(|| self.malformed("the output is a dangling handle"))
+    }
+
+    fn arity(&self, n: usize) -> Result<(), LowerError> {
+        if self.node.inputs.len() == n {
+            Ok(())
+        } else {
+            Err(self.malformed(format!(
+                "expected {n} input(s), found {}",
+                self.node.inputs.len()
+            )))
+        }
+    }
+
+    fn dtype(&self, t: &Tensor, want: DType) -> Result<(), LowerError> {
+        if t.dtype == want {
+            Ok(())
+        } else {
+            Err(self.unsupported(format!(
+                "tensor `{}` is {}, the int8 kernel needs {want}",
+                t.name, t.dtype
+            )))
+        }
+    }
+
+    /// An int8 tensor's per-tensor quantisation.
+    fn q8(&self, t: &Tensor) -> Result<ActQuant, LowerError> {
+        self.dtype(t, DType::I8)?;
+        act_quant(t)
+    }
+
+    fn weight(&self, what: &str) -> Result<(String, &'a WeightTensor), LowerError> {
+        let name = weight_name(&self.node.name, what);
+        match self.weights.tensors.get(&name) {
+            Some(w) => Ok((name, w)),
+            None => Err(LowerError::MissingWeight {
+                node: self.node.name.clone(),
+                op: self.op(),
+                name,
+            }),
+        }
+    }
+
+    fn bad_weight(&self, name: &str, expected: String, w: &WeightTensor) -> LowerError {
+        LowerError::BadWeight {
+            node: self.node.name.clone(),
+            name: name.to_string(),
+            expected,
+            found: format!("{}{}", w.dtype.name(), ir::shape_string(&w.shape)),
+        }
+    }
+
+    /// Checks a weight's dtype and element count against `shape` (leading 1s may differ) and its
+    /// byte length against the element count.
+    fn checked(
+        &self,
+        what: &str,
+        dtype: WDType,
+        shape: &[usize],
+    ) -> Result<(String, &'a WeightTensor), LowerError> {
+        let (name, w) = self.weight(what)?;
+        let want: usize = shape.iter().product();
+        let have: usize = w.shape.iter().product();
+        if w.dtype != dtype
+            || have != want
+            || w.data.len() != want.saturating_mul(dtype.size_bytes())
+        {
+            return Err(self.bad_weight(
+                &name,
+                format!("{}{}", dtype.name(), ir::shape_string(shape)),
+                w,
+            ));
+        }
+        Ok((name, w))
+    }
+
+    fn weights_i8(&self, shape: &[usize]) -> Result<Vec<i8>, LowerError> {
+        let (_, w) = self.checked("weight", WDType::I8, shape)?;
+        Ok(w.data.iter().map(|&b| b as i8).collect())
+    }
+
+    fn bias(&self, has_bias: bool, len: usize) -> Result<Option<Vec<i32>>, LowerError> {
+        if !has_bias {
+            return Ok(None);
+        }
+        let (_, w) = self.checked("bias", WDType::I32, &[len])?;
+        Ok(Some(
+            w.data
+                .chunks_exact(4)
+                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        ))
+    }
+
+    /// Filter scales: `[1]` (per tensor) or `[channels]`.
+    fn filter_scales(&self, channels: usize) -> Result<Vec<f32>, LowerError> {
+        let (name, w) = self.weight("weight_scale")?;
+        let n: usize = w.shape.iter().product();
+        if w.dtype != WDType::F32 || (n != 1 && n != channels) || w.data.len() != 4 * n {
+            return Err(self.bad_weight(&name, format!("f32[1] or f32[{channels}]"), w));
+        }
+        Ok(w.data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    /// The filter zero point, when the weights store one (0 otherwise); int8 filters of
+    /// convolutions must be symmetric.
+    fn filter_zero_point(&self) -> Result<i32, LowerError> {
+        let name = weight_name(&self.node.name, "weight_zero_point");
+        let Some(w) = self.weights.tensors.get(&name) else {
+            return Ok(0);
+        };
+        let values: Vec<i64> = match w.dtype {
+            WDType::I64 => w
+                .data
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect(),
+            WDType::I32 => w
+                .data
+                .chunks_exact(4)
+                .map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+                .collect(),
+            _ => return Err(self.bad_weight(&name, "i64[1] or i32[1]".into(), w)),
+        };
+        let first = values.first().copied().unwrap_or(0);
+        if values.iter().any(|&z| z != first) {
+            return Err(self.unsupported("per-channel filter zero points differ"));
+        }
+        i32::try_from(first)
+            .ok()
+            .filter(|z| (-128..=127).contains(z))
+            .ok_or_else(|| self.unsupported(format!("filter zero point {first} is outside int8")))
+    }
+
+    fn hwc(&self, t: &Tensor) -> Result<[usize; 3], LowerError> {
+        <[usize; 3]>::try_from(t.shape.as_slice()).map_err(|_| {
+            self.malformed(format!(
+                "tensor `{}` has shape {}, expected [H, W, C]",
+                t.name,
+                ir::shape_string(&t.shape)
+            ))
+        })
+    }
+
+    fn geometry(
+        &self,
+        window: &ir::Window2d,
+        input: &Tensor,
+        output: &Tensor,
+    ) -> Result<ConvGeometry, LowerError> {
+        let [ih, iw, ic] = self.hwc(input)?;
+        let [oh, ow, oc] = self.hwc(output)?;
+        Ok(ConvGeometry {
+            input_h: ih,
+            input_w: iw,
+            input_c: ic,
+            output_h: oh,
+            output_w: ow,
+            output_c: oc,
+            kernel_h: window.kernel[0],
+            kernel_w: window.kernel[1],
+            stride_h: window.stride[0],
+            stride_w: window.stride[1],
+            dilation_h: window.dilation[0],
+            dilation_w: window.dilation[1],
+            pad_top: window.padding.top,
+            pad_left: window.padding.left,
+        })
+    }
+
+    /// Input 0 and the output, both int8, with their quantisation.
+    fn unary_q8(&self) -> Result<(&'a Tensor, ActQuant, &'a Tensor, ActQuant), LowerError> {
+        self.arity(1)?;
+        let (x, y) = (self.input(0)?, self.output()?);
+        Ok((x, self.q8(x)?, y, self.q8(y)?))
+    }
+
+    /// TFLM fixes the output quantisation of softmax, logistic and tanh.
+    fn fixed_output(&self, y: &Tensor, scale: f32, zero_point: i32) -> Result<(), LowerError> {
+        let q = self.q8(y)?;
+        if q.scale == scale && q.zero_point == zero_point {
+            Ok(())
+        } else {
+            Err(LowerError::BadQuant {
+                tensor: y.name.clone(),
+                reason: format!(
+                    "{} output must have scale {scale} and zero point {zero_point} (TFLite int8), found scale {} and zero point {}",
+                    self.op(),
+                    q.scale,
+                    q.zero_point
+                ),
+            })
+        }
+    }
+}
+
+/// The per-tensor quantisation of `t`.
+fn act_quant(t: &Tensor) -> Result<ActQuant, LowerError> {
+    let bad = |reason: String| LowerError::BadQuant {
+        tensor: t.name.clone(),
+        reason,
+    };
+    let q = t.quant.as_ref().ok_or_else(|| LowerError::MissingQuant {
+        tensor: t.name.clone(),
+    })?;
+    let (&[scale], &[zp]) = (q.scale.as_slice(), q.zero_point.as_slice()) else {
+        return Err(bad(format!(
+            "an activation needs one scale and one zero point, found {} and {}",
+            q.scale.len(),
+            q.zero_point.len()
+        )));
+    };
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(bad(format!("scale {scale} is not finite and positive")));
+    }
+    let zero_point = i32::try_from(zp)
+        .ok()
+        .filter(|z| (-128..=127).contains(z))
+        .ok_or_else(|| bad(format!("zero point {zp} is outside int8")))?;
+    Ok(ActQuant { scale, zero_point })
+}
+
+/// Lowers one node.
+pub(super) fn lower_node(
+    module: &Module,
+    weights: &Weights,
+    node: &Node,
+) -> Result<NodeParams, LowerError> {
+    let cx = Ctx {
+        module,
+        weights,
+        node,
+    };
+    let qe = cx.quant_err();
+    match &node.op {
+        Op::Conv2d(c) => {
+            let (x, xq, y, yq) = cx.unary_q8()?;
+            if c.groups != 1 {
+                return Err(cx.unsupported(format!(
+                    "grouped convolution (groups = {}) has no int8 kernel yet",
+                    c.groups
+                )));
+            }
+            let g = cx.geometry(&c.window, x, y)?;
+            let w = cx.weights_i8(&[g.output_c, g.kernel_h, g.kernel_w, g.input_c])?;
+            let scales = cx.filter_scales(g.output_c)?;
+            if cx.filter_zero_point()? != 0 {
+                return Err(cx.unsupported("int8 convolution filters must have zero point 0"));
+            }
+            let bias = cx.bias(c.bias, g.output_c)?;
+            conv2d(g, xq, &scales, yq, activation(c.activation), w, bias)
+                .map(NodeParams::Conv2d)
+                .map_err(qe)
+        }
+        Op::DepthwiseConv2d(c) => {
+            let (x, xq, y, yq) = cx.unary_q8()?;
+            let g = cx.geometry(&c.window, x, y)?;
+            if g.output_c != g.input_c.saturating_mul(c.depth_multiplier) {
+                return Err(cx.malformed("output channels are not input channels * multiplier"));
+            }
+            let w = cx.weights_i8(&[1, g.kernel_h, g.kernel_w, g.output_c])?;
+            let scales = cx.filter_scales(g.output_c)?;
+            if cx.filter_zero_point()? != 0 {
+                return Err(cx.unsupported("int8 depthwise filters must have zero point 0"));
+            }
+            let bias = cx.bias(c.bias, g.output_c)?;
+            depthwise_conv2d(
+                g,
+                c.depth_multiplier,
+                xq,
+                &scales,
+                yq,
+                activation(c.activation),
+                w,
+                bias,
+            )
+            .map(NodeParams::DepthwiseConv2d)
+            .map_err(qe)
+        }
+        Op::Dense(d) => {
+            let (x, xq, y, yq) = cx.unary_q8()?;
+            let depth = x.elements();
+            if y.elements() != d.units {
+                return Err(cx.malformed("output size differs from units"));
+            }
+            let w = cx.weights_i8(&[d.units, depth])?;
+            let scales = cx.filter_scales(d.units)?;
+            let fz = cx.filter_zero_point()?;
+            let bias = cx.bias(d.bias, d.units)?;
+            dense(
+                depth,
+                d.units,
+                xq,
+                &scales,
+                fz,
+                yq,
+                activation(d.activation),
+                w,
+                bias,
+            )
+            .map(NodeParams::Dense)
+            .map_err(qe)
+        }
+        Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
+            let (x, _, y, yq) = cx.unary_q8()?;
+            let g = cx.geometry(&p.window, x, y)?;
+            let params = pool2d(g, yq, activation(p.activation)).map_err(qe)?;
+            Ok(if matches!(node.op, Op::MaxPool2d(_)) {
+                NodeParams::MaxPool2d(params)
+            } else {
+                NodeParams::AvgPool2d(params)
+            })
+        }
+        Op::GlobalAvgPool { .. } => {
+            let (x, xq, _, yq) = cx.unary_q8()?;
+            cx.hwc(x)?;
+            mean(x.shape.clone(), vec![0, 1], xq, yq)
+                .map(NodeParams::Mean)
+                .map_err(qe)
+        }
+        Op::Mean { axes, .. } => {
+            let (x, xq, _, yq) = cx.unary_q8()?;
+            if axes.iter().any(|&a| a >= x.shape.len()) {
+                return Err(cx.malformed("mean axis out of range"));
+            }
+            mean(x.shape.clone(), axes.clone(), xq, yq)
+                .map(NodeParams::Mean)
+                .map_err(qe)
+        }
+        Op::Add { activation: act } | Op::Mul { activation: act } => {
+            cx.arity(2)?;
+            let (a, b, y) = (cx.input(0)?, cx.input(1)?, cx.output()?);
+            let (aq, bq, yq) = (cx.q8(a)?, cx.q8(b)?, cx.q8(y)?);
+            let shapes = [a.shape.clone(), b.shape.clone(), y.shape.clone()];
+            let r = if matches!(node.op, Op::Add { .. }) {
+                add(shapes, aq, bq, yq, activation(*act)).map(NodeParams::Add)
+            } else {
+                mul(shapes, aq, bq, yq, activation(*act)).map(NodeParams::Mul)
+            };
+            r.map_err(qe)
+        }
+        Op::Concat { axis } => {
+            let y = cx.output()?;
+            cx.q8(y)?;
+            if node.inputs.len() < 2 {
+                return Err(cx.malformed("concat needs at least two inputs"));
+            }
+            let mut axis_sizes = Vec::with_capacity(node.inputs.len());
+            for i in 0..node.inputs.len() {
+                let x = cx.input(i)?;
+                // TFLM's int8 concatenation copies bytes without requantising; the inputs'
+                // quantisation must exist but is not used.
+                cx.q8(x)?;
+                axis_sizes.push(
+                    *x.shape
+                        .get(*axis)
+                        .ok_or_else(|| cx.malformed("concat axis out of range"))?,
+                );
+            }
+            let (before, after) = y.shape.split_at((*axis).min(y.shape.len()));
+            Ok(NodeParams::Concat(ConcatLowered {
+                outer: before.iter().product(),
+                inner: after.iter().skip(1).product(),
+                axis_sizes,
+            }))
+        }
+        Op::Reshape { .. } | Op::Flatten => {
+            cx.arity(1)?;
+            let (x, y) = (cx.input(0)?, cx.output()?);
+            if x.dtype != y.dtype || x.size_bytes() != y.size_bytes() {
+                return Err(cx.malformed("reshape changes the dtype or the size"));
+            }
+            Ok(NodeParams::Copy {
+                bytes: y.size_bytes(),
+            })
+        }
+        Op::Pad { paddings, .. } => {
+            let (x, _, _, yq) = cx.unary_q8()?;
+            if paddings.len() != x.shape.len() {
+                return Err(cx.malformed("one [before, after] pair per dimension"));
+            }
+            Ok(NodeParams::Pad(PadLowered {
+                input_shape: x.shape.clone(),
+                paddings: paddings.clone(),
+                pad_value: i8::try_from(yq.zero_point)
+                    .map_err(|_| cx.unsupported("pad value outside int8"))?,
+            }))
+        }
+        Op::Relu => {
+            let (x, xq, _, yq) = cx.unary_q8()?;
+            relu(x.elements(), xq, yq).map(NodeParams::Relu).map_err(qe)
+        }
+        Op::Relu6 => {
+            let (x, xq, _, _) = cx.unary_q8()?;
+            relu6(x.elements(), xq).map(NodeParams::Relu6).map_err(qe)
+        }
+        Op::Logistic | Op::Tanh => {
+            let (x, xq, y, _) = cx.unary_q8()?;
+            if matches!(node.op, Op::Logistic) {
+                cx.fixed_output(y, 1.0 / 256.0, -128)?;
+                logistic_or_tanh(x.elements(), xq)
+                    .map(NodeParams::Logistic)
+                    .map_err(qe)
+            } else {
+                cx.fixed_output(y, 1.0 / 128.0, 0)?;
+                logistic_or_tanh(x.elements(), xq)
+                    .map(NodeParams::Tanh)
+                    .map_err(qe)
+            }
+        }
+        Op::Softmax { beta } => {
+            let (x, xq, y, _) = cx.unary_q8()?;
+            cx.fixed_output(y, 1.0 / 256.0, -128)?;
+            let depth = x.shape.last().copied().unwrap_or(1).max(1);
+            softmax(*beta, xq.scale, x.elements() / depth, depth)
+                .map(NodeParams::Softmax)
+                .map_err(qe)
+        }
+        Op::Quantize => {
+            cx.arity(1)?;
+            let (x, y) = (cx.input(0)?, cx.output()?);
+            let yq = cx.q8(y)?;
+            match x.dtype {
+                DType::F32 => Ok(NodeParams::Quantize(QuantizeParams {
+                    len: x.elements(),
+                    scale: yq.scale,
+                    zero_point: yq.zero_point,
+                })),
+                DType::I8 => requantize(x.elements(), act_quant(x)?, yq)
+                    .map(NodeParams::Requantize)
+                    .map_err(qe),
+                DType::I32 => Err(cx.unsupported("quantize from i32")),
+            }
+        }
+        Op::Dequantize => {
+            cx.arity(1)?;
+            let (x, y) = (cx.input(0)?, cx.output()?);
+            let xq = cx.q8(x)?;
+            cx.dtype(y, DType::F32)?;
+            Ok(NodeParams::Dequantize(DequantizeParams {
+                len: x.elements(),
+                scale: xq.scale,
+                zero_point: xq.zero_point,
+            }))
+        }
+        // Ops added to the IR after this lowering was written.
+        #[allow(unreachable_patterns)]
+        _ => Err(cx.unsupported("no lowering for this operator yet")),
+    }
+}
