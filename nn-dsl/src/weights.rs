@@ -1,9 +1,21 @@
 //! Weights: every constant tensor of a network (int8 weights, int32 biases, per-channel scales) and
 //! every activation's quantisation, by name. On disk this is a safetensors file whose naming scheme
 //! is documented in `docs/weights.md`; in memory it is a [`Weights`] map that the importer fills,
-//! the binder checks against a module, and the executor and code generators read.
+//! the binder ([`bind`]) checks against a module, and the executor and code generators read.
+//!
+//! Names (see `docs/weights.md`): for a layer (conv2d, depthwise_conv2d, dense) called `L`,
+//! `L.weight` (i8), `L.bias` (i32, when the layer has a bias) and `L.weight_scale` (f32, one per
+//! output channel or one for the whole tensor); for an int8 tensor `T`, `T.scale` (f32 `[1]`) and
+//! `T.zero_point` (i64 or i32 `[1]`). The safetensors metadata is
+//! `{"format": "nnd-weights", "version": "1"}`.
 
-use std::collections::BTreeMap;
+mod bind;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+pub use bind::{bind, required, Required, Role};
 
 /// Element type of a stored constant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -55,4 +67,301 @@ pub struct WeightTensor {
 pub struct Weights {
     /// Sorted by name, so files written from it are deterministic.
     pub tensors: BTreeMap<String, WeightTensor>,
+}
+
+impl WDType {
+    /// The safetensors dtype.
+    fn to_safetensors(self) -> safetensors::Dtype {
+        match self {
+            WDType::I8 => safetensors::Dtype::I8,
+            WDType::I32 => safetensors::Dtype::I32,
+            WDType::I64 => safetensors::Dtype::I64,
+            WDType::F32 => safetensors::Dtype::F32,
+        }
+    }
+
+    /// The dtype for a safetensors dtype nnd uses, `None` for the others.
+    fn from_safetensors(d: safetensors::Dtype) -> Option<Self> {
+        match d {
+            safetensors::Dtype::I8 => Some(WDType::I8),
+            safetensors::Dtype::I32 => Some(WDType::I32),
+            safetensors::Dtype::I64 => Some(WDType::I64),
+            safetensors::Dtype::F32 => Some(WDType::F32),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for WDType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl WeightTensor {
+    /// A tensor from its parts; `None` when `data` does not have
+    /// `shape.product() * dtype.size_bytes()` bytes.
+    pub fn new(dtype: WDType, shape: Vec<usize>, data: Vec<u8>) -> Option<Self> {
+        let expected = shape
+            .iter()
+            .try_fold(dtype.size_bytes(), |acc, &d| acc.checked_mul(d))?;
+        (expected == data.len()).then_some(WeightTensor { dtype, shape, data })
+    }
+
+    /// A one-element f32 tensor of shape `[1]`.
+    pub fn scalar_f32(value: f32) -> Self {
+        WeightTensor {
+            dtype: WDType::F32,
+            shape: vec![1],
+            data: value.to_le_bytes().to_vec(),
+        }
+    }
+
+    /// A one-element i64 tensor of shape `[1]`.
+    pub fn scalar_i64(value: i64) -> Self {
+        WeightTensor {
+            dtype: WDType::I64,
+            shape: vec![1],
+            data: value.to_le_bytes().to_vec(),
+        }
+    }
+
+    /// Number of elements.
+    pub fn elements(&self) -> usize {
+        self.data.len() / self.dtype.size_bytes()
+    }
+
+    /// The values of an i8 tensor.
+    pub fn to_i8(&self) -> Option<Vec<i8>> {
+        (self.dtype == WDType::I8).then(|| self.data.iter().map(|&b| b as i8).collect())
+    }
+
+    /// The values of an i32 tensor.
+    pub fn to_i32(&self) -> Option<Vec<i32>> {
+        (self.dtype == WDType::I32).then(|| {
+            self.data
+                .chunks_exact(4)
+                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()
+        })
+    }
+
+    /// The values of an i32 or i64 tensor, widened to i64.
+    pub fn to_i64(&self) -> Option<Vec<i64>> {
+        match self.dtype {
+            WDType::I32 => self
+                .to_i32()
+                .map(|v| v.into_iter().map(i64::from).collect()),
+            WDType::I64 => Some(
+                self.data
+                    .chunks_exact(8)
+                    .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The values of an f32 tensor.
+    pub fn to_f32(&self) -> Option<Vec<f32>> {
+        (self.dtype == WDType::F32).then(|| {
+            self.data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()
+        })
+    }
+}
+
+/// The `format` value of the safetensors metadata of an nnd weights file.
+pub const FORMAT: &str = "nnd-weights";
+/// The `version` value of the safetensors metadata this library reads and writes.
+pub const VERSION: &str = "1";
+
+/// A weights file that cannot be read or written. Every message names the file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WeightsError {
+    /// The file cannot be opened, read or written.
+    #[error("cannot {action} `{file}`: {message}")]
+    Io {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The path as given.
+        file: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// The bytes are not a valid safetensors file (truncated, bad header, bad offsets).
+    #[error("`{file}` is not a valid safetensors file: {detail}")]
+    Format {
+        /// The path as given.
+        file: String,
+        /// The safetensors crate's description.
+        detail: String,
+    },
+    /// A valid safetensors file that is not an nnd weights file of a known version.
+    #[error("`{file}` is not an nnd weights file: {detail}")]
+    Header {
+        /// The path as given.
+        file: String,
+        /// What is wrong with the metadata.
+        detail: String,
+    },
+    /// A tensor of a dtype nnd does not use.
+    #[error("`{file}`: tensor `{name}` has dtype {dtype}; nnd weights files hold only I8, I32, I64 and F32 tensors")]
+    DType {
+        /// The path as given.
+        file: String,
+        /// The tensor's name.
+        name: String,
+        /// Its safetensors dtype.
+        dtype: String,
+    },
+    /// An in-memory tensor whose data length does not match its shape (writing only).
+    #[error("cannot write `{file}`: tensor `{name}` has {len} bytes, which does not match its shape {shape:?} and dtype {dtype}")]
+    Inconsistent {
+        /// The path as given.
+        file: String,
+        /// The tensor's name.
+        name: String,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// Its dtype.
+        dtype: WDType,
+        /// Its data length.
+        len: usize,
+    },
+}
+
+impl Weights {
+    /// The tensor called `name`.
+    pub fn get(&self, name: &str) -> Option<&WeightTensor> {
+        self.tensors.get(name)
+    }
+
+    /// Parses the bytes of a safetensors file (named `file` in errors). The metadata must say
+    /// `{"format": "nnd-weights", "version": "1"}`.
+    pub fn from_safetensors(bytes: &[u8], file: &str) -> Result<Weights, WeightsError> {
+        let st =
+            safetensors::SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Format {
+                file: file.to_owned(),
+                detail: e.to_string(),
+            })?;
+        let (_, meta) =
+            safetensors::SafeTensors::read_metadata(bytes).map_err(|e| WeightsError::Format {
+                file: file.to_owned(),
+                detail: e.to_string(),
+            })?;
+        let header = |detail: String| WeightsError::Header {
+            file: file.to_owned(),
+            detail,
+        };
+        let Some(info) = meta.metadata() else {
+            return Err(header(format!(
+                "the header has no `__metadata__` (expected {{\"format\": \"{FORMAT}\", \"version\": \"{VERSION}\"}})"
+            )));
+        };
+        match info.get("format") {
+            Some(f) if f == FORMAT => {}
+            Some(f) => {
+                return Err(header(format!(
+                    "metadata format is {f:?}, expected {FORMAT:?}"
+                )))
+            }
+            None => {
+                return Err(header(format!(
+                    "metadata has no `format` (expected {FORMAT:?})"
+                )))
+            }
+        }
+        match info.get("version") {
+            Some(v) if v == VERSION => {}
+            Some(v) => {
+                return Err(header(format!(
+                    "version {v:?} is not supported (this nnd reads version {VERSION:?})"
+                )))
+            }
+            None => return Err(header("metadata has no `version`".into())),
+        }
+        let mut tensors = BTreeMap::new();
+        for (name, view) in st.tensors() {
+            let Some(dtype) = WDType::from_safetensors(view.dtype()) else {
+                return Err(WeightsError::DType {
+                    file: file.to_owned(),
+                    name,
+                    dtype: format!("{:?}", view.dtype()),
+                });
+            };
+            tensors.insert(
+                name,
+                WeightTensor {
+                    dtype,
+                    shape: view.shape().to_vec(),
+                    data: view.data().to_vec(),
+                },
+            );
+        }
+        Ok(Weights { tensors })
+    }
+
+    /// Serialises to safetensors bytes with the nnd metadata (`file` names the destination in
+    /// errors). Deterministic: the same weights always give the same bytes.
+    pub fn to_safetensors(&self, file: &str) -> Result<Vec<u8>, WeightsError> {
+        let mut views = Vec::with_capacity(self.tensors.len());
+        for (name, t) in &self.tensors {
+            let inconsistent = || WeightsError::Inconsistent {
+                file: file.to_owned(),
+                name: name.clone(),
+                shape: t.shape.clone(),
+                dtype: t.dtype,
+                len: t.data.len(),
+            };
+            let expected = t
+                .shape
+                .iter()
+                .try_fold(t.dtype.size_bytes(), |a, &d| a.checked_mul(d));
+            if expected != Some(t.data.len()) {
+                return Err(inconsistent());
+            }
+            let view = safetensors::tensor::TensorView::new(
+                t.dtype.to_safetensors(),
+                t.shape.clone(),
+                &t.data,
+            )
+            .map_err(|_| inconsistent())?;
+            views.push((name.as_str(), view));
+        }
+        let meta: HashMap<String, String> = [
+            ("format".to_owned(), FORMAT.to_owned()),
+            ("version".to_owned(), VERSION.to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        safetensors::serialize(views, Some(meta)).map_err(|e| WeightsError::Format {
+            file: file.to_owned(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// Reads a weights file.
+    pub fn read(path: &Path) -> Result<Weights, WeightsError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| WeightsError::Io {
+            action: "read",
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        Weights::from_safetensors(&bytes, &file)
+    }
+
+    /// Writes a weights file (replacing any existing file).
+    pub fn write(&self, path: &Path) -> Result<(), WeightsError> {
+        let file = path.display().to_string();
+        let bytes = self.to_safetensors(&file)?;
+        std::fs::write(path, bytes).map_err(|e| WeightsError::Io {
+            action: "write",
+            file,
+            message: e.to_string(),
+        })
+    }
 }

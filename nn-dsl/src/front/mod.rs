@@ -2,5 +2,6 @@
 //! IR (binary model files).
 
 pub mod ast;
+pub mod load;
 pub mod nnd;
 pub mod tflite;

@@ -1,0 +1,370 @@
+//! IR -> `.nnd` text: a readable source that parses and checks back to the same module.
+//!
+//! One `let` per node in schedule order, attributes written only when they differ from the
+//! operator's default (`docs/ops.md`), the graph inputs first, the `weights` statement after them
+//! and the `output` statements last. Nodes whose names came from nested calls (`y.flatten`, named
+//! by the checker) are written nested again inside their only consumer, so a module built from a
+//! `.nnd` file round-trips too.
+//!
+//! ```
+//! let (module, _) = nn_dsl::check::check_source(
+//!     "network Tiny { input x: i8[4, 4, 2]; let c = conv2d(x, filters = 3, kernel = 3, padding = same); output c; }",
+//! )
+//! .map_err(|d| d.len())?;
+//! let text = nn_dsl::back::nnd::write_string(&module, &Default::default()).map_err(|_| 0usize)?;
+//! assert!(text.contains("let c = conv2d(x, filters = 3, kernel = 3, padding = same);"));
+//! # Ok::<(), usize>(())
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::ir::{
+    Activation, DType, Handle, Module, Node, Op, PaddingScheme, Producer, Tensor, Window2d,
+};
+
+/// What to write besides the module itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The `weights "..."` path; `None` uses the module's own (and writes none if it has none).
+    pub weights: Option<String>,
+    /// Comment lines written before the network (each prefixed with `// `).
+    pub header: Vec<String>,
+}
+
+/// A module that cannot be written as `.nnd`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A tensor or network name that is not an `.nnd` identifier (and not a nestable call).
+    #[error("`{name}` cannot be written as an .nnd name: {reason}")]
+    Name {
+        /// The name.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// An op or attribute value the language cannot express.
+    #[error("node `{node}`: {detail}")]
+    Unsupported {
+        /// The node's name.
+        node: String,
+        /// What cannot be written.
+        detail: String,
+    },
+    /// The module breaks an IR invariant (dangling handle).
+    #[error("the module is malformed: {0}")]
+    Malformed(String),
+}
+
+const KEYWORDS: [&str; 5] = ["network", "input", "weights", "let", "output"];
+
+/// Checks that `name` is an `.nnd` identifier.
+fn ident(name: &str) -> Result<&str, Error> {
+    let mut chars = name.chars();
+    let ok_start = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !ok_start || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Error::Name {
+            name: name.to_owned(),
+            reason: "names are [A-Za-z_][A-Za-z0-9_]*",
+        });
+    }
+    if KEYWORDS.contains(&name) {
+        return Err(Error::Name {
+            name: name.to_owned(),
+            reason: "it is a keyword",
+        });
+    }
+    Ok(name)
+}
+
+/// Writes `module` as `.nnd` source.
+pub fn write_string(module: &Module, options: &Options) -> Result<String, Error> {
+    let mut out = String::new();
+    for line in &options.header {
+        let _ = writeln!(out, "// {line}");
+    }
+    let _ = writeln!(out, "network {} {{", ident(&module.name)?);
+    for &h in &module.inputs {
+        let t = tensor(module, h)?;
+        let dtype = match t.dtype {
+            DType::I8 => "i8",
+            DType::F32 => "f32",
+            DType::I32 => {
+                return Err(Error::Unsupported {
+                    node: t.name.clone(),
+                    detail: "i32 inputs cannot be declared in .nnd".into(),
+                })
+            }
+        };
+        let _ = writeln!(
+            out,
+            "    input {}: {dtype}{};",
+            ident(&t.name)?,
+            list(&t.shape)
+        );
+    }
+    let weights = options
+        .weights
+        .clone()
+        .or_else(|| module.weights.as_ref().map(|w| w.node.clone()));
+    if let Some(w) = weights {
+        let escaped = w.replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = writeln!(out, "    weights \"{escaped}\";");
+    }
+    out.push('\n');
+
+    // Consumers of each tensor, to decide which nodes are written nested.
+    let mut consumers: HashMap<Handle<Tensor>, Vec<Handle<Node>>> = HashMap::new();
+    for (nh, n) in module.nodes.iter() {
+        for &i in &n.inputs {
+            consumers.entry(i).or_default().push(nh);
+        }
+    }
+    let is_output = |h: Handle<Tensor>| module.outputs.iter().any(|(_, o)| *o == h);
+    let nested = |n: &Node| -> bool {
+        let Some((owner, _)) = n.name.split_once('.') else {
+            return false;
+        };
+        match consumers.get(&n.output).map(Vec::as_slice) {
+            Some([c]) if !is_output(n.output) => module.nodes.get(*c).is_some_and(|c| {
+                c.name == owner || c.name.split_once('.').is_some_and(|(o, _)| o == owner)
+            }),
+            _ => false,
+        }
+    };
+
+    for (_, n) in module.nodes.iter() {
+        if nested(n) {
+            continue;
+        }
+        let expr = call(module, n, &nested, 0)?;
+        let _ = writeln!(out, "    let {} = {expr};", ident(&n.name)?);
+    }
+    out.push('\n');
+    for (name, h) in &module.outputs {
+        let t = tensor(module, *h)?;
+        if *name == t.name {
+            let _ = writeln!(out, "    output {};", ident(name)?);
+        } else {
+            let _ = writeln!(out, "    output {} = {};", ident(name)?, ident(&t.name)?);
+        }
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+fn tensor(module: &Module, h: Handle<Tensor>) -> Result<&Tensor, Error> {
+    module
+        .tensors
+        .get(h)
+        .ok_or_else(|| Error::Malformed(format!("tensor handle {h:?} is out of range")))
+}
+
+/// `[a, b, c]`.
+fn list(values: &[usize]) -> String {
+    let items: Vec<String> = values.iter().map(usize::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// `3` for `[3, 3]`, `[3, 1]` otherwise.
+fn pair(p: [usize; 2]) -> String {
+    if p[0] == p[1] {
+        p[0].to_string()
+    } else {
+        format!("[{}, {}]", p[0], p[1])
+    }
+}
+
+/// A float literal that reads back as the same `f32`.
+fn float(x: f32) -> String {
+    let s = format!("{:?}", f64::from(x));
+    if s.contains(['.', 'e', 'E']) {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// The expression of one node: `op(inputs, attrs)`, nested producers inlined.
+fn call(
+    module: &Module,
+    n: &Node,
+    nested: &dyn Fn(&Node) -> bool,
+    depth: usize,
+) -> Result<String, Error> {
+    if depth > 64 {
+        return Err(Error::Unsupported {
+            node: n.name.clone(),
+            detail: "calls nested too deeply".into(),
+        });
+    }
+    let mut args = Vec::with_capacity(n.inputs.len() + 4);
+    for &i in &n.inputs {
+        let t = tensor(module, i)?;
+        let producer = match t.producer {
+            Producer::Node(p) => module.nodes.get(p),
+            Producer::Input(_) => None,
+        };
+        match producer {
+            Some(p) if nested(p) => args.push(call(module, p, nested, depth + 1)?),
+            _ => args.push(ident(&t.name)?.to_owned()),
+        }
+    }
+    let unsupported = |detail: String| Error::Unsupported {
+        node: n.name.clone(),
+        detail,
+    };
+    match &n.op {
+        Op::Conv2d(c) => {
+            if c.groups != 1 {
+                return Err(unsupported(format!(
+                    "grouped convolution (groups = {}) has no .nnd syntax",
+                    c.groups
+                )));
+            }
+            args.push(format!("filters = {}", c.filters));
+            args.push(format!("kernel = {}", pair(c.window.kernel)));
+            window_attrs(&mut args, &c.window);
+            activation(&mut args, c.activation);
+            if !c.bias {
+                args.push("bias = false".into());
+            }
+        }
+        Op::DepthwiseConv2d(c) => {
+            args.push(format!("kernel = {}", pair(c.window.kernel)));
+            if c.depth_multiplier != 1 {
+                args.push(format!("depth_multiplier = {}", c.depth_multiplier));
+            }
+            window_attrs(&mut args, &c.window);
+            activation(&mut args, c.activation);
+            if !c.bias {
+                args.push("bias = false".into());
+            }
+        }
+        Op::Dense(d) => {
+            args.push(format!("units = {}", d.units));
+            activation(&mut args, d.activation);
+            if !d.bias {
+                args.push("bias = false".into());
+            }
+        }
+        Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
+            let w = &p.window;
+            if w.dilation != [1, 1] {
+                return Err(unsupported(
+                    "pooling with dilation has no .nnd syntax".into(),
+                ));
+            }
+            args.push(format!("size = {}", pair(w.kernel)));
+            if w.stride != w.kernel {
+                args.push(format!("stride = {}", pair(w.stride)));
+            }
+            match w.padding.scheme {
+                PaddingScheme::Same => args.push("padding = same".into()),
+                PaddingScheme::Valid => {}
+                PaddingScheme::Explicit => {
+                    return Err(unsupported(
+                        "pooling with explicit padding has no .nnd syntax".into(),
+                    ))
+                }
+            }
+            activation(&mut args, p.activation);
+        }
+        Op::GlobalAvgPool { keep_dims } => {
+            if *keep_dims {
+                args.push("keep_dims = true".into());
+            }
+        }
+        Op::Mean { axes, keep_dims } => {
+            match axes.as_slice() {
+                [a] => args.push(format!("axis = {a}")),
+                _ => args.push(format!("axis = {}", list(axes))),
+            }
+            if *keep_dims {
+                args.push("keep_dims = true".into());
+            }
+        }
+        Op::Add { activation: a } | Op::Mul { activation: a } => activation(&mut args, *a),
+        Op::Concat { axis } => {
+            let rank = tensor(module, n.output)?.shape.len();
+            if axis + 1 != rank {
+                args.push(format!("axis = {axis}"));
+            }
+        }
+        Op::Reshape { shape } => args.push(format!("shape = {}", list(shape))),
+        Op::Pad { paddings } => {
+            let pairs: Vec<String> = paddings
+                .iter()
+                .map(|[b, a]| format!("[{b}, {a}]"))
+                .collect();
+            args.push(format!("paddings = [{}]", pairs.join(", ")));
+        }
+        Op::Softmax { beta } => {
+            if *beta != 1.0 {
+                args.push(format!("beta = {}", float(*beta)));
+            }
+        }
+        Op::Flatten
+        | Op::Relu
+        | Op::Relu6
+        | Op::Logistic
+        | Op::Tanh
+        | Op::Quantize
+        | Op::Dequantize => {}
+    }
+    Ok(format!("{}({})", n.op.name(), args.join(", ")))
+}
+
+/// `stride`, `dilation`, `padding` of a convolution, each when not the default.
+fn window_attrs(args: &mut Vec<String>, w: &Window2d) {
+    if w.stride != [1, 1] {
+        args.push(format!("stride = {}", pair(w.stride)));
+    }
+    if w.dilation != [1, 1] {
+        args.push(format!("dilation = {}", pair(w.dilation)));
+    }
+    let p = &w.padding;
+    match p.scheme {
+        PaddingScheme::Same => args.push("padding = same".into()),
+        PaddingScheme::Valid => {}
+        PaddingScheme::Explicit => args.push(format!(
+            "padding = [[{}, {}], [{}, {}]]",
+            p.top, p.bottom, p.left, p.right
+        )),
+    }
+}
+
+fn activation(args: &mut Vec<String>, a: Activation) {
+    if a != Activation::None {
+        args.push(format!("activation = {}", a.name()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_read_back_exactly() {
+        for x in [1.0f32, 0.5, 1e-7, 3.4e38, 0.1, 123_456.79] {
+            let s = float(x);
+            let back: f64 = s.parse().unwrap_or(f64::NAN);
+            assert_eq!(back as f32, x, "{s}");
+            assert!(s.contains(['.', 'e']), "{s}");
+        }
+        assert_eq!(pair([3, 3]), "3");
+        assert_eq!(pair([10, 4]), "[10, 4]");
+    }
+
+    #[test]
+    fn names_must_be_identifiers() {
+        assert!(ident("conv2d_1").is_ok());
+        assert!(ident("_x").is_ok());
+        assert!(ident("1x").is_err());
+        assert!(ident("a.b").is_err());
+        assert!(ident("output").is_err());
+        assert!(ident("").is_err());
+    }
+}
