@@ -89,8 +89,8 @@ pub enum LoadError {
     Import {
         /// The path as given.
         path: String,
-        /// The importer's error.
-        error: ImportError,
+        /// The importer's error (boxed: it is large).
+        error: Box<ImportError>,
     },
 }
 
@@ -139,7 +139,7 @@ pub fn load_tflite(path: &Path) -> Result<Loaded, LoadError> {
     })?;
     let (mut module, weights) = tflite::import(&model).map_err(|error| LoadError::Import {
         path: shown.clone(),
-        error,
+        error: Box::new(error),
     })?;
     module.name = network_name(path);
     Ok(Loaded {

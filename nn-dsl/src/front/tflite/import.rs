@@ -1560,18 +1560,38 @@ fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     Some(out)
 }
 
+/// Last path components that name the core op of a fused TFLite op.
+const CORE_LEAVES: [&str; 5] = [
+    "convolution",
+    "depthwise",
+    "Conv2D",
+    "MatMul",
+    "DepthwiseConv2dNative",
+];
+
 /// Keywords of the .nnd language, which cannot be names.
 const KEYWORDS: [&str; 5] = ["network", "input", "weights", "let", "output"];
 
 /// A readable `.nnd` identifier for a TFLite tensor name, or `None` if nothing usable remains.
 ///
-/// Only the first of `;`-separated names is used. Its first path component (the model scope) is
+/// Of `;`-separated names (a fused op), the one ending in `convolution`, `depthwise`, `Conv2D` or
+/// `MatMul` is used, else the first. Its first path component (the model scope) is
 /// dropped; of the rest, the second-to-last component (the Keras layer) is taken, or the only
 /// one: `sequential/conv2d/Relu;sequential/conv2d/BiasAdd` gives `conv2d`, `functional_1/Mean`
 /// gives `mean`, `serving_default_input_1:0` gives `input_1`, `StatefulPartitionedCall:0` gives
 /// `statefulpartitionedcall`.
 pub fn identifier(raw: &str) -> Option<String> {
-    let first = raw.split(';').next().unwrap_or(raw);
+    // A fused op lists every name it replaces; prefer the convolution / matmul itself over the
+    // activation or batch-norm layers folded into it.
+    let first = raw
+        .split(';')
+        .find(|seg| {
+            seg.rsplit('/')
+                .next()
+                .is_some_and(|leaf| CORE_LEAVES.iter().any(|c| leaf.eq_ignore_ascii_case(c)))
+        })
+        .or_else(|| raw.split(';').next())
+        .unwrap_or(raw);
     let first = first.strip_prefix("serving_default_").unwrap_or(first);
     let first = match first.rsplit_once(':') {
         Some((head, tail)) if tail.chars().all(|c| c.is_ascii_digit()) => head,
@@ -1633,6 +1653,13 @@ mod tests {
         assert_eq!(identifier("1x").as_deref(), Some("t_1x"));
         assert_eq!(identifier(";;").as_deref(), None);
         assert_eq!(identifier("functional_1/Mean").as_deref(), Some("mean"));
+        assert_eq!(
+            identifier(
+                "m/re_lu_9/Relu;m/batch_normalization_9/batchnorm/add_1;m/conv2d_5/convolution"
+            )
+            .as_deref(),
+            Some("conv2d_5")
+        );
         assert_eq!(identifier("a--b").as_deref(), Some("a_b"));
     }
 
