@@ -341,8 +341,8 @@ pub fn svg(module: &Module, plan: &ArenaPlan) -> String {
         );
     }
     // Address axis: five ticks.
-    for k in 0..=4 {
-        let bytes = plan.arena_bytes * k / 4;
+    for k in 0..=4u128 {
+        let bytes = (plan.arena_bytes as u128 * k / 4) as usize;
         let tx = x(bytes);
         let _ = writeln!(
             s,
