@@ -1,0 +1,359 @@
+//! Importer behaviour on hand-built models (bytes from the test writer): unsupported operators
+//! and types, TFLM's reading of per-channel quantisation (including `quantized_dimension` written
+//! the old way), PADV2, the Keras Flatten shape chain and the batch rule.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "tflite/writer.rs"]
+mod writer;
+
+use nn_dsl::front::tflite::{import, read, ImportError};
+use nn_dsl::ir::{Module, Op};
+use nn_dsl::weights::Weights;
+use writer::*;
+
+const SUB: i32 = 41;
+const PADV2: i32 = 60;
+const SHAPE: i32 = 77;
+const STRIDED_SLICE: i32 = 45;
+const PACK: i32 = 83;
+
+fn run(m: &MModel) -> Result<(Module, Weights), ImportError> {
+    import(&read(&m.build()).expect("the writer builds valid files"))
+}
+
+fn err(m: &MModel) -> String {
+    match run(m) {
+        Ok(_) => panic!("import should fail"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn i32s(v: &[i32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn q(scale: f32, zp: i64) -> MQuant {
+    MQuant::per_tensor(scale, zp)
+}
+
+fn per_channel(n: usize, dim: i32) -> MQuant {
+    MQuant {
+        scale: (1..=n).map(|i| i as f32 * 0.01).collect(),
+        zero_point: vec![0; n],
+        quantized_dimension: dim,
+    }
+}
+
+fn model(
+    opcodes: &[i32],
+    tensors: Vec<MTensor>,
+    ops: Vec<MOp>,
+    inputs: &[i32],
+    outputs: &[i32],
+    buffers: Vec<MBuffer>,
+) -> MModel {
+    MModel::new(
+        opcodes.iter().map(|&c| MOpcode::builtin(c)).collect(),
+        MSubgraph {
+            name: Some("main".into()),
+            tensors,
+            inputs: inputs.to_vec(),
+            outputs: outputs.to_vec(),
+            operators: ops,
+        },
+        buffers,
+    )
+}
+
+/// x [1,6,6,C] -> CONV_2D with `filter` (shape, quant) -> [1,4,4,OC] (VALID 3x3).
+fn conv_model(c: i32, filter_shape: [i32; 4], filter_quant: MQuant) -> MModel {
+    let oc = filter_shape[0];
+    let n: usize = filter_shape.iter().map(|&d| d as usize).product();
+    model(
+        &[CONV_2D],
+        vec![
+            MTensor::new("x", &[1, 6, 6, c], INT8, 0).q(q(0.5, 1)),
+            MTensor::new("w", &filter_shape, INT8, 1).q(filter_quant),
+            MTensor::new("b", &[oc], INT32, 2),
+            MTensor::new("m/conv/Relu;m/conv/convolution", &[1, 4, 4, oc], INT8, 0).q(q(0.25, -3)),
+        ],
+        vec![MOp::new(
+            0,
+            &[0, 1, 2],
+            &[3],
+            MOptions::Conv2d {
+                padding: 1,
+                stride_w: 1,
+                stride_h: 1,
+                act: 1,
+                dilation_w: 1,
+                dilation_h: 1,
+            },
+        )],
+        &[0],
+        &[3],
+        vec![
+            MBuffer::empty(),
+            MBuffer::data((0..n).map(|i| (i % 200) as u8).collect()),
+            MBuffer::data(i32s(&vec![7; oc as usize])),
+        ],
+    )
+}
+
+#[test]
+fn conv_imports_with_weights_bias_scales_and_quant() {
+    let (m, w) = run(&conv_model(3, [4, 3, 3, 3], per_channel(4, 0))).unwrap();
+    m.validate().unwrap();
+    let (_, node) = m.nodes.iter().next().unwrap();
+    assert_eq!(node.name, "conv");
+    assert!(matches!(&node.op, Op::Conv2d(c) if c.filters == 4 && c.bias));
+    assert_eq!(m.tensors[node.output].shape, [4, 4, 4]);
+    let qz = m.tensors[node.output].quant.clone().unwrap();
+    assert_eq!((qz.scale, qz.zero_point), (vec![0.25], vec![-3]));
+    assert_eq!(w.get("conv.weight").unwrap().shape, [4, 3, 3, 3]);
+    assert_eq!(w.get("conv.bias").unwrap().to_i32().unwrap(), [7, 7, 7, 7]);
+    assert_eq!(
+        w.get("conv.weight_scale").unwrap().to_f32().unwrap(),
+        [0.01, 0.02, 0.03, 0.04]
+    );
+    assert_eq!(w.get("x.scale").unwrap().to_f32().unwrap(), [0.5]);
+    assert_eq!(w.get("x.zero_point").unwrap().to_i64().unwrap(), [1]);
+    assert_eq!(w.get("conv.zero_point").unwrap().to_i64().unwrap(), [-3]);
+}
+
+#[test]
+fn per_channel_axis_is_the_operators_whatever_quantized_dimension_says() {
+    // Old-style files name another dimension of the same size: TFLM applies the scales along the
+    // output channels anyway (it only checks the sizes agree).
+    let (_, w) = run(&conv_model(4, [4, 3, 3, 4], per_channel(4, 3))).unwrap();
+    assert_eq!(
+        w.get("conv.weight_scale").unwrap().to_f32().unwrap(),
+        [0.01, 0.02, 0.03, 0.04]
+    );
+    // Depthwise filters are [1, KH, KW, C*M], quantised along dim 3; a file naming dim 1 (KH = 3 =
+    // C*M) is read the same way.
+    let dw = model(
+        &[DEPTHWISE_CONV_2D],
+        vec![
+            MTensor::new("x", &[1, 5, 5, 3], INT8, 0).q(q(0.5, 0)),
+            MTensor::new("w", &[1, 3, 3, 3], INT8, 1).q(per_channel(3, 1)),
+            MTensor::new("dw", &[1, 3, 3, 3], INT8, 0).q(q(0.5, 0)),
+        ],
+        vec![MOp::new(
+            0,
+            &[0, 1, -1],
+            &[2],
+            MOptions::Depthwise {
+                padding: 1,
+                stride_w: 1,
+                stride_h: 1,
+                depth_multiplier: 1,
+                act: 0,
+                dilation_w: 1,
+                dilation_h: 1,
+            },
+        )],
+        &[0],
+        &[2],
+        vec![MBuffer::empty(), MBuffer::data(vec![1; 27])],
+    );
+    let (m, w) = run(&dw).unwrap();
+    assert_eq!(
+        w.get("dw.weight_scale").unwrap().to_f32().unwrap(),
+        [0.01, 0.02, 0.03]
+    );
+    assert!(w.get("dw.bias").is_none());
+    assert!(
+        matches!(&m.nodes.iter().next().unwrap().1.op, Op::DepthwiseConv2d(d) if !d.bias && d.depth_multiplier == 1)
+    );
+    // A scale count that is not the output channel count is rejected, as TFLM does.
+    let msg = err(&conv_model(2, [4, 3, 3, 2], per_channel(2, 3)));
+    assert!(msg.contains("operator 0 (CONV_2D): tensor `w`: has 2 per-channel scales but the operator has 4 output channels"), "{msg}");
+}
+
+#[test]
+fn weight_zero_points_must_be_zero() {
+    let mut wq = per_channel(4, 0);
+    wq.zero_point[2] = 3;
+    let msg = err(&conv_model(3, [4, 3, 3, 3], wq));
+    assert!(
+        msg.contains("operator 0 (CONV_2D)")
+            && msg.contains("`w`")
+            && msg.contains("zero point 3 is not 0"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unsupported_op_names_index_op_and_supported_list() {
+    let m = model(
+        &[SUB],
+        vec![
+            MTensor::new("a", &[1, 4], INT8, 0).q(q(0.1, 0)),
+            MTensor::new("b", &[1, 4], INT8, 0).q(q(0.1, 0)),
+            MTensor::new("c", &[1, 4], INT8, 0).q(q(0.1, 0)),
+        ],
+        vec![MOp::new(0, &[0, 1], &[2], MOptions::None)],
+        &[0, 1],
+        &[2],
+        vec![MBuffer::empty()],
+    );
+    let msg = err(&m);
+    assert!(
+        msg.starts_with(
+            "operator 0 (SUB) is not supported; supported operators: CONV_2D, DEPTHWISE_CONV_2D"
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains("RELU6"), "{msg}");
+}
+
+#[test]
+fn unsupported_dtypes_and_batches_are_errors() {
+    // int16 activations.
+    let m = model(
+        &[SOFTMAX],
+        vec![
+            MTensor::new("a", &[1, 4], INT16, 0).q(q(0.1, 0)),
+            MTensor::new("p", &[1, 4], INT16, 0).q(q(1.0 / 32768.0, 0)),
+        ],
+        vec![MOp::new(0, &[0], &[1], MOptions::Softmax { beta: 1.0 })],
+        &[0],
+        &[1],
+        vec![MBuffer::empty()],
+    );
+    let msg = err(&m);
+    assert!(msg.contains("graph input `a`: has type INT16"), "{msg}");
+    // A batch of 2.
+    let m = model(
+        &[SOFTMAX],
+        vec![
+            MTensor::new("a", &[2, 4], INT8, 0).q(q(0.1, 0)),
+            MTensor::new("p", &[2, 4], INT8, 0).q(q(1.0 / 256.0, -128)),
+        ],
+        vec![MOp::new(0, &[0], &[1], MOptions::Softmax { beta: 1.0 })],
+        &[0],
+        &[1],
+        vec![MBuffer::empty()],
+    );
+    let msg = err(&m);
+    assert!(msg.contains("leading (batch) dimension of 2"), "{msg}");
+}
+
+fn padv2(value: i8) -> MModel {
+    model(
+        &[PADV2],
+        vec![
+            MTensor::new("x", &[1, 4, 4, 2], INT8, 0).q(q(0.1, -5)),
+            MTensor::new("paddings", &[4, 2], INT32, 1),
+            MTensor::new("value", &[], INT8, 2).q(q(0.1, -5)),
+            MTensor::new("padded", &[1, 6, 5, 2], INT8, 0).q(q(0.1, -5)),
+        ],
+        vec![MOp::new(0, &[0, 1, 2], &[3], MOptions::PadV2)],
+        &[0],
+        &[3],
+        vec![
+            MBuffer::empty(),
+            MBuffer::data(i32s(&[0, 0, 1, 1, 0, 1, 0, 0])),
+            MBuffer::data(vec![value as u8]),
+        ],
+    )
+}
+
+#[test]
+fn padv2_with_the_zero_point_is_a_pad_and_any_other_value_is_an_error() {
+    let (m, _) = run(&padv2(-5)).unwrap();
+    let (_, n) = m.nodes.iter().next().unwrap();
+    assert_eq!(
+        n.op,
+        Op::Pad {
+            paddings: vec![[1, 1], [0, 1], [0, 0]]
+        }
+    );
+    assert_eq!(m.tensors[n.output].shape, [6, 5, 2]);
+    let msg = err(&padv2(7));
+    assert!(msg.contains("operator 0 (PADV2): tensor `value`: pad value 7 differs from the input's zero point -5"), "{msg}");
+}
+
+/// x [1,2,2,3] -> SHAPE -> STRIDED_SLICE [0:1] (shrink) -> PACK(batch, `last`) -> RESHAPE.
+fn flatten_chain(last: i32, out_shape: &[i32]) -> MModel {
+    let qx = q(0.2, 4);
+    model(
+        &[SHAPE, STRIDED_SLICE, PACK, RESHAPE],
+        vec![
+            MTensor::new("x", &[1, 2, 2, 3], INT8, 0).q(qx.clone()),
+            MTensor::new("m/flatten/Shape", &[4], INT32, 0),
+            MTensor::new("begin", &[1], INT32, 1),
+            MTensor::new("end", &[1], INT32, 2),
+            MTensor::new("strides", &[1], INT32, 3),
+            MTensor::new("m/flatten/strided_slice", &[], INT32, 0),
+            MTensor::new("last", &[], INT32, 4),
+            MTensor::new("m/flatten/Reshape/shape", &[2], INT32, 0),
+            MTensor::new("m/flatten/Reshape", out_shape, INT8, 0).q(qx),
+        ],
+        vec![
+            MOp::new(0, &[0], &[1], MOptions::None),
+            MOp::new(
+                1,
+                &[1, 2, 3, 4],
+                &[5],
+                MOptions::StridedSlice {
+                    masks: [0, 0, 0, 0, 1],
+                },
+            ),
+            MOp::new(
+                2,
+                &[5, 6],
+                &[7],
+                MOptions::Pack {
+                    values_count: 2,
+                    axis: 0,
+                },
+            ),
+            MOp::new(3, &[0, 7], &[8], MOptions::Reshape { new_shape: None }),
+        ],
+        &[0],
+        &[8],
+        vec![
+            MBuffer::empty(),
+            MBuffer::data(i32s(&[0])),
+            MBuffer::data(i32s(&[1])),
+            MBuffer::data(i32s(&[1])),
+            MBuffer::data(i32s(&[last])),
+        ],
+    )
+}
+
+#[test]
+fn keras_flatten_shape_chain_folds_into_one_flatten() {
+    let (m, w) = run(&flatten_chain(-1, &[1, 12])).unwrap();
+    m.validate().unwrap();
+    let nodes: Vec<_> = m
+        .nodes
+        .iter()
+        .map(|(_, n)| (n.name.clone(), n.op.clone()))
+        .collect();
+    assert_eq!(nodes, [("flatten".to_string(), Op::Flatten)]);
+    assert_eq!(m.outputs[0].0, "flatten");
+    assert!(w.get("flatten.scale").is_some());
+    // The folded target [1, 12] written explicitly works too.
+    assert!(run(&flatten_chain(12, &[1, 12])).is_ok());
+    // A chain that folds to a shape other than the stored one is an error.
+    let msg = err(&flatten_chain(6, &[1, 12]));
+    assert!(
+        msg.contains("operator 3 (RESHAPE)") && msg.contains("[1, 6]"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn converter_float_model_is_refused_naming_op_and_tensor() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/tflite/converter/mixed_f32.tflite"
+    ))
+    .unwrap();
+    let e = import(&read(&bytes).unwrap()).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.starts_with("operator 0 (CONV_2D): tensor `serving_default_keras_tensor:0` has type FLOAT32, expected INT8"), "{msg}");
+}
