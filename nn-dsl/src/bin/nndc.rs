@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! nndc check FILE          check a network; diagnostics on stderr
-//! nndc info FILE [--json]  per-layer shapes, MACs and parameters
+//! nndc info FILE [--json]  per-layer shapes, MACs and parameters, then the arena plan
+//! nndc info FILE --memory [--svg FILE [--force]]  the arena over time (text, SVG)
 //! ```
 //!
 //! Exit codes: 0 when the network is valid (warnings allowed), 1 when it has errors, 2 on usage
@@ -12,6 +13,8 @@
 mod info;
 #[path = "nndc/load.rs"]
 mod load;
+#[path = "nndc/memory.rs"]
+mod memory;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -49,6 +52,15 @@ enum Command {
         /// Print JSON (format in docs/cli.md) instead of a table.
         #[arg(long)]
         json: bool,
+        /// Draw the activation arena over time instead of the table.
+        #[arg(long, conflicts_with = "json")]
+        memory: bool,
+        /// Also write the arena drawing as SVG to this file.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Overwrite the --svg file if it exists.
+        #[arg(long, requires = "svg")]
+        force: bool,
     },
 }
 
@@ -76,17 +88,29 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             emit(&loaded.path, &loaded.source, loaded.diagnostics())?;
             Ok(exit_for(loaded.module().is_some()))
         }
-        Command::Info { file, json } => {
+        Command::Info {
+            file,
+            json,
+            memory,
+            svg,
+            force,
+        } => {
             let loaded = load::load(&file)?;
             emit(&loaded.path, &loaded.source, loaded.diagnostics())?;
             let Some(module) = loaded.module() else {
                 return Ok(exit_for(false));
             };
             let report = nn_dsl::ir::report::report(module);
+            let plan = memory::plan(module)?;
+            if let Some(path) = &svg {
+                memory::write_svg(path, force, module, &plan)?;
+            }
             let text = if json {
-                info::json(&report)?
+                memory::json(module, &report, &plan)?
+            } else if memory {
+                memory::drawing(module, &plan)
             } else {
-                info::table(module, &report)
+                info::table(module, &report) + &memory::section(module, &plan)
             };
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())

@@ -6,7 +6,7 @@ use nn_dsl::ir::{shape_string, Module};
 use crate::CliError;
 
 /// The JSON document, pretty-printed, with a final newline.
-pub(crate) fn json(report: &Report) -> Result<String, CliError> {
+pub(crate) fn json(report: &impl serde::Serialize) -> Result<String, CliError> {
     serde_json::to_string_pretty(report)
         .map(|s| s + "\n")
         .map_err(|e| CliError(format!("cannot encode the report as JSON: {e}")))
