@@ -350,7 +350,7 @@ fn step(
             o,
         ),
         NodeParams::Dense(c) => k::fully_connected::fully_connected_s8(
-            &c.params(1),
+            &c.params(),
             x()?,
             &c.weights,
             c.bias.as_deref(),

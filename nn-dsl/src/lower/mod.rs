@@ -354,6 +354,9 @@ impl DepthwiseLowered {
 /// A lowered fully connected layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DenseLowered {
+    /// Rows: 1 for a rank-1 input; the product of the leading dimensions when the input has a
+    /// higher rank (TFLite applies the layer to the last dimension).
+    pub batches: usize,
     /// Input features.
     pub depth: usize,
     /// Output features.
@@ -369,10 +372,10 @@ pub struct DenseLowered {
 }
 
 impl DenseLowered {
-    /// The kernel's parameter struct for `batches` rows of `depth` features.
-    pub fn params(&self, batches: usize) -> FullyConnectedParams<'_> {
+    /// The kernel's parameter struct.
+    pub fn params(&self) -> FullyConnectedParams<'_> {
         FullyConnectedParams {
-            batches,
+            batches: self.batches,
             depth: self.depth,
             units: self.units,
             input_offset: self.requant.input_offset,

@@ -93,13 +93,14 @@ pub fn depthwise_conv2d(
     })
 }
 
-/// FULLY_CONNECTED constants: one multiplier (per-tensor weights, TFLite's `f32` product) or one
-/// per unit (per-channel weights).
+/// FULLY_CONNECTED constants for `batches` rows of `depth` features: one multiplier (per-tensor
+/// weights, TFLite's `f32` product) or one per unit (per-channel weights).
 ///
 /// # Errors
 /// [`QuantError`] on a bad scale, zero point or filter-scale count.
 #[allow(clippy::too_many_arguments)]
 pub fn dense(
+    batches: usize,
     depth: usize,
     units: usize,
     input: ActQuant,
@@ -112,6 +113,7 @@ pub fn dense(
 ) -> Result<DenseLowered, QuantError> {
     let m = quant::fully_connected_multipliers(input.scale, filter_scales, output.scale, units)?;
     Ok(DenseLowered {
+        batches,
         depth,
         units,
         filter_offset: -filter_zero_point,
@@ -683,15 +685,18 @@ pub(super) fn lower_node(
         }
         Op::Dense(d) => {
             let (x, xq, y, yq) = cx.unary_q8()?;
-            let depth = x.elements();
-            if y.elements() != d.units {
-                return Err(cx.malformed("output size differs from units"));
+            // TFLite applies the layer to the last dimension; the IR's dense takes rank 1.
+            let depth = x.shape.last().copied().unwrap_or(1).max(1);
+            let batches = x.elements() / depth;
+            if y.elements() != batches.saturating_mul(d.units) {
+                return Err(cx.malformed("output size differs from rows * units"));
             }
             let w = cx.weights_i8(&[d.units, depth])?;
             let scales = cx.filter_scales(d.units)?;
             let fz = cx.filter_zero_point()?;
             let bias = cx.bias(d.bias, d.units)?;
             dense(
+                batches,
                 depth,
                 d.units,
                 xq,
