@@ -236,6 +236,22 @@ impl<'m> Importer<'m> {
         name
     }
 
+    /// The name of the node writing TFLite tensor `idx`: from the tensor's name, or `output{k}`
+    /// for the k-th graph output whose name says nothing (`StatefulPartitionedCall:0`), or
+    /// `t{idx}`.
+    fn output_name(&mut self, idx: usize) -> String {
+        let raw = self.sg.tensors.get(idx).map_or("", |t| t.name.as_str());
+        let fallback = match self.sg.outputs.iter().position(|&o| o == idx) {
+            Some(k) => format!("output{k}"),
+            None => format!("t{idx}"),
+        };
+        let lower = raw.to_ascii_lowercase();
+        if lower.starts_with("statefulpartitionedcall") || lower.starts_with("partitionedcall") {
+            return self.fresh("", &fallback);
+        }
+        self.fresh(raw, &fallback)
+    }
+
     /// The activation quantisation of an int8 tensor (per tensor), or `None` for float32.
     fn act_quant(
         &self,
@@ -524,8 +540,8 @@ impl<'m> Importer<'m> {
             return Ok(());
         }
         let emit = match builtin {
-            BuiltinOp::Conv2d => self.conv(ctx, op, out)?,
-            BuiltinOp::DepthwiseConv2d => self.depthwise(ctx, op, out)?,
+            BuiltinOp::Conv2d => self.conv(ctx, op)?,
+            BuiltinOp::DepthwiseConv2d => self.depthwise(ctx, op)?,
             BuiltinOp::FullyConnected => return self.fully_connected(ctx, op, out_idx),
             BuiltinOp::AveragePool2d | BuiltinOp::MaxPool2d => self.pool(ctx, builtin, op)?,
             BuiltinOp::Add | BuiltinOp::Mul => self.binary(ctx, builtin, op)?,
@@ -639,7 +655,7 @@ impl<'m> Importer<'m> {
         let quant = self.act_quant(out, |p| ctx.tensor_err(out, p))?;
         let name = match emit.name.take() {
             Some(n) => n,
-            None => self.fresh(&out.name, &format!("t{out_idx}")),
+            None => self.output_name(out_idx),
         };
         let h = self.push_node(name, emit, quant)?;
         if let Some(v) = self.values.get_mut(out_idx) {
@@ -851,7 +867,7 @@ impl<'m> Importer<'m> {
         ))
     }
 
-    fn conv(&mut self, ctx: Ctx<'_>, op: &Operator, out: &TfTensor) -> Result<Emit, ImportError> {
+    fn conv(&mut self, ctx: Ctx<'_>, op: &Operator) -> Result<Emit, ImportError> {
         let BuiltinOptions::Conv2d(o) = op.options else {
             return Err(ctx.op_err("has no Conv2DOptions"));
         };
@@ -885,7 +901,7 @@ impl<'m> Importer<'m> {
             o.padding,
         )?;
         let activation = Self::activation(ctx, o.activation)?;
-        let layer = self.node_name(out, op);
+        let layer = self.node_name(op);
         self.store_weight(ctx, &layer, w, 0, oc)?;
         let bias = self.store_bias(ctx, &layer, op, oc)?;
         Ok(Emit {
@@ -903,12 +919,7 @@ impl<'m> Importer<'m> {
         })
     }
 
-    fn depthwise(
-        &mut self,
-        ctx: Ctx<'_>,
-        op: &Operator,
-        out: &TfTensor,
-    ) -> Result<Emit, ImportError> {
+    fn depthwise(&mut self, ctx: Ctx<'_>, op: &Operator) -> Result<Emit, ImportError> {
         let BuiltinOptions::DepthwiseConv2d(o) = op.options else {
             return Err(ctx.op_err("has no DepthwiseConv2DOptions"));
         };
@@ -941,7 +952,7 @@ impl<'m> Importer<'m> {
             o.padding,
         )?;
         let activation = Self::activation(ctx, o.activation)?;
-        let layer = self.node_name(out, op);
+        let layer = self.node_name(op);
         self.store_weight(ctx, &layer, w, 3, cm)?;
         let bias = self.store_bias(ctx, &layer, op, cm)?;
         Ok(Emit {
@@ -960,9 +971,9 @@ impl<'m> Importer<'m> {
 
     /// The name the node producing `out` will get (reserved now so that weights can be stored
     /// under it before the node exists).
-    fn node_name(&mut self, out: &TfTensor, op: &Operator) -> String {
+    fn node_name(&mut self, op: &Operator) -> String {
         let idx = op.outputs.first().copied().unwrap_or(0);
-        self.fresh(&out.name, &format!("t{idx}"))
+        self.output_name(idx)
     }
 
     fn fully_connected(
@@ -1010,7 +1021,7 @@ impl<'m> Importer<'m> {
                 ),
             ));
         }
-        let name = self.fresh(&out.name, &format!("t{out_idx}"));
+        let name = self.output_name(out_idx);
         // Rank > 1 input: flatten first (TFLite's FULLY_CONNECTED flattens implicitly).
         let x = if in_shape.len() == 1 {
             x
