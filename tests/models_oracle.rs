@@ -6,8 +6,10 @@
 //!   proves that `lower` derives the same constants as the kernel harness (`kernels_oracle.rs`).
 //! - `whole_networks_equal_tflm`: every `tests/vectors/models/*.tflite` is imported, lowered and run
 //!   on each of its recorded inputs; every output byte must equal TFLM's.
-//! - `import_round_trip_gives_identical_bytes`: .tflite -> .nnd + .safetensors -> load -> run gives
-//!   the same bytes as running the imported module directly.
+//! - `import_round_trip_gives_identical_bytes`: .tflite -> .nnd + .safetensors -> load -> run: the
+//!   lowering (every kernel constant and weight) equals the directly imported module's, and every
+//!   case's outputs equal TFLM's, byte for byte. (The CLI round trip, `nndc import` then
+//!   `nndc run`, is in `nn-dsl/tests/exec_cli.rs`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
@@ -337,7 +339,145 @@ fn single_op_vectors_through_exec() {
 // ---------------------------------------------------------------------------------------------
 // Whole networks.
 
-#[allow(dead_code)]
+#[derive(Debug, serde::Deserialize)]
+struct ModelFile {
+    model: String,
+    cases: Vec<ModelCase>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ModelCase {
+    input: Vec<VTensor>,
+    output: Vec<VTensor>,
+}
+
 fn models_dir() -> PathBuf {
     nnd_tests::vectors_dir().join("models")
+}
+
+/// Every `<name>.json` of the whole-network vectors with its `.tflite` path, sorted by name.
+fn model_files() -> Vec<(String, PathBuf, ModelFile)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(models_dir()).unwrap() {
+        let p = e.unwrap().path();
+        let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+        if p.extension().is_some_and(|x| x == "json") && stem != "manifest" {
+            let f: ModelFile = serde_json::from_str(&std::fs::read_to_string(&p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            out.push((stem, models_dir().join(&f.model), f));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Runs every case of `file` through `module`; one line per differing output, and the outputs.
+fn run_cases(
+    name: &str,
+    module: &Module,
+    weights: &Weights,
+    file: &ModelFile,
+) -> (Vec<String>, Vec<Vec<TensorData>>) {
+    let lowered = nn_dsl::lower::lower(module, weights).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut failures = Vec::new();
+    let mut outputs = Vec::new();
+    for (i, case) in file.cases.iter().enumerate() {
+        let label = format!("{name} case {i}");
+        let inputs: Vec<TensorData> = case.input.iter().map(input_data).collect();
+        let out = match exec::run(module, &lowered, &inputs) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(format!("{label}: could not run: {e}"));
+                continue;
+            }
+        };
+        assert_eq!(out.len(), case.output.len(), "{label}: output count");
+        for (k, (got, want)) in out.iter().zip(&case.output).enumerate() {
+            let got = got
+                .as_i8()
+                .unwrap_or_else(|| panic!("{label}: output {k} is not int8"));
+            if let Some(d) = compare(
+                &format!("{label} output {k}"),
+                got,
+                &want.i8_data().unwrap(),
+            ) {
+                failures.push(d);
+            }
+        }
+        outputs.push(out);
+    }
+    (failures, outputs)
+}
+
+#[test]
+fn whole_networks_equal_tflm() {
+    let files = model_files();
+    let mut failures = Vec::new();
+    let mut cases = 0usize;
+    let mut bytes = 0usize;
+    for (name, tflite, file) in &files {
+        let loaded = nn_dsl::front::load::load_tflite(tflite)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.render()));
+        let (f, outputs) = run_cases(name, &loaded.module, &loaded.weights, file);
+        failures.extend(f);
+        cases += outputs.len();
+        bytes += outputs.iter().flatten().map(TensorData::len).sum::<usize>();
+    }
+    assert!(
+        failures.is_empty(),
+        "{} output(s) differ from TFLM:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Six committed networks with 20 cases each: the test cannot pass on an empty directory.
+    assert!(
+        files.len() >= 6,
+        "only {} whole-network models",
+        files.len()
+    );
+    assert!(cases >= 120, "only {cases} whole-network cases ran");
+    assert!(bytes > 0);
+}
+
+#[test]
+fn import_round_trip_gives_identical_bytes() {
+    use nn_dsl::back::nnd::{write_string, Options};
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("models_oracle_round_trip");
+    let mut checked = 0usize;
+    for (name, tflite, file) in &model_files() {
+        let direct = nn_dsl::front::load::load_tflite(tflite)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.render()));
+        let out = dir.join(name);
+        std::fs::create_dir_all(&out).unwrap();
+        let text = write_string(
+            &direct.module,
+            &Options {
+                weights: Some(format!("{name}.safetensors")),
+                header: vec![],
+            },
+        )
+        .unwrap();
+        std::fs::write(out.join(format!("{name}.nnd")), text).unwrap();
+        direct
+            .weights
+            .write(&out.join(format!("{name}.safetensors")))
+            .unwrap();
+        let back = nn_dsl::front::load::load_nnd(&out.join(format!("{name}.nnd")))
+            .unwrap_or_else(|e| panic!("{name}: {}", e.render()));
+        // The same constants, hence the same bytes; and the loaded network still equals TFLM.
+        let lowered_direct = nn_dsl::lower::lower(&direct.module, &direct.weights).unwrap();
+        let lowered_back = nn_dsl::lower::lower(&back.module, &back.weights).unwrap();
+        assert_eq!(
+            lowered_direct, lowered_back,
+            "{name}: lowering differs after the round trip"
+        );
+        let (failures, outputs) = run_cases(name, &back.module, &back.weights, file);
+        assert!(
+            failures.is_empty(),
+            "{name} via .nnd:\n{}",
+            failures.join("\n")
+        );
+        checked += outputs.len();
+    }
+    assert!(checked >= 120, "only {checked} round-trip cases");
 }
