@@ -8,6 +8,7 @@
 //! renders diagnostics and reports.
 
 pub mod back;
+pub mod build;
 pub mod check;
 pub mod diag;
 pub mod exec;

@@ -5,3 +5,4 @@ pub mod ast;
 pub mod load;
 pub mod nnd;
 pub mod tflite;
+pub mod tokens;
