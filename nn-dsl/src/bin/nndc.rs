@@ -4,6 +4,7 @@
 //! nndc check FILE          check a network; diagnostics on stderr
 //! nndc info FILE [--json]  per-layer shapes, MACs and parameters, then the arena plan
 //! nndc info FILE --memory [--svg FILE [--force]]  the arena over time (text, SVG)
+//! nndc run MODEL --input x.npy [--output y.npy] [--float] [--force]  run on the host
 //! ```
 //!
 //! Exit codes: 0 when the network is valid (warnings allowed), 1 when it has errors, 2 on usage
@@ -15,6 +16,8 @@ mod info;
 mod load;
 #[path = "nndc/memory.rs"]
 mod memory;
+#[path = "nndc/run.rs"]
+mod run;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -60,6 +63,24 @@ enum Command {
         svg: Option<PathBuf>,
         /// Overwrite the --svg file if it exists.
         #[arg(long, requires = "svg")]
+        force: bool,
+    },
+    /// Run a network (.nnd or .tflite) on the host with the portable kernels; print the outputs.
+    Run {
+        /// The network (`.nnd` with its weights file, or `.tflite`).
+        model: PathBuf,
+        /// An input as .npy (int8, or float32 with --float); once per graph input, in order.
+        #[arg(long = "input", value_name = "NPY", required = true)]
+        inputs: Vec<PathBuf>,
+        /// Write an output as .npy; none, or once per graph output, in order.
+        #[arg(long = "output", value_name = "NPY")]
+        outputs: Vec<PathBuf>,
+        /// Inputs are float32, quantised with the model's input parameters; outputs are
+        /// dequantised.
+        #[arg(long)]
+        float: bool,
+        /// Overwrite existing --output files.
+        #[arg(long)]
         force: bool,
     },
 }
@@ -118,6 +139,19 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 .map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
             Ok(exit_for(true))
         }
+        Command::Run {
+            model,
+            inputs,
+            outputs,
+            float,
+            force,
+        } => run::run(&run::RunArgs {
+            model,
+            inputs,
+            outputs,
+            float,
+            force,
+        }),
     }
 }
 

@@ -1,0 +1,270 @@
+//! `nndc run MODEL --input x.npy [--input ...] [--output y.npy ...] [--float] [--force]`: runs a
+//! network on the host with `nn_kernels`' portable kernels (docs/run.md).
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use nn_dsl::exec::{self, TensorData};
+use nn_dsl::front::load::{self, LoadError};
+use nn_dsl::ir::{shape_string, DType, Module};
+
+use crate::CliError;
+
+/// The options of `nndc run`.
+#[derive(Debug)]
+pub(crate) struct RunArgs {
+    pub(crate) model: PathBuf,
+    pub(crate) inputs: Vec<PathBuf>,
+    pub(crate) outputs: Vec<PathBuf>,
+    pub(crate) float: bool,
+    pub(crate) force: bool,
+}
+
+/// Runs the subcommand. Exit 0 on success, 1 when the network has errors (diagnostics, a model
+/// the importer refuses, constants that cannot be lowered), 2 for usage errors and unreadable or
+/// mismatched input files (returned as [`CliError`]).
+pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
+    if !args.force {
+        if let Some(p) = args.outputs.iter().find(|p| p.exists()) {
+            return Err(CliError(format!(
+                "`{}` already exists; pass --force to overwrite it",
+                p.display()
+            )));
+        }
+    }
+    let loaded = match load::load(&args.model) {
+        Ok(l) => l,
+        Err(e) => return load_failed(&e),
+    };
+    if !loaded.warnings.is_empty() {
+        crate::emit(&loaded.path, &loaded.source, &loaded.warnings)?;
+    }
+    let module = &loaded.module;
+    if args.inputs.len() != module.inputs.len() {
+        return Err(CliError(format!(
+            "network `{}` takes {} input(s) ({}), {} --input given",
+            module.name,
+            module.inputs.len(),
+            input_list(module),
+            args.inputs.len()
+        )));
+    }
+    if !args.outputs.is_empty() && args.outputs.len() != module.outputs.len() {
+        return Err(CliError(format!(
+            "network `{}` has {} output(s), {} --output given (give none or one per output)",
+            module.name,
+            module.outputs.len(),
+            args.outputs.len()
+        )));
+    }
+    let lowered = match nn_dsl::lower::lower(module, &loaded.weights) {
+        Ok(l) => l,
+        Err(e) => {
+            eprint_line(&format!("error: `{}`: {e}", loaded.path));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut data = Vec::with_capacity(args.inputs.len());
+    for (i, path) in args.inputs.iter().enumerate() {
+        data.push(read_input(module, i, path, args.float)?);
+    }
+    let outputs = exec::run(module, &lowered, &data)
+        .map_err(|e| CliError(format!("cannot run `{}`: {e}", loaded.path)))?;
+    let mut text = String::new();
+    for (k, ((name, h), out)) in module.outputs.iter().zip(&outputs).enumerate() {
+        let shape = module
+            .tensors
+            .get(*h)
+            .map(|t| t.shape.clone())
+            .unwrap_or_default();
+        let shown = if args.float {
+            TensorData::F32(
+                exec::to_float_output(module, k, out)
+                    .map_err(|e| CliError(format!("cannot dequantise output `{name}`: {e}")))?,
+            )
+        } else {
+            out.clone()
+        };
+        let _ = writeln!(
+            text,
+            "output {name}: {}{}",
+            shown.dtype(),
+            shape_string(&shape)
+        );
+        let _ = writeln!(text, "{}", values(&shown));
+        if let Some(path) = args.outputs.get(k) {
+            write_npy(path, &shape, &shown)?;
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eprint_line(line: &str) {
+    let mut err = std::io::stderr().lock();
+    // Nothing better can be done if stderr itself is gone.
+    let _ = writeln!(err, "{line}");
+}
+
+/// Exit 1 for problems of the network itself, 2 for files that cannot be read.
+fn load_failed(e: &LoadError) -> Result<ExitCode, CliError> {
+    match e {
+        LoadError::Io { .. }
+        | LoadError::Utf8 { .. }
+        | LoadError::Tflite { .. }
+        | LoadError::Weights { .. } => Err(CliError(e.to_string())),
+        LoadError::Diagnostics { .. } | LoadError::NoWeights { .. } | LoadError::Import { .. } => {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(e.render().as_bytes());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn input_list(module: &Module) -> String {
+    let names: Vec<String> = module
+        .inputs
+        .iter()
+        .filter_map(|&h| module.tensors.get(h))
+        .map(|t| format!("`{}`: {}{}", t.name, t.dtype, shape_string(&t.shape)))
+        .collect();
+    names.join(", ")
+}
+
+/// numpy's name for a few type strings, for messages.
+fn numpy_name(descr: &str) -> &'static str {
+    match descr.trim_start_matches(['<', '>', '|', '=']) {
+        "i1" => "int8",
+        "u1" => "uint8",
+        "i2" => "int16",
+        "i4" => "int32",
+        "i8" => "int64",
+        "f2" => "float16",
+        "f4" => "float32",
+        "f8" => "float64",
+        "b1" => "bool",
+        _ => "another dtype",
+    }
+}
+
+/// Reads graph input `index` from `path`: int8 data for an int8 input (float32 for a float input),
+/// or float32 data quantised with the input's own parameters under `--float`.
+fn read_input(
+    module: &Module,
+    index: usize,
+    path: &Path,
+    float: bool,
+) -> Result<TensorData, CliError> {
+    let shown = path.display();
+    let t = module
+        .inputs
+        .get(index)
+        .and_then(|&h| module.tensors.get(h))
+        .ok_or_else(|| CliError(format!("no input {index}")))?;
+    let bytes = std::fs::read(path).map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| CliError(format!("`{shown}` is not a .npy file: {e}")))?;
+    let found_shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let with_batch: Vec<usize> = std::iter::once(1).chain(t.shape.iter().copied()).collect();
+    if found_shape != t.shape && found_shape != with_batch {
+        return Err(CliError(format!(
+            "`{shown}` has shape {}, but input `{}` has shape {} (or {} with the batch)",
+            shape_string(&found_shape),
+            t.name,
+            shape_string(&t.shape),
+            shape_string(&with_batch)
+        )));
+    }
+    if found_shape.iter().filter(|&&d| d > 1).count() > 1 && npy.order() != npyz::Order::C {
+        return Err(CliError(format!(
+            "`{shown}` is in Fortran order; save it in C order (numpy's default)"
+        )));
+    }
+    let want_f32 = float || t.dtype == DType::F32;
+    let descr = match npy.dtype() {
+        npyz::DType::Plain(ty) => ty.to_string(),
+        other => other.descr(),
+    };
+    let bad_dtype = |want: &str| {
+        let hint = if float {
+            ""
+        } else if t.dtype == DType::I8 && numpy_name(&descr).starts_with("float") {
+            " (pass --float to quantise float data with the input's scale and zero point)"
+        } else {
+            ""
+        };
+        CliError(format!(
+            "`{shown}` holds {} ('{descr}'), but input `{}` needs {want}{hint}",
+            numpy_name(&descr),
+            t.name
+        ))
+    };
+    if want_f32 {
+        let values: Vec<f32> = npy
+            .try_data::<f32>()
+            .map_err(|_| bad_dtype("float32"))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+        if float {
+            exec::from_float_input(module, index, &values)
+                .map_err(|e| CliError(format!("cannot quantise `{shown}`: {e}")))
+        } else {
+            Ok(TensorData::F32(values))
+        }
+    } else {
+        let values: Vec<i8> = npy
+            .try_data::<i8>()
+            .map_err(|_| bad_dtype("int8"))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+        Ok(TensorData::I8(values))
+    }
+}
+
+fn values(data: &TensorData) -> String {
+    let items: Vec<String> = match data {
+        TensorData::I8(v) => v.iter().map(i8::to_string).collect(),
+        TensorData::F32(v) => v.iter().map(f32::to_string).collect(),
+    };
+    format!("[{}]", items.join(", "))
+}
+
+/// Writes `data` as .npy with shape `[1, ...shape]` (the batch of 1, as TFLite and Keras shape it).
+fn write_npy(path: &Path, shape: &[usize], data: &TensorData) -> Result<(), CliError> {
+    use npyz::WriterBuilder;
+    let shown = path.display();
+    let dims: Vec<u64> = std::iter::once(1)
+        .chain(shape.iter().map(|&d| d as u64))
+        .collect();
+    let err = |e: std::io::Error| CliError(format!("cannot write `{shown}`: {e}"));
+    let mut buf = Vec::new();
+    match data {
+        TensorData::I8(v) => {
+            let mut w = npyz::WriteOptions::new()
+                .default_dtype()
+                .shape(&dims)
+                .writer(&mut buf)
+                .begin_nd()
+                .map_err(err)?;
+            w.extend(v.iter().copied()).map_err(err)?;
+            w.finish().map_err(err)?;
+        }
+        TensorData::F32(v) => {
+            let mut w = npyz::WriteOptions::new()
+                .default_dtype()
+                .shape(&dims)
+                .writer(&mut buf)
+                .begin_nd()
+                .map_err(err)?;
+            w.extend(v.iter().copied()).map_err(err)?;
+            w.finish().map_err(err)?;
+        }
+    }
+    std::fs::write(path, buf).map_err(err)
+}
