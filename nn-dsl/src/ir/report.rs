@@ -36,6 +36,8 @@ pub struct Totals {
     pub macs: u64,
     /// Total parameters (saturating).
     pub params: u64,
+    /// Bytes of all constants: int8 weights (1 byte each) plus int32 biases (4 bytes each).
+    pub weight_bytes: u64,
 }
 
 /// The whole report.
@@ -71,6 +73,9 @@ pub fn report(module: &Module) -> Report {
         let (macs, params) = cost(&node.op, input, out);
         total.macs = total.macs.saturating_add(macs);
         total.params = total.params.saturating_add(params);
+        total.weight_bytes = total
+            .weight_bytes
+            .saturating_add(weight_bytes(&node.op, params, out));
         layers.push(Layer {
             name: node.name.clone(),
             op: node.op.name().to_string(),
@@ -84,6 +89,18 @@ pub fn report(module: &Module) -> Report {
         layers,
         total,
     }
+}
+
+/// Bytes of an op's constants from its parameter count: every parameter is an int8 weight except
+/// the int32 biases (one per output channel / unit), which take 4 bytes.
+fn weight_bytes(op: &Op, params: u64, output: &[usize]) -> u64 {
+    let biases = match op {
+        Op::Conv2d(c) if c.bias => c.filters as u64,
+        Op::DepthwiseConv2d(c) if c.bias => output.get(2).copied().unwrap_or(0) as u64,
+        Op::Dense(d) if d.bias => d.units as u64,
+        _ => 0,
+    };
+    params.saturating_add(biases.saturating_mul(3))
 }
 
 /// `(macs, params)` of one op given its first input's and its output's shapes.
