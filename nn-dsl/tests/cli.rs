@@ -93,7 +93,7 @@ fn unreadable_inputs_exit_2_naming_the_file() {
 
     let o = nndc(&["info", "model.tflite"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains(".tflite input is not supported yet"));
+    assert!(stderr(&o).contains("cannot read `model.tflite`"));
 }
 
 #[test]

@@ -4,12 +4,15 @@
 //! nndc check FILE          check a network; diagnostics on stderr
 //! nndc info FILE [--json]  per-layer shapes, MACs and parameters, then the arena plan
 //! nndc info FILE --memory [--svg FILE [--force]]  the arena over time (text, SVG)
+//! nndc import MODEL.tflite -o DIR [--name NAME] [--force]  write DIR/NAME.nnd + .safetensors
 //! nndc run MODEL --input x.npy [--output y.npy] [--float] [--force]  run on the host
 //! ```
 //!
 //! Exit codes: 0 when the network is valid (warnings allowed), 1 when it has errors, 2 on usage
 //! errors or an input that cannot be read.
 
+#[path = "nndc/import.rs"]
+mod import;
 #[path = "nndc/info.rs"]
 mod info;
 #[path = "nndc/load.rs"]
@@ -63,6 +66,20 @@ enum Command {
         svg: Option<PathBuf>,
         /// Overwrite the --svg file if it exists.
         #[arg(long, requires = "svg")]
+        force: bool,
+    },
+    /// Import an int8 .tflite model as DIR/NAME.nnd plus DIR/NAME.safetensors.
+    Import {
+        /// The model (`.tflite`).
+        model: PathBuf,
+        /// The output directory (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+        /// Base name of the written files (default: the model's file stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// Overwrite existing files.
+        #[arg(long)]
         force: bool,
     },
     /// Run a network (.nnd or .tflite) on the host with the portable kernels; print the outputs.
@@ -139,6 +156,12 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 .map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
             Ok(exit_for(true))
         }
+        Command::Import {
+            model,
+            out,
+            name,
+            force,
+        } => import::run(&model, &out, name.as_deref(), force),
         Command::Run {
             model,
             inputs,

@@ -38,9 +38,11 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, CliError> {
     let shown = path.display().to_string();
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if extension.eq_ignore_ascii_case("tflite") {
-        return Err(CliError(format!(
-            "cannot read `{shown}`: .tflite input is not supported yet"
-        )));
+        return crate::import::load_tflite(path).map(|(result, path)| Loaded {
+            path,
+            source: String::new(),
+            result,
+        });
     }
     let bytes = std::fs::read(path).map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
     let source = String::from_utf8(bytes).map_err(|e| {
