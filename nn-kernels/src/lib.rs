@@ -50,6 +50,18 @@ pub mod typed;
 
 pub use error::KernelError;
 
+/// Paths for generated code (`nndc build`, `network!`): every module of this crate under one
+/// name, so a generator can be pointed at `::nn_kernels::__private` (or a re-export of it).
+/// Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::{
+        add, avg_pool2d, concat, conv2d, depthwise_conv2d, dequantize, fixedpoint, fully_connected,
+        logistic, max_pool2d, mean, mul, pad, quantize, relu, requantize, shape, softmax, tanh,
+        typed, KernelError, KernelResult,
+    };
+}
+
 /// Result type of every kernel.
 pub type KernelResult = Result<(), KernelError>;
 

@@ -15,6 +15,18 @@ use crate::max_pool2d::{max_pool2d_s8, Pool2dParams};
 use crate::softmax::{softmax_s8, SoftmaxParams};
 use crate::{KernelError, KernelResult};
 
+use crate::add::{add_s8, AddParams};
+use crate::concat::{concat_s8, ConcatParams};
+use crate::dequantize::{dequantize_s8_f32, DequantizeParams};
+use crate::logistic::{logistic_s8, LogisticParams};
+use crate::mean::{mean_s8, MeanParams};
+use crate::mul::{mul_s8, MulParams};
+use crate::pad::{pad_s8, PadParams};
+use crate::quantize::{quantize_f32_s8, QuantizeParams};
+use crate::relu::{relu6_s8, relu_s8, Relu6Params, ReluParams};
+use crate::requantize::{requantize_s8, RequantizeParams};
+use crate::tanh::tanh_s8;
+
 /// An int8 activation tensor of one image: `H` rows of `W` pixels of `C` channels.
 pub type Tensor3<const H: usize, const W: usize, const C: usize> = [[[i8; C]; W]; H];
 
@@ -383,6 +395,334 @@ pub fn split_in_out(
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Wrappers for the remaining operators and arena helpers, used by the code nnd generates.
+
+/// Requantisation constants of a fully connected layer applied to `R` rows, with the weights'
+/// zero point (`N == OUT` per-channel multipliers or `N == 1` per-tensor).
+#[derive(Clone, Copy, Debug)]
+pub struct FcSpec<'a, const N: usize> {
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `-weights_zero_point` (0 for symmetric int8 weights).
+    pub filter_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Q31 multipliers.
+    pub output_multiplier: &'a [i32; N],
+    /// Shifts.
+    pub output_shift: &'a [i32; N],
+    /// `[min, max]` clamp.
+    pub act: [i32; 2],
+}
+
+/// Fully connected layer over `R` rows of `IN` features (TFLite applies FULLY_CONNECTED to the
+/// last dimension), shapes in the types.
+///
+/// # Errors
+/// [`KernelError::Param`] when `N` is neither 1 nor `OUT`, or a shift is out of range.
+pub fn fully_connected<const R: usize, const IN: usize, const OUT: usize, const N: usize>(
+    spec: &FcSpec<'_, N>,
+    input: &[[i8; IN]; R],
+    weights: &[[i8; IN]; OUT],
+    bias: Option<&[i32; OUT]>,
+    output: &mut [[i8; OUT]; R],
+) -> KernelResult {
+    let p = FullyConnectedParams {
+        batches: R,
+        depth: IN,
+        units: OUT,
+        input_offset: spec.input_offset,
+        filter_offset: spec.filter_offset,
+        output_offset: spec.output_offset,
+        output_multiplier: spec.output_multiplier,
+        output_shift: spec.output_shift,
+        act_min: spec.act[0],
+        act_max: spec.act[1],
+    };
+    fully_connected_s8(
+        &p,
+        input.as_flattened(),
+        weights.as_flattened(),
+        bias.map(|b| b.as_slice()),
+        output.as_flattened_mut(),
+    )
+}
+
+/// Softmax over the last axis of `R` rows of `N` values.
+///
+/// # Errors
+/// [`KernelError::Param`] on a bad left shift.
+pub fn softmax_rows<const R: usize, const N: usize>(
+    input_multiplier: i32,
+    input_left_shift: i32,
+    diff_min: i32,
+    input: &[[i8; N]; R],
+    output: &mut [[i8; N]; R],
+) -> KernelResult {
+    let p = SoftmaxParams {
+        outer: R,
+        depth: N,
+        input_multiplier,
+        input_left_shift,
+        diff_min,
+    };
+    softmax_s8(&p, input.as_flattened(), output.as_flattened_mut())
+}
+
+/// ReLU with requantisation of `N` values (`p.len` must be `N`).
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn relu<const N: usize>(p: &ReluParams, input: &[i8; N], output: &mut [i8; N]) -> KernelResult {
+    relu_s8(p, input, output)
+}
+
+/// ReLU6 of `N` values (`p.len` must be `N`).
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn relu6<const N: usize>(
+    p: &Relu6Params,
+    input: &[i8; N],
+    output: &mut [i8; N],
+) -> KernelResult {
+    relu6_s8(p, input, output)
+}
+
+/// Logistic of `N` values (`p.len` must be `N`).
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn logistic<const N: usize>(
+    p: &LogisticParams,
+    input: &[i8; N],
+    output: &mut [i8; N],
+) -> KernelResult {
+    logistic_s8(p, input, output)
+}
+
+/// Tanh of `N` values (`p.len` must be `N`).
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn tanh<const N: usize>(
+    p: &LogisticParams,
+    input: &[i8; N],
+    output: &mut [i8; N],
+) -> KernelResult {
+    tanh_s8(p, input, output)
+}
+
+/// Int8 to int8 requantisation of `N` values (`p.len` must be `N`).
+///
+/// # Errors
+/// [`KernelError`] when `p.len != N` or the shift is out of range.
+pub fn requantize<const N: usize>(
+    p: &RequantizeParams,
+    input: &[i8; N],
+    output: &mut [i8; N],
+) -> KernelResult {
+    requantize_s8(p, input, output)
+}
+
+/// Float to int8 quantisation of `N` values (`p.len` must be `N`).
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn quantize<const N: usize>(
+    p: &QuantizeParams,
+    input: &[f32; N],
+    output: &mut [i8; N],
+) -> KernelResult {
+    quantize_f32_s8(p, input, output)
+}
+
+/// Int8 to float dequantisation of `N` values (`p.len` must be `N`).
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn dequantize<const N: usize>(
+    p: &DequantizeParams,
+    input: &[i8; N],
+    output: &mut [f32; N],
+) -> KernelResult {
+    dequantize_s8_f32(p, input, output)
+}
+
+/// Element-wise ADD with broadcasting; the shapes are in `p`, the element counts in the types.
+///
+/// # Errors
+/// [`KernelError`] when the shapes in `p` disagree with `NA`, `NB`, `NO` or do not broadcast.
+pub fn add<const NA: usize, const NB: usize, const NO: usize>(
+    p: &AddParams<'_>,
+    a: &[i8; NA],
+    b: &[i8; NB],
+    output: &mut [i8; NO],
+) -> KernelResult {
+    add_s8(p, a, b, output)
+}
+
+/// Element-wise MUL with broadcasting; the shapes are in `p`, the element counts in the types.
+///
+/// # Errors
+/// [`KernelError`] when the shapes in `p` disagree with `NA`, `NB`, `NO` or do not broadcast.
+pub fn mul<const NA: usize, const NB: usize, const NO: usize>(
+    p: &MulParams<'_>,
+    a: &[i8; NA],
+    b: &[i8; NB],
+    output: &mut [i8; NO],
+) -> KernelResult {
+    mul_s8(p, a, b, output)
+}
+
+/// MEAN over axes of an `N`-element tensor into `M` elements (shape and axes in `p`).
+///
+/// # Errors
+/// [`KernelError`] when `p` disagrees with `N` or `M`.
+pub fn mean<const N: usize, const M: usize>(
+    p: &MeanParams<'_>,
+    input: &[i8; N],
+    output: &mut [i8; M],
+) -> KernelResult {
+    mean_s8(p, input, output)
+}
+
+/// PAD of an `N`-element tensor into `M` elements (shape and paddings in `p`).
+///
+/// # Errors
+/// [`KernelError`] when `p` disagrees with `N` or `M`.
+pub fn pad<const N: usize, const M: usize>(
+    p: &PadParams<'_>,
+    input: &[i8; N],
+    output: &mut [i8; M],
+) -> KernelResult {
+    pad_s8(p, input, output)
+}
+
+/// Concatenation of `inputs` into `N` elements (sizes in `p`).
+///
+/// # Errors
+/// [`KernelError`] when the inputs disagree with `p` or `N`.
+pub fn concat<const N: usize>(
+    p: &ConcatParams<'_>,
+    inputs: &[&[i8]],
+    output: &mut [i8; N],
+) -> KernelResult {
+    concat_s8(p, inputs, output)
+}
+
+/// Copy of `N` elements (a reshape that cannot be an alias).
+pub fn copy<T: Copy, const N: usize>(input: &[T; N], output: &mut [T; N]) {
+    *output = *input;
+}
+
+/// View `data[offset .. offset + A*B]` as `[[T; B]; A]`. `None` when the region runs past the
+/// data or `B` is zero.
+#[must_use]
+pub fn view2<T, const A: usize, const B: usize>(data: &[T], offset: usize) -> Option<&[[T; B]; A]> {
+    if B == 0 {
+        return None;
+    }
+    let len = A.checked_mul(B)?;
+    let region = data.get(offset..offset.checked_add(len)?)?;
+    let (rows, rest) = region.as_chunks::<B>();
+    if !rest.is_empty() {
+        return None;
+    }
+    <&[[T; B]; A]>::try_from(rows).ok()
+}
+
+/// Mutable counterpart of [`view2`].
+#[must_use]
+pub fn view2_mut<T, const A: usize, const B: usize>(
+    data: &mut [T],
+    offset: usize,
+) -> Option<&mut [[T; B]; A]> {
+    if B == 0 {
+        return None;
+    }
+    let len = A.checked_mul(B)?;
+    let region = data.get_mut(offset..offset.checked_add(len)?)?;
+    let (rows, rest) = region.as_chunks_mut::<B>();
+    if !rest.is_empty() {
+        return None;
+    }
+    <&mut [[T; B]; A]>::try_from(rows).ok()
+}
+
+/// View `data[offset .. offset + N]` as `[T; N]` (any element type, unlike [`view1`]).
+#[must_use]
+pub fn array<T, const N: usize>(data: &[T], offset: usize) -> Option<&[T; N]> {
+    <&[T; N]>::try_from(data.get(offset..offset.checked_add(N)?)?).ok()
+}
+
+/// Mutable counterpart of [`array`].
+#[must_use]
+pub fn array_mut<T, const N: usize>(data: &mut [T], offset: usize) -> Option<&mut [T; N]> {
+    <&mut [T; N]>::try_from(data.get_mut(offset..offset.checked_add(N)?)?).ok()
+}
+
+/// An arena with one region lent out mutably (see [`split_arena`]): every byte outside that
+/// region can still be read, at its offset in the whole arena.
+#[derive(Clone, Copy, Debug)]
+pub struct ArenaRest<'a> {
+    head: &'a [i8],
+    tail: &'a [i8],
+    tail_start: usize,
+}
+
+impl<'a> ArenaRest<'a> {
+    /// The whole arena, read-only (for a layer whose output is not in the arena).
+    #[must_use]
+    pub fn whole(arena: &'a [i8]) -> Self {
+        ArenaRest {
+            head: arena,
+            tail: &[],
+            tail_start: arena.len(),
+        }
+    }
+
+    /// `arena[offset .. offset + len]`, or `None` when the region overlaps the lent-out one or
+    /// runs past the arena.
+    #[must_use]
+    pub fn get(&self, offset: usize, len: usize) -> Option<&'a [i8]> {
+        let end = offset.checked_add(len)?;
+        if end <= self.head.len() {
+            self.head.get(offset..end)
+        } else if offset >= self.tail_start {
+            self.tail
+                .get(offset - self.tail_start..end - self.tail_start)
+        } else {
+            None
+        }
+    }
+}
+
+/// Lend out `arena[offset .. offset + len]` mutably (a layer's output) while keeping the rest
+/// readable (its inputs). `None` when the region runs past the arena.
+#[must_use]
+pub fn split_arena(
+    arena: &mut [i8],
+    offset: usize,
+    len: usize,
+) -> Option<(ArenaRest<'_>, &mut [i8])> {
+    let end = offset.checked_add(len)?;
+    if end > arena.len() {
+        return None;
+    }
+    let (head, rest) = arena.split_at_mut(offset);
+    let (out, tail) = rest.split_at_mut(len);
+    Some((
+        ArenaRest {
+            head,
+            tail,
+            tail_start: end,
+        },
+        out,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,5 +775,50 @@ mod tests {
         let mut out: Tensor3<1, 1, 1> = [[[0]]];
         max_pool2d(&pool, &input, &mut out).unwrap();
         assert_eq!(out, [[[4]]]);
+    }
+
+    #[test]
+    fn arena_split_lends_one_region() {
+        let mut arena = [0i8; 16];
+        arena[1] = 3;
+        arena[12] = 9;
+        let (rest, out) = split_arena(&mut arena, 4, 8).unwrap();
+        assert_eq!(out.len(), 8);
+        assert_eq!(rest.get(0, 4).map(|s| s[1]), Some(3));
+        assert_eq!(rest.get(12, 4).map(|s| s[0]), Some(9));
+        // Overlapping the lent-out region, or past the end: refused.
+        assert!(rest.get(2, 4).is_none());
+        assert!(rest.get(10, 4).is_none());
+        assert!(rest.get(12, 5).is_none());
+        out[0] = 1;
+        assert!(split_arena(&mut arena, 10, 7).is_none());
+        assert_eq!(arena[4], 1);
+        let whole = ArenaRest::whole(&arena);
+        assert_eq!(whole.get(0, 16).map(<[i8]>::len), Some(16));
+        assert!(whole.get(8, 9).is_none());
+    }
+
+    #[test]
+    fn rows_views_and_fully_connected() {
+        let data = [1i8, 2, 3, 4, 5, 6];
+        let v = view2::<i8, 2, 3>(&data, 0).unwrap();
+        assert_eq!(v[1], [4, 5, 6]);
+        assert!(view2::<i8, 2, 3>(&data, 1).is_none());
+        assert_eq!(array::<i8, 2>(&data, 4), Some(&[5, 6]));
+        let spec = FcSpec {
+            input_offset: 0,
+            filter_offset: 1,
+            output_offset: 0,
+            output_multiplier: &[1 << 30],
+            output_shift: &[1],
+            act: [-128, 127],
+        };
+        let mut out = [[0i8; 1]; 2];
+        // (x + 0) . (w + 1) with w = [0, 0, 1]: row sums plus the third element.
+        fully_connected(&spec, v, &[[0, 0, 1]], None, &mut out).unwrap();
+        assert_eq!(out, [[1 + 2 + 3 + 3], [4 + 5 + 6 + 6]]);
+        let mut copied = [0i8; 6];
+        copy(&data, &mut copied);
+        assert_eq!(copied, data);
     }
 }
