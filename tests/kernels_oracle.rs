@@ -26,8 +26,8 @@ use nn_kernels::requantize::{requantize_s8, RequantizeParams};
 use nn_kernels::softmax::{softmax_s8, SoftmaxParams};
 use nn_kernels::tanh::tanh_s8;
 use nnd_tests::{
-    compare, load_manifest, load_op, ActivationOptions, Case, ConvOptions, FullyConnectedOptions,
-    MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, OPS,
+    compare, load_manifest, load_op, load_op_prefix, ActivationOptions, Case, ConvOptions,
+    FullyConnectedOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, OPS,
 };
 
 /// Cases run per op (all of them natively, two under Miri).
@@ -41,7 +41,8 @@ fn err<E: std::fmt::Display>(case: &Case) -> impl Fn(E) -> String + '_ {
 
 /// Run every case of `op` through `run`; fail with one line per failing case.
 fn check_op(op: &str, run: impl Fn(&Case) -> Outcome) {
-    let file = load_op(op).unwrap_or_else(|e| panic!("cannot load {op} vectors: {e}"));
+    let file =
+        load_op_prefix(op, MAX_CASES).unwrap_or_else(|e| panic!("cannot load {op} vectors: {e}"));
     assert!(!file.cases.is_empty(), "{op}: no cases");
     let mut failures = Vec::new();
     let mut ran = 0usize;
@@ -674,9 +675,27 @@ fn relu6() {
     check_op("relu6", run_relu6);
 }
 
+/// The prefix loader used under Miri returns exactly the first cases of the full parse.
+#[test]
+#[cfg_attr(miri, ignore = "parses whole files: too slow under Miri")]
+fn prefix_loader_agrees_with_full_parse() {
+    for op in OPS {
+        let full = load_op(op).unwrap_or_else(|e| panic!("{op}: {e}"));
+        let head = load_op_prefix(op, 3).unwrap_or_else(|e| panic!("{op}: {e}"));
+        assert_eq!(head.cases.len(), full.cases.len().min(3), "{op}");
+        for (a, b) in head.cases.iter().zip(&full.cases) {
+            assert_eq!(a.name, b.name);
+            assert_eq!(a.params, b.params);
+            assert_eq!(a.output.data, b.output.data);
+            assert_eq!(a.inputs.len(), b.inputs.len());
+        }
+    }
+}
+
 /// The suite cannot pass vacuously: every op file is present with enough cases, and the
 /// manifest agrees with the files.
 #[test]
+#[cfg_attr(miri, ignore = "parses whole files: too slow under Miri")]
 fn case_counts_meet_minimums() {
     let manifest = load_manifest().unwrap_or_else(|e| panic!("cannot load the manifest: {e}"));
     let mut total = 0usize;

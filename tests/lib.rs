@@ -336,6 +336,78 @@ pub fn load_op(op: &str) -> Result<OpFile, VectorError> {
     Ok(file)
 }
 
+/// Load only the first `max_cases` cases of `tests/vectors/ops/<op>.json`, without parsing
+/// the rest of the file: the case objects are cut out of the text by bracket matching (outside
+/// strings) and each is parsed on its own. This keeps the Miri run (where parsing a
+/// half-megabyte file costs many minutes) to the cases it uses. With `usize::MAX` it is
+/// [`load_op`].
+pub fn load_op_prefix(op: &str, max_cases: usize) -> Result<OpFile, VectorError> {
+    if max_cases == usize::MAX {
+        return load_op(op);
+    }
+    let path = vectors_dir().join("ops").join(format!("{op}.json"));
+    let bytes = std::fs::read(&path).map_err(|e| VectorError::Io(path.clone(), e))?;
+    let bad = |m: &str| VectorError::Data(format!("{}: {m}", path.display()));
+    let key = b"\"cases\"";
+    let at = bytes
+        .windows(key.len())
+        .position(|w| w == key)
+        .ok_or_else(|| bad("no \"cases\" key"))?;
+    let head = String::from_utf8_lossy(&bytes[..at]);
+    if !head.contains(&format!("\"op\": \"{op}\"")) && !head.contains(&format!("\"op\":\"{op}\"")) {
+        return Err(bad("the file names another op"));
+    }
+    let mut i = at + key.len();
+    while bytes.get(i).is_some_and(|&b| b != b'[') {
+        i += 1;
+    }
+    let mut cases = Vec::new();
+    let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, None);
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                if depth == 1 && b == b'{' {
+                    start = Some(i - 1);
+                }
+                depth += 1;
+            }
+            b'}' | b']' => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| bad("unbalanced brackets"))?;
+                if depth == 0 {
+                    break;
+                }
+                if depth == 1 && b == b'}' {
+                    let s = start.take().ok_or_else(|| bad("unbalanced brackets"))?;
+                    let case: Case = serde_json::from_slice(&bytes[s..i])
+                        .map_err(|e| VectorError::Json(path.clone(), e))?;
+                    cases.push(case);
+                    if cases.len() == max_cases {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(OpFile {
+        op: op.to_string(),
+        cases,
+    })
+}
+
 /// Every op name of `docs/vectors.md`.
 pub const OPS: [&str; 18] = [
     "conv2d",
