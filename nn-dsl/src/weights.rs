@@ -11,7 +11,7 @@
 
 mod bind;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
@@ -70,16 +70,6 @@ pub struct Weights {
 }
 
 impl WDType {
-    /// The safetensors dtype.
-    fn to_safetensors(self) -> safetensors::Dtype {
-        match self {
-            WDType::I8 => safetensors::Dtype::I8,
-            WDType::I32 => safetensors::Dtype::I32,
-            WDType::I64 => safetensors::Dtype::I64,
-            WDType::F32 => safetensors::Dtype::F32,
-        }
-    }
-
     /// The dtype for a safetensors dtype nnd uses, `None` for the others.
     fn from_safetensors(d: safetensors::Dtype) -> Option<Self> {
         match d {
@@ -305,42 +295,60 @@ impl Weights {
     }
 
     /// Serialises to safetensors bytes with the nnd metadata (`file` names the destination in
-    /// errors). Deterministic: the same weights always give the same bytes.
+    /// errors). Deterministic: the same weights always give the same bytes (the header is written
+    /// here with its keys in a fixed order; the safetensors crate orders `__metadata__` by hash).
+    /// Tensors are laid out by decreasing element size, then by name, so every tensor's data is
+    /// aligned to its element size; the result is checked by parsing it back with the crate.
     pub fn to_safetensors(&self, file: &str) -> Result<Vec<u8>, WeightsError> {
-        let mut views = Vec::with_capacity(self.tensors.len());
-        for (name, t) in &self.tensors {
-            let inconsistent = || WeightsError::Inconsistent {
-                file: file.to_owned(),
-                name: name.clone(),
-                shape: t.shape.clone(),
-                dtype: t.dtype,
-                len: t.data.len(),
-            };
+        let mut order: Vec<(&String, &WeightTensor)> = self.tensors.iter().collect();
+        order.sort_by(|(an, a), (bn, b)| {
+            b.dtype
+                .size_bytes()
+                .cmp(&a.dtype.size_bytes())
+                .then(an.cmp(bn))
+        });
+        let mut header =
+            format!("{{\"__metadata__\":{{\"format\":\"{FORMAT}\",\"version\":\"{VERSION}\"}}");
+        let mut offset = 0usize;
+        for (name, t) in &order {
             let expected = t
                 .shape
                 .iter()
                 .try_fold(t.dtype.size_bytes(), |a, &d| a.checked_mul(d));
             if expected != Some(t.data.len()) {
-                return Err(inconsistent());
+                return Err(WeightsError::Inconsistent {
+                    file: file.to_owned(),
+                    name: (*name).clone(),
+                    shape: t.shape.clone(),
+                    dtype: t.dtype,
+                    len: t.data.len(),
+                });
             }
-            let view = safetensors::tensor::TensorView::new(
-                t.dtype.to_safetensors(),
-                t.shape.clone(),
-                &t.data,
-            )
-            .map_err(|_| inconsistent())?;
-            views.push((name.as_str(), view));
+            let dims: Vec<String> = t.shape.iter().map(usize::to_string).collect();
+            let end = offset + t.data.len();
+            header += &format!(
+                ",{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
+                json_string(name),
+                t.dtype.name().to_ascii_uppercase(),
+                dims.join(",")
+            );
+            offset = end;
         }
-        let meta: HashMap<String, String> = [
-            ("format".to_owned(), FORMAT.to_owned()),
-            ("version".to_owned(), VERSION.to_owned()),
-        ]
-        .into_iter()
-        .collect();
-        safetensors::serialize(views, Some(meta)).map_err(|e| WeightsError::Format {
+        header.push('}');
+        while header.len() % 8 != 0 {
+            header.push(' ');
+        }
+        let mut out = Vec::with_capacity(8 + header.len() + offset);
+        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        for (_, t) in &order {
+            out.extend_from_slice(&t.data);
+        }
+        safetensors::SafeTensors::deserialize(&out).map_err(|e| WeightsError::Format {
             file: file.to_owned(),
-            detail: e.to_string(),
-        })
+            detail: format!("the written bytes do not parse back: {e}"),
+        })?;
+        Ok(out)
     }
 
     /// Reads a weights file.
@@ -364,4 +372,20 @@ impl Weights {
             message: e.to_string(),
         })
     }
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -61,7 +61,27 @@ fn safetensors_round_trip_keeps_every_tensor_and_the_metadata() {
     assert_eq!(info.get("version").map(String::as_str), Some("1"));
     assert_eq!(Weights::from_safetensors(&bytes, "mem").unwrap(), w);
     // Deterministic bytes.
-    assert_eq!(w.to_safetensors("mem").unwrap(), bytes);
+    for _ in 0..8 {
+        assert_eq!(small_weights().to_safetensors("mem").unwrap(), bytes);
+    }
+    // Names are JSON-escaped.
+    let mut odd = Weights::default();
+    odd.tensors
+        .insert("we\"ird\\name\n".into(), WeightTensor::scalar_i64(-7));
+    let back = Weights::from_safetensors(&odd.to_safetensors("mem").unwrap(), "mem").unwrap();
+    assert_eq!(back, odd);
+    // A tensor whose data does not match its shape cannot be written.
+    let mut bad = Weights::default();
+    bad.tensors.insert(
+        "t".into(),
+        WeightTensor {
+            dtype: WDType::I32,
+            shape: vec![3],
+            data: vec![0; 8],
+        },
+    );
+    let e = bad.to_safetensors("out.safetensors").unwrap_err();
+    assert!(matches!(e, WeightsError::Inconsistent { .. }), "{e}");
     let path = tmp("small.safetensors");
     w.write(&path).unwrap();
     assert_eq!(Weights::read(&path).unwrap(), w);

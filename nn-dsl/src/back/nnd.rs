@@ -312,7 +312,8 @@ fn call(
         | Op::Logistic
         | Op::Tanh
         | Op::Quantize
-        | Op::Dequantize => {}
+        | Op::Dequantize
+        | Op::Requantize => {}
     }
     Ok(format!("{}({})", n.op.name(), args.join(", ")))
 }

@@ -83,6 +83,10 @@ impl Checker<'_> {
                 self.need_dtype(spec.name, x, DType::I8)?;
                 Some((Op::Dequantize, x.shape.clone(), DType::F32))
             }
+            "requantize" => {
+                self.need_dtype(spec.name, x, DType::I8)?;
+                Some((Op::Requantize, x.shape.clone(), DType::I8))
+            }
             _ => None,
         }
     }

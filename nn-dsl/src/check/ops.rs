@@ -266,6 +266,11 @@ pub(crate) const OPS: &[OpSpec] = &[
         arity: Arity::Exactly(1),
         attrs: &[],
     },
+    OpSpec {
+        name: "requantize",
+        arity: Arity::Exactly(1),
+        attrs: &[],
+    },
 ];
 
 /// The operator called `name`.

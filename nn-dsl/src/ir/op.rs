@@ -191,6 +191,9 @@ pub enum Op {
     Quantize,
     /// i8 -> f32 with the input tensor's quantisation.
     Dequantize,
+    /// i8 -> i8: rescales from the input's quantisation to the output's (TFLite's int8 -> int8
+    /// `QUANTIZE`).
+    Requantize,
 }
 
 impl Op {
@@ -217,6 +220,7 @@ impl Op {
             Op::Softmax { .. } => "softmax",
             Op::Quantize => "quantize",
             Op::Dequantize => "dequantize",
+            Op::Requantize => "requantize",
         }
     }
 

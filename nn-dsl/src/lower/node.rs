@@ -852,6 +852,14 @@ pub(super) fn lower_node(
                 zero_point: xq.zero_point,
             }))
         }
+        Op::Requantize => {
+            cx.arity(1)?;
+            let (x, y) = (cx.input(0)?, cx.output()?);
+            let yq = cx.q8(y)?;
+            requantize(x.elements(), cx.q8(x)?, yq)
+                .map(NodeParams::Requantize)
+                .map_err(qe)
+        }
         // Ops added to the IR after this lowering was written.
         #[allow(unreachable_patterns)]
         _ => Err(cx.unsupported("no lowering for this operator yet")),

@@ -241,7 +241,8 @@ pub fn scratch_bytes(node: &Node, module: &Module) -> usize {
         | Op::Tanh
         | Op::Softmax { .. }
         | Op::Quantize
-        | Op::Dequantize => 0,
+        | Op::Dequantize
+        | Op::Requantize => 0,
     }
 }
 

@@ -21,7 +21,7 @@
 //!   takes rank 1), and a `reshape` after it when the file keeps more output dimensions.
 //! - **PADV2** is accepted when its constant equals the input's zero point (then it is the same as
 //!   PAD); any other constant is an error, because the IR's `pad` fills with the zero point.
-//! - **QUANTIZE** from float32 is `quantize`; int8 -> int8 (a requantisation) is not supported yet.
+//! - **QUANTIZE** from float32 is `quantize`; int8 -> int8 is `requantize`.
 //! - **Names** become `.nnd` identifiers: the Keras layer name is taken from paths like
 //!   `sequential/conv2d/Relu;...`, lower-cased, with other characters replaced by `_`, made unique
 //!   with `_2`, `_3`, ... suffixes.
@@ -579,15 +579,14 @@ impl<'m> Importer<'m> {
             BuiltinOp::Quantize => {
                 let x = self.data(ctx, op, 0)?;
                 let xt = self.input_tensor(ctx, op, 0)?;
-                if self.module.tensors[x].dtype != DType::F32 {
-                    return Err(ctx.op_err(format!(
-                        "int8 -> int8 QUANTIZE (a requantisation of `{}`) is not supported yet",
-                        xt.name
-                    )));
-                }
+                let op = match self.module.tensors[x].dtype {
+                    DType::F32 => Op::Quantize,
+                    DType::I8 => Op::Requantize,
+                    DType::I32 => return Err(ctx.type_err(xt, "FLOAT32 or INT8")),
+                };
                 Emit {
                     name: None,
-                    op: Op::Quantize,
+                    op,
                     inputs: vec![x],
                     shape: self.module.tensors[x].shape.clone(),
                     dtype: DType::I8,
