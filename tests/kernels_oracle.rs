@@ -1,33 +1,35 @@
 //! Every committed TFLM oracle case (`tests/vectors/ops/*.json`) through the portable kernels of
-//! `nn-kernels`, with every constant computed by `nn_dsl::quant` and every padding amount by
-//! `nn_dsl::shape`. Outputs must be EQUAL to TFLM's, byte for byte.
+//! `nn-kernels`, with every constant derived by `nn_dsl::lower`'s per-op builders (which call
+//! `nn_dsl::quant`, TFLM's `Prepare` arithmetic) and every padding amount by `nn_dsl::shape`.
+//! Outputs must be EQUAL to TFLM's, byte for byte. (`models_oracle.rs` runs the same cases through
+//! `lower::lower` + `exec::run` as one-node IR modules.)
 //!
 //! One test per op. Under Miri only the first two cases of each op run (file access needs
 //! `MIRIFLAGS=-Zmiri-disable-isolation`).
 #![allow(clippy::panic)]
 
-use nn_dsl::quant;
+use nn_dsl::lower::{self, ActQuant, ConvGeometry};
 use nn_dsl::shape::{self, Padding};
-use nn_kernels::add::{add_s8, AddParams};
+use nn_kernels::add::add_s8;
 use nn_kernels::avg_pool2d::avg_pool2d_s8;
 use nn_kernels::concat::{concat_s8, ConcatParams};
-use nn_kernels::conv2d::{conv2d_s8, Conv2dParams};
-use nn_kernels::depthwise_conv2d::{depthwise_conv2d_s8, DepthwiseConv2dParams};
+use nn_kernels::conv2d::conv2d_s8;
+use nn_kernels::depthwise_conv2d::depthwise_conv2d_s8;
 use nn_kernels::dequantize::{dequantize_s8_f32, DequantizeParams};
-use nn_kernels::fully_connected::{fully_connected_s8, FullyConnectedParams};
-use nn_kernels::logistic::{logistic_s8, LogisticParams};
-use nn_kernels::max_pool2d::{max_pool2d_s8, Pool2dParams};
-use nn_kernels::mean::{mean_s8, MeanParams, MeanRequant};
-use nn_kernels::mul::{mul_s8, MulParams};
+use nn_kernels::fully_connected::fully_connected_s8;
+use nn_kernels::logistic::logistic_s8;
+use nn_kernels::max_pool2d::max_pool2d_s8;
+use nn_kernels::mean::mean_s8;
+use nn_kernels::mul::mul_s8;
 use nn_kernels::pad::{pad_s8, PadParams};
 use nn_kernels::quantize::{quantize_f32_s8, QuantizeParams};
-use nn_kernels::relu::{relu6_s8, relu_s8, Relu6Params, ReluParams};
-use nn_kernels::requantize::{requantize_s8, RequantizeParams};
-use nn_kernels::softmax::{softmax_s8, SoftmaxParams};
+use nn_kernels::relu::{relu6_s8, relu_s8};
+use nn_kernels::requantize::requantize_s8;
+use nn_kernels::softmax::softmax_s8;
 use nn_kernels::tanh::tanh_s8;
 use nnd_tests::{
     compare, load_manifest, load_op, load_op_prefix, ActivationOptions, Case, ConvOptions,
-    FullyConnectedOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, OPS,
+    FullyConnectedOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, Tensor, OPS,
 };
 
 /// Cases run per op (all of them natively, two under Miri).
@@ -95,57 +97,78 @@ fn bias_of(case: &Case) -> Result<Option<Vec<i32>>, String> {
         .map_err(err(case))
 }
 
+/// The per-tensor quantisation of a stored tensor.
+fn act(t: &Tensor, case: &Case) -> Result<ActQuant, String> {
+    Ok(ActQuant {
+        scale: t.scale0().map_err(err(case))?,
+        zero_point: t.zp0().map_err(err(case))?,
+    })
+}
+
+/// The window geometry of a 4-D NHWC conv/pool case (batch 1), with TFLite's padding.
+#[allow(clippy::too_many_arguments)]
+fn geometry(
+    case: &Case,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    padding: Padding,
+    output_c: usize,
+) -> Result<ConvGeometry, String> {
+    let x = case.input(0).map_err(err(case))?;
+    let [n, ih, iw, ic] = dim4(&x.shape, case)?;
+    let [_, oh, ow, _] = dim4(&case.output.shape, case)?;
+    if n != 1 {
+        return Err(format!(
+            "{}: batch {n}, the lowering runs batch 1",
+            case.name
+        ));
+    }
+    let dh = window(case, ih, kernel[0], stride[0], dilation[0], padding, oh)?;
+    let dw = window(case, iw, kernel[1], stride[1], dilation[1], padding, ow)?;
+    Ok(ConvGeometry {
+        input_h: ih,
+        input_w: iw,
+        input_c: ic,
+        output_h: oh,
+        output_w: ow,
+        output_c,
+        kernel_h: kernel[0],
+        kernel_w: kernel[1],
+        stride_h: stride[0],
+        stride_w: stride[1],
+        dilation_h: dilation[0],
+        dilation_w: dilation[1],
+        pad_top: dh.pad_before,
+        pad_left: dw.pad_before,
+    })
+}
+
 fn run_conv2d(case: &Case) -> Outcome {
     let o: ConvOptions = case.options().map_err(err(case))?;
     let (x, w) = (
         case.input(0).map_err(err(case))?,
         case.input(1).map_err(err(case))?,
     );
-    let [n, ih, iw, ic] = dim4(&x.shape, case)?;
     let [oc, kh, kw, _] = dim4(&w.shape, case)?;
-    let [_, oh, ow, _] = dim4(&case.output.shape, case)?;
-    let pad = o.padding.into();
-    let dh = window(case, ih, kh, o.stride[0], o.dilation[0], pad, oh)?;
-    let dw = window(case, iw, kw, o.stride[1], o.dilation[1], pad, ow)?;
-    let (os, oz) = (
-        case.output.scale0().map_err(err(case))?,
-        case.output.zp0().map_err(err(case))?,
-    );
-    let m = quant::conv_multipliers(x.scale0().map_err(err(case))?, &w.scales(), os, oc)
-        .map_err(err(case))?;
-    let (act_min, act_max) =
-        quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
-    let p = Conv2dParams {
-        batches: n,
-        input_h: ih,
-        input_w: iw,
-        input_c: ic,
-        output_h: oh,
-        output_w: ow,
-        output_c: oc,
-        kernel_h: kh,
-        kernel_w: kw,
-        stride_h: o.stride[0],
-        stride_w: o.stride[1],
-        dilation_h: o.dilation[0],
-        dilation_w: o.dilation[1],
-        pad_top: dh.pad_before,
-        pad_left: dw.pad_before,
-        input_offset: -x.zp0().map_err(err(case))?,
-        output_offset: oz,
-        output_multiplier: &m.multiplier,
-        output_shift: &m.shift,
-        act_min,
-        act_max,
-    };
+    let g = geometry(case, [kh, kw], o.stride, o.dilation, o.padding.into(), oc)?;
+    let c = lower::conv2d(
+        g,
+        act(x, case)?,
+        &w.scales(),
+        act(&case.output, case)?,
+        o.activation.into(),
+        w.i8_data().map_err(err(case))?,
+        bias_of(case)?,
+    )
+    .map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
-    let bias = bias_of(case)?;
     conv2d_s8(
-        &p,
+        &c.params(),
         &x.i8_data().map_err(err(case))?,
-        &w.i8_data().map_err(err(case))?,
-        bias.as_deref(),
+        &c.weights,
+        c.bias.as_deref(),
         &mut got,
     )
     .map_err(err(case))?;
@@ -158,54 +181,30 @@ fn run_depthwise(case: &Case) -> Outcome {
         case.input(0).map_err(err(case))?,
         case.input(1).map_err(err(case))?,
     );
-    let [n, ih, iw, ic] = dim4(&x.shape, case)?;
+    let [_, _, _, ic] = dim4(&x.shape, case)?;
     let [_, kh, kw, oc] = dim4(&w.shape, case)?;
-    let [_, oh, ow, _] = dim4(&case.output.shape, case)?;
     let mult = o
         .depth_multiplier
         .unwrap_or(oc.checked_div(ic).unwrap_or(1));
-    let pad = o.padding.into();
-    let dh = window(case, ih, kh, o.stride[0], o.dilation[0], pad, oh)?;
-    let dw = window(case, iw, kw, o.stride[1], o.dilation[1], pad, ow)?;
-    let (os, oz) = (
-        case.output.scale0().map_err(err(case))?,
-        case.output.zp0().map_err(err(case))?,
-    );
-    let m = quant::conv_multipliers(x.scale0().map_err(err(case))?, &w.scales(), os, oc)
-        .map_err(err(case))?;
-    let (act_min, act_max) =
-        quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
-    let p = DepthwiseConv2dParams {
-        batches: n,
-        input_h: ih,
-        input_w: iw,
-        input_c: ic,
-        depth_multiplier: mult,
-        output_h: oh,
-        output_w: ow,
-        kernel_h: kh,
-        kernel_w: kw,
-        stride_h: o.stride[0],
-        stride_w: o.stride[1],
-        dilation_h: o.dilation[0],
-        dilation_w: o.dilation[1],
-        pad_top: dh.pad_before,
-        pad_left: dw.pad_before,
-        input_offset: -x.zp0().map_err(err(case))?,
-        output_offset: oz,
-        output_multiplier: &m.multiplier,
-        output_shift: &m.shift,
-        act_min,
-        act_max,
-    };
+    let g = geometry(case, [kh, kw], o.stride, o.dilation, o.padding.into(), oc)?;
+    let c = lower::depthwise_conv2d(
+        g,
+        mult,
+        act(x, case)?,
+        &w.scales(),
+        act(&case.output, case)?,
+        o.activation.into(),
+        w.i8_data().map_err(err(case))?,
+        bias_of(case)?,
+    )
+    .map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
-    let bias = bias_of(case)?;
     depthwise_conv2d_s8(
-        &p,
+        &c.params(),
         &x.i8_data().map_err(err(case))?,
-        &w.i8_data().map_err(err(case))?,
-        bias.as_deref(),
+        &c.weights,
+        c.bias.as_deref(),
         &mut got,
     )
     .map_err(err(case))?;
@@ -221,35 +220,26 @@ fn run_fully_connected(case: &Case) -> Outcome {
     let [units, depth] = <[usize; 2]>::try_from(w.shape.as_slice())
         .map_err(|_| format!("{}: weights must be 2-D", case.name))?;
     let batches = x.len().checked_div(depth).unwrap_or(0);
-    let (os, oz) = (
-        case.output.scale0().map_err(err(case))?,
-        case.output.zp0().map_err(err(case))?,
-    );
-    let m =
-        quant::fully_connected_multipliers(x.scale0().map_err(err(case))?, &w.scales(), os, units)
-            .map_err(err(case))?;
-    let (act_min, act_max) =
-        quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
-    let p = FullyConnectedParams {
+    let d = lower::dense(
         batches,
         depth,
         units,
-        input_offset: -x.zp0().map_err(err(case))?,
-        filter_offset: -w.zp0().map_err(err(case))?,
-        output_offset: oz,
-        output_multiplier: &m.multiplier,
-        output_shift: &m.shift,
-        act_min,
-        act_max,
-    };
+        act(x, case)?,
+        &w.scales(),
+        w.zp0().map_err(err(case))?,
+        act(&case.output, case)?,
+        o.activation.into(),
+        w.i8_data().map_err(err(case))?,
+        bias_of(case)?,
+    )
+    .map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
-    let bias = bias_of(case)?;
     fully_connected_s8(
-        &p,
+        &d.params(),
         &x.i8_data().map_err(err(case))?,
-        &w.i8_data().map_err(err(case))?,
-        bias.as_deref(),
+        &d.weights,
+        d.bias.as_deref(),
         &mut got,
     )
     .map_err(err(case))?;
@@ -259,33 +249,9 @@ fn run_fully_connected(case: &Case) -> Outcome {
 fn run_pool(case: &Case, max: bool) -> Outcome {
     let o: PoolOptions = case.options().map_err(err(case))?;
     let x = case.input(0).map_err(err(case))?;
-    let [n, ih, iw, c] = dim4(&x.shape, case)?;
-    let [_, oh, ow, _] = dim4(&case.output.shape, case)?;
-    let pad = o.padding.into();
-    let dh = window(case, ih, o.filter[0], o.stride[0], 1, pad, oh)?;
-    let dw = window(case, iw, o.filter[1], o.stride[1], 1, pad, ow)?;
-    let (os, oz) = (
-        case.output.scale0().map_err(err(case))?,
-        case.output.zp0().map_err(err(case))?,
-    );
-    let (act_min, act_max) =
-        quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
-    let p = Pool2dParams {
-        batches: n,
-        input_h: ih,
-        input_w: iw,
-        channels: c,
-        output_h: oh,
-        output_w: ow,
-        filter_h: o.filter[0],
-        filter_w: o.filter[1],
-        stride_h: o.stride[0],
-        stride_w: o.stride[1],
-        pad_top: dh.pad_before,
-        pad_left: dw.pad_before,
-        act_min,
-        act_max,
-    };
+    let [_, _, _, c] = dim4(&x.shape, case)?;
+    let g = geometry(case, o.filter, o.stride, [1, 1], o.padding.into(), c)?;
+    let p = lower::pool2d(g, act(&case.output, case)?, o.activation.into()).map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
     let input = x.i8_data().map_err(err(case))?;
@@ -303,15 +269,8 @@ fn run_binary(case: &Case, is_add: bool) -> Outcome {
         case.input(0).map_err(err(case))?,
         case.input(1).map_err(err(case))?,
     );
-    let (os, oz) = (
-        case.output.scale0().map_err(err(case))?,
-        case.output.zp0().map_err(err(case))?,
-    );
-    let (sa, sb) = (
-        a.scale0().map_err(err(case))?,
-        b.scale0().map_err(err(case))?,
-    );
-    let (za, zb) = (a.zp0().map_err(err(case))?, b.zp0().map_err(err(case))?);
+    let shapes = [a.shape.clone(), b.shape.clone(), case.output.shape.clone()];
+    let (aq, bq, oq) = (act(a, case)?, act(b, case)?, act(&case.output, case)?);
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
     let (ad, bd) = (
@@ -319,42 +278,11 @@ fn run_binary(case: &Case, is_add: bool) -> Outcome {
         b.i8_data().map_err(err(case))?,
     );
     if is_add {
-        let q = quant::add([sa, sb], [za, zb], os, oz, o.activation.into()).map_err(err(case))?;
-        let p = AddParams {
-            a_shape: &a.shape,
-            b_shape: &b.shape,
-            output_shape: &case.output.shape,
-            a_offset: q.input_offset[0],
-            b_offset: q.input_offset[1],
-            output_offset: q.output_offset,
-            left_shift: q.left_shift,
-            a_multiplier: q.input[0].0,
-            a_shift: q.input[0].1,
-            b_multiplier: q.input[1].0,
-            b_shift: q.input[1].1,
-            output_multiplier: q.output.0,
-            output_shift: q.output.1,
-            act_min: q.act.0,
-            act_max: q.act.1,
-        };
-        add_s8(&p, &ad, &bd, &mut got).map_err(err(case))?;
+        let p = lower::add(shapes, aq, bq, oq, o.activation.into()).map_err(err(case))?;
+        add_s8(&p.add_params(), &ad, &bd, &mut got).map_err(err(case))?;
     } else {
-        let (m, s) = quant::mul([sa, sb], os).map_err(err(case))?;
-        let (act_min, act_max) =
-            quant::activation_range(o.activation.into(), os, oz).map_err(err(case))?;
-        let p = MulParams {
-            a_shape: &a.shape,
-            b_shape: &b.shape,
-            output_shape: &case.output.shape,
-            a_offset: -za,
-            b_offset: -zb,
-            output_offset: oz,
-            output_multiplier: m,
-            output_shift: s,
-            act_min,
-            act_max,
-        };
-        mul_s8(&p, &ad, &bd, &mut got).map_err(err(case))?;
+        let p = lower::mul(shapes, aq, bq, oq, o.activation.into()).map_err(err(case))?;
+        mul_s8(&p.mul_params(), &ad, &bd, &mut got).map_err(err(case))?;
     }
     Ok(compare(&case.name, &got, &want))
 }
@@ -363,14 +291,9 @@ fn run_softmax(case: &Case) -> Outcome {
     let o: SoftmaxOptions = case.options().map_err(err(case))?;
     let x = case.input(0).map_err(err(case))?;
     let depth = x.shape.last().copied().unwrap_or(1);
-    let q = quant::softmax(o.beta as f32, x.scale0().map_err(err(case))?).map_err(err(case))?;
-    let p = SoftmaxParams {
-        outer: x.len().checked_div(depth).unwrap_or(0),
-        depth,
-        input_multiplier: q.input_multiplier,
-        input_left_shift: q.input_left_shift,
-        diff_min: q.diff_min,
-    };
+    let outer = x.len().checked_div(depth).unwrap_or(0);
+    let p = lower::softmax(o.beta as f32, x.scale0().map_err(err(case))?, outer, depth)
+        .map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
     softmax_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
@@ -379,15 +302,7 @@ fn run_softmax(case: &Case) -> Outcome {
 
 fn run_sigmoid(case: &Case, is_tanh: bool) -> Outcome {
     let x = case.input(0).map_err(err(case))?;
-    let q = quant::sigmoid(x.scale0().map_err(err(case))?, x.zp0().map_err(err(case))?)
-        .map_err(err(case))?;
-    let p = LogisticParams {
-        len: x.len(),
-        input_zero_point: q.input_zero_point,
-        input_range_radius: q.input_range_radius,
-        input_multiplier: q.input_multiplier,
-        input_left_shift: q.input_left_shift,
-    };
+    let p = lower::logistic_or_tanh(x.len(), act(x, case)?).map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
     let input = x.i8_data().map_err(err(case))?;
@@ -456,57 +371,23 @@ fn run_mean(case: &Case) -> Outcome {
         .map(|&a| usize::try_from(if a < 0 { a + rank } else { a }))
         .collect::<Result<_, _>>()
         .map_err(err(case))?;
-    let mut unique = axes.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    let count: usize = unique.iter().filter_map(|&a| x.shape.get(a)).product();
-    let q = quant::mean(
-        x.scale0().map_err(err(case))?,
-        x.zp0().map_err(err(case))?,
-        case.output.scale0().map_err(err(case))?,
-        case.output.zp0().map_err(err(case))?,
-        count,
+    let m = lower::mean(
+        x.shape.clone(),
+        axes,
+        act(x, case)?,
+        act(&case.output, case)?,
     )
     .map_err(err(case))?;
-    let requant = match q {
-        quant::MeanQuant::Same => MeanRequant::Same,
-        quant::MeanQuant::Requant {
-            multiplier,
-            shift,
-            input_zero_point,
-            output_zero_point,
-        } => MeanRequant::Requant {
-            multiplier,
-            shift,
-            input_zero_point,
-            output_zero_point,
-        },
-    };
-    let p = MeanParams {
-        input_shape: &x.shape,
-        axes: &axes,
-        requant,
-    };
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
-    mean_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    mean_s8(&m.params(), &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
     Ok(compare(&case.name, &got, &want))
 }
 
 fn run_requantize(case: &Case) -> Outcome {
     let x = case.input(0).map_err(err(case))?;
-    let (m, s) = quant::requantize(
-        x.scale0().map_err(err(case))?,
-        case.output.scale0().map_err(err(case))?,
-    )
-    .map_err(err(case))?;
-    let p = RequantizeParams {
-        len: x.len(),
-        input_zero_point: x.zp0().map_err(err(case))?,
-        output_zero_point: case.output.zp0().map_err(err(case))?,
-        multiplier: m,
-        shift: s,
-    };
+    let p =
+        lower::requantize(x.len(), act(x, case)?, act(&case.output, case)?).map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
     requantize_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
@@ -548,22 +429,7 @@ fn run_dequantize(case: &Case) -> Outcome {
 
 fn run_relu(case: &Case) -> Outcome {
     let x = case.input(0).map_err(err(case))?;
-    let oz = case.output.zp0().map_err(err(case))?;
-    let q = quant::relu(
-        x.scale0().map_err(err(case))?,
-        case.output.scale0().map_err(err(case))?,
-        oz,
-    )
-    .map_err(err(case))?;
-    let p = ReluParams {
-        len: x.len(),
-        input_zero_point: x.zp0().map_err(err(case))?,
-        output_zero_point: oz,
-        multiplier: q.multiplier.0,
-        shift: q.multiplier.1,
-        act_min: q.act.0,
-        act_max: q.act.1,
-    };
+    let p = lower::relu(x.len(), act(x, case)?, act(&case.output, case)?).map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
     relu_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
@@ -572,13 +438,7 @@ fn run_relu(case: &Case) -> Outcome {
 
 fn run_relu6(case: &Case) -> Outcome {
     let x = case.input(0).map_err(err(case))?;
-    let (lower, upper) = quant::relu6(x.scale0().map_err(err(case))?, x.zp0().map_err(err(case))?)
-        .map_err(err(case))?;
-    let p = Relu6Params {
-        len: x.len(),
-        lower,
-        upper,
-    };
+    let p = lower::relu6(x.len(), act(x, case)?).map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
     relu6_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
