@@ -48,9 +48,6 @@ MAX_POOL_2D, ADD, MUL, SOFTMAX, RESHAPE, LOGISTIC, TANH, PAD, PADV2, CONCATENATI
 QUANTIZE, DEQUANTIZE, RELU, RELU6 (and SHAPE, STRIDED_SLICE, PACK when they only compute a \
 RESHAPE's target shape)";
 
-/// The builtin code of SHAPE (not named by the reader's [`BuiltinOp`]).
-const SHAPE_CODE: i32 = 77;
-
 /// Everything that can stop an import. Operator errors carry the operator's index in the
 /// subgraph and its TFLite name.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -511,11 +508,7 @@ impl<'m> Importer<'m> {
             op: "?".into(),
             problem: "opcode index out of range".into(),
         })?;
-        let op_name = if code.builtin.code() == SHAPE_CODE {
-            "SHAPE".to_owned()
-        } else {
-            code.name()
-        };
+        let op_name = code.name();
         let ctx = Ctx {
             index,
             op: &op_name,
@@ -529,7 +522,7 @@ impl<'m> Importer<'m> {
         let out_idx = op.outputs[0];
         let out = self.tensor(ctx, out_idx)?;
         let builtin = code.builtin;
-        if builtin.code() == SHAPE_CODE
+        if builtin == BuiltinOp::Shape
             || builtin == BuiltinOp::StridedSlice
             || builtin == BuiltinOp::Pack
         {
@@ -1405,7 +1398,7 @@ impl<'m> Importer<'m> {
                 ctx.op
             ),
         };
-        if builtin.code() == SHAPE_CODE {
+        if builtin == BuiltinOp::Shape {
             let Some(Some(idx)) = op.inputs.first().copied() else {
                 return Err(ctx.op_err("input 0 is missing"));
             };

@@ -208,6 +208,7 @@ builtin_ops! {
     PadV2 = 60 => "PADV2",
     Pack = 83 => "PACK",
     LeakyRelu = 98 => "LEAKY_RELU",
+    Shape = 77 => "SHAPE",
     Quantize = 114 => "QUANTIZE",
     HardSwish = 117 => "HARD_SWISH",
 }
