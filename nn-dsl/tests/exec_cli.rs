@@ -1,0 +1,363 @@
+//! `nndc run` through the real binary: TFLM's outputs from .tflite and from the `nndc import`
+//! round trip (.nnd + .safetensors), .npy in and out, `--float`, exit codes and messages.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use npyz::WriterBuilder;
+use serde_json::Value;
+
+fn nndc(args: &[&Path]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nndc"))
+        .args(args)
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+fn models() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/models")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("exec_cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Case `i` of a whole-network vector file: (input shape, input int8 data, output int8 data).
+fn case(model: &str, i: usize) -> (Vec<u64>, Vec<i8>, Vec<i8>) {
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(models().join(format!("{model}.json"))).unwrap(),
+    )
+    .unwrap();
+    let c = &v["cases"][i];
+    let ints = |t: &Value| -> Vec<i8> {
+        t["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as i8)
+            .collect()
+    };
+    let shape = c["input"][0]["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap())
+        .collect();
+    (shape, ints(&c["input"][0]), ints(&c["output"][0]))
+}
+
+fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
+    let mut buf = Vec::new();
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(&mut buf)
+        .begin_nd()
+        .unwrap();
+    w.extend(data.iter().copied()).unwrap();
+    w.finish().unwrap();
+    std::fs::write(path, buf).unwrap();
+}
+
+fn read_npy<T: npyz::Deserialize>(path: &Path) -> (Vec<u64>, Vec<T>) {
+    let bytes = std::fs::read(path).unwrap();
+    let f = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = f.shape().to_vec();
+    (shape, f.into_vec().unwrap())
+}
+
+/// Runs `model` (a path) on case `i` of `name` and checks the written .npy equals TFLM.
+fn run_equals_tflm(model: &Path, name: &str, i: usize, dir: &Path) {
+    let (shape, x, want) = case(name, i);
+    let ext = model.extension().unwrap().to_string_lossy();
+    let xp = dir.join(format!("{name}_{i}_{ext}_x.npy"));
+    let yp = dir.join(format!("{name}_{i}_{ext}_y.npy"));
+    write_npy(&xp, &shape, &x);
+    let o = nndc(&[
+        Path::new("run"),
+        model,
+        Path::new("--input"),
+        &xp,
+        Path::new("--output"),
+        &yp,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (yshape, y) = read_npy::<i8>(&yp);
+    assert_eq!(yshape, vec![1, want.len() as u64], "{name}: output shape");
+    assert_eq!(
+        y,
+        want,
+        "{name} case {i}: {} differs from TFLM",
+        model.display()
+    );
+    let out = text(&o.stdout);
+    let values: Vec<String> = want.iter().map(i8::to_string).collect();
+    assert!(
+        out.contains(&format!("[{}]", values.join(", "))),
+        "{name}: stdout does not show the values:\n{out}"
+    );
+}
+
+const MODELS: [&str; 6] = [
+    "concat_mul",
+    "ds_cnn_kws",
+    "fc_autoencoder",
+    "flatten_cnn",
+    "mobilenet_v1_025_vww",
+    "resnet8_cifar",
+];
+
+#[test]
+fn run_tflite_and_imported_nnd_equal_tflm() {
+    let dir = scratch("models");
+    for name in MODELS {
+        let tflite = models().join(format!("{name}.tflite"));
+        run_equals_tflm(&tflite, name, 0, &dir);
+        // nndc import, then run the .nnd (which loads the .safetensors next to it).
+        let out = dir.join(format!("{name}_import"));
+        let o = nndc(&[Path::new("import"), &tflite, Path::new("-o"), &out]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let nnd = out.join(format!("{name}.nnd"));
+        run_equals_tflm(&nnd, name, 0, &dir);
+        run_equals_tflm(&nnd, name, 1, &dir);
+    }
+}
+
+#[test]
+fn input_without_batch_dim_and_stdout_format() {
+    let dir = scratch("nobatch");
+    let (shape, x, want) = case("ds_cnn_kws", 3);
+    let xp = dir.join("x.npy");
+    write_npy(&xp, &shape[1..], &x);
+    let model = models().join("ds_cnn_kws.tflite");
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &xp]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let values: Vec<String> = want.iter().map(i8::to_string).collect();
+    let out = text(&o.stdout);
+    assert!(out.starts_with("output "), "{out}");
+    assert!(out.contains(": i8[12]\n"), "{out}");
+    assert!(
+        out.ends_with(&format!("[{}]\n", values.join(", "))),
+        "{out}"
+    );
+}
+
+#[test]
+fn float_mode_quantises_and_dequantises_with_the_model_parameters() {
+    let dir = scratch("float");
+    let model = models().join("ds_cnn_kws.tflite");
+    let loaded = nn_dsl::front::load::load_tflite(&model).unwrap();
+    let m = &loaded.module;
+    let (shape, x, _) = case("ds_cnn_kws", 5);
+    let q = m.tensors[m.inputs[0]].quant.clone().unwrap();
+    let (s, z) = (q.scale[0], q.zero_point[0] as f32);
+    // Floats that quantise exactly back to the case's int8 input.
+    let xf: Vec<f32> = x.iter().map(|&v| (f32::from(v) - z) * s).collect();
+    let xp = dir.join("xf.npy");
+    let yp = dir.join("yf.npy");
+    write_npy(&xp, &shape, &xf);
+    let o = nndc(&[
+        Path::new("run"),
+        &model,
+        Path::new("--float"),
+        Path::new("--input"),
+        &xp,
+        Path::new("--output"),
+        &yp,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // The same through the library: quantise, run, dequantise.
+    let lowered = nn_dsl::lower::lower(m, &loaded.weights).unwrap();
+    let xi = nn_dsl::exec::from_float_input(m, 0, &xf).unwrap();
+    assert_eq!(
+        xi.as_i8().unwrap(),
+        &x[..],
+        "the floats quantise back to the int8 case"
+    );
+    let y = nn_dsl::exec::run(m, &lowered, &[xi]).unwrap();
+    let want = nn_dsl::exec::to_float_output(m, 0, &y[0]).unwrap();
+    let (yshape, got) = read_npy::<f32>(&yp);
+    assert_eq!(yshape, vec![1, 12]);
+    assert_eq!(got, want);
+    assert!(text(&o.stdout).contains(": f32[12]\n"));
+    // Softmax outputs are probabilities: they sum to about one.
+    let sum: f32 = got.iter().sum();
+    assert!((sum - 1.0).abs() < 0.05, "{sum}");
+}
+
+#[test]
+fn bad_inputs_are_usage_errors_naming_the_file() {
+    let dir = scratch("errors");
+    let model = models().join("ds_cnn_kws.tflite");
+    let (shape, x, _) = case("ds_cnn_kws", 0);
+    let good = dir.join("good.npy");
+    write_npy(&good, &shape, &x);
+
+    // Wrong shape.
+    let wrong = dir.join("wrong_shape.npy");
+    write_npy(&wrong, &[49, 10], &x);
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &wrong]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains("wrong_shape.npy` has shape [49, 10], but input `")
+            && e.contains("has shape [49, 10, 1] (or [1, 49, 10, 1] with the batch)"),
+        "{e}"
+    );
+
+    // Float data without --float.
+    let f = dir.join("float.npy");
+    write_npy(&f, &shape, &vec![0.5f32; x.len()]);
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &f]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains("float.npy` holds float32 ('<f4'), but input `") && e.contains("--float"),
+        "{e}"
+    );
+
+    // Int8 data with --float.
+    let o = nndc(&[
+        Path::new("run"),
+        &model,
+        Path::new("--float"),
+        Path::new("--input"),
+        &good,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("holds int8 ('|i1')"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // Two inputs for a one-input network.
+    let o = nndc(&[
+        Path::new("run"),
+        &model,
+        Path::new("--input"),
+        &good,
+        Path::new("--input"),
+        &good,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("takes 1 input(s)"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // Missing input file, not a .npy file.
+    let o = nndc(&[
+        Path::new("run"),
+        &model,
+        Path::new("--input"),
+        &dir.join("nope.npy"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("nope.npy"));
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &model]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("is not a .npy file"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // No --input at all: clap usage error.
+    let o = nndc(&[Path::new("run"), &model]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn existing_output_needs_force() {
+    let dir = scratch("force");
+    let model = models().join("ds_cnn_kws.tflite");
+    let (shape, x, want) = case("ds_cnn_kws", 0);
+    let xp = dir.join("x.npy");
+    write_npy(&xp, &shape, &x);
+    let yp = dir.join("y.npy");
+    std::fs::write(&yp, b"keep me").unwrap();
+    let args = [
+        Path::new("run"),
+        &model,
+        Path::new("--input"),
+        &xp,
+        Path::new("--output"),
+        &yp,
+    ];
+    let o = nndc(&args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("already exists; pass --force"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read(&yp).unwrap(), b"keep me");
+    let mut forced = args.to_vec();
+    forced.push(Path::new("--force"));
+    let o = nndc(&forced);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(read_npy::<i8>(&yp).1, want);
+}
+
+#[test]
+fn network_problems_exit_1() {
+    let dir = scratch("network");
+    let x = dir.join("x.npy");
+    write_npy(&x, &[4], &[1i8, 2, 3, 4]);
+    // A .nnd without weights cannot be run.
+    let nnd = dir.join("noweights.nnd");
+    std::fs::write(&nnd, "network N { input x: i8[4]; output y = relu(x); }\n").unwrap();
+    let o = nndc(&[Path::new("run"), &nnd, Path::new("--input"), &x]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("weights"), "{}", text(&o.stderr));
+    // A .nnd with a shape error.
+    let bad = dir.join("bad.nnd");
+    std::fs::write(
+        &bad,
+        "network B { input x: i8[4]; output y = conv2d(x, filters = 2, kernel = 3); }\n",
+    )
+    .unwrap();
+    let o = nndc(&[Path::new("run"), &bad, Path::new("--input"), &x]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("error["), "{}", text(&o.stderr));
+}
+
+/// `nndc info --json` reports the bytes of every constant: the int8 weights and int32 biases the
+/// importer stored (the per-channel scales and activation parameters are not constants of the
+/// generated code).
+#[test]
+fn info_json_weight_bytes_counts_weights_and_biases() {
+    for name in MODELS {
+        let model = models().join(format!("{name}.tflite"));
+        let o = nndc(&[Path::new("info"), &model, Path::new("--json")]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let v: Value = serde_json::from_str(&text(&o.stdout)).unwrap();
+        let loaded = nn_dsl::front::load::load_tflite(&model).unwrap();
+        let want: usize = loaded
+            .weights
+            .tensors
+            .iter()
+            .filter(|(k, _)| k.ends_with(".weight") || k.ends_with(".bias"))
+            .map(|(_, t)| t.data.len())
+            .sum();
+        assert!(want > 0);
+        assert_eq!(
+            v["total"]["weight_bytes"].as_u64(),
+            Some(want as u64),
+            "{name}"
+        );
+    }
+}
