@@ -1,0 +1,894 @@
+//! One node: its constants as `static`s and its kernel call inside `run`.
+//!
+//! Every operand is first a flat slice (a region of the arena, or the caller's input or output
+//! array), then a typed view of it whose shape is spelled in the generated code; the typed kernel
+//! wrappers of `nn_kernels::typed` take those views, so rustc checks that the view shapes, the
+//! weight statics and the kernel's signature agree.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{DType, Handle, Node, Tensor};
+use crate::lower::{MeanRequant, NodeParams, Requant};
+use crate::plan::{Memory, Share};
+
+use super::lit::{
+    array_type, check_len, f32_lit, i32_list, i32_lit, ident, nested, usize_list, usize_lit,
+};
+use super::{Ctx, Error};
+
+/// Where a tensor's bytes are, as the generated `run` reaches them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Place {
+    /// `arena[offset .. offset + len]` (int8 only).
+    Arena { offset: usize, len: usize },
+    /// The caller's input array `i` (flattened binding `in_i`).
+    Input(usize),
+    /// The caller's output array `j` (flattened binding `out_j`).
+    Output(usize),
+}
+
+/// Generated code of one node.
+#[derive(Debug, Default)]
+pub(super) struct NodeCode {
+    /// `static` items.
+    pub(super) statics: TokenStream,
+    /// Statements inside `run` (a block, or nothing for an alias).
+    pub(super) body: TokenStream,
+    /// Whether the body touches the arena.
+    pub(super) uses_arena: bool,
+}
+
+impl Ctx<'_> {
+    pub(super) fn tensor(&self, h: Handle<Tensor>, node: &str) -> Result<&Tensor, Error> {
+        self.module
+            .tensors
+            .get(h)
+            .ok_or_else(|| malformed(node, "dangling tensor handle"))
+    }
+
+    /// The place of tensor `h`.
+    pub(super) fn place(&self, h: Handle<Tensor>, node: &str) -> Result<Place, Error> {
+        let t = self.tensor(h, node)?;
+        let p = self
+            .plan
+            .tensor(h)
+            .ok_or_else(|| Error::Mismatch(format!("the plan has no entry for `{}`", t.name)))?;
+        match p.memory {
+            Memory::Input(i) => Ok(Place::Input(i)),
+            Memory::Output(j) => Ok(Place::Output(j)),
+            Memory::Arena if t.dtype == DType::I8 => Ok(Place::Arena {
+                offset: p.offset,
+                len: t.elements(),
+            }),
+            Memory::Arena => Err(Error::Unsupported {
+                node: node.to_owned(),
+                reason: format!(
+                    "tensor `{}` is {} and in the arena; only int8 activations live there (float \
+                     tensors must be graph inputs or outputs)",
+                    t.name, t.dtype
+                ),
+            }),
+        }
+    }
+
+    /// A `&[T]` expression for reading `place` (`rest` is the arena's readable part).
+    fn read(&self, place: Place) -> TokenStream {
+        match place {
+            Place::Arena { offset, len } => {
+                let (o, l) = (usize_lit(offset), usize_lit(len));
+                quote!(rest.get(#o, #l).ok_or(VIEW_ERROR)?)
+            }
+            Place::Input(i) => {
+                let v = format_ident!("in_{}", i);
+                quote!(#v)
+            }
+            Place::Output(j) => {
+                let v = format_ident!("out_{}", j);
+                quote!(&*#v)
+            }
+        }
+    }
+
+    /// The statements that lend out the destination `place` as `out: &mut [T]` and make the
+    /// arena readable as `rest` (when `need_rest`).
+    fn lend(&self, place: Place, need_rest: bool) -> TokenStream {
+        let k = &self.k;
+        match place {
+            Place::Arena { offset, len } => {
+                let (o, l) = (usize_lit(offset), usize_lit(len));
+                let rest = if need_rest { quote!(rest) } else { quote!(_) };
+                quote! {
+                    let (#rest, out) = #k::typed::split_arena(arena, #o, #l).ok_or(VIEW_ERROR)?;
+                }
+            }
+            Place::Input(_) => quote!(),
+            Place::Output(j) => {
+                let v = format_ident!("out_{}", j);
+                let rest = if need_rest {
+                    quote!(let rest = #k::typed::ArenaRest::whole(arena);)
+                } else {
+                    quote!()
+                };
+                quote! {
+                    #rest
+                    let out = &mut *#v;
+                }
+            }
+        }
+    }
+
+    /// A block copying `n` elements of type `elem` from `from` to `to` (a reshape that is not an
+    /// alias, or a graph input/output kept apart from its caller's array).
+    pub(super) fn copy_block(
+        &self,
+        node: &str,
+        from: Place,
+        to: Place,
+        elem: &TokenStream,
+        n: usize,
+    ) -> Result<NodeCode, Error> {
+        if matches!(to, Place::Input(_)) {
+            return Err(malformed(node, "writes a graph input"));
+        }
+        let k = &self.k;
+        let need_rest = matches!(from, Place::Arena { .. });
+        let lend = self.lend(to, need_rest);
+        let src = self.read(from);
+        let n = usize_lit(n);
+        Ok(NodeCode {
+            statics: quote!(),
+            body: quote! {{
+                #lend
+                #k::typed::copy(
+                    #k::typed::array::<#elem, #n>(#src, 0).ok_or(VIEW_ERROR)?,
+                    #k::typed::array_mut::<#elem, #n>(out, 0).ok_or(VIEW_ERROR)?,
+                );
+            }},
+            uses_arena: need_rest || matches!(to, Place::Arena { .. }),
+        })
+    }
+
+    /// The code of `node` (`prefix` names its statics).
+    pub(super) fn node(
+        &self,
+        node: &Node,
+        params: &NodeParams,
+        prefix: &str,
+    ) -> Result<NodeCode, Error> {
+        let name = node.name.as_str();
+        let out_t = self.tensor(node.output, name)?;
+        let out_place = self.place(node.output, name)?;
+        if let NodeParams::Copy { .. } = params {
+            let share = self.plan.tensor(node.output).map(|p| p.share);
+            if share == Some(Share::Alias) {
+                return Ok(NodeCode::default());
+            }
+            let input = *node
+                .inputs
+                .first()
+                .ok_or_else(|| malformed(name, "reshape without an input"))?;
+            let in_t = self.tensor(input, name)?;
+            if in_t.dtype != out_t.dtype || in_t.elements() != out_t.elements() {
+                return Err(malformed(name, "reshape changes the dtype or the size"));
+            }
+            let from = self.place(input, name)?;
+            return self.copy_block(name, from, out_place, &elem(out_t.dtype)?, out_t.elements());
+        }
+        if self.plan.tensor(node.output).map(|p| p.share) == Some(Share::InPlace) {
+            return Err(Error::Unsupported {
+                node: name.to_owned(),
+                reason: "in-place plans are not supported by the generic target (plan with \
+                         in_place = false)"
+                    .into(),
+            });
+        }
+        if matches!(out_place, Place::Input(_)) {
+            return Err(malformed(name, "writes a graph input"));
+        }
+        let mut ins = Vec::with_capacity(node.inputs.len());
+        for &h in &node.inputs {
+            ins.push((self.tensor(h, name)?, self.place(h, name)?));
+        }
+        let need_rest = ins.iter().any(|(_, p)| matches!(p, Place::Arena { .. }));
+        let uses_arena = need_rest || matches!(out_place, Place::Arena { .. });
+        let op = Op {
+            cx: self,
+            name,
+            prefix,
+            ins: &ins,
+            out: out_t,
+        };
+        let (statics, call) = op.emit(params)?;
+        let lend = self.lend(out_place, need_rest);
+        let doc = if self.block_docs {
+            let text = format!(" `{}` ({})", name, node.op.name());
+            quote!(#[doc = #text])
+        } else {
+            quote!()
+        };
+        Ok(NodeCode {
+            statics,
+            body: quote! {
+                #doc
+                {
+                    #lend
+                    #call
+                }
+            },
+            uses_arena,
+        })
+    }
+}
+
+/// The element type tokens of an activation dtype.
+pub(super) fn elem(d: DType) -> Result<TokenStream, Error> {
+    match d {
+        DType::I8 => Ok(quote!(i8)),
+        DType::F32 => Ok(quote!(f32)),
+        DType::I32 => Err(Error::Unsupported {
+            node: String::new(),
+            reason: "int32 activations have no kernels".into(),
+        }),
+    }
+}
+
+fn malformed(node: &str, reason: &str) -> Error {
+    Error::Malformed(format!("node `{node}`: {reason}"))
+}
+
+/// One node's operands while its code is written.
+struct Op<'a> {
+    cx: &'a Ctx<'a>,
+    name: &'a str,
+    prefix: &'a str,
+    ins: &'a [(&'a Tensor, Place)],
+    out: &'a Tensor,
+}
+
+impl Op<'_> {
+    fn input(&self, i: usize) -> Result<(&Tensor, Place), Error> {
+        self.ins
+            .get(i)
+            .copied()
+            .ok_or_else(|| malformed(self.name, &format!("input {i} is missing")))
+    }
+
+    fn item(&self, suffix: &str) -> proc_macro2::Ident {
+        ident(&format!("{}_{}", self.prefix, suffix))
+    }
+
+    fn mismatch(&self, what: &str) -> Error {
+        Error::Mismatch(format!(
+            "node `{}`: the lowering does not fit the module ({what})",
+            self.name
+        ))
+    }
+
+    /// Checks that tensor `t` has shape `dims`.
+    fn expect_shape(&self, t: &Tensor, dims: &[usize]) -> Result<(), Error> {
+        if t.shape == dims {
+            Ok(())
+        } else {
+            Err(self.mismatch(&format!(
+                "tensor `{}` has shape {:?}, the kernel {:?}",
+                t.name, t.shape, dims
+            )))
+        }
+    }
+
+    /// Checks that tensor `t` has `n` elements.
+    fn expect_elements(&self, t: &Tensor, n: usize) -> Result<(), Error> {
+        if t.elements() == n {
+            Ok(())
+        } else {
+            Err(self.mismatch(&format!(
+                "tensor `{}` has {} elements, the kernel {n}",
+                t.name,
+                t.elements()
+            )))
+        }
+    }
+
+    /// `view3::<H, W, C>(input i)`.
+    fn in_view3(&self, i: usize, dims: [usize; 3]) -> Result<TokenStream, Error> {
+        let (t, place) = self.input(i)?;
+        self.expect_shape(t, &dims)?;
+        let k = &self.cx.k;
+        let src = self.cx.read(place);
+        let [h, w, c] = dims.map(usize_lit);
+        Ok(quote!(#k::typed::view3::<#h, #w, #c>(#src, 0).ok_or(VIEW_ERROR)?))
+    }
+
+    fn out_view3(&self, dims: [usize; 3]) -> Result<TokenStream, Error> {
+        self.expect_shape(self.out, &dims)?;
+        let k = &self.cx.k;
+        let [h, w, c] = dims.map(usize_lit);
+        Ok(quote!(#k::typed::view3_mut::<#h, #w, #c>(out, 0).ok_or(VIEW_ERROR)?))
+    }
+
+    /// `view2::<i8, R, N>(input i)`.
+    fn in_rows(&self, i: usize, rows: usize, cols: usize) -> Result<TokenStream, Error> {
+        let (t, place) = self.input(i)?;
+        self.expect_elements(t, rows.saturating_mul(cols))?;
+        let k = &self.cx.k;
+        let src = self.cx.read(place);
+        let (r, c) = (usize_lit(rows), usize_lit(cols));
+        Ok(quote!(#k::typed::view2::<i8, #r, #c>(#src, 0).ok_or(VIEW_ERROR)?))
+    }
+
+    fn out_rows(&self, rows: usize, cols: usize) -> Result<TokenStream, Error> {
+        self.expect_elements(self.out, rows.saturating_mul(cols))?;
+        let k = &self.cx.k;
+        let (r, c) = (usize_lit(rows), usize_lit(cols));
+        Ok(quote!(#k::typed::view2_mut::<i8, #r, #c>(out, 0).ok_or(VIEW_ERROR)?))
+    }
+
+    /// `array::<T, N>(input i)` with `N` its element count.
+    fn in_array(&self, i: usize, dtype: DType) -> Result<TokenStream, Error> {
+        let (t, place) = self.input(i)?;
+        if t.dtype != dtype {
+            return Err(self.mismatch(&format!("input `{}` is {}", t.name, t.dtype)));
+        }
+        let k = &self.cx.k;
+        let e = elem(dtype)?;
+        let src = self.cx.read(place);
+        let n = usize_lit(t.elements());
+        Ok(quote!(#k::typed::array::<#e, #n>(#src, 0).ok_or(VIEW_ERROR)?))
+    }
+
+    fn out_array(&self, dtype: DType) -> Result<TokenStream, Error> {
+        if self.out.dtype != dtype {
+            return Err(self.mismatch(&format!("output `{}` is {}", self.out.name, self.out.dtype)));
+        }
+        let k = &self.cx.k;
+        let e = elem(dtype)?;
+        let n = usize_lit(self.out.elements());
+        Ok(quote!(#k::typed::array_mut::<#e, #n>(out, 0).ok_or(VIEW_ERROR)?))
+    }
+
+    /// Per-channel tables of `n` entries (a single entry is repeated).
+    fn per_channel(&self, values: &[i32], n: usize, what: &str) -> Result<Vec<i32>, Error> {
+        match values {
+            [v] => Ok(vec![*v; n]),
+            _ if values.len() == n => Ok(values.to_vec()),
+            _ => Err(self.mismatch(&format!("{} {what} entries for {n} channels", values.len()))),
+        }
+    }
+
+    /// Statics `MULTIPLIER`, `SHIFT`, optional `BIAS`, and the `bias` argument.
+    fn requant_statics(
+        &self,
+        requant: &Requant,
+        bias: Option<&Vec<i32>>,
+        channels: usize,
+        n: usize,
+    ) -> Result<(TokenStream, TokenStream), Error> {
+        let mult = self.per_channel(&requant.multiplier, n, "multiplier")?;
+        let shift = self.per_channel(&requant.shift, n, "shift")?;
+        let (m_id, s_id, b_id) = (
+            self.item("MULTIPLIER"),
+            self.item("SHIFT"),
+            self.item("BIAS"),
+        );
+        let nn = usize_lit(n);
+        let (m, s) = (i32_list(&mult), i32_list(&shift));
+        let mut statics = quote! {
+            static #m_id: [i32; #nn] = #m;
+            static #s_id: [i32; #nn] = #s;
+        };
+        let bias_arg = match bias {
+            Some(b) => {
+                check_len(&format!("bias of `{}`", self.name), b.len(), &[channels])?;
+                let c = usize_lit(channels);
+                let v = i32_list(b);
+                statics.extend(quote!(static #b_id: [i32; #c] = #v;));
+                quote!(Some(&#b_id))
+            }
+            None => quote!(None),
+        };
+        Ok((statics, bias_arg))
+    }
+
+    /// The statics and the call of the node's kernel.
+    fn emit(&self, params: &NodeParams) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        match params {
+            NodeParams::Conv2d(c) => {
+                let g = &c.geometry;
+                let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;
+                let y = self.out_view3([g.output_h, g.output_w, g.output_c])?;
+                let dims = [g.output_c, g.kernel_h, g.kernel_w, g.input_c];
+                self.conv_like(
+                    spec_geometry(g),
+                    &c.requant,
+                    c.bias.as_ref(),
+                    &c.weights,
+                    &dims,
+                    g.output_c,
+                    quote!(conv2d),
+                    x,
+                    y,
+                )
+            }
+            NodeParams::DepthwiseConv2d(c) => {
+                let g = &c.geometry;
+                let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;
+                let y = self.out_view3([g.output_h, g.output_w, g.output_c])?;
+                let dims = [g.kernel_h, g.kernel_w, g.output_c];
+                self.conv_like(
+                    spec_geometry(g),
+                    &c.requant,
+                    c.bias.as_ref(),
+                    &c.weights,
+                    &dims,
+                    g.output_c,
+                    quote!(depthwise_conv2d),
+                    x,
+                    y,
+                )
+            }
+            NodeParams::Dense(d) => {
+                let x = self.in_rows(0, d.batches, d.depth)?;
+                let y = self.out_rows(d.batches, d.units)?;
+                let n = if d.requant.multiplier.len() == 1 && d.requant.shift.len() == 1 {
+                    1
+                } else {
+                    d.units
+                };
+                let (mut statics, bias) =
+                    self.requant_statics(&d.requant, d.bias.as_ref(), d.units, n)?;
+                let what = format!("weights of `{}`", self.name);
+                check_len(&what, d.weights.len(), &[d.units, d.depth])?;
+                let (w_id, spec_id, m_id, s_id) = (
+                    self.item("WEIGHTS"),
+                    self.item("SPEC"),
+                    self.item("MULTIPLIER"),
+                    self.item("SHIFT"),
+                );
+                let w_ty = array_type(&quote!(i8), &[d.units, d.depth]);
+                let w = nested(&d.weights, &[d.units, d.depth], &Literal::i8_unsuffixed);
+                let nn = usize_lit(n);
+                let r = &d.requant;
+                let (io, fo, oo) = (
+                    i32_lit(r.input_offset),
+                    i32_lit(d.filter_offset),
+                    i32_lit(r.output_offset),
+                );
+                let act = i32_list(&[r.act_min, r.act_max]);
+                statics.extend(quote! {
+                    static #w_id: #w_ty = #w;
+                    static #spec_id: #k::typed::FcSpec<'static, #nn> = #k::typed::FcSpec {
+                        input_offset: #io,
+                        filter_offset: #fo,
+                        output_offset: #oo,
+                        output_multiplier: &#m_id,
+                        output_shift: &#s_id,
+                        act: #act,
+                    };
+                });
+                let call = quote! { let x = #x; let y = #y; #k::typed::fully_connected(&#spec_id, x, &#w_id, #bias, y)?; };
+                Ok((statics, call))
+            }
+            NodeParams::MaxPool2d(p) | NodeParams::AvgPool2d(p) => {
+                if p.batches != 1 {
+                    return Err(self.mismatch("pooling over more than one batch"));
+                }
+                let x = self.in_view3(0, [p.input_h, p.input_w, p.channels])?;
+                let y = self.out_view3([p.output_h, p.output_w, p.channels])?;
+                let spec_id = self.item("SPEC");
+                let (f, s, pad, act) = (
+                    usize_list(&[p.filter_h, p.filter_w]),
+                    usize_list(&[p.stride_h, p.stride_w]),
+                    usize_list(&[p.pad_top, p.pad_left]),
+                    i32_list(&[p.act_min, p.act_max]),
+                );
+                let kernel = if matches!(params, NodeParams::MaxPool2d(_)) {
+                    quote!(max_pool2d)
+                } else {
+                    quote!(avg_pool2d)
+                };
+                let statics = quote! {
+                    static #spec_id: #k::typed::PoolSpec = #k::typed::PoolSpec {
+                        filter: #f,
+                        stride: #s,
+                        pad: #pad,
+                        act: #act,
+                    };
+                };
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::typed::#kernel(&#spec_id, x, y)?; },
+                ))
+            }
+            NodeParams::Mean(m) => {
+                let p_id = self.item("PARAMS");
+                let (shape, axes) = (usize_list(&m.input_shape), usize_list(&m.axes));
+                let requant = match m.requant {
+                    MeanRequant::Same => quote!(#k::mean::MeanRequant::Same),
+                    MeanRequant::Requant {
+                        multiplier,
+                        shift,
+                        input_zero_point,
+                        output_zero_point,
+                    } => {
+                        let (a, b, c, d) = (
+                            i32_lit(multiplier),
+                            i32_lit(shift),
+                            i32_lit(input_zero_point),
+                            i32_lit(output_zero_point),
+                        );
+                        quote!(#k::mean::MeanRequant::Requant {
+                            multiplier: #a,
+                            shift: #b,
+                            input_zero_point: #c,
+                            output_zero_point: #d,
+                        })
+                    }
+                };
+                let statics = quote! {
+                    static #p_id: #k::mean::MeanParams<'static> = #k::mean::MeanParams {
+                        input_shape: &#shape,
+                        axes: &#axes,
+                        requant: #requant,
+                    };
+                };
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::typed::mean(&#p_id, x, y)?; },
+                ))
+            }
+            NodeParams::Add(b) | NodeParams::Mul(b) => {
+                let is_add = matches!(params, NodeParams::Add(_));
+                let p_id = self.item("PARAMS");
+                let (sa, sb, so) = (
+                    usize_list(&b.a_shape),
+                    usize_list(&b.b_shape),
+                    usize_list(&b.output_shape),
+                );
+                let i = |v: i32| i32_lit(v);
+                let (ao, bo, oo, om, os, amin, amax) = (
+                    i(b.a_offset),
+                    i(b.b_offset),
+                    i(b.output_offset),
+                    i(b.output_multiplier),
+                    i(b.output_shift),
+                    i(b.act_min),
+                    i(b.act_max),
+                );
+                let statics = if is_add {
+                    let (ls, am, ash, bm, bsh) = (
+                        i(b.left_shift),
+                        i(b.a_multiplier),
+                        i(b.a_shift),
+                        i(b.b_multiplier),
+                        i(b.b_shift),
+                    );
+                    quote! {
+                        static #p_id: #k::add::AddParams<'static> = #k::add::AddParams {
+                            a_shape: &#sa,
+                            b_shape: &#sb,
+                            output_shape: &#so,
+                            a_offset: #ao,
+                            b_offset: #bo,
+                            output_offset: #oo,
+                            left_shift: #ls,
+                            a_multiplier: #am,
+                            a_shift: #ash,
+                            b_multiplier: #bm,
+                            b_shift: #bsh,
+                            output_multiplier: #om,
+                            output_shift: #os,
+                            act_min: #amin,
+                            act_max: #amax,
+                        };
+                    }
+                } else {
+                    quote! {
+                        static #p_id: #k::mul::MulParams<'static> = #k::mul::MulParams {
+                            a_shape: &#sa,
+                            b_shape: &#sb,
+                            output_shape: &#so,
+                            a_offset: #ao,
+                            b_offset: #bo,
+                            output_offset: #oo,
+                            output_multiplier: #om,
+                            output_shift: #os,
+                            act_min: #amin,
+                            act_max: #amax,
+                        };
+                    }
+                };
+                let (a, bb, y) = (
+                    self.in_array(0, DType::I8)?,
+                    self.in_array(1, DType::I8)?,
+                    self.out_array(DType::I8)?,
+                );
+                let f = if is_add { quote!(add) } else { quote!(mul) };
+                Ok((
+                    statics,
+                    quote! { let a = #a; let b = #bb; let y = #y; #k::typed::#f(&#p_id, a, b, y)?; },
+                ))
+            }
+            NodeParams::Concat(c) => {
+                if c.axis_sizes.len() != self.ins.len() {
+                    return Err(self.mismatch("concat sizes and inputs differ in number"));
+                }
+                let p_id = self.item("PARAMS");
+                let (outer, inner, sizes) = (
+                    usize_lit(c.outer),
+                    usize_lit(c.inner),
+                    usize_list(&c.axis_sizes),
+                );
+                let statics = quote! {
+                    static #p_id: #k::concat::ConcatParams<'static> = #k::concat::ConcatParams {
+                        outer: #outer,
+                        inner: #inner,
+                        axis_sizes: &#sizes,
+                    };
+                };
+                let srcs = self.ins.iter().map(|(_, p)| self.cx.read(*p));
+                let names: Vec<_> = (0..self.ins.len())
+                    .map(|i| format_ident!("x{}", i))
+                    .collect();
+                let y = self.out_array(DType::I8)?;
+                let call = quote! {
+                    #(let #names: &[i8] = #srcs;)*
+                    let y = #y;
+                    #k::typed::concat(&#p_id, &[#(#names),*], y)?;
+                };
+                Ok((statics, call))
+            }
+            NodeParams::Pad(p) => {
+                let p_id = self.item("PARAMS");
+                let shape = usize_list(&p.input_shape);
+                let pads = p.paddings.iter().map(|pp| usize_list(pp));
+                let v = Literal::i8_unsuffixed(p.pad_value);
+                let statics = quote! {
+                    static #p_id: #k::pad::PadParams<'static> = #k::pad::PadParams {
+                        input_shape: &#shape,
+                        paddings: &[#(#pads),*],
+                        pad_value: #v,
+                    };
+                };
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::typed::pad(&#p_id, x, y)?; },
+                ))
+            }
+            NodeParams::Relu(p) => {
+                let p_id = self.item("PARAMS");
+                let i = |v: i32| i32_lit(v);
+                let (len, iz, oz, m, s, lo, hi) = (
+                    usize_lit(p.len),
+                    i(p.input_zero_point),
+                    i(p.output_zero_point),
+                    i(p.multiplier),
+                    i(p.shift),
+                    i(p.act_min),
+                    i(p.act_max),
+                );
+                let statics = quote! {
+                    static #p_id: #k::relu::ReluParams = #k::relu::ReluParams {
+                        len: #len,
+                        input_zero_point: #iz,
+                        output_zero_point: #oz,
+                        multiplier: #m,
+                        shift: #s,
+                        act_min: #lo,
+                        act_max: #hi,
+                    };
+                };
+                self.unary(statics, quote!(relu), &p_id)
+            }
+            NodeParams::Relu6(p) => {
+                let p_id = self.item("PARAMS");
+                let (len, lo, hi) = (
+                    usize_lit(p.len),
+                    Literal::i8_unsuffixed(p.lower),
+                    Literal::i8_unsuffixed(p.upper),
+                );
+                let statics = quote! {
+                    static #p_id: #k::relu::Relu6Params = #k::relu::Relu6Params {
+                        len: #len,
+                        lower: #lo,
+                        upper: #hi,
+                    };
+                };
+                self.unary(statics, quote!(relu6), &p_id)
+            }
+            NodeParams::Logistic(p) | NodeParams::Tanh(p) => {
+                let p_id = self.item("PARAMS");
+                let (len, iz, r, m, s) = (
+                    usize_lit(p.len),
+                    i32_lit(p.input_zero_point),
+                    i32_lit(p.input_range_radius),
+                    i32_lit(p.input_multiplier),
+                    i32_lit(p.input_left_shift),
+                );
+                let statics = quote! {
+                    static #p_id: #k::logistic::LogisticParams = #k::logistic::LogisticParams {
+                        len: #len,
+                        input_zero_point: #iz,
+                        input_range_radius: #r,
+                        input_multiplier: #m,
+                        input_left_shift: #s,
+                    };
+                };
+                let f = if matches!(params, NodeParams::Logistic(_)) {
+                    quote!(logistic)
+                } else {
+                    quote!(tanh)
+                };
+                self.unary(statics, f, &p_id)
+            }
+            NodeParams::Requantize(p) => {
+                let p_id = self.item("PARAMS");
+                let (len, iz, oz, m, s) = (
+                    usize_lit(p.len),
+                    i32_lit(p.input_zero_point),
+                    i32_lit(p.output_zero_point),
+                    i32_lit(p.multiplier),
+                    i32_lit(p.shift),
+                );
+                let statics = quote! {
+                    static #p_id: #k::requantize::RequantizeParams = #k::requantize::RequantizeParams {
+                        len: #len,
+                        input_zero_point: #iz,
+                        output_zero_point: #oz,
+                        multiplier: #m,
+                        shift: #s,
+                    };
+                };
+                self.unary(statics, quote!(requantize), &p_id)
+            }
+            NodeParams::Softmax(p) => {
+                let x = self.in_rows(0, p.outer, p.depth)?;
+                let y = self.out_rows(p.outer, p.depth)?;
+                let (m, s, d) = (
+                    i32_lit(p.input_multiplier),
+                    i32_lit(p.input_left_shift),
+                    i32_lit(p.diff_min),
+                );
+                Ok((
+                    quote!(),
+                    quote! { let x = #x; let y = #y; #k::typed::softmax_rows(#m, #s, #d, x, y)?; },
+                ))
+            }
+            NodeParams::Quantize(p) => {
+                let p_id = self.item("PARAMS");
+                let (len, scale, zp) = (
+                    usize_lit(p.len),
+                    f32_lit(p.scale, &format!("scale of `{}`", self.name))?,
+                    i32_lit(p.zero_point),
+                );
+                let statics = quote! {
+                    #[allow(clippy::approx_constant)]
+                    static #p_id: #k::quantize::QuantizeParams = #k::quantize::QuantizeParams {
+                        len: #len,
+                        scale: #scale,
+                        zero_point: #zp,
+                    };
+                };
+                let (x, y) = (self.in_array(0, DType::F32)?, self.out_array(DType::I8)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::typed::quantize(&#p_id, x, y)?; },
+                ))
+            }
+            NodeParams::Dequantize(p) => {
+                let p_id = self.item("PARAMS");
+                let (len, scale, zp) = (
+                    usize_lit(p.len),
+                    f32_lit(p.scale, &format!("scale of `{}`", self.name))?,
+                    i32_lit(p.zero_point),
+                );
+                let statics = quote! {
+                    #[allow(clippy::approx_constant)]
+                    static #p_id: #k::dequantize::DequantizeParams = #k::dequantize::DequantizeParams {
+                        len: #len,
+                        scale: #scale,
+                        zero_point: #zp,
+                    };
+                };
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::F32)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::typed::dequantize(&#p_id, x, y)?; },
+                ))
+            }
+            NodeParams::Copy { .. } => Err(malformed(self.name, "reshape reached the kernel path")),
+        }
+    }
+
+    /// An element-wise int8 op with a params static.
+    fn unary(
+        &self,
+        statics: TokenStream,
+        f: TokenStream,
+        p_id: &proc_macro2::Ident,
+    ) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+        Ok((
+            statics,
+            quote! { let x = #x; let y = #y; #k::typed::#f(&#p_id, x, y)?; },
+        ))
+    }
+
+    /// Convolution or depthwise convolution: filter, tables, spec and call.
+    #[allow(clippy::too_many_arguments)]
+    fn conv_like(
+        &self,
+        geometry: SpecGeometry,
+        requant: &Requant,
+        bias: Option<&Vec<i32>>,
+        weights: &[i8],
+        filter_dims: &[usize],
+        channels: usize,
+        kernel: TokenStream,
+        x: TokenStream,
+        y: TokenStream,
+    ) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        check_len(
+            &format!("filter of `{}`", self.name),
+            weights.len(),
+            filter_dims,
+        )?;
+        let (mut statics, bias) = self.requant_statics(requant, bias, channels, channels)?;
+        let (f_id, spec_id, m_id, s_id) = (
+            self.item("FILTER"),
+            self.item("SPEC"),
+            self.item("MULTIPLIER"),
+            self.item("SHIFT"),
+        );
+        let f_ty = array_type(&quote!(i8), filter_dims);
+        let f = nested(weights, filter_dims, &Literal::i8_unsuffixed);
+        let oc = usize_lit(channels);
+        let (stride, dilation, pad) = (
+            usize_list(&geometry.stride),
+            usize_list(&geometry.dilation),
+            usize_list(&geometry.pad),
+        );
+        let (io, oo) = (
+            i32_lit(requant.input_offset),
+            i32_lit(requant.output_offset),
+        );
+        let act = i32_list(&[requant.act_min, requant.act_max]);
+        statics.extend(quote! {
+            static #f_id: #f_ty = #f;
+            static #spec_id: #k::typed::ConvSpec<'static, #oc> = #k::typed::ConvSpec {
+                stride: #stride,
+                dilation: #dilation,
+                pad: #pad,
+                input_offset: #io,
+                output_offset: #oo,
+                output_multiplier: &#m_id,
+                output_shift: &#s_id,
+                act: #act,
+            };
+        });
+        let call =
+            quote! { let x = #x; let y = #y; #k::typed::#kernel(&#spec_id, x, &#f_id, #bias, y)?; };
+        Ok((statics, call))
+    }
+}
+
+/// Stride, dilation and leading padding of a convolution.
+#[derive(Clone, Copy, Debug)]
+struct SpecGeometry {
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    pad: [usize; 2],
+}
+
+fn spec_geometry(g: &crate::lower::ConvGeometry) -> SpecGeometry {
+    SpecGeometry {
+        stride: [g.stride_h, g.stride_w],
+        dilation: [g.dilation_h, g.dilation_w],
+        pad: [g.pad_top, g.pad_left],
+    }
+}

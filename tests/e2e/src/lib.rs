@@ -1,0 +1,21 @@
+//! Every whole-network oracle model (`tests/vectors/models/*.tflite`), compiled to Rust by
+//! `nn_dsl::build::Build` in this crate's build script: one module per model (the generated
+//! code, as a user would include it) and [`MODELS`], slice-based entry points for the tests in
+//! `tests/equal_tflm.rs`.
+#![allow(missing_docs)]
+
+/// One compiled model.
+#[derive(Debug, Clone, Copy)]
+pub struct Model {
+    /// The module name (the file stem in snake case).
+    pub name: &'static str,
+    /// The `.tflite` file it was compiled from.
+    pub source: &'static str,
+    /// Its `ARENA_BYTES`.
+    pub arena_bytes: usize,
+    /// Runs it on int8 inputs (flat, one per graph input) with the arena pre-filled with
+    /// `arena_fill`; returns the outputs.
+    pub run: fn(&[&[i8]], i8) -> Result<Vec<Vec<i8>>, String>,
+}
+
+include!(concat!(env!("OUT_DIR"), "/models.rs"));
