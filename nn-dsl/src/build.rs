@@ -1,15 +1,12 @@
 //! The build.rs driver (prost-build style): compile .nnd / .tflite networks into OUT_DIR.
 //!
 //! ```no_run
-//! // build.rs of a crate that depends on `nn-kernels` (and on `nn-dsl` as a build-dependency):
-//! fn main() {
-//!     if let Err(e) = nn_dsl::build::Build::new().file("kws.nnd").target("generic").compile() {
-//!         eprintln!("{e}");
-//!         std::process::exit(1);
-//!     }
+//! // build.rs of a crate with `nn-kernels` as a dependency and `nn-dsl` as a build-dependency:
+//! if let Err(e) = nn_dsl::build::Build::new().file("kws.nnd").target("generic").compile() {
+//!     eprintln!("{e}"); // rendered diagnostics, with the file name
+//!     std::process::exit(1);
 //! }
-//! // src/main.rs:
-//! // mod kws { include!(concat!(env!("OUT_DIR"), "/kws.rs")); }
+//! // src/main.rs: mod kws { include!(concat!(env!("OUT_DIR"), "/kws.rs")); }
 //! ```
 //!
 //! For each file, [`Build::compile`] loads it ([`crate::front::load`]: a `.nnd` file with the

@@ -61,7 +61,7 @@ fn run() -> Result<(), String> {
             let _ = writeln!(
                 body,
                 "    let mut in{i}: Box<{module}::{ty}> = Box::new({zero});\n    \
-                 in{i}{flat}.copy_from_slice(inputs.get({i}).ok_or(\"missing input\")?);",
+                 in{i}{flat}.copy_from_slice(inputs.next().ok_or(\"missing input\")?);",
                 zero = zero(&t.shape),
                 flat = flat_mut(t.shape.len()),
             );
@@ -82,15 +82,12 @@ fn run() -> Result<(), String> {
             );
             args.push(format!("&mut out{j}"));
         }
-        let mut tail = String::new();
-        for (j, (_, h)) in m.outputs.iter().enumerate() {
-            let t = &m.tensors[*h];
-            let _ = writeln!(
-                tail,
-                "    outputs.push(out{j}{}.to_vec());",
-                flat_ref(t.shape.len())
-            );
-        }
+        let outs: Vec<String> = m
+            .outputs
+            .iter()
+            .enumerate()
+            .map(|(j, (_, h))| format!("out{j}{}.to_vec()", flat_ref(m.tensors[*h].shape.len())))
+            .collect();
         let all_i8 = m
             .inputs
             .iter()
@@ -98,11 +95,12 @@ fn run() -> Result<(), String> {
             .all(|&h| m.tensors[h].dtype == nn_dsl::ir::DType::I8);
         let function = if all_i8 {
             format!(
-                "fn run_{module}(inputs: &[&[i8]], arena_fill: i8) -> Result<Vec<Vec<i8>>, String> {{\n\
-                 {body}    let mut arena: Box<{module}::Arena> = Box::new([arena_fill; {module}::ARENA_BYTES]);\n    \
+                "fn run_{module}(inputs: &[&[i8]], arena_fill: i8) -> Result<Vec<Vec<i8>>, String> {{\n    \
+                 let mut inputs = inputs.iter();\n{body}    let mut arena: Box<{module}::Arena> = Box::new([arena_fill; {module}::ARENA_BYTES]);\n    \
                  {module}::{net}::run({args}, &mut arena).map_err(|e| e.to_string())?;\n    \
-                 let mut outputs = Vec::new();\n{tail}    Ok(outputs)\n}}\n\n",
+                 Ok(vec![{outs}])\n}}\n\n",
                 args = args.join(", "),
+                outs = outs.join(", "),
             )
         } else {
             format!(

@@ -6,11 +6,14 @@
 //! nndc info FILE --memory [--svg FILE [--force]]  the arena over time (text, SVG)
 //! nndc import MODEL.tflite -o DIR [--name NAME] [--force]  write DIR/NAME.nnd + .safetensors
 //! nndc run MODEL --input x.npy [--output y.npy] [--float] [--force]  run on the host
+//! nndc build MODEL [--target generic] [-o out.rs] [--name TYPE]  generate a Rust module
 //! ```
 //!
 //! Exit codes: 0 when the network is valid (warnings allowed), 1 when it has errors, 2 on usage
 //! errors or an input that cannot be read.
 
+#[path = "nndc/build.rs"]
+mod build;
 #[path = "nndc/import.rs"]
 mod import;
 #[path = "nndc/info.rs"]
@@ -100,6 +103,23 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Compile a network (.nnd or .tflite) to a no_std Rust module (docs/codegen.md).
+    Build {
+        /// The network (`.nnd` with its weights file, or `.tflite`).
+        model: PathBuf,
+        /// The target whose kernels the module calls.
+        #[arg(long, default_value = "generic")]
+        target: String,
+        /// Write the module here (only if its contents change) instead of to stdout.
+        #[arg(short, long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The network type's name (default: the network's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The path the module reaches the kernels by.
+        #[arg(long, value_name = "PATH", default_value = "::nn_kernels")]
+        kernels_path: String,
+    },
 }
 
 /// A problem that stops nndc before or outside the compiler (exit code 2).
@@ -174,6 +194,19 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             outputs,
             float,
             force,
+        }),
+        Command::Build {
+            model,
+            target,
+            out,
+            name,
+            kernels_path,
+        } => build::run(&build::BuildArgs {
+            model,
+            target,
+            out,
+            name,
+            kernels_path,
         }),
     }
 }

@@ -15,7 +15,10 @@ pub struct Model {
     pub arena_bytes: usize,
     /// Runs it on int8 inputs (flat, one per graph input) with the arena pre-filled with
     /// `arena_fill`; returns the outputs.
-    pub run: fn(&[&[i8]], i8) -> Result<Vec<Vec<i8>>, String>,
+    pub run: RunFn,
 }
+
+/// Runs a model on flat int8 inputs with the arena pre-filled with a value; returns the outputs.
+pub type RunFn = fn(&[&[i8]], i8) -> Result<Vec<Vec<i8>>, String>;
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
