@@ -6,9 +6,9 @@
 //!
 //! ```text
 //! `conv2d` has no attribute `strides` [E0101]
-//!   unknown attribute
-//!   = note: valid attributes of `conv2d` are: ...
-//!   = help: did you mean `stride`?
+//! unknown attribute
+//! = note: valid attributes of `conv2d` are: ...
+//! = help: did you mean `stride`?
 //! ```
 //!
 //! Secondary labels are written as notes that quote their tokens (``= note: first given here:
@@ -26,25 +26,29 @@ pub fn message(d: &Diagnostic, table: Option<&SpanTable>) -> String {
     let mut out = format!("{} [{}]", d.message, d.code);
     if let Some(primary) = d.labels.iter().find(|l| l.primary) {
         if !primary.message.is_empty() {
-            out.push_str("\n  ");
+            out.push('\n');
             out.push_str(&primary.message);
         }
     }
     for l in d.labels.iter().filter(|l| !l.primary) {
-        let quoted = table.map(|t| t.text(l.span)).unwrap_or_default();
+        let mut quoted = table.map(|t| t.text(l.span)).unwrap_or_default();
+        // "`a` defined here" needs no quote of `a`.
+        if l.message.contains(&format!("`{quoted}`")) {
+            quoted.clear();
+        }
         match (l.message.is_empty(), quoted.is_empty()) {
-            (false, false) => out.push_str(&format!("\n  = note: {}: `{quoted}`", l.message)),
-            (false, true) => out.push_str(&format!("\n  = note: {}", l.message)),
-            (true, false) => out.push_str(&format!("\n  = note: see `{quoted}`")),
+            (false, false) => out.push_str(&format!("\n= note: {}: `{quoted}`", l.message)),
+            (false, true) => out.push_str(&format!("\n= note: {}", l.message)),
+            (true, false) => out.push_str(&format!("\n= note: see `{quoted}`")),
             (true, true) => {}
         }
     }
     for n in &d.notes {
-        out.push_str("\n  = note: ");
+        out.push_str("\n= note: ");
         out.push_str(n);
     }
     if let Some(h) = &d.help {
-        out.push_str("\n  = help: ");
+        out.push_str("\n= help: ");
         out.push_str(h);
     }
     out

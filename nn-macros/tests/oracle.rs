@@ -1,0 +1,167 @@
+//! `network!` copies of imported example networks against TensorFlow Lite Micro and against
+//! `nn_dsl::exec` (the host executor behind `nndc run`).
+//!
+//! Each network below is the `.nnd` text that `nndc import` wrote for one of
+//! `tests/vectors/models/*.tflite`, pasted into `network!`, with the `.safetensors` file it wrote
+//! (`tests/ui/data/`). For every one of the 20 recorded cases, the macro-generated `run` must
+//! give exactly TFLM's output bytes and exactly `nn_dsl::exec`'s.
+
+use std::path::{Path, PathBuf};
+
+nn_macros::network! {
+    network FlattenCnn {
+        input x0: i8[12, 12, 3];
+        weights "tests/ui/data/flatten_cnn.safetensors";
+
+        let conv2d_1 = conv2d(x0, filters = 6, kernel = 3, activation = relu);
+        let max_pooling2d_1 = max_pool2d(conv2d_1, size = 2);
+        let flatten_1 = flatten(max_pooling2d_1);
+        let dense_1 = dense(flatten_1, units = 4);
+        let output0 = softmax(dense_1);
+
+        output output0;
+    }
+}
+
+nn_macros::network! {
+    network ConcatMul {
+        input x0: i8[16, 16, 3];
+        weights "tests/ui/data/concat_mul.safetensors";
+
+        let conv2d_3_1 = conv2d(x0, filters = 8, kernel = 3, stride = 2, padding = same, activation = relu);
+        let conv2d_4_1 = conv2d(conv2d_3_1, filters = 8, kernel = 1, activation = relu);
+        let depthwise_conv2d_1_1 = depthwise_conv2d(conv2d_3_1, kernel = 3, padding = same, activation = relu6);
+        let concatenate_1_1 = concat(conv2d_4_1, depthwise_conv2d_1_1);
+        let global_average_pooling2d_1_1 = global_avg_pool(concatenate_1_1, keep_dims = true);
+        let dense_4_1_flat = flatten(global_average_pooling2d_1_1);
+        let dense_4_1_dense = dense(dense_4_1_flat, units = 4, activation = relu);
+        let dense_4_1 = reshape(dense_4_1_dense, shape = [1, 1, 4]);
+        let dense_3_1_flat = flatten(dense_4_1);
+        let dense_3_1_dense = dense(dense_3_1_flat, units = 16);
+        let dense_3_1 = reshape(dense_3_1_dense, shape = [1, 1, 16]);
+        let activation_1_1 = logistic(dense_3_1);
+        let multiply_1_1 = mul(concatenate_1_1, activation_1_1);
+        let max_pooling2d_1_1 = max_pool2d(multiply_1_1, size = 2);
+        let conv2d_5_1 = conv2d(max_pooling2d_1_1, filters = 12, kernel = 3, activation = relu);
+        let reshape_1_1 = flatten(conv2d_5_1);
+        let dense_5_1 = dense(reshape_1_1, units = 5);
+        let output0 = softmax(dense_5_1);
+
+        output output0;
+    }
+}
+
+nn_macros::network! {
+    /// MLPerf Tiny keyword spotting (DS-CNN).
+    network DsCnnKws {
+        input x0: i8[49, 10, 1];
+        weights "tests/ui/data/ds_cnn_kws.safetensors";
+
+        let conv2d_5_1 = conv2d(x0, filters = 64, kernel = [10, 4], stride = 2, padding = same, activation = relu);
+        let depthwise_conv2d_4_1 = depthwise_conv2d(conv2d_5_1, kernel = 3, padding = same, activation = relu);
+        let conv2d_6_1 = conv2d(depthwise_conv2d_4_1, filters = 64, kernel = 1, activation = relu);
+        let depthwise_conv2d_5_1 = depthwise_conv2d(conv2d_6_1, kernel = 3, padding = same, activation = relu);
+        let conv2d_7_1 = conv2d(depthwise_conv2d_5_1, filters = 64, kernel = 1, activation = relu);
+        let depthwise_conv2d_6_1 = depthwise_conv2d(conv2d_7_1, kernel = 3, padding = same, activation = relu);
+        let conv2d_8_1 = conv2d(depthwise_conv2d_6_1, filters = 64, kernel = 1, activation = relu);
+        let depthwise_conv2d_7_1 = depthwise_conv2d(conv2d_8_1, kernel = 3, padding = same, activation = relu);
+        let conv2d_9_1 = conv2d(depthwise_conv2d_7_1, filters = 64, kernel = 1, activation = relu);
+        let average_pooling2d_1_1 = avg_pool2d(conv2d_9_1, size = [25, 5]);
+        let dense_1_1_flat = flatten(average_pooling2d_1_1);
+        let dense_1_1 = dense(dense_1_1_flat, units = 12);
+        let output0 = softmax(dense_1_1);
+
+        output output0;
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The recorded TFLM cases of a model: (input bytes, output bytes).
+fn cases(model: &str) -> Vec<(Vec<i8>, Vec<i8>)> {
+    let path = root().join(format!("tests/vectors/models/{model}.json"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let bytes = |t: &serde_json::Value| -> Vec<i8> {
+        assert_eq!(t["dtype"], "int8");
+        t["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| i8::try_from(v.as_i64().unwrap()).unwrap())
+            .collect()
+    };
+    json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (bytes(&c["input"][0]), bytes(&c["output"][0])))
+        .collect()
+}
+
+/// `nn_dsl::exec` on the same `.nnd` + `.safetensors`, as `nndc run` does.
+fn exec(model: &str, input: &[i8]) -> Vec<i8> {
+    let nnd = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/ui/data/{model}.nnd"));
+    let loaded = nn_dsl::front::load::load_nnd(&nnd).unwrap();
+    let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights).unwrap();
+    let mut out = nn_dsl::exec::run_i8(&loaded.module, &lowered, &[input]).unwrap();
+    assert_eq!(out.len(), 1);
+    out.remove(0)
+}
+
+/// Runs `cases` of `model` through `run` (the macro-generated network) and compares.
+fn check(model: &str, run: impl Fn(&[i8]) -> Vec<i8>) {
+    let cases = cases(model);
+    assert_eq!(cases.len(), 20, "{model}");
+    let mut outputs = std::collections::BTreeSet::new();
+    for (i, (input, want)) in cases.iter().enumerate() {
+        let got = run(input);
+        assert_eq!(&got, want, "{model} case {i}: macro vs TFLM");
+        assert_eq!(
+            got,
+            exec(model, input),
+            "{model} case {i}: macro vs nn_dsl::exec"
+        );
+        outputs.insert(got);
+    }
+    assert!(
+        outputs.len() > 1,
+        "{model}: every case gives the same output"
+    );
+}
+
+#[test]
+fn flatten_cnn_equals_tflm_and_exec() {
+    check("flatten_cnn", |x| {
+        let input: &flatten_cnn::Input = nn_kernels::typed::view3(x, 0).unwrap();
+        let mut out: flatten_cnn::Output = Default::default();
+        let mut arena = [0i8; flatten_cnn::ARENA_BYTES];
+        FlattenCnn::run(input, &mut out, &mut arena).unwrap();
+        out.to_vec()
+    });
+}
+
+#[test]
+fn concat_mul_equals_tflm_and_exec() {
+    check("concat_mul", |x| {
+        let input: &concat_mul::Input = nn_kernels::typed::view3(x, 0).unwrap();
+        let mut out: concat_mul::Output = Default::default();
+        let mut arena = [0i8; concat_mul::ARENA_BYTES];
+        ConcatMul::run(input, &mut out, &mut arena).unwrap();
+        out.to_vec()
+    });
+}
+
+#[test]
+fn ds_cnn_kws_equals_tflm_and_exec() {
+    check("ds_cnn_kws", |x| {
+        let input: &ds_cnn_kws::Input = nn_kernels::typed::view3(x, 0).unwrap();
+        let mut out: ds_cnn_kws::Output = Default::default();
+        let mut arena = vec![0i8; ds_cnn_kws::ARENA_BYTES];
+        let arena: &mut ds_cnn_kws::Arena = arena.as_mut_slice().try_into().unwrap();
+        DsCnnKws::run(input, &mut out, arena).unwrap();
+        out.to_vec()
+    });
+}

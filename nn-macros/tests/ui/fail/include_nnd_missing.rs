@@ -1,0 +1,3 @@
+nn_macros::include_nnd!("tests/ui/data/missing.nnd");
+
+fn main() {}

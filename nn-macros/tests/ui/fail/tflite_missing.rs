@@ -1,0 +1,3 @@
+nn_macros::network!(tflite = "tests/ui/data/missing.tflite", name = Missing);
+
+fn main() {}
