@@ -21,10 +21,14 @@ pub fn avg_pool2d_s8(p: &Pool2dParams, input: &[i8], output: &mut [i8]) -> Kerne
         for oy in 0..p.output_h {
             for ox in 0..p.output_w {
                 let (ys, ye, xs, xe, y0, x0) = p.window(oy, ox);
-                let count = (ye.saturating_sub(ys) * xe.saturating_sub(xs)) as i32;
-                if count == 0 {
+                // A positive count (checked, not cast) keeps the divisions below free of panic
+                // paths: never zero, never -1.
+                let Some(count) = i32::try_from(ye.saturating_sub(ys) * xe.saturating_sub(xs))
+                    .ok()
+                    .filter(|&n| n > 0)
+                else {
                     return Err(KernelError::Param("pooling window has no in-bounds tap"));
-                }
+                };
                 for ch in 0..c {
                     let mut sum: i32 = 0;
                     for fy in ys..ye {

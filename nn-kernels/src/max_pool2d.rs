@@ -66,9 +66,15 @@ impl Pool2dParams {
         let y0 = (oy * self.stride_h) as isize - self.pad_top as isize;
         let x0 = (ox * self.stride_w) as isize - self.pad_left as isize;
         let ys = (-y0).max(0) as usize;
-        let ye = (self.input_h as isize - y0).clamp(0, self.filter_h as isize) as usize;
+        // `max(0).min(..)` rather than `clamp`: the same for valid windows, and no assertion
+        // (a panic path) when a filter size does not fit in `isize`.
+        let ye = (self.input_h as isize - y0)
+            .max(0)
+            .min(self.filter_h as isize) as usize;
         let xs = (-x0).max(0) as usize;
-        let xe = (self.input_w as isize - x0).clamp(0, self.filter_w as isize) as usize;
+        let xe = (self.input_w as isize - x0)
+            .max(0)
+            .min(self.filter_w as isize) as usize;
         (ys, ye, xs, xe, y0, x0)
     }
 }

@@ -54,7 +54,9 @@ pub fn mean_s8(p: &MeanParams<'_>, input: &[i8], output: &mut [i8]) -> KernelRes
         if a >= rank {
             return Err(KernelError::Param("mean axis out of range"));
         }
-        reduced[MAX_RANK - rank + a] = true;
+        if let Some(r) = reduced.get_mut(MAX_RANK - rank + a) {
+            *r = true;
+        }
     }
     let mut out_shape = shape;
     let mut red_shape = [1usize; MAX_RANK];
@@ -88,7 +90,8 @@ pub fn mean_s8(p: &MeanParams<'_>, input: &[i8], output: &mut [i8]) -> KernelRes
         let v = match p.requant {
             MeanRequant::Same => {
                 // The mean of int8 values is an int8 value; `as i8` never truncates here.
-                (i64::from(sum) / count as i64) as i8
+                // `checked_div` instead of `/`: `count` is positive, and no panic path is left.
+                i64::from(sum).checked_div(count as i64).unwrap_or(0) as i8
             }
             MeanRequant::Requant {
                 multiplier,

@@ -58,12 +58,17 @@ pub fn pad_s8(p: &PadParams<'_>, input: &[i8], output: &mut [i8]) -> KernelResul
     };
     let mut rows = input.chunks_exact(row);
     crate::shape::for_each_index(&outer_shape, |idx| {
-        let mut at = pads[last][0];
-        for d in 0..last {
+        // The constant, not the captured `last`: the closure then provably indexes in bounds
+        // (a captured reference left a bounds check, a panic path, on thumbv7em).
+        let mut at = pads[MAX_RANK - 1][0];
+        for d in 0..MAX_RANK - 1 {
             at += (idx[d] + pads[d][0]) * out_strides[d];
         }
         if let (Some(src), Some(dst)) = (rows.next(), output.get_mut(at..at + row)) {
-            dst.copy_from_slice(src);
+            // Element-wise rather than `copy_from_slice`, whose length assertion is a panic path.
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
         }
     });
     Ok(())

@@ -708,11 +708,8 @@ pub fn split_arena(
     len: usize,
 ) -> Option<(ArenaRest<'_>, &mut [i8])> {
     let end = offset.checked_add(len)?;
-    if end > arena.len() {
-        return None;
-    }
-    let (head, rest) = arena.split_at_mut(offset);
-    let (out, tail) = rest.split_at_mut(len);
+    let (head, rest) = arena.split_at_mut_checked(offset)?;
+    let (out, tail) = rest.split_at_mut_checked(len)?;
     Some((
         ArenaRest {
             head,

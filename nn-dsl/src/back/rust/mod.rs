@@ -210,6 +210,7 @@ fn port_items(p: &Port, what: &str) -> Result<TokenStream, Error> {
         #[doc = #doc]
         pub type #ty = #array;
         #[doc = #shape_doc]
+        #[allow(dead_code)]
         pub const #shape_id: [usize; #rank] = #shape;
     };
     if t.dtype == DType::I8 {
@@ -227,9 +228,10 @@ fn port_items(p: &Port, what: &str) -> Result<TokenStream, Error> {
                 let zp_doc = format!(" Zero point of [`{ty}`].");
                 items.extend(quote! {
                     #[doc = #scale_doc]
-                    #[allow(clippy::approx_constant)]
+                    #[allow(dead_code, clippy::approx_constant)]
                     pub const #scale_id: f32 = #s;
                     #[doc = #zp_doc]
+                    #[allow(dead_code)]
                     pub const #zp_id: i32 = #z;
                 });
             }
@@ -431,6 +433,7 @@ fn tokens(
         #[doc = #arena_doc]
         pub const ARENA_BYTES: usize = #arena_bytes;
         /// Alignment of every tensor offset in the arena.
+        #[allow(dead_code)]
         pub const ARENA_ALIGN: usize = #align;
         /// The activation arena: put it in a `static`, a chosen RAM section, or on the stack.
         pub type Arena = [i8; ARENA_BYTES];
@@ -449,6 +452,7 @@ fn tokens(
 
         impl #net {
             /// Bytes of the activation arena (same as the module's `ARENA_BYTES`).
+            #[allow(dead_code)]
             pub const ARENA_BYTES: usize = ARENA_BYTES;
 
             #[doc = #run_doc]

@@ -1,0 +1,177 @@
+//! Links generated network modules and every typed kernel wrapper into one bare-metal binary, so
+//! that `tools/check-no-panic.sh` can prove the linked code has no panic path: any reachable
+//! panic (slice index, division, overflow check, `unwrap`) would pull in `core::panicking::*`.
+//!
+//! Every input, parameter and weight reference goes through `core::hint::black_box`, so the
+//! optimiser cannot evaluate a kernel at compile time or assume anything about its arguments:
+//! the kernels must be panic-free for *any* parameters, not just the generated ones.
+//!
+//! The generated modules are read from `$NND_GEN_DIR` (written by the script with `nndc build`).
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use core::panic::PanicInfo;
+
+use nn_kernels::typed;
+
+mod kws {
+    include!(concat!(env!("NND_GEN_DIR"), "/kws.rs"));
+}
+mod resnet8 {
+    include!(concat!(env!("NND_GEN_DIR"), "/resnet8.rs"));
+}
+mod concat_mul {
+    include!(concat!(env!("NND_GEN_DIR"), "/concat_mul.rs"));
+}
+
+#[panic_handler]
+fn panic(_: &PanicInfo<'_>) -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// The entry point: runs each network once, then every element-wise and shape kernel.
+#[no_mangle]
+pub extern "C" fn _start() -> ! {
+    networks();
+    kernels();
+    #[cfg(feature = "panic-probe")]
+    probe();
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+fn networks() {
+    let input = black_box([[[0i8; 1]; 10]; 49]);
+    let mut output = [0i8; 12];
+    let mut arena = [0i8; kws::ARENA_BYTES];
+    let r = kws::Kws::run(&input, &mut output, black_box(&mut arena));
+    let _ = black_box((r, &output));
+
+    let input = black_box([[[0i8; 3]; 32]; 32]);
+    let mut output = [0i8; 10];
+    let mut arena = [0i8; resnet8::ARENA_BYTES];
+    let r = resnet8::Resnet8::run(&input, &mut output, black_box(&mut arena));
+    let _ = black_box((r, &output));
+
+    let input = black_box([[[0i8; 3]; 16]; 16]);
+    let mut output = [0i8; 5];
+    let mut arena = [0i8; concat_mul::ARENA_BYTES];
+    let r = concat_mul::ConcatMul::run(&input, &mut output, black_box(&mut arena));
+    let _ = black_box((r, &output));
+}
+
+/// Every typed wrapper the generated code may call and the networks above do not, with opaque
+/// parameters.
+fn kernels() {
+    use nn_kernels::{dequantize, mean, pad, quantize, relu, requantize};
+    let x = black_box([0i8; 64]);
+    let mut y = [0i8; 64];
+    let mut big = [0i8; 100];
+    let n = black_box(64usize);
+    let i = black_box(0i32);
+
+    let p = black_box(relu::ReluParams {
+        len: n,
+        input_zero_point: i,
+        output_zero_point: i,
+        multiplier: i,
+        shift: i,
+        act_min: i,
+        act_max: i,
+    });
+    let _ = black_box(typed::relu(&p, &x, &mut y));
+    let p = black_box(relu::Relu6Params {
+        len: n,
+        lower: 0,
+        upper: 0,
+    });
+    let _ = black_box(typed::relu6(&p, &x, &mut y));
+    let p = black_box(nn_kernels::logistic::LogisticParams {
+        len: n,
+        input_zero_point: i,
+        input_range_radius: i,
+        input_multiplier: i,
+        input_left_shift: i,
+    });
+    let _ = black_box(typed::tanh(&p, &x, &mut y));
+    let _ = black_box(typed::logistic(&p, &x, &mut y));
+    let p = black_box(requantize::RequantizeParams {
+        len: n,
+        input_zero_point: i,
+        output_zero_point: i,
+        multiplier: i,
+        shift: i,
+    });
+    let _ = black_box(typed::requantize(&p, &x, &mut y));
+    let f = black_box([0f32; 64]);
+    let mut g = [0f32; 64];
+    let p = black_box(quantize::QuantizeParams {
+        len: n,
+        scale: black_box(1.0),
+        zero_point: i,
+    });
+    let _ = black_box(typed::quantize(&p, &f, &mut y));
+    let p = black_box(dequantize::DequantizeParams {
+        len: n,
+        scale: black_box(1.0),
+        zero_point: i,
+    });
+    let _ = black_box(typed::dequantize(&p, &x, &mut g));
+
+    let shape: &[usize] = black_box(&[8, 8]);
+    let pads: &[[usize; 2]] = black_box(&[[1, 1], [1, 1]]);
+    let p = black_box(pad::PadParams {
+        input_shape: shape,
+        paddings: pads,
+        pad_value: 0,
+    });
+    let _ = black_box(typed::pad(&p, &x, &mut big));
+    let axes: &[usize] = black_box(&[0]);
+    let mut m = [0i8; 8];
+    let p = black_box(mean::MeanParams {
+        input_shape: shape,
+        axes,
+        requant: black_box(mean::MeanRequant::Requant {
+            multiplier: i,
+            shift: i,
+            input_zero_point: i,
+            output_zero_point: i,
+        }),
+    });
+    let _ = black_box(typed::mean(&p, &x, &mut m));
+    let p = black_box(nn_kernels::add::AddParams {
+        a_shape: shape,
+        b_shape: shape,
+        output_shape: shape,
+        a_offset: i,
+        b_offset: i,
+        output_offset: i,
+        left_shift: i,
+        a_multiplier: i,
+        a_shift: i,
+        b_multiplier: i,
+        b_shift: i,
+        output_multiplier: i,
+        output_shift: i,
+        act_min: i,
+        act_max: i,
+    });
+    let _ = black_box(typed::add(&p, &x, &x, &mut y));
+    let rows = black_box([[0i8; 8]; 8]);
+    let mut out_rows = [[0i8; 8]; 8];
+    let _ = black_box(typed::softmax_rows(i, i, i, &rows, &mut out_rows));
+    typed::copy(&x, &mut y);
+    black_box((&y, &big, &g, &m, &out_rows));
+}
+
+/// A deliberate panic path (feature `panic-probe`): the check must find it.
+#[cfg(feature = "panic-probe")]
+fn probe() {
+    let a = black_box([1u8; 4]);
+    let i = black_box(7usize);
+    black_box(a[i]);
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# No-panic check of generated code and the kernels it calls (docs/codegen.md).
+#
+# 1. `nndc build` writes the modules of three oracle networks (DS-CNN KWS; ResNet-8 with ADD;
+#    concat_mul with MEAN, MUL, CONCATENATION, LOGISTIC) into a scratch directory.
+# 2. tests/nostd-check (`#![no_std]`, `#![no_main]`, its own `#[panic_handler]`) links them, plus
+#    every other typed kernel wrapper with opaque parameters, for thumbv7em-none-eabihf in release
+#    with panic = "abort".
+# 3. llvm-nm lists the linked ELF's symbols: any `core::panicking::*` symbol means a panic path
+#    survived (slice index, division, overflow, unwrap) and the check fails, naming the symbols.
+# 4. Self-test: the same crate with feature `panic-probe` (one bounds-checked index) must FAIL the
+#    check, so an empty grep cannot pass by accident.
+#
+# Needs: rustup target thumbv7em-none-eabihf and component llvm-tools (installed by .ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+gen=$target_dir/nostd-check/gen
+mkdir -p "$gen"
+
+host=$(rustc -vV | sed -n 's/^host: //p')
+nm=$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-nm
+if [[ ! -x $nm ]]; then
+    echo "error: $nm not found (rustup component add llvm-tools)" >&2
+    exit 2
+fi
+
+models=tests/vectors/models
+nndc=(cargo run -q --locked -p nn-dsl --bin nndc --)
+"${nndc[@]}" build $models/ds_cnn_kws.tflite --name Kws -o "$gen/kws.rs"
+"${nndc[@]}" build $models/resnet8_cifar.tflite --name Resnet8 -o "$gen/resnet8.rs"
+"${nndc[@]}" build $models/concat_mul.tflite --name ConcatMul -o "$gen/concat_mul.rs"
+
+triple=thumbv7em-none-eabihf
+build() {
+    NND_GEN_DIR=$gen cargo build -q --locked --release --target $triple \
+        --manifest-path tests/nostd-check/Cargo.toml \
+        --target-dir "$target_dir/nostd-check/target" "$@"
+}
+elf=$target_dir/nostd-check/target/$triple/release/nnd-nostd-check
+
+# Prints the panic symbols of the ELF; returns 1 when there are any.
+panics() {
+    local found
+    found=$("$nm" --demangle "$1" | grep -E 'core::panicking' || true)
+    if [[ -n $found ]]; then
+        printf '%s\n' "$found"
+        return 1
+    fi
+}
+
+build
+symbols=$("$nm" --defined-only "$elf" | wc -l)
+text=$("$(dirname "$nm")/llvm-size" "$elf" | awk 'NR == 2 { print $1 }')
+if ! found=$(panics "$elf"); then
+    echo "FAIL: $elf contains panic paths:" >&2
+    printf '%s\n' "$found" >&2
+    echo "functions that branch to them:" >&2
+    "$(dirname "$nm")/llvm-objdump" -d --demangle "$elf" \
+        | awk '/^[0-9a-f]+ <.*>:$/ { fn = $2 }
+               /\tbl?(\.w)?\t.*<core::(panicking|slice::.*fail|.*_fail)/ { print "  " fn }' \
+        | sort -u >&2
+    exit 1
+fi
+# The symbol table, read once (`nm | grep -q` would fail under pipefail when grep exits early).
+table=$("$nm" --demangle "$elf")
+# The networks and every kernel must really be linked (not optimised away), or the check would
+# prove nothing: each module's weight statics, and each kernel's entry point.
+for m in kws resnet8 concat_mul; do
+    if ! grep -q "nnd_nostd_check::$m::" <<<"$table"; then
+        echo "FAIL: no statics of module $m in the binary; the check would be vacuous" >&2
+        exit 1
+    fi
+done
+for k in conv2d::conv2d_s8 depthwise_conv2d::depthwise_conv2d_s8 \
+    fully_connected::fully_connected_s8 max_pool2d::max_pool2d_s8 avg_pool2d::avg_pool2d_s8 \
+    add::add_s8 mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 softmax::softmax_s8 \
+    logistic::logistic_s8 tanh::tanh_s8 relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 \
+    quantize::quantize_f32_s8 dequantize::dequantize_s8_f32; do
+    if ! grep -q "nn_kernels::$k" <<<"$table"; then
+        echo "FAIL: nn_kernels::$k is not in the binary; the check would be vacuous" >&2
+        exit 1
+    fi
+done
+echo "no-panic: ok ($elf: 3 networks and 18 kernels linked, $symbols defined symbols, $text bytes of code and constants, no core::panicking symbol)"
+
+build --features panic-probe
+if panics "$elf" >/dev/null; then
+    echo "FAIL: self-test: the panic-probe build has no core::panicking symbol; the check is blind" >&2
+    exit 1
+fi
+echo "no-panic self-test: ok (the panic-probe build is rejected)"
