@@ -426,7 +426,7 @@ fn tokens(
          after the call do not matter). The outputs equal TensorFlow Lite Micro's int8 kernels \
          byte for byte.",
     );
-    let run_errors = " A [`KernelError`] if a kernel rejects its arguments, which the compiler's \
+    let run_errors = " A `KernelError` if a kernel rejects its arguments, which the compiler's \
                       checks rule out; there is no panic path.";
     let kernel_error = quote!(#k::KernelError);
     Ok(quote! {
