@@ -6,6 +6,8 @@
 //! (`tests/ui/data/`). For every one of the 20 recorded cases, the macro-generated `run` must
 //! give exactly TFLM's output bytes and exactly `nn_dsl::exec`'s.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 nn_macros::network! {
