@@ -6,6 +6,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+#[path = "synth.rs"]
+#[allow(dead_code)]
+mod synth;
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("{e}");
@@ -117,6 +121,48 @@ fn run() -> Result<(), String> {
     }
     table.push_str("];\n");
     index.push_str(&table);
+
+    // The synthetic network (see synth.rs), through the back end directly.
+    println!("cargo:rerun-if-changed=synth.rs");
+    let m = synth::module()?;
+    let lowered = nn_dsl::lower::lower(&m, &Default::default()).map_err(|e| e.to_string())?;
+    let plan = nn_dsl::plan::plan(&m, &Default::default()).map_err(|e| e.to_string())?;
+    let options = nn_dsl::back::rust::Options {
+        source: Some("synth.rs".into()),
+        ..Default::default()
+    };
+    let code = nn_dsl::back::rust::write_string(&m, &lowered, &plan, &options)
+        .map_err(|e| e.to_string())?;
+    nn_dsl::back::rust::write_if_changed(&out_dir.join("synth.rs"), &code)
+        .map_err(|e| e.to_string())?;
+    // concat_mul with its input and output planned inside the arena (as TFLM counts): the module
+    // copies the input in and the output out.
+    let cm = dir.join("concat_mul.tflite");
+    let loaded = nn_dsl::front::load::load_tflite(&cm).map_err(|e| e.render())?;
+    let lowered =
+        nn_dsl::lower::lower(&loaded.module, &loaded.weights).map_err(|e| e.to_string())?;
+    let plan_options = nn_dsl::plan::PlanOptions {
+        io_in_arena: true,
+        ..Default::default()
+    };
+    let plan = nn_dsl::plan::plan(&loaded.module, &plan_options).map_err(|e| e.to_string())?;
+    let options = nn_dsl::back::rust::Options {
+        type_name: Some("ConcatMulIoInArena".into()),
+        ..Default::default()
+    };
+    let code = nn_dsl::back::rust::write_string(&loaded.module, &lowered, &plan, &options)
+        .map_err(|e| e.to_string())?;
+    nn_dsl::back::rust::write_if_changed(&out_dir.join("concat_mul_io_in_arena.rs"), &code)
+        .map_err(|e| e.to_string())?;
+    index.push_str(
+        "\n/// `concat_mul.tflite` planned with its input and output in the arena.\n\
+         pub mod concat_mul_io_in_arena {\n    \
+         include!(concat!(env!(\"OUT_DIR\"), \"/concat_mul_io_in_arena.rs\"));\n}\n",
+    );
+    index.push_str(
+        "\n/// The synthetic network of `synth.rs`.\npub mod synth {\n    \
+         include!(concat!(env!(\"OUT_DIR\"), \"/synth.rs\"));\n}\n",
+    );
     nn_dsl::back::rust::write_if_changed(&out_dir.join("models.rs"), &index)
         .map_err(|e| e.to_string())?;
     Ok(())

@@ -97,3 +97,102 @@ fn arena_sizes_are_the_plans() {
         assert_eq!(model.arena_bytes, plan.arena_bytes, "{}", model.name);
     }
 }
+
+#[path = "../synth.rs"]
+mod synth_src;
+
+/// A small deterministic generator (no dependency, same values on every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as u32
+    }
+}
+
+#[test]
+fn synthetic_network_equals_exec() {
+    use nn_dsl::exec::TensorData;
+    use nnd_e2e::synth::{Synth, ARENA_BYTES};
+    let module = synth_src::module().unwrap();
+    let lowered = nn_dsl::lower::lower(&module, &Default::default()).unwrap();
+    let mut rng = Lcg(7);
+    for case in 0..50 {
+        let mut a = [[[0f32; 2]; 4]; 4];
+        for v in a.as_flattened_mut().as_flattened_mut() {
+            *v = (rng.next() % 4001) as f32 / 1000.0 - 2.0;
+        }
+        let mut b = [[[0i8; 2]; 4]; 4];
+        for v in b.as_flattened_mut().as_flattened_mut() {
+            *v = rng.next() as i8;
+        }
+        let mut y = [0f32; 36];
+        let mut z = [[[0i8; 2]; 4]; 4];
+        let mut fb = [0i8; 32];
+        let mut bb = [[[0i8; 2]; 4]; 4];
+        let mut arena = [case as i8; ARENA_BYTES];
+        Synth::run(&a, &b, &mut y, &mut z, &mut fb, &mut bb, &mut arena).unwrap();
+
+        let host = nn_dsl::exec::run(
+            &module,
+            &lowered,
+            &[
+                TensorData::F32(a.as_flattened().as_flattened().to_vec()),
+                TensorData::I8(b.as_flattened().as_flattened().to_vec()),
+            ],
+        )
+        .unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&y), bits(host[0].as_f32().unwrap()), "case {case}: y");
+        assert_eq!(
+            z.as_flattened().as_flattened(),
+            host[1].as_i8().unwrap(),
+            "case {case}: z"
+        );
+        assert_eq!(fb.as_slice(), host[2].as_i8().unwrap(), "case {case}: fb");
+        assert_eq!(
+            bb.as_flattened().as_flattened(),
+            host[3].as_i8().unwrap(),
+            "case {case}: bb"
+        );
+        // The copies are the input itself.
+        assert_eq!(fb.as_slice(), b.as_flattened().as_flattened());
+        assert_eq!(bb, b);
+        // Softmax rows of 4 sum to about 1 (256 at scale 1/256): the network computed something.
+        let sum: f32 = y[..4].iter().sum();
+        assert!(
+            (sum - 1.0).abs() < 0.05,
+            "case {case}: softmax row sums to {sum}"
+        );
+    }
+}
+
+#[test]
+fn io_in_arena_plan_equals_tflm() {
+    use nnd_e2e::concat_mul_io_in_arena::{ConcatMulIoInArena, Input, Output, ARENA_BYTES};
+    let text = std::fs::read_to_string(models_dir().join("concat_mul.json")).unwrap();
+    let file: ModelFile = serde_json::from_str(&text).unwrap();
+    // The input is copied into the arena first and the output out of it last.
+    let code = include_str!(concat!(env!("OUT_DIR"), "/concat_mul_io_in_arena.rs"));
+    assert!(code.contains("// graph input `x0` copied into the arena"));
+    assert!(code.contains("// graph output 0 (`output0`) copied from where it lives"));
+    for (i, case) in file.cases.iter().enumerate() {
+        let mut input: Input = [[[0; 3]; 16]; 16];
+        input
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .copy_from_slice(&case.input[0].i8_data().unwrap());
+        let mut output: Output = [0; 5];
+        let mut arena = [0x55; ARENA_BYTES];
+        ConcatMulIoInArena::run(&input, &mut output, &mut arena).unwrap();
+        assert_eq!(
+            output.to_vec(),
+            case.output[0].i8_data().unwrap(),
+            "case {i}"
+        );
+    }
+}

@@ -333,6 +333,7 @@ fn tokens(
                 place,
                 &p.elem,
                 p.tensor.elements(),
+                &format!("graph input `{}` copied into the arena", p.tensor.name),
             )?;
             uses_arena |= c.uses_arena;
             body.extend(c.body);
@@ -359,6 +360,10 @@ fn tokens(
                 Place::Output(j),
                 &p.elem,
                 p.tensor.elements(),
+                &format!(
+                    "graph output {j} (`{}`) copied from where it lives",
+                    p.tensor.name
+                ),
             )?;
             uses_arena |= c.uses_arena;
             body.extend(c.body);

@@ -127,6 +127,7 @@ impl Ctx<'_> {
         to: Place,
         elem: &TokenStream,
         n: usize,
+        label: &str,
     ) -> Result<NodeCode, Error> {
         if matches!(to, Place::Input(_)) {
             return Err(malformed(node, "writes a graph input"));
@@ -136,17 +137,32 @@ impl Ctx<'_> {
         let lend = self.lend(to, need_rest);
         let src = self.read(from);
         let n = usize_lit(n);
+        let doc = self.block_doc(label);
         Ok(NodeCode {
             statics: quote!(),
-            body: quote! {{
+            body: quote! {
+                #doc
+                {
                 #lend
                 #k::typed::copy(
                     #k::typed::array::<#elem, #n>(#src, 0).ok_or(VIEW_ERROR)?,
                     #k::typed::array_mut::<#elem, #n>(out, 0).ok_or(VIEW_ERROR)?,
                 );
-            }},
+                }
+            },
             uses_arena: need_rest || matches!(to, Place::Arena { .. }),
         })
+    }
+
+    /// A doc attribute naming a block of `run` (turned into a comment by `write_string`), or
+    /// nothing for token output.
+    fn block_doc(&self, label: &str) -> TokenStream {
+        if self.block_docs {
+            let text = format!(" {label}");
+            quote!(#[doc = #text])
+        } else {
+            quote!()
+        }
     }
 
     /// The code of `node` (`prefix` names its statics).
@@ -173,7 +189,15 @@ impl Ctx<'_> {
                 return Err(malformed(name, "reshape changes the dtype or the size"));
             }
             let from = self.place(input, name)?;
-            return self.copy_block(name, from, out_place, &elem(out_t.dtype)?, out_t.elements());
+            let label = format!("`{name}` ({}, a copy)", node.op.name());
+            return self.copy_block(
+                name,
+                from,
+                out_place,
+                &elem(out_t.dtype)?,
+                out_t.elements(),
+                &label,
+            );
         }
         if self.plan.tensor(node.output).map(|p| p.share) == Some(Share::InPlace) {
             return Err(Error::Unsupported {
@@ -201,12 +225,7 @@ impl Ctx<'_> {
         };
         let (statics, call) = op.emit(params)?;
         let lend = self.lend(out_place, need_rest);
-        let doc = if self.block_docs {
-            let text = format!(" `{}` ({})", name, node.op.name());
-            quote!(#[doc = #text])
-        } else {
-            quote!()
-        };
+        let doc = self.block_doc(&format!("`{}` ({})", name, node.op.name()));
         Ok(NodeCode {
             statics,
             body: quote! {
