@@ -450,3 +450,66 @@ fn snake(name: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::str::FromStr;
+
+    use proc_macro2::TokenStream;
+
+    fn expand(f: fn(TokenStream) -> TokenStream, input: &str) -> String {
+        f(TokenStream::from_str(input).unwrap()).to_string()
+    }
+
+    #[test]
+    fn malformed_inputs_give_errors_not_panics() {
+        let cases = [
+            "",
+            "#[target]",
+            "#[crate = 3] network",
+            "pub(crate)",
+            "network",
+            "network N",
+            "tflite",
+            "tflite =",
+            "tflite = 3",
+            "tflite = \"\"",
+            "tflite = \"/abs.tflite\"",
+            "tflite = \"Cargo.toml\"",
+            "tflite = \"x.tflite\", crate = 3",
+            "network N { input x: i8[4]; weights \"Cargo.toml\"; output y = relu(x); }",
+            "network N { input x: i8[4]; weights \"\"; output y = relu(x); }",
+            "network N { input x: i8[0]; output x; }",
+            "network r#type { input x: i8[4]; output x; }",
+        ];
+        for case in cases {
+            let out = expand(super::network, case);
+            assert!(out.contains("compile_error"), "{case}: {out}");
+        }
+        for case in [
+            "",
+            "3",
+            "\"\"",
+            "\"Cargo.toml\"",
+            "\"/a.nnd\"",
+            "\"a.nnd\", x = 1",
+        ] {
+            let out = expand(super::include_nnd, case);
+            assert!(out.contains("compile_error"), "{case}: {out}");
+        }
+    }
+
+    #[test]
+    fn fallback_type_is_emitted_after_an_error() {
+        let out = expand(
+            super::network,
+            "pub network Tiny { input x: i8[4]; output y = relu(z); }",
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("pub mod tiny"), "{out}");
+        assert!(out.contains("pub struct Tiny"), "{out}");
+        assert!(out.contains("pub use tiny :: Tiny"), "{out}");
+    }
+}

@@ -265,3 +265,83 @@ fn header_errors() {
     assert_eq!(errors_of("network N { } extra")[0].2, "extra");
     assert_eq!(errors_of("network { }")[0].1, "expected a name, found `{`");
 }
+
+/// Token trees of `stream`, flattened one level (groups kept whole).
+fn trees(stream: TokenStream) -> Vec<proc_macro2::TokenTree> {
+    stream.into_iter().collect()
+}
+
+#[test]
+fn mutated_token_streams_never_panic() {
+    // Deterministic mutations of every corpus body: drop, duplicate or swap top-level and
+    // in-body token trees; the parser and the checker must return, whatever they report.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    let mut runs = 0;
+    for file in corpus() {
+        let source = std::fs::read_to_string(&file).unwrap();
+        let Ok(tokens) = TokenStream::from_str(&source) else {
+            continue;
+        };
+        let top = trees(tokens);
+        for _ in 0..40 {
+            let mut t = top.clone();
+            // Mutate inside the network's body (the brace group) as well as at the top.
+            if let Some(pos) = t
+                .iter()
+                .position(|x| matches!(x, proc_macro2::TokenTree::Group(_)))
+            {
+                if let proc_macro2::TokenTree::Group(g) = &t[pos] {
+                    let mut body = trees(g.stream());
+                    for _ in 0..1 + next(3) {
+                        if body.is_empty() {
+                            break;
+                        }
+                        let i = next(body.len());
+                        match next(3) {
+                            0 => {
+                                body.remove(i);
+                            }
+                            1 => {
+                                let dup = body[i].clone();
+                                body.insert(next(body.len()), dup);
+                            }
+                            _ => {
+                                let j = next(body.len());
+                                body.swap(i, j);
+                            }
+                        }
+                    }
+                    let mut ng = proc_macro2::Group::new(g.delimiter(), body.into_iter().collect());
+                    ng.set_span(g.span());
+                    t[pos] = proc_macro2::TokenTree::Group(ng);
+                }
+            }
+            if next(4) == 0 && !t.is_empty() {
+                let i = next(t.len());
+                t.remove(i);
+            }
+            let parsed = parse2(t.into_iter().collect());
+            if let (Some(net), true) = (&parsed.network, parsed.errors.is_empty()) {
+                let diags = match crate::check::check(net) {
+                    Ok((_, w)) | Err(w) => w,
+                };
+                for d in &diags {
+                    let _ = super::to_syn_error(d, &parsed.table, proc_macro2::Span::call_site());
+                }
+            }
+            for d in &parsed.errors {
+                let span = d.primary_span().unwrap();
+                assert!(parsed.table.range(span).is_some(), "{d:?}");
+                let _ = super::to_syn_error(d, &parsed.table, proc_macro2::Span::call_site());
+            }
+            runs += 1;
+        }
+    }
+    assert!(runs >= 1600, "{runs}");
+}
