@@ -13,7 +13,10 @@ use nn_dsl::span::Span;
 fn models() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    for dir in [root.join("../tests/vectors/models"), root.join("tests/tflite/converter")] {
+    for dir in [
+        root.join("../tests/vectors/models"),
+        root.join("tests/tflite/converter"),
+    ] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -42,7 +45,9 @@ fn normalised(m: &Module) -> Module {
 }
 
 fn out_dir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("import_roundtrip").join(name);
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("import_roundtrip")
+        .join(name);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -57,7 +62,10 @@ fn every_int8_model_round_trips_through_nnd_and_safetensors() {
             Err(e) if stem.ends_with("_f32") => {
                 // A float model is refused with a message naming the operator and tensor.
                 let msg = e.to_string();
-                assert!(msg.contains("operator 0 (CONV_2D)") && msg.contains("FLOAT32"), "{msg}");
+                assert!(
+                    msg.contains("operator 0 (CONV_2D)") && msg.contains("FLOAT32"),
+                    "{msg}"
+                );
                 continue;
             }
             Err(e) => panic!("{}: {e}", path.display()),
