@@ -7,8 +7,8 @@
 //! quantisation.
 
 use crate::error::check_len;
-use crate::fixedpoint::multiply_by_quantized_multiplier;
-use crate::{clamp_i8, KernelError, KernelResult};
+use crate::requantize::{requantize_clamped, Affine};
+use crate::KernelResult;
 
 /// Every constant of one int8 RELU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,23 +32,21 @@ pub struct ReluParams {
 /// Run RELU.
 ///
 /// # Errors
-/// [`KernelError`] on wrong slice lengths or a shift outside `-31..=31`.
+/// [`KernelError`](crate::KernelError) on wrong slice lengths or a shift outside `-31..=31`.
 pub fn relu_s8(p: &ReluParams, input: &[i8], output: &mut [i8]) -> KernelResult {
-    if !(-31..=31).contains(&p.shift) {
-        return Err(KernelError::Param("shift outside -31..=31"));
-    }
-    check_len("input", p.len, input.len())?;
-    check_len("output", p.len, output.len())?;
-    for (&x, o) in input.iter().zip(output.iter_mut()) {
-        let v = multiply_by_quantized_multiplier(
-            i32::from(x).wrapping_sub(p.input_zero_point),
-            p.multiplier,
-            p.shift,
-        )
-        .wrapping_add(p.output_zero_point);
-        *o = clamp_i8(v, p.act_min, p.act_max);
-    }
-    Ok(())
+    requantize_clamped(
+        input,
+        output,
+        Affine {
+            len: p.len,
+            input_zero_point: p.input_zero_point,
+            output_zero_point: p.output_zero_point,
+            multiplier: p.multiplier,
+            shift: p.shift,
+        },
+        p.act_min,
+        p.act_max,
+    )
 }
 
 /// Every constant of one int8 RELU6.
@@ -65,7 +63,7 @@ pub struct Relu6Params {
 /// Run RELU6.
 ///
 /// # Errors
-/// [`KernelError`] on wrong slice lengths.
+/// [`KernelError`](crate::KernelError) on wrong slice lengths.
 pub fn relu6_s8(p: &Relu6Params, input: &[i8], output: &mut [i8]) -> KernelResult {
     check_len("input", p.len, input.len())?;
     check_len("output", p.len, output.len())?;

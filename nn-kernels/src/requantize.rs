@@ -25,19 +25,52 @@ pub struct RequantizeParams {
 /// # Errors
 /// [`KernelError`] on wrong slice lengths or a shift outside `-31..=31`.
 pub fn requantize_s8(p: &RequantizeParams, input: &[i8], output: &mut [i8]) -> KernelResult {
-    if !(-31..=31).contains(&p.shift) {
+    requantize_clamped(
+        input,
+        output,
+        Affine {
+            len: p.len,
+            input_zero_point: p.input_zero_point,
+            output_zero_point: p.output_zero_point,
+            multiplier: p.multiplier,
+            shift: p.shift,
+        },
+        i32::from(i8::MIN),
+        i32::from(i8::MAX),
+    )
+}
+
+/// The element-wise map shared by requantisation and RELU: `(x - in_zp) * M >> s + out_zp`.
+#[derive(Clone, Copy)]
+pub(crate) struct Affine {
+    pub len: usize,
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
+    pub multiplier: i32,
+    pub shift: i32,
+}
+
+/// Applies `a` to every element and clamps to `[act_min, act_max]`.
+pub(crate) fn requantize_clamped(
+    input: &[i8],
+    output: &mut [i8],
+    a: Affine,
+    act_min: i32,
+    act_max: i32,
+) -> KernelResult {
+    if !(-31..=31).contains(&a.shift) {
         return Err(KernelError::Param("shift outside -31..=31"));
     }
-    check_len("input", p.len, input.len())?;
-    check_len("output", p.len, output.len())?;
+    check_len("input", a.len, input.len())?;
+    check_len("output", a.len, output.len())?;
     for (&x, o) in input.iter().zip(output.iter_mut()) {
         let v = multiply_by_quantized_multiplier(
-            i32::from(x).wrapping_sub(p.input_zero_point),
-            p.multiplier,
-            p.shift,
+            i32::from(x).wrapping_sub(a.input_zero_point),
+            a.multiplier,
+            a.shift,
         )
-        .wrapping_add(p.output_zero_point);
-        *o = clamp_i8(v, i32::from(i8::MIN), i32::from(i8::MAX));
+        .wrapping_add(a.output_zero_point);
+        *o = clamp_i8(v, act_min, act_max);
     }
     Ok(())
 }
