@@ -6,7 +6,7 @@
 //! Layout:
 //! - one module per operator ([`conv2d`], [`depthwise_conv2d`], [`fully_connected`],
 //!   [`max_pool2d`], [`avg_pool2d`], [`add`], [`mul`], [`softmax`], [`logistic`], [`tanh`],
-//!   [`pad`], [`concat`], [`mean`], [`requantize`], [`quantize`], [`dequantize`], [`relu`]).
+//!   [`pad`], [`concat`](mod@concat), [`mean`], [`requantize`], [`quantize`], [`dequantize`], [`relu`]).
 //!   Each has a parameter struct whose public fields hold every constant the kernel needs
 //!   (shapes, strides, paddings, offsets, Q31 multipliers and shifts, clamp bounds) and a
 //!   slice-based `*_s8` function. The constants are computed on the host by `nn_dsl::quant`;

@@ -657,7 +657,7 @@ pub fn array<T, const N: usize>(data: &[T], offset: usize) -> Option<&[T; N]> {
     <&[T; N]>::try_from(data.get(offset..offset.checked_add(N)?)?).ok()
 }
 
-/// Mutable counterpart of [`array`].
+/// Mutable counterpart of [`array()`].
 #[must_use]
 pub fn array_mut<T, const N: usize>(data: &mut [T], offset: usize) -> Option<&mut [T; N]> {
     <&mut [T; N]>::try_from(data.get_mut(offset..offset.checked_add(N)?)?).ok()

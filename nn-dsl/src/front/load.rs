@@ -3,7 +3,7 @@
 //! - [`load_nnd`]: reads a `.nnd` file, parses and checks it, resolves its `weights "..."` path
 //!   relative to the `.nnd` file's directory, reads that safetensors file and binds it
 //!   ([`crate::weights::bind`]).
-//! - [`load_tflite`]: reads a `.tflite` file and imports it ([`crate::front::tflite::import`]).
+//! - [`load_tflite`]: reads a `.tflite` file and imports it ([`crate::front::tflite::import()`]).
 //! - [`load`]: one of the two by the file extension (`.tflite`, anything else is `.nnd`).
 //!
 //! Every error names the file it is about; [`LoadError::render`] gives the text a user sees

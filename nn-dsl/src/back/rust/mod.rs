@@ -200,7 +200,7 @@ fn port_items(p: &Port, what: &str) -> Result<TokenStream, Error> {
     let rank = usize_lit(t.shape.len());
     let shape = usize_list(&t.shape);
     let doc = format!(
-        " Graph {what} `{}`: {}{}.",
+        " Graph {what} `{}`: `{}{}`.",
         t.name,
         t.dtype,
         crate::ir::shape_string(&t.shape)

@@ -1,5 +1,5 @@
 //! The `.nnd` text front end: a pest grammar (`grammar.pest`) and a builder into the shared
-//! [`ast`](crate::front::ast).
+//! [`ast`].
 //!
 //! ```
 //! let net = nn_dsl::front::nnd::parse_str(
@@ -11,7 +11,7 @@
 //! # Ok::<(), usize>(())
 //! ```
 //!
-//! Parsing runs in three steps: a byte-level pre-scan ([`lex`]) rejects unterminated strings and
+//! Parsing runs in three steps: a byte-level pre-scan (`lex`) rejects unterminated strings and
 //! comments, unknown escapes and nesting deeper than [`MAX_DEPTH`]; pest parses the text; the
 //! builder produces the AST and reports what only shows after parsing (integer overflow, a
 //! positional argument after a named one, a second network). A pest failure stops parsing at the

@@ -1,5 +1,5 @@
 //! The Rust-token front end: `network! { ... }` bodies parsed from Rust tokens into the shared
-//! [`ast`](crate::front::ast), and checker diagnostics mapped back onto those tokens.
+//! [`ast`], and checker diagnostics mapped back onto those tokens.
 //!
 //! The macro body is the `.nnd` language written as Rust tokens:
 //!
@@ -35,7 +35,7 @@
 //! from the first node to the last. Delimiters count as two tokens, the opening one when the group
 //! is entered and the closing one when it is left.
 //!
-//! [`report::to_syn_error`] turns a [`Diagnostic`](crate::Diagnostic) into a [`syn::Error`] that
+//! [`report::to_syn_error`] turns a [`Diagnostic`] into a [`syn::Error`] that
 //! spans the primary label's tokens (rustc underlines from the first token to the last); the
 //! label's message, the secondary labels (quoted by their tokens' text), the notes and the help
 //! are part of the message, since a stable proc macro can emit nothing but the error itself.
