@@ -56,7 +56,7 @@ use crate::ir::{DType, Module, Tensor};
 use crate::lower::Lowered;
 use crate::plan::ArenaPlan;
 
-pub use target::{Target, UnknownTarget};
+pub use target::{Family, Target, UnknownTarget};
 
 use lit::{f32_lit, i32_lit, type_ident, upper_snake, usize_list, usize_lit};
 use node::{elem, Place};
@@ -284,9 +284,6 @@ fn tokens(
     options: &Options,
     block_docs: bool,
 ) -> Result<TokenStream, Error> {
-    match options.target {
-        Target::Generic => {}
-    }
     if lowered.nodes.len() != module.nodes.len() {
         return Err(Error::Mismatch(format!(
             "{} lowered nodes for {} nodes",

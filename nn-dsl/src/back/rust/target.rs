@@ -6,7 +6,7 @@ use std::str::FromStr;
 /// A target the Rust back end generates code for.
 ///
 /// Every target emits the same module API (docs/codegen.md); they differ in which kernels the
-/// generated `run` calls. Only the portable kernels exist today.
+/// generated `run` calls and how the compiler lays the constants out for them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Target {
@@ -14,16 +14,61 @@ pub enum Target {
     /// Runs anywhere `core` does.
     #[default]
     Generic,
+    /// Arm Cortex-M4 (Armv7E-M with the DSP extension, `thumbv7em-none-eabi[hf]`): the
+    /// `nn_kernels::cortex_m` kernels (SMLAD, SXTB16, ...), weights re-laid out at build time.
+    CortexM4,
+    /// Arm Cortex-M7 (Armv7E-M, `thumbv7em-none-eabi[hf]`): the Cortex-M4 kernels today.
+    CortexM7,
+}
+
+/// A family of targets sharing one set of specialised kernels in `nn_kernels`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Family {
+    /// The portable kernels only.
+    Portable,
+    /// `nn_kernels::cortex_m`: Armv7E-M DSP kernels.
+    CortexM,
 }
 
 impl Target {
     /// Every target, in the order they are listed to users.
-    pub const ALL: &'static [Target] = &[Target::Generic];
+    pub const ALL: &'static [Target] = &[Target::Generic, Target::CortexM4, Target::CortexM7];
 
-    /// The name used on the command line and in `build.rs` (`generic`).
+    /// The name used on the command line and in `build.rs` (`generic`, `cortex-m4`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Target::Generic => "generic",
+            Target::CortexM4 => "cortex-m4",
+            Target::CortexM7 => "cortex-m7",
+        }
+    }
+
+    /// The kernel family whose specialised kernels the generated code calls.
+    pub fn family(self) -> Family {
+        match self {
+            Target::Generic => Family::Portable,
+            Target::CortexM4 | Target::CortexM7 => Family::CortexM,
+        }
+    }
+
+    /// Whether code for this target may be compiled for the Rust target triple `triple` (cargo's
+    /// `TARGET`). `generic` runs anywhere; the Cortex-M targets need an Armv7E-M or Armv8-M
+    /// Mainline triple (`thumbv7em-*`, `thumbv8m.main-*`).
+    pub fn matches_triple(self, triple: &str) -> bool {
+        match self.family() {
+            Family::Portable => true,
+            Family::CortexM => triple.starts_with("thumbv7em-") || triple.starts_with("thumbv8m.main-"),
+        }
+    }
+
+    /// The target to use when none is named and the Rust triple is `triple`: `cortex-m4` on
+    /// `thumbv7em-*` (Cortex-M4 and M7 share the DSP kernels), `generic` everywhere else.
+    pub fn default_for_triple(triple: &str) -> Target {
+        if triple.starts_with("thumbv7em-") {
+            Target::CortexM4
+        } else {
+            Target::Generic
         }
     }
 
@@ -85,7 +130,7 @@ mod tests {
         let e = Target::from_name("cortex-m9").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown target `cortex-m9`; valid targets: generic"
+            "unknown target `cortex-m9`; valid targets: generic, cortex-m4, cortex-m7"
         );
     }
 }
