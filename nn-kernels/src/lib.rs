@@ -30,6 +30,7 @@ pub mod add;
 pub mod avg_pool2d;
 pub mod concat;
 pub mod conv2d;
+pub mod cortex_m;
 pub mod depthwise_conv2d;
 pub mod dequantize;
 mod error;
@@ -56,9 +57,9 @@ pub use error::KernelError;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::{
-        add, avg_pool2d, concat, conv2d, depthwise_conv2d, dequantize, fixedpoint, fully_connected,
-        logistic, max_pool2d, mean, mul, pad, quantize, relu, requantize, shape, softmax, tanh,
-        typed, KernelError, KernelResult,
+        add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixedpoint,
+        fully_connected, logistic, max_pool2d, mean, mul, pad, quantize, relu, requantize, shape,
+        softmax, tanh, typed, KernelError, KernelResult,
     };
 }
 

@@ -1,0 +1,163 @@
+//! The Armv7E-M DSP instructions the Cortex-M kernels use, as functions.
+//!
+//! With `cfg(nnd_dsp)` (set by the build script on `thumbv7em-*` and `thumbv8m.main-*`) each is
+//! one instruction through stable `core::arch::asm!`; elsewhere each is plain Rust with the
+//! instruction's exact semantics, so the same kernels run (and are tested, also under Miri) on
+//! any host. The Armv7-M Architecture Reference Manual defines every one of them; the plain Rust
+//! bodies follow those definitions.
+#![allow(unsafe_code)]
+
+#[cfg(nnd_dsp)]
+use core::arch::asm;
+
+/// `SMLAD`: `acc + lo16(a) * lo16(b) + hi16(a) * hi16(b)`, signed 16-bit halves, wrapping
+/// 32-bit accumulate (the instruction only sets the sticky Q flag on overflow).
+#[inline(always)]
+#[must_use]
+pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+    #[cfg(nnd_dsp)]
+    {
+        let r: i32;
+        // SAFETY: SMLAD reads three registers and writes one; no memory, stack or control flow
+        // is touched. It may set the sticky Q flag, so flags are not declared preserved.
+        unsafe {
+            asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b,
+                 c = in(reg) acc, options(pure, nomem, nostack));
+        }
+        r
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        let lo = i32::from(a as i16) * i32::from(b as i16);
+        let hi = i32::from((a >> 16) as i16) * i32::from((b >> 16) as i16);
+        acc.wrapping_add(lo).wrapping_add(hi)
+    }
+}
+
+/// `SMLABB`: `acc + lo16(a) * lo16(b)` (signed halves, wrapping accumulate).
+#[inline(always)]
+#[must_use]
+pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+    #[cfg(nnd_dsp)]
+    {
+        let r: i32;
+        // SAFETY: register-only instruction, as for `smlad`.
+        unsafe {
+            asm!("smlabb {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b,
+                 c = in(reg) acc, options(pure, nomem, nostack));
+        }
+        r
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        acc.wrapping_add(i32::from(a as i16) * i32::from(b as i16))
+    }
+}
+
+/// `SMLATT`: `acc + hi16(a) * hi16(b)` (signed halves, wrapping accumulate).
+#[inline(always)]
+#[must_use]
+pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+    #[cfg(nnd_dsp)]
+    {
+        let r: i32;
+        // SAFETY: register-only instruction, as for `smlad`.
+        unsafe {
+            asm!("smlatt {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b,
+                 c = in(reg) acc, options(pure, nomem, nostack));
+        }
+        r
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        acc.wrapping_add(i32::from((a >> 16) as i16) * i32::from((b >> 16) as i16))
+    }
+}
+
+/// `SXTB16`: bytes 0 and 2 of `x`, sign-extended into the low and high halfwords.
+#[inline(always)]
+#[must_use]
+pub fn sxtb16(x: u32) -> u32 {
+    #[cfg(nnd_dsp)]
+    {
+        let r: u32;
+        // SAFETY: register-only instruction, no flags.
+        unsafe {
+            asm!("sxtb16 {r}, {x}", r = lateout(reg) r, x = in(reg) x,
+                 options(pure, nomem, nostack, preserves_flags));
+        }
+        r
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        let lo = u32::from((x as i8) as i16 as u16);
+        let hi = u32::from(((x >> 16) as i8) as i16 as u16);
+        lo | (hi << 16)
+    }
+}
+
+/// `SXTB16 ..., ROR #8`: bytes 1 and 3 of `x`, sign-extended into the low and high halfwords.
+#[inline(always)]
+#[must_use]
+pub fn sxtb16_ror8(x: u32) -> u32 {
+    #[cfg(nnd_dsp)]
+    {
+        let r: u32;
+        // SAFETY: register-only instruction, no flags.
+        unsafe {
+            asm!("sxtb16 {r}, {x}, ror #8", r = lateout(reg) r, x = in(reg) x,
+                 options(pure, nomem, nostack, preserves_flags));
+        }
+        r
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        sxtb16(x.rotate_right(8))
+    }
+}
+
+/// `PKHBT r, a, b, LSL #16`: low halfword of `a`, low halfword of `b` on top.
+#[inline(always)]
+#[must_use]
+pub fn pkhbt16(a: u32, b: u32) -> u32 {
+    (a & 0xFFFF) | (b << 16)
+}
+
+/// `PKHTB r, b, a, ASR #16`: high halfword of `a` at the bottom, high halfword of `b` on top.
+#[inline(always)]
+#[must_use]
+pub fn pkhtb16(a: u32, b: u32) -> u32 {
+    (a >> 16) | (b & 0xFFFF_0000)
+}
+
+/// Four int8 values as one word, byte 0 first (a little-endian load; LLVM emits one `LDR`).
+#[inline(always)]
+#[must_use]
+pub fn word(b: [i8; 4]) -> u32 {
+    u32::from_le_bytes([b[0] as u8, b[1] as u8, b[2] as u8, b[3] as u8])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(lo: i16, hi: i16) -> u32 {
+        u32::from(lo as u16) | (u32::from(hi as u16) << 16)
+    }
+
+    #[test]
+    fn instruction_semantics() {
+        assert_eq!(smlad(pair(-3, 7), pair(5, -2), 100), 100 - 15 - 14);
+        assert_eq!(
+            smlad(pair(-32768, -32768), pair(-32768, -32768), i32::MAX),
+            i32::MAX.wrapping_add(1 << 30).wrapping_add(1 << 30)
+        );
+        assert_eq!(smlabb(pair(-3, 7), pair(5, -2), 1), -14);
+        assert_eq!(smlatt(pair(-3, 7), pair(5, -2), 1), -13);
+        let x = word([-1, 2, -128, 127]);
+        assert_eq!(sxtb16(x), pair(-1, -128));
+        assert_eq!(sxtb16_ror8(x), pair(2, 127));
+        assert_eq!(pkhbt16(pair(1, 2), pair(3, 4)), pair(1, 3));
+        assert_eq!(pkhtb16(pair(1, 2), pair(3, 4)), pair(2, 4));
+    }
+}

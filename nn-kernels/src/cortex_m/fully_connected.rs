@@ -1,0 +1,119 @@
+//! Fully connected layer (TFLite `FULLY_CONNECTED`, int8, symmetric weights): each input row is
+//! widened once to int16 pairs, then four units at a time accumulate with `SMLAD` against
+//! weights pre-widened at build time, so one input word serves four multiplies.
+
+use super::dsp::{pkhbt16, pkhtb16, smlad, sxtb16, sxtb16_ror8, word};
+use super::pack::pair;
+use super::{check_act, check_rq, finish, Rq};
+use crate::error::check_len;
+use crate::{KernelError, KernelResult};
+
+/// The run-time constants of one fully connected layer with `U` units.
+#[derive(Clone, Copy, Debug)]
+pub struct FcSpec<'a, const U: usize> {
+    /// Output zero point.
+    pub output_offset: i32,
+    /// Lower clamp.
+    pub act_min: i32,
+    /// Upper clamp.
+    pub act_max: i32,
+    /// Bias with the input zero point folded in, per unit.
+    pub bias: &'a [i32; U],
+    /// Requantisation per unit (a per-tensor layer repeats its one entry).
+    pub rq: &'a [Rq; U],
+}
+
+/// Runs the layer on every row of `input` (`rows * D` values; `output` holds `rows * U`). `D`:
+/// input features; `U`: units; `W = ceil(D / 2)`; `weights[u]` is unit `u`'s row widened to
+/// int16 pairs ([`super::pack::pack_pairs`]).
+///
+/// # Errors
+/// [`KernelError`] when a length disagrees, `W` does not fit `D`, or a requantisation constant
+/// is out of range.
+pub fn fully_connected_s8<const D: usize, const U: usize, const W: usize>(
+    s: &FcSpec<'_, U>,
+    input: &[i8],
+    weights: &[[u32; W]; U],
+    output: &mut [i8],
+) -> KernelResult {
+    if D == 0 || U == 0 || super::pack::words(D) != W || input.len() % D != 0 {
+        return Err(KernelError::Param("fully connected sizes"));
+    }
+    let rows = input.len() / D;
+    check_len("output", rows.saturating_mul(U), output.len())?;
+    check_rq(s.rq)?;
+    check_act(s.act_min, s.act_max)?;
+    let mut col = [0u32; W];
+    for (x, y) in input.chunks_exact(D).zip(output.chunks_exact_mut(U)) {
+        widen::<W>(x, &mut col);
+        row::<U, W>(s, &col, weights, y);
+    }
+    Ok(())
+}
+
+/// `x` as int16 pairs (a missing last value is 0).
+#[inline(always)]
+fn widen<const W: usize>(x: &[i8], col: &mut [u32; W]) {
+    let mut quads = x.chunks_exact(4);
+    let mut dst = col.chunks_exact_mut(2);
+    for (d, q) in (&mut dst).zip(&mut quads) {
+        if let ([d0, d1], &[q0, q1, q2, q3]) = (d, q) {
+            let v = word([q0, q1, q2, q3]);
+            let (even, odd) = (sxtb16(v), sxtb16_ror8(v));
+            *d0 = pkhbt16(even, odd);
+            *d1 = pkhtb16(even, odd);
+        }
+    }
+    let done = (x.len() / 4) * 2;
+    for (d, p) in col.iter_mut().skip(done).zip(quads.remainder().chunks(2)) {
+        let lo = p.first().copied().unwrap_or(0);
+        let hi = p.get(1).copied().unwrap_or(0);
+        *d = pair(i16::from(lo), i16::from(hi));
+    }
+}
+
+/// Every unit for one widened row, four at a time.
+#[inline(always)]
+fn row<const U: usize, const W: usize>(
+    s: &FcSpec<'_, U>,
+    col: &[u32; W],
+    weights: &[[u32; W]; U],
+    y: &mut [i8],
+) {
+    let (min, max, off) = (s.act_min, s.act_max, s.output_offset);
+    let mut w4 = weights.chunks_exact(4);
+    let mut b4 = s.bias.chunks_exact(4);
+    let mut q4 = s.rq.chunks_exact(4);
+    let mut y4 = y.chunks_exact_mut(4);
+    for (((w, b), q), o) in (&mut w4).zip(&mut b4).zip(&mut q4).zip(&mut y4) {
+        let ([w0, w1, w2, w3], &[b0, b1, b2, b3], &[q0, q1, q2, q3], [o0, o1, o2, o3]) =
+            (w, b, q, o)
+        else {
+            continue;
+        };
+        let (mut a0, mut a1, mut a2, mut a3) = (b0, b1, b2, b3);
+        for ((((x, k0), k1), k2), k3) in col.iter().zip(w0).zip(w1).zip(w2).zip(w3) {
+            a0 = smlad(*x, *k0, a0);
+            a1 = smlad(*x, *k1, a1);
+            a2 = smlad(*x, *k2, a2);
+            a3 = smlad(*x, *k3, a3);
+        }
+        *o0 = finish(a0, q0, off, min, max);
+        *o1 = finish(a1, q1, off, min, max);
+        *o2 = finish(a2, q2, off, min, max);
+        *o3 = finish(a3, q3, off, min, max);
+    }
+    for (((w, b), q), o) in w4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .zip(q4.remainder())
+        .zip(y4.into_remainder())
+    {
+        let mut a = *b;
+        for (x, k) in col.iter().zip(w) {
+            a = smlad(*x, *k, a);
+        }
+        *o = finish(a, *q, off, min, max);
+    }
+}

@@ -1,0 +1,88 @@
+//! Build-time layouts of the Cortex-M kernels' constants.
+//!
+//! The compiler (`nn_dsl`) calls these on the host and writes their results into the generated
+//! module as statics; they are the one definition of each layout, next to the kernels that read
+//! it. No allocation: every function writes into a slice the caller provides.
+
+use crate::fixedpoint::multiply_by_quantized_multiplier_smaller_than_one_exp;
+use crate::KernelError;
+
+/// Two int16 values in one word, `lo` in bits 0..16 (the order `SMLAD` pairs them in).
+#[inline(always)]
+#[must_use]
+pub const fn pair(lo: i16, hi: i16) -> u32 {
+    (lo as u16 as u32) | ((hi as u16 as u32) << 16)
+}
+
+/// Words needed for `len` int8 values widened to int16 pairs (`ceil(len / 2)`).
+#[must_use]
+pub const fn words(len: usize) -> usize {
+    len.div_ceil(2)
+}
+
+/// Widens `row` to int16 pairs: `out[j] = (row[2j], row[2j + 1])`, a missing last value is 0.
+///
+/// # Errors
+/// [`KernelError::Length`] unless `out.len() == words(row.len())`.
+pub fn pack_pairs(row: &[i8], out: &mut [u32]) -> Result<(), KernelError> {
+    crate::error::check_len("packed row", words(row.len()), out.len())?;
+    for (o, p) in out.iter_mut().zip(row.chunks(2)) {
+        let lo = p.first().copied().unwrap_or(0);
+        let hi = p.get(1).copied().unwrap_or(0);
+        *o = pair(i16::from(lo), i16::from(hi));
+    }
+    Ok(())
+}
+
+/// The bias with the input zero point folded in: `bias + input_offset * sum(weights)` (wrapping,
+/// as the int32 accumulator of the reference kernel would wrap).
+#[must_use]
+pub fn fold_bias(bias: i32, input_offset: i32, weights: impl IntoIterator<Item = i8>) -> i32 {
+    let sum = weights
+        .into_iter()
+        .fold(0i32, |s, w| s.wrapping_add(i32::from(w)));
+    bias.wrapping_add(input_offset.wrapping_mul(sum))
+}
+
+/// Depthwise weights `[taps][channels]` (TFLite's `[1, KH, KW, C]` without the 1, multiplier 1)
+/// laid out per group of four channels, then per tap, as two words: channels 0 and 2 of the
+/// group widened to int16 in the first word, channels 1 and 3 in the second (the halves `SXTB16`
+/// and `SXTB16 ROR #8` take out of four input bytes). `out[g * taps + t]` belongs to group `g`,
+/// tap `t`.
+///
+/// # Errors
+/// [`KernelError`] unless `channels` is a multiple of 4 and the lengths agree.
+pub fn pack_depthwise(
+    weights: &[i8],
+    channels: usize,
+    out: &mut [[u32; 2]],
+) -> Result<(), KernelError> {
+    if channels == 0 || channels % 4 != 0 || weights.len() % channels != 0 {
+        return Err(KernelError::Param(
+            "depthwise packing needs a multiple of 4 channels",
+        ));
+    }
+    crate::error::check_len("packed depthwise weights", weights.len() / 4, out.len())?;
+    let taps = weights.len() / channels;
+    for (i, o) in out.iter_mut().enumerate() {
+        let (g, t) = (i / taps, i % taps);
+        let w = |c: usize| i16::from(weights.get(t * channels + 4 * g + c).copied().unwrap_or(0));
+        *o = [pair(w(0), w(2)), pair(w(1), w(3))];
+    }
+    Ok(())
+}
+
+/// ADD's rescaling of one int8 input as a table indexed by the input byte (`x as u8`):
+/// `MultiplyByQuantizedMultiplierSmallerThanOneExp((x + offset) << left_shift, multiplier,
+/// shift)`, exactly what TFLite computes per element.
+#[must_use]
+pub fn add_table(offset: i32, left_shift: i32, multiplier: i32, shift: i32) -> [i32; 256] {
+    let mut t = [0i32; 256];
+    let ls = left_shift.clamp(0, 31);
+    for (i, e) in t.iter_mut().enumerate() {
+        let x = i32::from(i as u8 as i8);
+        let shifted = x.wrapping_add(offset).wrapping_mul(1i32 << ls);
+        *e = multiply_by_quantized_multiplier_smaller_than_one_exp(shifted, multiplier, shift);
+    }
+    t
+}

@@ -1,0 +1,313 @@
+//! Every Cortex-M kernel against the portable kernel it replaces, on random shapes, paddings,
+//! zero points, requantisation constants and data (proptest). The same tests run on an emulated
+//! Cortex-M4 through the oracle runner (`tools/cortex-m-test.sh`), where [`super::dsp`] is
+//! inline assembly.
+
+use super::pack::{add_table, fold_bias, pack_depthwise, pack_pairs, words};
+use super::*;
+use crate::add::{add_s8 as ref_add, AddParams};
+use crate::conv2d::{conv2d_s8, Conv2dParams};
+use crate::depthwise_conv2d::{depthwise_conv2d_s8, DepthwiseConv2dParams};
+use crate::fully_connected::{fully_connected_s8 as ref_fc, FullyConnectedParams};
+use proptest::prelude::*;
+
+/// Deterministic bytes from a seed (xorshift).
+fn bytes(seed: u64, n: usize) -> Vec<i8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as i8
+        })
+        .collect()
+}
+
+fn requant_table(seed: u64, n: usize) -> (Vec<i32>, Vec<i32>) {
+    let b = bytes(seed ^ 0x5555, 2 * n);
+    let mult = b
+        .iter()
+        .take(n)
+        .map(|&v| (1 << 30) + (i32::from(v) + 128) * (1 << 22))
+        .collect();
+    // Shifts as small scales give them: mostly right shifts, a few left.
+    let shift = b
+        .iter()
+        .skip(n)
+        .map(|&v| i32::from(v).rem_euclid(12) - 9)
+        .collect();
+    (mult, shift)
+}
+
+fn rq(mult: &[i32], shift: &[i32]) -> Vec<Rq> {
+    mult.iter()
+        .zip(shift)
+        .map(|(&m, &s)| Rq::new(m, s))
+        .collect()
+}
+
+#[derive(Clone, Debug)]
+struct Geo {
+    h: usize,
+    w: usize,
+    sh: usize,
+    sw: usize,
+    dh: usize,
+    dw: usize,
+    pt: usize,
+    pl: usize,
+    pb: usize,
+    pr: usize,
+}
+
+fn geo() -> impl Strategy<Value = Geo> {
+    (
+        (1usize..9, 1usize..9, 1usize..3, 1usize..3),
+        (
+            1usize..3,
+            1usize..3,
+            0usize..3,
+            0usize..3,
+            0usize..3,
+            0usize..3,
+        ),
+    )
+        .prop_map(|((h, w, sh, sw), (dh, dw, pt, pl, pb, pr))| Geo {
+            h,
+            w,
+            sh,
+            sw,
+            dh,
+            dw,
+            pt,
+            pl,
+            pb,
+            pr,
+        })
+}
+
+fn out_dim(n: usize, k: usize, s: usize, d: usize, before: usize, after: usize) -> Option<usize> {
+    let eff = (k - 1) * d + 1;
+    let total = n + before + after;
+    (total >= eff).then(|| (total - eff) / s + 1)
+}
+
+macro_rules! conv_case {
+    ($name:ident, $ic:literal, $oc:literal, $kh:literal, $kw:literal) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 48 }))]
+            #[test]
+            fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
+                     relu in any::<bool>(), with_bias in any::<bool>()) {
+                const W: usize = ($kh * $kw * $ic + 1) / 2;
+                let (Some(oh), Some(ow)) = (
+                    out_dim(g.h, $kh, g.sh, g.dh, g.pt, g.pb),
+                    out_dim(g.w, $kw, g.sw, g.dw, g.pl, g.pr),
+                ) else { return Ok(()); };
+                let input = bytes(seed, g.h * g.w * $ic);
+                let filter = bytes(seed ^ 1, $oc * $kh * $kw * $ic);
+                let bias: Vec<i32> = bytes(seed ^ 2, $oc).iter().map(|&b| i32::from(b) * 97).collect();
+                let (mult, shift) = requant_table(seed, $oc);
+                let (act_min, act_max) = if relu { (ozp.max(-128), 127) } else { (-128, 127) };
+                let p = Conv2dParams {
+                    batches: 1, input_h: g.h, input_w: g.w, input_c: $ic, output_h: oh, output_w: ow,
+                    output_c: $oc, kernel_h: $kh, kernel_w: $kw, stride_h: g.sh, stride_w: g.sw,
+                    dilation_h: g.dh, dilation_w: g.dw, pad_top: g.pt, pad_left: g.pl,
+                    input_offset: -zp, output_offset: ozp, output_multiplier: &mult,
+                    output_shift: &shift, act_min, act_max,
+                };
+                let mut want = vec![0i8; oh * ow * $oc];
+                conv2d_s8(&p, &input, &filter, with_bias.then_some(&bias[..]), &mut want).unwrap();
+
+                let row = $kh * $kw * $ic;
+                let mut packed = [[0u32; W]; $oc];
+                let mut folded = [0i32; $oc];
+                for (o, (dst, f)) in packed.iter_mut().zip(filter.chunks_exact(row)).enumerate() {
+                    pack_pairs(f, dst).unwrap();
+                    let b = if with_bias { bias[o] } else { 0 };
+                    folded[o] = fold_bias(b, -zp, f.iter().copied());
+                }
+                let rq: [Rq; $oc] = rq(&mult, &shift).try_into().unwrap();
+                let s = conv::ConvSpec {
+                    input_h: g.h, input_w: g.w, output_h: oh, output_w: ow, kernel_h: $kh,
+                    kernel_w: $kw, stride_h: g.sh, stride_w: g.sw, dilation_h: g.dh,
+                    dilation_w: g.dw, pad_top: g.pt, pad_left: g.pl, pad_value: zp as i8,
+                    output_offset: ozp, act_min, act_max, bias: &folded, rq: &rq,
+                };
+                let mut got = vec![0i8; oh * ow * $oc];
+                conv::conv_s8::<$ic, $oc, W>(&s, &input, &packed, &mut got).unwrap();
+                prop_assert_eq!(words(row), W);
+                prop_assert_eq!(got, want);
+            }
+        }
+    };
+}
+
+conv_case!(conv_1x1_c8_o16, 8, 16, 1, 1);
+conv_case!(conv_1x1_c6_o5, 6, 5, 1, 1);
+conv_case!(conv_3x3_c3_o8, 3, 8, 3, 3);
+conv_case!(conv_10x4_c1_o7, 1, 7, 10, 4);
+conv_case!(conv_3x3_c16_o16, 16, 16, 3, 3);
+conv_case!(conv_2x3_c5_o3, 5, 3, 2, 3);
+
+macro_rules! dw_case {
+    ($name:ident, $c:literal, $kh:literal, $kw:literal) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 48 }))]
+            #[test]
+            fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
+                     relu in any::<bool>(), with_bias in any::<bool>()) {
+                const G: usize = $c / 4;
+                let (Some(oh), Some(ow)) = (
+                    out_dim(g.h, $kh, g.sh, g.dh, g.pt, g.pb),
+                    out_dim(g.w, $kw, g.sw, g.dw, g.pl, g.pr),
+                ) else { return Ok(()); };
+                let input = bytes(seed, g.h * g.w * $c);
+                let filter = bytes(seed ^ 1, $kh * $kw * $c);
+                let bias: Vec<i32> = bytes(seed ^ 2, $c).iter().map(|&b| i32::from(b) * 97).collect();
+                let (mult, shift) = requant_table(seed, $c);
+                let (act_min, act_max) = if relu { (ozp.max(-128), 127) } else { (-128, 127) };
+                let p = DepthwiseConv2dParams {
+                    batches: 1, input_h: g.h, input_w: g.w, input_c: $c, depth_multiplier: 1,
+                    output_h: oh, output_w: ow, kernel_h: $kh, kernel_w: $kw, stride_h: g.sh,
+                    stride_w: g.sw, dilation_h: g.dh, dilation_w: g.dw, pad_top: g.pt,
+                    pad_left: g.pl, input_offset: -zp, output_offset: ozp,
+                    output_multiplier: &mult, output_shift: &shift, act_min, act_max,
+                };
+                let mut want = vec![0i8; oh * ow * $c];
+                depthwise_conv2d_s8(&p, &input, &filter, with_bias.then_some(&bias[..]), &mut want).unwrap();
+
+                let mut flat = vec![[0u32; 2]; $kh * $kw * G];
+                pack_depthwise(&filter, $c, &mut flat).unwrap();
+                let mut packed = [[[[0u32; 2]; $kw]; $kh]; G];
+                for (i, v) in flat.iter().enumerate() {
+                    let (gi, t) = (i / ($kh * $kw), i % ($kh * $kw));
+                    packed[gi][t / $kw][t % $kw] = *v;
+                }
+                let mut folded = [0i32; $c];
+                for (c, f) in folded.iter_mut().enumerate() {
+                    let b = if with_bias { bias[c] } else { 0 };
+                    *f = fold_bias(b, -zp, filter.iter().skip(c).step_by($c).copied());
+                }
+                let rq: [Rq; $c] = rq(&mult, &shift).try_into().unwrap();
+                let s = depthwise::DepthwiseSpec {
+                    input_h: g.h, input_w: g.w, output_h: oh, output_w: ow, stride_h: g.sh,
+                    stride_w: g.sw, dilation_h: g.dh, dilation_w: g.dw, pad_top: g.pt,
+                    pad_left: g.pl, pad_value: zp as i8, output_offset: ozp, act_min, act_max,
+                    bias: &folded, rq: &rq,
+                };
+                let mut got = vec![0i8; oh * ow * $c];
+                depthwise::depthwise_s8::<$c, G, $kh, $kw>(&s, &input, &packed, &mut got).unwrap();
+                prop_assert_eq!(got, want);
+            }
+        }
+    };
+}
+
+dw_case!(dw_3x3_c8, 8, 3, 3);
+dw_case!(dw_3x3_c4, 4, 3, 3);
+dw_case!(dw_5x2_c12, 12, 5, 2);
+
+macro_rules! fc_case {
+    ($name:ident, $d:literal, $u:literal) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 64 }))]
+            #[test]
+            fn $name(rows in 1usize..3, seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
+                     per_tensor in any::<bool>(), with_bias in any::<bool>()) {
+                const W: usize = ($d + 1) / 2;
+                let input = bytes(seed, rows * $d);
+                let filter = bytes(seed ^ 1, $u * $d);
+                let bias: Vec<i32> = bytes(seed ^ 2, $u).iter().map(|&b| i32::from(b) * 1001).collect();
+                let (mut mult, mut shift) = requant_table(seed, $u);
+                if per_tensor {
+                    mult.truncate(1);
+                    shift.truncate(1);
+                }
+                let p = FullyConnectedParams {
+                    batches: rows, depth: $d, units: $u, input_offset: -zp, filter_offset: 0,
+                    output_offset: ozp, output_multiplier: &mult, output_shift: &shift,
+                    act_min: -128, act_max: 127,
+                };
+                let mut want = vec![0i8; rows * $u];
+                ref_fc(&p, &input, &filter, with_bias.then_some(&bias[..]), &mut want).unwrap();
+
+                let mut packed = [[0u32; W]; $u];
+                let mut folded = [0i32; $u];
+                for (u, (dst, f)) in packed.iter_mut().zip(filter.chunks_exact($d)).enumerate() {
+                    pack_pairs(f, dst).unwrap();
+                    folded[u] = fold_bias(if with_bias { bias[u] } else { 0 }, -zp, f.iter().copied());
+                }
+                let rq: [Rq; $u] = core::array::from_fn(|u| {
+                    let i = if per_tensor { 0 } else { u };
+                    Rq::new(mult[i], shift[i])
+                });
+                let s = fully_connected::FcSpec {
+                    output_offset: ozp, act_min: -128, act_max: 127, bias: &folded, rq: &rq,
+                };
+                let mut got = vec![0i8; rows * $u];
+                fully_connected::fully_connected_s8::<$d, $u, W>(&s, &input, &packed, &mut got).unwrap();
+                prop_assert_eq!(got, want);
+            }
+        }
+    };
+}
+
+fc_case!(fc_64_12, 64, 12);
+fc_case!(fc_7_5, 7, 5);
+fc_case!(fc_10_4, 10, 4);
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 256 }))]
+    #[test]
+    fn add_equals_portable(seed in any::<u64>(), za in -128i32..=127, zb in -128i32..=127,
+                           zo in -128i32..=127, ma in (1i32 << 30)..i32::MAX, mb in (1i32 << 30)..i32::MAX,
+                           mo in (1i32 << 30)..i32::MAX, sa in -8i32..=0, sb in -8i32..=0, so in -31i32..=0,
+                           relu in any::<bool>()) {
+        const N: usize = 37;
+        let a = bytes(seed, N);
+        let b = bytes(seed ^ 9, N);
+        let (act_min, act_max) = if relu { (zo, 127) } else { (-128, 127) };
+        let shape = [N];
+        let p = AddParams {
+            a_shape: &shape, b_shape: &shape, output_shape: &shape, a_offset: -za, b_offset: -zb,
+            output_offset: zo, left_shift: 20, a_multiplier: ma, a_shift: sa, b_multiplier: mb,
+            b_shift: sb, output_multiplier: mo, output_shift: so, act_min, act_max,
+        };
+        let mut want = [0i8; N];
+        ref_add(&p, &a, &b, &mut want).unwrap();
+        let (ta, tb) = (add_table(-za, 20, ma, sa), add_table(-zb, 20, mb, sb));
+        let s = add::AddSpec { table_a: &ta, table_b: &tb, rq: Rq::new(mo, so), output_offset: zo, act_min, act_max };
+        let mut got = [0i8; N];
+        add::add_s8::<N>(&s, &a, &b, &mut got).unwrap();
+        prop_assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    let rq = [Rq::new(i32::MIN, 0)];
+    let s = fully_connected::FcSpec {
+        output_offset: 0,
+        act_min: -128,
+        act_max: 127,
+        bias: &[0],
+        rq: &rq,
+    };
+    let mut y = [0i8; 1];
+    assert!(fully_connected::fully_connected_s8::<2, 1, 1>(&s, &[1, 2], &[[0]], &mut y).is_err());
+    let rq = [Rq::new(1 << 30, 0)];
+    let s = fully_connected::FcSpec {
+        output_offset: 0,
+        act_min: -128,
+        act_max: 127,
+        bias: &[0],
+        rq: &rq,
+    };
+    // W must be ceil(D / 2).
+    assert!(
+        fully_connected::fully_connected_s8::<4, 1, 1>(&s, &[1, 2, 3, 4], &[[0]], &mut y).is_err()
+    );
+    assert!(fully_connected::fully_connected_s8::<2, 1, 1>(&s, &[1, 2], &[[0]], &mut y).is_ok());
+}
