@@ -163,13 +163,13 @@ fn put_tap<const IC: usize, const W: usize>(
     src: Option<&[i8]>,
     pad: i8,
 ) {
-    if IC % 2 == 0 {
+    if IC.is_multiple_of(2) {
         // `e` is even: whole words.
         let Some(dst) = col.get_mut(e / 2..e / 2 + IC / 2) else {
             return;
         };
         match src {
-            Some(src) if IC % 4 == 0 => {
+            Some(src) if IC.is_multiple_of(4) => {
                 for (d, q) in dst.chunks_exact_mut(2).zip(src.chunks_exact(4)) {
                     if let ([d0, d1], &[q0, q1, q2, q3]) = (d, q) {
                         let x = word([q0, q1, q2, q3]);
@@ -197,7 +197,7 @@ fn put_tap<const IC: usize, const W: usize>(
             let i = e + c;
             if let Some(w) = col.get_mut(i / 2) {
                 let v = u32::from(i16::from(v) as u16);
-                *w = if i % 2 == 0 {
+                *w = if i.is_multiple_of(2) {
                     (*w & 0xFFFF_0000) | v
                 } else {
                     (*w & 0x0000_FFFF) | (v << 16)

@@ -36,7 +36,7 @@ pub fn fully_connected_s8<const D: usize, const U: usize, const W: usize>(
     weights: &[[u32; W]; U],
     output: &mut [i8],
 ) -> KernelResult {
-    if D == 0 || U == 0 || super::pack::words(D) != W || input.len() % D != 0 {
+    if D == 0 || U == 0 || super::pack::words(D) != W || !input.len().is_multiple_of(D) {
         return Err(KernelError::Param("fully connected sizes"));
     }
     let rows = input.len() / D;

@@ -57,7 +57,7 @@ pub fn pack_depthwise(
     channels: usize,
     out: &mut [[u32; 2]],
 ) -> Result<(), KernelError> {
-    if channels == 0 || channels % 4 != 0 || weights.len() % channels != 0 {
+    if channels == 0 || !channels.is_multiple_of(4) || !weights.len().is_multiple_of(channels) {
         return Err(KernelError::Param(
             "depthwise packing needs a multiple of 4 channels",
         ));

@@ -100,7 +100,7 @@ macro_rules! conv_case {
             #[test]
             fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      relu in any::<bool>(), with_bias in any::<bool>()) {
-                const W: usize = ($kh * $kw * $ic + 1) / 2;
+                const W: usize = ($kh * $kw * $ic as usize).div_ceil(2);
                 let (Some(oh), Some(ow)) = (
                     out_dim(g.h, $kh, g.sh, g.dh, g.pt, g.pb),
                     out_dim(g.w, $kw, g.sw, g.dw, g.pl, g.pr),
@@ -216,7 +216,7 @@ macro_rules! fc_case {
             #[test]
             fn $name(rows in 1usize..3, seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      per_tensor in any::<bool>(), with_bias in any::<bool>()) {
-                const W: usize = ($d + 1) / 2;
+                const W: usize = ($d as usize).div_ceil(2);
                 let input = bytes(seed, rows * $d);
                 let filter = bytes(seed ^ 1, $u * $d);
                 let bias: Vec<i32> = bytes(seed ^ 2, $u).iter().map(|&b| i32::from(b) * 1001).collect();

@@ -43,6 +43,7 @@
 //! # }
 //! ```
 
+mod cortex_m;
 mod lit;
 mod node;
 mod target;
@@ -56,6 +57,7 @@ use crate::ir::{DType, Module, Tensor};
 use crate::lower::Lowered;
 use crate::plan::ArenaPlan;
 
+pub use cortex_m::{choose, KernelChoice};
 pub use target::{Family, Target, UnknownTarget};
 
 use lit::{f32_lit, i32_lit, type_ident, upper_snake, usize_list, usize_lit};
@@ -138,6 +140,8 @@ struct Ctx<'a> {
     k: TokenStream,
     /// Label each node's block (see [`tokens`]).
     block_docs: bool,
+    /// The target whose kernels are called.
+    target: Target,
 }
 
 /// One graph input or output as the module exposes it.
@@ -309,6 +313,7 @@ fn tokens(
         plan,
         k,
         block_docs,
+        target: options.target,
     };
     let k = &cx.k;
 

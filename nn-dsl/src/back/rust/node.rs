@@ -257,12 +257,12 @@ fn malformed(node: &str, reason: &str) -> Error {
 }
 
 /// One node's operands while its code is written.
-struct Op<'a> {
-    cx: &'a Ctx<'a>,
-    name: &'a str,
-    prefix: &'a str,
-    ins: &'a [(&'a Tensor, Place)],
-    out: &'a Tensor,
+pub(super) struct Op<'a> {
+    pub(super) cx: &'a Ctx<'a>,
+    pub(super) name: &'a str,
+    pub(super) prefix: &'a str,
+    pub(super) ins: &'a [(&'a Tensor, Place)],
+    pub(super) out: &'a Tensor,
 }
 
 impl Op<'_> {
@@ -273,11 +273,11 @@ impl Op<'_> {
             .ok_or_else(|| malformed(self.name, &format!("input {i} is missing")))
     }
 
-    fn item(&self, suffix: &str) -> proc_macro2::Ident {
+    pub(super) fn item(&self, suffix: &str) -> proc_macro2::Ident {
         ident(&format!("{}_{}", self.prefix, suffix))
     }
 
-    fn mismatch(&self, what: &str) -> Error {
+    pub(super) fn mismatch(&self, what: &str) -> Error {
         Error::Mismatch(format!(
             "node `{}`: the lowering does not fit the module ({what})",
             self.name
@@ -310,7 +310,7 @@ impl Op<'_> {
     }
 
     /// `view3::<H, W, C>(input i)`.
-    fn in_view3(&self, i: usize, dims: [usize; 3]) -> Result<TokenStream, Error> {
+    pub(super) fn in_view3(&self, i: usize, dims: [usize; 3]) -> Result<TokenStream, Error> {
         let (t, place) = self.input(i)?;
         self.expect_shape(t, &dims)?;
         let k = &self.cx.k;
@@ -319,7 +319,7 @@ impl Op<'_> {
         Ok(quote!(#k::typed::view3::<#h, #w, #c>(#src, 0).ok_or(VIEW_ERROR)?))
     }
 
-    fn out_view3(&self, dims: [usize; 3]) -> Result<TokenStream, Error> {
+    pub(super) fn out_view3(&self, dims: [usize; 3]) -> Result<TokenStream, Error> {
         self.expect_shape(self.out, &dims)?;
         let k = &self.cx.k;
         let [h, w, c] = dims.map(usize_lit);
@@ -327,7 +327,7 @@ impl Op<'_> {
     }
 
     /// `view2::<i8, R, N>(input i)`.
-    fn in_rows(&self, i: usize, rows: usize, cols: usize) -> Result<TokenStream, Error> {
+    pub(super) fn in_rows(&self, i: usize, rows: usize, cols: usize) -> Result<TokenStream, Error> {
         let (t, place) = self.input(i)?;
         self.expect_elements(t, rows.saturating_mul(cols))?;
         let k = &self.cx.k;
@@ -336,7 +336,7 @@ impl Op<'_> {
         Ok(quote!(#k::typed::view2::<i8, #r, #c>(#src, 0).ok_or(VIEW_ERROR)?))
     }
 
-    fn out_rows(&self, rows: usize, cols: usize) -> Result<TokenStream, Error> {
+    pub(super) fn out_rows(&self, rows: usize, cols: usize) -> Result<TokenStream, Error> {
         self.expect_elements(self.out, rows.saturating_mul(cols))?;
         let k = &self.cx.k;
         let (r, c) = (usize_lit(rows), usize_lit(cols));
@@ -344,7 +344,7 @@ impl Op<'_> {
     }
 
     /// `array::<T, N>(input i)` with `N` its element count.
-    fn in_array(&self, i: usize, dtype: DType) -> Result<TokenStream, Error> {
+    pub(super) fn in_array(&self, i: usize, dtype: DType) -> Result<TokenStream, Error> {
         let (t, place) = self.input(i)?;
         if t.dtype != dtype {
             return Err(self.mismatch(&format!("input `{}` is {}", t.name, t.dtype)));
@@ -356,7 +356,7 @@ impl Op<'_> {
         Ok(quote!(#k::typed::array::<#e, #n>(#src, 0).ok_or(VIEW_ERROR)?))
     }
 
-    fn out_array(&self, dtype: DType) -> Result<TokenStream, Error> {
+    pub(super) fn out_array(&self, dtype: DType) -> Result<TokenStream, Error> {
         if self.out.dtype != dtype {
             return Err(self.mismatch(&format!("output `{}` is {}", self.out.name, self.out.dtype)));
         }
@@ -367,7 +367,12 @@ impl Op<'_> {
     }
 
     /// Per-channel tables of `n` entries (a single entry is repeated).
-    fn per_channel(&self, values: &[i32], n: usize, what: &str) -> Result<Vec<i32>, Error> {
+    pub(super) fn per_channel(
+        &self,
+        values: &[i32],
+        n: usize,
+        what: &str,
+    ) -> Result<Vec<i32>, Error> {
         match values {
             [v] => Ok(vec![*v; n]),
             _ if values.len() == n => Ok(values.to_vec()),
@@ -411,6 +416,9 @@ impl Op<'_> {
 
     /// The statics and the call of the node's kernel.
     fn emit(&self, params: &NodeParams) -> Result<(TokenStream, TokenStream), Error> {
+        if let Some(code) = self.specialised(params)? {
+            return Ok(code);
+        }
         let k = &self.cx.k;
         match params {
             NodeParams::Conv2d(c) => {
