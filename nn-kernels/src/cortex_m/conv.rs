@@ -4,7 +4,7 @@
 //! (two pixels, two output channels) accumulates with `SMLAD` against weights the compiler
 //! pre-widened at build time. A 1x1 convolution is the same with a one-tap gather.
 
-use super::dsp::{pkhbt16, pkhtb16, smlad, sxtb16, sxtb16_ror8, word};
+use super::dsp::{pkhbt16, pkhtb16, smlad, smlad_2x2, sxtb16, sxtb16_ror8, word};
 use super::pack::pair;
 use super::{check_act, check_rq, finish, Rq};
 use crate::error::{check_len, product};
@@ -232,13 +232,7 @@ fn block2<const OC: usize, const W: usize>(
         let ([w0, w1], [b0, b1], [q0, q1], [y00, y01], [y10, y11]) = (w, b, q, p0, p1) else {
             continue;
         };
-        let (mut a00, mut a01, mut a10, mut a11) = (*b0, *b1, *b0, *b1);
-        for (((x0, x1), k0), k1) in col0.iter().zip(col1).zip(w0).zip(w1) {
-            a00 = smlad(*x0, *k0, a00);
-            a01 = smlad(*x0, *k1, a01);
-            a10 = smlad(*x1, *k0, a10);
-            a11 = smlad(*x1, *k1, a11);
-        }
+        let [a00, a01, a10, a11] = dot2x2(col0, col1, w0, w1, [*b0, *b1, *b0, *b1]);
         *y00 = finish(a00, *q0, off, min, max);
         *y01 = finish(a01, *q1, off, min, max);
         *y10 = finish(a10, *q0, off, min, max);
@@ -278,4 +272,23 @@ fn block1<const OC: usize, const W: usize>(
         }
         *y0 = finish(a0, *q0, off, min, max);
     }
+}
+
+/// The four dot products of two columns with two filter rows, added to `acc` (`[x0.k0, x0.k1,
+/// x1.k0, x1.k1]`), two words per step so that each operand streams through double-word loads.
+#[inline(always)]
+fn dot2x2(x0: &[u32], x1: &[u32], k0: &[u32], k1: &[u32], acc: [i32; 4]) -> [i32; 4] {
+    let mut a = acc;
+    let (x0c, x0r) = x0.as_chunks::<2>();
+    let (x1c, x1r) = x1.as_chunks::<2>();
+    let (k0c, k0r) = k0.as_chunks::<2>();
+    let (k1c, k1r) = k1.as_chunks::<2>();
+    for (((x0, x1), k0), k1) in x0c.iter().zip(x1c).zip(k0c).zip(k1c) {
+        smlad_2x2(&mut a, x0[0], x1[0], k0[0], k1[0]);
+        smlad_2x2(&mut a, x0[1], x1[1], k0[1], k1[1]);
+    }
+    for (((x0, x1), k0), k1) in x0r.iter().zip(x1r).zip(k0r).zip(k1r) {
+        smlad_2x2(&mut a, *x0, *x1, *k0, *k1);
+    }
+    a
 }

@@ -5,7 +5,7 @@
 //! the input take a path without padding checks; border pixels read the input zero point for
 //! padded taps.
 
-use super::dsp::{smlabb, smlatt, sxtb16, sxtb16_ror8, word};
+use super::dsp::dw_tap4;
 use super::{check_act, check_rq, finish, Rq};
 use crate::error::{check_len, product};
 use crate::{KernelError, KernelResult};
@@ -74,10 +74,23 @@ pub fn depthwise_s8<const C: usize, const G: usize, const KH: usize, const KW: u
     )?;
     check_rq(s.rq)?;
     check_act(s.act_min, s.act_max)?;
-    let pad = word([s.pad_value; 4]);
-    let (min, max, off) = (s.act_min, s.act_max, s.output_offset);
     let span_h = (KH - 1) * s.dilation_h;
     let span_w = (KW - 1) * s.dilation_w;
+    // Byte offset of each tap from the window's first pixel (for windows inside the input).
+    let mut taps = [[0usize; KW]; KH];
+    for (ky, row) in taps.iter_mut().enumerate() {
+        for (kx, t) in row.iter_mut().enumerate() {
+            *t = (ky * s.dilation_h * s.input_w + kx * s.dilation_w) * C;
+        }
+    }
+    // Border windows are copied here, padded; their taps are contiguous.
+    let mut patch = [[[0i8; C]; KW]; KH];
+    let mut patch_taps = [[0usize; KW]; KH];
+    for (ky, row) in patch_taps.iter_mut().enumerate() {
+        for (kx, t) in row.iter_mut().enumerate() {
+            *t = (ky * KW + kx) * C;
+        }
+    }
     let mut outs = output.chunks_exact_mut(C);
     for oy in 0..s.output_h {
         let y0 = (oy * s.stride_h) as isize - s.pad_top as isize;
@@ -87,50 +100,91 @@ pub fn depthwise_s8<const C: usize, const G: usize, const KH: usize, const KW: u
             let Some(out) = outs.next() else {
                 return Ok(());
             };
-            let inside = rows_in && x0 >= 0 && x0 as usize + span_w < s.input_w;
-            // The word of channels 4g..4g+4 at tap (ky, kx), or the padding word.
-            let load = |ky: usize, kx: usize, g: usize| -> u32 {
-                let iy = y0 + (ky * s.dilation_h) as isize;
-                let ix = x0 + (kx * s.dilation_w) as isize;
-                if !inside
-                    && (iy < 0 || iy as usize >= s.input_h || ix < 0 || ix as usize >= s.input_w)
-                {
-                    return pad;
-                }
-                let i = (iy as usize * s.input_w + ix as usize) * C + 4 * g;
-                match input.get(i..i + 4) {
-                    Some(&[a, b, c, d]) => word([a, b, c, d]),
-                    _ => pad,
-                }
-            };
-            for (g, ((((wg, b), q), o), _)) in weights
-                .iter()
-                .zip(s.bias.chunks_exact(4))
-                .zip(s.rq.chunks_exact(4))
-                .zip(out.chunks_exact_mut(4))
-                .zip(0..G)
-                .enumerate()
-            {
-                let (&[b0, b1, b2, b3], &[q0, q1, q2, q3], [y0_, y1_, y2_, y3_]) = (b, q, o) else {
+            if rows_in && x0 >= 0 && x0 as usize + span_w < s.input_w {
+                let first = (y0 as usize * s.input_w + x0 as usize) * C;
+                let Some(window) = input.get(first..first + taps[KH - 1][KW - 1] + C) else {
                     continue;
                 };
-                let (mut a0, mut a1, mut a2, mut a3) = (b0, b1, b2, b3);
-                for (ky, wrow) in wg.iter().enumerate() {
-                    for (kx, &[w02, w13]) in wrow.iter().enumerate() {
-                        let x = load(ky, kx, g);
-                        let (x02, x13) = (sxtb16(x), sxtb16_ror8(x));
-                        a0 = smlabb(x02, w02, a0);
-                        a2 = smlatt(x02, w02, a2);
-                        a1 = smlabb(x13, w13, a1);
-                        a3 = smlatt(x13, w13, a3);
+                interior::<C, G, KH, KW>(s, weights, out, window, &taps);
+            } else {
+                // A window over the border: copy it with padded taps set to the input zero
+                // point, then run the same code on the copy.
+                for (ky, row) in patch.iter_mut().enumerate() {
+                    let iy = y0 + (ky * s.dilation_h) as isize;
+                    for (kx, px) in row.iter_mut().enumerate() {
+                        let ix = x0 + (kx * s.dilation_w) as isize;
+                        let src = if iy >= 0
+                            && (iy as usize) < s.input_h
+                            && ix >= 0
+                            && (ix as usize) < s.input_w
+                        {
+                            let i = (iy as usize * s.input_w + ix as usize) * C;
+                            input.get(i..i + C)
+                        } else {
+                            None
+                        };
+                        match src {
+                            Some(src) => px.copy_from_slice(src),
+                            None => px.fill(s.pad_value),
+                        }
                     }
                 }
-                *y0_ = finish(a0, q0, off, min, max);
-                *y1_ = finish(a1, q1, off, min, max);
-                *y2_ = finish(a2, q2, off, min, max);
-                *y3_ = finish(a3, q3, off, min, max);
+                interior::<C, G, KH, KW>(
+                    s,
+                    weights,
+                    out,
+                    patch.as_flattened().as_flattened(),
+                    &patch_taps,
+                );
             }
         }
     }
     Ok(())
+}
+
+/// Every channel group of one output pixel whose window lies inside the input: `window` starts
+/// at the window's first pixel and ends after its last one, so tap `t` of group `g` reads the
+/// four bytes at `taps[t] + 4g`, inside `window` (`taps[t] <= taps[last] = window.len() - C`
+/// and `4g + 4 <= C`).
+#[inline(always)]
+#[allow(unsafe_code)]
+fn interior<const C: usize, const G: usize, const KH: usize, const KW: usize>(
+    s: &DepthwiseSpec<'_, C>,
+    weights: &[[[[u32; 2]; KW]; KH]; G],
+    out: &mut [i8],
+    window: &[i8],
+    taps: &[[usize; KW]; KH],
+) {
+    let (min, max, off) = (s.act_min, s.act_max, s.output_offset);
+    let taps = taps.as_flattened();
+    if taps.iter().any(|&t| t + C > window.len()) {
+        return;
+    }
+    let base = window.as_ptr();
+    for (g, (((wg, b), q), o)) in weights
+        .iter()
+        .zip(s.bias.chunks_exact(4))
+        .zip(s.rq.chunks_exact(4))
+        .zip(out.chunks_exact_mut(4))
+        .enumerate()
+    {
+        let (&[b0, b1, b2, b3], &[q0, q1, q2, q3], [y0, y1, y2, y3]) = (b, q, o) else {
+            continue;
+        };
+        // SAFETY: `g < G = C / 4` (the zip stops at `weights.len() == G`), so `4g + 4 <= C`.
+        let group = unsafe { base.add(4 * g) };
+        let mut a = [b0, b1, b2, b3];
+        for (&[w02, w13], &t) in wg.as_flattened().iter().zip(taps) {
+            // SAFETY: `t + C <= window.len()` was checked above for every tap and
+            // `4g + 4 <= C`, so the four bytes at `group + t` lie inside `window`;
+            // `read_unaligned` needs no alignment.
+            let x = unsafe { group.add(t).cast::<u32>().read_unaligned() }.to_le();
+            dw_tap4(&mut a, x, w02, w13);
+        }
+        let [a0, a1, a2, a3] = a;
+        *y0 = finish(a0, q0, off, min, max);
+        *y1 = finish(a1, q1, off, min, max);
+        *y2 = finish(a2, q2, off, min, max);
+        *y3 = finish(a3, q3, off, min, max);
+    }
 }

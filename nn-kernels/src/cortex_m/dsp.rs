@@ -130,6 +130,98 @@ pub fn pkhtb16(a: u32, b: u32) -> u32 {
     (a >> 16) | (b & 0xFFFF_0000)
 }
 
+/// Four `SMLAD`s of a 2x2 register block: `acc[0] += x0.k0`, `acc[1] += x0.k1`,
+/// `acc[2] += x1.k0`, `acc[3] += x1.k1` (each a pair of int16 products). One assembly block, so
+/// the compiler keeps the four accumulators in registers and streams the operands instead of
+/// reordering the multiplies into long chains that spill.
+#[inline(always)]
+pub fn smlad_2x2(acc: &mut [i32; 4], x0: u32, x1: u32, k0: u32, k1: u32) {
+    #[cfg(nnd_dsp)]
+    {
+        let [a0, a1, a2, a3] = acc;
+        // SAFETY: four register-only SMLADs; no memory, stack or control flow. Q may be set.
+        unsafe {
+            asm!(
+                "smlad {a0}, {x0}, {k0}, {a0}",
+                "smlad {a1}, {x0}, {k1}, {a1}",
+                "smlad {a2}, {x1}, {k0}, {a2}",
+                "smlad {a3}, {x1}, {k1}, {a3}",
+                a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
+                a3 = inout(reg) *a3, x0 = in(reg) x0, x1 = in(reg) x1, k0 = in(reg) k0,
+                k1 = in(reg) k1, options(pure, nomem, nostack),
+            );
+        }
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        acc[0] = smlad(x0, k0, acc[0]);
+        acc[1] = smlad(x0, k1, acc[1]);
+        acc[2] = smlad(x1, k0, acc[2]);
+        acc[3] = smlad(x1, k1, acc[3]);
+    }
+}
+
+/// Four `SMLAD`s of one input word against four filter words: `acc[i] += x.k[i]`.
+#[inline(always)]
+pub fn smlad_1x4(acc: &mut [i32; 4], x: u32, k0: u32, k1: u32, k2: u32, k3: u32) {
+    #[cfg(nnd_dsp)]
+    {
+        let [a0, a1, a2, a3] = acc;
+        // SAFETY: four register-only SMLADs; no memory, stack or control flow. Q may be set.
+        unsafe {
+            asm!(
+                "smlad {a0}, {x}, {k0}, {a0}",
+                "smlad {a1}, {x}, {k1}, {a1}",
+                "smlad {a2}, {x}, {k2}, {a2}",
+                "smlad {a3}, {x}, {k3}, {a3}",
+                a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
+                a3 = inout(reg) *a3, x = in(reg) x, k0 = in(reg) k0, k1 = in(reg) k1,
+                k2 = in(reg) k2, k3 = in(reg) k3, options(pure, nomem, nostack),
+            );
+        }
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        acc[0] = smlad(x, k0, acc[0]);
+        acc[1] = smlad(x, k1, acc[1]);
+        acc[2] = smlad(x, k2, acc[2]);
+        acc[3] = smlad(x, k3, acc[3]);
+    }
+}
+
+/// One depthwise tap for four channels: `x` holds the four input bytes (channels 0..4),
+/// `w02`/`w13` the int16 weights of channels 0, 2 and 1, 3. `acc[c] += x[c] * w[c]`.
+#[inline(always)]
+pub fn dw_tap4(acc: &mut [i32; 4], x: u32, w02: u32, w13: u32) {
+    #[cfg(nnd_dsp)]
+    {
+        let [a0, a1, a2, a3] = acc;
+        // SAFETY: register-only SXTB16/SMLAxy; `e` and `o` are scratch registers declared as
+        // outputs. No memory, stack or control flow. Q may be set.
+        unsafe {
+            asm!(
+                "sxtb16 {e}, {x}",
+                "sxtb16 {o}, {x}, ror #8",
+                "smlabb {a0}, {e}, {w02}, {a0}",
+                "smlatt {a2}, {e}, {w02}, {a2}",
+                "smlabb {a1}, {o}, {w13}, {a1}",
+                "smlatt {a3}, {o}, {w13}, {a3}",
+                a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
+                a3 = inout(reg) *a3, x = in(reg) x, w02 = in(reg) w02, w13 = in(reg) w13,
+                e = out(reg) _, o = out(reg) _, options(pure, nomem, nostack),
+            );
+        }
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        let (e, o) = (sxtb16(x), sxtb16_ror8(x));
+        acc[0] = smlabb(e, w02, acc[0]);
+        acc[2] = smlatt(e, w02, acc[2]);
+        acc[1] = smlabb(o, w13, acc[1]);
+        acc[3] = smlatt(o, w13, acc[3]);
+    }
+}
+
 /// Four int8 values as one word, byte 0 first (a little-endian load; LLVM emits one `LDR`).
 #[inline(always)]
 #[must_use]

@@ -2,7 +2,7 @@
 //! widened once to int16 pairs, then four units at a time accumulate with `SMLAD` against
 //! weights pre-widened at build time, so one input word serves four multiplies.
 
-use super::dsp::{pkhbt16, pkhtb16, smlad, sxtb16, sxtb16_ror8, word};
+use super::dsp::{pkhbt16, pkhtb16, smlad, smlad_1x4, sxtb16, sxtb16_ror8, word};
 use super::pack::pair;
 use super::{check_act, check_rq, finish, Rq};
 use crate::error::check_len;
@@ -91,13 +91,11 @@ fn row<const U: usize, const W: usize>(
         else {
             continue;
         };
-        let (mut a0, mut a1, mut a2, mut a3) = (b0, b1, b2, b3);
+        let mut a = [b0, b1, b2, b3];
         for ((((x, k0), k1), k2), k3) in col.iter().zip(w0).zip(w1).zip(w2).zip(w3) {
-            a0 = smlad(*x, *k0, a0);
-            a1 = smlad(*x, *k1, a1);
-            a2 = smlad(*x, *k2, a2);
-            a3 = smlad(*x, *k3, a3);
+            smlad_1x4(&mut a, *x, *k0, *k1, *k2, *k3);
         }
+        let [a0, a1, a2, a3] = a;
         *o0 = finish(a0, q0, off, min, max);
         *o1 = finish(a1, q1, off, min, max);
         *o2 = finish(a2, q2, off, min, max);

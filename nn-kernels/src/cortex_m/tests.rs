@@ -287,7 +287,7 @@ proptest! {
 
 #[test]
 fn bad_arguments_are_errors() {
-    let rq = [Rq::new(i32::MIN, 0)];
+    let rq = [Rq::new(-5, 0)];
     let s = fully_connected::FcSpec {
         output_offset: 0,
         act_min: -128,

@@ -82,7 +82,7 @@ fn cortex_m(params: &NodeParams) -> KernelChoice {
         NodeParams::Add(b) => {
             if b.a_shape != b.output_shape || b.b_shape != b.output_shape {
                 portable("broadcasting (the table kernel takes equal shapes)".into())
-            } else if !(-31..=0).contains(&b.output_shift) || b.output_multiplier == i32::MIN {
+            } else if !(-31..=0).contains(&b.output_shift) || b.output_multiplier < 0 {
                 portable("output requantisation out of range".into())
             } else {
                 KernelChoice::Specialised("cortex_m::add (256-entry tables)")
@@ -117,14 +117,15 @@ fn kind(p: &NodeParams) -> &'static str {
     }
 }
 
-/// The DSP kernels' requantisation takes shifts in `-31..=31` and any multiplier but
-/// `i32::MIN` (see `nn_kernels::cortex_m::requantize`).
+/// The DSP kernels' requantisation takes shifts in `-31..=31` and
+/// non-negative multipliers (see `nn_kernels::cortex_m::Rq`), which TFLite's quantisation
+/// always produces.
 fn requant_ok(r: &Requant) -> Result<(), String> {
     if r.shift.iter().any(|s| !(-31..=31).contains(s)) {
         return Err("a requantisation shift outside -31..=31".into());
     }
-    if r.multiplier.contains(&i32::MIN) {
-        return Err("a requantisation multiplier of i32::MIN".into());
+    if r.multiplier.iter().any(|&m| m < 0) {
+        return Err("a negative requantisation multiplier".into());
     }
     if !(-128..=127).contains(&r.act_min) || !(r.act_min..=127).contains(&r.act_max) {
         return Err("an activation range outside int8".into());
