@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! // build.rs of a crate with `nn-kernels` as a dependency and `nn-dsl` as a build-dependency:
-//! if let Err(e) = nn_dsl::build::Build::new().file("kws.nnd").target("generic").compile() {
+//! if let Err(e) = nn_dsl::build::Build::new().file("kws.nnd").compile() {
 //!     eprintln!("{e}"); // rendered diagnostics, with the file name
 //!     std::process::exit(1);
 //! }
@@ -18,6 +18,18 @@
 //! rendered against the `.nnd` source with its file name); nothing here panics.
 //!
 //! Relative paths are taken as given; cargo runs build scripts in the package's directory.
+//!
+//! # Targets
+//!
+//! The code is generated for a [`Target`] chosen from the Rust target triple the crate is being
+//! built for: cargo's `TARGET` environment variable (set for build scripts), or
+//! [`Build::triple`].
+//! - No target named: [`Target::default_for_triple`] (`cortex-m4` on `thumbv7em-*`, `generic`
+//!   everywhere else, and `generic` when there is no triple at all).
+//! - A target named with [`Build::target`] must match the triple ([`Target::matches_triple`]):
+//!   `cortex-m4` for `x86_64-unknown-linux-gnu` is [`Error::TargetMismatch`], not a silent
+//!   fallback. [`Build::allow_foreign_target`] opts out of the check. Without a triple nothing is
+//!   checked.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -39,6 +51,21 @@ pub enum Error {
     /// The target name is unknown.
     #[error(transparent)]
     Target(#[from] UnknownTarget),
+    /// The named target is not for the Rust target triple the crate is built for, and
+    /// [`Build::allow_foreign_target`] was not called.
+    #[error(
+        "error: target `{target}` is for Rust targets {needs}, but this build is for `{triple}`; \
+         name a target that matches it (`{default}` is the default here; `generic` runs anywhere) \
+         or call `.allow_foreign_target(true)` to generate `{target}` code anyway",
+        needs = .target.triples().join(", "),
+        default = Target::default_for_triple(.triple),
+    )]
+    TargetMismatch {
+        /// The target that was named.
+        target: Target,
+        /// The Rust target triple of the build (cargo's `TARGET`, or [`Build::triple`]).
+        triple: String,
+    },
     /// The network cannot be loaded: unreadable file, diagnostics in the `.nnd` file or its
     /// weights, a `.tflite` model the importer refuses.
     #[error("{}", .0.render().trim_end())]
@@ -185,6 +212,8 @@ pub struct Generated {
     pub path: PathBuf,
     /// The network's type name.
     pub network: String,
+    /// The target the code was generated for.
+    pub target: Target,
     /// Its `ARENA_BYTES`.
     pub arena_bytes: usize,
     /// False when the file already had these contents and was left alone.
@@ -195,7 +224,11 @@ pub struct Generated {
 #[derive(Clone, Debug)]
 pub struct Build {
     files: Vec<PathBuf>,
-    target: String,
+    /// `None`: the default for the triple.
+    target: Option<String>,
+    /// `None`: cargo's `TARGET`, read by [`Build::compile`].
+    triple: Option<String>,
+    allow_foreign_target: bool,
     out_dir: Option<PathBuf>,
     kernels_path: Option<String>,
     cargo_metadata: bool,
@@ -208,11 +241,14 @@ impl Default for Build {
 }
 
 impl Build {
-    /// No files, target `generic`, output in `OUT_DIR`, `cargo:` lines printed.
+    /// No files, the default target for the build's triple (see [Targets](self#targets)), output
+    /// in `OUT_DIR`, `cargo:` lines printed.
     pub fn new() -> Self {
         Build {
             files: Vec::new(),
-            target: Target::Generic.name().to_owned(),
+            target: None,
+            triple: None,
+            allow_foreign_target: false,
             out_dir: None,
             kernels_path: None,
             cargo_metadata: true,
@@ -232,10 +268,48 @@ impl Build {
         self
     }
 
-    /// The target by name (see [`Target::ALL`]); checked by [`Build::compile`].
+    /// The target by name (see [`Target::ALL`]). Checked by [`Build::compile`]: an unknown name
+    /// is [`Error::Target`]; a target that does not match the build's triple is
+    /// [`Error::TargetMismatch`] unless [`Build::allow_foreign_target`] is set. Without this call
+    /// the target is [`Target::default_for_triple`] of the triple (see [Targets](self#targets)).
     pub fn target(&mut self, name: &str) -> &mut Self {
-        name.clone_into(&mut self.target);
+        self.target = Some(name.to_owned());
         self
+    }
+
+    /// The Rust target triple the generated code will be compiled for (default: cargo's `TARGET`
+    /// environment variable, which cargo sets for build scripts). It picks the default target
+    /// and is what a named target is checked against.
+    pub fn triple(&mut self, triple: &str) -> &mut Self {
+        self.triple = Some(triple.to_owned());
+        self
+    }
+
+    /// Generate code for a target other than the build's (default false): a named target that
+    /// does not match the triple is used anyway instead of being an error. The specialised
+    /// kernels also compile as portable Rust on any architecture, so this is for host tests of
+    /// target code, not for shipping.
+    pub fn allow_foreign_target(&mut self, allow: bool) -> &mut Self {
+        self.allow_foreign_target = allow;
+        self
+    }
+
+    /// The target [`Build::compile`] generates for: the named one (checked against the triple)
+    /// or the default for the triple. See [Targets](self#targets).
+    ///
+    /// # Errors
+    /// [`Error::Target`] for an unknown name, [`Error::TargetMismatch`] for a target that does
+    /// not match the triple.
+    pub fn resolve_target(&self) -> Result<Target, Error> {
+        let env;
+        let triple = match &self.triple {
+            Some(t) => Some(t.as_str()),
+            None => {
+                env = std::env::var("TARGET").ok();
+                env.as_deref()
+            }
+        };
+        resolve_target(self.target.as_deref(), triple, self.allow_foreign_target)
     }
 
     /// Where the modules are written (default: the `OUT_DIR` environment variable).
@@ -266,7 +340,7 @@ impl Build {
         if self.files.is_empty() {
             return Err(Error::NoFiles);
         }
-        let target = Target::from_name(&self.target)?;
+        let target = self.resolve_target()?;
         let out_dir = match &self.out_dir {
             Some(d) => d.clone(),
             None => std::env::var_os("OUT_DIR")
@@ -308,6 +382,7 @@ impl Build {
                 source: file.to_path_buf(),
                 path,
                 network: compiled.network,
+                target,
                 arena_bytes: compiled.arena_bytes,
                 written,
             });
@@ -324,6 +399,28 @@ impl Build {
             path: "<stdout>".into(),
             message: e.to_string(),
         })
+    }
+}
+
+/// The target for a named target (or none) and a Rust triple (or none); see
+/// [Targets](self#targets).
+fn resolve_target(
+    name: Option<&str>,
+    triple: Option<&str>,
+    allow_foreign: bool,
+) -> Result<Target, Error> {
+    let Some(name) = name else {
+        return Ok(triple.map_or(Target::Generic, Target::default_for_triple));
+    };
+    let target = Target::from_name(name)?;
+    match triple {
+        Some(triple) if !allow_foreign && !target.matches_triple(triple) => {
+            Err(Error::TargetMismatch {
+                target,
+                triple: triple.to_owned(),
+            })
+        }
+        _ => Ok(target),
     }
 }
 
@@ -352,7 +449,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown target `vax`; valid targets: generic"
+            "unknown target `vax`; valid targets: generic, cortex-m4, cortex-m7"
         );
         let e = Build::new()
             .file("a/x.nnd")
@@ -373,5 +470,135 @@ mod tests {
                 .starts_with("error: cannot read `/nonexistent/x.nnd`"),
             "{e}"
         );
+    }
+
+    const HOST: &str = "x86_64-unknown-linux-gnu";
+    const M4: &str = "thumbv7em-none-eabihf";
+
+    #[test]
+    fn default_target_follows_the_triple() {
+        assert_eq!(resolve_target(None, None, false), Ok(Target::Generic));
+        assert_eq!(resolve_target(None, Some(HOST), false), Ok(Target::Generic));
+        assert_eq!(resolve_target(None, Some(M4), false), Ok(Target::CortexM4));
+        assert_eq!(
+            resolve_target(None, Some("thumbv7em-none-eabi"), false),
+            Ok(Target::CortexM4)
+        );
+        assert_eq!(
+            resolve_target(None, Some("thumbv6m-none-eabi"), false),
+            Ok(Target::Generic)
+        );
+        // Through the builder, with the triple injected (not read from the environment).
+        assert_eq!(
+            Build::new().triple(M4).resolve_target(),
+            Ok(Target::CortexM4)
+        );
+        assert_eq!(
+            Build::new().triple(HOST).resolve_target(),
+            Ok(Target::Generic)
+        );
+    }
+
+    #[test]
+    fn named_target_must_match_the_triple() {
+        // Matching names are used as named.
+        for (name, triple, t) in [
+            ("generic", M4, Target::Generic),
+            ("generic", HOST, Target::Generic),
+            ("cortex-m4", M4, Target::CortexM4),
+            ("Cortex-M7", M4, Target::CortexM7),
+            ("cortex-m4", "thumbv8m.main-none-eabihf", Target::CortexM4),
+        ] {
+            assert_eq!(resolve_target(Some(name), Some(triple), false), Ok(t));
+        }
+        // No triple (not a build script): nothing to check against.
+        assert_eq!(
+            resolve_target(Some("cortex-m7"), None, false),
+            Ok(Target::CortexM7)
+        );
+        // A mismatch is an error naming the target, the triple and the ways out.
+        let e = resolve_target(Some("cortex-m4"), Some(HOST), false).unwrap_err();
+        assert_eq!(
+            e,
+            Error::TargetMismatch {
+                target: Target::CortexM4,
+                triple: HOST.into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "error: target `cortex-m4` is for Rust targets thumbv7em-*, thumbv8m.main-*, but this \
+             build is for `x86_64-unknown-linux-gnu`; name a target that matches it (`generic` is \
+             the default here; `generic` runs anywhere) or call `.allow_foreign_target(true)` to \
+             generate `cortex-m4` code anyway"
+        );
+        let e = resolve_target(Some("cortex-m7"), Some("thumbv6m-none-eabi"), false).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("this build is for `thumbv6m-none-eabi`"),
+            "{e}"
+        );
+        // The opt-in.
+        assert_eq!(
+            resolve_target(Some("cortex-m4"), Some(HOST), true),
+            Ok(Target::CortexM4)
+        );
+        // An unknown name stays an unknown name, opt-in or not.
+        for allow in [false, true] {
+            assert!(matches!(
+                resolve_target(Some("z80"), Some(HOST), allow),
+                Err(Error::Target(_))
+            ));
+        }
+        // Through the builder: the mismatch is reported before any file is read.
+        let e = Build::new()
+            .file("/nonexistent/x.nnd")
+            .out_dir("/nonexistent")
+            .cargo_metadata(false)
+            .target("cortex-m4")
+            .triple(HOST)
+            .compile()
+            .unwrap_err();
+        assert!(matches!(e, Error::TargetMismatch { .. }), "{e}");
+        assert_eq!(
+            Build::new()
+                .target("cortex-m4")
+                .triple(HOST)
+                .allow_foreign_target(true)
+                .resolve_target(),
+            Ok(Target::CortexM4)
+        );
+    }
+
+    #[test]
+    fn compile_reports_the_target_it_generated_for() {
+        let model = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/vectors/models/flatten_cnn.tflite");
+        let out = std::env::temp_dir().join(format!("nnd-build-targets-{}", std::process::id()));
+        std::fs::create_dir_all(&out).unwrap();
+        let run = |b: &mut Build| {
+            let g = b
+                .file(&model)
+                .out_dir(&out)
+                .cargo_metadata(false)
+                .compile()
+                .unwrap();
+            assert_eq!(g.len(), 1);
+            let code = std::fs::read_to_string(&g[0].path).unwrap();
+            (g[0].target, code)
+        };
+        let (t, code) = run(Build::new().triple(HOST));
+        assert_eq!(t, Target::Generic);
+        assert!(code.contains("target `generic`"), "{code}");
+        let (t, code) = run(Build::new().triple(M4));
+        assert_eq!(t, Target::CortexM4);
+        assert!(code.contains("target `cortex-m4`"), "{code}");
+        let (t, code) = run(Build::new()
+            .target("cortex-m7")
+            .triple(HOST)
+            .allow_foreign_target(true));
+        assert_eq!(t, Target::CortexM7);
+        assert!(code.contains("target `cortex-m7`"), "{code}");
+        std::fs::remove_dir_all(&out).unwrap();
     }
 }

@@ -55,9 +55,11 @@ pub(crate) fn generate(
     let target = match &options.target {
         Some(lit) => Target::from_name(&lit.value())
             .map_err(|e| syn::Error::new(lit.span(), e.to_string()))?,
-        // A proc macro runs on the host: `cfg!(target_arch)` here is the host's, and cargo does
-        // not pass the compilation target to proc macros. Only `generic` exists so far.
-        None => Target::default(),
+        // A proc macro runs on the host: `cfg!(target_arch)` here is the host's, and cargo sets
+        // `TARGET` for build scripts only, not for the rustc that expands macros. So the
+        // default is the portable target rather than a guess; `#[target = "cortex-m4"]` or
+        // `target = "cortex-m4"` picks another (docs/macro.md, "Targets").
+        None => Target::Generic,
     };
     let lowered = nn_dsl::lower::lower(module, weights).map_err(|e| {
         syn::Error::new(span, format!("cannot lower network `{}`: {e}", module.name))
@@ -85,7 +87,7 @@ pub(crate) fn generate(
         target,
         kernels_path,
         type_name: Some(name.to_string()),
-        source: None,
+        ..back::Options::default()
     };
     let items = back::write_tokens(module, &lowered, &plan, &back_options).map_err(|e| {
         syn::Error::new(

@@ -33,6 +33,9 @@ use proc_macro::TokenStream;
 /// - `network!(tflite = "model.tflite", name = Name, target = "generic", crate = path)`: an
 ///   imported `.tflite` model; only `tflite` is required.
 ///
+/// The target (`generic`, `cortex-m4`, `cortex-m7`) is `generic` unless named: a proc macro
+/// cannot see the compilation target (docs/macro.md, "Targets").
+///
 /// Paths are relative to `CARGO_MANIFEST_DIR`; absolute paths are refused. The files read are
 /// tracked with `include_bytes!`, so editing them rebuilds the crate.
 #[proc_macro]

@@ -7,6 +7,7 @@
 //! nndc import MODEL.tflite -o DIR [--name NAME] [--force]  write DIR/NAME.nnd + .safetensors
 //! nndc run MODEL --input x.npy [--output y.npy] [--float] [--force]  run on the host
 //! nndc build MODEL [--target generic] [-o out.rs] [--name TYPE]  generate a Rust module
+//! nndc targets             the code-generation targets
 //! ```
 //!
 //! Exit codes: 0 when the network is valid (warnings allowed), 1 when it has errors, 2 on usage
@@ -107,8 +108,8 @@ enum Command {
     Build {
         /// The network (`.nnd` with its weights file, or `.tflite`).
         model: PathBuf,
-        /// The target whose kernels the module calls.
-        #[arg(long, default_value = "generic")]
+        /// The target whose kernels the module calls (help text: `build::target_help`).
+        #[arg(long, value_name = "TARGET", default_value = "generic", help = build::target_help())]
         target: String,
         /// Write the module here (only if its contents change) instead of to stdout.
         #[arg(short, long, value_name = "FILE")]
@@ -120,6 +121,8 @@ enum Command {
         #[arg(long, value_name = "PATH", default_value = "::nn_kernels")]
         kernels_path: String,
     },
+    /// List the code-generation targets: name, kernel family, the Rust targets each is for.
+    Targets,
 }
 
 /// A problem that stops nndc before or outside the compiler (exit code 2).
@@ -208,6 +211,13 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             name,
             kernels_path,
         }),
+        Command::Targets => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(build::targets_table().as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -31,6 +31,22 @@ pub enum Family {
     CortexM,
 }
 
+impl Family {
+    /// The family's name in listings (`portable`, `cortex-m`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Portable => "portable",
+            Family::CortexM => "cortex-m",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Target {
     /// Every target, in the order they are listed to users.
     pub const ALL: &'static [Target] = &[Target::Generic, Target::CortexM4, Target::CortexM7];
@@ -56,9 +72,33 @@ impl Target {
     /// `TARGET`). `generic` runs anywhere; the Cortex-M targets need an Armv7E-M or Armv8-M
     /// Mainline triple (`thumbv7em-*`, `thumbv8m.main-*`).
     pub fn matches_triple(self, triple: &str) -> bool {
+        self.triples()
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => triple.starts_with(prefix),
+                None => triple == *pattern,
+            })
+    }
+
+    /// The Rust target triples [`Target::matches_triple`] accepts, as patterns where a trailing
+    /// `*` matches any rest (`*` alone: every triple). For listings and error messages.
+    pub fn triples(self) -> &'static [&'static str] {
         match self.family() {
-            Family::Portable => true,
-            Family::CortexM => triple.starts_with("thumbv7em-") || triple.starts_with("thumbv8m.main-"),
+            Family::Portable => &["*"],
+            Family::CortexM => &["thumbv7em-*", "thumbv8m.main-*"],
+        }
+    }
+
+    /// One line saying what the target is and which kernels it calls (`nndc targets`).
+    pub fn description(self) -> &'static str {
+        match self {
+            Target::Generic => {
+                "portable Rust: the reference kernels (nn_kernels::typed); runs anywhere core does"
+            }
+            Target::CortexM4 => {
+                "Arm Cortex-M4 (Armv7E-M + DSP): nn_kernels::cortex_m kernels (SMLAD, SXTB16)"
+            }
+            Target::CortexM7 => "Arm Cortex-M7 (Armv7E-M + DSP): the Cortex-M4 kernels today",
         }
     }
 
@@ -131,6 +171,39 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown target `cortex-m9`; valid targets: generic, cortex-m4, cortex-m7"
+        );
+    }
+
+    #[test]
+    fn triples_listed_are_the_triples_matched() {
+        for &t in Target::ALL {
+            assert!(!t.triples().is_empty(), "{t}");
+            assert!(!t.description().is_empty(), "{t}");
+        }
+        assert_eq!(Target::Generic.triples(), &["*"]);
+        assert!(Target::Generic.matches_triple("x86_64-unknown-linux-gnu"));
+        assert!(Target::Generic.matches_triple(""));
+        for t in [Target::CortexM4, Target::CortexM7] {
+            assert_eq!(t.family().name(), "cortex-m");
+            assert!(t.matches_triple("thumbv7em-none-eabihf"));
+            assert!(t.matches_triple("thumbv7em-none-eabi"));
+            assert!(t.matches_triple("thumbv8m.main-none-eabihf"));
+            assert!(!t.matches_triple("thumbv6m-none-eabi"));
+            assert!(!t.matches_triple("thumbv8m.base-none-eabi"));
+            assert!(!t.matches_triple("x86_64-unknown-linux-gnu"));
+            assert!(!t.matches_triple("thumbv7em"));
+        }
+        assert_eq!(
+            Target::default_for_triple("thumbv7em-none-eabihf"),
+            Target::CortexM4
+        );
+        assert_eq!(
+            Target::default_for_triple("thumbv8m.main-none-eabi"),
+            Target::Generic
+        );
+        assert_eq!(
+            Target::default_for_triple("aarch64-unknown-linux-gnu"),
+            Target::Generic
         );
     }
 }

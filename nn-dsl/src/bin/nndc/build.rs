@@ -1,5 +1,9 @@
 //! `nndc build MODEL [--target NAME] [-o FILE] [--name TYPE] [--kernels-path PATH]`: compiles a
-//! network (.nnd with its weights file, or .tflite) to a Rust module (docs/codegen.md).
+//! network (.nnd with its weights file, or .tflite) to a Rust module (docs/codegen.md); and
+//! `nndc targets`, the list of targets.
+//!
+//! Unlike a build script, nndc does not know the Rust target the module will be compiled for, so
+//! the target is `generic` unless `--target` names another, and any target may be named.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -31,7 +35,7 @@ pub(crate) fn run(args: &BuildArgs) -> Result<ExitCode, CliError> {
         target,
         type_name: args.name.clone(),
         kernels_path: args.kernels_path.clone(),
-        source: None,
+        ..Options::default()
     };
     let compiled = match compile_file(&args.model, &options) {
         Ok(c) => c,
@@ -59,19 +63,82 @@ pub(crate) fn run(args: &BuildArgs) -> Result<ExitCode, CliError> {
             return Ok(ExitCode::from(1));
         }
     };
-    match &args.out {
+    let what = format!(
+        "network `{}` for target `{target}` ({} arena bytes)",
+        compiled.network, compiled.arena_bytes
+    );
+    let status = match &args.out {
         Some(path) => {
-            rust::write_if_changed(path, &compiled.code)
+            let written = rust::write_if_changed(path, &compiled.code)
                 .map_err(|e| CliError(format!("cannot write `{}`: {e}", path.display())))?;
+            if written {
+                format!("wrote `{}`: {what}", path.display())
+            } else {
+                format!("`{}` is up to date: {what}", path.display())
+            }
         }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(compiled.code.as_bytes())
                 .and_then(|()| out.flush())
                 .map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
+            format!("generated {what}")
         }
-    }
+    };
+    // The status goes to stderr: stdout may be the module. Nothing better can be done if stderr
+    // itself is gone.
+    let _ = writeln!(std::io::stderr().lock(), "{status}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The help of `--target`: the valid names, from [`Target::ALL`].
+pub(crate) fn target_help() -> String {
+    let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+    format!(
+        "The target whose kernels the module calls: {} (`nndc targets` describes them)",
+        names.join(", ")
+    )
+}
+
+/// `nndc targets`: one row per target (name, kernel family, the Rust targets it is for, what it
+/// is), then how the default is chosen.
+pub(crate) fn targets_table() -> String {
+    let rows: Vec<[String; 4]> = Target::ALL
+        .iter()
+        .map(|&t| {
+            let triples = match t.triples() {
+                ["*"] => "any".to_owned(),
+                patterns => patterns.join(", "),
+            };
+            [
+                t.name().to_owned(),
+                t.family().name().to_owned(),
+                triples,
+                t.description().to_owned(),
+            ]
+        })
+        .collect();
+    let header = ["target", "family", "rust targets", "kernels"];
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].len())
+            .chain([header[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut out = String::new();
+    for row in std::iter::once(header.map(str::to_owned)).chain(rows) {
+        let line = format!("{:w0$}  {:w1$}  {:w2$}  {}", row[0], row[1], row[2], row[3]);
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.push_str(
+        "\nnndc build uses `generic` unless --target names another. A build script\n\
+         (nn_dsl::build::Build) uses `cortex-m4` on thumbv7em-* and `generic` elsewhere, and rejects\n\
+         a named target that does not match the Rust target (docs/codegen.md).\n",
+    );
+    out
 }
 
 /// Load errors about files rather than the network (exit 2, as `nndc run`).
