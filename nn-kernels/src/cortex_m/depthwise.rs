@@ -5,7 +5,7 @@
 //! the input take a path without padding checks; border pixels read the input zero point for
 //! padded taps.
 
-use super::dsp::dw_tap4;
+use super::dsp::dw_tap4_load;
 use super::{check_act, check_rq, finish, Rq};
 use crate::error::{check_len, product};
 use crate::{KernelError, KernelResult};
@@ -49,12 +49,23 @@ pub struct DepthwiseSpec<'a, const C: usize> {
 }
 
 /// Runs the depthwise convolution. `C`: channels (a multiple of 4); `G = C / 4`; `KH`, `KW`: the
-/// filter size; `weights` as [`super::pack::pack_depthwise`] lays them out.
+/// filter size; `ROW = dilation_h * input_w * C` and `COL = dilation_w * C`, the byte distances
+/// between taps (const, so every tap's load has a constant offset); `PROW = KW * C`, the same
+/// for the padded copy of a border window; `weights` as [`super::pack::pack_depthwise`] lays
+/// them out.
 ///
 /// # Errors
 /// [`KernelError`] when a length disagrees with the spec, `G * 4 != C`, a stride or dilation is
 /// 0, or a requantisation constant is out of range.
-pub fn depthwise_s8<const C: usize, const G: usize, const KH: usize, const KW: usize>(
+pub fn depthwise_s8<
+    const C: usize,
+    const G: usize,
+    const KH: usize,
+    const KW: usize,
+    const ROW: usize,
+    const COL: usize,
+    const PROW: usize,
+>(
     s: &DepthwiseSpec<'_, C>,
     input: &[i8],
     weights: &[[[[u32; 2]; KW]; KH]; G],
@@ -66,6 +77,9 @@ pub fn depthwise_s8<const C: usize, const G: usize, const KH: usize, const KW: u
     if G == 0 || G * 4 != C || KH == 0 || KW == 0 {
         return Err(KernelError::Param("depthwise channel groups"));
     }
+    if ROW != s.dilation_h * s.input_w * C || COL != s.dilation_w * C || PROW != KW * C {
+        return Err(KernelError::Param("depthwise tap strides"));
+    }
     check_len("input", product(&[s.input_h, s.input_w, C])?, input.len())?;
     check_len(
         "output",
@@ -76,21 +90,8 @@ pub fn depthwise_s8<const C: usize, const G: usize, const KH: usize, const KW: u
     check_act(s.act_min, s.act_max)?;
     let span_h = (KH - 1) * s.dilation_h;
     let span_w = (KW - 1) * s.dilation_w;
-    // Byte offset of each tap from the window's first pixel (for windows inside the input).
-    let mut taps = [[0usize; KW]; KH];
-    for (ky, row) in taps.iter_mut().enumerate() {
-        for (kx, t) in row.iter_mut().enumerate() {
-            *t = (ky * s.dilation_h * s.input_w + kx * s.dilation_w) * C;
-        }
-    }
     // Border windows are copied here, padded; their taps are contiguous.
     let mut patch = [[[0i8; C]; KW]; KH];
-    let mut patch_taps = [[0usize; KW]; KH];
-    for (ky, row) in patch_taps.iter_mut().enumerate() {
-        for (kx, t) in row.iter_mut().enumerate() {
-            *t = (ky * KW + kx) * C;
-        }
-    }
     let mut outs = output.chunks_exact_mut(C);
     for oy in 0..s.output_h {
         let y0 = (oy * s.stride_h) as isize - s.pad_top as isize;
@@ -102,10 +103,11 @@ pub fn depthwise_s8<const C: usize, const G: usize, const KH: usize, const KW: u
             };
             if rows_in && x0 >= 0 && x0 as usize + span_w < s.input_w {
                 let first = (y0 as usize * s.input_w + x0 as usize) * C;
-                let Some(window) = input.get(first..first + taps[KH - 1][KW - 1] + C) else {
+                let Some(window) = input.get(first..first + (KH - 1) * ROW + (KW - 1) * COL + C)
+                else {
                     continue;
                 };
-                interior::<C, G, KH, KW>(s, weights, out, window, &taps);
+                interior::<C, G, KH, KW, ROW, COL>(s, weights, out, window);
             } else {
                 // A window over the border: copy it with padded taps set to the input zero
                 // point, then run the same code on the copy.
@@ -129,12 +131,11 @@ pub fn depthwise_s8<const C: usize, const G: usize, const KH: usize, const KW: u
                         }
                     }
                 }
-                interior::<C, G, KH, KW>(
+                interior::<C, G, KH, KW, PROW, C>(
                     s,
                     weights,
                     out,
                     patch.as_flattened().as_flattened(),
-                    &patch_taps,
                 );
             }
         }
@@ -142,22 +143,27 @@ pub fn depthwise_s8<const C: usize, const G: usize, const KH: usize, const KW: u
     Ok(())
 }
 
-/// Every channel group of one output pixel whose window lies inside the input: `window` starts
-/// at the window's first pixel and ends after its last one, so tap `t` of group `g` reads the
-/// four bytes at `taps[t] + 4g`, inside `window` (`taps[t] <= taps[last] = window.len() - C`
-/// and `4g + 4 <= C`).
+/// Every channel group of one output pixel whose window starts at `window[0]`, with taps `ROW`
+/// bytes apart vertically and `COL` bytes apart horizontally: tap `(ky, kx)` of group `g` reads
+/// the four bytes at `ky * ROW + kx * COL + 4g`.
 #[inline(always)]
 #[allow(unsafe_code)]
-fn interior<const C: usize, const G: usize, const KH: usize, const KW: usize>(
+fn interior<
+    const C: usize,
+    const G: usize,
+    const KH: usize,
+    const KW: usize,
+    const ROW: usize,
+    const COL: usize,
+>(
     s: &DepthwiseSpec<'_, C>,
     weights: &[[[[u32; 2]; KW]; KH]; G],
     out: &mut [i8],
     window: &[i8],
-    taps: &[[usize; KW]; KH],
 ) {
     let (min, max, off) = (s.act_min, s.act_max, s.output_offset);
-    let taps = taps.as_flattened();
-    if taps.iter().any(|&t| t + C > window.len()) {
+    // The last tap of the last group ends at `(KH - 1) * ROW + (KW - 1) * COL + C`.
+    if G * 4 != C || (KH - 1) * ROW + (KW - 1) * COL + C > window.len() {
         return;
     }
     let base = window.as_ptr();
@@ -171,15 +177,17 @@ fn interior<const C: usize, const G: usize, const KH: usize, const KW: usize>(
         let (&[b0, b1, b2, b3], &[q0, q1, q2, q3], [y0, y1, y2, y3]) = (b, q, o) else {
             continue;
         };
-        // SAFETY: `g < G = C / 4` (the zip stops at `weights.len() == G`), so `4g + 4 <= C`.
-        let group = unsafe { base.add(4 * g) };
         let mut a = [b0, b1, b2, b3];
-        for (&[w02, w13], &t) in wg.as_flattened().iter().zip(taps) {
-            // SAFETY: `t + C <= window.len()` was checked above for every tap and
-            // `4g + 4 <= C`, so the four bytes at `group + t` lie inside `window`;
-            // `read_unaligned` needs no alignment.
-            let x = unsafe { group.add(t).cast::<u32>().read_unaligned() }.to_le();
-            dw_tap4(&mut a, x, w02, w13);
+        let mut w = wg.as_ptr().cast::<u32>();
+        for ky in 0..KH {
+            for kx in 0..KW {
+                let t = ky * ROW + kx * COL + 4 * g;
+                // SAFETY: `g < G` (the zip stops at `weights.len() == G`), `ky < KH`, `kx < KW`,
+                // so `t + 4 <= (KH - 1) * ROW + (KW - 1) * COL + 4G`, and `4G = C`: the bound
+                // checked above, so the four input bytes lie inside `window`. `w` walks the
+                // `KH * KW` pairs of words of `wg` in order, one pair per tap.
+                unsafe { dw_tap4_load(&mut a, base.add(t), &mut w) };
+            }
         }
         let [a0, a1, a2, a3] = a;
         *y0 = finish(a0, q0, off, min, max);

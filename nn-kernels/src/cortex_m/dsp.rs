@@ -222,6 +222,121 @@ pub fn dw_tap4(acc: &mut [i32; 4], x: u32, w02: u32, w13: u32) {
     }
 }
 
+/// [`dw_tap4`] with its loads: the input word at `x` (any alignment) and the two weight words at
+/// `w` (4-byte aligned), which is then advanced past them. One assembly block, so the compiler
+/// cannot hoist the loads of later taps above it and run out of registers.
+///
+/// # Safety
+/// `x` must be valid for reading 4 bytes and `*w` for reading two `u32`s.
+#[inline(always)]
+pub unsafe fn dw_tap4_load(acc: &mut [i32; 4], x: *const i8, w: &mut *const u32) {
+    #[cfg(nnd_dsp)]
+    {
+        let [a0, a1, a2, a3] = acc;
+        // SAFETY: the caller guarantees both reads are in bounds; Armv7-M LDR allows an
+        // unaligned address, LDRD gets the aligned weight pointer. No stores, no stack use.
+        unsafe {
+            asm!(
+                "ldr {v}, [{x}]",
+                "ldrd {w02}, {w13}, [{w}], #8",
+                "sxtb16 {e}, {v}",
+                "sxtb16 {v}, {v}, ror #8",
+                "smlabb {a0}, {e}, {w02}, {a0}",
+                "smlatt {a2}, {e}, {w02}, {a2}",
+                "smlabb {a1}, {v}, {w13}, {a1}",
+                "smlatt {a3}, {v}, {w13}, {a3}",
+                a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
+                a3 = inout(reg) *a3, x = in(reg) x, w = inout(reg) *w,
+                v = out(reg) _, e = out(reg) _, w02 = out(reg) _, w13 = out(reg) _,
+                options(pure, readonly, nostack),
+            );
+        }
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        // SAFETY: as the caller guarantees.
+        let (v, w02, w13) = unsafe {
+            (
+                x.cast::<u32>().read_unaligned().to_le(),
+                w.read(),
+                w.add(1).read(),
+            )
+        };
+        // SAFETY: still inside (or one past) the weights the caller vouched for.
+        *w = unsafe { w.add(2) };
+        dw_tap4(acc, v, w02, w13);
+    }
+}
+
+/// The 2x2 register block of the convolution over whole operands: `x[j] = [column 0 word j,
+/// column 1 word j]`, `k[j] = [filter 0 word j, filter 1 word j]` (both interleaved by the
+/// caller and the compiler so that one `LDRD` brings each pair), and
+/// `acc += [x0.k0, x0.k1, x1.k0, x1.k1]`. An assembly loop, two words per iteration: per word two `LDRD`s and four `SMLAD`s.
+#[inline(always)]
+pub fn dot_2x2<const W: usize>(acc: &mut [i32; 4], x: &[[u32; 2]; W], k: &[[u32; 2]; W]) {
+    #[cfg(nnd_dsp)]
+    {
+        let [a0, a1, a2, a3] = acc;
+        let (mut xp, mut kp) = (x.as_ptr(), k.as_ptr());
+        let pairs = W / 2;
+        if pairs > 0 {
+            let mut n = pairs;
+            // SAFETY: `2 * pairs <= W` iterations of two words each read `x[0..2 * pairs]` and
+            // `k[0..2 * pairs]` through post-incremented pointers (8-byte aligned reads of
+            // `[u32; 2]`, 4-byte alignment suffices for LDRD); nothing is written to memory.
+            unsafe {
+                asm!(
+                    "2:",
+                    "ldrd {x0}, {x1}, [{xp}], #8",
+                    "ldrd {k0}, {k1}, [{kp}], #8",
+                    "smlad {a0}, {x0}, {k0}, {a0}",
+                    "smlad {a1}, {x0}, {k1}, {a1}",
+                    "smlad {a2}, {x1}, {k0}, {a2}",
+                    "smlad {a3}, {x1}, {k1}, {a3}",
+                    "ldrd {x0}, {x1}, [{xp}], #8",
+                    "ldrd {k0}, {k1}, [{kp}], #8",
+                    "smlad {a0}, {x0}, {k0}, {a0}",
+                    "smlad {a1}, {x0}, {k1}, {a1}",
+                    "smlad {a2}, {x1}, {k0}, {a2}",
+                    "smlad {a3}, {x1}, {k1}, {a3}",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
+                    a3 = inout(reg) *a3, xp = inout(reg) xp, kp = inout(reg) kp,
+                    n = inout(reg) n, x0 = out(reg) _, x1 = out(reg) _, k0 = out(reg) _,
+                    k1 = out(reg) _, options(readonly, nostack),
+                );
+            }
+            let _ = n;
+        }
+        if W % 2 == 1 {
+            // SAFETY: the loop stopped after `2 * pairs = W - 1` words, so `xp`/`kp` point at
+            // the last element of `x`/`k`; one more pair of words is read.
+            unsafe {
+                asm!(
+                    "ldrd {x0}, {x1}, [{xp}]",
+                    "ldrd {k0}, {k1}, [{kp}]",
+                    "smlad {a0}, {x0}, {k0}, {a0}",
+                    "smlad {a1}, {x0}, {k1}, {a1}",
+                    "smlad {a2}, {x1}, {k0}, {a2}",
+                    "smlad {a3}, {x1}, {k1}, {a3}",
+                    a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
+                    a3 = inout(reg) *a3, xp = in(reg) xp, kp = in(reg) kp,
+                    x0 = out(reg) _, x1 = out(reg) _, k0 = out(reg) _, k1 = out(reg) _,
+                    options(pure, readonly, nostack),
+                );
+            }
+        }
+        let _ = (&mut xp, &mut kp);
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        for (&[x0, x1], &[k0, k1]) in x.iter().zip(k) {
+            smlad_2x2(acc, x0, x1, k0, k1);
+        }
+    }
+}
+
 /// Four int8 values as one word, byte 0 first (a little-endian load; LLVM emits one `LDR`).
 #[inline(always)]
 #[must_use]

@@ -35,33 +35,39 @@ use crate::KernelError;
 /// time by [`Rq::new`].
 ///
 /// TFLite computes `h = SaturatingRoundingDoublingHighMul(acc << left, multiplier)` then
-/// `RoundingDivideByPOT(h, right)`. For a non-negative multiplier both roundings merge
-/// into one 64-bit step: with `t = (acc << left) * multiplier`,
-/// `h = floor((t + 2^30) / 2^31)` (the high multiply's nudge rounds half up once the only
-/// saturating input is excluded) and `RoundingDivideByPOT(h, r) = floor((h + 2^(r-1) - [h < 0])
-/// / 2^r)` for `r >= 1`; nested floors of integer divisions combine, so the result is
-/// `(t + 2^30 + 2^(r+30) - [x < 0] * 2^31) >> (31 + r)` (where `[x < 0]` may replace `[h < 0]`:
-/// with a non-negative multiplier they differ only when `h = 0`, and then both give 0). That is one `SMLAL` into a preloaded
-/// 64-bit constant and one shift of its high word.
+/// `RoundingDivideByPOT(h, right)`. For a non-negative multiplier both roundings merge into one
+/// 64-bit sum. With `x = acc << left` and `t = x * multiplier`:
+/// - the high multiply is `h = floor((t + 2^30) / 2^31)` (its nudge rounds half up once the
+///   only saturating input, `i32::MIN * i32::MIN`, is excluded);
+/// - for `r = right >= 1`, `RoundingDivideByPOT(h, r) = floor((h + 2^(r-1) - [h < 0]) / 2^r)`,
+///   and nested floors of integer divisions combine:
+///   `floor((t + 2^30 + 2^(r+30) - [h < 0] * 2^31) / 2^(31+r))`. With a non-negative
+///   multiplier `[x < 0]` may replace `[h < 0]`: they differ only when `h = 0`, and then both
+///   give 0. So the result is the high word of `K + x * m + [x < 0] * (-2^31)`, shifted right
+///   by `r - 1`, with `K = 2^30 + 2^(r+30)`;
+/// - for `r = 0` it is `h`, the high word of `2^31 + x * m + x * m`.
+///
+/// Both are `K + x * m + y * n` with `y = x >>> s` (logical; `s = 31` gives `[x < 0]`, `s = 0`
+/// gives `x`): two `SMLAL`s into a 64-bit constant and one shift of the high word, no branch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Rq {
-    multiplier: i32,
+    k: i64,
     /// `2^left` (the left shift as a multiply; `2^31` wraps to `i32::MIN`, as `x << 31` does).
     pow: i32,
-    /// `2^30 + 2^(right+30)` for `right >= 1`, `2^30` for `right == 0`.
-    bias: i64,
-    /// `2^31` for `right >= 1`, `0` for `right == 0`.
-    corr: i64,
-    /// `right - 1` for `right >= 1`; `-1` for `right == 0`.
-    high_shift: i32,
+    m: i32,
+    n: i32,
+    /// 31 (`right >= 1`) or 0.
+    s: u32,
+    /// `right - 1` (`right >= 1`) or 0.
+    sh: u32,
     /// The TFLite shift (positive to the left), kept for validation.
     shift: i32,
 }
 
 impl Rq {
     /// The requantisation by a TFLite `(multiplier, shift)` pair (shift positive to the left).
-    /// A shift outside `-31..=31` or a negative multiplier is accepted here and refused by
-    /// every kernel at entry.
+    /// A shift outside `-31..=31` or a negative multiplier is accepted here and refused by every
+    /// kernel at entry.
     #[must_use]
     pub const fn new(multiplier: i32, shift: i32) -> Rq {
         let left = if shift > 0 && shift <= 31 { shift } else { 0 };
@@ -69,20 +75,22 @@ impl Rq {
         let pow = (1u32 << left) as i32;
         if right == 0 {
             Rq {
-                multiplier,
+                k: 1 << 31,
                 pow,
-                bias: 1 << 30,
-                corr: 0,
-                high_shift: -1,
+                m: multiplier,
+                n: multiplier,
+                s: 0,
+                sh: 0,
                 shift,
             }
         } else {
             Rq {
-                multiplier,
+                k: (1 << 30) + (1i64 << (right + 30)),
                 pow,
-                bias: (1 << 30) + (1i64 << (right + 30)),
-                corr: 1 << 31,
-                high_shift: right - 1,
+                m: multiplier,
+                n: i32::MIN,
+                s: 31,
+                sh: (right - 1) as u32,
                 shift,
             }
         }
@@ -91,7 +99,7 @@ impl Rq {
     /// The Q31 multiplier.
     #[must_use]
     pub const fn multiplier(&self) -> i32 {
-        self.multiplier
+        self.m
     }
 
     /// The TFLite shift (positive to the left).
@@ -105,10 +113,7 @@ impl Rq {
 /// `QuantizeMultiplier` of a non-negative scale gives `0` or a value in `[2^30, 2^31)`;
 /// [`requantize`]'s merged rounding relies on the sign).
 pub(crate) fn check_rq(rq: &[Rq]) -> Result<(), KernelError> {
-    if rq
-        .iter()
-        .all(|q| q.multiplier >= 0 && (-31..=31).contains(&q.shift))
-    {
+    if rq.iter().all(|q| q.m >= 0 && (-31..=31).contains(&q.shift)) {
         Ok(())
     } else {
         Err(KernelError::Param(
@@ -134,22 +139,14 @@ pub(crate) fn check_act(min: i32, max: i32) -> Result<(), KernelError> {
 pub fn requantize(acc: i32, q: Rq) -> i32 {
     #[cfg(feature = "single-rounding")]
     {
-        crate::fixedpoint::multiply_by_quantized_multiplier_single_rounding(
-            acc,
-            q.multiplier,
-            q.shift,
-        )
+        crate::fixedpoint::multiply_by_quantized_multiplier_single_rounding(acc, q.m, q.shift)
     }
     #[cfg(not(feature = "single-rounding"))]
     {
         let x = acc.wrapping_mul(q.pow);
-        let c = i64::from(x >> 31) & q.corr;
-        let u = i64::from(x) * i64::from(q.multiplier) + (q.bias - c);
-        if q.high_shift >= 0 {
-            ((u >> 32) as i32).wrapping_shr(q.high_shift as u32)
-        } else {
-            (u >> 31) as i32
-        }
+        let y = (x as u32).wrapping_shr(q.s) as i32;
+        let u = q.k + i64::from(x) * i64::from(q.m) + i64::from(y) * i64::from(q.n);
+        ((u >> 32) as i32).wrapping_shr(q.sh)
     }
 }
 

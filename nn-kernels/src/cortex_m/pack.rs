@@ -34,6 +34,37 @@ pub fn pack_pairs(row: &[i8], out: &mut [u32]) -> Result<(), KernelError> {
     Ok(())
 }
 
+/// Convolution filters `[OC][row]` (each row `[KH, KW, IC]`, `row` values) for
+/// [`super::conv::conv_s8`]: each row widened to int16 pairs as [`pack_pairs`] does, and rows
+/// `2p` and `2p + 1` interleaved word by word, `out[(p * words(row) + j) * 2 + r]` = word `j` of
+/// row `2p + r` (a missing last row is zeros), so one `LDRD` loads a word of both filters.
+///
+/// # Errors
+/// [`KernelError::Length`] unless `weights.len() == oc * row` and
+/// `out.len() == 2 * ceil(oc / 2) * words(row)`.
+pub fn pack_conv(
+    weights: &[i8],
+    oc: usize,
+    row: usize,
+    out: &mut [u32],
+) -> Result<(), KernelError> {
+    crate::error::check_len("filters", oc.saturating_mul(row), weights.len())?;
+    let w = words(row);
+    crate::error::check_len("packed filters", 2 * oc.div_ceil(2) * w, out.len())?;
+    out.fill(0);
+    for (r, filter) in weights.chunks_exact(row.max(1)).enumerate().take(oc) {
+        let (p, lane) = (r / 2, r % 2);
+        for (j, q) in filter.chunks(2).enumerate() {
+            let lo = q.first().copied().unwrap_or(0);
+            let hi = q.get(1).copied().unwrap_or(0);
+            if let Some(o) = out.get_mut((p * w + j) * 2 + lane) {
+                *o = pair(i16::from(lo), i16::from(hi));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The bias with the input zero point folded in: `bias + input_offset * sum(weights)` (wrapping,
 /// as the int32 accumulator of the reference kernel would wrap).
 #[must_use]

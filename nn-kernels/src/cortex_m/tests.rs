@@ -3,7 +3,7 @@
 //! Cortex-M4 through the oracle runner (`tools/cortex-m-test.sh`), where [`super::dsp`] is
 //! inline assembly.
 
-use super::pack::{add_table, fold_bias, pack_depthwise, pack_pairs, words};
+use super::pack::{add_table, fold_bias, pack_conv, pack_depthwise, pack_pairs, words};
 use super::*;
 use crate::add::{add_s8 as ref_add, AddParams};
 use crate::conv2d::{conv2d_s8, Conv2dParams};
@@ -101,6 +101,7 @@ macro_rules! conv_case {
             fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      relu in any::<bool>(), with_bias in any::<bool>()) {
                 const W: usize = ($kh * $kw * $ic as usize).div_ceil(2);
+                const OP: usize = ($oc as usize).div_ceil(2);
                 let (Some(oh), Some(ow)) = (
                     out_dim(g.h, $kh, g.sh, g.dh, g.pt, g.pb),
                     out_dim(g.w, $kw, g.sw, g.dw, g.pl, g.pr),
@@ -121,10 +122,14 @@ macro_rules! conv_case {
                 conv2d_s8(&p, &input, &filter, with_bias.then_some(&bias[..]), &mut want).unwrap();
 
                 let row = $kh * $kw * $ic;
-                let mut packed = [[0u32; W]; $oc];
+                let mut flat = vec![0u32; 2 * OP * W];
+                pack_conv(&filter, $oc, row, &mut flat).unwrap();
+                let mut packed = [[[0u32; 2]; W]; OP];
+                for (i, v) in flat.iter().enumerate() {
+                    packed[i / (2 * W)][(i / 2) % W][i % 2] = *v;
+                }
                 let mut folded = [0i32; $oc];
-                for (o, (dst, f)) in packed.iter_mut().zip(filter.chunks_exact(row)).enumerate() {
-                    pack_pairs(f, dst).unwrap();
+                for (o, f) in filter.chunks_exact(row).enumerate() {
                     let b = if with_bias { bias[o] } else { 0 };
                     folded[o] = fold_bias(b, -zp, f.iter().copied());
                 }
@@ -136,7 +141,7 @@ macro_rules! conv_case {
                     output_offset: ozp, act_min, act_max, bias: &folded, rq: &rq,
                 };
                 let mut got = vec![0i8; oh * ow * $oc];
-                conv::conv_s8::<$ic, $oc, W>(&s, &input, &packed, &mut got).unwrap();
+                conv::conv_s8::<$ic, $oc, W, OP>(&s, &input, &packed, &mut got).unwrap();
                 prop_assert_eq!(words(row), W);
                 prop_assert_eq!(got, want);
             }
@@ -150,6 +155,18 @@ conv_case!(conv_3x3_c3_o8, 3, 8, 3, 3);
 conv_case!(conv_10x4_c1_o7, 1, 7, 10, 4);
 conv_case!(conv_3x3_c16_o16, 16, 16, 3, 3);
 conv_case!(conv_2x3_c5_o3, 5, 3, 2, 3);
+
+macro_rules! dw_dispatch {
+    ($c:literal, $kh:literal, $kw:literal, $key:expr, $s:expr, $i:expr, $p:expr, $o:expr;
+     $(($dh:literal, $w:literal, $dw:literal)),*) => {
+        match $key {
+            $(($dh, $w, $dw) => depthwise::depthwise_s8::<
+                $c, { $c / 4 }, $kh, $kw, { $dh * $w * $c }, { $dw * $c }, { $kw * $c }
+            >($s, $i, $p, $o),)*
+            _ => unreachable!("no such test geometry"),
+        }
+    };
+}
 
 macro_rules! dw_case {
     ($name:ident, $c:literal, $kh:literal, $kw:literal) => {
@@ -198,7 +215,9 @@ macro_rules! dw_case {
                     bias: &folded, rq: &rq,
                 };
                 let mut got = vec![0i8; oh * ow * $c];
-                depthwise::depthwise_s8::<$c, G, $kh, $kw>(&s, &input, &packed, &mut got).unwrap();
+                // The tap strides are const generics: dispatch over every size the strategy makes.
+                dw_dispatch!($c, $kh, $kw, (g.dh, g.w, g.dw), &s, &input, &packed, &mut got;
+                    (1, 1, 1), (1, 1, 2), (1, 2, 1), (1, 2, 2), (1, 3, 1), (1, 3, 2), (1, 4, 1), (1, 4, 2), (1, 5, 1), (1, 5, 2), (1, 6, 1), (1, 6, 2), (1, 7, 1), (1, 7, 2), (1, 8, 1), (1, 8, 2), (2, 1, 1), (2, 1, 2), (2, 2, 1), (2, 2, 2), (2, 3, 1), (2, 3, 2), (2, 4, 1), (2, 4, 2), (2, 5, 1), (2, 5, 2), (2, 6, 1), (2, 6, 2), (2, 7, 1), (2, 7, 2), (2, 8, 1), (2, 8, 2)).unwrap();
                 prop_assert_eq!(got, want);
             }
         }

@@ -194,21 +194,19 @@ impl Op<'_> {
             return Err(self.mismatch("filter size"));
         }
         let w = pack::words(row);
-        let mut packed = vec![0u32; w * g.output_c];
-        let mut folded = Vec::with_capacity(g.output_c);
-        for (o, (dst, f)) in packed
-            .chunks_exact_mut(w)
-            .zip(c.weights.chunks_exact(row))
+        let pairs = g.output_c.div_ceil(2);
+        let mut packed = vec![0u32; 2 * pairs * w];
+        pack::pack_conv(&c.weights, g.output_c, row, &mut packed)
+            .map_err(|e| self.mismatch(&e.to_string()))?;
+        let folded: Vec<i32> = c
+            .weights
+            .chunks_exact(row)
             .enumerate()
-        {
-            pack::pack_pairs(f, dst).map_err(|e| self.mismatch(&e.to_string()))?;
-            let b = c.bias.as_ref().and_then(|b| b.get(o)).copied().unwrap_or(0);
-            folded.push(pack::fold_bias(
-                b,
-                c.requant.input_offset,
-                f.iter().copied(),
-            ));
-        }
+            .map(|(o, f)| {
+                let b = c.bias.as_ref().and_then(|b| b.get(o)).copied().unwrap_or(0);
+                pack::fold_bias(b, c.requant.input_offset, f.iter().copied())
+            })
+            .collect();
         let mut statics = self.cm_channel_statics(&c.requant, &folded, g.output_c)?;
         let (w_id, spec_id, rq_id, b_id) = (
             self.item("WEIGHTS"),
@@ -216,9 +214,18 @@ impl Op<'_> {
             self.item("RQ"),
             self.item("BIAS"),
         );
-        let rows = packed.chunks_exact(w).map(words);
-        let (ic, oc, ww) = (usize_lit(g.input_c), usize_lit(g.output_c), usize_lit(w));
-        let w_ty = array_type(&quote!(u32), &[g.output_c, w]);
+        // [pair][word][filter of the pair]
+        let rows = packed.chunks_exact(2 * w).map(|p| {
+            let cells = p.chunks_exact(2).map(words);
+            quote!([#(#cells),*])
+        });
+        let (ic, oc, ww, op) = (
+            usize_lit(g.input_c),
+            usize_lit(g.output_c),
+            usize_lit(w),
+            usize_lit(pairs),
+        );
+        let w_ty = array_type(&quote!(u32), &[pairs, w, 2]);
         let u = usize_lit;
         let (ih, iw, oh, ow, kh, kw) = (
             u(g.input_h),
@@ -255,7 +262,7 @@ impl Op<'_> {
         let call = quote! {
             let x = #x;
             let y = #y;
-            #k::cortex_m::conv::conv_s8::<#ic, #oc, #ww>(
+            #k::cortex_m::conv::conv_s8::<#ic, #oc, #ww, #op>(
                 &#spec_id,
                 x.as_flattened().as_flattened(),
                 &#w_id,
@@ -306,6 +313,12 @@ impl Op<'_> {
         let w_ty = array_type(&quote!(u32), &[ch / 4, g.kernel_h, g.kernel_w, 2]);
         let u = usize_lit;
         let (cc, gg, kh, kw) = (u(ch), u(ch / 4), u(g.kernel_h), u(g.kernel_w));
+        // Byte distances between taps: rows and columns of the input, and of a padded copy.
+        let (row, col, prow) = (
+            u(g.dilation_h * g.input_w * ch),
+            u(g.dilation_w * ch),
+            u(g.kernel_w * ch),
+        );
         let (ih, iw, oh, ow) = (u(g.input_h), u(g.input_w), u(g.output_h), u(g.output_w));
         let (sh, sw, dh, dw, pt, pl) = (
             u(g.stride_h),
@@ -334,7 +347,7 @@ impl Op<'_> {
         let call = quote! {
             let x = #x;
             let y = #y;
-            #k::cortex_m::depthwise::depthwise_s8::<#cc, #gg, #kh, #kw>(
+            #k::cortex_m::depthwise::depthwise_s8::<#cc, #gg, #kh, #kw, #row, #col, #prow>(
                 &#spec_id,
                 x.as_flattened().as_flattened(),
                 &#w_id,
