@@ -8,7 +8,7 @@
 
 use super::dsp::{dot_2x2, pkhbt16, pkhtb16, sxtb16, sxtb16_ror8, word};
 use super::pack::pair;
-use super::{check_act, check_rq, finish, Rq};
+use super::{check_act, check_rq, Out, Rq};
 use crate::error::{check_len, product};
 use crate::{KernelError, KernelResult};
 
@@ -87,12 +87,29 @@ pub fn conv_s8<const IC: usize, const OC: usize, const W: usize, const OP: usize
     check_rq(s.rq)?;
     check_act(s.act_min, s.act_max)?;
 
-    let pixels = s.output_h * s.output_w;
+    let (out, fast) = Out::new(s.rq, s.output_offset, s.act_min, s.act_max);
+    if fast {
+        pixels::<IC, OC, W, OP, true>(s, input, weights, output, out);
+    } else {
+        pixels::<IC, OC, W, OP, false>(s, input, weights, output, out);
+    }
+    Ok(())
+}
+
+/// Every output pixel, two at a time.
+#[inline(always)]
+fn pixels<const IC: usize, const OC: usize, const W: usize, const OP: usize, const FAST: bool>(
+    s: &ConvSpec<'_, OC>,
+    input: &[i8],
+    weights: &[[[u32; 2]; W]; OP],
+    output: &mut [i8],
+    out: Out,
+) {
     // Two im2col columns, word-interleaved: `cols[j] = [pixel 0 word j, pixel 1 word j]`.
     let mut cols = [[0u32; 2]; W];
     let mut outs = output.chunks_exact_mut(OC);
     let mut at = Walk::default();
-    let mut left = pixels;
+    let mut left = s.output_h * s.output_w;
     while left >= 2 {
         gather::<IC, OC, W>(s, input, at, &mut cols, 0);
         at.step(s.output_w);
@@ -101,16 +118,15 @@ pub fn conv_s8<const IC: usize, const OC: usize, const W: usize, const OP: usize
         let (Some(o0), Some(o1)) = (outs.next(), outs.next()) else {
             break;
         };
-        block::<OC, W, OP>(s, &cols, weights, o0, Some(o1));
+        block::<OC, W, OP, FAST>(s, out, &cols, weights, o0, Some(o1));
         left -= 2;
     }
     if left == 1 {
         gather::<IC, OC, W>(s, input, at, &mut cols, 0);
         if let Some(o0) = outs.next() {
-            block::<OC, W, OP>(s, &cols, weights, o0, None);
+            block::<OC, W, OP, FAST>(s, out, &cols, weights, o0, None);
         }
     }
-    Ok(())
 }
 
 /// The output pixel being gathered.
@@ -226,55 +242,57 @@ fn put_tap<const IC: usize, const W: usize>(
 /// Every output channel of pixel 0 (`o0`) and, if given, pixel 1 (`o1`), two channels at a
 /// time. Without `o1` the second lane's results are discarded.
 #[inline(always)]
-fn block<const OC: usize, const W: usize, const OP: usize>(
+fn block<const OC: usize, const W: usize, const OP: usize, const FAST: bool>(
     s: &ConvSpec<'_, OC>,
+    out: Out,
     cols: &[[u32; 2]; W],
     weights: &[[[u32; 2]; W]; OP],
     o0: &mut [i8],
     o1: Option<&mut [i8]>,
 ) {
-    let (min, max, off) = (s.act_min, s.act_max, s.output_offset);
-    let mut spare = [0i8; 2];
+    let mut spare = [0i8; OC];
     let (o1, two) = match o1 {
         Some(o1) => (o1, true),
         None => (&mut spare[..], false),
     };
-    let mut o1_pairs = o1.chunks_mut(2);
-    for ((((k, b), q), y0), i) in weights
-        .iter()
-        .zip(s.bias.chunks(2))
-        .zip(s.rq.chunks(2))
-        .zip(o0.chunks_mut(2))
-        .zip(0..OP)
+    let mut b2 = s.bias.chunks_exact(2);
+    let mut q2 = s.rq.chunks_exact(2);
+    let mut y0 = o0.chunks_exact_mut(2);
+    let mut y1 = o1.chunks_exact_mut(2);
+    let mut ks = weights.iter();
+    // The channel pairs run out first (an odd channel is left in the remainders), so they
+    // lead the zip: `ks` is not advanced past the last full pair.
+    for ((((b, q), y0), y1), k) in (&mut b2)
+        .zip(&mut q2)
+        .zip(&mut y0)
+        .zip(&mut y1)
+        .zip(&mut ks)
     {
-        let (b0, b1) = (
-            b.first().copied().unwrap_or(0),
-            b.get(1).copied().unwrap_or(0),
-        );
-        let (q0, q1) = (
-            q.first().copied().unwrap_or_default(),
-            q.get(1).copied().unwrap_or_default(),
-        );
-        let mut a = [b0, b1, b0, b1];
-        dot_2x2(&mut a, cols, k);
-        let _ = i;
-        match y0 {
-            [y00, y01] => {
-                *y00 = finish(a[0], q0, off, min, max);
-                *y01 = finish(a[1], q1, off, min, max);
-            }
-            [y00] => *y00 = finish(a[0], q0, off, min, max),
-            _ => {}
-        }
+        let ([b0, b1], [q0, q1], [y00, y01], [y10, y11]) = (b, q, y0, y1) else {
+            continue;
+        };
+        // The requantisation constants are read after the loop (by reference), so they are
+        // not held in registers across it.
+        let a = dot_2x2([*b0, *b1, *b0, *b1], cols, k);
+        *y00 = out.put::<FAST>(a[0], q0);
+        *y01 = out.put::<FAST>(a[1], q1);
         if two {
-            match o1_pairs.next() {
-                Some([y10, y11]) => {
-                    *y10 = finish(a[2], q0, off, min, max);
-                    *y11 = finish(a[3], q1, off, min, max);
-                }
-                Some([y10]) => *y10 = finish(a[2], q0, off, min, max),
-                _ => {}
-            }
+            *y10 = out.put::<FAST>(a[2], q0);
+            *y11 = out.put::<FAST>(a[3], q1);
+        }
+    }
+    // An odd last channel: its pair's second filter is zeros.
+    if let (Some(k), [b0], [q0], [y00], [y10]) = (
+        ks.next(),
+        b2.remainder(),
+        q2.remainder(),
+        y0.into_remainder(),
+        y1.into_remainder(),
+    ) {
+        let a = dot_2x2([*b0, 0, *b0, 0], cols, k);
+        *y00 = out.put::<FAST>(a[0], q0);
+        if two {
+            *y10 = out.put::<FAST>(a[2], q0);
         }
     }
 }

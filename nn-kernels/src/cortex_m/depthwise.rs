@@ -5,8 +5,8 @@
 //! the input take a path without padding checks; border pixels read the input zero point for
 //! padded taps.
 
-use super::dsp::dw_tap4_load;
-use super::{check_act, check_rq, finish, Rq};
+use super::dsp::dw_tap4_ordered;
+use super::{check_act, check_rq, Out, Rq};
 use crate::error::{check_len, product};
 use crate::{KernelError, KernelResult};
 
@@ -88,6 +88,35 @@ pub fn depthwise_s8<
     )?;
     check_rq(s.rq)?;
     check_act(s.act_min, s.act_max)?;
+    let (stage, fast) = Out::new(s.rq, s.output_offset, s.act_min, s.act_max);
+    if fast {
+        pixels::<C, G, KH, KW, ROW, COL, PROW, true>(s, stage, input, weights, output);
+    } else {
+        pixels::<C, G, KH, KW, ROW, COL, PROW, false>(s, stage, input, weights, output);
+    }
+    Ok(())
+}
+
+/// Every output pixel: inside windows straight from the input, border windows from a padded
+/// copy.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn pixels<
+    const C: usize,
+    const G: usize,
+    const KH: usize,
+    const KW: usize,
+    const ROW: usize,
+    const COL: usize,
+    const PROW: usize,
+    const FAST: bool,
+>(
+    s: &DepthwiseSpec<'_, C>,
+    stage: Out,
+    input: &[i8],
+    weights: &[[[[u32; 2]; KW]; KH]; G],
+    output: &mut [i8],
+) {
     let span_h = (KH - 1) * s.dilation_h;
     let span_w = (KW - 1) * s.dilation_w;
     // Border windows are copied here, padded; their taps are contiguous.
@@ -99,7 +128,7 @@ pub fn depthwise_s8<
         for ox in 0..s.output_w {
             let x0 = (ox * s.stride_w) as isize - s.pad_left as isize;
             let Some(out) = outs.next() else {
-                return Ok(());
+                return;
             };
             if rows_in && x0 >= 0 && x0 as usize + span_w < s.input_w {
                 let first = (y0 as usize * s.input_w + x0 as usize) * C;
@@ -107,7 +136,7 @@ pub fn depthwise_s8<
                 else {
                     continue;
                 };
-                interior::<C, G, KH, KW, ROW, COL>(s, weights, out, window);
+                interior::<C, G, KH, KW, ROW, COL, FAST>(s, stage, weights, out, window);
             } else {
                 // A window over the border: copy it with padded taps set to the input zero
                 // point, then run the same code on the copy.
@@ -131,8 +160,9 @@ pub fn depthwise_s8<
                         }
                     }
                 }
-                interior::<C, G, KH, KW, PROW, C>(
+                interior::<C, G, KH, KW, PROW, C, FAST>(
                     s,
+                    stage,
                     weights,
                     out,
                     patch.as_flattened().as_flattened(),
@@ -140,7 +170,6 @@ pub fn depthwise_s8<
             }
         }
     }
-    Ok(())
 }
 
 /// Every channel group of one output pixel whose window starts at `window[0]`, with taps `ROW`
@@ -155,13 +184,14 @@ fn interior<
     const KW: usize,
     const ROW: usize,
     const COL: usize,
+    const FAST: bool,
 >(
     s: &DepthwiseSpec<'_, C>,
+    stage: Out,
     weights: &[[[[u32; 2]; KW]; KH]; G],
     out: &mut [i8],
     window: &[i8],
 ) {
-    let (min, max, off) = (s.act_min, s.act_max, s.output_offset);
     // The last tap of the last group ends at `(KH - 1) * ROW + (KW - 1) * COL + C`.
     if G * 4 != C || (KH - 1) * ROW + (KW - 1) * COL + C > window.len() {
         return;
@@ -174,25 +204,25 @@ fn interior<
         .zip(out.chunks_exact_mut(4))
         .enumerate()
     {
-        let (&[b0, b1, b2, b3], &[q0, q1, q2, q3], [y0, y1, y2, y3]) = (b, q, o) else {
+        let ([b0, b1, b2, b3], [q0, q1, q2, q3], [y0, y1, y2, y3]) = (b, q, o) else {
             continue;
         };
-        let mut a = [b0, b1, b2, b3];
-        let mut w = wg.as_ptr().cast::<u32>();
-        for ky in 0..KH {
-            for kx in 0..KW {
+        let mut a = [*b0, *b1, *b2, *b3];
+        for (ky, row) in wg.iter().enumerate() {
+            for (kx, &[w02, w13]) in row.iter().enumerate() {
                 let t = ky * ROW + kx * COL + 4 * g;
                 // SAFETY: `g < G` (the zip stops at `weights.len() == G`), `ky < KH`, `kx < KW`,
                 // so `t + 4 <= (KH - 1) * ROW + (KW - 1) * COL + 4G`, and `4G = C`: the bound
-                // checked above, so the four input bytes lie inside `window`. `w` walks the
-                // `KH * KW` pairs of words of `wg` in order, one pair per tap.
-                unsafe { dw_tap4_load(&mut a, base.add(t), &mut w) };
+                // checked above, so the four input bytes lie inside `window`. `read_unaligned`
+                // needs no alignment.
+                let x = unsafe { base.add(t).cast::<u32>().read_unaligned() }.to_le();
+                a = dw_tap4_ordered(a, x, w02, w13);
             }
         }
         let [a0, a1, a2, a3] = a;
-        *y0 = finish(a0, q0, off, min, max);
-        *y1 = finish(a1, q1, off, min, max);
-        *y2 = finish(a2, q2, off, min, max);
-        *y3 = finish(a3, q3, off, min, max);
+        *y0 = stage.put::<FAST>(a0, q0);
+        *y1 = stage.put::<FAST>(a1, q1);
+        *y2 = stage.put::<FAST>(a2, q2);
+        *y3 = stage.put::<FAST>(a3, q3);
     }
 }

@@ -273,10 +273,11 @@ pub unsafe fn dw_tap4_load(acc: &mut [i32; 4], x: *const i8, w: &mut *const u32)
 /// caller and the compiler so that one `LDRD` brings each pair), and
 /// `acc += [x0.k0, x0.k1, x1.k0, x1.k1]`. An assembly loop, two words per iteration: per word two `LDRD`s and four `SMLAD`s.
 #[inline(always)]
-pub fn dot_2x2<const W: usize>(acc: &mut [i32; 4], x: &[[u32; 2]; W], k: &[[u32; 2]; W]) {
+#[must_use]
+pub fn dot_2x2<const W: usize>(acc: [i32; 4], x: &[[u32; 2]; W], k: &[[u32; 2]; W]) -> [i32; 4] {
     #[cfg(nnd_dsp)]
     {
-        let [a0, a1, a2, a3] = acc;
+        let [mut a0, mut a1, mut a2, mut a3] = acc;
         let (mut xp, mut kp) = (x.as_ptr(), k.as_ptr());
         let pairs = W / 2;
         if pairs > 0 {
@@ -301,10 +302,14 @@ pub fn dot_2x2<const W: usize>(acc: &mut [i32; 4], x: &[[u32; 2]; W], k: &[[u32;
                     "smlad {a3}, {x1}, {k1}, {a3}",
                     "subs {n}, {n}, #1",
                     "bne 2b",
-                    a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
-                    a3 = inout(reg) *a3, xp = inout(reg) xp, kp = inout(reg) kp,
+                    a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2,
+                    a3 = inout(reg) a3, xp = inout(reg) xp, kp = inout(reg) kp,
                     n = inout(reg) n, x0 = out(reg) _, x1 = out(reg) _, k0 = out(reg) _,
-                    k1 = out(reg) _, options(readonly, nostack),
+                    k1 = out(reg) _,
+                    // Not `readonly`: the block then orders the loads around it, so the
+                    // compiler loads the requantisation constants after the loop instead of
+                    // hoisting them above it and spilling them.
+                    options(nostack),
                 );
             }
             let _ = n;
@@ -320,20 +325,57 @@ pub fn dot_2x2<const W: usize>(acc: &mut [i32; 4], x: &[[u32; 2]; W], k: &[[u32;
                     "smlad {a1}, {x0}, {k1}, {a1}",
                     "smlad {a2}, {x1}, {k0}, {a2}",
                     "smlad {a3}, {x1}, {k1}, {a3}",
-                    a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
-                    a3 = inout(reg) *a3, xp = in(reg) xp, kp = in(reg) kp,
+                    a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2,
+                    a3 = inout(reg) a3, xp = in(reg) xp, kp = in(reg) kp,
                     x0 = out(reg) _, x1 = out(reg) _, k0 = out(reg) _, k1 = out(reg) _,
                     options(pure, readonly, nostack),
                 );
             }
         }
         let _ = (&mut xp, &mut kp);
+        [a0, a1, a2, a3]
     }
     #[cfg(not(nnd_dsp))]
     {
+        let mut acc = acc;
         for (&[x0, x1], &[k0, k1]) in x.iter().zip(k) {
-            smlad_2x2(acc, x0, x1, k0, k1);
+            smlad_2x2(&mut acc, x0, x1, k0, k1);
         }
+        acc
+    }
+}
+
+/// [`dw_tap4`] by value, as one assembly block that the compiler treats as touching memory: the
+/// loads of the next tap stay after it, so they are not all hoisted to the top of a group and
+/// spilled.
+#[inline(always)]
+#[must_use]
+pub fn dw_tap4_ordered(acc: [i32; 4], x: u32, w02: u32, w13: u32) -> [i32; 4] {
+    #[cfg(nnd_dsp)]
+    {
+        let [mut a0, mut a1, mut a2, mut a3] = acc;
+        // SAFETY: register-only SXTB16/SMLAxy; `e` and `o` are scratch registers declared as
+        // outputs. It touches no memory; the missing `nomem` only orders it with loads.
+        unsafe {
+            asm!(
+                "sxtb16 {e}, {x}",
+                "sxtb16 {o}, {x}, ror #8",
+                "smlabb {a0}, {e}, {w02}, {a0}",
+                "smlatt {a2}, {e}, {w02}, {a2}",
+                "smlabb {a1}, {o}, {w13}, {a1}",
+                "smlatt {a3}, {o}, {w13}, {a3}",
+                a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2,
+                a3 = inout(reg) a3, x = in(reg) x, w02 = in(reg) w02, w13 = in(reg) w13,
+                e = out(reg) _, o = out(reg) _, options(nostack),
+            );
+        }
+        [a0, a1, a2, a3]
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        let mut acc = acc;
+        dw_tap4(&mut acc, x, w02, w13);
+        acc
     }
 }
 

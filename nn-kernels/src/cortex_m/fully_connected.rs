@@ -4,7 +4,7 @@
 
 use super::dsp::{pkhbt16, pkhtb16, smlad, smlad_1x4, sxtb16, sxtb16_ror8, word};
 use super::pack::pair;
-use super::{check_act, check_rq, finish, Rq};
+use super::{check_act, check_rq, Out, Rq};
 use crate::error::check_len;
 use crate::{KernelError, KernelResult};
 
@@ -43,10 +43,15 @@ pub fn fully_connected_s8<const D: usize, const U: usize, const W: usize>(
     check_len("output", rows.saturating_mul(U), output.len())?;
     check_rq(s.rq)?;
     check_act(s.act_min, s.act_max)?;
+    let (stage, fast) = Out::new(s.rq, s.output_offset, s.act_min, s.act_max);
     let mut col = [0u32; W];
     for (x, y) in input.chunks_exact(D).zip(output.chunks_exact_mut(U)) {
         widen::<W>(x, &mut col);
-        row::<U, W>(s, &col, weights, y);
+        if fast {
+            row::<U, W, true>(s, stage, &col, weights, y);
+        } else {
+            row::<U, W, false>(s, stage, &col, weights, y);
+        }
     }
     Ok(())
 }
@@ -74,13 +79,13 @@ fn widen<const W: usize>(x: &[i8], col: &mut [u32; W]) {
 
 /// Every unit for one widened row, four at a time.
 #[inline(always)]
-fn row<const U: usize, const W: usize>(
+fn row<const U: usize, const W: usize, const FAST: bool>(
     s: &FcSpec<'_, U>,
+    stage: Out,
     col: &[u32; W],
     weights: &[[u32; W]; U],
     y: &mut [i8],
 ) {
-    let (min, max, off) = (s.act_min, s.act_max, s.output_offset);
     let mut w4 = weights.chunks_exact(4);
     let mut b4 = s.bias.chunks_exact(4);
     let mut q4 = s.rq.chunks_exact(4);
@@ -96,10 +101,10 @@ fn row<const U: usize, const W: usize>(
             smlad_1x4(&mut a, *x, *k0, *k1, *k2, *k3);
         }
         let [a0, a1, a2, a3] = a;
-        *o0 = finish(a0, q0, off, min, max);
-        *o1 = finish(a1, q1, off, min, max);
-        *o2 = finish(a2, q2, off, min, max);
-        *o3 = finish(a3, q3, off, min, max);
+        *o0 = stage.put::<FAST>(a0, &q0);
+        *o1 = stage.put::<FAST>(a1, &q1);
+        *o2 = stage.put::<FAST>(a2, &q2);
+        *o3 = stage.put::<FAST>(a3, &q3);
     }
     for (((w, b), q), o) in w4
         .remainder()
@@ -112,6 +117,6 @@ fn row<const U: usize, const W: usize>(
         for (x, k) in col.iter().zip(w) {
             a = smlad(*x, *k, a);
         }
-        *o = finish(a, *q, off, min, max);
+        *o = stage.put::<FAST>(a, &q);
     }
 }

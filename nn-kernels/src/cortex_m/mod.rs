@@ -136,6 +136,7 @@ pub(crate) fn check_act(min: i32, max: i32) -> Result<(), KernelError> {
 /// passed `check_rq`.
 #[inline(always)]
 #[must_use]
+#[allow(unsafe_code)]
 pub fn requantize(acc: i32, q: Rq) -> i32 {
     #[cfg(feature = "single-rounding")]
     {
@@ -143,10 +144,12 @@ pub fn requantize(acc: i32, q: Rq) -> i32 {
     }
     #[cfg(not(feature = "single-rounding"))]
     {
+        // SAFETY: `Rq::new` is the only constructor and sets `s` to 0 or 31 and `sh <= 30`.
+        unsafe { core::hint::assert_unchecked(q.s < 32 && q.sh < 32) };
         let x = acc.wrapping_mul(q.pow);
-        let y = (x as u32).wrapping_shr(q.s) as i32;
+        let y = ((x as u32) >> q.s) as i32;
         let u = q.k + i64::from(x) * i64::from(q.m) + i64::from(y) * i64::from(q.n);
-        ((u >> 32) as i32).wrapping_shr(q.sh)
+        ((u >> 32) as i32) >> q.sh
     }
 }
 
@@ -155,6 +158,44 @@ pub fn requantize(acc: i32, q: Rq) -> i32 {
 #[must_use]
 pub(crate) fn finish(acc: i32, q: Rq, offset: i32, min: i32, max: i32) -> i8 {
     requantize(acc, q).wrapping_add(offset).max(min).min(max) as i8
+}
+
+/// The output stage of a kernel: offset and clamp, and whether the layer takes the fast path
+/// (every shift a right shift, upper clamp 127), decided once per call by [`Out::new`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Out {
+    offset: i32,
+    min: i32,
+    max: i32,
+}
+
+impl Out {
+    /// The output stage, and whether `rq` and `max` allow [`Out::put::<true>`].
+    pub(crate) fn new(rq: &[Rq], offset: i32, min: i32, max: i32) -> (Out, bool) {
+        let fast = max == 127 && rq.iter().all(|q| (-31..=-1).contains(&q.shift));
+        (Out { offset, min, max }, fast)
+    }
+
+    /// The int8 output of accumulator `acc` requantised by `q`. With `FAST` (only when
+    /// [`Out::new`] said so) the left shift is known to be 0 and the right shift at least 1, so
+    /// the requantisation is one `SMLAL` plus the sign term, and the clamp is a saturation to
+    /// int8 followed by the lower bound.
+    #[inline(always)]
+    #[must_use]
+    #[allow(unsafe_code)]
+    pub(crate) fn put<const FAST: bool>(&self, acc: i32, q: &Rq) -> i8 {
+        if FAST && cfg!(not(feature = "single-rounding")) {
+            // `Rq::new` with a shift in -31..=-1: pow = 1, s = 31, n = i32::MIN, sh = right - 1,
+            // so `y * n` is `-[acc < 0] * 2^31`, which is `(acc >> 31) << 31` as an i64.
+            let u = q.k + i64::from(acc) * i64::from(q.m) + (i64::from(acc >> 31) << 31);
+            // SAFETY: `Rq::new` is the only constructor and sets `sh <= 30`.
+            unsafe { core::hint::assert_unchecked(q.sh < 32) };
+            let v = (((u >> 32) as i32) >> q.sh).wrapping_add(self.offset);
+            v.clamp(-128, 127).max(self.min) as i8
+        } else {
+            finish(acc, *q, self.offset, self.min, self.max)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +212,19 @@ mod rq_tests {
         #[test]
         fn requantize_equals_tflite(acc in any::<i32>(), m in 0..=i32::MAX, s in -31i32..=31) {
             prop_assert_eq!(requantize(acc, Rq::new(m, s)), multiply_by_quantized_multiplier(acc, m, s));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 16 } else { 20_000 }))]
+        #[test]
+        fn fast_output_equals_general(acc in any::<i32>(), m in prop_oneof![0..=i32::MAX, 0..4096], s in -31i32..=-1,
+                                      off in -128i32..=127, min in -128i32..=127) {
+            let q = Rq::new(m, s);
+            let (out, fast) = Out::new(&[q], off, min, 127);
+            prop_assert!(fast);
+            prop_assert_eq!(out.put::<true>(acc, &q), finish(acc, q, off, min, 127));
+            prop_assert_eq!(out.put::<false>(acc, &q), finish(acc, q, off, min, 127));
         }
     }
 
