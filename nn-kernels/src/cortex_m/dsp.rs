@@ -379,6 +379,81 @@ pub fn dw_tap4_ordered(acc: [i32; 4], x: u32, w02: u32, w13: u32) -> [i32; 4] {
     }
 }
 
+/// Four dot products of one column with four filters: `x[j]` is word `j` of the column,
+/// `k[j] = [filter 0 word j, .., filter 3 word j]` (interleaved by the compiler), and
+/// `acc[i] += x.k_i`. An assembly loop, two words per iteration: one `LDRD` of the column, four
+/// `LDRD`s of the filters and eight `SMLAD`s.
+#[inline(always)]
+#[must_use]
+pub fn dot_1x4<const W: usize>(acc: [i32; 4], x: &[u32; W], k: &[[u32; 4]; W]) -> [i32; 4] {
+    #[cfg(nnd_dsp)]
+    {
+        let [mut a0, mut a1, mut a2, mut a3] = acc;
+        let (mut xp, mut kp) = (x.as_ptr(), k.as_ptr());
+        let pairs = W / 2;
+        if pairs > 0 {
+            let mut n = pairs;
+            // SAFETY: `pairs` iterations read `x[0..2 * pairs]` and `k[0..2 * pairs]` through
+            // post-incremented pointers (4-byte aligned, as LDRD needs); no memory is written.
+            unsafe {
+                asm!(
+                    "2:",
+                    "ldrd {x0}, {x1}, [{xp}], #8",
+                    "ldrd {k0}, {k1}, [{kp}], #8",
+                    "smlad {a0}, {x0}, {k0}, {a0}",
+                    "smlad {a1}, {x0}, {k1}, {a1}",
+                    "ldrd {k0}, {k1}, [{kp}], #8",
+                    "smlad {a2}, {x0}, {k0}, {a2}",
+                    "smlad {a3}, {x0}, {k1}, {a3}",
+                    "ldrd {k0}, {k1}, [{kp}], #8",
+                    "smlad {a0}, {x1}, {k0}, {a0}",
+                    "smlad {a1}, {x1}, {k1}, {a1}",
+                    "ldrd {k0}, {k1}, [{kp}], #8",
+                    "smlad {a2}, {x1}, {k0}, {a2}",
+                    "smlad {a3}, {x1}, {k1}, {a3}",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2,
+                    a3 = inout(reg) a3, xp = inout(reg) xp, kp = inout(reg) kp,
+                    n = inout(reg) n, x0 = out(reg) _, x1 = out(reg) _, k0 = out(reg) _,
+                    k1 = out(reg) _,
+                    // Not `readonly`: see `dot_2x2`.
+                    options(nostack),
+                );
+            }
+            let _ = n;
+        }
+        if W % 2 == 1 {
+            // SAFETY: `xp`/`kp` point at the last element of `x`/`k` (`2 * pairs = W - 1`).
+            unsafe {
+                asm!(
+                    "ldr {x0}, [{xp}]",
+                    "ldrd {k0}, {k1}, [{kp}]",
+                    "smlad {a0}, {x0}, {k0}, {a0}",
+                    "smlad {a1}, {x0}, {k1}, {a1}",
+                    "ldrd {k0}, {k1}, [{kp}, #8]",
+                    "smlad {a2}, {x0}, {k0}, {a2}",
+                    "smlad {a3}, {x0}, {k1}, {a3}",
+                    a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2,
+                    a3 = inout(reg) a3, xp = in(reg) xp, kp = in(reg) kp,
+                    x0 = out(reg) _, k0 = out(reg) _, k1 = out(reg) _,
+                    options(nostack),
+                );
+            }
+        }
+        let _ = (&mut xp, &mut kp);
+        [a0, a1, a2, a3]
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        let mut acc = acc;
+        for (&x, &[k0, k1, k2, k3]) in x.iter().zip(k) {
+            smlad_1x4(&mut acc, x, k0, k1, k2, k3);
+        }
+        acc
+    }
+}
+
 /// Four int8 values as one word, byte 0 first (a little-endian load; LLVM emits one `LDR`).
 #[inline(always)]
 #[must_use]

@@ -1,8 +1,9 @@
 //! Fully connected layer (TFLite `FULLY_CONNECTED`, int8, symmetric weights): each input row is
 //! widened once to int16 pairs, then four units at a time accumulate with `SMLAD` against
-//! weights pre-widened at build time, so one input word serves four multiplies.
+//! weights pre-widened and interleaved by four at build time ([`super::pack::pack_fc`]), so one
+//! input word serves four multiplies and each pair of filter words is one `LDRD`.
 
-use super::dsp::{pkhbt16, pkhtb16, smlad, smlad_1x4, sxtb16, sxtb16_ror8, word};
+use super::dsp::{dot_1x4, pkhbt16, pkhtb16, sxtb16, sxtb16_ror8, word};
 use super::pack::pair;
 use super::{check_act, check_rq, Out, Rq};
 use crate::error::check_len;
@@ -24,19 +25,24 @@ pub struct FcSpec<'a, const U: usize> {
 }
 
 /// Runs the layer on every row of `input` (`rows * D` values; `output` holds `rows * U`). `D`:
-/// input features; `U`: units; `W = ceil(D / 2)`; `weights[u]` is unit `u`'s row widened to
-/// int16 pairs ([`super::pack::pack_pairs`]).
+/// input features; `U`: units; `W = ceil(D / 2)`; `UQ = ceil(U / 4)`; `weights` as
+/// [`super::pack::pack_fc`] lays them out.
 ///
 /// # Errors
 /// [`KernelError`] when a length disagrees, `W` does not fit `D`, or a requantisation constant
 /// is out of range.
-pub fn fully_connected_s8<const D: usize, const U: usize, const W: usize>(
+pub fn fully_connected_s8<const D: usize, const U: usize, const W: usize, const UQ: usize>(
     s: &FcSpec<'_, U>,
     input: &[i8],
-    weights: &[[u32; W]; U],
+    weights: &[[[u32; 4]; W]; UQ],
     output: &mut [i8],
 ) -> KernelResult {
-    if D == 0 || U == 0 || super::pack::words(D) != W || !input.len().is_multiple_of(D) {
+    if D == 0
+        || U == 0
+        || super::pack::words(D) != W
+        || UQ != U.div_ceil(4)
+        || !input.len().is_multiple_of(D)
+    {
         return Err(KernelError::Param("fully connected sizes"));
     }
     let rows = input.len() / D;
@@ -48,9 +54,9 @@ pub fn fully_connected_s8<const D: usize, const U: usize, const W: usize>(
     for (x, y) in input.chunks_exact(D).zip(output.chunks_exact_mut(U)) {
         widen::<W>(x, &mut col);
         if fast {
-            row::<U, W, true>(s, stage, &col, weights, y);
+            row::<U, W, UQ, true>(s, stage, &col, weights, y);
         } else {
-            row::<U, W, false>(s, stage, &col, weights, y);
+            row::<U, W, UQ, false>(s, stage, &col, weights, y);
         }
     }
     Ok(())
@@ -79,44 +85,24 @@ fn widen<const W: usize>(x: &[i8], col: &mut [u32; W]) {
 
 /// Every unit for one widened row, four at a time.
 #[inline(always)]
-fn row<const U: usize, const W: usize, const FAST: bool>(
+fn row<const U: usize, const W: usize, const UQ: usize, const FAST: bool>(
     s: &FcSpec<'_, U>,
     stage: Out,
     col: &[u32; W],
-    weights: &[[u32; W]; U],
+    weights: &[[[u32; 4]; W]; UQ],
     y: &mut [i8],
 ) {
-    let mut w4 = weights.chunks_exact(4);
-    let mut b4 = s.bias.chunks_exact(4);
-    let mut q4 = s.rq.chunks_exact(4);
-    let mut y4 = y.chunks_exact_mut(4);
-    for (((w, b), q), o) in (&mut w4).zip(&mut b4).zip(&mut q4).zip(&mut y4) {
-        let ([w0, w1, w2, w3], &[b0, b1, b2, b3], &[q0, q1, q2, q3], [o0, o1, o2, o3]) =
-            (w, b, q, o)
-        else {
-            continue;
-        };
-        let mut a = [b0, b1, b2, b3];
-        for ((((x, k0), k1), k2), k3) in col.iter().zip(w0).zip(w1).zip(w2).zip(w3) {
-            smlad_1x4(&mut a, *x, *k0, *k1, *k2, *k3);
-        }
-        let [a0, a1, a2, a3] = a;
-        *o0 = stage.put::<FAST>(a0, &q0);
-        *o1 = stage.put::<FAST>(a1, &q1);
-        *o2 = stage.put::<FAST>(a2, &q2);
-        *o3 = stage.put::<FAST>(a3, &q3);
-    }
-    for (((w, b), q), o) in w4
-        .remainder()
-        .iter()
-        .zip(b4.remainder())
-        .zip(q4.remainder())
-        .zip(y4.into_remainder())
+    for (((b, q), o), k) in s
+        .bias
+        .chunks(4)
+        .zip(s.rq.chunks(4))
+        .zip(y.chunks_mut(4))
+        .zip(weights)
     {
-        let mut a = *b;
-        for (x, k) in col.iter().zip(w) {
-            a = smlad(*x, *k, a);
+        let init = core::array::from_fn(|i| b.get(i).copied().unwrap_or(0));
+        let a = dot_1x4(init, col, k);
+        for ((o, q), a) in o.iter_mut().zip(q).zip(a) {
+            *o = stage.put::<FAST>(a, q);
         }
-        *o = stage.put::<FAST>(a, &q);
     }
 }

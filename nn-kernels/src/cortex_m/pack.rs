@@ -65,6 +65,37 @@ pub fn pack_conv(
     Ok(())
 }
 
+/// Fully connected weights `[units][depth]` for [`super::fully_connected::fully_connected_s8`]:
+/// each row widened to int16 pairs as [`pack_pairs`] does, and rows `4q .. 4q + 4` interleaved
+/// word by word, `out[(q * words(depth) + j) * 4 + r]` = word `j` of row `4q + r` (missing rows
+/// are zeros).
+///
+/// # Errors
+/// [`KernelError::Length`] unless `weights.len() == units * depth` and
+/// `out.len() == 4 * ceil(units / 4) * words(depth)`.
+pub fn pack_fc(
+    weights: &[i8],
+    units: usize,
+    depth: usize,
+    out: &mut [u32],
+) -> Result<(), KernelError> {
+    crate::error::check_len("weights", units.saturating_mul(depth), weights.len())?;
+    let w = words(depth);
+    crate::error::check_len("packed weights", 4 * units.div_ceil(4) * w, out.len())?;
+    out.fill(0);
+    for (r, row) in weights.chunks_exact(depth.max(1)).enumerate().take(units) {
+        let (q, lane) = (r / 4, r % 4);
+        for (j, p) in row.chunks(2).enumerate() {
+            let lo = p.first().copied().unwrap_or(0);
+            let hi = p.get(1).copied().unwrap_or(0);
+            if let Some(o) = out.get_mut((q * w + j) * 4 + lane) {
+                *o = pair(i16::from(lo), i16::from(hi));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The bias with the input zero point folded in: `bias + input_offset * sum(weights)` (wrapping,
 /// as the int32 accumulator of the reference kernel would wrap).
 #[must_use]

@@ -3,7 +3,7 @@
 //! Cortex-M4 through the oracle runner (`tools/cortex-m-test.sh`), where [`super::dsp`] is
 //! inline assembly.
 
-use super::pack::{add_table, fold_bias, pack_conv, pack_depthwise, pack_pairs, words};
+use super::pack::{add_table, fold_bias, pack_conv, pack_depthwise, pack_fc, words};
 use super::*;
 use crate::add::{add_s8 as ref_add, AddParams};
 use crate::conv2d::{conv2d_s8, Conv2dParams};
@@ -236,6 +236,7 @@ macro_rules! fc_case {
             fn $name(rows in 1usize..3, seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      per_tensor in any::<bool>(), with_bias in any::<bool>()) {
                 const W: usize = ($d as usize).div_ceil(2);
+                const UQ: usize = ($u as usize).div_ceil(4);
                 let input = bytes(seed, rows * $d);
                 let filter = bytes(seed ^ 1, $u * $d);
                 let bias: Vec<i32> = bytes(seed ^ 2, $u).iter().map(|&b| i32::from(b) * 1001).collect();
@@ -252,10 +253,14 @@ macro_rules! fc_case {
                 let mut want = vec![0i8; rows * $u];
                 ref_fc(&p, &input, &filter, with_bias.then_some(&bias[..]), &mut want).unwrap();
 
-                let mut packed = [[0u32; W]; $u];
+                let mut flat = vec![0u32; 4 * UQ * W];
+                pack_fc(&filter, $u, $d, &mut flat).unwrap();
+                let mut packed = [[[0u32; 4]; W]; UQ];
+                for (i, v) in flat.iter().enumerate() {
+                    packed[i / (4 * W)][(i / 4) % W][i % 4] = *v;
+                }
                 let mut folded = [0i32; $u];
-                for (u, (dst, f)) in packed.iter_mut().zip(filter.chunks_exact($d)).enumerate() {
-                    pack_pairs(f, dst).unwrap();
+                for (u, f) in filter.chunks_exact($d).enumerate() {
                     folded[u] = fold_bias(if with_bias { bias[u] } else { 0 }, -zp, f.iter().copied());
                 }
                 let rq: [Rq; $u] = core::array::from_fn(|u| {
@@ -266,7 +271,7 @@ macro_rules! fc_case {
                     output_offset: ozp, act_min: -128, act_max: 127, bias: &folded, rq: &rq,
                 };
                 let mut got = vec![0i8; rows * $u];
-                fully_connected::fully_connected_s8::<$d, $u, W>(&s, &input, &packed, &mut got).unwrap();
+                fully_connected::fully_connected_s8::<$d, $u, W, UQ>(&s, &input, &packed, &mut got).unwrap();
                 prop_assert_eq!(got, want);
             }
         }
@@ -315,7 +320,10 @@ fn bad_arguments_are_errors() {
         rq: &rq,
     };
     let mut y = [0i8; 1];
-    assert!(fully_connected::fully_connected_s8::<2, 1, 1>(&s, &[1, 2], &[[0]], &mut y).is_err());
+    assert!(
+        fully_connected::fully_connected_s8::<2, 1, 1, 1>(&s, &[1, 2], &[[[0; 4]]], &mut y)
+            .is_err()
+    );
     let rq = [Rq::new(1 << 30, 0)];
     let s = fully_connected::FcSpec {
         output_offset: 0,
@@ -325,8 +333,14 @@ fn bad_arguments_are_errors() {
         rq: &rq,
     };
     // W must be ceil(D / 2).
+    assert!(fully_connected::fully_connected_s8::<4, 1, 1, 1>(
+        &s,
+        &[1, 2, 3, 4],
+        &[[[0; 4]]],
+        &mut y
+    )
+    .is_err());
     assert!(
-        fully_connected::fully_connected_s8::<4, 1, 1>(&s, &[1, 2, 3, 4], &[[0]], &mut y).is_err()
+        fully_connected::fully_connected_s8::<2, 1, 1, 1>(&s, &[1, 2], &[[[0; 4]]], &mut y).is_ok()
     );
-    assert!(fully_connected::fully_connected_s8::<2, 1, 1>(&s, &[1, 2], &[[0]], &mut y).is_ok());
 }

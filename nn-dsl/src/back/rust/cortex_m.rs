@@ -365,21 +365,19 @@ impl Op<'_> {
             return Err(self.mismatch("dense weights size"));
         }
         let w = pack::words(d.depth);
-        let mut packed = vec![0u32; w * d.units];
-        let mut folded = Vec::with_capacity(d.units);
-        for (u, (dst, f)) in packed
-            .chunks_exact_mut(w)
-            .zip(d.weights.chunks_exact(d.depth))
+        let quads = d.units.div_ceil(4);
+        let mut packed = vec![0u32; 4 * quads * w];
+        pack::pack_fc(&d.weights, d.units, d.depth, &mut packed)
+            .map_err(|e| self.mismatch(&e.to_string()))?;
+        let folded: Vec<i32> = d
+            .weights
+            .chunks_exact(d.depth)
             .enumerate()
-        {
-            pack::pack_pairs(f, dst).map_err(|e| self.mismatch(&e.to_string()))?;
-            let b = d.bias.as_ref().and_then(|b| b.get(u)).copied().unwrap_or(0);
-            folded.push(pack::fold_bias(
-                b,
-                d.requant.input_offset,
-                f.iter().copied(),
-            ));
-        }
+            .map(|(u, f)| {
+                let b = d.bias.as_ref().and_then(|b| b.get(u)).copied().unwrap_or(0);
+                pack::fold_bias(b, d.requant.input_offset, f.iter().copied())
+            })
+            .collect();
         let mut statics = self.cm_channel_statics(&d.requant, &folded, d.units)?;
         let (w_id, spec_id, rq_id, b_id) = (
             self.item("WEIGHTS"),
@@ -387,9 +385,18 @@ impl Op<'_> {
             self.item("RQ"),
             self.item("BIAS"),
         );
-        let rows = packed.chunks_exact(w).map(words);
-        let w_ty = array_type(&quote!(u32), &[d.units, w]);
-        let (dd, uu, ww) = (usize_lit(d.depth), usize_lit(d.units), usize_lit(w));
+        // [quad][word][unit of the quad]
+        let rows = packed.chunks_exact(4 * w).map(|q| {
+            let cells = q.chunks_exact(4).map(words);
+            quote!([#(#cells),*])
+        });
+        let w_ty = array_type(&quote!(u32), &[quads, w, 4]);
+        let (dd, uu, ww, uq) = (
+            usize_lit(d.depth),
+            usize_lit(d.units),
+            usize_lit(w),
+            usize_lit(quads),
+        );
         let (oo, lo, hi) = (
             Literal::i32_unsuffixed(d.requant.output_offset),
             Literal::i32_unsuffixed(d.requant.act_min),
@@ -405,7 +412,7 @@ impl Op<'_> {
         let call = quote! {
             let x = #x;
             let y = #y;
-            #k::cortex_m::fully_connected::fully_connected_s8::<#dd, #uu, #ww>(
+            #k::cortex_m::fully_connected::fully_connected_s8::<#dd, #uu, #ww, #uq>(
                 &#spec_id,
                 x.as_flattened(),
                 &#w_id,
