@@ -1,5 +1,6 @@
 //! Every whole-network oracle model (`tests/vectors/models/*.tflite`), compiled to Rust by
-//! `nn_dsl::build::Build` in this crate's build script: one module per model (the generated
+//! `nn_dsl::build::Build` in this crate's build script for the `generic` and `cortex-m4` targets
+//! (the Cortex-M kernels build as plain Rust on the host): one module per model and target (the generated
 //! code, as a user would include it) and [`MODELS`], slice-based entry points for the tests in
 //! `tests/equal_tflm.rs`.
 #![allow(missing_docs)]
@@ -11,6 +12,8 @@ pub struct Model {
     pub name: &'static str,
     /// The `.tflite` file it was compiled from.
     pub source: &'static str,
+    /// The code-generation target (`generic`, `cortex-m4`).
+    pub target: &'static str,
     /// Its `ARENA_BYTES`.
     pub arena_bytes: usize,
     /// Runs it on int8 inputs (flat, one per graph input) with the arena pre-filled with
