@@ -132,6 +132,19 @@ pub struct Compiled {
     pub arena_bytes: usize,
     /// Every file that was read: the network file, then its weights file (for `.nnd`).
     pub inputs: Vec<PathBuf>,
+    /// The kernel each node runs on the target, in schedule order.
+    pub kernels: Vec<NodeKernel>,
+}
+
+/// Which kernel one node runs on the chosen target (reported by `nndc build`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeKernel {
+    /// The node's name.
+    pub node: String,
+    /// The operator's name.
+    pub op: &'static str,
+    /// The kernel: the target's specialised one, or the portable one and why.
+    pub choice: rust::KernelChoice,
 }
 
 /// Loads, lowers, plans and writes one network file as Rust (`nndc build` and [`Build`]).
@@ -163,6 +176,17 @@ pub fn compile_file(path: &Path, options: &Options) -> Result<Compiled, Error> {
     if options.source.is_none() {
         options.source = path.file_name().map(|n| n.to_string_lossy().into_owned());
     }
+    let kernels = loaded
+        .module
+        .nodes
+        .iter()
+        .zip(&lowered.nodes)
+        .map(|((_, n), p)| NodeKernel {
+            node: n.name.clone(),
+            op: n.op.name(),
+            choice: rust::choose(options.target, p),
+        })
+        .collect();
     let code = rust::write_string(&loaded.module, &lowered, &plan, &options).map_err(|error| {
         Error::Codegen {
             path: shown.clone(),
@@ -177,6 +201,7 @@ pub fn compile_file(path: &Path, options: &Options) -> Result<Compiled, Error> {
             .unwrap_or_else(|| loaded.module.name.clone()),
         arena_bytes: plan.arena_bytes,
         inputs,
+        kernels,
     })
 }
 

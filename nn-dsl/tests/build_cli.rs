@@ -190,10 +190,11 @@ fn every_target_by_name_and_the_status_line() {
             )),
             "{name}"
         );
-        // The status line names the target, on stderr (stdout is the module).
+        // The status line names the target, on stderr (stdout is the module); the kernel
+        // report follows it for the Cortex-M targets.
         assert_eq!(
-            text(&out.stderr),
-            format!("generated network `FlattenCnn` for target `{canonical}` (768 arena bytes)\n")
+            text(&out.stderr).lines().next().unwrap_or_default(),
+            format!("generated network `FlattenCnn` for target `{canonical}` (768 arena bytes)")
         );
     }
     // Without --target: generic (nndc does not know the Rust target).
@@ -206,16 +207,43 @@ fn every_target_by_name_and_the_status_line() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     assert_eq!(
-        text(&out.stderr),
-        format!("wrote `{f}`: network `FlattenCnn` for target `cortex-m7` (768 arena bytes)\n")
+        text(&out.stderr).lines().next().unwrap_or_default(),
+        format!("wrote `{f}`: network `FlattenCnn` for target `cortex-m7` (768 arena bytes)")
     );
     let out = nndc(&["build", &cnn, "--target", "cortex-m7", "-o", &f]);
     assert_eq!(
-        text(&out.stderr),
+        text(&out.stderr).lines().next().unwrap_or_default(),
         format!(
-            "`{f}` is up to date: network `FlattenCnn` for target `cortex-m7` (768 arena bytes)\n"
+            "`{f}` is up to date: network `FlattenCnn` for target `cortex-m7` (768 arena bytes)"
         )
     );
+}
+
+#[test]
+fn kernel_choices_and_fallbacks_are_reported() {
+    let cm = model("concat_mul.tflite");
+    let out = nndc(&["build", &cm, "--target", "cortex-m4"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[1].ends_with("node(s) on the portable kernels")
+            && lines[1].contains("on `cortex-m4` kernels"),
+        "{err}"
+    );
+    assert!(
+        lines
+            .contains(&"  portable: `concatenate_1_1` (concat): no Cortex-M kernel for concat yet"),
+        "{err}"
+    );
+    // Every fallback line names a node and a reason.
+    assert!(
+        lines[2..].iter().all(|l| l.starts_with("  portable: `")),
+        "{err}"
+    );
+    // The generic target reports nothing beyond the status line.
+    let out = nndc(&["build", &cm, "--target", "generic"]);
+    assert_eq!(text(&out.stderr).lines().count(), 1);
 }
 
 #[test]

@@ -87,7 +87,9 @@ pub(crate) fn run(args: &BuildArgs) -> Result<ExitCode, CliError> {
     };
     // The status goes to stderr: stdout may be the module. Nothing better can be done if stderr
     // itself is gone.
-    let _ = writeln!(std::io::stderr().lock(), "{status}");
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{status}");
+    let _ = err.write_all(kernel_report(&compiled.kernels, target).as_bytes());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -150,4 +152,32 @@ fn is_file_error(e: &LoadError) -> bool {
             | LoadError::Tflite { .. }
             | LoadError::Weights { .. }
     )
+}
+
+/// For a target with specialised kernels: how many nodes use them, and one line per node that
+/// falls back to the portable kernel, with the reason. Empty for `generic`.
+pub(crate) fn kernel_report(kernels: &[nn_dsl::build::NodeKernel], target: Target) -> String {
+    use nn_dsl::back::rust::KernelChoice;
+    let special = kernels
+        .iter()
+        .filter(|k| matches!(k.choice, KernelChoice::Specialised(_)))
+        .count();
+    let fallbacks: Vec<_> = kernels
+        .iter()
+        .filter_map(|k| match &k.choice {
+            KernelChoice::Portable(Some(why)) => Some((k, why)),
+            _ => None,
+        })
+        .collect();
+    if special == 0 && fallbacks.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "{special} node(s) on `{target}` kernels, {} node(s) on the portable kernels\n",
+        fallbacks.len()
+    );
+    for (k, why) in fallbacks {
+        s.push_str(&format!("  portable: `{}` ({}): {why}\n", k.node, k.op));
+    }
+    s
 }
