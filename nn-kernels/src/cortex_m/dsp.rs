@@ -454,6 +454,72 @@ pub fn dot_1x4<const W: usize>(acc: [i32; 4], x: &[u32; W], k: &[[u32; 4]; W]) -
     }
 }
 
+/// Per-byte signed maximum of two words (`SSUB8` sets a GE flag per byte where `a >= b`, `SEL`
+/// picks those bytes from `a`, the rest from `b`).
+#[inline(always)]
+#[must_use]
+pub fn smax8(a: u32, b: u32) -> u32 {
+    #[cfg(nnd_dsp)]
+    {
+        let r: u32;
+        // SAFETY: register-only SSUB8/SEL; the GE flags they use are set and read inside the
+        // block. No memory, stack or control flow.
+        unsafe {
+            asm!("ssub8 {t}, {a}, {b}", "sel {r}, {a}, {b}", a = in(reg) a, b = in(reg) b,
+                 t = out(reg) _, r = lateout(reg) r, options(pure, nomem, nostack));
+        }
+        r
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        let (x, y) = (a.to_le_bytes(), b.to_le_bytes());
+        u32::from_le_bytes(core::array::from_fn(|i| (x[i] as i8).max(y[i] as i8) as u8))
+    }
+}
+
+/// Per-byte signed minimum of two words (`SSUB8`, then `SEL` the other way round).
+#[inline(always)]
+#[must_use]
+pub fn smin8(a: u32, b: u32) -> u32 {
+    #[cfg(nnd_dsp)]
+    {
+        let r: u32;
+        // SAFETY: as for `smax8`.
+        unsafe {
+            asm!("ssub8 {t}, {a}, {b}", "sel {r}, {b}, {a}", a = in(reg) a, b = in(reg) b,
+                 t = out(reg) _, r = lateout(reg) r, options(pure, nomem, nostack));
+        }
+        r
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        let (x, y) = (a.to_le_bytes(), b.to_le_bytes());
+        u32::from_le_bytes(core::array::from_fn(|i| (x[i] as i8).min(y[i] as i8) as u8))
+    }
+}
+
+/// `SADD16`: two signed 16-bit lane additions (wrapping per lane).
+#[inline(always)]
+#[must_use]
+pub fn sadd16(a: u32, b: u32) -> u32 {
+    #[cfg(nnd_dsp)]
+    {
+        let r: u32;
+        // SAFETY: register-only SADD16 (it sets GE flags, which nothing here reads).
+        unsafe {
+            asm!("sadd16 {r}, {a}, {b}", a = in(reg) a, b = in(reg) b, r = lateout(reg) r,
+                 options(pure, nomem, nostack));
+        }
+        r
+    }
+    #[cfg(not(nnd_dsp))]
+    {
+        let lo = (a as u16).wrapping_add(b as u16);
+        let hi = ((a >> 16) as u16).wrapping_add((b >> 16) as u16);
+        u32::from(lo) | (u32::from(hi) << 16)
+    }
+}
+
 /// Four int8 values as one word, byte 0 first (a little-endian load; LLVM emits one `LDR`).
 #[inline(always)]
 #[must_use]
@@ -483,5 +549,9 @@ mod tests {
         assert_eq!(sxtb16_ror8(x), pair(2, 127));
         assert_eq!(pkhbt16(pair(1, 2), pair(3, 4)), pair(1, 3));
         assert_eq!(pkhtb16(pair(1, 2), pair(3, 4)), pair(2, 4));
+        let (a, b) = (word([-5, 7, 127, -128]), word([3, 7, -1, -127]));
+        assert_eq!(smax8(a, b), word([3, 7, 127, -127]));
+        assert_eq!(smin8(a, b), word([-5, 7, -1, -128]));
+        assert_eq!(sadd16(pair(-3, 32767), pair(5, 1)), pair(2, -32768));
     }
 }

@@ -26,7 +26,10 @@ pub mod conv;
 pub mod depthwise;
 pub mod dsp;
 pub mod fully_connected;
+pub mod mul;
 pub mod pack;
+pub mod pool;
+pub mod softmax;
 
 use crate::KernelError;
 

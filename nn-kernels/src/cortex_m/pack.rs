@@ -4,7 +4,10 @@
 //! module as statics; they are the one definition of each layout, next to the kernels that read
 //! it. No allocation: every function writes into a slice the caller provides.
 
-use crate::fixedpoint::multiply_by_quantized_multiplier_smaller_than_one_exp;
+use crate::fixedpoint::{
+    exp_on_negative_values, multiply_by_quantized_multiplier_greater_than_one,
+    multiply_by_quantized_multiplier_smaller_than_one_exp,
+};
 use crate::KernelError;
 
 /// Two int16 values in one word, `lo` in bits 0..16 (the order `SMLAD` pairs them in).
@@ -145,6 +148,27 @@ pub fn add_table(offset: i32, left_shift: i32, multiplier: i32, shift: i32) -> [
         let x = i32::from(i as u8 as i8);
         let shifted = x.wrapping_add(offset).wrapping_mul(1i32 << ls);
         *e = multiply_by_quantized_multiplier_smaller_than_one_exp(shifted, multiplier, shift);
+    }
+    t
+}
+
+/// Softmax's exponentials as a table indexed by `k = row_max - x` (`0..256`): TFLite's
+/// `exp_on_negative_values(MultiplyByQuantizedMultiplierGreaterThanOne(-k, input_multiplier,
+/// input_left_shift), 5)` where `-k >= diff_min`, and 0 below (such an element adds nothing to
+/// the sum and gets -128, as in TFLite).
+#[must_use]
+pub fn softmax_table(input_multiplier: i32, input_left_shift: i32, diff_min: i32) -> [i32; 256] {
+    let mut t = [0i32; 256];
+    for (k, e) in t.iter_mut().enumerate() {
+        let diff = -(k as i32);
+        if diff >= diff_min {
+            let scaled = multiply_by_quantized_multiplier_greater_than_one(
+                diff,
+                input_multiplier,
+                input_left_shift,
+            );
+            *e = exp_on_negative_values(scaled, crate::softmax::SCALED_DIFF_INTEGER_BITS);
+        }
     }
     t
 }

@@ -9,6 +9,7 @@ use crate::add::{add_s8 as ref_add, AddParams};
 use crate::conv2d::{conv2d_s8, Conv2dParams};
 use crate::depthwise_conv2d::{depthwise_conv2d_s8, DepthwiseConv2dParams};
 use crate::fully_connected::{fully_connected_s8 as ref_fc, FullyConnectedParams};
+use crate::max_pool2d::Pool2dParams;
 use proptest::prelude::*;
 
 /// Deterministic bytes from a seed (xorshift).
@@ -343,4 +344,117 @@ fn bad_arguments_are_errors() {
     assert!(
         fully_connected::fully_connected_s8::<2, 1, 1, 1>(&s, &[1, 2], &[[[0; 4]]], &mut y).is_ok()
     );
+}
+
+fn pool_params(g: &Geo, c: usize, fh: usize, fw: usize, act: (i32, i32)) -> Option<Pool2dParams> {
+    let oh = out_dim(g.h, fh, g.sh, 1, g.pt.min(fh - 1), g.pb.min(fh - 1))?;
+    let ow = out_dim(g.w, fw, g.sw, 1, g.pl.min(fw - 1), g.pr.min(fw - 1))?;
+    Some(Pool2dParams {
+        batches: 1,
+        input_h: g.h,
+        input_w: g.w,
+        channels: c,
+        output_h: oh,
+        output_w: ow,
+        filter_h: fh,
+        filter_w: fw,
+        stride_h: g.sh,
+        stride_w: g.sw,
+        pad_top: g.pt.min(fh - 1),
+        pad_left: g.pl.min(fw - 1),
+        act_min: act.0,
+        act_max: act.1,
+    })
+}
+
+macro_rules! pool_case {
+    ($name:ident, $c:literal) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 64 }))]
+            #[test]
+            fn $name(g in geo(), seed in any::<u64>(), fh in 1usize..4, fw in 1usize..4,
+                     lo in -128i32..=0, hi in 0i32..=127) {
+                let Some(p) = pool_params(&g, $c, fh, fw, (lo, hi)) else { return Ok(()); };
+                let input = bytes(seed, g.h * g.w * $c);
+                let n = p.output_h * p.output_w * $c;
+                let (mut want, mut got) = (vec![0i8; n], vec![0i8; n]);
+                crate::max_pool2d::max_pool2d_s8(&p, &input, &mut want).unwrap();
+                pool::max_pool_s8::<$c>(&p, &input, &mut got).unwrap();
+                prop_assert_eq!(&got, &want);
+                crate::avg_pool2d::avg_pool2d_s8(&p, &input, &mut want).unwrap();
+                pool::avg_pool_s8::<$c>(&p, &input, &mut got).unwrap();
+                prop_assert_eq!(&got, &want);
+            }
+        }
+    };
+}
+
+pool_case!(pool_c8, 8);
+pool_case!(pool_c7, 7);
+pool_case!(pool_c1, 1);
+
+#[test]
+fn avg_pool_large_windows() {
+    // 25x5 = 125 taps of -128 (the 16-bit lanes' worst case) and a 17x17 window (portable path).
+    for (h, w) in [(25usize, 5usize), (17, 17)] {
+        let g = Geo {
+            h,
+            w,
+            sh: 1,
+            sw: 1,
+            dh: 1,
+            dw: 1,
+            pt: 0,
+            pl: 0,
+            pb: 0,
+            pr: 0,
+        };
+        let p = pool_params(&g, 8, h, w, (-128, 127)).unwrap();
+        for fill in [-128i8, 127] {
+            let input = vec![fill; h * w * 8];
+            let (mut want, mut got) = (vec![0i8; 8], vec![0i8; 8]);
+            crate::avg_pool2d::avg_pool2d_s8(&p, &input, &mut want).unwrap();
+            pool::avg_pool_s8::<8>(&p, &input, &mut got).unwrap();
+            assert_eq!(got, want);
+            assert_eq!(got, vec![fill; 8]);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 256 }))]
+    #[test]
+    fn softmax_equals_portable(seed in any::<u64>(), outer in 1usize..4, depth in 1usize..40,
+                               m in (1i32 << 30)..i32::MAX, ls in 18i32..=27,
+                               diff_min in -2000i32..=-1) {
+        let input = bytes(seed, outer * depth);
+        let p = crate::softmax::SoftmaxParams { outer, depth, input_multiplier: m, input_left_shift: ls, diff_min };
+        let (mut want, mut got) = (vec![0i8; outer * depth], vec![0i8; outer * depth]);
+        crate::softmax::softmax_s8(&p, &input, &mut want).unwrap();
+        let t = super::pack::softmax_table(m, ls, diff_min);
+        let s = softmax::SoftmaxSpec { outer, depth, exp: &t };
+        softmax::softmax_s8(&s, &input, &mut got).unwrap();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn mul_equals_portable(seed in any::<u64>(), za in -128i32..=127, zb in -128i32..=127,
+                           zo in -128i32..=127, mo in (1i32 << 30)..i32::MAX, so in -20i32..=2,
+                           relu in any::<bool>()) {
+        const N: usize = 29;
+        let a = bytes(seed, N);
+        let b = bytes(seed ^ 7, N);
+        let (act_min, act_max) = if relu { (zo, 127) } else { (-128, 127) };
+        let shape = [N];
+        let p = crate::mul::MulParams {
+            a_shape: &shape, b_shape: &shape, output_shape: &shape, a_offset: -za, b_offset: -zb,
+            output_offset: zo, output_multiplier: mo, output_shift: so, act_min, act_max,
+        };
+        let mut want = [0i8; N];
+        crate::mul::mul_s8(&p, &a, &b, &mut want).unwrap();
+        let s = mul::MulSpec { a_offset: -za, b_offset: -zb, rq: Rq::new(mo, so), output_offset: zo, act_min, act_max };
+        let mut got = [0i8; N];
+        mul::mul_s8::<N>(&s, &a, &b, &mut got).unwrap();
+        prop_assert_eq!(got, want);
+    }
 }

@@ -88,6 +88,33 @@ fn cortex_m(params: &NodeParams) -> KernelChoice {
                 KernelChoice::Specialised("cortex_m::add (256-entry tables)")
             }
         }
+        NodeParams::Mul(b) => {
+            if b.a_shape != b.output_shape || b.b_shape != b.output_shape {
+                portable("broadcasting (the DSP kernel takes equal shapes)".into())
+            } else if !(-31..=31).contains(&b.output_shift) || b.output_multiplier < 0 {
+                portable("output requantisation out of range".into())
+            } else if !(-128..=127).contains(&b.act_min) || !(b.act_min..=127).contains(&b.act_max)
+            {
+                portable("an activation range outside int8".into())
+            } else {
+                KernelChoice::Specialised("cortex_m::mul (one-step requantisation)")
+            }
+        }
+        NodeParams::MaxPool2d(p) | NodeParams::AvgPool2d(p) => {
+            if p.batches != 1 {
+                portable("more than one batch".into())
+            } else if !(-128..=127).contains(&p.act_min) || !(p.act_min..=127).contains(&p.act_max)
+            {
+                portable("an activation range outside int8".into())
+            } else if matches!(params, NodeParams::MaxPool2d(_)) {
+                KernelChoice::Specialised("cortex_m::pool (4 channels per word, SSUB8/SEL)")
+            } else {
+                KernelChoice::Specialised("cortex_m::pool (4 channels per word, SADD16)")
+            }
+        }
+        NodeParams::Softmax(p) if (0..=31).contains(&p.input_left_shift) => {
+            KernelChoice::Specialised("cortex_m::softmax (exp table)")
+        }
         NodeParams::Copy { .. } => KernelChoice::Portable(None),
         other => portable(format!("no Cortex-M kernel for {} yet", kind(other))),
     }
@@ -156,6 +183,10 @@ impl Op<'_> {
             NodeParams::DepthwiseConv2d(c) => self.cm_depthwise(c)?,
             NodeParams::Dense(d) => self.cm_dense(d)?,
             NodeParams::Add(b) => self.cm_add(b)?,
+            NodeParams::Mul(b) => self.cm_mul(b)?,
+            NodeParams::MaxPool2d(p) => self.cm_pool(p, true)?,
+            NodeParams::AvgPool2d(p) => self.cm_pool(p, false)?,
+            NodeParams::Softmax(p) => self.cm_softmax(p)?,
             _ => return Ok(None),
         };
         Ok(Some(code))
@@ -464,6 +495,126 @@ impl Op<'_> {
             let b = #bb;
             let y = #y;
             #k::cortex_m::add::add_s8::<#nn>(&#spec_id, a, b, y)?;
+        };
+        Ok((statics, call))
+    }
+}
+
+impl Op<'_> {
+    fn cm_mul(&self, b: &BinaryLowered) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let spec_id = self.item("SPEC");
+        let i = Literal::i32_unsuffixed;
+        let (ao, bo, om, os, oo, lo, hi) = (
+            i(b.a_offset),
+            i(b.b_offset),
+            i(b.output_multiplier),
+            i(b.output_shift),
+            i(b.output_offset),
+            i(b.act_min),
+            i(b.act_max),
+        );
+        let statics = quote! {
+            static #spec_id: #k::cortex_m::mul::MulSpec = #k::cortex_m::mul::MulSpec {
+                a_offset: #ao,
+                b_offset: #bo,
+                rq: #k::cortex_m::Rq::new(#om, #os),
+                output_offset: #oo,
+                act_min: #lo,
+                act_max: #hi,
+            };
+        };
+        let (a, bb, y) = (
+            self.in_array(0, crate::ir::DType::I8)?,
+            self.in_array(1, crate::ir::DType::I8)?,
+            self.out_array(crate::ir::DType::I8)?,
+        );
+        let nn = usize_lit(self.out.elements());
+        let call = quote! {
+            let a = #a;
+            let b = #bb;
+            let y = #y;
+            #k::cortex_m::mul::mul_s8::<#nn>(&#spec_id, a, b, y)?;
+        };
+        Ok((statics, call))
+    }
+
+    fn cm_pool(
+        &self,
+        p: &nn_kernels::max_pool2d::Pool2dParams,
+        max_pool: bool,
+    ) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let x = self.in_view3(0, [p.input_h, p.input_w, p.channels])?;
+        let y = self.out_view3([p.output_h, p.output_w, p.channels])?;
+        let spec_id = self.item("SPEC");
+        let u = usize_lit;
+        let (ih, iw, c, oh, ow) = (
+            u(p.input_h),
+            u(p.input_w),
+            u(p.channels),
+            u(p.output_h),
+            u(p.output_w),
+        );
+        let (fh, fw, sh, sw, pt, pl) = (
+            u(p.filter_h),
+            u(p.filter_w),
+            u(p.stride_h),
+            u(p.stride_w),
+            u(p.pad_top),
+            u(p.pad_left),
+        );
+        let (lo, hi) = (
+            Literal::i32_unsuffixed(p.act_min),
+            Literal::i32_unsuffixed(p.act_max),
+        );
+        let statics = quote! {
+            static #spec_id: #k::max_pool2d::Pool2dParams = #k::max_pool2d::Pool2dParams {
+                batches: 1, input_h: #ih, input_w: #iw, channels: #c, output_h: #oh,
+                output_w: #ow, filter_h: #fh, filter_w: #fw, stride_h: #sh, stride_w: #sw,
+                pad_top: #pt, pad_left: #pl, act_min: #lo, act_max: #hi,
+            };
+        };
+        let f = if max_pool {
+            quote!(max_pool_s8)
+        } else {
+            quote!(avg_pool_s8)
+        };
+        let call = quote! {
+            let x = #x;
+            let y = #y;
+            #k::cortex_m::pool::#f::<#c>(
+                &#spec_id,
+                x.as_flattened().as_flattened(),
+                y.as_flattened_mut().as_flattened_mut(),
+            )?;
+        };
+        Ok((statics, call))
+    }
+
+    fn cm_softmax(
+        &self,
+        p: &nn_kernels::softmax::SoftmaxParams,
+    ) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let x = self.in_rows(0, p.outer, p.depth)?;
+        let y = self.out_rows(p.outer, p.depth)?;
+        let (t_id, spec_id) = (self.item("EXP"), self.item("SPEC"));
+        let t = i32_list(&pack::softmax_table(
+            p.input_multiplier,
+            p.input_left_shift,
+            p.diff_min,
+        ));
+        let (outer, depth) = (usize_lit(p.outer), usize_lit(p.depth));
+        let statics = quote! {
+            static #t_id: [i32; 256] = #t;
+            static #spec_id: #k::cortex_m::softmax::SoftmaxSpec<'static> =
+                #k::cortex_m::softmax::SoftmaxSpec { outer: #outer, depth: #depth, exp: &#t_id };
+        };
+        let call = quote! {
+            let x = #x;
+            let y = #y;
+            #k::cortex_m::softmax::softmax_s8(&#spec_id, x.as_flattened(), y.as_flattened_mut())?;
         };
         Ok((statics, call))
     }
