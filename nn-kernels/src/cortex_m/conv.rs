@@ -160,6 +160,10 @@ fn gather<const IC: usize, const OC: usize, const W: usize>(
     let y0 = (at.oy * s.stride_h) as isize - s.pad_top as isize;
     let x0 = (at.ox * s.stride_w) as isize - s.pad_left as isize;
     let pad = s.pad_value;
+    if !IC.is_multiple_of(2) {
+        gather_odd::<IC, OC, W>(s, input, (y0, x0), cols, lane);
+        return;
+    }
     let mut e = 0usize; // element index of the current tap's first channel
     for ky in 0..s.kernel_h {
         let iy = y0 + (ky * s.dilation_h) as isize;
@@ -174,6 +178,71 @@ fn gather<const IC: usize, const OC: usize, const W: usize>(
             };
             put_tap::<IC, W>(cols, lane, e, src, pad);
             e += IC;
+        }
+    }
+}
+
+/// [`gather`] for an odd channel count (first layers: 1 or 3 channels), where taps do not start
+/// on word boundaries: the field is first copied as bytes (a whole filter row at once when it
+/// lies inside the input), then widened four bytes at a time into the lane.
+#[inline(always)]
+fn gather_odd<const IC: usize, const OC: usize, const W: usize>(
+    s: &ConvSpec<'_, OC>,
+    input: &[i8],
+    (y0, x0): (isize, isize),
+    cols: &mut [[u32; 2]; W],
+    lane: usize,
+) {
+    let mut bytes = [[0i8; 2]; W];
+    let patch = bytes.as_flattened_mut();
+    let pad = s.pad_value;
+    let row_len = s.kernel_w * IC;
+    let cols_in = x0 >= 0 && x0 as usize + (s.kernel_w - 1) * s.dilation_w < s.input_w;
+    for ky in 0..s.kernel_h {
+        let iy = y0 + (ky * s.dilation_h) as isize;
+        let row_in = iy >= 0 && (iy as usize) < s.input_h;
+        let e = ky * row_len;
+        let Some(dst) = patch.get_mut(e..e + row_len) else {
+            return;
+        };
+        if row_in && cols_in && s.dilation_w == 1 {
+            let i = (iy as usize * s.input_w + x0 as usize) * IC;
+            match input.get(i..i + row_len) {
+                Some(src) => dst.copy_from_slice(src),
+                None => dst.fill(pad),
+            }
+            continue;
+        }
+        for (kx, d) in dst.chunks_exact_mut(IC).enumerate() {
+            let ix = x0 + (kx * s.dilation_w) as isize;
+            let src = if row_in && ix >= 0 && (ix as usize) < s.input_w {
+                let i = (iy as usize * s.input_w + ix as usize) * IC;
+                input.get(i..i + IC)
+            } else {
+                None
+            };
+            match src {
+                Some(src) => d.copy_from_slice(src),
+                None => d.fill(pad),
+            }
+        }
+    }
+    // Bytes past the field are zeros; widen them with the rest.
+    let (quads, rest) = patch.as_chunks::<4>();
+    let mut dst = cols.chunks_exact_mut(2);
+    for (d, &[b0, b1, b2, b3]) in (&mut dst).zip(quads) {
+        let x = word([b0, b1, b2, b3]);
+        let (even, odd) = (sxtb16(x), sxtb16_ror8(x));
+        if let [d0, d1] = d {
+            if let (Some(d0), Some(d1)) = (d0.get_mut(lane), d1.get_mut(lane)) {
+                *d0 = pkhbt16(even, odd);
+                *d1 = pkhtb16(even, odd);
+            }
+        }
+    }
+    if let (Some(d), &[b0, b1]) = (dst.into_remainder().first_mut(), rest) {
+        if let Some(d) = d.get_mut(lane) {
+            *d = pair(i16::from(b0), i16::from(b1));
         }
     }
 }
