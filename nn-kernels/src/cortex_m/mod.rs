@@ -164,7 +164,8 @@ pub(crate) fn finish(acc: i32, q: Rq, offset: i32, min: i32, max: i32) -> i8 {
 }
 
 /// The output stage of a kernel: offset and clamp, and whether the layer takes the fast path
-/// (every shift a right shift, upper clamp 127), decided once per call by [`Out::new`].
+/// (every shift a right shift, clamp the whole int8 range, as for no activation and for ReLU
+/// with output zero point -128), decided once per call by [`Out::new`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Out {
     offset: i32,
@@ -175,14 +176,13 @@ pub(crate) struct Out {
 impl Out {
     /// The output stage, and whether `rq` and `max` allow [`Out::put::<true>`].
     pub(crate) fn new(rq: &[Rq], offset: i32, min: i32, max: i32) -> (Out, bool) {
-        let fast = max == 127 && rq.iter().all(|q| (-31..=-1).contains(&q.shift));
+        let fast = min == -128 && max == 127 && rq.iter().all(|q| (-31..=-1).contains(&q.shift));
         (Out { offset, min, max }, fast)
     }
 
     /// The int8 output of accumulator `acc` requantised by `q`. With `FAST` (only when
     /// [`Out::new`] said so) the left shift is known to be 0 and the right shift at least 1, so
-    /// the requantisation is one `SMLAL` plus the sign term, and the clamp is a saturation to
-    /// int8 followed by the lower bound.
+    /// the requantisation is one `SMLAL` plus the sign term, and the clamp is one `SSAT`.
     #[inline(always)]
     #[must_use]
     #[allow(unsafe_code)]
@@ -194,7 +194,7 @@ impl Out {
             // SAFETY: `Rq::new` is the only constructor and sets `sh <= 30`.
             unsafe { core::hint::assert_unchecked(q.sh < 32) };
             let v = (((u >> 32) as i32) >> q.sh).wrapping_add(self.offset);
-            v.clamp(-128, 127).max(self.min) as i8
+            v.clamp(-128, 127) as i8
         } else {
             finish(acc, *q, self.offset, self.min, self.max)
         }
@@ -224,9 +224,11 @@ mod rq_tests {
         fn fast_output_equals_general(acc in any::<i32>(), m in prop_oneof![0..=i32::MAX, 0..4096], s in -31i32..=-1,
                                       off in -128i32..=127, min in -128i32..=127) {
             let q = Rq::new(m, s);
-            let (out, fast) = Out::new(&[q], off, min, 127);
+            let (out, fast) = Out::new(&[q], off, -128, 127);
             prop_assert!(fast);
-            prop_assert_eq!(out.put::<true>(acc, &q), finish(acc, q, off, min, 127));
+            prop_assert_eq!(out.put::<true>(acc, &q), finish(acc, q, off, -128, 127));
+            let (out, fast) = Out::new(&[q], off, min, 127);
+            prop_assert_eq!(fast, min == -128);
             prop_assert_eq!(out.put::<false>(acc, &q), finish(acc, q, off, min, 127));
         }
     }

@@ -111,7 +111,7 @@ macro_rules! conv_case {
                 let filter = bytes(seed ^ 1, $oc * $kh * $kw * $ic);
                 let bias: Vec<i32> = bytes(seed ^ 2, $oc).iter().map(|&b| i32::from(b) * 97).collect();
                 let (mult, shift) = requant_table(seed, $oc);
-                let (act_min, act_max) = if relu { (ozp.max(-128), 127) } else { (-128, (ozp + 100).min(127)) };
+                let (act_min, act_max) = if relu { (if seed % 3 == 0 { -128 } else { ozp.max(-128) }, 127) } else { (-128, (ozp + 100).min(127)) };
                 let p = Conv2dParams {
                     batches: 1, input_h: g.h, input_w: g.w, input_c: $ic, output_h: oh, output_w: ow,
                     output_c: $oc, kernel_h: $kh, kernel_w: $kw, stride_h: g.sh, stride_w: g.sw,
@@ -185,7 +185,7 @@ macro_rules! dw_case {
                 let filter = bytes(seed ^ 1, $kh * $kw * $c);
                 let bias: Vec<i32> = bytes(seed ^ 2, $c).iter().map(|&b| i32::from(b) * 97).collect();
                 let (mult, shift) = requant_table(seed, $c);
-                let (act_min, act_max) = if relu { (ozp.max(-128), 127) } else { (-128, (ozp + 100).min(127)) };
+                let (act_min, act_max) = if relu { (if seed % 3 == 0 { -128 } else { ozp.max(-128) }, 127) } else { (-128, (ozp + 100).min(127)) };
                 let p = DepthwiseConv2dParams {
                     batches: 1, input_h: g.h, input_w: g.w, input_c: $c, depth_multiplier: 1,
                     output_h: oh, output_w: ow, kernel_h: $kh, kernel_w: $kw, stride_h: g.sh,
