@@ -204,6 +204,21 @@ impl Out {
 #[cfg(test)]
 mod tests;
 
+/// `cases` proptest cases (`miri` under Miri, without the failure-persistence file: Miri's
+/// isolation forbids `getcwd`).
+#[cfg(test)]
+pub(crate) fn proptest_config(miri: u32, cases: u32) -> proptest::test_runner::Config {
+    if cfg!(miri) {
+        proptest::test_runner::Config {
+            cases: miri,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        }
+    } else {
+        proptest::test_runner::Config::with_cases(cases)
+    }
+}
+
 #[cfg(test)]
 mod rq_tests {
     use super::*;
@@ -211,7 +226,7 @@ mod rq_tests {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 16 } else { 20_000 }))]
+        #![proptest_config(crate::cortex_m::proptest_config(16, 20_000))]
         #[test]
         fn requantize_equals_tflite(acc in any::<i32>(), m in 0..=i32::MAX, s in -31i32..=31) {
             prop_assert_eq!(requantize(acc, Rq::new(m, s)), multiply_by_quantized_multiplier(acc, m, s));
@@ -219,7 +234,7 @@ mod rq_tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 16 } else { 20_000 }))]
+        #![proptest_config(crate::cortex_m::proptest_config(16, 20_000))]
         #[test]
         fn fast_output_equals_general(acc in any::<i32>(), m in prop_oneof![0..=i32::MAX, 0..4096], s in -31i32..=-1,
                                       off in -128i32..=127, min in -128i32..=127) {

@@ -97,7 +97,7 @@ fn out_dim(n: usize, k: usize, s: usize, d: usize, before: usize, after: usize) 
 macro_rules! conv_case {
     ($name:ident, $ic:literal, $oc:literal, $kh:literal, $kw:literal) => {
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 48 }))]
+            #![proptest_config(crate::cortex_m::proptest_config(2, 48))]
             #[test]
             fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      relu in any::<bool>(), with_bias in any::<bool>()) {
@@ -172,7 +172,7 @@ macro_rules! dw_dispatch {
 macro_rules! dw_case {
     ($name:ident, $c:literal, $kh:literal, $kw:literal) => {
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 48 }))]
+            #![proptest_config(crate::cortex_m::proptest_config(2, 48))]
             #[test]
             fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      relu in any::<bool>(), with_bias in any::<bool>()) {
@@ -232,7 +232,7 @@ dw_case!(dw_5x2_c12, 12, 5, 2);
 macro_rules! fc_case {
     ($name:ident, $d:literal, $u:literal) => {
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 64 }))]
+            #![proptest_config(crate::cortex_m::proptest_config(2, 64))]
             #[test]
             fn $name(rows in 1usize..3, seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      per_tensor in any::<bool>(), with_bias in any::<bool>()) {
@@ -284,7 +284,7 @@ fc_case!(fc_7_5, 7, 5);
 fc_case!(fc_10_4, 10, 4);
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 256 }))]
+    #![proptest_config(crate::cortex_m::proptest_config(2, 256))]
     #[test]
     fn add_equals_portable(seed in any::<u64>(), za in -128i32..=127, zb in -128i32..=127,
                            zo in -128i32..=127, ma in (1i32 << 30)..i32::MAX, mb in (1i32 << 30)..i32::MAX,
@@ -370,7 +370,7 @@ fn pool_params(g: &Geo, c: usize, fh: usize, fw: usize, act: (i32, i32)) -> Opti
 macro_rules! pool_case {
     ($name:ident, $c:literal) => {
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 64 }))]
+            #![proptest_config(crate::cortex_m::proptest_config(2, 64))]
             #[test]
             fn $name(g in geo(), seed in any::<u64>(), fh in 1usize..4, fw in 1usize..4,
                      lo in -128i32..=0, hi in 0i32..=127) {
@@ -422,7 +422,7 @@ fn avg_pool_large_windows() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 256 }))]
+    #![proptest_config(crate::cortex_m::proptest_config(2, 256))]
     #[test]
     fn softmax_equals_portable(seed in any::<u64>(), outer in 1usize..4, depth in 1usize..40,
                                m in (1i32 << 30)..i32::MAX, ls in 18i32..=27,
