@@ -87,18 +87,14 @@ pub fn conv_s8<const IC: usize, const OC: usize, const W: usize, const OP: usize
     check_rq(s.rq)?;
     check_act(s.act_min, s.act_max)?;
 
-    let (out, fast) = Out::new(s.rq, s.output_offset, s.act_min, s.act_max);
-    if fast {
-        pixels::<IC, OC, W, OP, true>(s, input, weights, output, out);
-    } else {
-        pixels::<IC, OC, W, OP, false>(s, input, weights, output, out);
-    }
+    let (out, _) = Out::new(s.rq, s.output_offset, s.act_min, s.act_max);
+    pixels::<IC, OC, W, OP>(s, input, weights, output, out);
     Ok(())
 }
 
 /// Every output pixel, two at a time.
 #[inline(always)]
-fn pixels<const IC: usize, const OC: usize, const W: usize, const OP: usize, const FAST: bool>(
+fn pixels<const IC: usize, const OC: usize, const W: usize, const OP: usize>(
     s: &ConvSpec<'_, OC>,
     input: &[i8],
     weights: &[[[u32; 2]; W]; OP],
@@ -118,13 +114,13 @@ fn pixels<const IC: usize, const OC: usize, const W: usize, const OP: usize, con
         let (Some(o0), Some(o1)) = (outs.next(), outs.next()) else {
             break;
         };
-        block::<OC, W, OP, FAST>(s, out, &cols, weights, o0, Some(o1));
+        block::<OC, W, OP>(s, out, &cols, weights, o0, Some(o1));
         left -= 2;
     }
     if left == 1 {
         gather::<IC, OC, W>(s, input, at, &mut cols, 0);
         if let Some(o0) = outs.next() {
-            block::<OC, W, OP, FAST>(s, out, &cols, weights, o0, None);
+            block::<OC, W, OP>(s, out, &cols, weights, o0, None);
         }
     }
 }
@@ -311,7 +307,7 @@ fn put_tap<const IC: usize, const W: usize>(
 /// Every output channel of pixel 0 (`o0`) and, if given, pixel 1 (`o1`), two channels at a
 /// time. Without `o1` the second lane's results are discarded.
 #[inline(always)]
-fn block<const OC: usize, const W: usize, const OP: usize, const FAST: bool>(
+fn block<const OC: usize, const W: usize, const OP: usize>(
     s: &ConvSpec<'_, OC>,
     out: Out,
     cols: &[[u32; 2]; W],
@@ -343,11 +339,11 @@ fn block<const OC: usize, const W: usize, const OP: usize, const FAST: bool>(
         // The requantisation constants are read after the loop (by reference), so they are
         // not held in registers across it.
         let a = dot_2x2([*b0, *b1, *b0, *b1], cols, k);
-        *y00 = out.put::<FAST>(a[0], q0);
-        *y01 = out.put::<FAST>(a[1], q1);
+        *y00 = out.put(a[0], q0);
+        *y01 = out.put(a[1], q1);
         if two {
-            *y10 = out.put::<FAST>(a[2], q0);
-            *y11 = out.put::<FAST>(a[3], q1);
+            *y10 = out.put(a[2], q0);
+            *y11 = out.put(a[3], q1);
         }
     }
     // An odd last channel: its pair's second filter is zeros.
@@ -359,9 +355,9 @@ fn block<const OC: usize, const W: usize, const OP: usize, const FAST: bool>(
         y1.into_remainder(),
     ) {
         let a = dot_2x2([*b0, 0, *b0, 0], cols, k);
-        *y00 = out.put::<FAST>(a[0], q0);
+        *y00 = out.put(a[0], q0);
         if two {
-            *y10 = out.put::<FAST>(a[2], q0);
+            *y10 = out.put(a[2], q0);
         }
     }
 }

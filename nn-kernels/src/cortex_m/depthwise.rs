@@ -88,12 +88,8 @@ pub fn depthwise_s8<
     )?;
     check_rq(s.rq)?;
     check_act(s.act_min, s.act_max)?;
-    let (stage, fast) = Out::new(s.rq, s.output_offset, s.act_min, s.act_max);
-    if fast {
-        pixels::<C, G, KH, KW, ROW, COL, PROW, true>(s, stage, input, weights, output);
-    } else {
-        pixels::<C, G, KH, KW, ROW, COL, PROW, false>(s, stage, input, weights, output);
-    }
+    let (stage, _) = Out::new(s.rq, s.output_offset, s.act_min, s.act_max);
+    pixels::<C, G, KH, KW, ROW, COL, PROW>(s, stage, input, weights, output);
     Ok(())
 }
 
@@ -109,7 +105,6 @@ fn pixels<
     const ROW: usize,
     const COL: usize,
     const PROW: usize,
-    const FAST: bool,
 >(
     s: &DepthwiseSpec<'_, C>,
     stage: Out,
@@ -136,7 +131,7 @@ fn pixels<
                 else {
                     continue;
                 };
-                interior::<C, G, KH, KW, ROW, COL, FAST>(s, stage, weights, out, window);
+                interior::<C, G, KH, KW, ROW, COL>(s, stage, weights, out, window);
             } else {
                 // A window over the border: copy it with padded taps set to the input zero
                 // point, then run the same code on the copy.
@@ -160,7 +155,7 @@ fn pixels<
                         }
                     }
                 }
-                interior::<C, G, KH, KW, PROW, C, FAST>(
+                interior::<C, G, KH, KW, PROW, C>(
                     s,
                     stage,
                     weights,
@@ -184,7 +179,6 @@ fn interior<
     const KW: usize,
     const ROW: usize,
     const COL: usize,
-    const FAST: bool,
 >(
     s: &DepthwiseSpec<'_, C>,
     stage: Out,
@@ -220,9 +214,9 @@ fn interior<
             }
         }
         let [a0, a1, a2, a3] = a;
-        *y0 = stage.put::<FAST>(a0, q0);
-        *y1 = stage.put::<FAST>(a1, q1);
-        *y2 = stage.put::<FAST>(a2, q2);
-        *y3 = stage.put::<FAST>(a3, q3);
+        *y0 = stage.put(a0, q0);
+        *y1 = stage.put(a1, q1);
+        *y2 = stage.put(a2, q2);
+        *y3 = stage.put(a3, q3);
     }
 }

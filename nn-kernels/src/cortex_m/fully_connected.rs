@@ -49,15 +49,11 @@ pub fn fully_connected_s8<const D: usize, const U: usize, const W: usize, const 
     check_len("output", rows.saturating_mul(U), output.len())?;
     check_rq(s.rq)?;
     check_act(s.act_min, s.act_max)?;
-    let (stage, fast) = Out::new(s.rq, s.output_offset, s.act_min, s.act_max);
+    let (stage, _) = Out::new(s.rq, s.output_offset, s.act_min, s.act_max);
     let mut col = [0u32; W];
     for (x, y) in input.chunks_exact(D).zip(output.chunks_exact_mut(U)) {
         widen::<W>(x, &mut col);
-        if fast {
-            row::<U, W, UQ, true>(s, stage, &col, weights, y);
-        } else {
-            row::<U, W, UQ, false>(s, stage, &col, weights, y);
-        }
+        row::<U, W, UQ>(s, stage, &col, weights, y);
     }
     Ok(())
 }
@@ -85,7 +81,7 @@ fn widen<const W: usize>(x: &[i8], col: &mut [u32; W]) {
 
 /// Every unit for one widened row, four at a time.
 #[inline(always)]
-fn row<const U: usize, const W: usize, const UQ: usize, const FAST: bool>(
+fn row<const U: usize, const W: usize, const UQ: usize>(
     s: &FcSpec<'_, U>,
     stage: Out,
     col: &[u32; W],
@@ -102,7 +98,7 @@ fn row<const U: usize, const W: usize, const UQ: usize, const FAST: bool>(
         let init = core::array::from_fn(|i| b.get(i).copied().unwrap_or(0));
         let a = dot_1x4(init, col, k);
         for ((o, q), a) in o.iter_mut().zip(q).zip(a) {
-            *o = stage.put::<FAST>(a, q);
+            *o = stage.put(a, q);
         }
     }
 }

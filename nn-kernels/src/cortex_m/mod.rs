@@ -163,6 +163,14 @@ pub(crate) fn finish(acc: i32, q: Rq, offset: i32, min: i32, max: i32) -> i8 {
     requantize(acc, q).wrapping_add(offset).max(min).min(max) as i8
 }
 
+/// [`finish`] out of line: the output path of layers that do not take the fast one, kept out of
+/// the kernels' loops so that they are not compiled twice.
+#[inline(never)]
+#[cold]
+fn general(acc: i32, q: Rq, offset: i32, min: i32, max: i32) -> i8 {
+    finish(acc, q, offset, min, max)
+}
+
 /// The output stage of a kernel: offset and clamp, and whether the layer takes the fast path
 /// (every shift a right shift, clamp the whole int8 range, as for no activation and for ReLU
 /// with output zero point -128), decided once per call by [`Out::new`].
@@ -171,23 +179,34 @@ pub(crate) struct Out {
     offset: i32,
     min: i32,
     max: i32,
+    fast: bool,
 }
 
 impl Out {
-    /// The output stage, and whether `rq` and `max` allow [`Out::put::<true>`].
+    /// The output stage, and whether `rq`, `min` and `max` allow the fast path.
     pub(crate) fn new(rq: &[Rq], offset: i32, min: i32, max: i32) -> (Out, bool) {
         let fast = min == -128 && max == 127 && rq.iter().all(|q| (-31..=-1).contains(&q.shift));
-        (Out { offset, min, max }, fast)
+        (
+            Out {
+                offset,
+                min,
+                max,
+                fast,
+            },
+            fast,
+        )
     }
 
-    /// The int8 output of accumulator `acc` requantised by `q`. With `FAST` (only when
-    /// [`Out::new`] said so) the left shift is known to be 0 and the right shift at least 1, so
-    /// the requantisation is one `SMLAL` plus the sign term, and the clamp is one `SSAT`.
+    /// The int8 output of accumulator `acc` requantised by `q`. On the fast path (decided by
+    /// [`Out::new`] for the whole layer: one predictable branch per output) the left shift is
+    /// known to be 0 and the right shift at least 1, so the requantisation is one `SMLAL` plus
+    /// the sign term, and the clamp is one `SSAT`; other layers call [`general`], out of line so
+    /// that the kernels' loops are compiled once.
     #[inline(always)]
     #[must_use]
     #[allow(unsafe_code)]
-    pub(crate) fn put<const FAST: bool>(&self, acc: i32, q: &Rq) -> i8 {
-        if FAST && cfg!(not(feature = "single-rounding")) {
+    pub(crate) fn put(&self, acc: i32, q: &Rq) -> i8 {
+        if self.fast && cfg!(not(feature = "single-rounding")) {
             // `Rq::new` with a shift in -31..=-1: pow = 1, s = 31, n = i32::MIN, sh = right - 1,
             // so `y * n` is `-[acc < 0] * 2^31`, which is `(acc >> 31) << 31` as an i64.
             let u = q.k + i64::from(acc) * i64::from(q.m) + (i64::from(acc >> 31) << 31);
@@ -196,7 +215,7 @@ impl Out {
             let v = (((u >> 32) as i32) >> q.sh).wrapping_add(self.offset);
             v.clamp(-128, 127) as i8
         } else {
-            finish(acc, *q, self.offset, self.min, self.max)
+            general(acc, *q, self.offset, self.min, self.max)
         }
     }
 }
@@ -241,10 +260,10 @@ mod rq_tests {
             let q = Rq::new(m, s);
             let (out, fast) = Out::new(&[q], off, -128, 127);
             prop_assert!(fast);
-            prop_assert_eq!(out.put::<true>(acc, &q), finish(acc, q, off, -128, 127));
+            prop_assert_eq!(out.put(acc, &q), finish(acc, q, off, -128, 127));
             let (out, fast) = Out::new(&[q], off, min, 127);
             prop_assert_eq!(fast, min == -128);
-            prop_assert_eq!(out.put::<false>(acc, &q), finish(acc, q, off, min, 127));
+            prop_assert_eq!(out.put(acc, &q), finish(acc, q, off, min, 127));
         }
     }
 

@@ -33,24 +33,15 @@ pub fn mul_s8<const N: usize>(s: &MulSpec, a: &[i8], b: &[i8], output: &mut [i8]
     check_len("output", N, output.len())?;
     check_rq(core::slice::from_ref(&s.rq))?;
     check_act(s.act_min, s.act_max)?;
-    let (stage, fast) = Out::new(
+    let (stage, _) = Out::new(
         core::slice::from_ref(&s.rq),
         s.output_offset,
         s.act_min,
         s.act_max,
     );
-    if fast {
-        run::<true>(s, stage, a, b, output);
-    } else {
-        run::<false>(s, stage, a, b, output);
-    }
-    Ok(())
-}
-
-#[inline(always)]
-fn run<const FAST: bool>(s: &MulSpec, stage: Out, a: &[i8], b: &[i8], output: &mut [i8]) {
     for ((x, y), o) in a.iter().zip(b).zip(output.iter_mut()) {
         let prod = (i32::from(*x) + s.a_offset).wrapping_mul(i32::from(*y) + s.b_offset);
-        *o = stage.put::<FAST>(prod, &s.rq);
+        *o = stage.put(prod, &s.rq);
     }
+    Ok(())
 }
