@@ -1,6 +1,9 @@
 //! Shared helpers for the workspace-level tests: loading the TFLM oracle vectors of
 //! `tests/vectors/` (format: `docs/vectors.md`).
 
+#[path = "oracle_ir.rs"]
+pub mod oracle_ir;
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;

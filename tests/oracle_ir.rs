@@ -1,0 +1,272 @@
+//! Every single-op oracle case (`tests/vectors/ops/*.json`) as a one-node IR module and its
+//! weights: shapes without the batch, the node's constants under the names of docs/weights.md.
+//! Shared by `tests/models_oracle.rs` (host executor) and `tests/cortex-m` (generated code on an
+//! emulated Cortex-M4).
+//!
+//! Test-support code: a case the mapping does not know is a bug in the vectors or here, and
+//! panics with its name.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use nn_dsl::ir::{
+    Activation, Conv2d, DType, Dense, DepthwiseConv2d, Module, Node, Op, Padding2d, PaddingScheme,
+    Pool2d, Producer, Quant, Tensor as IrTensor, Window2d,
+};
+use nn_dsl::shape::{self, Padding};
+use nn_dsl::span::Span;
+use nn_dsl::weights::{WDType, WeightTensor, Weights};
+
+use crate::{
+    ActivationName, ActivationOptions, Case, ConvOptions, DType as VDType, FullyConnectedOptions,
+    MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, Tensor as VTensor,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Single-op cases as one-node modules.
+
+fn act(a: ActivationName) -> Activation {
+    match a {
+        ActivationName::None => Activation::None,
+        ActivationName::Relu => Activation::Relu,
+        ActivationName::Relu6 => Activation::Relu6,
+    }
+}
+
+/// The IR shape of a stored activation: the leading batch of 1 removed (rank >= 2).
+fn ir_shape(shape: &[usize]) -> Vec<usize> {
+    match shape {
+        [1, rest @ ..] if !rest.is_empty() => rest.to_vec(),
+        _ => shape.to_vec(),
+    }
+}
+
+fn dtype(t: &VTensor) -> DType {
+    match t.dtype {
+        VDType::Int8 => DType::I8,
+        VDType::Int32 => DType::I32,
+        VDType::Float32 => DType::F32,
+    }
+}
+
+fn quant_of(t: &VTensor) -> Option<Quant> {
+    (!t.scale.is_empty()).then(|| Quant {
+        scale: t.scales(),
+        zero_point: t.zero_point.clone(),
+        axis: None,
+    })
+}
+
+fn ir_tensor(name: &str, t: &VTensor, producer: Producer) -> IrTensor {
+    IrTensor {
+        name: name.into(),
+        shape: ir_shape(&t.shape),
+        dtype: dtype(t),
+        quant: quant_of(t),
+        producer,
+        span: Span::UNDEFINED,
+    }
+}
+
+/// A module with `data_inputs` graph inputs feeding one node `n` with `op`.
+fn one_node(case: &Case, data_inputs: usize, op: Op) -> Module {
+    let mut m = Module::new("single");
+    for (i, t) in case.inputs.iter().take(data_inputs).enumerate() {
+        let h = m
+            .tensors
+            .append(ir_tensor(&format!("x{i}"), t, Producer::Input(i)))
+            .unwrap();
+        m.inputs.push(h);
+    }
+    let node = nn_dsl::ir::Handle::from_index(0);
+    let out = m
+        .tensors
+        .append(ir_tensor("n", &case.output, Producer::Node(node)))
+        .unwrap();
+    m.nodes
+        .append(Node {
+            name: "n".into(),
+            op,
+            inputs: m.inputs.clone(),
+            output: out,
+            span: Span::UNDEFINED,
+        })
+        .unwrap();
+    m.outputs.push(("n".into(), out));
+    m.validate().unwrap();
+    m
+}
+
+fn put(w: &mut Weights, name: &str, dtype: WDType, shape: &[usize], data: Vec<u8>) {
+    w.tensors.insert(
+        name.into(),
+        WeightTensor {
+            dtype,
+            shape: shape.to_vec(),
+            data,
+        },
+    );
+}
+
+/// `n.weight`, `n.weight_scale` and (if present) `n.bias` from operands 1 and 2.
+fn layer_weights(case: &Case) -> Weights {
+    let mut w = Weights::default();
+    let f = case.input(1).unwrap();
+    let fd: Vec<u8> = f.i8_data().unwrap().iter().map(|&v| v as u8).collect();
+    put(&mut w, "n.weight", WDType::I8, &f.shape, fd);
+    let scales: Vec<u8> = f.scales().iter().flat_map(|s| s.to_le_bytes()).collect();
+    put(
+        &mut w,
+        "n.weight_scale",
+        WDType::F32,
+        &[f.scale.len()],
+        scales,
+    );
+    if let Some(b) = case.inputs.get(2) {
+        let bd: Vec<u8> = b
+            .i32_data()
+            .unwrap()
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        put(&mut w, "n.bias", WDType::I32, &b.shape, bd);
+    }
+    w
+}
+
+fn window(
+    case: &Case,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    padding: Padding,
+) -> Window2d {
+    let x = &case.inputs[0].shape;
+    let dh = shape::window(x[1], kernel[0], stride[0], dilation[0], padding).unwrap();
+    let dw = shape::window(x[2], kernel[1], stride[1], dilation[1], padding).unwrap();
+    Window2d {
+        kernel,
+        stride,
+        dilation,
+        padding: Padding2d {
+            scheme: match padding {
+                Padding::Same => PaddingScheme::Same,
+                Padding::Valid => PaddingScheme::Valid,
+            },
+            top: dh.pad_before,
+            bottom: dh.pad_after,
+            left: dw.pad_before,
+            right: dw.pad_after,
+        },
+    }
+}
+
+fn axis(a: i64, stored_rank: usize) -> usize {
+    // Normalise against the stored rank, then drop the batch dimension.
+    let a = if a < 0 { a + stored_rank as i64 } else { a };
+    usize::try_from(a - 1).unwrap()
+}
+
+/// The module and weights for one single-op case.
+pub fn build(op: &str, case: &Case) -> (Module, Weights) {
+    let none = Weights::default;
+    match op {
+        "conv2d" | "depthwise_conv2d" => {
+            let o: ConvOptions = case.options().unwrap();
+            let f = &case.inputs[1].shape;
+            let win = window(case, [f[1], f[2]], o.stride, o.dilation, o.padding.into());
+            let bias = case.inputs.len() > 2;
+            let ir_op = if op == "conv2d" {
+                Op::Conv2d(Conv2d {
+                    filters: f[0],
+                    window: win,
+                    groups: 1,
+                    activation: act(o.activation),
+                    bias,
+                })
+            } else {
+                let ic = case.inputs[0].shape[3];
+                Op::DepthwiseConv2d(DepthwiseConv2d {
+                    depth_multiplier: o.depth_multiplier.unwrap_or(f[3] / ic),
+                    window: win,
+                    activation: act(o.activation),
+                    bias,
+                })
+            };
+            (one_node(case, 1, ir_op), layer_weights(case))
+        }
+        "fully_connected" => {
+            let o: FullyConnectedOptions = case.options().unwrap();
+            let ir_op = Op::Dense(Dense {
+                units: case.inputs[1].shape[0],
+                activation: act(o.activation),
+                bias: case.inputs.len() > 2,
+            });
+            (one_node(case, 1, ir_op), layer_weights(case))
+        }
+        "max_pool2d" | "avg_pool2d" => {
+            let o: PoolOptions = case.options().unwrap();
+            let p = Pool2d {
+                window: window(case, o.filter, o.stride, [1, 1], o.padding.into()),
+                activation: act(o.activation),
+            };
+            let ir_op = if op == "max_pool2d" {
+                Op::MaxPool2d(p)
+            } else {
+                Op::AvgPool2d(p)
+            };
+            (one_node(case, 1, ir_op), none())
+        }
+        "add" | "mul" => {
+            let o: ActivationOptions = case.options().unwrap();
+            let activation = act(o.activation);
+            let ir_op = if op == "add" {
+                Op::Add { activation }
+            } else {
+                Op::Mul { activation }
+            };
+            (one_node(case, 2, ir_op), none())
+        }
+        "softmax" => {
+            let o: SoftmaxOptions = case.options().unwrap();
+            let beta = o.beta as f32;
+            (one_node(case, 1, Op::Softmax { beta }), none())
+        }
+        "logistic" => (one_node(case, 1, Op::Logistic), none()),
+        "tanh" => (one_node(case, 1, Op::Tanh), none()),
+        "relu" => (one_node(case, 1, Op::Relu), none()),
+        "relu6" => (one_node(case, 1, Op::Relu6), none()),
+        "quantize" | "requantize" => (one_node(case, 1, Op::Quantize), none()),
+        "dequantize" => (one_node(case, 1, Op::Dequantize), none()),
+        "pad" => {
+            let o: PadOptions = case.options().unwrap();
+            let stored = case.inputs[0].shape.len();
+            let paddings = if stored >= 2 && case.inputs[0].shape[0] == 1 {
+                assert_eq!(o.paddings[0], [0, 0], "{}: batch padding", case.name);
+                o.paddings[1..].to_vec()
+            } else {
+                o.paddings
+            };
+            (one_node(case, 1, Op::Pad { paddings }), none())
+        }
+        "concat" => {
+            let o: ActivationOptions = case.options().unwrap();
+            let rank = case.output.shape.len();
+            let ir_op = Op::Concat {
+                axis: axis(o.axis.unwrap_or(0), rank),
+            };
+            (one_node(case, case.inputs.len(), ir_op), none())
+        }
+        "mean" => {
+            let o: MeanOptions = case.options().unwrap();
+            let rank = case.inputs[0].shape.len();
+            let mut axes: Vec<usize> = o.axis.iter().map(|&a| axis(a, rank)).collect();
+            axes.sort_unstable();
+            axes.dedup();
+            let ir_op = Op::Mean {
+                axes,
+                keep_dims: o.keep_dims,
+            };
+            (one_node(case, 1, ir_op), none())
+        }
+        other => panic!("no IR mapping for op {other}"),
+    }
+}
