@@ -1,10 +1,13 @@
 //! The Armv7E-M DSP instructions the Cortex-M kernels use, as functions.
 //!
-//! With `cfg(nnd_dsp)` (set by the build script on `thumbv7em-*` and `thumbv8m.main-*`) each is
-//! one instruction through stable `core::arch::asm!`; elsewhere each is plain Rust with the
-//! instruction's exact semantics, so the same kernels run (and are tested, also under Miri) on
-//! any host. The Armv7-M Architecture Reference Manual defines every one of them; the plain Rust
-//! bodies follow those definitions.
+//! With `cfg(nnd_dsp)` (set by the build script on `thumbv7em-*` and `thumbv8m.main-*`) the
+//! extraction and SIMD functions (`sxtb16`, `smax8`, `sadd16`, ...) are one instruction through
+//! stable `core::arch::asm!`, and the kernels' inner loops (`dot_2x2`, `dot_1x4`,
+//! `dw_tap4_ordered`) are assembly blocks; elsewhere each is plain Rust with the instructions'
+//! exact semantics, so the same kernels run (and are tested, also under Miri) on any host.
+//! `smlad`, `smlabb`, `smlatt` and the register blocks built from them are those plain Rust
+//! semantics (the Armv7-M Architecture Reference Manual's definitions), used by the portable
+//! paths. The assembly paths are tested on an emulated Cortex-M4 (`tools/cortex-m-test.sh`).
 #![allow(unsafe_code)]
 
 #[cfg(nnd_dsp)]
@@ -15,63 +18,23 @@ use core::arch::asm;
 #[inline(always)]
 #[must_use]
 pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
-    #[cfg(nnd_dsp)]
-    {
-        let r: i32;
-        // SAFETY: SMLAD reads three registers and writes one; no memory, stack or control flow
-        // is touched. It may set the sticky Q flag, so flags are not declared preserved.
-        unsafe {
-            asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b,
-                 c = in(reg) acc, options(pure, nomem, nostack));
-        }
-        r
-    }
-    #[cfg(not(nnd_dsp))]
-    {
-        let lo = i32::from(a as i16) * i32::from(b as i16);
-        let hi = i32::from((a >> 16) as i16) * i32::from((b >> 16) as i16);
-        acc.wrapping_add(lo).wrapping_add(hi)
-    }
+    let lo = i32::from(a as i16) * i32::from(b as i16);
+    let hi = i32::from((a >> 16) as i16) * i32::from((b >> 16) as i16);
+    acc.wrapping_add(lo).wrapping_add(hi)
 }
 
 /// `SMLABB`: `acc + lo16(a) * lo16(b)` (signed halves, wrapping accumulate).
 #[inline(always)]
 #[must_use]
 pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
-    #[cfg(nnd_dsp)]
-    {
-        let r: i32;
-        // SAFETY: register-only instruction, as for `smlad`.
-        unsafe {
-            asm!("smlabb {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b,
-                 c = in(reg) acc, options(pure, nomem, nostack));
-        }
-        r
-    }
-    #[cfg(not(nnd_dsp))]
-    {
-        acc.wrapping_add(i32::from(a as i16) * i32::from(b as i16))
-    }
+    acc.wrapping_add(i32::from(a as i16) * i32::from(b as i16))
 }
 
 /// `SMLATT`: `acc + hi16(a) * hi16(b)` (signed halves, wrapping accumulate).
 #[inline(always)]
 #[must_use]
 pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
-    #[cfg(nnd_dsp)]
-    {
-        let r: i32;
-        // SAFETY: register-only instruction, as for `smlad`.
-        unsafe {
-            asm!("smlatt {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b,
-                 c = in(reg) acc, options(pure, nomem, nostack));
-        }
-        r
-    }
-    #[cfg(not(nnd_dsp))]
-    {
-        acc.wrapping_add(i32::from((a >> 16) as i16) * i32::from((b >> 16) as i16))
-    }
+    acc.wrapping_add(i32::from((a >> 16) as i16) * i32::from((b >> 16) as i16))
 }
 
 /// `SXTB16`: bytes 0 and 2 of `x`, sign-extended into the low and high halfwords.
@@ -136,136 +99,30 @@ pub fn pkhtb16(a: u32, b: u32) -> u32 {
 /// reordering the multiplies into long chains that spill.
 #[inline(always)]
 pub fn smlad_2x2(acc: &mut [i32; 4], x0: u32, x1: u32, k0: u32, k1: u32) {
-    #[cfg(nnd_dsp)]
-    {
-        let [a0, a1, a2, a3] = acc;
-        // SAFETY: four register-only SMLADs; no memory, stack or control flow. Q may be set.
-        unsafe {
-            asm!(
-                "smlad {a0}, {x0}, {k0}, {a0}",
-                "smlad {a1}, {x0}, {k1}, {a1}",
-                "smlad {a2}, {x1}, {k0}, {a2}",
-                "smlad {a3}, {x1}, {k1}, {a3}",
-                a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
-                a3 = inout(reg) *a3, x0 = in(reg) x0, x1 = in(reg) x1, k0 = in(reg) k0,
-                k1 = in(reg) k1, options(pure, nomem, nostack),
-            );
-        }
-    }
-    #[cfg(not(nnd_dsp))]
-    {
-        acc[0] = smlad(x0, k0, acc[0]);
-        acc[1] = smlad(x0, k1, acc[1]);
-        acc[2] = smlad(x1, k0, acc[2]);
-        acc[3] = smlad(x1, k1, acc[3]);
-    }
+    acc[0] = smlad(x0, k0, acc[0]);
+    acc[1] = smlad(x0, k1, acc[1]);
+    acc[2] = smlad(x1, k0, acc[2]);
+    acc[3] = smlad(x1, k1, acc[3]);
 }
 
 /// Four `SMLAD`s of one input word against four filter words: `acc[i] += x.k[i]`.
 #[inline(always)]
 pub fn smlad_1x4(acc: &mut [i32; 4], x: u32, k0: u32, k1: u32, k2: u32, k3: u32) {
-    #[cfg(nnd_dsp)]
-    {
-        let [a0, a1, a2, a3] = acc;
-        // SAFETY: four register-only SMLADs; no memory, stack or control flow. Q may be set.
-        unsafe {
-            asm!(
-                "smlad {a0}, {x}, {k0}, {a0}",
-                "smlad {a1}, {x}, {k1}, {a1}",
-                "smlad {a2}, {x}, {k2}, {a2}",
-                "smlad {a3}, {x}, {k3}, {a3}",
-                a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
-                a3 = inout(reg) *a3, x = in(reg) x, k0 = in(reg) k0, k1 = in(reg) k1,
-                k2 = in(reg) k2, k3 = in(reg) k3, options(pure, nomem, nostack),
-            );
-        }
-    }
-    #[cfg(not(nnd_dsp))]
-    {
-        acc[0] = smlad(x, k0, acc[0]);
-        acc[1] = smlad(x, k1, acc[1]);
-        acc[2] = smlad(x, k2, acc[2]);
-        acc[3] = smlad(x, k3, acc[3]);
-    }
+    acc[0] = smlad(x, k0, acc[0]);
+    acc[1] = smlad(x, k1, acc[1]);
+    acc[2] = smlad(x, k2, acc[2]);
+    acc[3] = smlad(x, k3, acc[3]);
 }
 
 /// One depthwise tap for four channels: `x` holds the four input bytes (channels 0..4),
 /// `w02`/`w13` the int16 weights of channels 0, 2 and 1, 3. `acc[c] += x[c] * w[c]`.
 #[inline(always)]
 pub fn dw_tap4(acc: &mut [i32; 4], x: u32, w02: u32, w13: u32) {
-    #[cfg(nnd_dsp)]
-    {
-        let [a0, a1, a2, a3] = acc;
-        // SAFETY: register-only SXTB16/SMLAxy; `e` and `o` are scratch registers declared as
-        // outputs. No memory, stack or control flow. Q may be set.
-        unsafe {
-            asm!(
-                "sxtb16 {e}, {x}",
-                "sxtb16 {o}, {x}, ror #8",
-                "smlabb {a0}, {e}, {w02}, {a0}",
-                "smlatt {a2}, {e}, {w02}, {a2}",
-                "smlabb {a1}, {o}, {w13}, {a1}",
-                "smlatt {a3}, {o}, {w13}, {a3}",
-                a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
-                a3 = inout(reg) *a3, x = in(reg) x, w02 = in(reg) w02, w13 = in(reg) w13,
-                e = out(reg) _, o = out(reg) _, options(pure, nomem, nostack),
-            );
-        }
-    }
-    #[cfg(not(nnd_dsp))]
-    {
-        let (e, o) = (sxtb16(x), sxtb16_ror8(x));
-        acc[0] = smlabb(e, w02, acc[0]);
-        acc[2] = smlatt(e, w02, acc[2]);
-        acc[1] = smlabb(o, w13, acc[1]);
-        acc[3] = smlatt(o, w13, acc[3]);
-    }
-}
-
-/// [`dw_tap4`] with its loads: the input word at `x` (any alignment) and the two weight words at
-/// `w` (4-byte aligned), which is then advanced past them. One assembly block, so the compiler
-/// cannot hoist the loads of later taps above it and run out of registers.
-///
-/// # Safety
-/// `x` must be valid for reading 4 bytes and `*w` for reading two `u32`s.
-#[inline(always)]
-pub unsafe fn dw_tap4_load(acc: &mut [i32; 4], x: *const i8, w: &mut *const u32) {
-    #[cfg(nnd_dsp)]
-    {
-        let [a0, a1, a2, a3] = acc;
-        // SAFETY: the caller guarantees both reads are in bounds; Armv7-M LDR allows an
-        // unaligned address, LDRD gets the aligned weight pointer. No stores, no stack use.
-        unsafe {
-            asm!(
-                "ldr {v}, [{x}]",
-                "ldrd {w02}, {w13}, [{w}], #8",
-                "sxtb16 {e}, {v}",
-                "sxtb16 {v}, {v}, ror #8",
-                "smlabb {a0}, {e}, {w02}, {a0}",
-                "smlatt {a2}, {e}, {w02}, {a2}",
-                "smlabb {a1}, {v}, {w13}, {a1}",
-                "smlatt {a3}, {v}, {w13}, {a3}",
-                a0 = inout(reg) *a0, a1 = inout(reg) *a1, a2 = inout(reg) *a2,
-                a3 = inout(reg) *a3, x = in(reg) x, w = inout(reg) *w,
-                v = out(reg) _, e = out(reg) _, w02 = out(reg) _, w13 = out(reg) _,
-                options(pure, readonly, nostack),
-            );
-        }
-    }
-    #[cfg(not(nnd_dsp))]
-    {
-        // SAFETY: as the caller guarantees.
-        let (v, w02, w13) = unsafe {
-            (
-                x.cast::<u32>().read_unaligned().to_le(),
-                w.read(),
-                w.add(1).read(),
-            )
-        };
-        // SAFETY: still inside (or one past) the weights the caller vouched for.
-        *w = unsafe { w.add(2) };
-        dw_tap4(acc, v, w02, w13);
-    }
+    let (e, o) = (sxtb16(x), sxtb16_ror8(x));
+    acc[0] = smlabb(e, w02, acc[0]);
+    acc[2] = smlatt(e, w02, acc[2]);
+    acc[1] = smlabb(o, w13, acc[1]);
+    acc[3] = smlatt(o, w13, acc[3]);
 }
 
 /// The 2x2 register block of the convolution over whole operands: `x[j] = [column 0 word j,
