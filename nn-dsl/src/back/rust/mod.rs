@@ -75,6 +75,11 @@ pub struct Options {
     pub type_name: Option<String>,
     /// What the module was generated from, named in the header comment (a file name).
     pub source: Option<String>,
+    /// For benchmarks: a Rust path of a module with functions `layer_begin()` and `layer_end()`,
+    /// called before and after each node block that emits code (reshape aliases emit none), so
+    /// an instruction counter can attribute each layer (`tools/bench-cortex-m.sh`). `None` (the
+    /// default) leaves the generated code unchanged.
+    pub layer_marks: Option<String>,
 }
 
 impl Default for Options {
@@ -84,6 +89,7 @@ impl Default for Options {
             kernels_path: "::nn_kernels".into(),
             type_name: None,
             source: None,
+            layer_marks: None,
         }
     }
 }
@@ -94,6 +100,9 @@ pub enum Error {
     /// [`Options::kernels_path`] is not a Rust path.
     #[error("`{0}` is not a Rust path (kernels_path)")]
     KernelsPath(String),
+    /// [`Options::layer_marks`] is not a Rust path.
+    #[error("`{0}` is not a Rust path (layer_marks)")]
+    MarksPath(String),
     /// The network type's name is not usable.
     #[error("`{name}` cannot name the network type: {reason}")]
     Name {
@@ -306,6 +315,13 @@ fn tokens(
     let k: syn::Path = syn::parse_str(&options.kernels_path)
         .map_err(|_| Error::KernelsPath(options.kernels_path.clone()))?;
     let k = quote!(#k);
+    let marks = match &options.layer_marks {
+        Some(m) => {
+            let p: syn::Path = syn::parse_str(m).map_err(|_| Error::MarksPath(m.clone()))?;
+            Some(quote!(#p))
+        }
+        None => None,
+    };
     let type_name = options.type_name.as_deref().unwrap_or(&module.name);
     let net = type_ident(type_name)?;
     let cx = Ctx {
@@ -349,7 +365,15 @@ fn tokens(
         }
         let code = cx.node(node, params, &prefix)?;
         statics.extend(code.statics);
-        body.extend(code.body);
+        let block = code.body;
+        match &marks {
+            Some(m) if !block.is_empty() => body.extend(quote! {
+                #m::layer_begin();
+                #block
+                #m::layer_end();
+            }),
+            _ => body.extend(block),
+        }
         uses_arena |= code.uses_arena;
     }
     // Graph outputs whose tensor lives elsewhere (an input, another output, the arena).

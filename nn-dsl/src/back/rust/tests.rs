@@ -45,6 +45,29 @@ fn parts(module: &Module) -> (Lowered, ArenaPlan) {
 }
 
 #[test]
+fn layer_marks_wrap_each_node_block() {
+    let m = quantised("network N { input x: i8[4]; let y = relu(x); let z = relu(y); output z; }");
+    let (l, p) = parts(&m);
+    let plain = write_string(&m, &l, &p, &Options::default()).unwrap();
+    assert!(!plain.contains("layer_begin"));
+    let marked = Options {
+        layer_marks: Some("crate::marks".into()),
+        ..Options::default()
+    };
+    let code = write_string(&m, &l, &p, &marked).unwrap();
+    assert_eq!(code.matches("crate::marks::layer_begin();").count(), 2);
+    assert_eq!(code.matches("crate::marks::layer_end();").count(), 2);
+    let bad = Options {
+        layer_marks: Some("not a path".into()),
+        ..Options::default()
+    };
+    assert_eq!(
+        write_tokens(&m, &l, &p, &bad).unwrap_err(),
+        Error::MarksPath("not a path".into())
+    );
+}
+
+#[test]
 fn options_are_checked() {
     let m = quantised("network N { input x: i8[4]; let y = relu(x); output y; }");
     let (l, p) = parts(&m);
