@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Cortex-M benchmark driver (run through tools/bench-cortex-m.sh; python3 standard library only).
+
+For each model: builds bench/cortex-m for the target, runs one inference under
+qemu-system-arm -M mps2-an386 with the region plugin of ../shared/tools/qemu-icount (instructions
+between bench_start and bench_end), again with layer marks for per-layer counts, and prints
+markdown tables beside the TFLM + CMSIS-NN figures of ../shared/baselines.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+BASELINE = SHARED / "baselines" / "tflm-cmsis-nn-cortex-m4.md"
+TRIPLE = "thumbv7em-none-eabihf"
+DEFAULT_MODELS = ["ds_cnn_kws", "mobilenet_v1_025_vww", "resnet8_cifar", "fc_autoencoder"]
+# Model file stem -> (row label in the whole-network table, section in the per-layer tables).
+BASELINE_KEYS = {
+    "ds_cnn_kws": ("keyword spotting", "kws"),
+    "mobilenet_v1_025_vww": ("visual wake words", "vww"),
+    "resnet8_cifar": ("image classification", "resnet"),
+    "fc_autoencoder": ("anomaly detection", "ad"),
+}
+
+
+def die(msg):
+    print(f"error: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def run(cmd, env=None, capture=True):
+    r = subprocess.run(cmd, env=env, cwd=ROOT, text=True,
+                       stdout=subprocess.PIPE if capture else None,
+                       stderr=subprocess.PIPE if capture else None)
+    if r.returncode != 0:
+        die(f"`{' '.join(map(str, cmd))}` failed:\n{r.stderr or ''}{r.stdout or ''}")
+    return r.stdout
+
+
+def llvm_tool(name):
+    sysroot = run(["rustc", "--print", "sysroot"]).strip()
+    host = re.search(r"host: (\S+)", run(["rustc", "-vV"])).group(1)
+    p = Path(sysroot) / "lib" / "rustlib" / host / "bin" / name
+    if not p.exists():
+        die(f"{p} not found (rustup component add llvm-tools)")
+    return str(p)
+
+
+def plugin(target_dir):
+    out = target_dir / "qemu-icount"
+    lib = out / "libregion_v4.so"
+    if not lib.exists():
+        script = SHARED / "tools" / "qemu-icount" / "build.sh"
+        r = subprocess.run(["sh", str(script), str(out)], text=True, capture_output=True)
+        if r.returncode != 0 or not lib.exists():
+            die("cannot build the qemu-icount plugin: it needs gcc, pkg-config, libglib2.0-dev and "
+                "deb-src entries for bookworm and bookworm-backports (see ../shared/env-recipes.md)\n"
+                + r.stderr)
+    return lib
+
+
+def build(model, target, marks, target_dir):
+    env = dict(os.environ)
+    env["NND_BENCH_MODEL"] = str(model) if model else ""
+    env["NND_BENCH_TARGET"] = target
+    env["NND_BENCH_MARKS"] = "1" if marks else "0"
+    tdir = target_dir / "bench-cortex-m"
+    run(["cargo", "build", "-q", "--locked", "--release", "--target", TRIPLE,
+         "--manifest-path", "bench/cortex-m/Cargo.toml", "--target-dir", str(tdir)], env=env)
+    elf = tdir / TRIPLE / "release" / "nnd-bench-cortex-m"
+    # The newest build-script output holds this build's layer list.
+    outs = sorted((tdir / TRIPLE / "release" / "build").glob("nnd-bench-cortex-m-*/out/layers.txt"),
+                  key=lambda p: p.stat().st_mtime)
+    layers = outs[-1].read_text().split("\n") if outs else []
+    return elf, [l for l in layers if l]
+
+
+def symbol(nm, elf, name):
+    for line in run([nm, str(elf)]).splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16) & ~1
+    die(f"no symbol {name} in {elf}")
+
+
+def count(elf, lib, nm, start, end):
+    log = elf.with_suffix(".plugin.log")
+    cmd = ["timeout", "600", "qemu-system-arm", "-M", "mps2-an386", "-nographic",
+           "-semihosting-config", "enable=on,target=native",
+           "-plugin", f"{lib},start={symbol(nm, elf, start):#x},end={symbol(nm, elf, end):#x}",
+           "-d", "plugin", "-D", str(log), "-kernel", str(elf)]
+    r = subprocess.run(cmd, text=True, capture_output=True)
+    if r.returncode != 0:
+        die(f"qemu failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+    regions = [int(m.group(1)) for m in re.finditer(r"region \d+: (\d+) insns", log.read_text())]
+    info = dict(re.findall(r"^(\w+): (.*)$", r.stdout, re.M))
+    if info.get("result") != "ok":
+        die(f"{elf}: the inference failed:\n{r.stdout}")
+    return regions, info
+
+
+def text_bytes(size, elf):
+    for line in run([size, "-A", str(elf)]).splitlines():
+        if line.startswith(".text"):
+            return int(line.split()[1])
+    return 0
+
+
+def baseline():
+    """Whole-network rows and per-layer rows of the TFLM + CMSIS-NN baseline."""
+    if not BASELINE.exists():
+        die(f"{BASELINE} not found")
+    text = BASELINE.read_text()
+    whole, layers, section = {}, {}, None
+    for line in text.splitlines():
+        m = re.match(r"^### (\w+)", line)
+        if m:
+            section = m.group(1)
+            layers[section] = []
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 8 and cells[0] and not cells[0].startswith("model") and \
+                not cells[0].startswith("---") and section is None and line.startswith("|"):
+            whole[cells[0]] = {
+                "insns": int(cells[2].replace(",", "")),
+                "arena": int(cells[6].replace(",", "")),
+                "text": int(cells[7].replace(",", "")),
+            }
+        elif section and len(cells) >= 11 and cells[0].isdigit():
+            layers[section].append({"op": cells[1], "macs": int(cells[6]),
+                                    "insns": int(cells[7])})
+    return whole, layers
+
+
+def fmt(n):
+    return f"{n:,}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--target", default="cortex-m4")
+    ap.add_argument("--no-layers", action="store_true", help="whole networks only")
+    ap.add_argument("models", nargs="*")
+    args = ap.parse_args()
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    if not target_dir.is_absolute():
+        target_dir = ROOT / target_dir
+    models = [Path(m).resolve() for m in args.models] or \
+        [ROOT / "tests" / "vectors" / "models" / f"{m}.tflite" for m in DEFAULT_MODELS]
+    lib = plugin(target_dir)
+    nm, size = llvm_tool("llvm-nm"), llvm_tool("llvm-size")
+    whole_base, layer_base = baseline()
+    nndc = ["cargo", "run", "-q", "--locked", "-p", "nn-dsl", "--bin", "nndc", "--"]
+
+    # The firmware with a one-layer network: its .text is subtracted to get the network's code.
+    elf, _ = build(None, args.target, False, target_dir)
+    base_text = text_bytes(size, elf)
+
+    rows, details = [], []
+    for model in models:
+        stem = model.stem
+        info = json.loads(run(nndc + ["info", str(model), "--json"]))
+        macs = {l["name"]: l["macs"] for l in info["layers"]}
+        total_macs = info["total"]["macs"]
+        elf, _ = build(model, args.target, False, target_dir)
+        regions, out = count(elf, lib, nm, "bench_start", "bench_end")
+        insns = regions[0]
+        code = text_bytes(size, elf) - base_text
+        label, section = BASELINE_KEYS.get(stem, (None, None))
+        base = next((v for k, v in whole_base.items() if label and k.startswith(label)), None)
+        rows.append((stem, total_macs, insns, base, int(out["arena_bytes"]),
+                     int(out["stack_bytes"]), code))
+        if args.no_layers:
+            continue
+        elf, layers = build(model, args.target, True, target_dir)
+        per, _ = count(elf, lib, nm, "layer_begin", "layer_end")
+        if len(per) != len(layers):
+            die(f"{stem}: {len(per)} marked regions for {len(layers)} labelled blocks")
+        tflm = [r for r in layer_base.get(section, []) if r["op"] != "RESHAPE"]
+        lines = [f"### {stem} (`{args.target}`)", "",
+                 "| # | layer | MACs | nnd insns | MACs/insn | TFLM+CMSIS-NN op | insns | MACs/insn | TFLM / nnd |",
+                 "|---|---|---|---|---|---|---|---|---|"]
+        for i, (name, n) in enumerate(zip(layers, per)):
+            node = re.match(r"`([^`]*)`", name).group(1)
+            m = macs.get(node, 0)
+            t = tflm[i] if i < len(tflm) else None
+            lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                i, name, fmt(m), fmt(n), f"{m / n:.3f}" if m else "",
+                t["op"] if t else "", fmt(t["insns"]) if t else "",
+                f"{t['macs'] / t['insns']:.3f}" if t and t["macs"] else "",
+                f"{t['insns'] / n:.2f}x" if t else ""))
+        lines.append(f"| | sum | | {fmt(sum(per))} | | | {fmt(sum(t['insns'] for t in tflm))} | | |")
+        details.append("\n".join(lines))
+
+    print(f"## Cortex-M4 under qemu (`{args.target}`)\n")
+    print("| model | MACs | nnd insns | MACs/insn | TFLM+CMSIS-NN insns | MACs/insn | TFLM / nnd | "
+          "nnd arena | TFLM arena_used | nnd stack of run | nnd code | TFLM runtime .text |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for stem, m, n, base, arena, stack, code in rows:
+        b = base or {}
+        bi = b.get("insns")
+        print("| {} | {} | {} | {:.3f} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            stem, fmt(m), fmt(n), m / n, fmt(bi) if bi else "-",
+            f"{m / bi:.3f}" if bi else "-", f"{bi / n:.2f}x" if bi else "-", fmt(arena),
+            fmt(b["arena"]) if b else "-", fmt(stack), fmt(code), fmt(b["text"]) if b else "-"))
+    print()
+    print("nnd insns: one `run` between `bench_start` and `bench_end`, int8 noise input. "
+          "nnd code: `.text` of the benchmark firmware minus `.text` of the same firmware with a "
+          "one-layer network (weights are in `.rodata`, not counted). Stack: bytes below the stack "
+          "pointer written during `run` (painted and scanned).")
+    for d in details:
+        print()
+        print(d)
+    if details:
+        print()
+        print("Per-layer counts come from a second build with `layer_begin()`/`layer_end()` calls "
+              "around each node (about 10 instructions each; the calls also change inlining, so "
+              "the sum differs slightly from the whole-network count). TFLM rows are matched in "
+              "order, skipping RESHAPE (an alias in nnd).")
+
+
+if __name__ == "__main__":
+    main()
