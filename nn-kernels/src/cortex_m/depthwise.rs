@@ -5,7 +5,7 @@
 //! the input take a path without padding checks; border pixels read the input zero point for
 //! padded taps.
 
-use super::dsp::dw_tap4_ordered;
+use super::dsp::dw_tap4_w;
 use super::{check_act, check_rq, Out, Rq};
 use crate::error::{check_len, product};
 use crate::{KernelError, KernelResult};
@@ -203,14 +203,15 @@ fn interior<
         };
         let mut a = [*b0, *b1, *b2, *b3];
         for (ky, row) in wg.iter().enumerate() {
-            for (kx, &[w02, w13]) in row.iter().enumerate() {
+            for (kx, w) in row.iter().enumerate() {
                 let t = ky * ROW + kx * COL + 4 * g;
                 // SAFETY: `g < G` (the zip stops at `weights.len() == G`), `ky < KH`, `kx < KW`,
                 // so `t + 4 <= (KH - 1) * ROW + (KW - 1) * COL + 4G`, and `4G = C`: the bound
                 // checked above, so the four input bytes lie inside `window`. `read_unaligned`
                 // needs no alignment.
                 let x = unsafe { base.add(t).cast::<u32>().read_unaligned() }.to_le();
-                a = dw_tap4_ordered(a, x, w02, w13);
+                // SAFETY: `w` is a reference to the tap's weight pair.
+                a = unsafe { dw_tap4_w(a, x, w) };
             }
         }
         let [a0, a1, a2, a3] = a;

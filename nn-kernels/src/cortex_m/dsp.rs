@@ -3,7 +3,7 @@
 //! With `cfg(nnd_dsp)` (set by the build script on `thumbv7em-*` and `thumbv8m.main-*`) the
 //! extraction and SIMD functions (`sxtb16`, `smax8`, `sadd16`, ...) are one instruction through
 //! stable `core::arch::asm!`, and the kernels' inner loops (`dot_2x2`, `dot_1x4`,
-//! `dw_tap4_ordered`) are assembly blocks; elsewhere each is plain Rust with the instructions'
+//! `dw_tap4_w`) are assembly blocks; elsewhere each is plain Rust with the instructions'
 //! exact semantics, so the same kernels run (and are tested, also under Miri) on any host.
 //! `smlad`, `smlabb`, `smlatt` and the register blocks built from them are those plain Rust
 //! semantics (the Armv7-M Architecture Reference Manual's definitions), used by the portable
@@ -202,19 +202,22 @@ pub fn dot_2x2<const W: usize>(acc: [i32; 4], x: &[[u32; 2]; W], k: &[[u32; 2]; 
     }
 }
 
-/// [`dw_tap4`] by value, as one assembly block that the compiler treats as touching memory: the
-/// loads of the next tap stay after it, so they are not all hoisted to the top of a group and
-/// spilled.
+/// One depthwise tap for four channels ([`dw_tap4`]) as one assembly block that loads the weight
+/// pair itself (`LDRD` from `w`) and is ordered with the surrounding loads (no `nomem`), so the
+/// compiler neither hoists later taps' loads above it nor holds weights across taps.
+///
+/// # Safety
+/// `w` must be valid for reading two `u32` (4-byte aligned).
 #[inline(always)]
 #[must_use]
-pub fn dw_tap4_ordered(acc: [i32; 4], x: u32, w02: u32, w13: u32) -> [i32; 4] {
+pub unsafe fn dw_tap4_w(acc: [i32; 4], x: u32, w: *const [u32; 2]) -> [i32; 4] {
     #[cfg(nnd_dsp)]
     {
         let [mut a0, mut a1, mut a2, mut a3] = acc;
-        // SAFETY: register-only SXTB16/SMLAxy; `e` and `o` are scratch registers declared as
-        // outputs. It touches no memory; the missing `nomem` only orders it with loads.
+        // SAFETY: the caller guarantees the 8-byte read at `w`; registers otherwise.
         unsafe {
             asm!(
+                "ldrd {w02}, {w13}, [{w}]",
                 "sxtb16 {e}, {x}",
                 "sxtb16 {o}, {x}, ror #8",
                 "smlabb {a0}, {e}, {w02}, {a0}",
@@ -222,14 +225,16 @@ pub fn dw_tap4_ordered(acc: [i32; 4], x: u32, w02: u32, w13: u32) -> [i32; 4] {
                 "smlabb {a1}, {o}, {w13}, {a1}",
                 "smlatt {a3}, {o}, {w13}, {a3}",
                 a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2,
-                a3 = inout(reg) a3, x = in(reg) x, w02 = in(reg) w02, w13 = in(reg) w13,
-                e = out(reg) _, o = out(reg) _, options(nostack),
+                a3 = inout(reg) a3, x = in(reg) x, w = in(reg) w, w02 = out(reg) _,
+                w13 = out(reg) _, e = out(reg) _, o = out(reg) _, options(nostack),
             );
         }
         [a0, a1, a2, a3]
     }
     #[cfg(not(nnd_dsp))]
     {
+        // SAFETY: as the caller guarantees.
+        let [w02, w13] = unsafe { w.read() };
         let mut acc = acc;
         dw_tap4(&mut acc, x, w02, w13);
         acc
