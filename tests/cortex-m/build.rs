@@ -20,6 +20,17 @@ struct ModelFile {
     cases: Vec<ModelCase>,
 }
 
+/// `tests/vectors/models/manifest.json`: the recorded cases of each model.
+#[derive(Debug, serde::Deserialize)]
+struct ModelManifest {
+    models: std::collections::BTreeMap<String, ModelEntry>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ModelEntry {
+    cases: usize,
+}
+
 #[derive(Debug, serde::Deserialize)]
 struct ModelCase {
     input: Vec<VTensor>,
@@ -265,15 +276,53 @@ fn run() -> Result<(), String> {
         }
     }
 
+    // The expected number of cases, counted independently from the vectors' manifests: every op
+    // and every model they list must have been generated, each with all of its cases.
+    let manifest = nnd_tests::load_manifest().map_err(|e| e.to_string())?;
+    let mut ops: Vec<&str> = nnd_tests::OPS.to_vec();
+    ops.sort_unstable();
+    let listed: Vec<&str> = manifest.ops.keys().map(String::as_str).collect();
+    if ops != listed {
+        return Err(format!(
+            "the runner generates ops {ops:?}, the vectors' manifest lists {listed:?}"
+        ));
+    }
+    let expected_ops: usize = manifest.ops.values().sum();
+    let path = dir.join("manifest.json");
+    let model_manifest: ModelManifest = serde_json::from_str(
+        &std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let stems: Vec<String> = models
+        .iter()
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    let listed: Vec<String> = model_manifest.models.keys().cloned().collect();
+    if stems != listed {
+        return Err(format!(
+            "the runner generates models {stems:?}, {} lists {listed:?}",
+            path.display()
+        ));
+    }
+    let expected_models: usize = model_manifest.models.values().map(|m| m.cases).sum();
+    if (op_cases, model_cases) != (expected_ops, expected_models) {
+        return Err(format!(
+            "generated {op_cases} single-op and {model_cases} whole-network cases, the manifests \
+             list {expected_ops} and {expected_models}"
+        ));
+    }
+
     g.table.push_str("];\n");
     let mut file = g.index;
     file.push_str(&g.table);
     let _ = writeln!(
         file,
-        "/// Cases generated: single-op and whole-network.\npub const OP_CASES: usize = {op_cases};\n\
+        "/// Single-op cases generated.\npub const OP_CASES: usize = {op_cases};\n\
          /// Whole-network cases.\npub const MODEL_CASES: usize = {model_cases};\n\
+         /// The number of cases the vectors' manifests list.\npub const EXPECTED_CASES: usize = {};\n\
          /// The largest arena of any case.\npub const MAX_ARENA: usize = {};\n\
          /// The target the cases were generated for.\npub const TARGET: &str = \"{}\";",
+        expected_ops + expected_models,
         g.max_arena.max(1),
         target.name()
     );
