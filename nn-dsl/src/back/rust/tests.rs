@@ -68,6 +68,34 @@ fn layer_marks_wrap_each_node_block() {
 }
 
 #[test]
+fn layer_marks_skip_reshape_aliases() {
+    // relu -> flatten (an alias: no code) -> relu6: two marked blocks, not three.
+    let m = quantised(
+        "network Chain { input x: i8[2, 3]; let a = relu(x); let b = flatten(a); \
+         let c = relu6(b); output c; }",
+    );
+    let marked = Options {
+        layer_marks: Some("crate::marks".into()),
+        ..Options::default()
+    };
+    let code = generate(&m, &marked).unwrap();
+    assert_eq!(code.matches("crate::marks::layer_begin();").count(), 2);
+    assert_eq!(code.matches("crate::marks::layer_end();").count(), 2);
+    let plain = generate(&m, &Options::default()).unwrap();
+    assert_eq!(
+        code.replace("crate::marks::layer_begin();", "")
+            .replace("crate::marks::layer_end();", "")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>(),
+        plain
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn options_are_checked() {
     let m = quantised("network N { input x: i8[4]; let y = relu(x); output y; }");
     let (l, p) = parts(&m);
