@@ -152,6 +152,9 @@ def main():
         target_dir = ROOT / target_dir
     models = [Path(m).resolve() for m in args.models] or \
         [ROOT / "tests" / "vectors" / "models" / f"{m}.tflite" for m in DEFAULT_MODELS]
+    for m in models:
+        if not m.is_file():
+            die(f"{m}: no such model file (a .tflite, or a .nnd beside its weights)")
     lib = plugin(target_dir)
     nm, size = llvm_tool("llvm-nm"), llvm_tool("llvm-size")
     whole_base, layer_base = baseline()
@@ -182,7 +185,7 @@ def main():
         if len(per) != len(layers):
             die(f"{stem}: {len(per)} marked regions for {len(layers)} labelled blocks")
         tflm = [r for r in layer_base.get(section, []) if r["op"] != "RESHAPE"]
-        lines = [f"### {stem} (`{args.target}`)", "",
+        lines = [f"#### {stem} (`{args.target}`)", "",
                  "| # | layer | MACs | nnd insns | MACs/insn | TFLM+CMSIS-NN op | insns | MACs/insn | TFLM / nnd |",
                  "|---|---|---|---|---|---|---|---|---|"]
         for i, (name, n) in enumerate(zip(layers, per)):
@@ -197,7 +200,8 @@ def main():
         lines.append(f"| | sum | | {fmt(sum(per))} | | | {fmt(sum(t['insns'] for t in tflm))} | | |")
         details.append("\n".join(lines))
 
-    print(f"## Cortex-M4 under qemu (`{args.target}`)\n")
+    # Headings as in docs/performance.md ("## Cortex-M4 under qemu"), so the output pastes in.
+    print(f"### Target `{args.target}`\n")
     print("| model | MACs | nnd insns | MACs/insn | TFLM+CMSIS-NN insns | MACs/insn | TFLM / nnd | "
           "nnd arena | TFLM arena_used | nnd stack of run | nnd code | TFLM runtime .text |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
