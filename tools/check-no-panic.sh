@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # No-panic check of generated code and the kernels it calls (docs/codegen.md).
 #
-# 1. `nndc build` writes the modules of three oracle networks (DS-CNN KWS; ResNet-8 with ADD;
-#    concat_mul with MEAN, MUL, CONCATENATION, LOGISTIC) into a scratch directory.
+# 1. `nndc build` writes the modules of five oracle networks (the MLPerf Tiny four: DS-CNN KWS,
+#    MobileNetV1 VWW, ResNet-8 with ADD, the FC autoencoder; and concat_mul with MEAN, MUL,
+#    CONCATENATION, LOGISTIC) into a scratch directory, for the target given by --target.
 # 2. tests/nostd-check (`#![no_std]`, `#![no_main]`, its own `#[panic_handler]`) links them, plus
 #    every other typed kernel wrapper with opaque parameters, for thumbv7em-none-eabihf in release
 #    with panic = "abort".
@@ -41,6 +42,8 @@ t=(--target "$codegen_target")
 "${nndc[@]}" build $models/ds_cnn_kws.tflite "${t[@]}" --name Kws -o "$gen/kws.rs" 2>/dev/null
 "${nndc[@]}" build $models/resnet8_cifar.tflite "${t[@]}" --name Resnet8 -o "$gen/resnet8.rs" 2>/dev/null
 "${nndc[@]}" build $models/concat_mul.tflite "${t[@]}" --name ConcatMul -o "$gen/concat_mul.rs" 2>/dev/null
+"${nndc[@]}" build $models/mobilenet_v1_025_vww.tflite "${t[@]}" --name Vww -o "$gen/vww.rs" 2>/dev/null
+"${nndc[@]}" build $models/fc_autoencoder.tflite "${t[@]}" --name FcAutoencoder -o "$gen/fc_autoencoder.rs" 2>/dev/null
 
 triple=thumbv7em-none-eabihf
 build() {
@@ -77,7 +80,8 @@ fi
 table=$("$nm" --demangle "$elf")
 # The networks and every kernel must really be linked (not optimised away), or the check would
 # prove nothing: each module's weight statics, and each kernel's entry point.
-for m in kws resnet8 concat_mul; do
+networks=(kws resnet8 concat_mul vww fc_autoencoder)
+for m in "${networks[@]}"; do
     if ! grep -q "nnd_nostd_check::$m::" <<<"$table"; then
         echo "FAIL: no statics of module $m in the binary; the check would be vacuous" >&2
         exit 1
@@ -110,7 +114,7 @@ if [[ $codegen_target == cortex-m* ]] && ! grep -q "_RQ" <<<"$table"; then
     echo "FAIL: no Cortex-M requantisation tables in the binary; the modules do not use the DSP kernels" >&2
     exit 1
 fi
-echo "no-panic ($codegen_target): ok ($elf: 3 networks and ${#kernels[@]} kernels linked, $symbols defined symbols, $text bytes of code and constants, no core::panicking symbol)"
+echo "no-panic ($codegen_target): ok ($elf: ${#networks[@]} networks and ${#kernels[@]} kernels linked, $symbols defined symbols, $text bytes of code and constants, no core::panicking symbol)"
 
 build --features panic-probe
 if panics "$elf" >/dev/null; then

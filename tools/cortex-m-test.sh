@@ -39,9 +39,9 @@ case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
 triple=thumbv7em-none-eabihf
 # The runner is set here, not in a .cargo/config.toml (a runner there would break `cargo miri`).
 # Cargo appends the ELF's path. `timeout`: a hang (a fault the handler cannot report) fails the
-# run after 10 minutes instead of blocking forever; its status is 124. The firmware's semihosting
+# run after 15 minutes instead of blocking forever; its status is 124. The firmware's semihosting
 # exit status becomes qemu's, then cargo's, then this script's.
-export CARGO_TARGET_THUMBV7EM_NONE_EABIHF_RUNNER="timeout 600 qemu-system-arm -M $machine -nographic -semihosting-config enable=on,target=native -kernel"
+export CARGO_TARGET_THUMBV7EM_NONE_EABIHF_RUNNER="timeout 900 qemu-system-arm -M $machine -nographic -semihosting-config enable=on,target=native -kernel"
 # One target directory for every target name: the build script's host dependencies (nn-dsl and
 # its crates, most of a cold build) are compiled once; a change of NND_TARGET reruns the build
 # script and recompiles only the firmware crate.

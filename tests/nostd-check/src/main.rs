@@ -24,6 +24,12 @@ mod resnet8 {
 mod concat_mul {
     include!(concat!(env!("NND_GEN_DIR"), "/concat_mul.rs"));
 }
+mod vww {
+    include!(concat!(env!("NND_GEN_DIR"), "/vww.rs"));
+}
+mod fc_autoencoder {
+    include!(concat!(env!("NND_GEN_DIR"), "/fc_autoencoder.rs"));
+}
 
 #[panic_handler]
 fn panic(_: &PanicInfo<'_>) -> ! {
@@ -61,6 +67,18 @@ fn networks() {
     let mut output = [0i8; 5];
     let mut arena = [0i8; concat_mul::ARENA_BYTES];
     let r = concat_mul::ConcatMul::run(&input, &mut output, black_box(&mut arena));
+    let _ = black_box((r, &output));
+
+    let input: vww::Input = black_box([[[0i8; 3]; 96]; 96]);
+    let mut output: vww::Output = [0i8; 2];
+    let mut arena: vww::Arena = [0i8; vww::ARENA_BYTES];
+    let r = vww::Vww::run(&input, &mut output, black_box(&mut arena));
+    let _ = black_box((r, &output));
+
+    let input: fc_autoencoder::Input = black_box([0i8; 640]);
+    let mut output: fc_autoencoder::Output = [0i8; 640];
+    let mut arena: fc_autoencoder::Arena = [0i8; fc_autoencoder::ARENA_BYTES];
+    let r = fc_autoencoder::FcAutoencoder::run(&input, &mut output, black_box(&mut arena));
     let _ = black_box((r, &output));
 }
 
