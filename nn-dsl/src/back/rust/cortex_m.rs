@@ -160,6 +160,32 @@ fn requant_ok(r: &Requant) -> Result<(), String> {
     Ok(())
 }
 
+/// The bias of each filter row of `weights` (rows of `row` values) with the input zero point
+/// folded in (`pack::fold_bias`); a missing bias is 0.
+fn fold_rows(weights: &[i8], row: usize, bias: Option<&[i32]>, input_offset: i32) -> Vec<i32> {
+    weights
+        .chunks_exact(row)
+        .enumerate()
+        .map(|(i, f)| {
+            let b = bias.and_then(|b| b.get(i)).copied().unwrap_or(0);
+            pack::fold_bias(b, input_offset, f.iter().copied())
+        })
+        .collect()
+}
+
+/// Filters packed `n` at a time and interleaved word by word (`pack::pack_conv`, `pack_fc`) as
+/// nested literals `[[[w, ..n]; words]; groups]`.
+fn interleaved(
+    packed: &[u32],
+    words_per_row: usize,
+    n: usize,
+) -> impl Iterator<Item = TokenStream> + '_ {
+    packed.chunks_exact(n * words_per_row).map(move |group| {
+        let cells = group.chunks_exact(n).map(words);
+        quote!([#(#cells),*])
+    })
+}
+
 /// `0x....` literals, one per packed word.
 fn words(values: &[u32]) -> TokenStream {
     let lits = values.iter().map(|w| {
@@ -229,15 +255,7 @@ impl Op<'_> {
         let mut packed = vec![0u32; 2 * pairs * w];
         pack::pack_conv(&c.weights, g.output_c, row, &mut packed)
             .map_err(|e| self.mismatch(&e.to_string()))?;
-        let folded: Vec<i32> = c
-            .weights
-            .chunks_exact(row)
-            .enumerate()
-            .map(|(o, f)| {
-                let b = c.bias.as_ref().and_then(|b| b.get(o)).copied().unwrap_or(0);
-                pack::fold_bias(b, c.requant.input_offset, f.iter().copied())
-            })
-            .collect();
+        let folded = fold_rows(&c.weights, row, c.bias.as_deref(), c.requant.input_offset);
         let mut statics = self.cm_channel_statics(&c.requant, &folded, g.output_c)?;
         let (w_id, spec_id, rq_id, b_id) = (
             self.item("WEIGHTS"),
@@ -246,10 +264,7 @@ impl Op<'_> {
             self.item("BIAS"),
         );
         // [pair][word][filter of the pair]
-        let rows = packed.chunks_exact(2 * w).map(|p| {
-            let cells = p.chunks_exact(2).map(words);
-            quote!([#(#cells),*])
-        });
+        let rows = interleaved(&packed, w, 2);
         let (ic, oc, ww, op) = (
             usize_lit(g.input_c),
             usize_lit(g.output_c),
@@ -400,15 +415,12 @@ impl Op<'_> {
         let mut packed = vec![0u32; 4 * quads * w];
         pack::pack_fc(&d.weights, d.units, d.depth, &mut packed)
             .map_err(|e| self.mismatch(&e.to_string()))?;
-        let folded: Vec<i32> = d
-            .weights
-            .chunks_exact(d.depth)
-            .enumerate()
-            .map(|(u, f)| {
-                let b = d.bias.as_ref().and_then(|b| b.get(u)).copied().unwrap_or(0);
-                pack::fold_bias(b, d.requant.input_offset, f.iter().copied())
-            })
-            .collect();
+        let folded = fold_rows(
+            &d.weights,
+            d.depth,
+            d.bias.as_deref(),
+            d.requant.input_offset,
+        );
         let mut statics = self.cm_channel_statics(&d.requant, &folded, d.units)?;
         let (w_id, spec_id, rq_id, b_id) = (
             self.item("WEIGHTS"),
@@ -417,10 +429,7 @@ impl Op<'_> {
             self.item("BIAS"),
         );
         // [quad][word][unit of the quad]
-        let rows = packed.chunks_exact(4 * w).map(|q| {
-            let cells = q.chunks_exact(4).map(words);
-            quote!([#(#cells),*])
-        });
+        let rows = interleaved(&packed, w, 4);
         let w_ty = array_type(&quote!(u32), &[quads, w, 4]);
         let (dd, uu, ww, uq) = (
             usize_lit(d.depth),
