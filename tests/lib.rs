@@ -3,6 +3,7 @@
 
 #[path = "oracle_ir.rs"]
 pub mod oracle_ir;
+pub mod runner_gen;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;

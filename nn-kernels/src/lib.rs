@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod aarch64;
 pub mod add;
 pub mod avg_pool2d;
 pub mod concat;
@@ -57,9 +58,9 @@ pub use error::KernelError;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::{
-        add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixedpoint,
-        fully_connected, logistic, max_pool2d, mean, mul, pad, quantize, relu, requantize, shape,
-        softmax, tanh, typed, KernelError, KernelResult,
+        aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize,
+        fixedpoint, fully_connected, logistic, max_pool2d, mean, mul, pad, quantize, relu,
+        requantize, shape, softmax, tanh, typed, KernelError, KernelResult,
     };
 }
 

@@ -38,10 +38,11 @@ pub fn choose(target: Target, params: &NodeParams) -> KernelChoice {
     match target.family() {
         Family::Portable => KernelChoice::Portable(None),
         Family::CortexM => cortex_m(params),
+        Family::Aarch64 => super::aarch64::choose(target, params),
     }
 }
 
-fn cortex_m(params: &NodeParams) -> KernelChoice {
+pub(super) fn cortex_m(params: &NodeParams) -> KernelChoice {
     let portable = |why: String| KernelChoice::Portable(Some(why));
     match params {
         NodeParams::Conv2d(c) => match requant_ok(&c.requant) {
@@ -147,7 +148,7 @@ fn kind(p: &NodeParams) -> &'static str {
 /// The DSP kernels' requantisation takes shifts in `-31..=31` and
 /// non-negative multipliers (see `nn_kernels::cortex_m::Rq`), which TFLite's quantisation
 /// always produces.
-fn requant_ok(r: &Requant) -> Result<(), String> {
+pub(super) fn requant_ok(r: &Requant) -> Result<(), String> {
     if r.shift.iter().any(|s| !(-31..=31).contains(s)) {
         return Err("a requantisation shift outside -31..=31".into());
     }
@@ -162,7 +163,7 @@ fn requant_ok(r: &Requant) -> Result<(), String> {
 
 /// The bias of each filter row of `weights` (rows of `row` values) with the input zero point
 /// folded in (`pack::fold_bias`); a missing bias is 0.
-fn fold_rows(weights: &[i8], row: usize, bias: Option<&[i32]>, input_offset: i32) -> Vec<i32> {
+pub(super) fn fold_rows(weights: &[i8], row: usize, bias: Option<&[i32]>, input_offset: i32) -> Vec<i32> {
     weights
         .chunks_exact(row)
         .enumerate()
@@ -204,7 +205,11 @@ impl Op<'_> {
         if !matches!(choose(self.cx.target, params), KernelChoice::Specialised(_)) {
             return Ok(None);
         }
+        let aarch64 = self.cx.target.family() == Family::Aarch64;
         let code = match params {
+            NodeParams::Conv2d(c) if aarch64 => self.a64_conv(c)?,
+            NodeParams::DepthwiseConv2d(c) if aarch64 => self.a64_depthwise(c)?,
+            NodeParams::Dense(d) if aarch64 => self.a64_dense(d)?,
             NodeParams::Conv2d(c) => self.cm_conv(c)?,
             NodeParams::DepthwiseConv2d(c) => self.cm_depthwise(c)?,
             NodeParams::Dense(d) => self.cm_dense(d)?,
@@ -630,7 +635,7 @@ impl Op<'_> {
 }
 
 /// The input zero point (`-input_offset`) as an int8 literal: the value padded taps read.
-fn zero_point_byte(input_offset: i32, op: &Op<'_>) -> Result<Literal, Error> {
+pub(super) fn zero_point_byte(input_offset: i32, op: &Op<'_>) -> Result<Literal, Error> {
     let zp = input_offset
         .checked_neg()
         .and_then(|z| i8::try_from(z).ok())

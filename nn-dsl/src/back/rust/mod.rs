@@ -43,6 +43,7 @@
 //! # }
 //! ```
 
+mod aarch64;
 mod cortex_m;
 mod lit;
 mod node;
@@ -460,6 +461,7 @@ fn tokens(
     let run_errors = " A `KernelError` if a kernel rejects its arguments, which the compiler's \
                       checks rule out; there is no panic path.";
     let kernel_error = quote!(#k::KernelError);
+    let guard = aarch64::guard(options.target);
     Ok(quote! {
         #[doc = #arena_doc]
         pub const ARENA_BYTES: usize = #arena_bytes;
@@ -474,6 +476,8 @@ fn tokens(
         /// planned offsets).
         #[allow(dead_code)]
         const VIEW_ERROR: #kernel_error = #k::KernelError::Param("arena view out of range");
+
+        #guard
 
         #statics
 

@@ -19,6 +19,12 @@ pub enum Target {
     CortexM4,
     /// Arm Cortex-M7 (Armv7E-M, `thumbv7em-none-eabi[hf]`): the Cortex-M4 kernels today.
     CortexM7,
+    /// Armv8-A with Advanced SIMD (every AArch64 core, Cortex-A53 and later; `aarch64-*`): the
+    /// `nn_kernels::aarch64` NEON kernels (SMULL/SMLAL/SADALP), never a dot-product instruction.
+    Aarch64,
+    /// Armv8.2-A with the dot-product extension (FEAT_DotProd: Cortex-A55, A76 and later;
+    /// `aarch64-*` built with `-C target-feature=+dotprod`): the NEON kernels with `SDOT`.
+    Aarch64Dotprod,
 }
 
 /// A family of targets sharing one set of specialised kernels in `nn_kernels`.
@@ -29,6 +35,8 @@ pub enum Family {
     Portable,
     /// `nn_kernels::cortex_m`: Armv7E-M DSP kernels.
     CortexM,
+    /// `nn_kernels::aarch64`: Armv8-A NEON kernels (with or without `SDOT`).
+    Aarch64,
 }
 
 impl Family {
@@ -37,6 +45,7 @@ impl Family {
         match self {
             Family::Portable => "portable",
             Family::CortexM => "cortex-m",
+            Family::Aarch64 => "aarch64",
         }
     }
 }
@@ -49,7 +58,13 @@ impl fmt::Display for Family {
 
 impl Target {
     /// Every target, in the order they are listed to users.
-    pub const ALL: &'static [Target] = &[Target::Generic, Target::CortexM4, Target::CortexM7];
+    pub const ALL: &'static [Target] = &[
+        Target::Generic,
+        Target::CortexM4,
+        Target::CortexM7,
+        Target::Aarch64,
+        Target::Aarch64Dotprod,
+    ];
 
     /// The name used on the command line and in `build.rs` (`generic`, `cortex-m4`, ...).
     pub fn name(self) -> &'static str {
@@ -57,6 +72,8 @@ impl Target {
             Target::Generic => "generic",
             Target::CortexM4 => "cortex-m4",
             Target::CortexM7 => "cortex-m7",
+            Target::Aarch64 => "aarch64",
+            Target::Aarch64Dotprod => "aarch64-dotprod",
         }
     }
 
@@ -65,6 +82,7 @@ impl Target {
         match self {
             Target::Generic => Family::Portable,
             Target::CortexM4 | Target::CortexM7 => Family::CortexM,
+            Target::Aarch64 | Target::Aarch64Dotprod => Family::Aarch64,
         }
     }
 
@@ -86,6 +104,7 @@ impl Target {
         match self.family() {
             Family::Portable => &["*"],
             Family::CortexM => &["thumbv7em-*", "thumbv8m.main-*"],
+            Family::Aarch64 => &["aarch64-*", "aarch64_be-*"],
         }
     }
 
@@ -99,14 +118,25 @@ impl Target {
                 "Arm Cortex-M4 (Armv7E-M + DSP): nn_kernels::cortex_m kernels (SMLAD, SXTB16)"
             }
             Target::CortexM7 => "Arm Cortex-M7 (Armv7E-M + DSP): the Cortex-M4 kernels today",
+            Target::Aarch64 => {
+                "Armv8-A NEON (Cortex-A53 and later): nn_kernels::aarch64 kernels (SMULL/SMLAL/SADALP)"
+            }
+            Target::Aarch64Dotprod => {
+                "Armv8.2-A NEON + dot product (Cortex-A55/A76 and later; build with \
+                 -C target-feature=+dotprod): nn_kernels::aarch64 kernels with SDOT"
+            }
         }
     }
 
     /// The target to use when none is named and the Rust triple is `triple`: `cortex-m4` on
-    /// `thumbv7em-*` (Cortex-M4 and M7 share the DSP kernels), `generic` everywhere else.
+    /// `thumbv7em-*` (Cortex-M4 and M7 share the DSP kernels), `aarch64` on `aarch64-*` (plain
+    /// NEON runs on every AArch64 core; `aarch64-dotprod` is chosen by name), `generic`
+    /// everywhere else.
     pub fn default_for_triple(triple: &str) -> Target {
         if triple.starts_with("thumbv7em-") {
             Target::CortexM4
+        } else if triple.starts_with("aarch64-") {
+            Target::Aarch64
         } else {
             Target::Generic
         }
@@ -170,7 +200,8 @@ mod tests {
         let e = Target::from_name("cortex-m9").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown target `cortex-m9`; valid targets: generic, cortex-m4, cortex-m7"
+            "unknown target `cortex-m9`; valid targets: generic, cortex-m4, cortex-m7, aarch64, \
+             aarch64-dotprod"
         );
     }
 
@@ -203,7 +234,14 @@ mod tests {
         );
         assert_eq!(
             Target::default_for_triple("aarch64-unknown-linux-gnu"),
-            Target::Generic
+            Target::Aarch64
         );
+        for t in [Target::Aarch64, Target::Aarch64Dotprod] {
+            assert_eq!(t.family().name(), "aarch64");
+            assert!(t.matches_triple("aarch64-unknown-linux-gnu"));
+            assert!(t.matches_triple("aarch64-unknown-none"));
+            assert!(!t.matches_triple("thumbv7em-none-eabihf"));
+            assert!(!t.matches_triple("x86_64-unknown-linux-gnu"));
+        }
     }
 }

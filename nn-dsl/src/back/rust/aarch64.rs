@@ -1,0 +1,352 @@
+//! Kernel choice and code of the AArch64 targets (`aarch64`, `aarch64-dotprod`).
+//!
+//! Convolutions and fully connected layers become calls of `nn_kernels::aarch64::conv` with
+//! filters laid out by `nn_kernels::aarch64::pack` for the register block that reads them (16
+//! values of 4 filters for plain NEON, 4 values of 16 filters for `SDOT`), depthwise
+//! convolutions calls of `nn_kernels::aarch64::depthwise` on TFLite's own filter layout; the
+//! requantisation of every channel is one `Requant` static (bias with the input zero point
+//! folded in, multipliers, split shifts), validated when rustc evaluates the static. ADD, MUL,
+//! pooling and softmax use the table kernels of `nn_kernels::cortex_m` (plain Rust on AArch64).
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use nn_kernels::aarch64::pack;
+
+use super::cortex_m::KernelChoice;
+use super::lit::{array_type, i32_list, nested, usize_lit};
+use super::node::Op;
+use super::{Error, Target};
+use crate::lower::{Conv2dLowered, DenseLowered, DepthwiseLowered, NodeParams, Requant};
+
+/// The AArch64 kernel for a node, or the portable one and why.
+pub(super) fn choose(target: Target, params: &NodeParams) -> KernelChoice {
+    let portable = |why: String| KernelChoice::Portable(Some(why));
+    let dot = target == Target::Aarch64Dotprod;
+    let min_weight = "a weight of -128 (the NEON kernels sum two products in int16)";
+    match params {
+        NodeParams::Conv2d(c) => {
+            if let Err(why) = super::cortex_m::requant_ok(&c.requant) {
+                portable(why)
+            } else if !pack::pairs_fit_int16(&c.weights) && !dot {
+                portable(min_weight.into())
+            } else if dot {
+                KernelChoice::Specialised("aarch64::conv (SDOT, 4 pixels x 16 channels)")
+            } else {
+                KernelChoice::Specialised("aarch64::conv (SMULL/SADALP, 4 pixels x 4 channels)")
+            }
+        }
+        NodeParams::DepthwiseConv2d(c) => {
+            if c.depth_multiplier != 1 {
+                portable(format!(
+                    "depth multiplier {} (the NEON kernel takes 1)",
+                    c.depth_multiplier
+                ))
+            } else if c.geometry.output_c % 8 != 0 {
+                portable(format!(
+                    "{} channels (the NEON kernel takes a multiple of 8)",
+                    c.geometry.output_c
+                ))
+            } else if !pack::pairs_fit_int16(&c.weights) {
+                portable(min_weight.into())
+            } else if let Err(why) = super::cortex_m::requant_ok(&c.requant) {
+                portable(why)
+            } else {
+                KernelChoice::Specialised("aarch64::depthwise (16 channels, SMULL/SMLAL)")
+            }
+        }
+        NodeParams::Dense(d) => {
+            if d.filter_offset != 0 {
+                portable("weights with a zero point (the NEON kernel takes symmetric weights)".into())
+            } else if let Err(why) = super::cortex_m::requant_ok(&d.requant) {
+                portable(why)
+            } else if !pack::pairs_fit_int16(&d.weights) && !dot {
+                portable(min_weight.into())
+            } else if dot {
+                KernelChoice::Specialised("aarch64::fully_connected (SDOT, 16 units)")
+            } else {
+                KernelChoice::Specialised("aarch64::fully_connected (SMULL/SADALP, 4 units)")
+            }
+        }
+        // The Cortex-M table kernels are plain Rust where the DSP extension is absent.
+        other => super::cortex_m::cortex_m(other),
+    }
+}
+
+/// The `SDOT` block of filters for `oc` output channels: 4 vectors (16 channels), fewer for
+/// small layers so that no more than 3 channels per block are padding.
+fn dot_vectors(oc: usize) -> usize {
+    if oc >= 16 {
+        4
+    } else {
+        oc.div_ceil(4).max(1)
+    }
+}
+
+impl Op<'_> {
+    /// The `Requant` static of `n` channels padded to `cp`.
+    fn a64_requant(
+        &self,
+        requant: &Requant,
+        folded: &[i32],
+        n: usize,
+        cp: usize,
+    ) -> Result<TokenStream, Error> {
+        let k = &self.cx.k;
+        let mut mult = self.per_channel(&requant.multiplier, n, "multiplier")?;
+        let mut shift = self.per_channel(&requant.shift, n, "shift")?;
+        let mut bias = folded.to_vec();
+        if bias.len() != n {
+            return Err(self.mismatch("bias entries"));
+        }
+        mult.resize(cp, 0);
+        shift.resize(cp, 0);
+        bias.resize(cp, 0);
+        let id = self.item("RQ");
+        let c = usize_lit(cp);
+        let (b, m, s) = (i32_list(&bias), i32_list(&mult), i32_list(&shift));
+        let i = Literal::i32_unsuffixed;
+        let (oo, lo, hi) = (
+            i(requant.output_offset),
+            i(requant.act_min),
+            i(requant.act_max),
+        );
+        let msg = format!(
+            "nnd: requantisation constants of `{}` out of range",
+            self.name
+        );
+        Ok(quote! {
+            // Evaluated by rustc: constants out of range fail the build, never the run.
+            static #id: #k::aarch64::Requant<#c> =
+                match #k::aarch64::Requant::new(#b, #m, #s, #oo, #lo, #hi) {
+                    Ok(rq) => rq,
+                    Err(_) => panic!(#msg),
+                };
+        })
+    }
+
+    /// The matrix-multiply filters `[rows][k]`, packed for the target: the static's type and
+    /// value, and the const generics after `KP` (`KCH, OB, CP` or `NB, K4, OB, CP`).
+    fn a64_filters(
+        &self,
+        weights: &[i8],
+        rows: usize,
+        k: usize,
+    ) -> Result<(TokenStream, TokenStream, Vec<usize>), Error> {
+        let kp = pack::kpad(k);
+        if self.cx.target == Target::Aarch64Dotprod {
+            let nb = dot_vectors(rows);
+            let ob = rows.div_ceil(4 * nb);
+            let mut flat = vec![0i8; ob * kp * 4 * nb];
+            pack::pack_dot(weights, rows, k, nb, &mut flat)
+                .map_err(|e| self.mismatch(&e.to_string()))?;
+            let dims = [ob, kp / 4, nb, 16];
+            let ty = array_type(&quote!(i8), &dims);
+            let v = nested(&flat, &dims, &Literal::i8_unsuffixed);
+            Ok((ty, v, vec![nb, kp / 4, ob, 4 * nb * ob]))
+        } else {
+            let ob = rows.div_ceil(4);
+            let mut flat = vec![0i8; ob * kp * 4];
+            pack::pack_c16(weights, rows, k, &mut flat)
+                .map_err(|e| self.mismatch(&e.to_string()))?;
+            let dims = [ob, kp / 16, 4, 16];
+            let ty = array_type(&quote!(i8), &dims);
+            let v = nested(&flat, &dims, &Literal::i8_unsuffixed);
+            Ok((ty, v, vec![kp / 16, ob, 4 * ob]))
+        }
+    }
+
+    pub(super) fn a64_conv(&self, c: &Conv2dLowered) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let g = &c.geometry;
+        let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;
+        let y = self.out_view3([g.output_h, g.output_w, g.output_c])?;
+        let row = g.kernel_h * g.kernel_w * g.input_c;
+        if row == 0 || c.weights.len() != row * g.output_c {
+            return Err(self.mismatch("filter size"));
+        }
+        let folded =
+            super::cortex_m::fold_rows(&c.weights, row, c.bias.as_deref(), c.requant.input_offset);
+        let (w_ty, w_val, generics) = self.a64_filters(&c.weights, g.output_c, row)?;
+        let cp = generics.last().copied().unwrap_or(0);
+        let mut statics = self.a64_requant(&c.requant, &folded, g.output_c, cp)?;
+        let (w_id, spec_id, rq_id) = (self.item("WEIGHTS"), self.item("SPEC"), self.item("RQ"));
+        let u = usize_lit;
+        let (ih, iw, oh, ow, kh, kw) = (
+            u(g.input_h),
+            u(g.input_w),
+            u(g.output_h),
+            u(g.output_w),
+            u(g.kernel_h),
+            u(g.kernel_w),
+        );
+        let (sh, sw, dh, dw, pt, pl) = (
+            u(g.stride_h),
+            u(g.stride_w),
+            u(g.dilation_h),
+            u(g.dilation_w),
+            u(g.pad_top),
+            u(g.pad_left),
+        );
+        let pad = super::cortex_m::zero_point_byte(c.requant.input_offset, self)?;
+        statics.extend(quote! {
+            static #w_id: #w_ty = #w_val;
+            static #spec_id: #k::aarch64::conv::ConvSpec = #k::aarch64::conv::ConvSpec {
+                input_h: #ih, input_w: #iw, output_h: #oh, output_w: #ow,
+                kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
+                dilation_h: #dh, dilation_w: #dw, pad_top: #pt, pad_left: #pl,
+                pad_value: #pad,
+            };
+        });
+        let f = if self.cx.target == Target::Aarch64Dotprod {
+            quote!(conv_dot_s8)
+        } else {
+            quote!(conv_s8)
+        };
+        let (ic, oc, kp) = (u(g.input_c), u(g.output_c), u(pack::kpad(row)));
+        let rest = generics.iter().map(|&v| u(v));
+        let call = quote! {
+            let x = #x;
+            let y = #y;
+            #k::aarch64::conv::#f::<#ic, #oc, #kp, #(#rest),*>(
+                &#spec_id,
+                &#rq_id,
+                x.as_flattened().as_flattened(),
+                &#w_id,
+                y.as_flattened_mut().as_flattened_mut(),
+            )?;
+        };
+        Ok((statics, call))
+    }
+
+    pub(super) fn a64_dense(&self, d: &DenseLowered) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let x = self.in_rows(0, d.batches, d.depth)?;
+        let y = self.out_rows(d.batches, d.units)?;
+        if d.depth == 0 || d.weights.len() != d.depth * d.units {
+            return Err(self.mismatch("dense weights size"));
+        }
+        let folded = super::cortex_m::fold_rows(
+            &d.weights,
+            d.depth,
+            d.bias.as_deref(),
+            d.requant.input_offset,
+        );
+        let (w_ty, w_val, generics) = self.a64_filters(&d.weights, d.units, d.depth)?;
+        let cp = generics.last().copied().unwrap_or(0);
+        let mut statics = self.a64_requant(&d.requant, &folded, d.units, cp)?;
+        let (w_id, rq_id) = (self.item("WEIGHTS"), self.item("RQ"));
+        statics.extend(quote!(static #w_id: #w_ty = #w_val;));
+        let f = if self.cx.target == Target::Aarch64Dotprod {
+            quote!(fully_connected_dot_s8)
+        } else {
+            quote!(fully_connected_s8)
+        };
+        let u = usize_lit;
+        let (dd, uu, kp, b) = (
+            u(d.depth),
+            u(d.units),
+            u(pack::kpad(d.depth)),
+            u(d.batches),
+        );
+        let rest = generics.iter().map(|&v| u(v));
+        let call = quote! {
+            let x = #x;
+            let y = #y;
+            #k::aarch64::conv::#f::<#dd, #uu, #kp, #(#rest),*>(
+                #b,
+                &#rq_id,
+                x.as_flattened(),
+                &#w_id,
+                y.as_flattened_mut(),
+            )?;
+        };
+        Ok((statics, call))
+    }
+
+    pub(super) fn a64_depthwise(
+        &self,
+        c: &DepthwiseLowered,
+    ) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let g = &c.geometry;
+        let ch = g.output_c;
+        let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;
+        let y = self.out_view3([g.output_h, g.output_w, ch])?;
+        let taps = g.kernel_h * g.kernel_w;
+        if taps == 0 || g.input_c != ch || c.weights.len() != taps * ch {
+            return Err(self.mismatch("depthwise filter size"));
+        }
+        let folded: Vec<i32> = (0..ch)
+            .map(|i| {
+                let b = c.bias.as_ref().and_then(|b| b.get(i)).copied().unwrap_or(0);
+                pack::fold_bias(
+                    b,
+                    c.requant.input_offset,
+                    c.weights.iter().skip(i).step_by(ch).copied(),
+                )
+            })
+            .collect();
+        let mut statics = self.a64_requant(&c.requant, &folded, ch, ch)?;
+        let (w_id, spec_id, rq_id) = (self.item("WEIGHTS"), self.item("SPEC"), self.item("RQ"));
+        let dims = [g.kernel_h, g.kernel_w, ch];
+        let w_ty = array_type(&quote!(i8), &dims);
+        let w_val = nested(&c.weights, &dims, &Literal::i8_unsuffixed);
+        let u = usize_lit;
+        let (ih, iw, oh, ow, kh, kw) = (
+            u(g.input_h),
+            u(g.input_w),
+            u(g.output_h),
+            u(g.output_w),
+            u(g.kernel_h),
+            u(g.kernel_w),
+        );
+        let (sh, sw, dh, dw, pt, pl) = (
+            u(g.stride_h),
+            u(g.stride_w),
+            u(g.dilation_h),
+            u(g.dilation_w),
+            u(g.pad_top),
+            u(g.pad_left),
+        );
+        let pad = super::cortex_m::zero_point_byte(c.requant.input_offset, self)?;
+        statics.extend(quote! {
+            static #w_id: #w_ty = #w_val;
+            static #spec_id: #k::aarch64::conv::ConvSpec = #k::aarch64::conv::ConvSpec {
+                input_h: #ih, input_w: #iw, output_h: #oh, output_w: #ow,
+                kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
+                dilation_h: #dh, dilation_w: #dw, pad_top: #pt, pad_left: #pl,
+                pad_value: #pad,
+            };
+        });
+        let cc = u(ch);
+        let call = quote! {
+            let x = #x;
+            let y = #y;
+            #k::aarch64::depthwise::depthwise_s8::<#cc, #kh, #kw>(
+                &#spec_id,
+                &#rq_id,
+                x.as_flattened().as_flattened(),
+                &#w_id,
+                y.as_flattened_mut().as_flattened_mut(),
+            )?;
+        };
+        Ok((statics, call))
+    }
+}
+
+/// The item that stops a module generated for an AArch64 target from compiling where its
+/// kernels do not exist, with the fix in the message.
+pub(super) fn guard(target: Target) -> TokenStream {
+    match target {
+        Target::Aarch64 => quote! {
+            #[cfg(not(target_arch = "aarch64"))]
+            compile_error!("this module was generated by nnd for target `aarch64`: compile it for an AArch64 triple (aarch64-*), or generate it for target `generic`");
+        },
+        Target::Aarch64Dotprod => quote! {
+            #[cfg(not(all(target_arch = "aarch64", target_feature = "dotprod")))]
+            compile_error!("this module was generated by nnd for target `aarch64-dotprod`: compile it for an AArch64 triple with the dot-product extension enabled (RUSTFLAGS=\"-C target-feature=+dotprod\", or a -C target-cpu that has it, e.g. cortex-a55), or generate it for target `aarch64`");
+        },
+        _ => TokenStream::new(),
+    }
+}

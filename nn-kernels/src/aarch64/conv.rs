@@ -1,0 +1,622 @@
+//! 2-D convolution (TFLite `CONV_2D`, int8, per-channel weights) and fully connected layers as
+//! one matrix multiply: each output pixel is a row of `KP` int8 values (its receptive field, or
+//! the input pixel itself for a 1x1 convolution whose channel count is a multiple of 16, read in
+//! place), multiplied by filters the compiler laid out for the register block that reads them
+//! ([`super::pack`]). Four pixels are computed at a time, so each filter vector loaded serves
+//! four rows; padded taps read the input zero point, which the folded bias cancels.
+//!
+//! - [`conv_s8`] / [`fully_connected_s8`]: plain NEON, 4 pixels x 4 channels, `SMULL` +
+//!   `SMLAL2` + `SADALP` per 16 values, the four partial sums of each pair reduced with `ADDP`.
+//! - [`conv_dot_s8`] / [`fully_connected_dot_s8`] (only with `target_feature = "dotprod"`):
+//!   4 pixels x `4 NB` channels, `SDOT` by element per 4 values.
+
+use core::arch::aarch64::*;
+
+use super::neon::{OutStage, Rq4};
+use super::pack::kpad;
+use super::Requant;
+use crate::error::{check_len, product};
+use crate::{KernelError, KernelResult};
+
+/// Pixels per register block.
+const MR: usize = 4;
+
+/// The geometry of one convolution whose channel counts are const generics of the kernel.
+/// Layouts: input `[H, W, IC]`, output `[OH, OW, OC]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvSpec {
+    /// Input height.
+    pub input_h: usize,
+    /// Input width.
+    pub input_w: usize,
+    /// Output height.
+    pub output_h: usize,
+    /// Output width.
+    pub output_w: usize,
+    /// Filter height.
+    pub kernel_h: usize,
+    /// Filter width.
+    pub kernel_w: usize,
+    /// Vertical stride.
+    pub stride_h: usize,
+    /// Horizontal stride.
+    pub stride_w: usize,
+    /// Vertical dilation.
+    pub dilation_h: usize,
+    /// Horizontal dilation.
+    pub dilation_w: usize,
+    /// Padding rows before the data.
+    pub pad_top: usize,
+    /// Padding columns before the data.
+    pub pad_left: usize,
+    /// The input zero point: the value a padded tap reads (cancelled by the folded bias).
+    pub pad_value: i8,
+}
+
+impl ConvSpec {
+    /// The spec of a fully connected layer over `batches` rows of `depth` values: a 1x1
+    /// convolution of a `[batches, 1, depth]` image.
+    #[must_use]
+    pub const fn rows(batches: usize) -> ConvSpec {
+        ConvSpec {
+            input_h: batches,
+            input_w: 1,
+            output_h: batches,
+            output_w: 1,
+            kernel_h: 1,
+            kernel_w: 1,
+            stride_h: 1,
+            stride_w: 1,
+            dilation_h: 1,
+            dilation_w: 1,
+            pad_top: 0,
+            pad_left: 0,
+            pad_value: 0,
+        }
+    }
+
+    /// Whether every pixel's row is its input pixel, read in place: 1x1, no padding, whole
+    /// 16-value chunks, every strided pixel inside the input.
+    fn direct(&self, ic: usize, kp: usize) -> bool {
+        self.kernel_h == 1
+            && self.kernel_w == 1
+            && self.pad_top == 0
+            && self.pad_left == 0
+            && ic == kp
+            && (self.output_h == 0 || (self.output_h - 1) * self.stride_h < self.input_h)
+            && (self.output_w == 0 || (self.output_w - 1) * self.stride_w < self.input_w)
+    }
+}
+
+/// Checks the spec against the slices and the const generics once at entry.
+fn check(
+    s: &ConvSpec,
+    ic: usize,
+    oc: usize,
+    kp: usize,
+    cp: usize,
+    input: usize,
+    output: usize,
+) -> KernelResult {
+    if s.stride_h == 0 || s.stride_w == 0 || s.dilation_h == 0 || s.dilation_w == 0 {
+        return Err(KernelError::Param("zero stride or dilation"));
+    }
+    if ic == 0 || oc == 0 || cp < oc || kp != kpad(product(&[s.kernel_h, s.kernel_w, ic])?) {
+        return Err(KernelError::Param("packed filter sizes"));
+    }
+    check_len("input", product(&[s.input_h, s.input_w, ic])?, input)?;
+    check_len("output", product(&[s.output_h, s.output_w, oc])?, output)
+}
+
+/// Where each pixel's row comes from.
+struct Rows<'a, const IC: usize, const KP: usize> {
+    s: &'a ConvSpec,
+    input: *const i8,
+    direct: bool,
+}
+
+impl<const IC: usize, const KP: usize> Rows<'_, IC, KP> {
+    /// The row of output pixel `p`: in place, or gathered into `dst` (whose bytes past the
+    /// receptive field are zeros, written once by the caller).
+    ///
+    /// # Safety
+    /// `p < output_h * output_w` and the spec was validated by [`check`] against the input.
+    #[inline(always)]
+    unsafe fn row(&self, p: usize, dst: &mut [i8; KP]) -> *const i8 {
+        let s = self.s;
+        let (oy, ox) = (p / s.output_w, p % s.output_w);
+        if self.direct {
+            // SAFETY: `direct` guarantees the strided pixel lies in the input, which holds
+            // `input_h * input_w * IC` values.
+            return unsafe {
+                self.input
+                    .add(((oy * s.stride_h) * s.input_w + ox * s.stride_w) * IC)
+            };
+        }
+        let d = dst.as_mut_ptr();
+        let span = s.kernel_w * IC;
+        let mut at = 0usize;
+        for ky in 0..s.kernel_h {
+            let iy = (oy * s.stride_h + ky * s.dilation_h) as isize - s.pad_top as isize;
+            let x0 = (ox * s.stride_w) as isize - s.pad_left as isize;
+            // SAFETY (every write below): `at + span <= kernel_h * kernel_w * IC <= KP`, the
+            // bytes of `dst`; every read is of a pixel checked to lie inside the input.
+            unsafe {
+                if iy < 0 || iy >= s.input_h as isize {
+                    core::ptr::write_bytes(d.add(at), s.pad_value as u8, span);
+                } else if s.dilation_w == 1 && x0 >= 0 && x0 as usize + s.kernel_w <= s.input_w {
+                    let from = (iy as usize * s.input_w + x0 as usize) * IC;
+                    core::ptr::copy_nonoverlapping(self.input.add(from), d.add(at), span);
+                } else {
+                    for kx in 0..s.kernel_w {
+                        let ix = x0 + (kx * s.dilation_w) as isize;
+                        let to = d.add(at + kx * IC);
+                        if ix < 0 || ix >= s.input_w as isize {
+                            core::ptr::write_bytes(to, s.pad_value as u8, IC);
+                        } else {
+                            let from = (iy as usize * s.input_w + ix as usize) * IC;
+                            core::ptr::copy_nonoverlapping(self.input.add(from), to, IC);
+                        }
+                    }
+                }
+            }
+            at += span;
+        }
+        d
+    }
+}
+
+/// Stores `n <= 16` bytes of `v` at `to`.
+#[cfg(target_feature = "dotprod")]
+///
+/// # Safety
+/// `to` is valid for `n` bytes of writes.
+#[inline(always)]
+unsafe fn store_n(v: int8x16_t, to: *mut i8, n: usize) {
+    if n >= 16 {
+        // SAFETY: 16 writable bytes at `to`.
+        unsafe { vst1q_s8(to, v) };
+    } else {
+        let mut tmp = [0i8; 16];
+        // SAFETY: 16 bytes of `tmp`; then `n < 16` bytes of it copied to `to`.
+        unsafe {
+            vst1q_s8(tmp.as_mut_ptr(), v);
+            core::ptr::copy_nonoverlapping(tmp.as_ptr(), to, n);
+        }
+    }
+}
+
+/// Plain NEON: the channel sums of `MRB` rows with one block of 4 filters.
+///
+/// # Safety
+/// Each `a[p]` is valid for `16 * KCH` bytes of reads.
+#[inline(always)]
+unsafe fn block_c16<const MRB: usize, const KCH: usize>(
+    a: &[*const i8; MRB],
+    w: &[[[i8; 16]; 4]; KCH],
+) -> [int32x4_t; MRB] {
+    // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
+    // intrinsics' feature requirement holds; every memory access is justified where it occurs.
+    #[allow(unused_unsafe)]
+    unsafe {
+        let mut acc = [[vdupq_n_s32(0); 4]; MRB];
+        for (j, wj) in w.iter().enumerate() {
+            // SAFETY: `wj` is four 16-byte arrays; `a[p] + 16 j + 16 <= a[p] + 16 KCH`.
+            unsafe {
+                let wv = [
+                    vld1q_s8(wj[0].as_ptr()),
+                    vld1q_s8(wj[1].as_ptr()),
+                    vld1q_s8(wj[2].as_ptr()),
+                    vld1q_s8(wj[3].as_ptr()),
+                ];
+                for p in 0..MRB {
+                    let x = vld1q_s8(a[p].add(16 * j));
+                    let xl = vget_low_s8(x);
+                    for c in 0..4 {
+                        let t = vmlal_high_s8(vmull_s8(xl, vget_low_s8(wv[c])), x, wv[c]);
+                        acc[p][c] = vpadalq_s16(acc[p][c], t);
+                    }
+                }
+            }
+        }
+        let mut out = [vdupq_n_s32(0); MRB];
+        for p in 0..MRB {
+            out[p] = vpaddq_s32(
+                vpaddq_s32(acc[p][0], acc[p][1]),
+                vpaddq_s32(acc[p][2], acc[p][3]),
+            );
+        }
+        out
+    }
+}
+
+/// Plain NEON: `MRB` rows times every filter block, requantised and stored.
+///
+/// # Safety
+/// Each `a[p]` is valid for `KP` reads, each `y[p]` for `OC` writes, `4 * OB <= CP`, `OC <= CP`.
+#[inline(always)]
+unsafe fn tile_c16<
+    const MRB: usize,
+    const OC: usize,
+    const KCH: usize,
+    const OB: usize,
+    const CP: usize,
+    const RIGHT_ONLY: bool,
+>(
+    a: &[*const i8; MRB],
+    w: &[[[[i8; 16]; 4]; KCH]; OB],
+    rq: &Requant<CP>,
+    st: OutStage,
+    y: &[*mut i8; MRB],
+) {
+    // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
+    // intrinsics' feature requirement holds; every memory access is justified where it occurs.
+    #[allow(unused_unsafe)]
+    unsafe {
+        for (b, wb) in w.iter().enumerate() {
+            let c = 4 * b;
+            // SAFETY: the caller's bounds: rows of `16 * KCH = KP` bytes, `c + 4 <= 4 OB <= CP`.
+            let (sums, q) = unsafe { (block_c16::<MRB, KCH>(a, wb), Rq4::load(rq, c)) };
+            let mut v = [vdupq_n_s32(0); 4];
+            for p in 0..MRB.min(4) {
+                v[p] = q.apply::<RIGHT_ONLY>(vaddq_s32(sums[p], q.bias));
+            }
+            let bytes = vreinterpretq_s32_s8(st.narrow16(v));
+            let n = OC.saturating_sub(c).min(4);
+            let lanes = [
+                vgetq_lane_s32::<0>(bytes),
+                vgetq_lane_s32::<1>(bytes),
+                vgetq_lane_s32::<2>(bytes),
+                vgetq_lane_s32::<3>(bytes),
+            ];
+            for p in 0..MRB.min(4) {
+                // SAFETY: `y[p] + c + n <= y[p] + OC`.
+                unsafe {
+                    if n == 4 {
+                        core::ptr::write_unaligned(y[p].add(c).cast::<i32>(), lanes[p]);
+                    } else {
+                        let bytes = lanes[p].to_le_bytes();
+                        core::ptr::copy_nonoverlapping(bytes.as_ptr().cast::<i8>(), y[p].add(c), n);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs the convolution on plain NEON. `IC`/`OC`: channels; `KP = kpad(KH * KW * IC)`;
+/// `KCH = KP / 16`; `OB = ceil(OC / 4)` filter blocks; `CP = 4 * OB` requantised channels;
+/// `weights` as [`super::pack::pack_c16`] lays them out.
+///
+/// # Errors
+/// [`KernelError`] when a length disagrees with the spec, a const generic does not fit the
+/// others, or a stride or dilation is 0.
+#[allow(clippy::too_many_arguments)]
+pub fn conv_s8<
+    const IC: usize,
+    const OC: usize,
+    const KP: usize,
+    const KCH: usize,
+    const OB: usize,
+    const CP: usize,
+>(
+    s: &ConvSpec,
+    rq: &Requant<CP>,
+    input: &[i8],
+    weights: &[[[[i8; 16]; 4]; KCH]; OB],
+    output: &mut [i8],
+) -> KernelResult {
+    check(s, IC, OC, KP, CP, input.len(), output.len())?;
+    if KCH * 16 != KP || OB != OC.div_ceil(4) || CP != 4 * OB {
+        return Err(KernelError::Param("packed filter sizes"));
+    }
+    if rq.right_only {
+        run_c16::<IC, OC, KP, KCH, OB, CP, true>(s, rq, input, weights, output);
+    } else {
+        run_c16::<IC, OC, KP, KCH, OB, CP, false>(s, rq, input, weights, output);
+    }
+    Ok(())
+}
+
+fn run_c16<
+    const IC: usize,
+    const OC: usize,
+    const KP: usize,
+    const KCH: usize,
+    const OB: usize,
+    const CP: usize,
+    const RIGHT_ONLY: bool,
+>(
+    s: &ConvSpec,
+    rq: &Requant<CP>,
+    input: &[i8],
+    weights: &[[[[i8; 16]; 4]; KCH]; OB],
+    output: &mut [i8],
+) {
+    let rows: Rows<'_, IC, KP> = Rows {
+        s,
+        input: input.as_ptr(),
+        direct: s.direct(IC, KP),
+    };
+    let st = OutStage::new(rq);
+    let pixels = s.output_h * s.output_w;
+    let y = output.as_mut_ptr();
+    let mut scratch = [[0i8; KP]; MR];
+    let mut p = 0;
+    // SAFETY (both loops): `check` validated the input and output lengths against the spec;
+    // rows are `KP` bytes (in place: `IC == KP` bytes of one pixel), outputs `OC` bytes at
+    // `p * OC < pixels * OC`; `CP = 4 OB`.
+    unsafe {
+        while p + MR <= pixels {
+            let [s0, s1, s2, s3] = &mut scratch;
+            let a = [
+                rows.row(p, s0),
+                rows.row(p + 1, s1),
+                rows.row(p + 2, s2),
+                rows.row(p + 3, s3),
+            ];
+            let o = [
+                y.add(p * OC),
+                y.add((p + 1) * OC),
+                y.add((p + 2) * OC),
+                y.add((p + 3) * OC),
+            ];
+            tile_c16::<MR, OC, KCH, OB, CP, RIGHT_ONLY>(&a, weights, rq, st, &o);
+            p += MR;
+        }
+        while p < pixels {
+            let a = [rows.row(p, &mut scratch[0])];
+            tile_c16::<1, OC, KCH, OB, CP, RIGHT_ONLY>(&a, weights, rq, st, &[y.add(p * OC)]);
+            p += 1;
+        }
+    }
+}
+
+/// A fully connected layer on plain NEON: `batches` rows of `D` inputs, `U` units; `KP =
+/// kpad(D)`, `KCH = KP / 16`, `OB = ceil(U / 4)`, `CP = 4 * OB`; weights as
+/// [`super::pack::pack_c16`] lays out `[U][D]`.
+///
+/// # Errors
+/// As [`conv_s8`].
+pub fn fully_connected_s8<
+    const D: usize,
+    const U: usize,
+    const KP: usize,
+    const KCH: usize,
+    const OB: usize,
+    const CP: usize,
+>(
+    batches: usize,
+    rq: &Requant<CP>,
+    input: &[i8],
+    weights: &[[[[i8; 16]; 4]; KCH]; OB],
+    output: &mut [i8],
+) -> KernelResult {
+    conv_s8::<D, U, KP, KCH, OB, CP>(&ConvSpec::rows(batches), rq, input, weights, output)
+}
+
+#[cfg(target_feature = "dotprod")]
+pub use dot::{conv_dot_s8, fully_connected_dot_s8};
+
+#[cfg(target_feature = "dotprod")]
+mod dot {
+    use super::*;
+    use crate::aarch64::neon::sdot_lane;
+
+    /// `MRB` rows times one block of `4 NB` filters: `[pixel][vector]` sums of 4 channels each.
+    ///
+    /// # Safety
+    /// Each `a[p]` is valid for `4 * K4` bytes of reads.
+    #[inline(always)]
+    unsafe fn block_dot<const MRB: usize, const NB: usize, const K4: usize>(
+        a: &[*const i8; MRB],
+        w: &[[[i8; 16]; NB]; K4],
+    ) -> [[int32x4_t; NB]; MRB] {
+        // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
+        // intrinsics' feature requirement holds; every memory access is justified where it occurs.
+        #[allow(unused_unsafe)]
+        unsafe {
+            let mut acc = [[vdupq_n_s32(0); NB]; MRB];
+            let (quads, _) = w.as_chunks::<4>();
+            for (j, w4) in quads.iter().enumerate() {
+                let mut x = [vdupq_n_s8(0); MRB];
+                for p in 0..MRB {
+                    // SAFETY: `16 j + 16 <= 4 K4` bytes of row `p`.
+                    x[p] = unsafe { vld1q_s8(a[p].add(16 * j)) };
+                }
+                macro_rules! step {
+                    ($q:literal) => {{
+                        let mut wv = [vdupq_n_s8(0); NB];
+                        for v in 0..NB {
+                            // SAFETY: a 16-byte array of the packed filters.
+                            wv[v] = unsafe { vld1q_s8(w4[$q][v].as_ptr()) };
+                        }
+                        for p in 0..MRB {
+                            for v in 0..NB {
+                                acc[p][v] = sdot_lane::<$q>(acc[p][v], wv[v], x[p]);
+                            }
+                        }
+                    }};
+                }
+                step!(0);
+                step!(1);
+                step!(2);
+                step!(3);
+            }
+            acc
+        }
+    }
+
+    /// `MRB` rows times every filter block, requantised and stored.
+    ///
+    /// # Safety
+    /// Each `a[p]` is valid for `4 * K4` reads, each `y[p]` for `OC` writes, `4 NB OB <= CP`.
+    #[inline(always)]
+    unsafe fn tile_dot<
+        const MRB: usize,
+        const OC: usize,
+        const NB: usize,
+        const K4: usize,
+        const OB: usize,
+        const CP: usize,
+        const RIGHT_ONLY: bool,
+    >(
+        a: &[*const i8; MRB],
+        w: &[[[[i8; 16]; NB]; K4]; OB],
+        rq: &Requant<CP>,
+        st: OutStage,
+        y: &[*mut i8; MRB],
+    ) {
+        // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
+        // intrinsics' feature requirement holds; every memory access is justified where it occurs.
+        #[allow(unused_unsafe)]
+        unsafe {
+            for (b, wb) in w.iter().enumerate() {
+                let c = 4 * NB * b;
+                // SAFETY: the caller's bounds.
+                let sums = unsafe { block_dot::<MRB, NB, K4>(a, wb) };
+                let mut q = [None; NB];
+                for (v, qv) in q.iter_mut().enumerate() {
+                    // SAFETY: `c + 4 v + 4 <= 4 NB OB <= CP`.
+                    *qv = Some(unsafe { Rq4::load(rq, c + 4 * v) });
+                }
+                let n = OC.saturating_sub(c).min(4 * NB);
+                for p in 0..MRB {
+                    let mut v4 = [vdupq_n_s32(0); 4];
+                    for v in 0..NB.min(4) {
+                        if let Some(qv) = q[v] {
+                            v4[v] = qv.apply::<RIGHT_ONLY>(vaddq_s32(sums[p][v], qv.bias));
+                        }
+                    }
+                    // SAFETY: `y[p] + c + n <= y[p] + OC`.
+                    unsafe { store_n(st.narrow16(v4), y[p].add(c), n) };
+                }
+            }
+        }
+    }
+
+    /// Runs the convolution with `SDOT`. `KP = kpad(KH * KW * IC)`, `K4 = KP / 4`; blocks of
+    /// `4 NB` filters (`NB` in 1..=4), `OB = ceil(OC / (4 NB))`, `CP = 4 NB OB`; `weights` as
+    /// [`crate::aarch64::pack::pack_dot`] lays them out.
+    ///
+    /// # Errors
+    /// As [`super::conv_s8`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv_dot_s8<
+        const IC: usize,
+        const OC: usize,
+        const KP: usize,
+        const NB: usize,
+        const K4: usize,
+        const OB: usize,
+        const CP: usize,
+    >(
+        s: &ConvSpec,
+        rq: &Requant<CP>,
+        input: &[i8],
+        weights: &[[[[i8; 16]; NB]; K4]; OB],
+        output: &mut [i8],
+    ) -> KernelResult {
+        check(s, IC, OC, KP, CP, input.len(), output.len())?;
+        if !(1..=4).contains(&NB) || K4 * 4 != KP || OB != OC.div_ceil(4 * NB) || CP != 4 * NB * OB
+        {
+            return Err(KernelError::Param("packed filter sizes"));
+        }
+        if rq.right_only {
+            run_dot::<IC, OC, KP, NB, K4, OB, CP, true>(s, rq, input, weights, output);
+        } else {
+            run_dot::<IC, OC, KP, NB, K4, OB, CP, false>(s, rq, input, weights, output);
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_dot<
+        const IC: usize,
+        const OC: usize,
+        const KP: usize,
+        const NB: usize,
+        const K4: usize,
+        const OB: usize,
+        const CP: usize,
+        const RIGHT_ONLY: bool,
+    >(
+        s: &ConvSpec,
+        rq: &Requant<CP>,
+        input: &[i8],
+        weights: &[[[[i8; 16]; NB]; K4]; OB],
+        output: &mut [i8],
+    ) {
+        let rows: Rows<'_, IC, KP> = Rows {
+            s,
+            input: input.as_ptr(),
+            direct: s.direct(IC, KP),
+        };
+        let st = OutStage::new(rq);
+        let pixels = s.output_h * s.output_w;
+        let y = output.as_mut_ptr();
+        let mut scratch = [[0i8; KP]; MR];
+        let mut p = 0;
+        // SAFETY: as in `run_c16`: validated lengths, rows of `KP = 4 K4` bytes, outputs of
+        // `OC` bytes, `CP = 4 NB OB`.
+        unsafe {
+            while p + MR <= pixels {
+                let [s0, s1, s2, s3] = &mut scratch;
+                let a = [
+                    rows.row(p, s0),
+                    rows.row(p + 1, s1),
+                    rows.row(p + 2, s2),
+                    rows.row(p + 3, s3),
+                ];
+                let o = [
+                    y.add(p * OC),
+                    y.add((p + 1) * OC),
+                    y.add((p + 2) * OC),
+                    y.add((p + 3) * OC),
+                ];
+                tile_dot::<MR, OC, NB, K4, OB, CP, RIGHT_ONLY>(&a, weights, rq, st, &o);
+                p += MR;
+            }
+            while p < pixels {
+                let a = [rows.row(p, &mut scratch[0])];
+                tile_dot::<1, OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                    &a,
+                    weights,
+                    rq,
+                    st,
+                    &[y.add(p * OC)],
+                );
+                p += 1;
+            }
+        }
+    }
+
+    /// A fully connected layer with `SDOT`: as [`super::fully_connected_s8`] with the
+    /// [`conv_dot_s8`] layout.
+    ///
+    /// # Errors
+    /// As [`conv_dot_s8`].
+    pub fn fully_connected_dot_s8<
+        const D: usize,
+        const U: usize,
+        const KP: usize,
+        const NB: usize,
+        const K4: usize,
+        const OB: usize,
+        const CP: usize,
+    >(
+        batches: usize,
+        rq: &Requant<CP>,
+        input: &[i8],
+        weights: &[[[[i8; 16]; NB]; K4]; OB],
+        output: &mut [i8],
+    ) -> KernelResult {
+        conv_dot_s8::<D, U, KP, NB, K4, OB, CP>(
+            &ConvSpec::rows(batches),
+            rq,
+            input,
+            weights,
+            output,
+        )
+    }
+}

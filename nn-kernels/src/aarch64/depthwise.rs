@@ -1,0 +1,219 @@
+//! Depthwise 2-D convolution (TFLite `DEPTHWISE_CONV_2D`, int8, depth multiplier 1) on NEON:
+//! sixteen channels per vector (a last group of eight when `C % 16 == 8`). The loop runs over
+//! channel groups outside and output pixels inside, so a group's `KH x KW` filter vectors and
+//! its requantisation constants stay in registers for the whole image. Two taps are multiplied
+//! into one int16 partial sum (`SMULL` + `SMLAL`, exact since no weight is -128: the compiler
+//! checks) and widened into the int32 accumulators with `SADDW`. Pixels whose window lies inside
+//! the input read it directly; border pixels read the input zero point for padded taps (which
+//! the folded bias cancels).
+
+use core::arch::aarch64::*;
+
+use super::conv::ConvSpec;
+use super::neon::{OutStage, Rq4};
+use super::Requant;
+use crate::error::{check_len, product};
+use crate::{KernelError, KernelResult};
+
+/// Runs the depthwise convolution. `C`: channels, a multiple of 8; `KH`/`KW`: the filter;
+/// `weights` `[KH][KW][C]` as TFLite stores them; `rq` the per-channel requantisation.
+///
+/// # Errors
+/// [`KernelError`] when a length disagrees with the spec, `C` is not a positive multiple of 8,
+/// the filter size differs from the spec's, or a stride or dilation is 0.
+pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize>(
+    s: &ConvSpec,
+    rq: &Requant<C>,
+    input: &[i8],
+    weights: &[[[i8; C]; KW]; KH],
+    output: &mut [i8],
+) -> KernelResult {
+    if s.stride_h == 0 || s.stride_w == 0 || s.dilation_h == 0 || s.dilation_w == 0 {
+        return Err(KernelError::Param("zero stride or dilation"));
+    }
+    if C == 0 || C % 8 != 0 || KH == 0 || KW == 0 || s.kernel_h != KH || s.kernel_w != KW {
+        return Err(KernelError::Param("depthwise filter sizes"));
+    }
+    check_len("input", product(&[s.input_h, s.input_w, C])?, input.len())?;
+    check_len(
+        "output",
+        product(&[s.output_h, s.output_w, C])?,
+        output.len(),
+    )?;
+    if rq.right_only {
+        run::<C, KH, KW, true>(s, rq, input, weights, output);
+    } else {
+        run::<C, KH, KW, false>(s, rq, input, weights, output);
+    }
+    Ok(())
+}
+
+/// Whether output coordinate `o` has every tap of its window inside `0..size`.
+#[inline(always)]
+fn inside(o: usize, stride: usize, pad: usize, k: usize, dilation: usize, size: usize) -> bool {
+    o * stride >= pad && o * stride - pad + (k - 1) * dilation < size
+}
+
+fn run<const C: usize, const KH: usize, const KW: usize, const RIGHT_ONLY: bool>(
+    s: &ConvSpec,
+    rq: &Requant<C>,
+    input: &[i8],
+    weights: &[[[i8; C]; KW]; KH],
+    output: &mut [i8],
+) {
+    // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
+    // intrinsics' feature requirement holds; every memory access is justified where it occurs.
+    #[allow(unused_unsafe)]
+    unsafe {
+        let st = OutStage::new(rq);
+        let x = input.as_ptr();
+        let y = output.as_mut_ptr();
+        let pad = vdupq_n_s8(s.pad_value);
+        let row = s.input_w * C;
+        let mut c = 0;
+        while c + 16 <= C {
+            // SAFETY: `c + 16 <= C`: every load of the filters and constants is in bounds.
+            let (w, q) = unsafe {
+                let mut w = [[vdupq_n_s8(0); KW]; KH];
+                for ky in 0..KH {
+                    for kx in 0..KW {
+                        w[ky][kx] = vld1q_s8(weights[ky][kx].as_ptr().add(c));
+                    }
+                }
+                (
+                    w,
+                    [
+                        Rq4::load(rq, c),
+                        Rq4::load(rq, c + 4),
+                        Rq4::load(rq, c + 8),
+                        Rq4::load(rq, c + 12),
+                    ],
+                )
+            };
+            for oy in 0..s.output_h {
+                let y_in = inside(oy, s.stride_h, s.pad_top, KH, s.dilation_h, s.input_h);
+                let iy0 = (oy * s.stride_h) as isize - s.pad_top as isize;
+                for ox in 0..s.output_w {
+                    let x_in = inside(ox, s.stride_w, s.pad_left, KW, s.dilation_w, s.input_w);
+                    let ix0 = (ox * s.stride_w) as isize - s.pad_left as isize;
+                    // The input vector of tap (ky, kx), or the zero point for a padded tap.
+                    let tap = |ky: usize, kx: usize| -> int8x16_t {
+                        let iy = iy0 + (ky * s.dilation_h) as isize;
+                        let ix = ix0 + (kx * s.dilation_w) as isize;
+                        if (y_in && x_in)
+                            || (iy >= 0
+                                && iy < s.input_h as isize
+                                && ix >= 0
+                                && ix < s.input_w as isize)
+                        {
+                            // SAFETY: the pixel (iy, ix) is inside the input (checked, or implied
+                            // by `inside` for both coordinates), whose length `check_len`
+                            // validated; `c + 16 <= C`.
+                            unsafe {
+                                vld1q_s8(x.offset(iy * row as isize + ix * C as isize).add(c))
+                            }
+                        } else {
+                            pad
+                        }
+                    };
+                    let mut acc = [q[0].bias, q[1].bias, q[2].bias, q[3].bias];
+                    let mut t = 0;
+                    while t + 1 < KH * KW {
+                        let (a, b) = (t, t + 1);
+                        let (xa, xb) = (tap(a / KW, a % KW), tap(b / KW, b % KW));
+                        let (wa, wb) = (w[a / KW][a % KW], w[b / KW][b % KW]);
+                        let lo = vmlal_s8(
+                            vmull_s8(vget_low_s8(xa), vget_low_s8(wa)),
+                            vget_low_s8(xb),
+                            vget_low_s8(wb),
+                        );
+                        let hi = vmlal_high_s8(vmull_high_s8(xa, wa), xb, wb);
+                        acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
+                        acc[1] = vaddw_high_s16(acc[1], lo);
+                        acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
+                        acc[3] = vaddw_high_s16(acc[3], hi);
+                        t += 2;
+                    }
+                    if t < KH * KW {
+                        let (xa, wa) = (tap(t / KW, t % KW), w[t / KW][t % KW]);
+                        let lo = vmull_s8(vget_low_s8(xa), vget_low_s8(wa));
+                        let hi = vmull_high_s8(xa, wa);
+                        acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
+                        acc[1] = vaddw_high_s16(acc[1], lo);
+                        acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
+                        acc[3] = vaddw_high_s16(acc[3], hi);
+                    }
+                    let v = [
+                        q[0].apply::<RIGHT_ONLY>(acc[0]),
+                        q[1].apply::<RIGHT_ONLY>(acc[1]),
+                        q[2].apply::<RIGHT_ONLY>(acc[2]),
+                        q[3].apply::<RIGHT_ONLY>(acc[3]),
+                    ];
+                    // SAFETY: output pixel (oy, ox) holds `C` values; `c + 16 <= C`.
+                    unsafe { vst1q_s8(y.add((oy * s.output_w + ox) * C + c), st.narrow16(v)) };
+                }
+            }
+            c += 16;
+        }
+        if c + 8 <= C {
+            // SAFETY: `c + 8 <= C`.
+            let (w, q) = unsafe {
+                let mut w = [[vdup_n_s8(0); KW]; KH];
+                for ky in 0..KH {
+                    for kx in 0..KW {
+                        w[ky][kx] = vld1_s8(weights[ky][kx].as_ptr().add(c));
+                    }
+                }
+                (w, [Rq4::load(rq, c), Rq4::load(rq, c + 4)])
+            };
+            let pad = vget_low_s8(pad);
+            for oy in 0..s.output_h {
+                let y_in = inside(oy, s.stride_h, s.pad_top, KH, s.dilation_h, s.input_h);
+                let iy0 = (oy * s.stride_h) as isize - s.pad_top as isize;
+                for ox in 0..s.output_w {
+                    let x_in = inside(ox, s.stride_w, s.pad_left, KW, s.dilation_w, s.input_w);
+                    let ix0 = (ox * s.stride_w) as isize - s.pad_left as isize;
+                    let tap = |ky: usize, kx: usize| -> int8x8_t {
+                        let iy = iy0 + (ky * s.dilation_h) as isize;
+                        let ix = ix0 + (kx * s.dilation_w) as isize;
+                        if (y_in && x_in)
+                            || (iy >= 0
+                                && iy < s.input_h as isize
+                                && ix >= 0
+                                && ix < s.input_w as isize)
+                        {
+                            // SAFETY: as above, eight values.
+                            unsafe { vld1_s8(x.offset(iy * row as isize + ix * C as isize).add(c)) }
+                        } else {
+                            pad
+                        }
+                    };
+                    let mut acc = [q[0].bias, q[1].bias];
+                    let mut t = 0;
+                    while t + 1 < KH * KW {
+                        let (a, b) = (t, t + 1);
+                        let lo = vmlal_s8(
+                            vmull_s8(tap(a / KW, a % KW), w[a / KW][a % KW]),
+                            tap(b / KW, b % KW),
+                            w[b / KW][b % KW],
+                        );
+                        acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
+                        acc[1] = vaddw_high_s16(acc[1], lo);
+                        t += 2;
+                    }
+                    if t < KH * KW {
+                        let lo = vmull_s8(tap(t / KW, t % KW), w[t / KW][t % KW]);
+                        acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
+                        acc[1] = vaddw_high_s16(acc[1], lo);
+                    }
+                    let v = [
+                        q[0].apply::<RIGHT_ONLY>(acc[0]),
+                        q[1].apply::<RIGHT_ONLY>(acc[1]),
+                    ];
+                    // SAFETY: output pixel (oy, ox) holds `C` values; `c + 8 <= C`.
+                    unsafe { vst1_s8(y.add((oy * s.output_w + ox) * C + c), st.narrow8(v)) };
+                }
+            }
+        }
+    }
+}

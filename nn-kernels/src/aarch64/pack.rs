@@ -1,0 +1,130 @@
+//! Build-time layouts of the AArch64 kernels' constants.
+//!
+//! The compiler (`nn_dsl`) calls these on the host and writes their results into the generated
+//! module as statics; they are the one definition of each layout, next to the kernels that read
+//! it. No allocation: every function writes into a slice the caller provides. Weights stay int8
+//! (one byte each, as TFLite stores them).
+
+use crate::KernelError;
+
+pub use crate::cortex_m::pack::fold_bias;
+
+/// A filter row of `k` values padded to whole 16-byte vectors: `KP = ceil(k / 16) * 16`.
+#[must_use]
+pub const fn kpad(k: usize) -> usize {
+    k.div_ceil(16) * 16
+}
+
+/// Whether `weights` can be multiplied with two products per int16 partial sum (`SMULL` +
+/// `SMLAL`): no weight is -128, so `|x w| <= 128 * 127` and two products fit in an int16.
+#[must_use]
+pub fn pairs_fit_int16(weights: &[i8]) -> bool {
+    !weights.contains(&i8::MIN)
+}
+
+/// Filters `[rows][k]` (a convolution's `[OC][KH, KW, IC]`, a fully connected layer's
+/// `[units][depth]`) for the plain-NEON matrix multiply: blocks of 4 rows, each cut into
+/// 16-value chunks, the 4 rows' chunks side by side:
+/// `out[((b * kc + j) * 4 + r) * 16 + i] = weights[(4 b + r) * k + 16 j + i]`, with
+/// `kc = kpad(k) / 16`; values past a row's end and rows past `rows` are 0.
+///
+/// # Errors
+/// [`KernelError::Length`] unless `weights.len() == rows * k` and
+/// `out.len() == ceil(rows / 4) * kpad(k) * 4`.
+pub fn pack_c16(weights: &[i8], rows: usize, k: usize, out: &mut [i8]) -> Result<(), KernelError> {
+    crate::error::check_len("filters", rows.saturating_mul(k), weights.len())?;
+    let kc = kpad(k) / 16;
+    crate::error::check_len("packed filters", rows.div_ceil(4) * kc * 64, out.len())?;
+    out.fill(0);
+    for (row, filter) in weights.chunks_exact(k.max(1)).enumerate().take(rows) {
+        let (b, r) = (row / 4, row % 4);
+        for (j, chunk) in filter.chunks(16).enumerate() {
+            let at = ((b * kc + j) * 4 + r) * 16;
+            if let Some(dst) = out.get_mut(at..at + chunk.len()) {
+                dst.copy_from_slice(chunk);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Filters `[rows][k]` for the dot-product matrix multiply: blocks of `4 nb` rows; for each
+/// group of 4 values (`j`), `nb` vectors of 4 rows x 4 values (the operand of one `SDOT`):
+/// `out[((b * k4 + j) * nb + v) * 16 + 4 r + i] = weights[(4 (b nb + v) + r) * k + 4 j + i]`,
+/// with `k4 = kpad(k) / 4`; values past a row's end and rows past `rows` are 0.
+///
+/// # Errors
+/// [`KernelError::Length`] unless `weights.len() == rows * k`, `nb` is 1 to 4 and
+/// `out.len() == ceil(rows / (4 nb)) * kpad(k) * 4 nb`.
+pub fn pack_dot(
+    weights: &[i8],
+    rows: usize,
+    k: usize,
+    nb: usize,
+    out: &mut [i8],
+) -> Result<(), KernelError> {
+    if !(1..=4).contains(&nb) {
+        return Err(KernelError::Param("dot-product block of 1 to 4 vectors"));
+    }
+    crate::error::check_len("filters", rows.saturating_mul(k), weights.len())?;
+    let k4 = kpad(k) / 4;
+    let block = 4 * nb;
+    crate::error::check_len(
+        "packed filters",
+        rows.div_ceil(block) * kpad(k) * block,
+        out.len(),
+    )?;
+    out.fill(0);
+    for (row, filter) in weights.chunks_exact(k.max(1)).enumerate().take(rows) {
+        let (b, v, r) = (row / block, (row % block) / 4, row % 4);
+        for (j, quad) in filter.chunks(4).enumerate() {
+            let at = ((b * k4 + j) * nb + v) * 16 + 4 * r;
+            if let Some(dst) = out.get_mut(at..at + quad.len()) {
+                dst.copy_from_slice(quad);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c16_layout() {
+        // 5 rows of 18 values: 2 blocks, 2 chunks.
+        let w: Vec<i8> = (0..90).map(|i| (i % 100) as i8).collect();
+        let mut out = vec![0i8; 2 * 32 * 4];
+        pack_c16(&w, 5, 18, &mut out).unwrap();
+        assert_eq!(out[0], w[0]);
+        assert_eq!(out[16], w[18]); // row 1, chunk 0
+        assert_eq!(out[64], w[16]); // row 0, chunk 1
+        assert_eq!(out[65], w[17]);
+        assert_eq!(out[66], 0); // padding
+        assert_eq!(out[128], w[72]); // row 4 = block 1 row 0
+        assert_eq!(out[128 + 16], 0); // row 5 does not exist
+        assert!(pack_c16(&w, 5, 18, &mut out[1..]).is_err());
+    }
+
+    #[test]
+    fn dot_layout() {
+        // 6 rows of 5 values, nb = 2: one block of 8 rows, k4 = 4.
+        let w: Vec<i8> = (0..30).map(|i| i as i8 + 1).collect();
+        let mut out = vec![0i8; 16 * 8];
+        pack_dot(&w, 6, 5, 2, &mut out).unwrap();
+        assert_eq!(&out[0..4], &w[0..4]); // row 0, values 0..4
+        assert_eq!(&out[4..8], &w[5..9]); // row 1
+        assert_eq!(&out[16..20], &w[20..24]); // v = 1: row 4
+        assert_eq!(&out[24..28], &[0; 4]); // row 6 absent
+        assert_eq!(out[32], w[4]); // j = 1, row 0, value 4
+        assert_eq!(out[33], 0);
+        assert!(pack_dot(&w, 6, 5, 5, &mut out).is_err());
+    }
+
+    #[test]
+    fn pairs_fit() {
+        assert!(pairs_fit_int16(&[127, -127, 0]));
+        assert!(!pairs_fit_int16(&[1, -128]));
+    }
+}

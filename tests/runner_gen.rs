@@ -1,0 +1,320 @@
+//! The generator of the emulated oracle runners (`tests/cortex-m`, `tests/aarch64`), called from
+//! their build scripts: every single-op oracle case (`tests/vectors/ops/*.json`, as one-node
+//! modules from [`crate::oracle_ir`]) and every whole-network model
+//! (`tests/vectors/models/*.tflite`), each compiled by nn-dsl's real pipeline (lower, plan,
+//! `back::rust::write_string`) for one target. Inputs and TFLM's expected outputs become binary
+//! files included with `include_bytes!`; `cases.rs` holds a runner function per case and the
+//! table `CASES` (see `tests/runner_common.rs` for the items it expects).
+//!
+//! A case that cannot be generated is an error naming it: nothing is skipped silently.
+#![allow(clippy::print_stdout)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use nn_dsl::back::rust::{self, Options, Target};
+use nn_dsl::ir::{DType, Module};
+use nn_dsl::weights::Weights;
+use crate::Tensor as VTensor;
+
+#[derive(Debug, serde::Deserialize)]
+struct ModelFile {
+    cases: Vec<ModelCase>,
+}
+
+/// `tests/vectors/models/manifest.json`: the recorded cases of each model.
+#[derive(Debug, serde::Deserialize)]
+struct ModelManifest {
+    models: std::collections::BTreeMap<String, ModelEntry>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ModelEntry {
+    cases: usize,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ModelCase {
+    input: Vec<VTensor>,
+    output: Vec<VTensor>,
+}
+
+/// The bytes of a vector tensor as the module stores it: int8 bytes, or f32 little-endian.
+fn bytes(t: &VTensor) -> Result<Vec<u8>, String> {
+    if t.dtype == crate::DType::Float32 {
+        let v = t.f32_data().map_err(|e| e.to_string())?;
+        Ok(v.iter().flat_map(|x| x.to_le_bytes()).collect())
+    } else {
+        let v = t.i8_data().map_err(|e| e.to_string())?;
+        Ok(v.iter().map(|&x| x as u8).collect())
+    }
+}
+
+/// The element type of a graph input or output.
+fn elem(d: DType) -> Result<&'static str, String> {
+    match d {
+        DType::I8 => Ok("i8"),
+        DType::F32 => Ok("f32"),
+        other => Err(format!("graph tensor of type {other}")),
+    }
+}
+
+struct Gen {
+    out: PathBuf,
+    options: Options,
+    index: String,
+    table: String,
+    count: usize,
+    modules: usize,
+    max_arena: usize,
+}
+
+impl Gen {
+    /// Compiles `module` once; returns its number (`mod m{n}`).
+    fn compile(&mut self, name: &str, module: &Module, weights: &Weights) -> Result<usize, String> {
+        let lowered = nn_dsl::lower::lower(module, weights).map_err(|e| format!("{name}: {e}"))?;
+        let plan =
+            nn_dsl::plan::plan(module, &Default::default()).map_err(|e| format!("{name}: {e}"))?;
+        let code = rust::write_string(module, &lowered, &plan, &self.options)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let n = self.modules;
+        self.modules += 1;
+        self.max_arena = self.max_arena.max(plan.arena_bytes);
+        rust::write_if_changed(&self.out.join(format!("m{n}.rs")), &code)
+            .map_err(|e| e.to_string())?;
+        let _ = writeln!(
+            self.index,
+            "/// {name}\nmod m{n} {{\n    include!(concat!(env!(\"OUT_DIR\"), \"/m{n}.rs\"));\n}}\n"
+        );
+        Ok(n)
+    }
+
+    /// Adds case `name`: module `m{n}` run on `inputs`, compared with `outputs`.
+    fn case(
+        &mut self,
+        name: &str,
+        n: usize,
+        module: &Module,
+        inputs: &[Vec<u8>],
+        outputs: &[Vec<u8>],
+    ) -> Result<(), String> {
+        let i = self.count;
+        self.count += 1;
+        if inputs.len() != module.inputs.len() || outputs.len() != module.outputs.len() {
+            return Err(format!(
+                "{name}: the vectors do not match the graph's inputs/outputs"
+            ));
+        }
+        let mut body = String::new();
+        let mut args = Vec::new();
+        let single_in = module.inputs.len() == 1;
+        for (k, (&h, data)) in module.inputs.iter().zip(inputs).enumerate() {
+            let t = &module.tensors[h];
+            let e = elem(t.dtype)?;
+            std::fs::write(self.out.join(format!("c{i}_in{k}.bin")), data)
+                .map_err(|e| e.to_string())?;
+            let ty = if single_in {
+                "Input".to_string()
+            } else {
+                format!("Input{k}")
+            };
+            let _ = writeln!(
+                body,
+                "    let mut in{k}: m{n}::{ty} = {zero};\n    \
+                 fill_{e}(flat_mut(&mut in{k}), include_bytes!(concat!(env!(\"OUT_DIR\"), \"/c{i}_in{k}.bin\")));",
+                zero = zero(e, &t.shape),
+            );
+            args.push(format!("&in{k}"));
+        }
+        let single_out = module.outputs.len() == 1;
+        let mut checks = String::new();
+        for (k, ((_, h), data)) in module.outputs.iter().zip(outputs).enumerate() {
+            let t = &module.tensors[*h];
+            let e = elem(t.dtype)?;
+            std::fs::write(self.out.join(format!("c{i}_out{k}.bin")), data)
+                .map_err(|e| e.to_string())?;
+            let ty = if single_out {
+                "Output".to_string()
+            } else {
+                format!("Output{k}")
+            };
+            let _ = writeln!(
+                body,
+                "    let mut out{k}: m{n}::{ty} = {};",
+                zero(e, &t.shape)
+            );
+            args.push(format!("&mut out{k}"));
+            let _ = writeln!(
+                checks,
+                "    if let Some(d) = differ_{e}(flat(&out{k}), include_bytes!(concat!(env!(\"OUT_DIR\"), \"/c{i}_out{k}.bin\"))) {{ return Err(Failure::Differ({k}, d)); }}"
+            );
+        }
+        let _ = writeln!(
+            self.index,
+            "fn run_c{i}(arena: &mut [i8]) -> Result<(), Failure> {{\n{body}    \
+             let arena: &mut m{n}::Arena = arena.get_mut(..m{n}::ARENA_BYTES).and_then(|a| a.try_into().ok()).ok_or(Failure::Arena)?;\n    \
+             m{n}::Net::run({args}, arena).map_err(Failure::Kernel)?;\n{checks}    Ok(())\n}}\n",
+            args = args.join(", "),
+        );
+        let _ = writeln!(self.table, "    (\"{name}\", run_c{i}),");
+        Ok(())
+    }
+}
+
+/// A zero value of the nested array type for `shape`.
+fn zero(e: &str, shape: &[usize]) -> String {
+    let z = if e == "f32" { "0f32" } else { "0i8" };
+    if shape.is_empty() {
+        return format!("[{z}; 1]");
+    }
+    let mut s = z.to_string();
+    for d in shape.iter().rev() {
+        s = format!("[{s}; {d}]");
+    }
+    s
+}
+
+/// Writes `cases.rs` and the case data into `out` (a build script's `OUT_DIR`) for `target`:
+/// every single-op case and every whole-network case of the vectors, each compiled by nn-dsl's
+/// real pipeline. Prints the `cargo::rerun-if-changed` line for the vectors.
+///
+/// # Errors
+/// A message naming the case that could not be generated, or a count that disagrees with the
+/// vectors' manifests.
+pub fn generate(out: &Path, target: Target) -> Result<(), String> {
+    let vectors = crate::vectors_dir();
+    println!("cargo::rerun-if-changed={}", vectors.display());
+    let out = out.to_path_buf();
+    let mut g = Gen {
+        out: out.clone(),
+        options: Options {
+            target,
+            type_name: Some("Net".into()),
+            ..Options::default()
+        },
+        index: String::from("// @generated by crate::runner_gen\n\n"),
+        table: String::from(
+            "/// Every case: its name and its runner.\nstatic CASES: &[(&str, Runner)] = &[\n",
+        ),
+        count: 0,
+        modules: 0,
+        max_arena: 0,
+    };
+
+    // Single-op cases.
+    let mut op_cases = 0usize;
+    for op in crate::OPS {
+        let file = crate::load_op(op).map_err(|e| format!("{op}: {e}"))?;
+        for case in &file.cases {
+            let (module, weights) = crate::oracle_ir::build(op, case);
+            // The case's first tensors are the graph inputs; the rest are constants (filters,
+            // biases) that the module holds as weights.
+            let inputs = case
+                .inputs
+                .iter()
+                .take(module.inputs.len())
+                .map(bytes)
+                .collect::<Result<Vec<_>, _>>()?;
+            let outputs = vec![bytes(&case.output)?];
+            let n = g.compile(&case.name, &module, &weights)?;
+            g.case(&case.name, n, &module, &inputs, &outputs)?;
+            op_cases += 1;
+        }
+    }
+
+    // Whole networks, every recorded case.
+    let dir = vectors.join("models");
+    let mut models: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| nn_dsl::front::load::is_tflite(p))
+        .collect();
+    models.sort();
+    let mut model_cases = 0usize;
+    for path in &models {
+        let loaded = nn_dsl::front::load::load_tflite(path).map_err(|e| e.render())?;
+        let json = path.with_extension("json");
+        let file: ModelFile = serde_json::from_str(
+            &std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?,
+        )
+        .map_err(|e| format!("{}: {e}", json.display()))?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let n = g.compile(&stem, &loaded.module, &loaded.weights)?;
+        for (k, case) in file.cases.iter().enumerate() {
+            let inputs = case
+                .input
+                .iter()
+                .map(bytes)
+                .collect::<Result<Vec<_>, _>>()?;
+            let outputs = case
+                .output
+                .iter()
+                .map(bytes)
+                .collect::<Result<Vec<_>, _>>()?;
+            g.case(
+                &format!("{stem} case {k}"),
+                n,
+                &loaded.module,
+                &inputs,
+                &outputs,
+            )?;
+            model_cases += 1;
+        }
+    }
+
+    // The expected number of cases, counted independently from the vectors' manifests: every op
+    // and every model they list must have been generated, each with all of its cases.
+    let manifest = crate::load_manifest().map_err(|e| e.to_string())?;
+    let mut ops: Vec<&str> = crate::OPS.to_vec();
+    ops.sort_unstable();
+    let listed: Vec<&str> = manifest.ops.keys().map(String::as_str).collect();
+    if ops != listed {
+        return Err(format!(
+            "the runner generates ops {ops:?}, the vectors' manifest lists {listed:?}"
+        ));
+    }
+    let expected_ops: usize = manifest.ops.values().sum();
+    let path = dir.join("manifest.json");
+    let model_manifest: ModelManifest = serde_json::from_str(
+        &std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let stems: Vec<String> = models
+        .iter()
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    let listed: Vec<String> = model_manifest.models.keys().cloned().collect();
+    if stems != listed {
+        return Err(format!(
+            "the runner generates models {stems:?}, {} lists {listed:?}",
+            path.display()
+        ));
+    }
+    let expected_models: usize = model_manifest.models.values().map(|m| m.cases).sum();
+    if (op_cases, model_cases) != (expected_ops, expected_models) {
+        return Err(format!(
+            "generated {op_cases} single-op and {model_cases} whole-network cases, the manifests \
+             list {expected_ops} and {expected_models}"
+        ));
+    }
+
+    g.table.push_str("];\n");
+    let mut file = g.index;
+    file.push_str(&g.table);
+    let _ = writeln!(
+        file,
+        "/// Single-op cases generated.\npub const OP_CASES: usize = {op_cases};\n\
+         /// Whole-network cases.\npub const MODEL_CASES: usize = {model_cases};\n\
+         /// The number of cases the vectors' manifests list.\npub const EXPECTED_CASES: usize = {};\n\
+         /// The largest arena of any case.\npub const MAX_ARENA: usize = {};\n\
+         /// The target the cases were generated for.\npub const TARGET: &str = \"{}\";",
+        expected_ops + expected_models,
+        g.max_arena.max(1),
+        target.name()
+    );
+    rust::write_if_changed(&out.join("cases.rs"), &file).map_err(|e| e.to_string())?;
+    Ok(())
+}
