@@ -12,10 +12,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::Tensor as VTensor;
 use nn_dsl::back::rust::{self, Options, Target};
 use nn_dsl::ir::{DType, Module};
 use nn_dsl::weights::Weights;
-use crate::Tensor as VTensor;
 
 #[derive(Debug, serde::Deserialize)]
 struct ModelFile {

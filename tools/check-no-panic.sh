@@ -12,13 +12,16 @@
 # 4. Self-test: the same crate with feature `panic-probe` (one bounds-checked index) must FAIL the
 #    check, so an empty grep cannot pass by accident.
 #
-# Needs: rustup target thumbv7em-none-eabihf and component llvm-tools (installed by .ci/run).
+# Needs: rustup targets thumbv7em-none-eabihf (aarch64-unknown-none for the AArch64 targets) and
+# component llvm-tools (installed by .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
 # --target NAME: the code-generation target of the modules (default generic; cortex-m4 and
-# cortex-m7 call the nn_kernels::cortex_m kernels).
+# cortex-m7 call the nn_kernels::cortex_m kernels and link for thumbv7em-none-eabihf; aarch64 and
+# aarch64-dotprod call the nn_kernels::aarch64 kernels and link for aarch64-unknown-none, the
+# latter with -C target-feature=+dotprod).
 codegen_target=generic
 if [[ ${1:-} == --target ]]; then
     codegen_target=${2:?--target needs a name}
@@ -46,8 +49,13 @@ t=(--target "$codegen_target")
 "${nndc[@]}" build $models/fc_autoencoder.tflite "${t[@]}" --name FcAutoencoder -o "$gen/fc_autoencoder.rs" 2>/dev/null
 
 triple=thumbv7em-none-eabihf
+rustflags=
+case $codegen_target in
+    aarch64) triple=aarch64-unknown-none ;;
+    aarch64-dotprod) triple=aarch64-unknown-none; rustflags="-C target-feature=+dotprod" ;;
+esac
 build() {
-    NND_GEN_DIR=$gen cargo build -q --locked --release --target $triple \
+    NND_GEN_DIR=$gen RUSTFLAGS="$rustflags" cargo build -q --locked --release --target $triple \
         --manifest-path tests/nostd-check/Cargo.toml \
         --target-dir "$target_dir/nostd-check/target-$codegen_target" "$@"
 }
@@ -95,6 +103,15 @@ if [[ $codegen_target == cortex-m* ]]; then
         mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 logistic::logistic_s8
         relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
         dequantize::dequantize_s8_f32)
+elif [[ $codegen_target == aarch64* ]]; then
+    # The NEON kernels; pooling, softmax and MUL are the Cortex-M table kernels in plain Rust.
+    conv=conv::conv_s8
+    if [[ $codegen_target == aarch64-dotprod ]]; then conv=conv::dot::conv_dot_s8; fi
+    kernels=(aarch64::$conv aarch64::depthwise::depthwise_s8 aarch64::add::add_s8
+        cortex_m::pool::avg_pool_s8 cortex_m::softmax::softmax_s8
+        mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 logistic::logistic_s8
+        relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
+        dequantize::dequantize_s8_f32)
 else
     kernels=(conv2d::conv2d_s8 depthwise_conv2d::depthwise_conv2d_s8
         fully_connected::fully_connected_s8 max_pool2d::max_pool2d_s8 avg_pool2d::avg_pool2d_s8
@@ -110,8 +127,8 @@ for k in "${kernels[@]}"; do
 done
 # For a Cortex-M target, the modules must really hold the DSP kernels' constants (requantisation
 # tables exist only in code generated for them).
-if [[ $codegen_target == cortex-m* ]] && ! grep -q "_RQ" <<<"$table"; then
-    echo "FAIL: no Cortex-M requantisation tables in the binary; the modules do not use the DSP kernels" >&2
+if [[ $codegen_target != generic ]] && ! grep -q "_RQ" <<<"$table"; then
+    echo "FAIL: no $codegen_target requantisation tables in the binary; the modules do not use its kernels" >&2
     exit 1
 fi
 echo "no-panic ($codegen_target): ok ($elf: ${#networks[@]} networks and ${#kernels[@]} kernels linked, $symbols defined symbols, $text bytes of code and constants, no core::panicking symbol)"

@@ -474,7 +474,8 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown target `vax`; valid targets: generic, cortex-m4, cortex-m7"
+            "unknown target `vax`; valid targets: generic, cortex-m4, cortex-m7, aarch64, \
+             aarch64-dotprod"
         );
         let e = Build::new()
             .file("a/x.nnd")

@@ -122,7 +122,7 @@ fn exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: unknown target `z80`; valid targets: generic, cortex-m4, cortex-m7\n"
+        "error: unknown target `z80`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod\n"
     );
     // Close to a valid name is still unknown; nothing on stdout.
     let out = nndc(&["build", &kws, "--target", "cortex-m"]);
@@ -130,7 +130,7 @@ fn exit_codes() {
     assert!(out.stdout.is_empty());
     assert_eq!(
         text(&out.stderr),
-        "error: unknown target `cortex-m`; valid targets: generic, cortex-m4, cortex-m7\n"
+        "error: unknown target `cortex-m`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod\n"
     );
     // Unreadable file: 2.
     let out = nndc(&["build", "/nonexistent/net.nnd"]);
@@ -254,23 +254,35 @@ fn targets_are_listed() {
     let list = text(&out.stdout);
     let rows: Vec<&str> = list.lines().collect();
     assert!(
-        rows[0].starts_with("target     family    rust targets"),
-        "{list}"
-    );
-    assert!(rows[1].starts_with("generic    portable  any "), "{list}");
-    assert!(
-        rows[2].starts_with("cortex-m4  cortex-m  thumbv7em-*, thumbv8m.main-*  "),
+        rows[0].starts_with("target           family    rust targets"),
         "{list}"
     );
     assert!(
-        rows[3].starts_with("cortex-m7  cortex-m  thumbv7em-*, thumbv8m.main-*  "),
+        rows[1].starts_with("generic          portable  any "),
+        "{list}"
+    );
+    assert!(
+        rows[2].starts_with("cortex-m4        cortex-m  thumbv7em-*, thumbv8m.main-*  "),
+        "{list}"
+    );
+    assert!(
+        rows[3].starts_with("cortex-m7        cortex-m  thumbv7em-*, thumbv8m.main-*  "),
+        "{list}"
+    );
+    assert!(
+        rows[4].starts_with("aarch64          aarch64   aarch64-*  "),
+        "{list}"
+    );
+    assert!(
+        rows[5].starts_with("aarch64-dotprod  aarch64   aarch64-*  "),
         "{list}"
     );
     assert!(list.contains("nn_kernels::cortex_m"), "{list}");
+    assert!(list.contains("nn_kernels::aarch64"), "{list}");
     // `build --help` lists the names too.
     let help = text(&nndc(&["build", "--help"]).stdout);
     assert!(
-        help.contains("generic, cortex-m4, cortex-m7 (`nndc targets` describes them)"),
+        help.contains("generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod (`nndc targets` describes them)"),
         "{help}"
     );
 }

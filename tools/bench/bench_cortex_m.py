@@ -11,14 +11,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
+from common import DEFAULT_MODELS, ROOT, SHARED, die, fmt, llvm_tool, newest_layers, plugin, \
+    run, section_bytes, symbol
+
 BASELINE = SHARED / "baselines" / "tflm-cmsis-nn-cortex-m4.md"
 TRIPLE = "thumbv7em-none-eabihf"
-DEFAULT_MODELS = ["ds_cnn_kws", "mobilenet_v1_025_vww", "resnet8_cifar", "fc_autoencoder"]
 # Model file stem -> (row label in the whole-network table, section in the per-layer tables).
 BASELINE_KEYS = {
     "ds_cnn_kws": ("keyword spotting", "kws"),
@@ -26,42 +25,6 @@ BASELINE_KEYS = {
     "resnet8_cifar": ("image classification", "resnet"),
     "fc_autoencoder": ("anomaly detection", "ad"),
 }
-
-
-def die(msg):
-    print(f"error: {msg}", file=sys.stderr)
-    sys.exit(2)
-
-
-def run(cmd, env=None, capture=True):
-    r = subprocess.run(cmd, env=env, cwd=ROOT, text=True,
-                       stdout=subprocess.PIPE if capture else None,
-                       stderr=subprocess.PIPE if capture else None)
-    if r.returncode != 0:
-        die(f"`{' '.join(map(str, cmd))}` failed:\n{r.stderr or ''}{r.stdout or ''}")
-    return r.stdout
-
-
-def llvm_tool(name):
-    sysroot = run(["rustc", "--print", "sysroot"]).strip()
-    host = re.search(r"host: (\S+)", run(["rustc", "-vV"])).group(1)
-    p = Path(sysroot) / "lib" / "rustlib" / host / "bin" / name
-    if not p.exists():
-        die(f"{p} not found (rustup component add llvm-tools)")
-    return str(p)
-
-
-def plugin(target_dir):
-    out = target_dir / "qemu-icount"
-    lib = out / "libregion_v4.so"
-    if not lib.exists():
-        script = SHARED / "tools" / "qemu-icount" / "build.sh"
-        r = subprocess.run(["sh", str(script), str(out)], text=True, capture_output=True)
-        if r.returncode != 0 or not lib.exists():
-            die("cannot build the qemu-icount plugin: it needs gcc, pkg-config, libglib2.0-dev and "
-                "deb-src entries for bookworm and bookworm-backports (see ../shared/env-recipes.md)\n"
-                + r.stderr)
-    return lib
 
 
 def build(model, target, marks, target_dir):
@@ -74,18 +37,7 @@ def build(model, target, marks, target_dir):
          "--manifest-path", "bench/cortex-m/Cargo.toml", "--target-dir", str(tdir)], env=env)
     elf = tdir / TRIPLE / "release" / "nnd-bench-cortex-m"
     # The newest build-script output holds this build's layer list.
-    outs = sorted((tdir / TRIPLE / "release" / "build").glob("nnd-bench-cortex-m-*/out/layers.txt"),
-                  key=lambda p: p.stat().st_mtime)
-    layers = outs[-1].read_text().split("\n") if outs else []
-    return elf, [l for l in layers if l]
-
-
-def symbol(nm, elf, name):
-    for line in run([nm, str(elf)]).splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[2] == name:
-            return int(parts[0], 16) & ~1
-    die(f"no symbol {name} in {elf}")
+    return elf, newest_layers(tdir / TRIPLE / "release" / "build", "nnd-bench-cortex-m")
 
 
 def count(elf, lib, nm, start, end):
@@ -105,10 +57,7 @@ def count(elf, lib, nm, start, end):
 
 
 def text_bytes(size, elf):
-    for line in run([size, "-A", str(elf)]).splitlines():
-        if line.startswith(".text"):
-            return int(line.split()[1])
-    return 0
+    return section_bytes(size, elf, ".text")
 
 
 def baseline():
@@ -137,10 +86,6 @@ def baseline():
     return whole, layers
 
 
-def fmt(n):
-    return f"{n:,}"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--target", default="cortex-m4")
@@ -155,7 +100,7 @@ def main():
     for m in models:
         if not m.is_file():
             die(f"{m}: no such model file (a .tflite, or a .nnd beside its weights)")
-    lib = plugin(target_dir)
+    lib = plugin(target_dir, "libregion_v4.so")
     nm, size = llvm_tool("llvm-nm"), llvm_tool("llvm-size")
     whole_base, layer_base = baseline()
     nndc = ["cargo", "run", "-q", "--locked", "-p", "nn-dsl", "--bin", "nndc", "--"]

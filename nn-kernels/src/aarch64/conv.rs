@@ -89,10 +89,13 @@ impl ConvSpec {
 }
 
 /// Checks the spec against the slices and the const generics once at entry.
+#[allow(clippy::too_many_arguments)]
 fn check(
     s: &ConvSpec,
     ic: usize,
     oc: usize,
+    kh: usize,
+    kw: usize,
     kp: usize,
     cp: usize,
     input: usize,
@@ -101,7 +104,13 @@ fn check(
     if s.stride_h == 0 || s.stride_w == 0 || s.dilation_h == 0 || s.dilation_w == 0 {
         return Err(KernelError::Param("zero stride or dilation"));
     }
-    if ic == 0 || oc == 0 || cp < oc || kp != kpad(product(&[s.kernel_h, s.kernel_w, ic])?) {
+    if ic == 0
+        || oc == 0
+        || cp < oc
+        || kh != s.kernel_h
+        || kw != s.kernel_w
+        || kp != kpad(product(&[kh, kw, ic])?)
+    {
         return Err(KernelError::Param("packed filter sizes"));
     }
     check_len("input", product(&[s.input_h, s.input_w, ic])?, input)?;
@@ -109,13 +118,13 @@ fn check(
 }
 
 /// Where each pixel's row comes from.
-struct Rows<'a, const IC: usize, const KP: usize> {
+struct Rows<'a, const IC: usize, const KH: usize, const KW: usize, const KP: usize> {
     s: &'a ConvSpec,
     input: *const i8,
     direct: bool,
 }
 
-impl<const IC: usize, const KP: usize> Rows<'_, IC, KP> {
+impl<const IC: usize, const KH: usize, const KW: usize, const KP: usize> Rows<'_, IC, KH, KW, KP> {
     /// The row of output pixel `p`: in place, or gathered into `dst` (whose bytes past the
     /// receptive field are zeros, written once by the caller).
     ///
@@ -124,7 +133,11 @@ impl<const IC: usize, const KP: usize> Rows<'_, IC, KP> {
     #[inline(always)]
     unsafe fn row(&self, p: usize, dst: &mut [i8; KP]) -> *const i8 {
         let s = self.s;
-        let (oy, ox) = (p / s.output_w, p % s.output_w);
+        // `checked_*`: no division-by-zero path (`p < output_h * output_w` rules 0 out).
+        let (oy, ox) = (
+            p.checked_div(s.output_w).unwrap_or(0),
+            p.checked_rem(s.output_w).unwrap_or(0),
+        );
         if self.direct {
             // SAFETY: `direct` guarantees the strided pixel lies in the input, which holds
             // `input_h * input_w * IC` values.
@@ -134,9 +147,10 @@ impl<const IC: usize, const KP: usize> Rows<'_, IC, KP> {
             };
         }
         let d = dst.as_mut_ptr();
-        let span = s.kernel_w * IC;
+        // Const sizes: the copies below compile to plain loads and stores.
+        let span = KW * IC;
         let mut at = 0usize;
-        for ky in 0..s.kernel_h {
+        for ky in 0..KH {
             let iy = (oy * s.stride_h + ky * s.dilation_h) as isize - s.pad_top as isize;
             let x0 = (ox * s.stride_w) as isize - s.pad_left as isize;
             // SAFETY (every write below): `at + span <= kernel_h * kernel_w * IC <= KP`, the
@@ -148,7 +162,7 @@ impl<const IC: usize, const KP: usize> Rows<'_, IC, KP> {
                     let from = (iy as usize * s.input_w + x0 as usize) * IC;
                     core::ptr::copy_nonoverlapping(self.input.add(from), d.add(at), span);
                 } else {
-                    for kx in 0..s.kernel_w {
+                    for kx in 0..KW {
                         let ix = x0 + (kx * s.dilation_w) as isize;
                         let to = d.add(at + kx * IC);
                         if ix < 0 || ix >= s.input_w as isize {
@@ -203,12 +217,9 @@ unsafe fn block_c16<const MRB: usize, const KCH: usize>(
         for (j, wj) in w.iter().enumerate() {
             // SAFETY: `wj` is four 16-byte arrays; `a[p] + 16 j + 16 <= a[p] + 16 KCH`.
             unsafe {
-                let wv = [
-                    vld1q_s8(wj[0].as_ptr()),
-                    vld1q_s8(wj[1].as_ptr()),
-                    vld1q_s8(wj[2].as_ptr()),
-                    vld1q_s8(wj[3].as_ptr()),
-                ];
+                // The four filters' 16-byte arrays are contiguous.
+                let q4 = vld1q_s8_x4(wj.as_ptr().cast::<i8>());
+                let wv = [q4.0, q4.1, q4.2, q4.3];
                 for p in 0..MRB {
                     let x = vld1q_s8(a[p].add(16 * j));
                     let xl = vget_low_s8(x);
@@ -295,6 +306,8 @@ unsafe fn tile_c16<
 pub fn conv_s8<
     const IC: usize,
     const OC: usize,
+    const KH: usize,
+    const KW: usize,
     const KP: usize,
     const KCH: usize,
     const OB: usize,
@@ -306,21 +319,24 @@ pub fn conv_s8<
     weights: &[[[[i8; 16]; 4]; KCH]; OB],
     output: &mut [i8],
 ) -> KernelResult {
-    check(s, IC, OC, KP, CP, input.len(), output.len())?;
+    check(s, IC, OC, KH, KW, KP, CP, input.len(), output.len())?;
     if KCH * 16 != KP || OB != OC.div_ceil(4) || CP != 4 * OB {
         return Err(KernelError::Param("packed filter sizes"));
     }
     if rq.right_only {
-        run_c16::<IC, OC, KP, KCH, OB, CP, true>(s, rq, input, weights, output);
+        run_c16::<IC, OC, KH, KW, KP, KCH, OB, CP, true>(s, rq, input, weights, output);
     } else {
-        run_c16::<IC, OC, KP, KCH, OB, CP, false>(s, rq, input, weights, output);
+        run_c16::<IC, OC, KH, KW, KP, KCH, OB, CP, false>(s, rq, input, weights, output);
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_c16<
     const IC: usize,
     const OC: usize,
+    const KH: usize,
+    const KW: usize,
     const KP: usize,
     const KCH: usize,
     const OB: usize,
@@ -333,7 +349,7 @@ fn run_c16<
     weights: &[[[[i8; 16]; 4]; KCH]; OB],
     output: &mut [i8],
 ) {
-    let rows: Rows<'_, IC, KP> = Rows {
+    let rows: Rows<'_, IC, KH, KW, KP> = Rows {
         s,
         input: input.as_ptr(),
         direct: s.direct(IC, KP),
@@ -392,7 +408,7 @@ pub fn fully_connected_s8<
     weights: &[[[[i8; 16]; 4]; KCH]; OB],
     output: &mut [i8],
 ) -> KernelResult {
-    conv_s8::<D, U, KP, KCH, OB, CP>(&ConvSpec::rows(batches), rq, input, weights, output)
+    conv_s8::<D, U, 1, 1, KP, KCH, OB, CP>(&ConvSpec::rows(batches), rq, input, weights, output)
 }
 
 #[cfg(target_feature = "dotprod")]
@@ -427,9 +443,18 @@ mod dot {
                 macro_rules! step {
                     ($q:literal) => {{
                         let mut wv = [vdupq_n_s8(0); NB];
-                        for v in 0..NB {
-                            // SAFETY: a 16-byte array of the packed filters.
-                            wv[v] = unsafe { vld1q_s8(w4[$q][v].as_ptr()) };
+                        if NB == 4 {
+                            // SAFETY: the four 16-byte arrays of `w4[$q]` are contiguous.
+                            let q4 = unsafe { vld1q_s8_x4(w4[$q].as_ptr().cast::<i8>()) };
+                            wv[0] = q4.0;
+                            wv[1 % NB] = q4.1;
+                            wv[2 % NB] = q4.2;
+                            wv[3 % NB] = q4.3;
+                        } else {
+                            for v in 0..NB {
+                                // SAFETY: a 16-byte array of the packed filters.
+                                wv[v] = unsafe { vld1q_s8(w4[$q][v].as_ptr()) };
+                            }
                         }
                         for p in 0..MRB {
                             for v in 0..NB {
@@ -505,6 +530,8 @@ mod dot {
     pub fn conv_dot_s8<
         const IC: usize,
         const OC: usize,
+        const KH: usize,
+        const KW: usize,
         const KP: usize,
         const NB: usize,
         const K4: usize,
@@ -517,15 +544,15 @@ mod dot {
         weights: &[[[[i8; 16]; NB]; K4]; OB],
         output: &mut [i8],
     ) -> KernelResult {
-        check(s, IC, OC, KP, CP, input.len(), output.len())?;
+        check(s, IC, OC, KH, KW, KP, CP, input.len(), output.len())?;
         if !(1..=4).contains(&NB) || K4 * 4 != KP || OB != OC.div_ceil(4 * NB) || CP != 4 * NB * OB
         {
             return Err(KernelError::Param("packed filter sizes"));
         }
         if rq.right_only {
-            run_dot::<IC, OC, KP, NB, K4, OB, CP, true>(s, rq, input, weights, output);
+            run_dot::<IC, OC, KH, KW, KP, NB, K4, OB, CP, true>(s, rq, input, weights, output);
         } else {
-            run_dot::<IC, OC, KP, NB, K4, OB, CP, false>(s, rq, input, weights, output);
+            run_dot::<IC, OC, KH, KW, KP, NB, K4, OB, CP, false>(s, rq, input, weights, output);
         }
         Ok(())
     }
@@ -534,6 +561,8 @@ mod dot {
     fn run_dot<
         const IC: usize,
         const OC: usize,
+        const KH: usize,
+        const KW: usize,
         const KP: usize,
         const NB: usize,
         const K4: usize,
@@ -547,7 +576,7 @@ mod dot {
         weights: &[[[[i8; 16]; NB]; K4]; OB],
         output: &mut [i8],
     ) {
-        let rows: Rows<'_, IC, KP> = Rows {
+        let rows: Rows<'_, IC, KH, KW, KP> = Rows {
             s,
             input: input.as_ptr(),
             direct: s.direct(IC, KP),
@@ -611,7 +640,7 @@ mod dot {
         weights: &[[[[i8; 16]; NB]; K4]; OB],
         output: &mut [i8],
     ) -> KernelResult {
-        conv_dot_s8::<D, U, KP, NB, K4, OB, CP>(
+        conv_dot_s8::<D, U, 1, 1, KP, NB, K4, OB, CP>(
             &ConvSpec::rows(batches),
             rq,
             input,

@@ -31,7 +31,8 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize>(
     if s.stride_h == 0 || s.stride_w == 0 || s.dilation_h == 0 || s.dilation_w == 0 {
         return Err(KernelError::Param("zero stride or dilation"));
     }
-    if C == 0 || C % 8 != 0 || KH == 0 || KW == 0 || s.kernel_h != KH || s.kernel_w != KW {
+    if C == 0 || !C.is_multiple_of(8) || KH == 0 || KW == 0 || s.kernel_h != KH || s.kernel_w != KW
+    {
         return Err(KernelError::Param("depthwise filter sizes"));
     }
     check_len("input", product(&[s.input_h, s.input_w, C])?, input.len())?;

@@ -30,6 +30,8 @@
 pub mod pack;
 
 #[cfg(target_arch = "aarch64")]
+pub mod add;
+#[cfg(target_arch = "aarch64")]
 pub mod conv;
 #[cfg(target_arch = "aarch64")]
 pub mod depthwise;

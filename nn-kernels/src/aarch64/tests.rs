@@ -3,6 +3,7 @@
 //! (`tools/aarch64-test.sh`; `-cpu cortex-a53` for the plain kernels, a dot-product CPU with
 //! `-C target-feature=+dotprod` for the `SDOT` ones). Filters never hold -128 here: the
 //! compiler keeps the portable kernel for layers that do (see the module docs).
+#![allow(clippy::modulo_one)]
 
 use super::conv::{self, ConvSpec};
 use super::depthwise;
@@ -15,6 +16,19 @@ use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::fully_connected::{fully_connected_s8 as ref_fc, FullyConnectedParams};
 use core::arch::aarch64::*;
 use proptest::prelude::*;
+
+/// The portable convolution's case: spec, input, filter, folded bias, multipliers, shifts,
+/// clamp and expected output.
+type ConvCase = (
+    ConvSpec,
+    Vec<i8>,
+    Vec<i8>,
+    Vec<i32>,
+    Vec<i32>,
+    Vec<i32>,
+    (i32, i32),
+    Vec<i8>,
+);
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
@@ -126,7 +140,14 @@ fn out_dim(n: usize, k: usize, s: usize, d: usize, before: usize, after: usize) 
 
 fn act(relu: bool, seed: u64, ozp: i32) -> (i32, i32) {
     if relu {
-        (if seed % 3 == 0 { -128 } else { ozp.max(-128) }, 127)
+        (
+            if seed.is_multiple_of(3) {
+                -128
+            } else {
+                ozp.max(-128)
+            },
+            127,
+        )
     } else {
         (-128, (ozp + 100).min(127))
     }
@@ -237,16 +258,7 @@ fn reference_conv(
     relu: bool,
     with_bias: bool,
     left: bool,
-) -> Option<(
-    ConvSpec,
-    Vec<i8>,
-    Vec<i8>,
-    Vec<i32>,
-    Vec<i32>,
-    Vec<i32>,
-    (i32, i32),
-    Vec<i8>,
-)> {
+) -> Option<ConvCase> {
     let oh = out_dim(g.h, kh, g.sh, g.dh, g.pt, g.pb)?;
     let ow = out_dim(g.w, kw, g.sw, g.dw, g.pl, g.pr)?;
     let input = bytes(seed, g.h * g.w * ic);
@@ -327,7 +339,7 @@ macro_rules! conv_case {
                     packed[i / (KCH * 64)][(i / 64) % KCH][(i / 16) % 4][i % 16] = *v;
                 }
                 let mut got = vec![0i8; want.len()];
-                conv::conv_s8::<$ic, $oc, KP, KCH, OB, { 4 * OB }>(&s, &rq, &input, &packed, &mut got).unwrap();
+                conv::conv_s8::<$ic, $oc, $kh, $kw, KP, KCH, OB, { 4 * OB }>(&s, &rq, &input, &packed, &mut got).unwrap();
                 prop_assert_eq!(&got, &want);
                 #[cfg(target_feature = "dotprod")]
                 {
@@ -342,7 +354,7 @@ macro_rules! conv_case {
                         packed[i / (K4 * NB * 16)][(i / (NB * 16)) % K4][(i / 16) % NB][i % 16] = *v;
                     }
                     let mut got = vec![0i8; want.len()];
-                    conv::conv_dot_s8::<$ic, $oc, KP, NB, K4, DB, { 4 * NB * DB }>(&s, &rq, &input, &packed, &mut got).unwrap();
+                    conv::conv_dot_s8::<$ic, $oc, $kh, $kw, KP, NB, K4, DB, { 4 * NB * DB }>(&s, &rq, &input, &packed, &mut got).unwrap();
                     prop_assert_eq!(&got, &want);
                 }
             }
@@ -477,3 +489,34 @@ fc_case!(fc_d64_u12, 64, 12);
 fc_case!(fc_d10_u3, 10, 3);
 fc_case!(fc_d640_u128, 640, 128);
 fc_case!(fc_d33_u17, 33, 17);
+
+proptest! {
+    #![proptest_config(config(200))]
+    /// The NEON addition equals the portable one (TFLite's reference), with and without a tail.
+    #[test]
+    fn add_equals_portable(n in 1usize..80, seed in any::<u64>(), za in -128i32..=127,
+                           zb in -128i32..=127, zo in -128i32..=127, relu in any::<bool>(),
+                           sa in -12i32..=0, sb in -12i32..=0, so in -25i32..=0,
+                           ma in (1i32 << 30)..=i32::MAX, mb in (1i32 << 30)..=i32::MAX,
+                           mo in (1i32 << 30)..=i32::MAX) {
+        use crate::add::{add_s8, AddParams};
+        let (a, b) = (bytes(seed, 80), bytes(seed ^ 9, 80));
+        let (lo, hi) = act(relu, seed, zo);
+        let shape = [n];
+        let p = AddParams {
+            a_shape: &shape, b_shape: &shape, output_shape: &shape, a_offset: -za,
+            b_offset: -zb, output_offset: zo, left_shift: 20, a_multiplier: ma, a_shift: sa,
+            b_multiplier: mb, b_shift: sb, output_multiplier: mo, output_shift: so,
+            act_min: lo, act_max: hi,
+        };
+        let mut want = vec![0i8; n];
+        add_s8(&p, &a[..n], &b[..n], &mut want).unwrap();
+        let spec = super::add::AddSpec::new(-za, -zb, 20, (ma, sa), (mb, sb), (mo, so), zo, lo, hi).unwrap();
+        let mut got = vec![0i8; n];
+        macro_rules! with_n {
+            ($($k:literal)*) => { match n { $($k => super::add::add_s8::<$k>(&spec, &a[..n], &b[..n], &mut got),)* _ => unreachable!() } };
+        }
+        with_n!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79).unwrap();
+        prop_assert_eq!(got, want);
+    }
+}

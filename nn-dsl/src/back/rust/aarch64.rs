@@ -57,7 +57,9 @@ pub(super) fn choose(target: Target, params: &NodeParams) -> KernelChoice {
         }
         NodeParams::Dense(d) => {
             if d.filter_offset != 0 {
-                portable("weights with a zero point (the NEON kernel takes symmetric weights)".into())
+                portable(
+                    "weights with a zero point (the NEON kernel takes symmetric weights)".into(),
+                )
             } else if let Err(why) = super::cortex_m::requant_ok(&d.requant) {
                 portable(why)
             } else if !pack::pairs_fit_int16(&d.weights) && !dot {
@@ -66,6 +68,26 @@ pub(super) fn choose(target: Target, params: &NodeParams) -> KernelChoice {
                 KernelChoice::Specialised("aarch64::fully_connected (SDOT, 16 units)")
             } else {
                 KernelChoice::Specialised("aarch64::fully_connected (SMULL/SADALP, 4 units)")
+            }
+        }
+        NodeParams::Add(b) => {
+            let range = |m: i32, s: i32| m >= 0 && (-31..=0).contains(&s);
+            if b.a_shape != b.output_shape || b.b_shape != b.output_shape {
+                portable("broadcasting (the NEON kernel takes equal shapes)".into())
+            } else if !(range(b.a_multiplier, b.a_shift)
+                && range(b.b_multiplier, b.b_shift)
+                && range(b.output_multiplier, b.output_shift)
+                && (0..=20).contains(&b.left_shift)
+                && (-127..=128).contains(&b.a_offset)
+                && (-127..=128).contains(&b.b_offset)
+                && (-128..=127).contains(&b.output_offset))
+            {
+                portable("requantisation constants out of range".into())
+            } else if !(-128..=127).contains(&b.act_min) || !(b.act_min..=127).contains(&b.act_max)
+            {
+                portable("an activation range outside int8".into())
+            } else {
+                KernelChoice::Specialised("aarch64::add (16 elements per step)")
             }
         }
         // The Cortex-M table kernels are plain Rust where the DSP extension is absent.
@@ -208,7 +230,7 @@ impl Op<'_> {
         let call = quote! {
             let x = #x;
             let y = #y;
-            #k::aarch64::conv::#f::<#ic, #oc, #kp, #(#rest),*>(
+            #k::aarch64::conv::#f::<#ic, #oc, #kh, #kw, #kp, #(#rest),*>(
                 &#spec_id,
                 &#rq_id,
                 x.as_flattened().as_flattened(),
@@ -243,12 +265,7 @@ impl Op<'_> {
             quote!(fully_connected_s8)
         };
         let u = usize_lit;
-        let (dd, uu, kp, b) = (
-            u(d.depth),
-            u(d.units),
-            u(pack::kpad(d.depth)),
-            u(d.batches),
-        );
+        let (dd, uu, kp, b) = (u(d.depth), u(d.units), u(pack::kpad(d.depth)), u(d.batches));
         let rest = generics.iter().map(|&v| u(v));
         let call = quote! {
             let x = #x;
@@ -330,6 +347,54 @@ impl Op<'_> {
                 &#w_id,
                 y.as_flattened_mut().as_flattened_mut(),
             )?;
+        };
+        Ok((statics, call))
+    }
+}
+
+impl Op<'_> {
+    pub(super) fn a64_add(
+        &self,
+        b: &crate::lower::BinaryLowered,
+    ) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let spec_id = self.item("SPEC");
+        let i = Literal::i32_unsuffixed;
+        let (ao, bo, ls) = (i(b.a_offset), i(b.b_offset), i(b.left_shift));
+        let (am, as_, bm, bs) = (
+            i(b.a_multiplier),
+            i(b.a_shift),
+            i(b.b_multiplier),
+            i(b.b_shift),
+        );
+        let (om, os, oo, lo, hi) = (
+            i(b.output_multiplier),
+            i(b.output_shift),
+            i(b.output_offset),
+            i(b.act_min),
+            i(b.act_max),
+        );
+        let msg = format!("nnd: addition constants of `{}` out of range", self.name);
+        let statics = quote! {
+            // Evaluated by rustc: constants out of range fail the build, never the run.
+            static #spec_id: #k::aarch64::add::AddSpec = match #k::aarch64::add::AddSpec::new(
+                #ao, #bo, #ls, (#am, #as_), (#bm, #bs), (#om, #os), #oo, #lo, #hi,
+            ) {
+                Ok(s) => s,
+                Err(_) => panic!(#msg),
+            };
+        };
+        let (a, bb, y) = (
+            self.in_array(0, crate::ir::DType::I8)?,
+            self.in_array(1, crate::ir::DType::I8)?,
+            self.out_array(crate::ir::DType::I8)?,
+        );
+        let nn = usize_lit(self.out.elements());
+        let call = quote! {
+            let a = #a;
+            let b = #bb;
+            let y = #y;
+            #k::aarch64::add::add_s8::<#nn>(&#spec_id, a, b, y)?;
         };
         Ok((statics, call))
     }

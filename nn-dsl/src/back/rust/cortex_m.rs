@@ -163,7 +163,12 @@ pub(super) fn requant_ok(r: &Requant) -> Result<(), String> {
 
 /// The bias of each filter row of `weights` (rows of `row` values) with the input zero point
 /// folded in (`pack::fold_bias`); a missing bias is 0.
-pub(super) fn fold_rows(weights: &[i8], row: usize, bias: Option<&[i32]>, input_offset: i32) -> Vec<i32> {
+pub(super) fn fold_rows(
+    weights: &[i8],
+    row: usize,
+    bias: Option<&[i32]>,
+    input_offset: i32,
+) -> Vec<i32> {
     weights
         .chunks_exact(row)
         .enumerate()
@@ -210,6 +215,7 @@ impl Op<'_> {
             NodeParams::Conv2d(c) if aarch64 => self.a64_conv(c)?,
             NodeParams::DepthwiseConv2d(c) if aarch64 => self.a64_depthwise(c)?,
             NodeParams::Dense(d) if aarch64 => self.a64_dense(d)?,
+            NodeParams::Add(b) if aarch64 => self.a64_add(b)?,
             NodeParams::Conv2d(c) => self.cm_conv(c)?,
             NodeParams::DepthwiseConv2d(c) => self.cm_depthwise(c)?,
             NodeParams::Dense(d) => self.cm_dense(d)?,

@@ -104,7 +104,7 @@ impl Target {
         match self.family() {
             Family::Portable => &["*"],
             Family::CortexM => &["thumbv7em-*", "thumbv8m.main-*"],
-            Family::Aarch64 => &["aarch64-*", "aarch64_be-*"],
+            Family::Aarch64 => &["aarch64-*"],
         }
     }
 

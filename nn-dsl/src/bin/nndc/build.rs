@@ -137,8 +137,9 @@ pub(crate) fn targets_table() -> String {
     }
     out.push_str(
         "\nnndc build uses `generic` unless --target names another. A build script\n\
-         (nn_dsl::build::Build) uses `cortex-m4` on thumbv7em-* and `generic` elsewhere, and rejects\n\
-         a named target that does not match the Rust target (docs/codegen.md).\n",
+         (nn_dsl::build::Build) uses `cortex-m4` on thumbv7em-*, `aarch64` on aarch64-* and\n\
+         `generic` elsewhere, and rejects a named target that does not match the Rust target\n\
+         (docs/codegen.md).\n",
     );
     out
 }
