@@ -55,6 +55,141 @@ fn inside(o: usize, stride: usize, pad: usize, k: usize, dilation: usize, size: 
     o * stride >= pad && o * stride - pad + (k - 1) * dilation < size
 }
 
+/// One output pixel of sixteen channels: the taps' products summed two at a time in int16,
+/// widened into the accumulators (which start at the bias), then requantised and narrowed.
+#[inline(always)]
+///
+/// # Safety
+/// Every pointer of `p` is valid for 16 bytes of reads.
+unsafe fn pixel16<const KH: usize, const KW: usize, const RIGHT_ONLY: bool>(
+    w: &[[int8x16_t; KW]; KH],
+    q: &[Rq4; 4],
+    st: &OutStage,
+    p: &[[*const i8; KW]; KH],
+) -> int8x16_t {
+    // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target; the caller
+    // guarantees the pointers.
+    unsafe {
+        let tap = |ky: usize, kx: usize| vld1q_s8(p[ky][kx]);
+        let mut acc = [q[0].bias, q[1].bias, q[2].bias, q[3].bias];
+        let mut t = 0;
+        while t + 1 < KH * KW {
+            let (a, b) = (t, t + 1);
+            let (xa, xb) = (tap(a / KW, a % KW), tap(b / KW, b % KW));
+            let (wa, wb) = (w[a / KW][a % KW], w[b / KW][b % KW]);
+            let lo = vmlal_s8(
+                vmull_s8(vget_low_s8(xa), vget_low_s8(wa)),
+                vget_low_s8(xb),
+                vget_low_s8(wb),
+            );
+            let hi = vmlal_high_s8(vmull_high_s8(xa, wa), xb, wb);
+            acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
+            acc[1] = vaddw_high_s16(acc[1], lo);
+            acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
+            acc[3] = vaddw_high_s16(acc[3], hi);
+            t += 2;
+        }
+        if t < KH * KW {
+            let (xa, wa) = (tap(t / KW, t % KW), w[t / KW][t % KW]);
+            let lo = vmull_s8(vget_low_s8(xa), vget_low_s8(wa));
+            let hi = vmull_high_s8(xa, wa);
+            acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
+            acc[1] = vaddw_high_s16(acc[1], lo);
+            acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
+            acc[3] = vaddw_high_s16(acc[3], hi);
+        }
+        st.narrow16([
+            q[0].apply::<RIGHT_ONLY>(acc[0]),
+            q[1].apply::<RIGHT_ONLY>(acc[1]),
+            q[2].apply::<RIGHT_ONLY>(acc[2]),
+            q[3].apply::<RIGHT_ONLY>(acc[3]),
+        ])
+    }
+}
+
+/// One output pixel of eight channels (the last group when `C % 16 == 8`).
+#[inline(always)]
+///
+/// # Safety
+/// Every pointer of `p` is valid for 8 bytes of reads.
+unsafe fn pixel8<const KH: usize, const KW: usize, const RIGHT_ONLY: bool>(
+    w: &[[int8x8_t; KW]; KH],
+    q: &[Rq4; 2],
+    st: &OutStage,
+    p: &[[*const i8; KW]; KH],
+) -> int8x8_t {
+    // SAFETY: as for `pixel16`, 8 bytes.
+    unsafe {
+        let tap = |ky: usize, kx: usize| vld1_s8(p[ky][kx]);
+        let mut acc = [q[0].bias, q[1].bias];
+        let mut t = 0;
+        while t + 1 < KH * KW {
+            let (a, b) = (t, t + 1);
+            let lo = vmlal_s8(
+                vmull_s8(tap(a / KW, a % KW), w[a / KW][a % KW]),
+                tap(b / KW, b % KW),
+                w[b / KW][b % KW],
+            );
+            acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
+            acc[1] = vaddw_high_s16(acc[1], lo);
+            t += 2;
+        }
+        if t < KH * KW {
+            let lo = vmull_s8(tap(t / KW, t % KW), w[t / KW][t % KW]);
+            acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
+            acc[1] = vaddw_high_s16(acc[1], lo);
+        }
+        st.narrow8([
+            q[0].apply::<RIGHT_ONLY>(acc[0]),
+            q[1].apply::<RIGHT_ONLY>(acc[1]),
+        ])
+    }
+}
+
+/// Where the taps of output pixels are: whole windows read at fixed offsets from the window's
+/// first pixel; border windows checked tap by tap.
+struct Taps<const KH: usize, const KW: usize> {
+    /// Byte offset of tap `(ky, kx)` from the window's top-left input pixel.
+    off: [[isize; KW]; KH],
+    /// Bytes per input row.
+    row: isize,
+    c: isize,
+}
+
+impl<const KH: usize, const KW: usize> Taps<KH, KW> {
+    fn new(s: &ConvSpec, c: usize) -> Self {
+        let row = (s.input_w * c) as isize;
+        let mut off = [[0isize; KW]; KH];
+        for (ky, r) in off.iter_mut().enumerate() {
+            for (kx, o) in r.iter_mut().enumerate() {
+                *o = (ky * s.dilation_h) as isize * row + (kx * s.dilation_w * c) as isize;
+            }
+        }
+        Taps {
+            off,
+            row,
+            c: c as isize,
+        }
+    }
+}
+
+/// The range of output columns whose window lies wholly inside `0..size`.
+fn whole_range(
+    out: usize,
+    stride: usize,
+    pad: usize,
+    k: usize,
+    dilation: usize,
+    size: usize,
+) -> (usize, usize) {
+    let lo = pad.div_ceil(stride).min(out);
+    let mut hi = lo;
+    while hi < out && inside(hi, stride, pad, k, dilation, size) {
+        hi += 1;
+    }
+    (lo, hi)
+}
+
 fn run<const C: usize, const KH: usize, const KW: usize, const RIGHT_ONLY: bool>(
     s: &ConvSpec,
     rq: &Requant<C>,
@@ -62,157 +197,81 @@ fn run<const C: usize, const KH: usize, const KW: usize, const RIGHT_ONLY: bool>
     weights: &[[[i8; C]; KW]; KH],
     output: &mut [i8],
 ) {
-    // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
-    // intrinsics' feature requirement holds; every memory access is justified where it occurs.
-    #[allow(unused_unsafe)]
-    unsafe {
-        let st = OutStage::new(rq);
-        let x = input.as_ptr();
-        let y = output.as_mut_ptr();
-        let pad = vdupq_n_s8(s.pad_value);
-        let row = s.input_w * C;
-        let mut c = 0;
-        while c + 16 <= C {
-            // SAFETY: `c + 16 <= C`: every load of the filters and constants is in bounds.
-            let (w, q) = unsafe {
-                let mut w = [[vdupq_n_s8(0); KW]; KH];
-                for ky in 0..KH {
-                    for kx in 0..KW {
-                        w[ky][kx] = vld1q_s8(weights[ky][kx].as_ptr().add(c));
-                    }
+    let taps: Taps<KH, KW> = Taps::new(s, C);
+    let (x, y) = (input.as_ptr(), output.as_mut_ptr());
+    let st = OutStage::new(rq);
+    let (x_lo, x_hi) = whole_range(
+        s.output_w,
+        s.stride_w,
+        s.pad_left,
+        KW,
+        s.dilation_w,
+        s.input_w,
+    );
+    // What a padded tap reads: the input zero point.
+    let pad = [s.pad_value; 16];
+    // The tap pointers of output pixel (oy, ox) at channel `c`: in place when its window lies
+    // inside the input, else each tap checked (a padded tap points at `pad`).
+    let pointers = |oy: usize, ox: usize, c: usize| -> [[*const i8; KW]; KH] {
+        let iy0 = (oy * s.stride_h) as isize - s.pad_top as isize;
+        let ix0 = (ox * s.stride_w) as isize - s.pad_left as isize;
+        let corner = iy0 * taps.row + ix0 * taps.c + c as isize;
+        let mut p = [[pad.as_ptr(); KW]; KH];
+        let whole = inside(oy, s.stride_h, s.pad_top, KH, s.dilation_h, s.input_h)
+            && (x_lo..x_hi).contains(&ox);
+        for ky in 0..KH {
+            let iy = iy0 + (ky * s.dilation_h) as isize;
+            let row_ok = iy >= 0 && iy < s.input_h as isize;
+            for kx in 0..KW {
+                let ix = ix0 + (kx * s.dilation_w) as isize;
+                if whole || (row_ok && ix >= 0 && ix < s.input_w as isize) {
+                    // SAFETY: pixel (iy, ix) lies inside the input (checked, or implied by
+                    // `inside` for the whole window), whose length `check_len` validated;
+                    // the channel offset `c` is below `C`.
+                    p[ky][kx] = unsafe { x.offset(corner + taps.off[ky][kx]) };
                 }
-                (
-                    w,
-                    [
-                        Rq4::load(rq, c),
-                        Rq4::load(rq, c + 4),
-                        Rq4::load(rq, c + 8),
-                        Rq4::load(rq, c + 12),
-                    ],
-                )
-            };
+            }
+        }
+        p
+    };
+    let mut c = 0;
+    // SAFETY (every load and store below): the tap pointers are valid for 16 (or 8) bytes: an
+    // input pixel's channels `c..c + 16 <= C`, or `pad`; output pixel (oy, ox) holds `C`
+    // values. Advanced SIMD is a baseline feature of every AArch64 target.
+    unsafe {
+        while c + 16 <= C {
+            let mut w = [[vdupq_n_s8(0); KW]; KH];
+            for ky in 0..KH {
+                for kx in 0..KW {
+                    w[ky][kx] = vld1q_s8(weights[ky][kx].as_ptr().add(c));
+                }
+            }
+            let q = [
+                Rq4::load(rq, c),
+                Rq4::load(rq, c + 4),
+                Rq4::load(rq, c + 8),
+                Rq4::load(rq, c + 12),
+            ];
             for oy in 0..s.output_h {
-                let y_in = inside(oy, s.stride_h, s.pad_top, KH, s.dilation_h, s.input_h);
-                let iy0 = (oy * s.stride_h) as isize - s.pad_top as isize;
                 for ox in 0..s.output_w {
-                    let x_in = inside(ox, s.stride_w, s.pad_left, KW, s.dilation_w, s.input_w);
-                    let ix0 = (ox * s.stride_w) as isize - s.pad_left as isize;
-                    // The input vector of tap (ky, kx), or the zero point for a padded tap.
-                    let tap = |ky: usize, kx: usize| -> int8x16_t {
-                        let iy = iy0 + (ky * s.dilation_h) as isize;
-                        let ix = ix0 + (kx * s.dilation_w) as isize;
-                        if (y_in && x_in)
-                            || (iy >= 0
-                                && iy < s.input_h as isize
-                                && ix >= 0
-                                && ix < s.input_w as isize)
-                        {
-                            // SAFETY: the pixel (iy, ix) is inside the input (checked, or implied
-                            // by `inside` for both coordinates), whose length `check_len`
-                            // validated; `c + 16 <= C`.
-                            unsafe {
-                                vld1q_s8(x.offset(iy * row as isize + ix * C as isize).add(c))
-                            }
-                        } else {
-                            pad
-                        }
-                    };
-                    let mut acc = [q[0].bias, q[1].bias, q[2].bias, q[3].bias];
-                    let mut t = 0;
-                    while t + 1 < KH * KW {
-                        let (a, b) = (t, t + 1);
-                        let (xa, xb) = (tap(a / KW, a % KW), tap(b / KW, b % KW));
-                        let (wa, wb) = (w[a / KW][a % KW], w[b / KW][b % KW]);
-                        let lo = vmlal_s8(
-                            vmull_s8(vget_low_s8(xa), vget_low_s8(wa)),
-                            vget_low_s8(xb),
-                            vget_low_s8(wb),
-                        );
-                        let hi = vmlal_high_s8(vmull_high_s8(xa, wa), xb, wb);
-                        acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
-                        acc[1] = vaddw_high_s16(acc[1], lo);
-                        acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
-                        acc[3] = vaddw_high_s16(acc[3], hi);
-                        t += 2;
-                    }
-                    if t < KH * KW {
-                        let (xa, wa) = (tap(t / KW, t % KW), w[t / KW][t % KW]);
-                        let lo = vmull_s8(vget_low_s8(xa), vget_low_s8(wa));
-                        let hi = vmull_high_s8(xa, wa);
-                        acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
-                        acc[1] = vaddw_high_s16(acc[1], lo);
-                        acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
-                        acc[3] = vaddw_high_s16(acc[3], hi);
-                    }
-                    let v = [
-                        q[0].apply::<RIGHT_ONLY>(acc[0]),
-                        q[1].apply::<RIGHT_ONLY>(acc[1]),
-                        q[2].apply::<RIGHT_ONLY>(acc[2]),
-                        q[3].apply::<RIGHT_ONLY>(acc[3]),
-                    ];
-                    // SAFETY: output pixel (oy, ox) holds `C` values; `c + 16 <= C`.
-                    unsafe { vst1q_s8(y.add((oy * s.output_w + ox) * C + c), st.narrow16(v)) };
+                    let v = pixel16::<KH, KW, RIGHT_ONLY>(&w, &q, &st, &pointers(oy, ox, c));
+                    vst1q_s8(y.add((oy * s.output_w + ox) * C + c), v);
                 }
             }
             c += 16;
         }
         if c + 8 <= C {
-            // SAFETY: `c + 8 <= C`.
-            let (w, q) = unsafe {
-                let mut w = [[vdup_n_s8(0); KW]; KH];
-                for ky in 0..KH {
-                    for kx in 0..KW {
-                        w[ky][kx] = vld1_s8(weights[ky][kx].as_ptr().add(c));
-                    }
+            let mut w = [[vdup_n_s8(0); KW]; KH];
+            for ky in 0..KH {
+                for kx in 0..KW {
+                    w[ky][kx] = vld1_s8(weights[ky][kx].as_ptr().add(c));
                 }
-                (w, [Rq4::load(rq, c), Rq4::load(rq, c + 4)])
-            };
-            let pad = vget_low_s8(pad);
+            }
+            let q = [Rq4::load(rq, c), Rq4::load(rq, c + 4)];
             for oy in 0..s.output_h {
-                let y_in = inside(oy, s.stride_h, s.pad_top, KH, s.dilation_h, s.input_h);
-                let iy0 = (oy * s.stride_h) as isize - s.pad_top as isize;
                 for ox in 0..s.output_w {
-                    let x_in = inside(ox, s.stride_w, s.pad_left, KW, s.dilation_w, s.input_w);
-                    let ix0 = (ox * s.stride_w) as isize - s.pad_left as isize;
-                    let tap = |ky: usize, kx: usize| -> int8x8_t {
-                        let iy = iy0 + (ky * s.dilation_h) as isize;
-                        let ix = ix0 + (kx * s.dilation_w) as isize;
-                        if (y_in && x_in)
-                            || (iy >= 0
-                                && iy < s.input_h as isize
-                                && ix >= 0
-                                && ix < s.input_w as isize)
-                        {
-                            // SAFETY: as above, eight values.
-                            unsafe { vld1_s8(x.offset(iy * row as isize + ix * C as isize).add(c)) }
-                        } else {
-                            pad
-                        }
-                    };
-                    let mut acc = [q[0].bias, q[1].bias];
-                    let mut t = 0;
-                    while t + 1 < KH * KW {
-                        let (a, b) = (t, t + 1);
-                        let lo = vmlal_s8(
-                            vmull_s8(tap(a / KW, a % KW), w[a / KW][a % KW]),
-                            tap(b / KW, b % KW),
-                            w[b / KW][b % KW],
-                        );
-                        acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
-                        acc[1] = vaddw_high_s16(acc[1], lo);
-                        t += 2;
-                    }
-                    if t < KH * KW {
-                        let lo = vmull_s8(tap(t / KW, t % KW), w[t / KW][t % KW]);
-                        acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
-                        acc[1] = vaddw_high_s16(acc[1], lo);
-                    }
-                    let v = [
-                        q[0].apply::<RIGHT_ONLY>(acc[0]),
-                        q[1].apply::<RIGHT_ONLY>(acc[1]),
-                    ];
-                    // SAFETY: output pixel (oy, ox) holds `C` values; `c + 8 <= C`.
-                    unsafe { vst1_s8(y.add((oy * s.output_w + ox) * C + c), st.narrow8(v)) };
+                    let v = pixel8::<KH, KW, RIGHT_ONLY>(&w, &q, &st, &pointers(oy, ox, c));
+                    vst1_s8(y.add((oy * s.output_w + ox) * C + c), v);
                 }
             }
         }
