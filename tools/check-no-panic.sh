@@ -20,8 +20,8 @@ root=$PWD
 
 # --target NAME: the code-generation target of the modules (default generic; cortex-m4 and
 # cortex-m7 call the nn_kernels::cortex_m kernels and link for thumbv7em-none-eabihf; aarch64 and
-# aarch64-dotprod call the nn_kernels::aarch64 kernels and link for aarch64-unknown-none, the
-# latter with -C target-feature=+dotprod).
+# aarch64-dotprod, aarch64-i8mm call the nn_kernels::aarch64 kernels and link for
+# aarch64-unknown-none, with -C target-feature=+dotprod(,+i8mm) for the latter two).
 codegen_target=generic
 if [[ ${1:-} == --target ]]; then
     codegen_target=${2:?--target needs a name}
@@ -53,6 +53,7 @@ rustflags=
 case $codegen_target in
     aarch64) triple=aarch64-unknown-none ;;
     aarch64-dotprod) triple=aarch64-unknown-none; rustflags="-C target-feature=+dotprod" ;;
+    aarch64-i8mm) triple=aarch64-unknown-none; rustflags="-C target-feature=+dotprod,+i8mm" ;;
 esac
 build() {
     NND_GEN_DIR=$gen RUSTFLAGS="$rustflags" cargo build -q --locked --release --target $triple \
@@ -107,6 +108,7 @@ elif [[ $codegen_target == aarch64* ]]; then
     # The NEON kernels; pooling, softmax and MUL are the Cortex-M table kernels in plain Rust.
     conv=conv::conv_s8
     if [[ $codegen_target == aarch64-dotprod ]]; then conv=conv::dot::conv_dot_s8; fi
+    if [[ $codegen_target == aarch64-i8mm ]]; then conv=conv::mm::conv_mm_s8; fi
     kernels=(aarch64::$conv aarch64::depthwise::depthwise_s8 aarch64::add::add_s8
         cortex_m::pool::avg_pool_s8 cortex_m::softmax::softmax_s8
         mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 logistic::logistic_s8

@@ -122,7 +122,7 @@ fn exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: unknown target `z80`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod\n"
+        "error: unknown target `z80`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod, aarch64-i8mm\n"
     );
     // Close to a valid name is still unknown; nothing on stdout.
     let out = nndc(&["build", &kws, "--target", "cortex-m"]);
@@ -130,7 +130,7 @@ fn exit_codes() {
     assert!(out.stdout.is_empty());
     assert_eq!(
         text(&out.stderr),
-        "error: unknown target `cortex-m`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod\n"
+        "error: unknown target `cortex-m`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod, aarch64-i8mm\n"
     );
     // Unreadable file: 2.
     let out = nndc(&["build", "/nonexistent/net.nnd"]);
@@ -278,11 +278,15 @@ fn targets_are_listed() {
         "{list}"
     );
     assert!(list.contains("nn_kernels::cortex_m"), "{list}");
+    assert!(
+        rows[6].starts_with("aarch64-i8mm     aarch64   aarch64-*  "),
+        "{list}"
+    );
     assert!(list.contains("nn_kernels::aarch64"), "{list}");
     // `build --help` lists the names too.
     let help = text(&nndc(&["build", "--help"]).stdout);
     assert!(
-        help.contains("generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod (`nndc targets` describes them)"),
+        help.contains("generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod, aarch64-i8mm (`nndc targets` describes them)"),
         "{help}"
     );
 }

@@ -181,7 +181,7 @@ impl<const IC: usize, const KH: usize, const KW: usize, const KP: usize> Rows<'_
 }
 
 /// Stores `n <= 16` bytes of `v` at `to`.
-#[cfg(target_feature = "dotprod")]
+#[cfg(any(target_feature = "dotprod", target_feature = "i8mm"))]
 ///
 /// # Safety
 /// `to` is valid for `n` bytes of writes.
@@ -413,6 +413,8 @@ pub fn fully_connected_s8<
 
 #[cfg(target_feature = "dotprod")]
 pub use dot::{conv_dot_s8, fully_connected_dot_s8};
+#[cfg(target_feature = "i8mm")]
+pub use mm::{conv_mm_s8, fully_connected_mm_s8};
 
 #[cfg(target_feature = "dotprod")]
 mod dot {
@@ -641,6 +643,234 @@ mod dot {
         output: &mut [i8],
     ) -> KernelResult {
         conv_dot_s8::<D, U, 1, 1, KP, NB, K4, OB, CP>(
+            &ConvSpec::rows(batches),
+            rq,
+            input,
+            weights,
+            output,
+        )
+    }
+}
+
+#[cfg(target_feature = "i8mm")]
+mod mm {
+    use super::*;
+    use crate::aarch64::neon::smmla;
+
+    /// Four rows (two pairs) times one block of `2 NV` filters: `[pair][vector]` 2x2 blocks
+    /// `[p0 c0, p0 c1, p1 c0, p1 c1]`.
+    ///
+    /// # Safety
+    /// Each `a[p]` is valid for `8 * K8` bytes of reads.
+    #[inline(always)]
+    unsafe fn block_mm<const NV: usize, const K8: usize>(
+        a: &[*const i8; MR],
+        w: &[[[i8; 16]; NV]; K8],
+    ) -> [[int32x4_t; NV]; 2] {
+        // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target; `8 j + 8 <=
+        // 8 K8` bytes of each row; `w[j]` holds `NV` contiguous 16-byte arrays.
+        unsafe {
+            let mut acc = [[vdupq_n_s32(0); NV]; 2];
+            for (j, wj) in w.iter().enumerate() {
+                let a01 = vcombine_s8(vld1_s8(a[0].add(8 * j)), vld1_s8(a[1].add(8 * j)));
+                let a23 = vcombine_s8(vld1_s8(a[2].add(8 * j)), vld1_s8(a[3].add(8 * j)));
+                let mut b = [vdupq_n_s8(0); NV];
+                let mut v = 0;
+                while v + 4 <= NV {
+                    let q4 = vld1q_s8_x4(wj.as_ptr().cast::<i8>().add(16 * v));
+                    b[v] = q4.0;
+                    b[v + 1] = q4.1;
+                    b[v + 2] = q4.2;
+                    b[v + 3] = q4.3;
+                    v += 4;
+                }
+                while v < NV {
+                    b[v] = vld1q_s8(wj[v].as_ptr());
+                    v += 1;
+                }
+                for v in 0..NV {
+                    acc[0][v] = smmla(acc[0][v], a01, b[v]);
+                    acc[1][v] = smmla(acc[1][v], a23, b[v]);
+                }
+            }
+            acc
+        }
+    }
+
+    /// Four rows times every filter block, requantised; the first `valid` rows stored.
+    ///
+    /// # Safety
+    /// Each `a[p]` is valid for `8 * K8` reads, each `y[p]` (`p < valid`) for `OC` writes,
+    /// `2 NV OB <= CP`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile_mm<
+        const OC: usize,
+        const NV: usize,
+        const K8: usize,
+        const OB: usize,
+        const CP: usize,
+        const RIGHT_ONLY: bool,
+    >(
+        a: &[*const i8; MR],
+        w: &[[[[i8; 16]; NV]; K8]; OB],
+        rq: &Requant<CP>,
+        st: OutStage,
+        y: &[*mut i8; MR],
+        valid: usize,
+    ) {
+        // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target; the bounds are
+        // the caller's.
+        unsafe {
+            for (b, wb) in w.iter().enumerate() {
+                let c = 2 * NV * b;
+                let acc = block_mm::<NV, K8>(a, wb);
+                let n = OC.saturating_sub(c).min(2 * NV);
+                let mut q = [None; 4];
+                for (g, qg) in q.iter_mut().enumerate().take(NV / 2) {
+                    *qg = Some(Rq4::load(rq, c + 4 * g));
+                }
+                // Pixel 2 pp + h, channels c + 4 g .. c + 4 g + 4: the low (h = 0) or high
+                // 64-bit halves of the 2x2 blocks of channel pairs 2 g and 2 g + 1.
+                for (p, yp) in y.iter().enumerate().take(valid.min(MR)) {
+                    let (pp, h) = (p / 2, p % 2);
+                    let mut v4 = [vdupq_n_s32(0); 4];
+                    for g in 0..(NV / 2).min(4) {
+                        let (lo, hi) = (
+                            vreinterpretq_s64_s32(acc[pp][2 * g]),
+                            vreinterpretq_s64_s32(acc[pp][2 * g + 1]),
+                        );
+                        let sums = vreinterpretq_s32_s64(if h == 0 {
+                            vzip1q_s64(lo, hi)
+                        } else {
+                            vzip2q_s64(lo, hi)
+                        });
+                        if let Some(qg) = q[g] {
+                            v4[g] = qg.apply::<RIGHT_ONLY>(vaddq_s32(sums, qg.bias));
+                        }
+                    }
+                    store_n(st.narrow16(v4), yp.add(c), n);
+                }
+            }
+        }
+    }
+
+    /// Runs the convolution with `SMMLA`. `KP = kpad(KH * KW * IC)`, `K8 = KP / 8`; blocks of
+    /// `2 NV` filters (`NV` in 2, 4, 6, 8), `OB = ceil(OC / (2 NV))`, `CP = 2 NV OB`; `weights`
+    /// as [`crate::aarch64::pack::pack_mm`] lays them out.
+    ///
+    /// # Errors
+    /// As [`super::conv_s8`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv_mm_s8<
+        const IC: usize,
+        const OC: usize,
+        const KH: usize,
+        const KW: usize,
+        const KP: usize,
+        const NV: usize,
+        const K8: usize,
+        const OB: usize,
+        const CP: usize,
+    >(
+        s: &ConvSpec,
+        rq: &Requant<CP>,
+        input: &[i8],
+        weights: &[[[[i8; 16]; NV]; K8]; OB],
+        output: &mut [i8],
+    ) -> KernelResult {
+        check(s, IC, OC, KH, KW, KP, CP, input.len(), output.len())?;
+        if !matches!(NV, 2 | 4 | 6 | 8)
+            || K8 * 8 != KP
+            || OB != OC.div_ceil(2 * NV)
+            || CP != 2 * NV * OB
+        {
+            return Err(KernelError::Param("packed filter sizes"));
+        }
+        if rq.right_only {
+            run_mm::<IC, OC, KH, KW, KP, NV, K8, OB, CP, true>(s, rq, input, weights, output);
+        } else {
+            run_mm::<IC, OC, KH, KW, KP, NV, K8, OB, CP, false>(s, rq, input, weights, output);
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_mm<
+        const IC: usize,
+        const OC: usize,
+        const KH: usize,
+        const KW: usize,
+        const KP: usize,
+        const NV: usize,
+        const K8: usize,
+        const OB: usize,
+        const CP: usize,
+        const RIGHT_ONLY: bool,
+    >(
+        s: &ConvSpec,
+        rq: &Requant<CP>,
+        input: &[i8],
+        weights: &[[[[i8; 16]; NV]; K8]; OB],
+        output: &mut [i8],
+    ) {
+        let rows: Rows<'_, IC, KH, KW, KP> = Rows {
+            s,
+            input: input.as_ptr(),
+            direct: s.direct(IC, KP),
+        };
+        let st = OutStage::new(rq);
+        let pixels = s.output_h * s.output_w;
+        let y = output.as_mut_ptr();
+        let mut scratch = [[0i8; KP]; MR];
+        let mut p = 0;
+        // SAFETY: validated lengths; rows of `KP = 8 K8` bytes (a last partial tile repeats
+        // its first row, whose results are not stored); outputs of `OC` bytes at
+        // `(p + i) * OC` for `p + i < pixels`; `CP = 2 NV OB`.
+        unsafe {
+            while p < pixels {
+                let valid = (pixels - p).min(MR);
+                let [s0, s1, s2, s3] = &mut scratch;
+                let r0 = rows.row(p, s0);
+                let a = [
+                    r0,
+                    if valid > 1 { rows.row(p + 1, s1) } else { r0 },
+                    if valid > 2 { rows.row(p + 2, s2) } else { r0 },
+                    if valid > 3 { rows.row(p + 3, s3) } else { r0 },
+                ];
+                let o = [
+                    y.add(p * OC),
+                    y.add((p + 1).min(pixels - 1) * OC),
+                    y.add((p + 2).min(pixels - 1) * OC),
+                    y.add((p + 3).min(pixels - 1) * OC),
+                ];
+                tile_mm::<OC, NV, K8, OB, CP, RIGHT_ONLY>(&a, weights, rq, st, &o, valid);
+                p += valid;
+            }
+        }
+    }
+
+    /// A fully connected layer with `SMMLA`: as [`super::fully_connected_s8`] with the
+    /// [`conv_mm_s8`] layout.
+    ///
+    /// # Errors
+    /// As [`conv_mm_s8`].
+    pub fn fully_connected_mm_s8<
+        const D: usize,
+        const U: usize,
+        const KP: usize,
+        const NV: usize,
+        const K8: usize,
+        const OB: usize,
+        const CP: usize,
+    >(
+        batches: usize,
+        rq: &Requant<CP>,
+        input: &[i8],
+        weights: &[[[[i8; 16]; NV]; K8]; OB],
+        output: &mut [i8],
+    ) -> KernelResult {
+        conv_mm_s8::<D, U, 1, 1, KP, NV, K8, OB, CP>(
             &ConvSpec::rows(batches),
             rq,
             input,

@@ -182,7 +182,8 @@ fn whole_range(
     dilation: usize,
     size: usize,
 ) -> (usize, usize) {
-    let lo = pad.div_ceil(stride).min(out);
+    // `max(1)`: no division-by-zero path (the caller rejects a zero stride).
+    let lo = pad.div_ceil(stride.max(1)).min(out);
     let mut hi = lo;
     while hi < out && inside(hi, stride, pad, k, dilation, size) {
         hi += 1;
@@ -219,16 +220,16 @@ fn run<const C: usize, const KH: usize, const KW: usize, const RIGHT_ONLY: bool>
         let mut p = [[pad.as_ptr(); KW]; KH];
         let whole = inside(oy, s.stride_h, s.pad_top, KH, s.dilation_h, s.input_h)
             && (x_lo..x_hi).contains(&ox);
-        for ky in 0..KH {
+        for (ky, (row, offs)) in p.iter_mut().zip(&taps.off).enumerate() {
             let iy = iy0 + (ky * s.dilation_h) as isize;
             let row_ok = iy >= 0 && iy < s.input_h as isize;
-            for kx in 0..KW {
+            for (kx, (ptr, off)) in row.iter_mut().zip(offs).enumerate() {
                 let ix = ix0 + (kx * s.dilation_w) as isize;
                 if whole || (row_ok && ix >= 0 && ix < s.input_w as isize) {
                     // SAFETY: pixel (iy, ix) lies inside the input (checked, or implied by
                     // `inside` for the whole window), whose length `check_len` validated;
                     // the channel offset `c` is below `C`.
-                    p[ky][kx] = unsafe { x.offset(corner + taps.off[ky][kx]) };
+                    *ptr = unsafe { x.offset(corner + off) };
                 }
             }
         }

@@ -153,3 +153,22 @@ pub(super) fn sdot_lane<const L: i32>(acc: int32x4_t, w: int8x16_t, a: int8x16_t
     }
     acc
 }
+
+/// `acc += a (2x8) * b (2x8)^T`: `SMMLA`, a 2x2 block of int32 sums over 8 int8 products.
+#[cfg(target_feature = "i8mm")]
+#[inline(always)]
+pub(super) fn smmla(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
+    let mut acc = acc;
+    // SAFETY: `SMMLA` reads two vector registers and updates a third; no memory, no flags. The
+    // crate is compiled with the i8mm feature (this function exists only then).
+    unsafe {
+        core::arch::asm!(
+            "smmla {acc:v}.4s, {a:v}.16b, {b:v}.16b",
+            acc = inout(vreg) acc,
+            a = in(vreg) a,
+            b = in(vreg) b,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    acc
+}

@@ -87,6 +87,48 @@ pub fn pack_dot(
     Ok(())
 }
 
+/// Filters `[rows][k]` for the 8-bit matrix-multiply (`SMMLA`) kernel: blocks of `2 nv` rows;
+/// for each group of 8 values (`j`), `nv` vectors of 2 rows x 8 values (the second operand of
+/// one `SMMLA`):
+/// `out[((b * k8 + j) * nv + v) * 16 + 8 r + i] = weights[(2 (b nv + v) + r) * k + 8 j + i]`,
+/// with `k8 = kpad(k) / 8`; values past a row's end and rows past `rows` are 0.
+///
+/// # Errors
+/// [`KernelError::Length`] unless `weights.len() == rows * k`, `nv` is 2, 4, 6 or 8 and
+/// `out.len() == ceil(rows / (2 nv)) * kpad(k) * 2 nv`.
+pub fn pack_mm(
+    weights: &[i8],
+    rows: usize,
+    k: usize,
+    nv: usize,
+    out: &mut [i8],
+) -> Result<(), KernelError> {
+    if !matches!(nv, 2 | 4 | 6 | 8) {
+        return Err(KernelError::Param(
+            "matrix-multiply block of 2, 4, 6 or 8 vectors",
+        ));
+    }
+    crate::error::check_len("filters", rows.saturating_mul(k), weights.len())?;
+    let k8 = kpad(k) / 8;
+    let block = 2 * nv;
+    crate::error::check_len(
+        "packed filters",
+        rows.div_ceil(block) * kpad(k) * block,
+        out.len(),
+    )?;
+    out.fill(0);
+    for (row, filter) in weights.chunks_exact(k.max(1)).enumerate().take(rows) {
+        let (b, v, r) = (row / block, (row % block) / 2, row % 2);
+        for (j, oct) in filter.chunks(8).enumerate() {
+            let at = ((b * k8 + j) * nv + v) * 16 + 8 * r;
+            if let Some(dst) = out.get_mut(at..at + oct.len()) {
+                dst.copy_from_slice(oct);
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +162,22 @@ mod tests {
         assert_eq!(out[32], w[4]); // j = 1, row 0, value 4
         assert_eq!(out[33], 0);
         assert!(pack_dot(&w, 6, 5, 5, &mut out).is_err());
+    }
+
+    #[test]
+    fn mm_layout() {
+        // 5 rows of 10 values, nv = 2: one block of 4 rows, k8 = 2 (kpad 16).
+        let w: Vec<i8> = (0..50).map(|i| i as i8 + 1).collect();
+        let mut out = vec![0i8; 2 * 16 * 4];
+        pack_mm(&w, 5, 10, 2, &mut out).unwrap();
+        assert_eq!(&out[0..8], &w[0..8]); // row 0, values 0..8
+        assert_eq!(&out[8..16], &w[10..18]); // row 1
+        assert_eq!(&out[16..24], &w[20..28]); // v = 1: row 2
+        assert_eq!(&out[32..34], &w[8..10]); // j = 1, row 0, values 8..10
+        assert_eq!(out[34], 0);
+        assert_eq!(&out[64..72], &w[40..48]); // block 1: row 4
+        assert_eq!(&out[72..80], &[0; 8]); // row 5 absent
+        assert!(pack_mm(&w, 5, 10, 3, &mut out).is_err());
     }
 
     #[test]

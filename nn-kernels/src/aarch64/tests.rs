@@ -357,6 +357,22 @@ macro_rules! conv_case {
                     conv::conv_dot_s8::<$ic, $oc, $kh, $kw, KP, NB, K4, DB, { 4 * NB * DB }>(&s, &rq, &input, &packed, &mut got).unwrap();
                     prop_assert_eq!(&got, &want);
                 }
+                #[cfg(target_feature = "i8mm")]
+                {
+                    const NV: usize = if $oc >= 16 { 8 } else { 2 * ($oc as usize).div_ceil(4) };
+                    const MB: usize = ($oc as usize).div_ceil(2 * NV);
+                    const K8: usize = KP / 8;
+                    let rq = requant::<{ 2 * NV * MB }>(&folded, &mult, &shift, ozp, lo, hi);
+                    let mut flat = vec![0i8; MB * KP * 2 * NV];
+                    super::pack::pack_mm(&filt, $oc, $kh * $kw * $ic, NV, &mut flat).unwrap();
+                    let mut packed = [[[[0i8; 16]; NV]; K8]; MB];
+                    for (i, v) in flat.iter().enumerate() {
+                        packed[i / (K8 * NV * 16)][(i / (NV * 16)) % K8][(i / 16) % NV][i % 16] = *v;
+                    }
+                    let mut got = vec![0i8; want.len()];
+                    conv::conv_mm_s8::<$ic, $oc, $kh, $kw, KP, NV, K8, MB, { 2 * NV * MB }>(&s, &rq, &input, &packed, &mut got).unwrap();
+                    prop_assert_eq!(&got, &want);
+                }
             }
         }
     };
@@ -478,6 +494,22 @@ macro_rules! fc_case {
                     }
                     let mut got = vec![0i8; want.len()];
                     conv::fully_connected_dot_s8::<$d, $u, KP, NB, K4, DB, { 4 * NB * DB }>(batches, &rq, &input, &packed, &mut got).unwrap();
+                    prop_assert_eq!(&got, &want);
+                }
+                #[cfg(target_feature = "i8mm")]
+                {
+                    const NV: usize = if $u >= 16 { 8 } else { 2 * ($u as usize).div_ceil(4) };
+                    const MB: usize = ($u as usize).div_ceil(2 * NV);
+                    const K8: usize = KP / 8;
+                    let rq = requant::<{ 2 * NV * MB }>(&folded, &mult, &shift, ozp, lo, hi);
+                    let mut flat = vec![0i8; MB * KP * 2 * NV];
+                    super::pack::pack_mm(&filt, $u, $d, NV, &mut flat).unwrap();
+                    let mut packed = [[[[0i8; 16]; NV]; K8]; MB];
+                    for (i, v) in flat.iter().enumerate() {
+                        packed[i / (K8 * NV * 16)][(i / (NV * 16)) % K8][(i / 16) % NV][i % 16] = *v;
+                    }
+                    let mut got = vec![0i8; want.len()];
+                    conv::fully_connected_mm_s8::<$d, $u, KP, NV, K8, MB, { 2 * NV * MB }>(batches, &rq, &input, &packed, &mut got).unwrap();
                     prop_assert_eq!(&got, &want);
                 }
             }

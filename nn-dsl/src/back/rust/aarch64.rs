@@ -1,8 +1,9 @@
-//! Kernel choice and code of the AArch64 targets (`aarch64`, `aarch64-dotprod`).
+//! Kernel choice and code of the AArch64 targets (`aarch64`, `aarch64-dotprod`, `aarch64-i8mm`).
 //!
 //! Convolutions and fully connected layers become calls of `nn_kernels::aarch64::conv` with
 //! filters laid out by `nn_kernels::aarch64::pack` for the register block that reads them (16
-//! values of 4 filters for plain NEON, 4 values of 16 filters for `SDOT`), depthwise
+//! values of 4 filters for plain NEON, 4 values of 16 filters for `SDOT`, 8 values of 2 filters
+//! for `SMMLA`), depthwise
 //! convolutions calls of `nn_kernels::aarch64::depthwise` on TFLite's own filter layout; the
 //! requantisation of every channel is one `Requant` static (bias with the input zero point
 //! folded in, multipliers, split shifts), validated when rustc evaluates the static. ADD, MUL,
@@ -22,14 +23,19 @@ use crate::lower::{Conv2dLowered, DenseLowered, DepthwiseLowered, NodeParams, Re
 /// The AArch64 kernel for a node, or the portable one and why.
 pub(super) fn choose(target: Target, params: &NodeParams) -> KernelChoice {
     let portable = |why: String| KernelChoice::Portable(Some(why));
+    // SDOT and SMMLA accumulate every product in int32: -128 weights are fine there.
     let dot = target == Target::Aarch64Dotprod;
+    let mm = target == Target::Aarch64I8mm;
+    let wide = dot || mm;
     let min_weight = "a weight of -128 (the NEON kernels sum two products in int16)";
     match params {
         NodeParams::Conv2d(c) => {
             if let Err(why) = super::cortex_m::requant_ok(&c.requant) {
                 portable(why)
-            } else if !pack::pairs_fit_int16(&c.weights) && !dot {
+            } else if !pack::pairs_fit_int16(&c.weights) && !wide {
                 portable(min_weight.into())
+            } else if mm {
+                KernelChoice::Specialised("aarch64::conv (SMMLA, 4 pixels x 16 channels)")
             } else if dot {
                 KernelChoice::Specialised("aarch64::conv (SDOT, 4 pixels x 16 channels)")
             } else {
@@ -62,9 +68,11 @@ pub(super) fn choose(target: Target, params: &NodeParams) -> KernelChoice {
                 )
             } else if let Err(why) = super::cortex_m::requant_ok(&d.requant) {
                 portable(why)
-            } else if !pack::pairs_fit_int16(&d.weights) && !dot {
+            } else if !pack::pairs_fit_int16(&d.weights) && !wide {
                 portable(min_weight.into())
-            } else if dot {
+            } else if mm && d.batches >= 2 {
+                KernelChoice::Specialised("aarch64::fully_connected (SMMLA, 16 units)")
+            } else if wide {
                 KernelChoice::Specialised("aarch64::fully_connected (SDOT, 16 units)")
             } else {
                 KernelChoice::Specialised("aarch64::fully_connected (SMULL/SADALP, 4 units)")
@@ -102,6 +110,38 @@ fn dot_vectors(oc: usize) -> usize {
         4
     } else {
         oc.div_ceil(4).max(1)
+    }
+}
+
+/// The matrix-multiply kernel a layer of `rows` input rows runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    /// `SMULL`/`SMLAL`/`SADALP` (every AArch64 core).
+    Plain,
+    /// `SDOT` by element.
+    Dot,
+    /// `SMMLA` (two rows at a time: a single row, a fully connected layer of batch 1, runs on
+    /// `SDOT`, which wastes nothing).
+    Mm,
+}
+
+impl Kernel {
+    fn of(target: Target, rows: usize) -> Kernel {
+        match target {
+            Target::Aarch64I8mm if rows >= 2 => Kernel::Mm,
+            Target::Aarch64I8mm | Target::Aarch64Dotprod => Kernel::Dot,
+            _ => Kernel::Plain,
+        }
+    }
+}
+
+/// The `SMMLA` block of filters for `oc` output channels: 8 vectors of 2 filters (16
+/// channels), fewer (an even number) for small layers.
+fn mm_vectors(oc: usize) -> usize {
+    if oc >= 16 {
+        8
+    } else {
+        2 * oc.div_ceil(4).max(1)
     }
 }
 
@@ -154,9 +194,20 @@ impl Op<'_> {
         weights: &[i8],
         rows: usize,
         k: usize,
+        kernel: Kernel,
     ) -> Result<(TokenStream, TokenStream, Vec<usize>), Error> {
         let kp = pack::kpad(k);
-        if self.cx.target == Target::Aarch64Dotprod {
+        if kernel == Kernel::Mm {
+            let nv = mm_vectors(rows);
+            let ob = rows.div_ceil(2 * nv);
+            let mut flat = vec![0i8; ob * kp * 2 * nv];
+            pack::pack_mm(weights, rows, k, nv, &mut flat)
+                .map_err(|e| self.mismatch(&e.to_string()))?;
+            let dims = [ob, kp / 8, nv, 16];
+            let ty = array_type(&quote!(i8), &dims);
+            let v = nested(&flat, &dims, &Literal::i8_unsuffixed);
+            Ok((ty, v, vec![nv, kp / 8, ob, 2 * nv * ob]))
+        } else if kernel == Kernel::Dot {
             let nb = dot_vectors(rows);
             let ob = rows.div_ceil(4 * nb);
             let mut flat = vec![0i8; ob * kp * 4 * nb];
@@ -189,7 +240,8 @@ impl Op<'_> {
         }
         let folded =
             super::cortex_m::fold_rows(&c.weights, row, c.bias.as_deref(), c.requant.input_offset);
-        let (w_ty, w_val, generics) = self.a64_filters(&c.weights, g.output_c, row)?;
+        let kernel = Kernel::of(self.cx.target, usize::MAX);
+        let (w_ty, w_val, generics) = self.a64_filters(&c.weights, g.output_c, row, kernel)?;
         let cp = generics.last().copied().unwrap_or(0);
         let mut statics = self.a64_requant(&c.requant, &folded, g.output_c, cp)?;
         let (w_id, spec_id, rq_id) = (self.item("WEIGHTS"), self.item("SPEC"), self.item("RQ"));
@@ -220,10 +272,10 @@ impl Op<'_> {
                 pad_value: #pad,
             };
         });
-        let f = if self.cx.target == Target::Aarch64Dotprod {
-            quote!(conv_dot_s8)
-        } else {
-            quote!(conv_s8)
+        let f = match kernel {
+            Kernel::Mm => quote!(conv_mm_s8),
+            Kernel::Dot => quote!(conv_dot_s8),
+            Kernel::Plain => quote!(conv_s8),
         };
         let (ic, oc, kp) = (u(g.input_c), u(g.output_c), u(pack::kpad(row)));
         let rest = generics.iter().map(|&v| u(v));
@@ -254,15 +306,16 @@ impl Op<'_> {
             d.bias.as_deref(),
             d.requant.input_offset,
         );
-        let (w_ty, w_val, generics) = self.a64_filters(&d.weights, d.units, d.depth)?;
+        let kernel = Kernel::of(self.cx.target, d.batches);
+        let (w_ty, w_val, generics) = self.a64_filters(&d.weights, d.units, d.depth, kernel)?;
         let cp = generics.last().copied().unwrap_or(0);
         let mut statics = self.a64_requant(&d.requant, &folded, d.units, cp)?;
         let (w_id, rq_id) = (self.item("WEIGHTS"), self.item("RQ"));
         statics.extend(quote!(static #w_id: #w_ty = #w_val;));
-        let f = if self.cx.target == Target::Aarch64Dotprod {
-            quote!(fully_connected_dot_s8)
-        } else {
-            quote!(fully_connected_s8)
+        let f = match kernel {
+            Kernel::Mm => quote!(fully_connected_mm_s8),
+            Kernel::Dot => quote!(fully_connected_dot_s8),
+            Kernel::Plain => quote!(fully_connected_s8),
         };
         let u = usize_lit;
         let (dd, uu, kp, b) = (u(d.depth), u(d.units), u(pack::kpad(d.depth)), u(d.batches));
@@ -411,6 +464,10 @@ pub(super) fn guard(target: Target) -> TokenStream {
         Target::Aarch64Dotprod => quote! {
             #[cfg(not(all(target_arch = "aarch64", target_feature = "dotprod")))]
             compile_error!("this module was generated by nnd for target `aarch64-dotprod`: compile it for an AArch64 triple with the dot-product extension enabled (RUSTFLAGS=\"-C target-feature=+dotprod\", or a -C target-cpu that has it, e.g. cortex-a55), or generate it for target `aarch64`");
+        },
+        Target::Aarch64I8mm => quote! {
+            #[cfg(not(all(target_arch = "aarch64", target_feature = "dotprod", target_feature = "i8mm")))]
+            compile_error!("this module was generated by nnd for target `aarch64-i8mm`: compile it for an AArch64 triple with the dot-product and 8-bit matrix-multiply extensions enabled (RUSTFLAGS=\"-C target-feature=+dotprod,+i8mm\", or a -C target-cpu that has them, e.g. neoverse-v1), or generate it for target `aarch64-dotprod` or `aarch64`");
         },
         _ => TokenStream::new(),
     }

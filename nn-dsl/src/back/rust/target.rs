@@ -25,6 +25,10 @@ pub enum Target {
     /// Armv8.2-A with the dot-product extension (FEAT_DotProd: Cortex-A55, A76 and later;
     /// `aarch64-*` built with `-C target-feature=+dotprod`): the NEON kernels with `SDOT`.
     Aarch64Dotprod,
+    /// Armv8.6-A with the 8-bit matrix-multiply extension (FEAT_I8MM and FEAT_DotProd:
+    /// Cortex-A510/A710/X2, Neoverse V1/N2 and later; `aarch64-*` built with
+    /// `-C target-feature=+dotprod,+i8mm`): convolutions and dense layers on `SMMLA`.
+    Aarch64I8mm,
 }
 
 /// A family of targets sharing one set of specialised kernels in `nn_kernels`.
@@ -64,6 +68,7 @@ impl Target {
         Target::CortexM7,
         Target::Aarch64,
         Target::Aarch64Dotprod,
+        Target::Aarch64I8mm,
     ];
 
     /// The name used on the command line and in `build.rs` (`generic`, `cortex-m4`, ...).
@@ -74,6 +79,7 @@ impl Target {
             Target::CortexM7 => "cortex-m7",
             Target::Aarch64 => "aarch64",
             Target::Aarch64Dotprod => "aarch64-dotprod",
+            Target::Aarch64I8mm => "aarch64-i8mm",
         }
     }
 
@@ -82,7 +88,7 @@ impl Target {
         match self {
             Target::Generic => Family::Portable,
             Target::CortexM4 | Target::CortexM7 => Family::CortexM,
-            Target::Aarch64 | Target::Aarch64Dotprod => Family::Aarch64,
+            Target::Aarch64 | Target::Aarch64Dotprod | Target::Aarch64I8mm => Family::Aarch64,
         }
     }
 
@@ -124,6 +130,10 @@ impl Target {
             Target::Aarch64Dotprod => {
                 "Armv8.2-A NEON + dot product (Cortex-A55/A76 and later; build with \
                  -C target-feature=+dotprod): nn_kernels::aarch64 kernels with SDOT"
+            }
+            Target::Aarch64I8mm => {
+                "Armv8.6-A NEON + i8mm (Cortex-A510/A710, Neoverse V1/N2; build with \
+                 -C target-feature=+dotprod,+i8mm): nn_kernels::aarch64 kernels with SMMLA"
             }
         }
     }
@@ -201,7 +211,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown target `cortex-m9`; valid targets: generic, cortex-m4, cortex-m7, aarch64, \
-             aarch64-dotprod"
+             aarch64-dotprod, aarch64-i8mm"
         );
     }
 
@@ -236,7 +246,7 @@ mod tests {
             Target::default_for_triple("aarch64-unknown-linux-gnu"),
             Target::Aarch64
         );
-        for t in [Target::Aarch64, Target::Aarch64Dotprod] {
+        for t in [Target::Aarch64, Target::Aarch64Dotprod, Target::Aarch64I8mm] {
             assert_eq!(t.family().name(), "aarch64");
             assert!(t.matches_triple("aarch64-unknown-linux-gnu"));
             assert!(t.matches_triple("aarch64-unknown-none"));
