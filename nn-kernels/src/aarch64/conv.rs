@@ -180,6 +180,110 @@ impl<const IC: usize, const KH: usize, const KW: usize, const KP: usize> Rows<'_
     }
 }
 
+/// Where the register block reads its rows: `SY x SX` segments of `SEG` values per row (a
+/// multiple of 8), segment `(ty, tx)` of row `p` at `seg(p, ty, tx)`; the values of a row are
+/// its segments in row-major order.
+trait Src {
+    /// Segment rows per row.
+    const SY: usize;
+    /// Segments per segment row.
+    const SX: usize;
+    /// Values per segment.
+    const SEG: usize;
+    /// # Safety
+    /// `p` is a row of the source, `ty < SY`, `tx < SX`.
+    unsafe fn seg(&self, p: usize, ty: usize, tx: usize) -> *const i8;
+}
+
+/// Rows of `KP` values stored contiguously (gathered, or 1x1 pixels read in place): one segment.
+struct Contig<const MRB: usize, const KP: usize>([*const i8; MRB]);
+
+impl<const MRB: usize, const KP: usize> Src for Contig<MRB, KP> {
+    const SY: usize = 1;
+    const SX: usize = 1;
+    const SEG: usize = KP;
+    #[inline(always)]
+    unsafe fn seg(&self, p: usize, _ty: usize, _tx: usize) -> *const i8 {
+        self.0[p]
+    }
+}
+
+/// The receptive fields of consecutive output pixels of one row whose windows lie wholly inside
+/// the input, read in place: value `k` of pixel `p` is channel `k % IC` of tap `k / IC`, at a
+/// constant offset from the first pixel's window (`IC % 16 == 0`, so a 16-value load stays in one
+/// tap). No gather.
+struct InPlace<const IC: usize, const KH: usize, const KW: usize> {
+    /// The first pixel's window corner.
+    base: *const i8,
+    /// Bytes between consecutive pixels' windows (`stride_w * IC`).
+    px: usize,
+    /// Byte offset of each tap row from the window corner.
+    row: [usize; KH],
+    /// Bytes between the taps of a row (`dilation_w * IC`).
+    col: usize,
+}
+
+impl<const IC: usize, const KH: usize, const KW: usize> Src for InPlace<IC, KH, KW> {
+    const SY: usize = KH;
+    const SX: usize = KW;
+    const SEG: usize = IC;
+    #[inline(always)]
+    unsafe fn seg(&self, p: usize, ty: usize, tx: usize) -> *const i8 {
+        // SAFETY: the window of pixel `p` lies inside the input (checked when the source was
+        // made), and tap `(ty, tx)` is one of its `KH x KW` taps.
+        unsafe { self.base.add(self.row[ty] + tx * self.col + p * self.px) }
+    }
+}
+
+/// The in-place source of output pixels `p..p + n` ([`InPlace::new`]), for filters larger than
+/// 1x1 (a 1x1 convolution with whole 16-value chunks already reads its rows in place).
+#[inline(always)]
+fn in_place<const IC: usize, const KH: usize, const KW: usize>(
+    s: &ConvSpec,
+    input: *const i8,
+    p: usize,
+    n: usize,
+) -> Option<InPlace<IC, KH, KW>> {
+    if KH * KW == 1 {
+        None
+    } else {
+        InPlace::new(s, input, p, n)
+    }
+}
+
+impl<const IC: usize, const KH: usize, const KW: usize> InPlace<IC, KH, KW> {
+    /// The in-place source of `n` output pixels `(oy, ox..ox + n)` when every window lies inside
+    /// the input and `IC % 16 == 0`; `None` otherwise.
+    #[inline(always)]
+    fn new(s: &ConvSpec, input: *const i8, p: usize, n: usize) -> Option<Self> {
+        if IC % 16 != 0 || s.output_w == 0 {
+            return None;
+        }
+        let (oy, ox) = (p.checked_div(s.output_w)?, p.checked_rem(s.output_w)?);
+        if n == 0 || ox + n > s.output_w {
+            return None;
+        }
+        let iy0 = (oy * s.stride_h).checked_sub(s.pad_top)?;
+        let ix0 = (ox * s.stride_w).checked_sub(s.pad_left)?;
+        if iy0 + (KH - 1) * s.dilation_h >= s.input_h
+            || ix0 + (n - 1) * s.stride_w + (KW - 1) * s.dilation_w >= s.input_w
+        {
+            return None;
+        }
+        let mut row = [0usize; KH];
+        for (ky, r) in row.iter_mut().enumerate() {
+            *r = ky * s.dilation_h * s.input_w * IC;
+        }
+        Some(InPlace {
+            // SAFETY: pixel (iy0, ix0) lies inside the input (checked above).
+            base: unsafe { input.add((iy0 * s.input_w + ix0) * IC) },
+            px: s.stride_w * IC,
+            row,
+            col: s.dilation_w * IC,
+        })
+    }
+}
+
 /// Stores `n <= 16` bytes of `v` at `to`.
 #[cfg(any(target_feature = "dotprod", target_feature = "i8mm"))]
 ///
@@ -205,8 +309,8 @@ unsafe fn store_n(v: int8x16_t, to: *mut i8, n: usize) {
 /// # Safety
 /// Each `a[p]` is valid for `16 * KCH` bytes of reads.
 #[inline(always)]
-unsafe fn block_c16<const MRB: usize, const KCH: usize>(
-    a: &[*const i8; MRB],
+unsafe fn block_c16<const MRB: usize, const KCH: usize, S: Src>(
+    a: &S,
     w: &[[[i8; 16]; 4]; KCH],
 ) -> [int32x4_t; MRB] {
     // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
@@ -214,18 +318,26 @@ unsafe fn block_c16<const MRB: usize, const KCH: usize>(
     #[allow(unused_unsafe)]
     unsafe {
         let mut acc = [[vdupq_n_s32(0); 4]; MRB];
-        for (j, wj) in w.iter().enumerate() {
-            // SAFETY: `wj` is four 16-byte arrays; `a[p] + 16 j + 16 <= a[p] + 16 KCH`.
-            unsafe {
-                // The four filters' 16-byte arrays are contiguous.
-                let q4 = vld1q_s8_x4(wj.as_ptr().cast::<i8>());
-                let wv = [q4.0, q4.1, q4.2, q4.3];
-                for p in 0..MRB {
-                    let x = vld1q_s8(a[p].add(16 * j));
-                    let xl = vget_low_s8(x);
-                    for c in 0..4 {
-                        let t = vmlal_high_s8(vmull_s8(xl, vget_low_s8(wv[c])), x, wv[c]);
-                        acc[p][c] = vpadalq_s16(acc[p][c], t);
+        let mut wi = w.iter();
+        for (ty, tx) in (0..S::SY).flat_map(|ty| (0..S::SX).map(move |tx| (ty, tx))) {
+            let mut row = [core::ptr::null::<i8>(); MRB];
+            for (p, r) in row.iter_mut().enumerate() {
+                *r = a.seg(p, ty, tx);
+            }
+            for ch in 0..S::SEG / 16 {
+                let Some(wj) = wi.next() else { break };
+                // SAFETY: `wj` is four contiguous 16-byte arrays; `16 ch + 16 <= SEG` values of
+                // segment `t` of each row.
+                unsafe {
+                    let q4 = vld1q_s8_x4(wj.as_ptr().cast::<i8>());
+                    let wv = [q4.0, q4.1, q4.2, q4.3];
+                    for p in 0..MRB {
+                        let x = vld1q_s8(row[p].add(16 * ch));
+                        let xl = vget_low_s8(x);
+                        for c in 0..4 {
+                            let t = vmlal_high_s8(vmull_s8(xl, vget_low_s8(wv[c])), x, wv[c]);
+                            acc[p][c] = vpadalq_s16(acc[p][c], t);
+                        }
                     }
                 }
             }
@@ -253,8 +365,9 @@ unsafe fn tile_c16<
     const OB: usize,
     const CP: usize,
     const RIGHT_ONLY: bool,
+    S: Src,
 >(
-    a: &[*const i8; MRB],
+    a: &S,
     w: &[[[[i8; 16]; 4]; KCH]; OB],
     rq: &Requant<CP>,
     st: OutStage,
@@ -267,7 +380,7 @@ unsafe fn tile_c16<
         for (b, wb) in w.iter().enumerate() {
             let c = 4 * b;
             // SAFETY: the caller's bounds: rows of `16 * KCH = KP` bytes, `c + 4 <= 4 OB <= CP`.
-            let (sums, q) = unsafe { (block_c16::<MRB, KCH>(a, wb), Rq4::load(rq, c)) };
+            let (sums, q) = unsafe { (block_c16::<MRB, KCH, S>(a, wb), Rq4::load(rq, c)) };
             let mut v = [vdupq_n_s32(0); 4];
             for p in 0..MRB.min(4) {
                 v[p] = q.apply::<RIGHT_ONLY>(vaddq_s32(sums[p], q.bias));
@@ -364,25 +477,29 @@ fn run_c16<
     // `p * OC < pixels * OC`; `CP = 4 OB`.
     unsafe {
         while p + MR <= pixels {
-            let [s0, s1, s2, s3] = &mut scratch;
-            let a = [
-                rows.row(p, s0),
-                rows.row(p + 1, s1),
-                rows.row(p + 2, s2),
-                rows.row(p + 3, s3),
-            ];
             let o = [
                 y.add(p * OC),
                 y.add((p + 1) * OC),
                 y.add((p + 2) * OC),
                 y.add((p + 3) * OC),
             ];
-            tile_c16::<MR, OC, KCH, OB, CP, RIGHT_ONLY>(&a, weights, rq, st, &o);
+            if let Some(a) = in_place::<IC, KH, KW>(s, input.as_ptr(), p, MR) {
+                tile_c16::<MR, OC, KCH, OB, CP, RIGHT_ONLY, _>(&a, weights, rq, st, &o);
+            } else {
+                let [s0, s1, s2, s3] = &mut scratch;
+                let a = Contig::<_, KP>([
+                    rows.row(p, s0),
+                    rows.row(p + 1, s1),
+                    rows.row(p + 2, s2),
+                    rows.row(p + 3, s3),
+                ]);
+                tile_c16::<MR, OC, KCH, OB, CP, RIGHT_ONLY, _>(&a, weights, rq, st, &o);
+            }
             p += MR;
         }
         while p < pixels {
-            let a = [rows.row(p, &mut scratch[0])];
-            tile_c16::<1, OC, KCH, OB, CP, RIGHT_ONLY>(&a, weights, rq, st, &[y.add(p * OC)]);
+            let a = Contig::<_, KP>([rows.row(p, &mut scratch[0])]);
+            tile_c16::<1, OC, KCH, OB, CP, RIGHT_ONLY, _>(&a, weights, rq, st, &[y.add(p * OC)]);
             p += 1;
         }
     }
@@ -426,8 +543,8 @@ mod dot {
     /// # Safety
     /// Each `a[p]` is valid for `4 * K4` bytes of reads.
     #[inline(always)]
-    unsafe fn block_dot<const MRB: usize, const NB: usize, const K4: usize>(
-        a: &[*const i8; MRB],
+    unsafe fn block_dot<const MRB: usize, const NB: usize, const K4: usize, S: Src>(
+        a: &S,
         w: &[[[i8; 16]; NB]; K4],
     ) -> [[int32x4_t; NB]; MRB] {
         // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
@@ -436,39 +553,49 @@ mod dot {
         unsafe {
             let mut acc = [[vdupq_n_s32(0); NB]; MRB];
             let (quads, _) = w.as_chunks::<4>();
-            for (j, w4) in quads.iter().enumerate() {
-                let mut x = [vdupq_n_s8(0); MRB];
-                for p in 0..MRB {
-                    // SAFETY: `16 j + 16 <= 4 K4` bytes of row `p`.
-                    x[p] = unsafe { vld1q_s8(a[p].add(16 * j)) };
-                }
-                macro_rules! step {
-                    ($q:literal) => {{
-                        let mut wv = [vdupq_n_s8(0); NB];
-                        if NB == 4 {
-                            // SAFETY: the four 16-byte arrays of `w4[$q]` are contiguous.
-                            let q4 = unsafe { vld1q_s8_x4(w4[$q].as_ptr().cast::<i8>()) };
-                            wv[0] = q4.0;
-                            wv[1 % NB] = q4.1;
-                            wv[2 % NB] = q4.2;
-                            wv[3 % NB] = q4.3;
-                        } else {
-                            for v in 0..NB {
-                                // SAFETY: a 16-byte array of the packed filters.
-                                wv[v] = unsafe { vld1q_s8(w4[$q][v].as_ptr()) };
-                            }
-                        }
+            let mut wi = quads.iter();
+            for ty in 0..S::SY {
+                for tx in 0..S::SX {
+                    let mut row = [core::ptr::null::<i8>(); MRB];
+                    for (p, r) in row.iter_mut().enumerate() {
+                        *r = a.seg(p, ty, tx);
+                    }
+                    for ch in 0..S::SEG / 16 {
+                        let Some(w4) = wi.next() else { break };
+                        let mut x = [vdupq_n_s8(0); MRB];
                         for p in 0..MRB {
-                            for v in 0..NB {
-                                acc[p][v] = sdot_lane::<$q>(acc[p][v], wv[v], x[p]);
-                            }
+                            // SAFETY: `16 ch + 16 <= SEG` values of segment `t` of row `p`.
+                            x[p] = unsafe { vld1q_s8(row[p].add(16 * ch)) };
                         }
-                    }};
+                        macro_rules! step {
+                            ($q:literal) => {{
+                                let mut wv = [vdupq_n_s8(0); NB];
+                                if NB == 4 {
+                                    // SAFETY: the four 16-byte arrays of `w4[$q]` are contiguous.
+                                    let q4 = unsafe { vld1q_s8_x4(w4[$q].as_ptr().cast::<i8>()) };
+                                    wv[0] = q4.0;
+                                    wv[1 % NB] = q4.1;
+                                    wv[2 % NB] = q4.2;
+                                    wv[3 % NB] = q4.3;
+                                } else {
+                                    for v in 0..NB {
+                                        // SAFETY: a 16-byte array of the packed filters.
+                                        wv[v] = unsafe { vld1q_s8(w4[$q][v].as_ptr()) };
+                                    }
+                                }
+                                for p in 0..MRB {
+                                    for v in 0..NB {
+                                        acc[p][v] = sdot_lane::<$q>(acc[p][v], wv[v], x[p]);
+                                    }
+                                }
+                            }};
+                        }
+                        step!(0);
+                        step!(1);
+                        step!(2);
+                        step!(3);
+                    }
                 }
-                step!(0);
-                step!(1);
-                step!(2);
-                step!(3);
             }
             acc
         }
@@ -487,8 +614,9 @@ mod dot {
         const OB: usize,
         const CP: usize,
         const RIGHT_ONLY: bool,
+        S: Src,
     >(
-        a: &[*const i8; MRB],
+        a: &S,
         w: &[[[[i8; 16]; NB]; K4]; OB],
         rq: &Requant<CP>,
         st: OutStage,
@@ -501,7 +629,7 @@ mod dot {
             for (b, wb) in w.iter().enumerate() {
                 let c = 4 * NB * b;
                 // SAFETY: the caller's bounds.
-                let sums = unsafe { block_dot::<MRB, NB, K4>(a, wb) };
+                let sums = unsafe { block_dot::<MRB, NB, K4, S>(a, wb) };
                 let mut q = [None; NB];
                 for (v, qv) in q.iter_mut().enumerate() {
                     // SAFETY: `c + 4 v + 4 <= 4 NB OB <= CP`.
@@ -592,25 +720,29 @@ mod dot {
         // `OC` bytes, `CP = 4 NB OB`.
         unsafe {
             while p + MR <= pixels {
-                let [s0, s1, s2, s3] = &mut scratch;
-                let a = [
-                    rows.row(p, s0),
-                    rows.row(p + 1, s1),
-                    rows.row(p + 2, s2),
-                    rows.row(p + 3, s3),
-                ];
                 let o = [
                     y.add(p * OC),
                     y.add((p + 1) * OC),
                     y.add((p + 2) * OC),
                     y.add((p + 3) * OC),
                 ];
-                tile_dot::<MR, OC, NB, K4, OB, CP, RIGHT_ONLY>(&a, weights, rq, st, &o);
+                if let Some(a) = in_place::<IC, KH, KW>(s, input.as_ptr(), p, MR) {
+                    tile_dot::<MR, OC, NB, K4, OB, CP, RIGHT_ONLY, _>(&a, weights, rq, st, &o);
+                } else {
+                    let [s0, s1, s2, s3] = &mut scratch;
+                    let a = Contig::<_, KP>([
+                        rows.row(p, s0),
+                        rows.row(p + 1, s1),
+                        rows.row(p + 2, s2),
+                        rows.row(p + 3, s3),
+                    ]);
+                    tile_dot::<MR, OC, NB, K4, OB, CP, RIGHT_ONLY, _>(&a, weights, rq, st, &o);
+                }
                 p += MR;
             }
             while p < pixels {
-                let a = [rows.row(p, &mut scratch[0])];
-                tile_dot::<1, OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                let a = Contig::<_, KP>([rows.row(p, &mut scratch[0])]);
+                tile_dot::<1, OC, NB, K4, OB, CP, RIGHT_ONLY, _>(
                     &a,
                     weights,
                     rq,
@@ -663,34 +795,46 @@ mod mm {
     /// # Safety
     /// Each `a[p]` is valid for `8 * K8` bytes of reads.
     #[inline(always)]
-    unsafe fn block_mm<const NV: usize, const K8: usize>(
-        a: &[*const i8; MR],
+    unsafe fn block_mm<const NV: usize, const K8: usize, S: Src>(
+        a: &S,
         w: &[[[i8; 16]; NV]; K8],
     ) -> [[int32x4_t; NV]; 2] {
         // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target; `8 j + 8 <=
         // 8 K8` bytes of each row; `w[j]` holds `NV` contiguous 16-byte arrays.
         unsafe {
             let mut acc = [[vdupq_n_s32(0); NV]; 2];
-            for (j, wj) in w.iter().enumerate() {
-                let a01 = vcombine_s8(vld1_s8(a[0].add(8 * j)), vld1_s8(a[1].add(8 * j)));
-                let a23 = vcombine_s8(vld1_s8(a[2].add(8 * j)), vld1_s8(a[3].add(8 * j)));
-                let mut b = [vdupq_n_s8(0); NV];
-                let mut v = 0;
-                while v + 4 <= NV {
-                    let q4 = vld1q_s8_x4(wj.as_ptr().cast::<i8>().add(16 * v));
-                    b[v] = q4.0;
-                    b[v + 1] = q4.1;
-                    b[v + 2] = q4.2;
-                    b[v + 3] = q4.3;
-                    v += 4;
-                }
-                while v < NV {
-                    b[v] = vld1q_s8(wj[v].as_ptr());
-                    v += 1;
-                }
-                for v in 0..NV {
-                    acc[0][v] = smmla(acc[0][v], a01, b[v]);
-                    acc[1][v] = smmla(acc[1][v], a23, b[v]);
+            let mut wi = w.iter();
+            for ty in 0..S::SY {
+                for tx in 0..S::SX {
+                    let r = [
+                        a.seg(0, ty, tx),
+                        a.seg(1, ty, tx),
+                        a.seg(2, ty, tx),
+                        a.seg(3, ty, tx),
+                    ];
+                    for ch in 0..S::SEG / 8 {
+                        let Some(wj) = wi.next() else { break };
+                        let a01 = vcombine_s8(vld1_s8(r[0].add(8 * ch)), vld1_s8(r[1].add(8 * ch)));
+                        let a23 = vcombine_s8(vld1_s8(r[2].add(8 * ch)), vld1_s8(r[3].add(8 * ch)));
+                        let mut b = [vdupq_n_s8(0); NV];
+                        let mut v = 0;
+                        while v + 4 <= NV {
+                            let q4 = vld1q_s8_x4(wj.as_ptr().cast::<i8>().add(16 * v));
+                            b[v] = q4.0;
+                            b[v + 1] = q4.1;
+                            b[v + 2] = q4.2;
+                            b[v + 3] = q4.3;
+                            v += 4;
+                        }
+                        while v < NV {
+                            b[v] = vld1q_s8(wj[v].as_ptr());
+                            v += 1;
+                        }
+                        for v in 0..NV {
+                            acc[0][v] = smmla(acc[0][v], a01, b[v]);
+                            acc[1][v] = smmla(acc[1][v], a23, b[v]);
+                        }
+                    }
                 }
             }
             acc
@@ -711,8 +855,9 @@ mod mm {
         const OB: usize,
         const CP: usize,
         const RIGHT_ONLY: bool,
+        S: Src,
     >(
-        a: &[*const i8; MR],
+        a: &S,
         w: &[[[[i8; 16]; NV]; K8]; OB],
         rq: &Requant<CP>,
         st: OutStage,
@@ -724,7 +869,7 @@ mod mm {
         unsafe {
             for (b, wb) in w.iter().enumerate() {
                 let c = 2 * NV * b;
-                let acc = block_mm::<NV, K8>(a, wb);
+                let acc = block_mm::<NV, K8, S>(a, wb);
                 let n = OC.saturating_sub(c).min(2 * NV);
                 let mut q = [None; 4];
                 for (g, qg) in q.iter_mut().enumerate().take(NV / 2) {
@@ -830,21 +975,32 @@ mod mm {
         unsafe {
             while p < pixels {
                 let valid = (pixels - p).min(MR);
-                let [s0, s1, s2, s3] = &mut scratch;
-                let r0 = rows.row(p, s0);
-                let a = [
-                    r0,
-                    if valid > 1 { rows.row(p + 1, s1) } else { r0 },
-                    if valid > 2 { rows.row(p + 2, s2) } else { r0 },
-                    if valid > 3 { rows.row(p + 3, s3) } else { r0 },
-                ];
                 let o = [
                     y.add(p * OC),
                     y.add((p + 1).min(pixels - 1) * OC),
                     y.add((p + 2).min(pixels - 1) * OC),
                     y.add((p + 3).min(pixels - 1) * OC),
                 ];
-                tile_mm::<OC, NV, K8, OB, CP, RIGHT_ONLY>(&a, weights, rq, st, &o, valid);
+                match in_place::<IC, KH, KW>(s, input.as_ptr(), p, valid) {
+                    Some(a) if valid == MR => {
+                        tile_mm::<OC, NV, K8, OB, CP, RIGHT_ONLY, _>(
+                            &a, weights, rq, st, &o, valid,
+                        );
+                    }
+                    _ => {
+                        let [s0, s1, s2, s3] = &mut scratch;
+                        let r0 = rows.row(p, s0);
+                        let a = Contig::<_, KP>([
+                            r0,
+                            if valid > 1 { rows.row(p + 1, s1) } else { r0 },
+                            if valid > 2 { rows.row(p + 2, s2) } else { r0 },
+                            if valid > 3 { rows.row(p + 3, s3) } else { r0 },
+                        ]);
+                        tile_mm::<OC, NV, K8, OB, CP, RIGHT_ONLY, _>(
+                            &a, weights, rq, st, &o, valid,
+                        );
+                    }
+                }
                 p += valid;
             }
         }

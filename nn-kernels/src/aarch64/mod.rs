@@ -37,6 +37,8 @@ pub mod conv;
 pub mod depthwise;
 #[cfg(target_arch = "aarch64")]
 mod neon;
+#[cfg(target_arch = "aarch64")]
+pub mod pool;
 #[cfg(all(test, target_arch = "aarch64"))]
 mod tests;
 

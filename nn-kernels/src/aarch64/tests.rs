@@ -552,3 +552,31 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+proptest! {
+    #![proptest_config(config(200))]
+    /// The NEON average pooling equals the portable one.
+    #[test]
+    fn avg_pool_equals_portable(h in 1usize..9, w in 1usize..9, fh in 1usize..4, fw in 1usize..4,
+                                sh in 1usize..3, sw in 1usize..3, pt in 0usize..2, pl in 0usize..2,
+                                seed in any::<u64>(), relu in any::<bool>(), batches in 1usize..3) {
+        use crate::max_pool2d::Pool2dParams;
+        const C: usize = 32;
+        let (Some(oh), Some(ow)) = (out_dim(h, fh, sh, 1, pt, pt), out_dim(w, fw, sw, 1, pl, pl)) else {
+            return Ok(());
+        };
+        let input = bytes(seed, batches * h * w * C);
+        let (lo, hi) = act(relu, seed, 0);
+        let p = Pool2dParams {
+            batches, input_h: h, input_w: w, channels: C, output_h: oh, output_w: ow,
+            filter_h: fh, filter_w: fw, stride_h: sh, stride_w: sw, pad_top: pt, pad_left: pl,
+            act_min: lo, act_max: hi,
+        };
+        let mut want = vec![0i8; batches * oh * ow * C];
+        let r = crate::avg_pool2d::avg_pool2d_s8(&p, &input, &mut want);
+        let mut got = vec![0i8; want.len()];
+        let g = super::pool::avg_pool_s8::<C>(&p, &input, &mut got);
+        prop_assert_eq!(r.is_ok(), g.is_ok());
+        prop_assert_eq!(got, want);
+    }
+}

@@ -81,7 +81,7 @@ pub fn max_pool_s8<const C: usize>(
 /// TFLite's rounded average: `(sum + count / 2) / count` for a positive sum, `(sum - count / 2)
 /// / count` otherwise, then the clamp.
 #[inline(always)]
-fn average(sum: i32, count: i32, min: i32, max: i32) -> i8 {
+pub(crate) fn average(sum: i32, count: i32, min: i32, max: i32) -> i8 {
     let avg = if sum > 0 {
         (sum + count / 2) / count
     } else {

@@ -34,9 +34,12 @@ pub(super) fn choose(target: Target, params: &NodeParams) -> KernelChoice {
                 portable(why)
             } else if !pack::pairs_fit_int16(&c.weights) && !wide {
                 portable(min_weight.into())
-            } else if mm {
+            } else if mm
+                && c.geometry.kernel_h * c.geometry.kernel_w > 1
+                && c.geometry.input_c % 16 == 0
+            {
                 KernelChoice::Specialised("aarch64::conv (SMMLA, 4 pixels x 16 channels)")
-            } else if dot {
+            } else if wide {
                 KernelChoice::Specialised("aarch64::conv (SDOT, 4 pixels x 16 channels)")
             } else {
                 KernelChoice::Specialised("aarch64::conv (SMULL/SADALP, 4 pixels x 4 channels)")
@@ -98,6 +101,15 @@ pub(super) fn choose(target: Target, params: &NodeParams) -> KernelChoice {
                 KernelChoice::Specialised("aarch64::add (16 elements per step)")
             }
         }
+        NodeParams::AvgPool2d(p)
+            if p.channels % 16 == 0
+                && matches!(
+                    super::cortex_m::cortex_m(params),
+                    KernelChoice::Specialised(_)
+                ) =>
+        {
+            KernelChoice::Specialised("aarch64::pool (16 channels, SADDW)")
+        }
         // The Cortex-M table kernels are plain Rust where the DSP extension is absent.
         other => super::cortex_m::cortex_m(other),
     }
@@ -126,6 +138,19 @@ enum Kernel {
 }
 
 impl Kernel {
+    /// A convolution's kernel: on `aarch64-i8mm`, `SMMLA` for filters larger than 1x1 over a
+    /// multiple of 16 channels (read in place, where it is fastest: ResNet-8's 3x3 layers
+    /// 12-22% fewer instructions than `SDOT`), `SDOT` for the others (1x1 layers and first
+    /// layers with few channels, where `SDOT` measured 12-31% fewer).
+    fn conv(target: Target, g: &crate::lower::ConvGeometry) -> Kernel {
+        let in_place = g.kernel_h * g.kernel_w > 1 && g.input_c % 16 == 0;
+        match target {
+            Target::Aarch64I8mm if in_place => Kernel::Mm,
+            Target::Aarch64I8mm | Target::Aarch64Dotprod => Kernel::Dot,
+            _ => Kernel::Plain,
+        }
+    }
+
     fn of(target: Target, rows: usize) -> Kernel {
         match target {
             Target::Aarch64I8mm if rows >= 2 => Kernel::Mm,
@@ -240,7 +265,7 @@ impl Op<'_> {
         }
         let folded =
             super::cortex_m::fold_rows(&c.weights, row, c.bias.as_deref(), c.requant.input_offset);
-        let kernel = Kernel::of(self.cx.target, usize::MAX);
+        let kernel = Kernel::conv(self.cx.target, g);
         let (w_ty, w_val, generics) = self.a64_filters(&c.weights, g.output_c, row, kernel)?;
         let cp = generics.last().copied().unwrap_or(0);
         let mut statics = self.a64_requant(&c.requant, &folded, g.output_c, cp)?;

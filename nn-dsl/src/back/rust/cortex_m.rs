@@ -221,8 +221,11 @@ impl Op<'_> {
             NodeParams::Dense(d) => self.cm_dense(d)?,
             NodeParams::Add(b) => self.cm_add(b)?,
             NodeParams::Mul(b) => self.cm_mul(b)?,
-            NodeParams::MaxPool2d(p) => self.cm_pool(p, true)?,
-            NodeParams::AvgPool2d(p) => self.cm_pool(p, false)?,
+            NodeParams::MaxPool2d(p) => self.cm_pool(p, true, quote!(cortex_m::pool))?,
+            NodeParams::AvgPool2d(p) if aarch64 && p.channels % 16 == 0 => {
+                self.cm_pool(p, false, quote!(aarch64::pool))?
+            }
+            NodeParams::AvgPool2d(p) => self.cm_pool(p, false, quote!(cortex_m::pool))?,
             NodeParams::Softmax(p) => self.cm_softmax(p)?,
             _ => return Ok(None),
         };
@@ -559,10 +562,13 @@ impl Op<'_> {
         Ok((statics, call))
     }
 
-    fn cm_pool(
+    /// A pooling call on `module` (`cortex_m::pool`, or `aarch64::pool` for average pooling on
+    /// the AArch64 targets).
+    pub(super) fn cm_pool(
         &self,
         p: &nn_kernels::max_pool2d::Pool2dParams,
         max_pool: bool,
+        module: TokenStream,
     ) -> Result<(TokenStream, TokenStream), Error> {
         let k = &self.cx.k;
         let x = self.in_view3(0, [p.input_h, p.input_w, p.channels])?;
@@ -603,7 +609,7 @@ impl Op<'_> {
         let call = quote! {
             let x = #x;
             let y = #y;
-            #k::cortex_m::pool::#f::<#c>(
+            #k::#module::#f::<#c>(
                 &#spec_id,
                 x.as_flattened().as_flattened(),
                 y.as_flattened_mut().as_flattened_mut(),
