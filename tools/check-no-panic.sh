@@ -105,12 +105,12 @@ if [[ $codegen_target == cortex-m* ]]; then
         relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
         dequantize::dequantize_s8_f32)
 elif [[ $codegen_target == aarch64* ]]; then
-    # The NEON kernels; pooling, softmax and MUL are the Cortex-M table kernels in plain Rust.
+    # The NEON kernels; max pooling and softmax are the Cortex-M table kernels in plain Rust.
     conv=conv::conv_s8
     if [[ $codegen_target == aarch64-dotprod ]]; then conv=conv::dot::conv_dot_s8; fi
     if [[ $codegen_target == aarch64-i8mm ]]; then conv=conv::mm::conv_mm_s8; fi
     kernels=(aarch64::$conv aarch64::depthwise::depthwise_s8 aarch64::add::add_s8
-        cortex_m::pool::avg_pool_s8 cortex_m::softmax::softmax_s8
+        aarch64::pool::avg_pool_s8 cortex_m::pool::max_pool_s8 cortex_m::softmax::softmax_s8
         mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 logistic::logistic_s8
         relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
         dequantize::dequantize_s8_f32)

@@ -546,12 +546,14 @@ mod dot {
     unsafe fn block_dot<const MRB: usize, const NB: usize, const K4: usize, S: Src>(
         a: &S,
         w: &[[[i8; 16]; NB]; K4],
+        init: [int32x4_t; NB],
     ) -> [[int32x4_t; NB]; MRB] {
         // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
         // intrinsics' feature requirement holds; every memory access is justified where it occurs.
         #[allow(unused_unsafe)]
         unsafe {
-            let mut acc = [[vdupq_n_s32(0); NB]; MRB];
+            // The accumulators start at the bias.
+            let mut acc = [init; MRB];
             let (quads, _) = w.as_chunks::<4>();
             let mut wi = quads.iter();
             for ty in 0..S::SY {
@@ -628,19 +630,22 @@ mod dot {
         unsafe {
             for (b, wb) in w.iter().enumerate() {
                 let c = 4 * NB * b;
-                // SAFETY: the caller's bounds.
-                let sums = unsafe { block_dot::<MRB, NB, K4, S>(a, wb) };
                 let mut q = [None; NB];
-                for (v, qv) in q.iter_mut().enumerate() {
+                let mut init = [vdupq_n_s32(0); NB];
+                for (v, (qv, b)) in q.iter_mut().zip(init.iter_mut()).enumerate() {
                     // SAFETY: `c + 4 v + 4 <= 4 NB OB <= CP`.
-                    *qv = Some(unsafe { Rq4::load(rq, c + 4 * v) });
+                    let r = unsafe { Rq4::load(rq, c + 4 * v) };
+                    *b = r.bias;
+                    *qv = Some(r);
                 }
+                // SAFETY: the caller's bounds.
+                let sums = unsafe { block_dot::<MRB, NB, K4, S>(a, wb, init) };
                 let n = OC.saturating_sub(c).min(4 * NB);
                 for p in 0..MRB {
                     let mut v4 = [vdupq_n_s32(0); 4];
                     for v in 0..NB.min(4) {
                         if let Some(qv) = q[v] {
-                            v4[v] = qv.apply::<RIGHT_ONLY>(vaddq_s32(sums[p][v], qv.bias));
+                            v4[v] = qv.apply::<RIGHT_ONLY>(sums[p][v]);
                         }
                     }
                     // SAFETY: `y[p] + c + n <= y[p] + OC`.
@@ -798,11 +803,13 @@ mod mm {
     unsafe fn block_mm<const NV: usize, const K8: usize, S: Src>(
         a: &S,
         w: &[[[i8; 16]; NV]; K8],
+        init: [int32x4_t; NV],
     ) -> [[int32x4_t; NV]; 2] {
         // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target; `8 j + 8 <=
         // 8 K8` bytes of each row; `w[j]` holds `NV` contiguous 16-byte arrays.
         unsafe {
-            let mut acc = [[vdupq_n_s32(0); NV]; 2];
+            // The 2x2 blocks start at the bias of their two channels.
+            let mut acc = [init; 2];
             let mut wi = w.iter();
             for ty in 0..S::SY {
                 for tx in 0..S::SX {
@@ -869,7 +876,14 @@ mod mm {
         unsafe {
             for (b, wb) in w.iter().enumerate() {
                 let c = 2 * NV * b;
-                let acc = block_mm::<NV, K8, S>(a, wb);
+                // Channel pair v's bias in both rows of its 2x2 block: [b0, b1, b0, b1].
+                let mut init = [vdupq_n_s32(0); NV];
+                for (v, i) in init.iter_mut().enumerate() {
+                    let pair =
+                        core::ptr::read_unaligned(rq.bias.as_ptr().add(c + 2 * v).cast::<i64>());
+                    *i = vreinterpretq_s32_s64(vdupq_n_s64(pair));
+                }
+                let acc = block_mm::<NV, K8, S>(a, wb, init);
                 let n = OC.saturating_sub(c).min(2 * NV);
                 let mut q = [None; 4];
                 for (g, qg) in q.iter_mut().enumerate().take(NV / 2) {
@@ -891,7 +905,7 @@ mod mm {
                             vzip2q_s64(lo, hi)
                         });
                         if let Some(qg) = q[g] {
-                            v4[g] = qg.apply::<RIGHT_ONLY>(vaddq_s32(sums, qg.bias));
+                            v4[g] = qg.apply::<RIGHT_ONLY>(sums);
                         }
                     }
                     store_n(st.narrow16(v4), yp.add(c), n);
