@@ -18,7 +18,7 @@ pub fn avg_pool_s8<const C: usize>(
     input: &[i8],
     output: &mut [i8],
 ) -> KernelResult {
-    if p.filter_h.saturating_mul(p.filter_w) > 256 || C % 16 != 0 || C == 0 {
+    if p.filter_h.saturating_mul(p.filter_w) > 256 || !C.is_multiple_of(16) || C == 0 {
         return crate::cortex_m::pool::avg_pool_s8::<C>(p, input, output);
     }
     p.check(input.len(), output.len())?;
