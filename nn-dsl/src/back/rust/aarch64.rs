@@ -254,22 +254,13 @@ impl Op<'_> {
         }
     }
 
-    pub(super) fn a64_conv(&self, c: &Conv2dLowered) -> Result<(TokenStream, TokenStream), Error> {
+    /// The `ConvSpec` value of a convolution's geometry; padded taps read the input zero point.
+    fn a64_spec(
+        &self,
+        g: &crate::lower::ConvGeometry,
+        input_offset: i32,
+    ) -> Result<TokenStream, Error> {
         let k = &self.cx.k;
-        let g = &c.geometry;
-        let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;
-        let y = self.out_view3([g.output_h, g.output_w, g.output_c])?;
-        let row = g.kernel_h * g.kernel_w * g.input_c;
-        if row == 0 || c.weights.len() != row * g.output_c {
-            return Err(self.mismatch("filter size"));
-        }
-        let folded =
-            super::cortex_m::fold_rows(&c.weights, row, c.bias.as_deref(), c.requant.input_offset);
-        let kernel = Kernel::conv(self.cx.target, g);
-        let (w_ty, w_val, generics) = self.a64_filters(&c.weights, g.output_c, row, kernel)?;
-        let cp = generics.last().copied().unwrap_or(0);
-        let mut statics = self.a64_requant(&c.requant, &folded, g.output_c, cp)?;
-        let (w_id, spec_id, rq_id) = (self.item("WEIGHTS"), self.item("SPEC"), self.item("RQ"));
         let u = usize_lit;
         let (ih, iw, oh, ow, kh, kw) = (
             u(g.input_h),
@@ -287,22 +278,46 @@ impl Op<'_> {
             u(g.pad_top),
             u(g.pad_left),
         );
-        let pad = super::cortex_m::zero_point_byte(c.requant.input_offset, self)?;
-        statics.extend(quote! {
-            static #w_id: #w_ty = #w_val;
-            static #spec_id: #k::aarch64::conv::ConvSpec = #k::aarch64::conv::ConvSpec {
+        let pad = super::cortex_m::zero_point_byte(input_offset, self)?;
+        Ok(quote! {
+            #k::aarch64::conv::ConvSpec {
                 input_h: #ih, input_w: #iw, output_h: #oh, output_w: #ow,
                 kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
                 dilation_h: #dh, dilation_w: #dw, pad_top: #pt, pad_left: #pl,
                 pad_value: #pad,
-            };
+            }
+        })
+    }
+
+    pub(super) fn a64_conv(&self, c: &Conv2dLowered) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let g = &c.geometry;
+        let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;
+        let y = self.out_view3([g.output_h, g.output_w, g.output_c])?;
+        let row = g.kernel_h * g.kernel_w * g.input_c;
+        if row == 0 || c.weights.len() != row * g.output_c {
+            return Err(self.mismatch("filter size"));
+        }
+        let folded =
+            super::cortex_m::fold_rows(&c.weights, row, c.bias.as_deref(), c.requant.input_offset);
+        let kernel = Kernel::conv(self.cx.target, g);
+        let (w_ty, w_val, generics) = self.a64_filters(&c.weights, g.output_c, row, kernel)?;
+        let cp = generics.last().copied().unwrap_or(0);
+        let mut statics = self.a64_requant(&c.requant, &folded, g.output_c, cp)?;
+        let (w_id, spec_id, rq_id) = (self.item("WEIGHTS"), self.item("SPEC"), self.item("RQ"));
+        let spec = self.a64_spec(g, c.requant.input_offset)?;
+        statics.extend(quote! {
+            static #w_id: #w_ty = #w_val;
+            static #spec_id: #k::aarch64::conv::ConvSpec = #spec;
         });
         let f = match kernel {
             Kernel::Mm => quote!(conv_mm_s8),
             Kernel::Dot => quote!(conv_dot_s8),
             Kernel::Plain => quote!(conv_s8),
         };
+        let u = usize_lit;
         let (ic, oc, kp) = (u(g.input_c), u(g.output_c), u(pack::kpad(row)));
+        let (kh, kw) = (u(g.kernel_h), u(g.kernel_w));
         let rest = generics.iter().map(|&v| u(v));
         let call = quote! {
             let x = #x;
@@ -387,34 +402,13 @@ impl Op<'_> {
         let dims = [g.kernel_h, g.kernel_w, ch];
         let w_ty = array_type(&quote!(i8), &dims);
         let w_val = nested(&c.weights, &dims, &Literal::i8_unsuffixed);
-        let u = usize_lit;
-        let (ih, iw, oh, ow, kh, kw) = (
-            u(g.input_h),
-            u(g.input_w),
-            u(g.output_h),
-            u(g.output_w),
-            u(g.kernel_h),
-            u(g.kernel_w),
-        );
-        let (sh, sw, dh, dw, pt, pl) = (
-            u(g.stride_h),
-            u(g.stride_w),
-            u(g.dilation_h),
-            u(g.dilation_w),
-            u(g.pad_top),
-            u(g.pad_left),
-        );
-        let pad = super::cortex_m::zero_point_byte(c.requant.input_offset, self)?;
+        let spec = self.a64_spec(g, c.requant.input_offset)?;
         statics.extend(quote! {
             static #w_id: #w_ty = #w_val;
-            static #spec_id: #k::aarch64::conv::ConvSpec = #k::aarch64::conv::ConvSpec {
-                input_h: #ih, input_w: #iw, output_h: #oh, output_w: #ow,
-                kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
-                dilation_h: #dh, dilation_w: #dw, pad_top: #pt, pad_left: #pl,
-                pad_value: #pad,
-            };
+            static #spec_id: #k::aarch64::conv::ConvSpec = #spec;
         });
-        let cc = u(ch);
+        let u = usize_lit;
+        let (cc, kh, kw) = (u(ch), u(g.kernel_h), u(g.kernel_w));
         let call = quote! {
             let x = #x;
             let y = #y;
