@@ -141,7 +141,7 @@ impl Kernel {
     /// A convolution's kernel: on `aarch64-i8mm`, `SMMLA` for filters larger than 1x1 over a
     /// multiple of 16 channels (read in place, where it is fastest: ResNet-8's 3x3 layers
     /// 11-22% fewer instructions than `SDOT`), `SDOT` for the others (1x1 layers and first
-    /// layers with few channels, where `SDOT` measured 12-31% fewer).
+    /// layers with few channels, where `SDOT` measured 12-28% fewer).
     fn conv(target: Target, g: &crate::lower::ConvGeometry) -> Kernel {
         let in_place = g.kernel_h * g.kernel_w > 1 && g.input_c % 16 == 0;
         match target {
