@@ -48,6 +48,8 @@ pub mod requantize;
 pub mod shape;
 pub mod softmax;
 pub mod tanh;
+#[cfg(test)]
+mod test_util;
 pub mod typed;
 
 pub use error::KernelError;

@@ -14,6 +14,7 @@ use crate::conv2d::{conv2d_s8, Conv2dParams};
 use crate::depthwise_conv2d::{depthwise_conv2d_s8, DepthwiseConv2dParams};
 use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::fully_connected::{fully_connected_s8 as ref_fc, FullyConnectedParams};
+use crate::test_util::{bytes, geo, out_dim, Geo};
 use core::arch::aarch64::*;
 use proptest::prelude::*;
 
@@ -36,19 +37,6 @@ fn config(cases: u32) -> ProptestConfig {
         failure_persistence: None,
         ..ProptestConfig::default()
     }
-}
-
-/// Deterministic bytes from a seed (xorshift).
-fn bytes(seed: u64, n: usize) -> Vec<i8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as i8
-        })
-        .collect()
 }
 
 /// Filter bytes: as [`bytes`] with -128 moved to -127.
@@ -90,52 +78,6 @@ fn requant<const CP: usize>(
     m[..mult.len()].copy_from_slice(mult);
     s[..shift.len()].copy_from_slice(shift);
     Requant::new(b, m, s, ozp, lo, hi).unwrap()
-}
-
-#[derive(Clone, Debug)]
-struct Geo {
-    h: usize,
-    w: usize,
-    sh: usize,
-    sw: usize,
-    dh: usize,
-    dw: usize,
-    pt: usize,
-    pl: usize,
-    pb: usize,
-    pr: usize,
-}
-
-fn geo() -> impl Strategy<Value = Geo> {
-    (
-        (1usize..10, 1usize..10, 1usize..3, 1usize..3),
-        (
-            1usize..3,
-            1usize..3,
-            0usize..3,
-            0usize..3,
-            0usize..3,
-            0usize..3,
-        ),
-    )
-        .prop_map(|((h, w, sh, sw), (dh, dw, pt, pl, pb, pr))| Geo {
-            h,
-            w,
-            sh,
-            sw,
-            dh,
-            dw,
-            pt,
-            pl,
-            pb,
-            pr,
-        })
-}
-
-fn out_dim(n: usize, k: usize, s: usize, d: usize, before: usize, after: usize) -> Option<usize> {
-    let eff = (k - 1) * d + 1;
-    let total = n + before + after;
-    (total >= eff).then(|| (total - eff) / s + 1)
 }
 
 fn act(relu: bool, seed: u64, ozp: i32) -> (i32, i32) {
@@ -323,7 +265,7 @@ macro_rules! conv_case {
         proptest! {
             #![proptest_config(config(48))]
             #[test]
-            fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
+            fn $name(g in geo(10), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      relu in any::<bool>(), with_bias in any::<bool>(), left in any::<bool>()) {
                 const KP: usize = kpad($kh * $kw * $ic);
                 const KCH: usize = KP / 16;
@@ -391,7 +333,7 @@ macro_rules! dw_case {
         proptest! {
             #![proptest_config(config(48))]
             #[test]
-            fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
+            fn $name(g in geo(10), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      relu in any::<bool>(), with_bias in any::<bool>(), left in any::<bool>()) {
                 let (Some(oh), Some(ow)) = (
                     out_dim(g.h, $kh, g.sh, g.dh, g.pt, g.pb),

@@ -10,20 +10,8 @@ use crate::conv2d::{conv2d_s8, Conv2dParams};
 use crate::depthwise_conv2d::{depthwise_conv2d_s8, DepthwiseConv2dParams};
 use crate::fully_connected::{fully_connected_s8 as ref_fc, FullyConnectedParams};
 use crate::max_pool2d::Pool2dParams;
+use crate::test_util::{bytes, geo, out_dim, Geo};
 use proptest::prelude::*;
-
-/// Deterministic bytes from a seed (xorshift).
-fn bytes(seed: u64, n: usize) -> Vec<i8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as i8
-        })
-        .collect()
-}
 
 fn requant_table(seed: u64, n: usize) -> (Vec<i32>, Vec<i32>) {
     let b = bytes(seed ^ 0x5555, 2 * n);
@@ -48,58 +36,12 @@ fn rq(mult: &[i32], shift: &[i32]) -> Vec<Rq> {
         .collect()
 }
 
-#[derive(Clone, Debug)]
-struct Geo {
-    h: usize,
-    w: usize,
-    sh: usize,
-    sw: usize,
-    dh: usize,
-    dw: usize,
-    pt: usize,
-    pl: usize,
-    pb: usize,
-    pr: usize,
-}
-
-fn geo() -> impl Strategy<Value = Geo> {
-    (
-        (1usize..9, 1usize..9, 1usize..3, 1usize..3),
-        (
-            1usize..3,
-            1usize..3,
-            0usize..3,
-            0usize..3,
-            0usize..3,
-            0usize..3,
-        ),
-    )
-        .prop_map(|((h, w, sh, sw), (dh, dw, pt, pl, pb, pr))| Geo {
-            h,
-            w,
-            sh,
-            sw,
-            dh,
-            dw,
-            pt,
-            pl,
-            pb,
-            pr,
-        })
-}
-
-fn out_dim(n: usize, k: usize, s: usize, d: usize, before: usize, after: usize) -> Option<usize> {
-    let eff = (k - 1) * d + 1;
-    let total = n + before + after;
-    (total >= eff).then(|| (total - eff) / s + 1)
-}
-
 macro_rules! conv_case {
     ($name:ident, $ic:literal, $oc:literal, $kh:literal, $kw:literal) => {
         proptest! {
             #![proptest_config(crate::cortex_m::proptest_config(2, 48))]
             #[test]
-            fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
+            fn $name(g in geo(9), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      relu in any::<bool>(), with_bias in any::<bool>()) {
                 const W: usize = ($kh * $kw * $ic as usize).div_ceil(2);
                 const OP: usize = ($oc as usize).div_ceil(2);
@@ -174,7 +116,7 @@ macro_rules! dw_case {
         proptest! {
             #![proptest_config(crate::cortex_m::proptest_config(2, 48))]
             #[test]
-            fn $name(g in geo(), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
+            fn $name(g in geo(9), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      relu in any::<bool>(), with_bias in any::<bool>()) {
                 const G: usize = $c / 4;
                 let (Some(oh), Some(ow)) = (
@@ -372,7 +314,7 @@ macro_rules! pool_case {
         proptest! {
             #![proptest_config(crate::cortex_m::proptest_config(2, 64))]
             #[test]
-            fn $name(g in geo(), seed in any::<u64>(), fh in 1usize..4, fw in 1usize..4,
+            fn $name(g in geo(9), seed in any::<u64>(), fh in 1usize..4, fw in 1usize..4,
                      lo in -128i32..=0, hi in 0i32..=127) {
                 let Some(p) = pool_params(&g, $c, fh, fw, (lo, hi)) else { return Ok(()); };
                 let input = bytes(seed, g.h * g.w * $c);
