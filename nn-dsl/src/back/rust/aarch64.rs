@@ -261,31 +261,10 @@ impl Op<'_> {
         input_offset: i32,
     ) -> Result<TokenStream, Error> {
         let k = &self.cx.k;
-        let u = usize_lit;
-        let (ih, iw, oh, ow, kh, kw) = (
-            u(g.input_h),
-            u(g.input_w),
-            u(g.output_h),
-            u(g.output_w),
-            u(g.kernel_h),
-            u(g.kernel_w),
-        );
-        let (sh, sw, dh, dw, pt, pl) = (
-            u(g.stride_h),
-            u(g.stride_w),
-            u(g.dilation_h),
-            u(g.dilation_w),
-            u(g.pad_top),
-            u(g.pad_left),
-        );
+        let geometry = super::cortex_m::geometry_fields(g);
         let pad = super::cortex_m::zero_point_byte(input_offset, self)?;
         Ok(quote! {
-            #k::aarch64::conv::ConvSpec {
-                input_h: #ih, input_w: #iw, output_h: #oh, output_w: #ow,
-                kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
-                dilation_h: #dh, dilation_w: #dw, pad_top: #pt, pad_left: #pl,
-                pad_value: #pad,
-            }
+            #k::aarch64::conv::ConvSpec { #geometry pad_value: #pad, }
         })
     }
 

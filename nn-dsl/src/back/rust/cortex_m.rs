@@ -286,23 +286,7 @@ impl Op<'_> {
             usize_lit(pairs),
         );
         let w_ty = array_type(&quote!(u32), &[pairs, w, 2]);
-        let u = usize_lit;
-        let (ih, iw, oh, ow, kh, kw) = (
-            u(g.input_h),
-            u(g.input_w),
-            u(g.output_h),
-            u(g.output_w),
-            u(g.kernel_h),
-            u(g.kernel_w),
-        );
-        let (sh, sw, dh, dw, pt, pl) = (
-            u(g.stride_h),
-            u(g.stride_w),
-            u(g.dilation_h),
-            u(g.dilation_w),
-            u(g.pad_top),
-            u(g.pad_left),
-        );
+        let geometry = geometry_fields(g);
         let pad = zero_point_byte(c.requant.input_offset, self)?;
         let (oo, lo, hi) = (
             Literal::i32_unsuffixed(c.requant.output_offset),
@@ -312,9 +296,7 @@ impl Op<'_> {
         statics.extend(quote! {
             static #w_id: #w_ty = [#(#rows),*];
             static #spec_id: #k::cortex_m::conv::ConvSpec<'static, #oc> = #k::cortex_m::conv::ConvSpec {
-                input_h: #ih, input_w: #iw, output_h: #oh, output_w: #ow,
-                kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
-                dilation_h: #dh, dilation_w: #dw, pad_top: #pt, pad_left: #pl,
+                #geometry
                 pad_value: #pad, output_offset: #oo, act_min: #lo, act_max: #hi,
                 bias: &#b_id, rq: &#rq_id,
             };
@@ -643,6 +625,33 @@ impl Op<'_> {
             #k::cortex_m::softmax::softmax_s8(&#spec_id, x.as_flattened(), y.as_flattened_mut())?;
         };
         Ok((statics, call))
+    }
+}
+
+/// The geometry fields shared by the Cortex-M and AArch64 `ConvSpec`s, each followed by a
+/// comma: `input_h: 8, input_w: 8, ..., pad_left: 1,`.
+pub(super) fn geometry_fields(g: &crate::lower::ConvGeometry) -> TokenStream {
+    let u = usize_lit;
+    let (ih, iw, oh, ow, kh, kw) = (
+        u(g.input_h),
+        u(g.input_w),
+        u(g.output_h),
+        u(g.output_w),
+        u(g.kernel_h),
+        u(g.kernel_w),
+    );
+    let (sh, sw, dh, dw, pt, pl) = (
+        u(g.stride_h),
+        u(g.stride_w),
+        u(g.dilation_h),
+        u(g.dilation_w),
+        u(g.pad_top),
+        u(g.pad_left),
+    );
+    quote! {
+        input_h: #ih, input_w: #iw, output_h: #oh, output_w: #ow,
+        kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
+        dilation_h: #dh, dilation_w: #dw, pad_top: #pt, pad_left: #pl,
     }
 }
 
