@@ -66,25 +66,7 @@ pub fn pack_dot(
     if !(1..=4).contains(&nb) {
         return Err(KernelError::Param("dot-product block of 1 to 4 vectors"));
     }
-    crate::error::check_len("filters", rows.saturating_mul(k), weights.len())?;
-    let k4 = kpad(k) / 4;
-    let block = 4 * nb;
-    crate::error::check_len(
-        "packed filters",
-        rows.div_ceil(block) * kpad(k) * block,
-        out.len(),
-    )?;
-    out.fill(0);
-    for (row, filter) in weights.chunks_exact(k.max(1)).enumerate().take(rows) {
-        let (b, v, r) = (row / block, (row % block) / 4, row % 4);
-        for (j, quad) in filter.chunks(4).enumerate() {
-            let at = ((b * k4 + j) * nb + v) * 16 + 4 * r;
-            if let Some(dst) = out.get_mut(at..at + quad.len()) {
-                dst.copy_from_slice(quad);
-            }
-        }
-    }
-    Ok(())
+    pack_vectors(weights, rows, k, 4, nb, out)
 }
 
 /// Filters `[rows][k]` for the 8-bit matrix-multiply (`SMMLA`) kernel: blocks of `2 nv` rows;
@@ -108,9 +90,25 @@ pub fn pack_mm(
             "matrix-multiply block of 2, 4, 6 or 8 vectors",
         ));
     }
+    pack_vectors(weights, rows, k, 8, nv, out)
+}
+
+/// The layout shared by [`pack_dot`] (`group` 4) and [`pack_mm`] (`group` 8): each 16-byte
+/// vector holds `group` consecutive values of `16 / group` consecutive rows; blocks of
+/// `nv` such vectors (`16 nv / group` rows) for each group of values `j`:
+/// `out[((b * kg + j) * nv + v) * 16 + group r + i] = weights[(n (b nv + v) + r) * k + group j + i]`
+/// with `n = 16 / group` and `kg = kpad(k) / group`.
+fn pack_vectors(
+    weights: &[i8],
+    rows: usize,
+    k: usize,
+    group: usize,
+    nv: usize,
+    out: &mut [i8],
+) -> Result<(), KernelError> {
     crate::error::check_len("filters", rows.saturating_mul(k), weights.len())?;
-    let k8 = kpad(k) / 8;
-    let block = 2 * nv;
+    let (per_vector, kg) = (16 / group, kpad(k) / group);
+    let block = per_vector * nv;
     crate::error::check_len(
         "packed filters",
         rows.div_ceil(block) * kpad(k) * block,
@@ -118,11 +116,11 @@ pub fn pack_mm(
     )?;
     out.fill(0);
     for (row, filter) in weights.chunks_exact(k.max(1)).enumerate().take(rows) {
-        let (b, v, r) = (row / block, (row % block) / 2, row % 2);
-        for (j, oct) in filter.chunks(8).enumerate() {
-            let at = ((b * k8 + j) * nv + v) * 16 + 8 * r;
-            if let Some(dst) = out.get_mut(at..at + oct.len()) {
-                dst.copy_from_slice(oct);
+        let (b, v, r) = (row / block, (row % block) / per_vector, row % per_vector);
+        for (j, values) in filter.chunks(group).enumerate() {
+            let at = ((b * kg + j) * nv + v) * 16 + group * r;
+            if let Some(dst) = out.get_mut(at..at + values.len()) {
+                dst.copy_from_slice(values);
             }
         }
     }
