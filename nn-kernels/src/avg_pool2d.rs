@@ -5,12 +5,12 @@
 //! (integer division truncating toward zero).
 
 pub use crate::max_pool2d::Pool2dParams;
-use crate::{clamp_i8, KernelError, KernelResult};
+use crate::{clamp_i8, KernelResult};
 
 /// Run average pooling.
 ///
 /// # Errors
-/// [`KernelError`] on a wrong slice length, a zero stride, or a window with no in-bounds tap
+/// [`crate::KernelError`] on a wrong slice length, a zero stride, or a window with no in-bounds tap
 /// (TFLite fails the same way).
 pub fn avg_pool2d_s8(p: &Pool2dParams, input: &[i8], output: &mut [i8]) -> KernelResult {
     p.check(input.len(), output.len())?;
@@ -21,14 +21,7 @@ pub fn avg_pool2d_s8(p: &Pool2dParams, input: &[i8], output: &mut [i8]) -> Kerne
         for oy in 0..p.output_h {
             for ox in 0..p.output_w {
                 let (ys, ye, xs, xe, y0, x0) = p.window(oy, ox);
-                // A positive count (checked, not cast) keeps the divisions below free of panic
-                // paths: never zero, never -1.
-                let Some(count) = i32::try_from(ye.saturating_sub(ys) * xe.saturating_sub(xs))
-                    .ok()
-                    .filter(|&n| n > 0)
-                else {
-                    return Err(KernelError::Param("pooling window has no in-bounds tap"));
-                };
+                let count = Pool2dParams::tap_count(ys, ye, xs, xe)?;
                 for ch in 0..c {
                     let mut sum: i32 = 0;
                     for fy in ys..ye {

@@ -77,6 +77,25 @@ impl Pool2dParams {
             .min(self.filter_w as isize) as usize;
         (ys, ye, xs, xe, y0, x0)
     }
+
+    /// The number of in-bounds taps of a window from [`Pool2dParams::window`], as the divisor
+    /// of average pooling. Positive (checked, not cast), which keeps the divisions free of
+    /// panic paths: never zero, never -1.
+    ///
+    /// # Errors
+    /// [`KernelError::Param`] when the window has no in-bounds tap.
+    #[inline(always)]
+    pub(crate) fn tap_count(
+        ys: usize,
+        ye: usize,
+        xs: usize,
+        xe: usize,
+    ) -> Result<i32, KernelError> {
+        i32::try_from(ye.saturating_sub(ys) * xe.saturating_sub(xs))
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or(KernelError::Param("pooling window has no in-bounds tap"))
+    }
 }
 
 /// Run max pooling. A window with no in-bounds tap yields `i8::MIN` before the clamp, as

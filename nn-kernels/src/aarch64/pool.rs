@@ -37,13 +37,7 @@ pub fn avg_pool_s8<const C: usize>(
                     return Ok(());
                 };
                 let (ys, ye, xs, xe, y0, x0) = p.window(oy, ox);
-                // A positive count (checked, not cast) keeps the divisions free of panic paths.
-                let Some(count) = i32::try_from(ye.saturating_sub(ys) * xe.saturating_sub(xs))
-                    .ok()
-                    .filter(|&n| n > 0)
-                else {
-                    return Err(KernelError::Param("pooling window has no in-bounds tap"));
-                };
+                let count = Pool2dParams::tap_count(ys, ye, xs, xe)?;
                 for (g, o) in out.chunks_exact_mut(16).enumerate() {
                     let mut sums = [0i16; 16];
                     // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target; each

@@ -121,15 +121,7 @@ pub fn avg_pool_s8<const C: usize>(
                     return Ok(());
                 };
                 let (ys, ye, xs, xe, y0, x0) = p.window(oy, ox);
-                // A positive count (checked, not cast) keeps the divisions free of panic paths.
-                let Some(count) = i32::try_from(ye.saturating_sub(ys) * xe.saturating_sub(xs))
-                    .ok()
-                    .filter(|&n| n > 0)
-                else {
-                    return Err(crate::KernelError::Param(
-                        "pooling window has no in-bounds tap",
-                    ));
-                };
+                let count = Pool2dParams::tap_count(ys, ye, xs, xe)?;
                 let at = |fy: usize, fx: usize| {
                     let iy = (y0 + fy as isize) as usize;
                     let ix = (x0 + fx as isize) as usize;
