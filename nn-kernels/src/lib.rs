@@ -45,6 +45,7 @@ pub mod pad;
 pub mod quantize;
 pub mod relu;
 pub mod requantize;
+pub mod rv64;
 pub mod shape;
 pub mod softmax;
 pub mod tanh;
