@@ -120,15 +120,18 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: u
                 zrow: [0; S],
                 zcol: [0; S],
             };
-            for ky in 0..KH {
-                for t in 0..S {
+            for (ky, (&in_input, wk)) in valid.iter().zip(ch.w.iter_mut()).enumerate() {
+                let cols = wk
+                    .iter_mut()
+                    .zip(ch.zrow.iter_mut().zip(ch.zcol.iter_mut()));
+                for (t, (w, (zrow, zcol))) in cols.enumerate() {
                     let word = words.get((ky * S + t) * C + c).copied().unwrap_or(0);
                     let z = word.wrapping_mul(zp);
-                    ch.zcol[t] = ch.zcol[t].wrapping_add(z);
-                    if valid[ky] {
-                        ch.w[ky][t] = word;
+                    *zcol = zcol.wrapping_add(z);
+                    if in_input {
+                        *w = word;
                     } else {
-                        ch.zrow[t] = ch.zrow[t].wrapping_add(z);
+                        *zrow = zrow.wrapping_add(z);
                     }
                 }
             }

@@ -82,7 +82,7 @@ fn requant<const C: usize>(
 
 fn act(relu: bool, seed: u64, ozp: i32) -> (i32, i32) {
     if relu {
-        (if seed % 3 == 0 { -128 } else { ozp }, 127)
+        (if seed.is_multiple_of(3) { -128 } else { ozp }, 127)
     } else {
         (-128, (ozp + 100).min(127))
     }
@@ -179,6 +179,9 @@ fn packing_checks_lengths() {
     assert!(pack_depthwise(&[0; 9], 1, 9, 1, 1, &mut [0; 1]).is_err());
 }
 
+/// A portable convolution's parameters, input, filter, folded bias and output.
+type ConvCase = (Conv2dParams<'static>, Vec<i8>, Vec<i8>, Vec<i32>, Vec<i8>);
+
 /// The portable convolution's output and the folded bias for the same case.
 #[allow(clippy::too_many_arguments)]
 fn reference_conv(
@@ -193,7 +196,7 @@ fn reference_conv(
     relu: bool,
     heavy: bool,
     left: bool,
-) -> Option<(Conv2dParams<'static>, Vec<i8>, Vec<i8>, Vec<i32>, Vec<i8>)> {
+) -> Option<ConvCase> {
     let oh = out_dim(g.h, kh, g.sh, g.dh, g.pt, g.pb)?;
     let ow = out_dim(g.w, kw, g.sw, g.dw, g.pl, g.pr)?;
     let input = bytes(seed, g.h * g.w * ic);
