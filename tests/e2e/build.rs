@@ -29,11 +29,12 @@ fn run() -> Result<(), String> {
         .filter(|p| nn_dsl::front::load::is_tflite(p))
         .collect();
     models.sort();
-    // Every model for the portable target, and for the Cortex-M target: its kernels also build
-    // as plain Rust on the host, so the compiler's layouts and kernel choices are checked here
-    // against TFLM; tools/cortex-m-test.sh runs the same code on an emulated Cortex-M4.
+    // Every model for the portable target, and for the Cortex-M and K210 targets: their kernels
+    // also build as plain Rust on the host, so the compiler's layouts and kernel choices are
+    // checked here against TFLM; tools/cortex-m-test.sh and tools/riscv64-test.sh run the same
+    // code on an emulated Cortex-M4 and RV64 core.
     let mut generated = Vec::new();
-    for target in ["generic", "cortex-m4"] {
+    for target in ["generic", "cortex-m4", "k210"] {
         let dir = out_dir.join(target);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let g = nn_dsl::build::Build::new()
@@ -58,10 +59,10 @@ fn run() -> Result<(), String> {
         let module = format!(
             "{}{}",
             stem.trim_end_matches(".rs"),
-            if *target == "generic" {
-                ""
-            } else {
-                "_cortex_m4"
+            match *target {
+                "generic" => "",
+                "k210" => "_k210",
+                _ => "_cortex_m4",
             }
         );
         let loaded = nn_dsl::front::load::load_tflite(&g.source).map_err(|e| e.render())?;

@@ -1,5 +1,5 @@
 //! Every whole-network oracle model (`tests/vectors/models/*.tflite`), compiled to Rust by
-//! `nn_dsl::build::Build` in this crate's build script for the `generic` and `cortex-m4` targets
+//! `nn_dsl::build::Build` in this crate's build script for the `generic`, `cortex-m4` and `k210` targets
 //! (the Cortex-M kernels build as plain Rust on the host): one module per model and target (the generated
 //! code, as a user would include it) and [`MODELS`], slice-based entry points for the tests in
 //! `tests/equal_tflm.rs`.
@@ -12,7 +12,7 @@ pub struct Model {
     pub name: &'static str,
     /// The `.tflite` file it was compiled from.
     pub source: &'static str,
-    /// The code-generation target (`generic`, `cortex-m4`).
+    /// The code-generation target (`generic`, `cortex-m4`, `k210`).
     pub target: &'static str,
     /// Its `ARENA_BYTES`.
     pub arena_bytes: usize,

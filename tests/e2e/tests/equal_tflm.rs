@@ -35,7 +35,7 @@ fn every_model_is_compiled() {
                 .is_some_and(|x| x == "tflite")
         })
         .count();
-    for target in ["generic", "cortex-m4"] {
+    for target in ["generic", "cortex-m4", "k210"] {
         let n = MODELS.iter().filter(|m| m.target == target).count();
         assert_eq!(
             n, on_disk,

@@ -39,6 +39,7 @@ pub fn choose(target: Target, params: &NodeParams) -> KernelChoice {
         Family::Portable => KernelChoice::Portable(None),
         Family::CortexM => cortex_m(params),
         Family::Aarch64 => super::aarch64::choose(target, params),
+        Family::Riscv64 => super::k210::choose(params),
     }
 }
 
@@ -211,7 +212,11 @@ impl Op<'_> {
             return Ok(None);
         }
         let aarch64 = self.cx.target.family() == Family::Aarch64;
+        let rv64 = self.cx.target.family() == Family::Riscv64;
         let code = match params {
+            NodeParams::Conv2d(c) if rv64 => self.rv_conv(c)?,
+            NodeParams::DepthwiseConv2d(c) if rv64 => self.rv_depthwise(c)?,
+            NodeParams::Dense(d) if rv64 => self.rv_dense(d)?,
             NodeParams::Conv2d(c) if aarch64 => self.a64_conv(c)?,
             NodeParams::DepthwiseConv2d(c) if aarch64 => self.a64_depthwise(c)?,
             NodeParams::Dense(d) if aarch64 => self.a64_dense(d)?,

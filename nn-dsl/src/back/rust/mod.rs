@@ -45,6 +45,7 @@
 
 mod aarch64;
 mod cortex_m;
+mod k210;
 mod lit;
 mod node;
 mod target;

@@ -29,6 +29,10 @@ pub enum Target {
     /// Cortex-A510/A710/X2, Neoverse V1/N2 and later; `aarch64-*` built with
     /// `-C target-feature=+dotprod,+i8mm`): convolutions and dense layers on `SMMLA`.
     Aarch64I8mm,
+    /// Kendryte K210 (RV64GC, no SIMD; `riscv64*`): the `nn_kernels::rv64` kernels, three int8
+    /// products per 64-bit `MUL` in packed lanes, weights packed at build time. Plain Rust: the
+    /// code also runs on any other 64-bit RISC-V core.
+    K210,
 }
 
 /// A family of targets sharing one set of specialised kernels in `nn_kernels`.
@@ -41,6 +45,8 @@ pub enum Family {
     CortexM,
     /// `nn_kernels::aarch64`: Armv8-A NEON kernels (with or without `SDOT`).
     Aarch64,
+    /// `nn_kernels::rv64`: packed-lane kernels for 64-bit scalar RISC-V cores.
+    Riscv64,
 }
 
 impl Family {
@@ -50,6 +56,7 @@ impl Family {
             Family::Portable => "portable",
             Family::CortexM => "cortex-m",
             Family::Aarch64 => "aarch64",
+            Family::Riscv64 => "riscv64",
         }
     }
 }
@@ -69,6 +76,7 @@ impl Target {
         Target::Aarch64,
         Target::Aarch64Dotprod,
         Target::Aarch64I8mm,
+        Target::K210,
     ];
 
     /// The name used on the command line and in `build.rs` (`generic`, `cortex-m4`, ...).
@@ -80,6 +88,7 @@ impl Target {
             Target::Aarch64 => "aarch64",
             Target::Aarch64Dotprod => "aarch64-dotprod",
             Target::Aarch64I8mm => "aarch64-i8mm",
+            Target::K210 => "k210",
         }
     }
 
@@ -89,6 +98,7 @@ impl Target {
             Target::Generic => Family::Portable,
             Target::CortexM4 | Target::CortexM7 => Family::CortexM,
             Target::Aarch64 | Target::Aarch64Dotprod | Target::Aarch64I8mm => Family::Aarch64,
+            Target::K210 => Family::Riscv64,
         }
     }
 
@@ -111,6 +121,7 @@ impl Target {
             Family::Portable => &["*"],
             Family::CortexM => &["thumbv7em-*", "thumbv8m.main-*"],
             Family::Aarch64 => &["aarch64-*"],
+            Family::Riscv64 => &["riscv64*"],
         }
     }
 
@@ -135,18 +146,24 @@ impl Target {
                 "Armv8.6-A NEON + i8mm (Cortex-A510/A710, Neoverse V1/N2; build with \
                  -C target-feature=+dotprod,+i8mm): nn_kernels::aarch64 kernels with SMMLA"
             }
+            Target::K210 => {
+                "Kendryte K210 (RV64GC, no SIMD): nn_kernels::rv64 kernels, three int8 products \
+                 per 64-bit MUL in packed lanes"
+            }
         }
     }
 
     /// The target to use when none is named and the Rust triple is `triple`: `cortex-m4` on
     /// `thumbv7em-*` (Cortex-M4 and M7 share the DSP kernels), `aarch64` on `aarch64-*` (plain
-    /// NEON runs on every AArch64 core; `aarch64-dotprod` is chosen by name), `generic`
-    /// everywhere else.
+    /// NEON runs on every AArch64 core; `aarch64-dotprod` is chosen by name), `k210` on
+    /// `riscv64*`, `generic` everywhere else.
     pub fn default_for_triple(triple: &str) -> Target {
         if triple.starts_with("thumbv7em-") {
             Target::CortexM4
         } else if triple.starts_with("aarch64-") {
             Target::Aarch64
+        } else if triple.starts_with("riscv64") {
+            Target::K210
         } else {
             Target::Generic
         }
@@ -211,7 +228,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown target `cortex-m9`; valid targets: generic, cortex-m4, cortex-m7, aarch64, \
-             aarch64-dotprod, aarch64-i8mm"
+             aarch64-dotprod, aarch64-i8mm, k210"
         );
     }
 
@@ -246,6 +263,14 @@ mod tests {
             Target::default_for_triple("aarch64-unknown-linux-gnu"),
             Target::Aarch64
         );
+        assert_eq!(
+            Target::default_for_triple("riscv64gc-unknown-none-elf"),
+            Target::K210
+        );
+        assert_eq!(Target::K210.family().name(), "riscv64");
+        assert!(Target::K210.matches_triple("riscv64gc-unknown-linux-gnu"));
+        assert!(!Target::K210.matches_triple("riscv32imac-unknown-none-elf"));
+        assert!(!Target::K210.matches_triple("aarch64-unknown-linux-gnu"));
         for t in [Target::Aarch64, Target::Aarch64Dotprod, Target::Aarch64I8mm] {
             assert_eq!(t.family().name(), "aarch64");
             assert!(t.matches_triple("aarch64-unknown-linux-gnu"));
