@@ -12,7 +12,8 @@
 # 4. Self-test: the same crate with feature `panic-probe` (one bounds-checked index) must FAIL the
 #    check, so an empty grep cannot pass by accident.
 #
-# Needs: rustup targets thumbv7em-none-eabihf (aarch64-unknown-none for the AArch64 targets) and
+# Needs: rustup targets thumbv7em-none-eabihf (aarch64-unknown-none for the AArch64 targets,
+# riscv64gc-unknown-none-elf for k210) and
 # component llvm-tools (installed by .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,8 @@ root=$PWD
 # --target NAME: the code-generation target of the modules (default generic; cortex-m4 and
 # cortex-m7 call the nn_kernels::cortex_m kernels and link for thumbv7em-none-eabihf; aarch64 and
 # aarch64-dotprod, aarch64-i8mm call the nn_kernels::aarch64 kernels and link for
-# aarch64-unknown-none, with -C target-feature=+dotprod(,+i8mm) for the latter two).
+# aarch64-unknown-none, with -C target-feature=+dotprod(,+i8mm) for the latter two; k210 calls
+# the nn_kernels::rv64 kernels and links for riscv64gc-unknown-none-elf).
 codegen_target=generic
 if [[ ${1:-} == --target ]]; then
     codegen_target=${2:?--target needs a name}
@@ -54,6 +56,7 @@ case $codegen_target in
     aarch64) triple=aarch64-unknown-none ;;
     aarch64-dotprod) triple=aarch64-unknown-none; rustflags="-C target-feature=+dotprod" ;;
     aarch64-i8mm) triple=aarch64-unknown-none; rustflags="-C target-feature=+dotprod,+i8mm" ;;
+    k210) triple=riscv64gc-unknown-none-elf ;;
 esac
 build() {
     NND_GEN_DIR=$gen RUSTFLAGS="$rustflags" cargo build -q --locked --release --target $triple \
@@ -111,6 +114,14 @@ elif [[ $codegen_target == aarch64* ]]; then
     if [[ $codegen_target == aarch64-i8mm ]]; then conv=conv::mm::conv_mm_s8; fi
     kernels=(aarch64::$conv aarch64::depthwise::depthwise_s8 aarch64::add::add_s8
         aarch64::pool::avg_pool_s8 cortex_m::pool::max_pool_s8 cortex_m::softmax::softmax_s8
+        mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 logistic::logistic_s8
+        relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
+        dequantize::dequantize_s8_f32)
+elif [[ $codegen_target == k210 ]]; then
+    # The packed-lane kernels; ADD, MUL, pooling and softmax are the Cortex-M table kernels in
+    # plain Rust.
+    kernels=(rv64::conv::conv_s8 rv64::depthwise::depthwise_s8 cortex_m::add::add_s8
+        cortex_m::pool::avg_pool_s8 cortex_m::pool::max_pool_s8 cortex_m::softmax::softmax_s8
         mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 logistic::logistic_s8
         relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
         dequantize::dequantize_s8_f32)
