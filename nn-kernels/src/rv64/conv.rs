@@ -77,52 +77,25 @@ unsafe fn mk<const R: usize, const NG: usize>(
     let mut a = *acc;
     let mut x = *x;
     let mut w = w;
-    let mut left = n;
-    while left >= 4 {
-        for u in 0..4 {
-            let mut wv = [0i64; NG];
-            for (g, v) in wv.iter_mut().enumerate() {
-                // SAFETY: `u * NG + g < 4 * NG <= left * NG` words remain from `w`.
-                *v = unsafe { *w.add(u * NG + g) };
-            }
-            for (row, xr) in a.iter_mut().zip(&x) {
-                // SAFETY: `u < 4 <= left` bytes remain from `xr`.
-                let xv = i64::from(unsafe { *xr.add(u) });
-                for (s, wg) in row.iter_mut().zip(&wv) {
-                    *s = s.wrapping_add(xv.wrapping_mul(*wg));
-                }
-            }
-        }
-        // SAFETY: 4 values consumed, within the `left` that remain.
-        unsafe {
-            w = w.add(4 * NG);
-            for xr in &mut x {
-                *xr = xr.add(4);
-            }
-        }
-        left -= 4;
-    }
-    while left > 0 {
+    // One value per iteration: unrolled by hand, LLVM's scheduler hoists every load and
+    // product of the unrolled steps and spills the accumulators.
+    for _ in 0..n {
         let mut wv = [0i64; NG];
         for (g, v) in wv.iter_mut().enumerate() {
             // SAFETY: at least `NG` words remain from `w`.
             *v = unsafe { *w.add(g) };
         }
-        for (row, xr) in a.iter_mut().zip(&x) {
+        for (row, xr) in a.iter_mut().zip(&mut x) {
             // SAFETY: at least one byte remains from `xr`.
             let xv = i64::from(unsafe { **xr });
             for (s, wg) in row.iter_mut().zip(&wv) {
                 *s = s.wrapping_add(xv.wrapping_mul(*wg));
             }
+            // SAFETY: one value consumed (at most one past the row's end).
+            *xr = unsafe { xr.add(1) };
         }
-        // SAFETY: one value consumed.
-        unsafe {
-            w = w.add(NG);
-            for xr in &mut x {
-                *xr = xr.add(1);
-            }
-        }
-        left -= 1;
+        // SAFETY: as above.
+        w = unsafe { w.add(NG) };
     }
     *acc = a;
 }
