@@ -34,6 +34,12 @@ pub struct DepthwiseSpec {
     pub pad_left: usize,
     /// The input zero point: the value a padded tap reads (cancelled by the folded bias).
     pub pad_value: i8,
+    /// Whether this spec's rows are the columns of the stored (NHWC) tensors and its columns
+    /// their rows: the kernel then slides down the stored columns, which pays for tall, narrow
+    /// layers (the per-row set-up is shared by more outputs). Every other field, the filter
+    /// (`[KW][KH]` of the layer, packed as `[KH][KW]` here) and `S` are given in this
+    /// transposed orientation.
+    pub transposed: bool,
 }
 
 /// One channel's packed words and constants for one output row.
@@ -80,6 +86,13 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: u
             Err(KernelError::Param("an empty input with outputs"))
         };
     }
+    // Pixel distances between neighbouring rows and columns of the stored tensors.
+    let (in_row, in_col, out_row_step, out_col) = if s.transposed {
+        (1, s.input_h, 1, s.output_h)
+    } else {
+        (s.input_w, 1, s.output_w, 1)
+    };
+    let (col_bytes, out_col_bytes) = (in_col * C, out_col * C);
     let lanes = super::pack::depthwise_lanes(KW, S);
     let (w_in, ow) = (s.input_w as isize, s.output_w as isize);
     let pl = s.pad_left as isize;
@@ -108,9 +121,9 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: u
             .map_or(0, |ky| iy0 + ky as isize) as usize;
         let row_at: [usize; KH] = core::array::from_fn(|ky| {
             if valid[ky] {
-                (iy0 + ky as isize) as usize * s.input_w * C
+                (iy0 + ky as isize) as usize * in_row * C
             } else {
-                any_row * s.input_w * C
+                any_row * in_row * C
             }
         });
         let all_rows = valid.iter().all(|&v| v);
@@ -136,12 +149,12 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: u
                 }
             }
             let q = rq.ch.get(c).copied().unwrap_or(super::ZERO_RQ);
-            let out_row = (oy * s.output_w) * C + c;
+            let out_row = oy * out_row_step * C + c;
             let mut acc = 0i64;
             let step = |acc: i64, o: isize, out: &mut [i8]| -> i64 {
                 let (v, rest) = pop_lane(acc);
                 if o >= 0 {
-                    if let Some(y) = out.get_mut(out_row + o as usize * C) {
+                    if let Some(y) = out.get_mut(out_row + o as usize * out_col_bytes) {
                         *y = super::output(
                             (v as i32).wrapping_add(q.bias),
                             &q,
@@ -163,7 +176,7 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: u
                     }
                     if (0..w_in).contains(&ix) {
                         for (ky, wk) in ch.w.iter().enumerate() {
-                            let at = row_at[ky] + ix as usize * C + c;
+                            let at = row_at[ky] + ix as usize * col_bytes + c;
                             let xv = i64::from(input.get(at).copied().unwrap_or(0));
                             acc = acc.wrapping_add(xv.wrapping_mul(wk[t]));
                         }
@@ -189,8 +202,12 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: u
                         rq,
                         input.as_ptr(),
                         &row_at,
-                        (first_col(lo) as usize) * C + c,
-                        output.as_mut_ptr().add(out_row + lo as usize * C),
+                        (first_col(lo) as usize) * col_bytes + c,
+                        col_bytes,
+                        output
+                            .as_mut_ptr()
+                            .add(out_row + lo as usize * out_col_bytes),
+                        out_col_bytes,
                         (hi - lo) as usize,
                         acc,
                         all_rows,
@@ -207,11 +224,12 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: u
 }
 
 /// `n` steps whose columns all lie in the input, from column offset `col` (bytes, channel
-/// included) of every filter row, writing `n` outputs `C` bytes apart from `y`.
+/// included; columns `col_bytes` apart) of every filter row, writing `n` outputs
+/// `out_col_bytes` apart from `y`.
 ///
 /// # Safety
-/// Every byte read (`row_at[ky] + col + (i S + t) C` for `i < n`, `t < S`) lies in `input`, and
-/// `y + i C` for `i < n` in the output.
+/// Every byte read (`row_at[ky] + col + (i S + t) col_bytes` for `i < n`, `t < S`) lies in
+/// `input`, and `y + i out_col_bytes` for `i < n` in the output.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn interior<const C: usize, const KH: usize, const S: usize>(
@@ -221,7 +239,9 @@ unsafe fn interior<const C: usize, const KH: usize, const S: usize>(
     input: *const i8,
     row_at: &[usize; KH],
     col: usize,
+    col_bytes: usize,
     y: *mut i8,
+    out_col_bytes: usize,
     n: usize,
     mut acc: i64,
     all_rows: bool,
@@ -237,7 +257,7 @@ unsafe fn interior<const C: usize, const KH: usize, const S: usize>(
         for t in 0..S {
             for ky in 0..KH {
                 // SAFETY: column `t` of this step, inside the input (the caller's contract).
-                let xv = i64::from(unsafe { *p[ky].add(t * C) });
+                let xv = i64::from(unsafe { *p[ky].add(t * col_bytes) });
                 acc = acc.wrapping_add(xv.wrapping_mul(w[ky][t]));
             }
             if !all_rows {
@@ -249,9 +269,9 @@ unsafe fn interior<const C: usize, const KH: usize, const S: usize>(
         // SAFETY: output pixel of this step (the caller's contract).
         unsafe {
             *y = super::output((v as i32).wrapping_add(q.bias), &q, offset, min, max);
-            y = y.wrapping_add(C);
+            y = y.wrapping_add(out_col_bytes);
             for pk in &mut p {
-                *pk = pk.wrapping_add(S * C);
+                *pk = pk.wrapping_add(S * col_bytes);
             }
         }
     }

@@ -339,6 +339,19 @@ proptest! {
     }
 }
 
+/// Filter `[kh][kw][c]` as `[kw][kh][c]`.
+fn transpose(filt: &[i8], kh: usize, kw: usize, c: usize) -> Vec<i8> {
+    let mut out = vec![0i8; filt.len()];
+    for ky in 0..kh {
+        for kx in 0..kw {
+            for ch in 0..c {
+                out[(kx * kh + ky) * c + ch] = filt[(ky * kw + kx) * c + ch];
+            }
+        }
+    }
+    out
+}
+
 macro_rules! depthwise_case {
     ($name:ident, $c:literal, $kh:literal, $kw:literal, $sw:literal) => {
         proptest! {
@@ -371,12 +384,27 @@ macro_rules! depthwise_case {
                 pack_depthwise(&filt, $kh, $kw, $c, $sw, &mut packed).unwrap();
                 let s = DepthwiseSpec {
                     input_h: g.h, input_w: g.w, output_h: oh, output_w: ow, stride_h: g.sh,
-                    pad_top: g.pt, pad_left: g.pl, pad_value: zp as i8,
+                    pad_top: g.pt, pad_left: g.pl, pad_value: zp as i8, transposed: false,
                 };
                 let mut got = vec![0i8; want.len()];
                 depthwise::depthwise_s8::<$c, $kh, $kw, $sw>(&s, &rq, &input, &packed, &mut got)
                     .unwrap();
                 prop_assert_eq!(&got, &want);
+                // The same layer transposed: the stored tensors' rows are the spec's columns
+                // (a layer of filter $kw x $kh at vertical stride $sw), filter transposed.
+                let tp = DepthwiseConv2dParams {
+                    input_h: g.w, input_w: g.h, output_h: ow, output_w: oh,
+                    kernel_h: $kw, kernel_w: $kh, stride_h: $sw, stride_w: g.sh,
+                    pad_top: g.pl, pad_left: g.pt, ..p
+                };
+                let mut want_t = vec![0i8; want.len()];
+                depthwise_conv2d_s8(&tp, &input, &transpose(&filt, $kh, $kw, $c), Some(&bias),
+                                    &mut want_t).unwrap();
+                let st = DepthwiseSpec { transposed: true, ..s };
+                let mut got_t = vec![0i8; want.len()];
+                depthwise::depthwise_s8::<$c, $kh, $kw, $sw>(&st, &rq, &input, &packed, &mut got_t)
+                    .unwrap();
+                prop_assert_eq!(&got_t, &want_t);
             }
         }
     };

@@ -45,7 +45,7 @@ pub(super) fn choose(params: &NodeParams) -> KernelChoice {
                 ))
             } else if g.dilation_h != 1 || g.dilation_w != 1 {
                 portable("dilation (the sliding kernel takes 1)".into())
-            } else if !pack::depthwise_fits(g.kernel_h, g.kernel_w, g.stride_w) {
+            } else if slide(g).is_none() {
                 portable(format!(
                     "a {}x{} filter at stride {} (the sliding kernel reaches at most 3 pixels \
                      per input value and 63 taps)",
@@ -73,10 +73,31 @@ pub(super) fn choose(params: &NodeParams) -> KernelChoice {
     }
 }
 
+/// How the depthwise kernel walks a layer: along the stored rows, or (`transposed`) down the
+/// stored columns when the output is taller than wide (more outputs share each row's set-up),
+/// with the filter's height, width and stride along the walk; `None` when neither fits the
+/// sliding accumulator.
+fn slide(g: &crate::lower::ConvGeometry) -> Option<(bool, usize, usize, usize)> {
+    let along_rows = (false, g.kernel_h, g.kernel_w, g.stride_w);
+    let down_cols = (true, g.kernel_w, g.kernel_h, g.stride_h);
+    let fits = |&(_, kh, kw, s): &(bool, usize, usize, usize)| pack::depthwise_fits(kh, kw, s);
+    let order = if g.output_h > g.output_w {
+        [down_cols, along_rows]
+    } else {
+        [along_rows, down_cols]
+    };
+    order.into_iter().find(fits)
+}
+
 /// `[i64; n]` values.
 fn i64_list(values: &[i64]) -> TokenStream {
     let v = values.iter().copied().map(Literal::i64_unsuffixed);
     quote!([#(#v),*])
+}
+
+/// Weight `[ky][kx][c]` of a depthwise filter `kw` wide with `ch` channels (0 past the end).
+fn c_weight(weights: &[i8], ky: usize, kx: usize, c: usize, kw: usize, ch: usize) -> i8 {
+    weights.get((ky * kw + kx) * ch + c).copied().unwrap_or(0)
 }
 
 impl Op<'_> {
@@ -246,39 +267,46 @@ impl Op<'_> {
             })
             .collect();
         let mut statics = self.rv_requant(&c.requant, &folded, ch)?;
-        let mut packed = vec![0i64; g.kernel_h * g.stride_w * ch];
-        pack::pack_depthwise(
-            &c.weights,
-            g.kernel_h,
-            g.kernel_w,
-            ch,
-            g.stride_w,
-            &mut packed,
-        )
-        .map_err(|e| self.mismatch(&e.to_string()))?;
+        let (transposed, kh, kw, sw) =
+            slide(g).ok_or_else(|| self.mismatch("depthwise filter for the sliding kernel"))?;
+        // In the walk's orientation: the filter `[kh][kw][c]`, rows and columns of the tensors.
+        let filter: Vec<i8> = if transposed {
+            (0..kh * kw * ch)
+                .map(|i| {
+                    let (ky, kx, k) = (i / (kw * ch), i / ch % kw, i % ch);
+                    c_weight(&c.weights, kx, ky, k, g.kernel_w, ch)
+                })
+                .collect()
+        } else {
+            c.weights.clone()
+        };
+        let mut packed = vec![0i64; kh * sw * ch];
+        pack::pack_depthwise(&filter, kh, kw, ch, sw, &mut packed)
+            .map_err(|e| self.mismatch(&e.to_string()))?;
+        let (ih, iw, oh, ow, sh, pt, pl) = if transposed {
+            (
+                g.input_w, g.input_h, g.output_w, g.output_h, g.stride_w, g.pad_left, g.pad_top,
+            )
+        } else {
+            (
+                g.input_h, g.input_w, g.output_h, g.output_w, g.stride_h, g.pad_top, g.pad_left,
+            )
+        };
         let (w_id, spec_id, rq_id) = (self.item("WEIGHTS"), self.item("SPEC"), self.item("RQ"));
         let u = usize_lit;
         let n = u(packed.len());
         let v = i64_list(&packed);
         let pad = super::cortex_m::zero_point_byte(c.requant.input_offset, self)?;
-        let (ih, iw, oh, ow, sh, pt, pl) = (
-            u(g.input_h),
-            u(g.input_w),
-            u(g.output_h),
-            u(g.output_w),
-            u(g.stride_h),
-            u(g.pad_top),
-            u(g.pad_left),
-        );
+        let (ih, iw, oh, ow, sh, pt, pl) = (u(ih), u(iw), u(oh), u(ow), u(sh), u(pt), u(pl));
         statics.extend(quote! {
             static #w_id: [i64; #n] = #v;
             static #spec_id: #k::rv64::depthwise::DepthwiseSpec =
                 #k::rv64::depthwise::DepthwiseSpec {
                     input_h: #ih, input_w: #iw, output_h: #oh, output_w: #ow, stride_h: #sh,
-                    pad_top: #pt, pad_left: #pl, pad_value: #pad,
+                    pad_top: #pt, pad_left: #pl, pad_value: #pad, transposed: #transposed,
                 };
         });
-        let (cc, kh, kw, sw) = (u(ch), u(g.kernel_h), u(g.kernel_w), u(g.stride_w));
+        let (cc, kh, kw, sw) = (u(ch), u(kh), u(kw), u(sw));
         let call = quote! {
             let x = #x;
             let y = #y;
