@@ -293,7 +293,9 @@ unsafe fn block<const R: usize, const NG: usize>(
             }
         }
     }
-    flush(&mut acc, sums);
+    if left != every {
+        flush(&mut acc, sums);
+    }
 }
 
 /// Every output channel of the rows of `rows`, written to output rows `out[i]` (`OC` values
