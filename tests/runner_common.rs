@@ -1,6 +1,6 @@
-// Items shared by the emulated oracle runners (`tests/cortex-m`, `tests/aarch64`), included
-// with `include!` into each runner's main module before the generated `cases.rs`
-// (`nnd_tests::runner_gen`), which calls them. `KernelError` must be in scope.
+// Items shared by the emulated oracle runners (`tests/cortex-m`, `tests/aarch64`,
+// `tests/riscv64`), included with `include!` into each runner's main module before the generated
+// `cases.rs` (`nnd_tests::runner_gen`), which calls them. `KernelError` must be in scope.
 
 /// Why a case failed.
 #[derive(Debug)]

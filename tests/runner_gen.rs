@@ -1,10 +1,11 @@
-//! The generator of the emulated oracle runners (`tests/cortex-m`, `tests/aarch64`), called from
-//! their build scripts: every single-op oracle case (`tests/vectors/ops/*.json`, as one-node
-//! modules from [`crate::oracle_ir`]) and every whole-network model
-//! (`tests/vectors/models/*.tflite`), each compiled by nn-dsl's real pipeline (lower, plan,
-//! `back::rust::write_string`) for one target. Inputs and TFLM's expected outputs become binary
-//! files included with `include_bytes!`; `cases.rs` holds a runner function per case and the
-//! table `CASES` (see `tests/runner_common.rs` for the items it expects).
+//! The generator of the emulated oracle runners (`tests/cortex-m`, `tests/aarch64`,
+//! `tests/riscv64`), called from their build scripts: every single-op oracle case
+//! (`tests/vectors/ops/*.json`, as one-node modules from [`crate::oracle_ir`]) and every
+//! whole-network model (`tests/vectors/models/*.tflite`), each compiled by nn-dsl's real
+//! pipeline (lower, plan, `back::rust::write_string`) for one target. Inputs and TFLM's expected
+//! outputs become binary files included with `include_bytes!`; `cases.rs` holds a runner
+//! function per case and the table `CASES` (see `tests/runner_common.rs` for the items it
+//! expects).
 //!
 //! A case that cannot be generated is an error naming it: nothing is skipped silently.
 #![allow(clippy::print_stdout)]
@@ -172,6 +173,20 @@ fn zero(e: &str, shape: &[usize]) -> String {
         s = format!("[{s}; {d}]");
     }
     s
+}
+
+/// The body of a runner's build script: generates the cases into `OUT_DIR` for the target named
+/// by `NND_TARGET` (`default_target` when unset), and prints the `cargo::rerun-if-*` lines.
+///
+/// # Errors
+/// A missing `OUT_DIR`, an unknown target name, or an error of [`generate`].
+pub fn generate_for_env(default_target: &str) -> Result<(), String> {
+    let out = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    println!("cargo::rerun-if-env-changed=NND_TARGET");
+    println!("cargo::rerun-if-changed=build.rs");
+    let name = std::env::var("NND_TARGET").unwrap_or_else(|_| default_target.into());
+    let target = Target::from_name(&name).map_err(|e| e.to_string())?;
+    generate(&out, target)
 }
 
 /// Writes `cases.rs` and the case data into `out` (a build script's `OUT_DIR`) for `target`:

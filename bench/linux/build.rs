@@ -1,7 +1,9 @@
+//! The build script of the Linux user-mode benchmarks (`bench/aarch64`, `bench/riscv64`).
 //! Compiles the network to benchmark: `NND_BENCH_MODEL` (a .tflite, or a .nnd with its weights),
-//! for `NND_BENCH_TARGET` (default `aarch64`), with layer marks when `NND_BENCH_MARKS=1`.
-//! Without a model, a one-layer network is built (the binary's own size, for the code-bytes
-//! baseline). Writes `net.rs` and `layers.txt` (the marked blocks, in order) to OUT_DIR.
+//! for `NND_BENCH_TARGET` (default `aarch64` on AArch64, `k210` on RISC-V 64), with layer marks
+//! when `NND_BENCH_MARKS=1`. Without a model, a one-layer network is built (the binary's own
+//! size, for the code-bytes baseline). Writes `net.rs` and `layers.txt` (the marked blocks, in
+//! order) to OUT_DIR.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
@@ -20,10 +22,14 @@ fn run() -> Result<(), String> {
     for v in ["NND_BENCH_MODEL", "NND_BENCH_TARGET", "NND_BENCH_MARKS"] {
         println!("cargo::rerun-if-env-changed={v}");
     }
-    println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=../linux/build.rs");
 
+    let default = match std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
+        Ok("riscv64") => "k210",
+        _ => "aarch64",
+    };
     let target =
-        Target::from_name(&std::env::var("NND_BENCH_TARGET").unwrap_or_else(|_| "aarch64".into()))
+        Target::from_name(&std::env::var("NND_BENCH_TARGET").unwrap_or_else(|_| default.into()))
             .map_err(|e| e.to_string())?;
     let marks = std::env::var("NND_BENCH_MARKS").is_ok_and(|v| v == "1");
     let options = Options {

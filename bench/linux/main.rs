@@ -1,8 +1,9 @@
-//! Benchmark binary (static, for `aarch64-unknown-linux-gnu`): one inference of the network
-//! compiled by `build.rs`, between `bench_start` and `bench_end` (counted under qemu-aarch64 by
-//! the region plugin of ../shared/tools/qemu-icount), with int8 noise as input (fixed seed), the
-//! stack painted before and scanned after for its peak. Prints `ok`, the stack peak,
-//! `ARENA_BYTES` and the output bytes; exits with status 1 when `run` fails.
+//! Benchmark binary of `bench/aarch64` and `bench/riscv64` (static, for
+//! `aarch64-unknown-linux-gnu` or `riscv64gc-unknown-linux-gnu`): one inference of the network
+//! compiled by `build.rs`, between `bench_start` and `bench_end` (counted under qemu-aarch64 or
+//! qemu-riscv64 by the region plugin of ../shared/tools/qemu-icount), with int8 noise as input
+//! (fixed seed), the stack painted before and scanned after for its peak. Prints `ok`, the stack
+//! peak, `ARENA_BYTES` and the output bytes; exits with status 1 when `run` fails.
 #![allow(clippy::print_stdout)]
 
 #[allow(dead_code, clippy::all)]
@@ -71,12 +72,10 @@ fn main() {
         x ^= x << 5;
         *v = (x >> 24) as i8;
     }
-    let sp: usize;
-    // SAFETY: reads the stack pointer into a register.
-    unsafe { core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack)) };
+    let sp = stack_pointer();
     let bottom = (sp - PAINT) & !7;
     // SAFETY: the words between `bottom` and 256 bytes below the current stack pointer are free
-    // stack (the main thread's stack under qemu-aarch64 is 8 MiB, mapped in full); nothing else
+    // stack (the main thread's stack under qemu-user is 8 MiB, mapped in full); nothing else
     // uses them while painting (one thread, no signal handlers).
     unsafe {
         let mut p = bottom as *mut u64;
@@ -111,6 +110,26 @@ fn main() {
     if r.is_err() {
         std::process::exit(1);
     }
+}
+
+/// The stack pointer.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: copies the stack pointer into a register.
+    unsafe { core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack)) };
+    sp
+}
+
+/// The stack pointer.
+#[cfg(target_arch = "riscv64")]
+#[inline(always)]
+fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: copies the stack pointer into a register.
+    unsafe { core::arch::asm!("mv {}, sp", out(reg) sp, options(nomem, nostack)) };
+    sp
 }
 
 fn flat_mut<A>(a: &mut A) -> &mut [i8] {
