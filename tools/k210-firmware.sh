@@ -2,10 +2,12 @@
 # Builds the K210 example firmware (examples/k210-firmware: the MLPerf Tiny KWS network compiled
 # by nnd, bare metal, no std, no alloc) for riscv64gc-unknown-none-elf (release, --locked) and runs
 # it under qemu-system-riscv64 on the `virt` machine with the K210's memory size (8 MiB at
-# 0x8000_0000) and two harts, as the K210 has. The firmware prints its outputs, TFLM's, the arena,
-# the stack's peak and the image size, then PASS or FAIL; the exit status is 0 only on PASS.
-# Also builds the image for the K210 itself (UARTHS console, `--no-default-features`), which is
-# only linked here, never run (no K210 model in QEMU; untested on silicon).
+# 0x8000_0000) and two harts, as the K210 has, on `-cpu sifive-u54`: RV64GC and nothing more, like
+# the K210, so an instruction the K210 lacks would trap (the firmware reports a trap as a failure).
+# The firmware prints its outputs, TFLM's, the arena, the stack's peak and the image size, then
+# PASS or FAIL; the exit status is 0 only on PASS. Also builds the image for the K210 itself
+# (UARTHS console, `--no-default-features`), only linked here, never run (no K210 model in QEMU;
+# untested on silicon).
 #
 #   tools/k210-firmware.sh
 #
@@ -18,7 +20,7 @@ root=$PWD
 
 case ${1:-} in
     "") ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "error: unknown argument \`$1\` (usage: tools/k210-firmware.sh)" >&2; exit 2 ;;
 esac
 
@@ -56,8 +58,9 @@ cargo build -q --locked --release --target $triple --no-default-features \
 # runners; cargo appends the ELF's path. `-bios none`: no firmware, the ELF's entry runs in M-mode
 # at reset, as on the K210. `timeout`: a hang fails after 2 minutes (status 124) instead of
 # blocking forever (one run takes well under a second).
-export CARGO_TARGET_RISCV64GC_UNKNOWN_NONE_ELF_RUNNER="timeout 120 qemu-system-riscv64 -M virt -smp 2 -m 8M -bios none -nographic -kernel"
-echo "examples/k210-firmware on qemu-system-riscv64 -M virt -smp 2 -m 8M"
+qemu="qemu-system-riscv64 -M virt -cpu sifive-u54 -smp 2 -m 8M -bios none -nographic"
+export CARGO_TARGET_RISCV64GC_UNKNOWN_NONE_ELF_RUNNER="timeout 120 $qemu -kernel"
+echo "examples/k210-firmware on $qemu"
 t0=$SECONDS
 status=0
 cargo run -q --locked --release --target $triple --manifest-path $manifest \

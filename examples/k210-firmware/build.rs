@@ -7,9 +7,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// The nnd target the network is compiled for. `generic` (the portable kernels) runs on any Rust
-/// target; switch to `k210` (kernels `nn_kernels::rv64`) once `nndc targets` lists it.
-const NND_TARGET: &str = "generic";
+/// The nnd target the network is compiled for: `k210`, the K210's RV64GC kernels
+/// (`nn_kernels::rv64`). `generic` (the portable kernels, valid on any Rust target) works too.
+const NND_TARGET: &str = "k210";
 
 /// The model, relative to this crate.
 const MODEL: &str = "../../tests/vectors/models/ds_cnn_kws.tflite";
