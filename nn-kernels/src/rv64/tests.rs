@@ -16,11 +16,21 @@ use crate::fully_connected::{fully_connected_s8 as ref_fc, FullyConnectedParams}
 use crate::test_util::{bytes, geo, out_dim, Geo};
 use proptest::prelude::*;
 
+/// `cases` proptest cases (2 under Miri, which checks the kernels' pointer arithmetic).
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
-        cases,
+        cases: if cfg!(miri) { 2 } else { cases },
         failure_persistence: None,
         ..ProptestConfig::default()
+    }
+}
+
+/// The largest input side of the random geometries: 4 under Miri (slow), `max` otherwise.
+fn side(max: usize) -> usize {
+    if cfg!(miri) {
+        4
+    } else {
+        max
     }
 }
 
@@ -118,6 +128,7 @@ proptest! {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)] // 3,465 cases of plain arithmetic; the proptest above runs under Miri
 fn scale_edges() {
     let accs = [
         i32::MIN,
@@ -179,8 +190,20 @@ fn packing_checks_lengths() {
     assert!(pack_depthwise(&[0; 9], 1, 9, 1, 1, &mut [0; 1]).is_err());
 }
 
-/// A portable convolution's parameters, input, filter, folded bias and output.
-type ConvCase = (Conv2dParams<'static>, Vec<i8>, Vec<i8>, Vec<i32>, Vec<i8>);
+/// A portable convolution's case: output size, clamp, multipliers, shifts, input, filter,
+/// folded bias and output.
+struct ConvCase {
+    oh: usize,
+    ow: usize,
+    lo: i32,
+    hi: i32,
+    mult: Vec<i32>,
+    shift: Vec<i32>,
+    input: Vec<i8>,
+    filt: Vec<i8>,
+    folded: Vec<i32>,
+    want: Vec<i8>,
+}
 
 /// The portable convolution's output and the folded bias for the same case.
 #[allow(clippy::too_many_arguments)]
@@ -225,8 +248,8 @@ fn reference_conv(
         pad_left: g.pl,
         input_offset: -zp,
         output_offset: ozp,
-        output_multiplier: Vec::leak(mult),
-        output_shift: Vec::leak(shift),
+        output_multiplier: &mult,
+        output_shift: &shift,
         act_min: lo,
         act_max: hi,
     };
@@ -238,7 +261,18 @@ fn reference_conv(
         .enumerate()
         .map(|(o, f)| fold_bias(bias[o], -zp, f.iter().copied()))
         .collect();
-    Some((p, input, filt, folded, want))
+    Some(ConvCase {
+        oh,
+        ow,
+        lo,
+        hi,
+        mult,
+        shift,
+        input,
+        filt,
+        folded,
+        want,
+    })
 }
 
 macro_rules! conv_case {
@@ -246,22 +280,21 @@ macro_rules! conv_case {
         proptest! {
             #![proptest_config(config(48))]
             #[test]
-            fn $name(g in geo(10), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
+            fn $name(g in geo(side(10)), seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
                      relu in any::<bool>(), heavy in any::<bool>(), left in any::<bool>(),
                      ng in 1usize..=4, shorter in 0usize..3) {
                 const K: usize = $kh * $kw * $ic;
-                let Some((p, input, filt, folded, want)) =
+                let Some(ConvCase { oh, ow, lo, hi, mult, shift, input, filt, folded, want }) =
                     reference_conv(&g, $ic, $oc, $kh, $kw, seed, zp, ozp, relu, heavy, left)
                 else { return Ok(()); };
-                let rq = requant::<$oc>(&folded, p.output_multiplier, p.output_shift, ozp,
-                                        p.act_min, p.act_max);
+                let rq = requant::<$oc>(&folded, &mult, &shift, ozp, lo, hi);
                 let mut packed = vec![0i64; groups($oc) * K];
                 pack_filters(&filt, $oc, K, ng, &mut packed).unwrap();
                 // The computed interval, or a shorter one (any shorter interval is exact too).
                 let every = flush_every(&filt, $oc, K);
                 let every = match shorter { 0 => every, 1 => every.div_ceil(3), _ => 5.min(every) };
                 let s = ConvSpec {
-                    input_h: g.h, input_w: g.w, output_h: p.output_h, output_w: p.output_w,
+                    input_h: g.h, input_w: g.w, output_h: oh, output_w: ow,
                     kernel_h: $kh, kernel_w: $kw, stride_h: g.sh, stride_w: g.sw,
                     dilation_h: g.dh, dilation_w: g.dw, pad_top: g.pt, pad_left: g.pl,
                     pad_value: zp as i8, flush: every,
@@ -357,7 +390,7 @@ macro_rules! depthwise_case {
         proptest! {
             #![proptest_config(config(64))]
             #[test]
-            fn $name(g in geo(12), seed in any::<u64>(), zp in -128i32..=127,
+            fn $name(g in geo(side(12)), seed in any::<u64>(), zp in -128i32..=127,
                      ozp in -128i32..=127, relu in any::<bool>(), left in any::<bool>()) {
                 let g = Geo { sw: $sw, dh: 1, dw: 1, ..g };
                 let Some(oh) = out_dim(g.h, $kh, g.sh, 1, g.pt, g.pb) else { return Ok(()); };
