@@ -64,7 +64,7 @@ struct Rows<const R: usize> {
 }
 
 /// `acc[i][g] += sum over t < n of x[i][t] * w[t * NG + g]` (wrapping: the lanes' carries).
-/// The 4-row, 3-group block (every full block of a convolution) runs [`mk43`] on RV64.
+/// Blocks of 4 rows and 1 to 3 groups run [`mk43`], [`mk42`] or [`mk41`] on RV64.
 ///
 /// # Safety
 /// `x[i]` is readable for `n` bytes and `w` for `n * NG` words.
@@ -76,21 +76,24 @@ unsafe fn mk<const R: usize, const NG: usize>(
     acc: &mut [[i64; NG]; R],
 ) {
     #[cfg(target_arch = "riscv64")]
-    if R == 4 && NG == 3 && n >= 4 {
+    if R == 4 && (1..=3).contains(&NG) && n >= 4 {
         let x4 = [x[0], x[1], x[2], x[3]];
-        let mut a4 = [[0i64; 3]; 4];
-        for (d, s) in a4.iter_mut().flatten().zip(acc.iter().flatten()) {
-            *d = *s;
-        }
         let whole = n & !3;
-        // SAFETY: the caller's contract, for the first `whole <= n` values.
-        unsafe { mk43(&x4, w, whole, &mut a4) };
-        for (d, s) in acc.iter_mut().flatten().zip(a4.iter().flatten()) {
-            *d = *s;
+        let a = acc.as_mut_ptr().cast::<i64>();
+        // SAFETY: the caller's contract, for the first `whole <= n` values; `acc` is `4 x NG`
+        // contiguous i64s, viewed as the array type of the same shape.
+        unsafe {
+            match NG {
+                1 => mk41(&x4, w, whole, &mut *a.cast::<[[i64; 1]; 4]>()),
+                2 => mk42(&x4, w, whole, &mut *a.cast::<[[i64; 2]; 4]>()),
+                _ => mk43(&x4, w, whole, &mut *a.cast::<[[i64; 3]; 4]>()),
+            }
         }
-        let rest: [*const i8; R] = core::array::from_fn(|i| x[i].wrapping_add(whole));
-        // SAFETY: the remaining `n - whole` values of the same rows and words.
-        unsafe { mk_scalar(&rest, w.wrapping_add(whole * NG), n - whole, acc) };
+        if whole < n {
+            let rest: [*const i8; R] = core::array::from_fn(|i| x[i].wrapping_add(whole));
+            // SAFETY: the remaining `n - whole` values of the same rows and words.
+            unsafe { mk_scalar(&rest, w.wrapping_add(whole * NG), n - whole, acc) };
+        }
         return;
     }
     // SAFETY: the caller's contract.
@@ -234,6 +237,155 @@ unsafe fn mk43(x: &[*const i8; 4], w: *const i64, n: usize, acc: &mut [[i64; 3];
         [a20, a21, a22],
         [a30, a31, a32],
     ];
+}
+
+/// [`mk43`] for a block of 2 groups: per value 2 `LD`, 4 `LB`, 8 `MUL` + 8 `ADD`.
+///
+/// # Safety
+/// `x[i]` readable for `n` bytes, `w` for `2 n` words, `n % 4 == 0`, `n >= 4`.
+#[cfg(target_arch = "riscv64")]
+#[inline(always)]
+unsafe fn mk42(x: &[*const i8; 4], w: *const i64, n: usize, acc: &mut [[i64; 2]; 4]) {
+    let [[mut a00, mut a01], [mut a10, mut a11], [mut a20, mut a21], [mut a30, mut a31]] = *acc;
+    let [mut x0, mut x1, mut x2, mut x3] = *x;
+    let mut wp = w;
+    let end = w.wrapping_add(2 * n);
+    macro_rules! step {
+        ($w:literal, $x:literal) => {
+            concat!(
+                "ld {w0}, ",
+                $w,
+                "+0({wp})\n",
+                "ld {w1}, ",
+                $w,
+                "+8({wp})\n",
+                "lb {xv}, ",
+                $x,
+                "({x0})\n",
+                "mul {t}, {xv}, {w0}\n",
+                "mul {u}, {xv}, {w1}\n",
+                "add {a00}, {a00}, {t}\n",
+                "add {a01}, {a01}, {u}\n",
+                "lb {xv}, ",
+                $x,
+                "({x1})\n",
+                "mul {t}, {xv}, {w0}\n",
+                "mul {u}, {xv}, {w1}\n",
+                "add {a10}, {a10}, {t}\n",
+                "add {a11}, {a11}, {u}\n",
+                "lb {xv}, ",
+                $x,
+                "({x2})\n",
+                "mul {t}, {xv}, {w0}\n",
+                "mul {u}, {xv}, {w1}\n",
+                "add {a20}, {a20}, {t}\n",
+                "add {a21}, {a21}, {u}\n",
+                "lb {xv}, ",
+                $x,
+                "({x3})\n",
+                "mul {t}, {xv}, {w0}\n",
+                "mul {u}, {xv}, {w1}\n",
+                "add {a30}, {a30}, {t}\n",
+                "add {a31}, {a31}, {u}\n",
+            )
+        };
+    }
+    // SAFETY: reads `4 x n` row bytes and `2 n` words, inside the caller's bounds; writes only
+    // registers.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            step!("0", "0"),
+            step!("16", "1"),
+            step!("32", "2"),
+            step!("48", "3"),
+            "addi {x0}, {x0}, 4",
+            "addi {x1}, {x1}, 4",
+            "addi {x2}, {x2}, 4",
+            "addi {x3}, {x3}, 4",
+            "addi {wp}, {wp}, 64",
+            "bne {wp}, {end}, 2b",
+            a00 = inout(reg) a00, a01 = inout(reg) a01,
+            a10 = inout(reg) a10, a11 = inout(reg) a11,
+            a20 = inout(reg) a20, a21 = inout(reg) a21,
+            a30 = inout(reg) a30, a31 = inout(reg) a31,
+            x0 = inout(reg) x0, x1 = inout(reg) x1, x2 = inout(reg) x2, x3 = inout(reg) x3,
+            wp = inout(reg) wp,
+            end = in(reg) end,
+            w0 = out(reg) _, w1 = out(reg) _,
+            xv = out(reg) _, t = out(reg) _, u = out(reg) _,
+            options(nostack, readonly),
+        );
+    }
+    let _ = (x0, x1, x2, x3, wp);
+    *acc = [[a00, a01], [a10, a11], [a20, a21], [a30, a31]];
+}
+
+/// [`mk43`] for a block of 1 group: per value 1 `LD`, 4 `LB`, 4 `MUL` + 4 `ADD`.
+///
+/// # Safety
+/// `x[i]` readable for `n` bytes, `w` for `n` words, `n % 4 == 0`, `n >= 4`.
+#[cfg(target_arch = "riscv64")]
+#[inline(always)]
+unsafe fn mk41(x: &[*const i8; 4], w: *const i64, n: usize, acc: &mut [[i64; 1]; 4]) {
+    let [[mut a0], [mut a1], [mut a2], [mut a3]] = *acc;
+    let [mut x0, mut x1, mut x2, mut x3] = *x;
+    let mut wp = w;
+    let end = w.wrapping_add(n);
+    macro_rules! step {
+        ($w:literal, $x:literal) => {
+            concat!(
+                "ld {w0}, ",
+                $w,
+                "({wp})\n",
+                "lb {t}, ",
+                $x,
+                "({x0})\n",
+                "lb {u}, ",
+                $x,
+                "({x1})\n",
+                "mul {t}, {t}, {w0}\n",
+                "mul {u}, {u}, {w0}\n",
+                "add {a0}, {a0}, {t}\n",
+                "add {a1}, {a1}, {u}\n",
+                "lb {t}, ",
+                $x,
+                "({x2})\n",
+                "lb {u}, ",
+                $x,
+                "({x3})\n",
+                "mul {t}, {t}, {w0}\n",
+                "mul {u}, {u}, {w0}\n",
+                "add {a2}, {a2}, {t}\n",
+                "add {a3}, {a3}, {u}\n",
+            )
+        };
+    }
+    // SAFETY: reads `4 x n` row bytes and `n` words, inside the caller's bounds; writes only
+    // registers.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            step!("0", "0"),
+            step!("8", "1"),
+            step!("16", "2"),
+            step!("24", "3"),
+            "addi {x0}, {x0}, 4",
+            "addi {x1}, {x1}, 4",
+            "addi {x2}, {x2}, 4",
+            "addi {x3}, {x3}, 4",
+            "addi {wp}, {wp}, 32",
+            "bne {wp}, {end}, 2b",
+            a0 = inout(reg) a0, a1 = inout(reg) a1, a2 = inout(reg) a2, a3 = inout(reg) a3,
+            x0 = inout(reg) x0, x1 = inout(reg) x1, x2 = inout(reg) x2, x3 = inout(reg) x3,
+            wp = inout(reg) wp,
+            end = in(reg) end,
+            w0 = out(reg) _, t = out(reg) _, u = out(reg) _,
+            options(nostack, readonly),
+        );
+    }
+    let _ = (x0, x1, x2, x3, wp);
+    *acc = [[a0], [a1], [a2], [a3]];
 }
 
 /// Adds the lanes of `acc` to `sums` (three channels per group) and clears `acc`.
