@@ -485,17 +485,39 @@ unsafe fn tile<const R: usize, const OC: usize, const NG: usize>(
                 _ => block::<R, 4>(rows, w, every, &mut sums),
             }
         }
-        // Channel by channel: each channel's constants are loaded once for the R rows.
-        for j in 0..3 * gb {
-            let c = 3 * g0 + j;
-            let Some(&q) = rq.ch.get(c) else { break };
-            for (row, y) in sums.iter().zip(out) {
-                let s = row.get(j).copied().unwrap_or(0);
-                // SAFETY: `c < OC`.
-                unsafe { *y.add(c) = output(s, &q, rq.offset, rq.min, rq.max) };
-            }
-        }
+        // SAFETY: the caller's contract.
+        unsafe { store::<R, OC>(&sums, 3 * g0, 3 * gb, rq, out) };
         g0 += gb;
+    }
+}
+
+/// The outputs of channels `c0 .. c0 + n` of the `R` rows from their sums, channel by channel:
+/// each channel's constants are loaded once for the rows.
+///
+/// # Safety
+/// `out[i]` writable for `OC` bytes.
+#[inline(always)]
+unsafe fn store<const R: usize, const OC: usize>(
+    sums: &[[i32; 12]; MR],
+    c0: usize,
+    n: usize,
+    rq: &Requant<OC>,
+    out: [*mut i8; R],
+) {
+    for j in 0..n {
+        let c = c0 + j;
+        let Some(&q) = rq.ch.get(c) else { break };
+        let right = q.right_only();
+        for (row, y) in sums.iter().zip(out) {
+            let s = row.get(j).copied().unwrap_or(0);
+            let v = if right {
+                output::<true>(s, &q, rq.offset, rq.min, rq.max)
+            } else {
+                output::<false>(s, &q, rq.offset, rq.min, rq.max)
+            };
+            // SAFETY: `c < OC`.
+            unsafe { *y.add(c) = v };
+        }
     }
 }
 

@@ -155,7 +155,7 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: u
                 let (v, rest) = pop_lane(acc);
                 if o >= 0 {
                     if let Some(y) = out.get_mut(out_row + o as usize * out_col_bytes) {
-                        *y = super::output(
+                        *y = super::output::<false>(
                             (v as i32).wrapping_add(q.bias),
                             &q,
                             rq.offset,
@@ -268,7 +268,7 @@ unsafe fn interior<const C: usize, const KH: usize, const S: usize>(
         acc = rest;
         // SAFETY: output pixel of this step (the caller's contract).
         unsafe {
-            *y = super::output((v as i32).wrapping_add(q.bias), &q, offset, min, max);
+            *y = super::output::<false>((v as i32).wrapping_add(q.bias), &q, offset, min, max);
             y = y.wrapping_add(out_col_bytes);
             for pk in &mut p {
                 *pk = pk.wrapping_add(S * col_bytes);
