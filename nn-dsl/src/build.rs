@@ -475,7 +475,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown target `vax`; valid targets: generic, cortex-m4, cortex-m7, aarch64, \
-             aarch64-dotprod, aarch64-i8mm"
+             aarch64-dotprod, aarch64-i8mm, k210"
         );
         let e = Build::new()
             .file("a/x.nnd")

@@ -122,7 +122,7 @@ fn exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: unknown target `z80`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod, aarch64-i8mm\n"
+        "error: unknown target `z80`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod, aarch64-i8mm, k210\n"
     );
     // Close to a valid name is still unknown; nothing on stdout.
     let out = nndc(&["build", &kws, "--target", "cortex-m"]);
@@ -130,7 +130,7 @@ fn exit_codes() {
     assert!(out.stdout.is_empty());
     assert_eq!(
         text(&out.stderr),
-        "error: unknown target `cortex-m`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod, aarch64-i8mm\n"
+        "error: unknown target `cortex-m`; valid targets: generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod, aarch64-i8mm, k210\n"
     );
     // Unreadable file: 2.
     let out = nndc(&["build", "/nonexistent/net.nnd"]);
@@ -283,10 +283,15 @@ fn targets_are_listed() {
         "{list}"
     );
     assert!(list.contains("nn_kernels::aarch64"), "{list}");
+    assert!(
+        rows[7].starts_with("k210             riscv64   riscv64*   "),
+        "{list}"
+    );
+    assert!(list.contains("nn_kernels::rv64"), "{list}");
     // `build --help` lists the names too.
     let help = text(&nndc(&["build", "--help"]).stdout);
     assert!(
-        help.contains("generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod, aarch64-i8mm (`nndc targets` describes them)"),
+        help.contains("generic, cortex-m4, cortex-m7, aarch64, aarch64-dotprod, aarch64-i8mm, k210 (`nndc targets` describes them)"),
         "{help}"
     );
 }
