@@ -599,9 +599,11 @@ pub fn conv_s8<
         && s.stride_w == 1
         && ow == s.input_w
         && oh <= s.input_h;
-    // Rows read in place by filter row: segments long enough to pay for a call each.
+    // Rows read in place by filter row when a row spans 8 values or more (VWW's first layer, 3x3
+    // over 3 channels, in place: 0.7% fewer instructions for the whole network); shorter rows
+    // (KWS's 10x4 filter over 1 channel) are gathered.
     let by_segment = s.dilation_w == 1 || KW == 1;
-    let seg_ok = by_segment && (KW * IC >= 16 || KH == 1);
+    let seg_ok = by_segment && (KW * IC >= 8 || KH == 1);
     // Whether output pixel (oy, ox .. ox + n) reads only input pixels, and where its first tap is.
     let interior = |oy: usize, ox: usize, n: usize| -> Option<usize> {
         let iy = (oy * s.stride_h).checked_sub(s.pad_top)?;
