@@ -12,6 +12,7 @@ pub mod build;
 pub mod check;
 pub mod diag;
 pub mod exec;
+pub mod files;
 pub mod front;
 pub mod ir;
 pub mod lower;

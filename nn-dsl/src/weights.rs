@@ -354,10 +354,12 @@ impl Weights {
     /// Reads a weights file.
     pub fn read(path: &Path) -> Result<Weights, WeightsError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| WeightsError::Io {
-            action: "read",
-            file: file.clone(),
-            message: e.to_string(),
+        let bytes = crate::files::read(path, crate::files::FileKind::Weights).map_err(|e| {
+            WeightsError::Io {
+                action: "read",
+                file: file.clone(),
+                message: e.to_string(),
+            }
         })?;
         Weights::from_safetensors(&bytes, &file)
     }

@@ -295,3 +295,58 @@ fn targets_are_listed() {
         "{help}"
     );
 }
+
+/// Issue 16, item 2: only regular files are read, so a device, FIFO or directory named as an
+/// input is refused at once (it used to read `/dev/zero` until 2 GB), and `-o` is never read
+/// back unless it is a regular file of the new module's length (`-o /dev/full` used to fail
+/// with a wrong message, `-o` onto a FIFO to hang).
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_or_written_never_read() {
+    let dir = scratch("special");
+    let nnd = dir.join("t.nnd");
+    std::fs::write(
+        &nnd,
+        "network T {\n  weights \"/dev/zero\";\n  input x: i8[4];\n  output y = dense(x, units = 2);\n}\n",
+    )
+    .unwrap();
+    let out = nndc(&["build", &nnd.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "cannot read `/dev/zero`: it is a character device, not a regular file; nnd reads a \
+             weights file only from a regular file"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    let d = dir.display().to_string();
+    let out = nndc(&["build", &d]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("it is a directory, not a regular file"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A FIFO as the model: refused without opening it (opening would block).
+    let fifo = dir.join("model.nnd");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let out = nndc(&["build", &fifo.display().to_string()]);
+        assert!(
+            text(&out.stderr).contains("it is a FIFO, not a regular file"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    if Path::new("/dev/full").exists() {
+        let ad = model("fc_autoencoder.tflite");
+        let out = nndc(&["build", &ad, "-o", "/dev/full"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("cannot write `/dev/full`: No space left on device"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -194,7 +194,7 @@ fn tflite(input: TokenStream) -> TokenStream {
             lit.span(),
         ));
     }
-    let bytes = match std::fs::read(&abs) {
+    let bytes = match nn_dsl::files::read(&abs, nn_dsl::files::FileKind::Tflite) {
         Ok(b) => b,
         Err(e) => {
             errors.push(io_error(&shown, &e, lit.span()));
@@ -248,7 +248,7 @@ pub(crate) fn include_nnd(input: TokenStream) -> TokenStream {
             return item.fail(&errors);
         }
     };
-    let source = match std::fs::read(&abs) {
+    let source = match nn_dsl::files::read(&abs, nn_dsl::files::FileKind::Nnd) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => s,
             Err(e) => {
@@ -431,7 +431,8 @@ fn io_error(shown: &str, e: &std::io::Error, at: Span) -> syn::Error {
 }
 
 fn read_weights(abs: &Path, shown: &str, at: Span) -> Result<Weights, syn::Error> {
-    let bytes = std::fs::read(abs).map_err(|e| io_error(shown, &e, at))?;
+    let bytes = nn_dsl::files::read(abs, nn_dsl::files::FileKind::Weights)
+        .map_err(|e| io_error(shown, &e, at))?;
     Weights::from_safetensors(&bytes, shown).map_err(|e| syn::Error::new(at, e.to_string()))
 }
 

@@ -129,10 +129,11 @@ pub fn is_tflite(path: &Path) -> bool {
 /// [`network_name`]).
 pub fn load_tflite(path: &Path) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Io {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
+    let bytes =
+        crate::files::read(path, crate::files::FileKind::Tflite).map_err(|e| LoadError::Io {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
     let model = tflite::read(&bytes).map_err(|error| LoadError::Tflite {
         path: shown.clone(),
         error: Box::new(error),
@@ -154,10 +155,11 @@ pub fn load_tflite(path: &Path) -> Result<Loaded, LoadError> {
 /// Reads, checks and binds a `.nnd` file and the weights file it names.
 pub fn load_nnd(path: &Path) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Io {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
+    let bytes =
+        crate::files::read(path, crate::files::FileKind::Nnd).map_err(|e| LoadError::Io {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
     let source = String::from_utf8(bytes).map_err(|e| LoadError::Utf8 {
         path: shown.clone(),
         offset: e.utf8_error().valid_up_to(),

@@ -561,11 +561,17 @@ fn block_comments(code: &str) -> String {
 /// # Errors
 /// The I/O error of reading or writing.
 pub fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<bool> {
-    match std::fs::read(path) {
-        Ok(old) if old == contents.as_bytes() => return Ok(false),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+    // Only a regular file of the same length is read back: a FIFO, a device (`/dev/stdout`,
+    // `/dev/full`) or a large unrelated file is written, never read.
+    let same_size =
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == contents.len() as u64);
+    if same_size {
+        let limit = contents.len() as u64;
+        if let Ok(old) = crate::files::read_at_most(path, limit, "an output", "its new length") {
+            if old == contents.as_bytes() {
+                return Ok(false);
+            }
+        }
     }
     std::fs::write(path, contents)?;
     Ok(true)

@@ -44,7 +44,8 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, CliError> {
             result,
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+    let bytes = nn_dsl::files::read(path, nn_dsl::files::FileKind::Nnd)
+        .map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
     let source = String::from_utf8(bytes).map_err(|e| {
         CliError(format!(
             "cannot read `{shown}`: the file is not valid UTF-8 (invalid byte at offset {})",

@@ -167,7 +167,18 @@ fn read_input(
         .get(index)
         .and_then(|&h| module.tensors.get(h))
         .ok_or_else(|| CliError(format!("no input {index}")))?;
-    let bytes = std::fs::read(path).map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+    // At most the tensor's values at 8 bytes each (f64) plus a header (1 MiB: numpy writes
+    // headers of at most 64 KiB for any shape).
+    let limit = (t.shape.iter().product::<usize>() as u64)
+        .saturating_mul(8)
+        .saturating_add(1 << 20);
+    let bytes = nn_dsl::files::read_at_most(
+        path,
+        limit,
+        "an input .npy",
+        "the input's values at up to 8 bytes each, and a header",
+    )
+    .map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
     let npy = npyz::NpyFile::new(&bytes[..])
         .map_err(|e| CliError(format!("`{shown}` is not a .npy file: {e}")))?;
     let found_shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
