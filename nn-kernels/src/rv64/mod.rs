@@ -1,6 +1,7 @@
 //! Kernels for 64-bit scalar cores without SIMD, called by code generated for the `k210` target
-//! (the Kendryte K210's RV64GC cores). Plain Rust: they build and are tested on every
-//! architecture, and are tuned for what an RV64 core without vector or bit-manipulation
+//! (the Kendryte K210's RV64GC cores). Plain Rust, except the matrix multiply's inner loops,
+//! which are RV64 assembly on RV64 and have a Rust twin elsewhere: they build and are tested on
+//! every architecture, and are tuned for what an RV64 core without vector or bit-manipulation
 //! extensions executes.
 //!
 //! - Packed products ([`pack`]): three filters' int8 weights for one input position are one
