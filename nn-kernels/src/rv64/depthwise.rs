@@ -10,7 +10,7 @@
 //! a precomputed word per step, a padded column the words of every filter row.
 
 use super::pack::depthwise_fits;
-use super::{pop_lane, ChannelRq, Requant};
+use super::{pop_lane, ChannelRq, Fused, Requant};
 use crate::error::{check_len, product};
 use crate::{KernelError, KernelResult};
 
@@ -40,16 +40,6 @@ pub struct DepthwiseSpec {
     /// (`[KW][KH]` of the layer, packed as `[KH][KW]` here) and `S` are given in this
     /// transposed orientation.
     pub transposed: bool,
-}
-
-/// One channel's packed words and constants for one output row.
-struct Chan<const KH: usize, const S: usize> {
-    /// Words of the filter rows that lie in the input (zero for padded rows).
-    w: [[i64; S]; KH],
-    /// Per step column: the padded rows' words times the zero point.
-    zrow: [i64; S],
-    /// Per step column: every row's words times the zero point (a padded column).
-    zcol: [i64; S],
 }
 
 /// Int8 depthwise convolution, multiplier 1, dilation 1: `C` channels, `KH x KW` filters at
@@ -86,194 +76,409 @@ pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: u
             Err(KernelError::Param("an empty input with outputs"))
         };
     }
-    // Pixel distances between neighbouring rows and columns of the stored tensors.
-    let (in_row, in_col, out_row_step, out_col) = if s.transposed {
-        (1, s.input_h, 1, s.output_h)
-    } else {
-        (s.input_w, 1, s.output_w, 1)
-    };
-    let (col_bytes, out_col_bytes) = (in_col * C, out_col * C);
-    let lanes = super::pack::depthwise_lanes(KW, S);
-    let (w_in, ow) = (s.input_w as isize, s.output_w as isize);
-    let pl = s.pad_left as isize;
-    // Steps (output pixels, the first `lanes - 1` only filling the lanes) whose columns all
-    // lie in the input: `0 <= S o + KW - S - pl` and `S o + KW - 1 - pl < W`.
-    let first_col = |o: isize| S as isize * o + (KW - S) as isize - pl;
-    let o_start = 1 - lanes as isize;
-    // The interior writes every step's output: it starts at output 0 at the earliest.
-    let mut lo = 0;
-    while lo < ow && first_col(lo) < 0 {
-        lo += 1;
-    }
-    let mut hi = lo;
-    while hi < ow && first_col(hi) + S as isize - 1 < w_in {
-        hi += 1;
-    }
-    let zp = i64::from(s.pad_value);
+    let plan = Plan::new::<C, KW, S>(s, rq);
+    let row_bytes = plan.in_row * C;
     for oy in 0..s.output_h {
         let iy0 = (oy * s.stride_h) as isize - s.pad_top as isize;
-        let valid: [bool; KH] =
-            core::array::from_fn(|ky| (0..s.input_h as isize).contains(&(iy0 + ky as isize)));
+        let mut valid = 0u64;
+        for ky in 0..KH {
+            if (0..s.input_h as isize).contains(&(iy0 + ky as isize)) {
+                valid |= 1 << ky;
+            }
+        }
         // A padded row reads a real row (any: its weights are zero), so every load is in bounds.
-        let any_row = valid
-            .iter()
-            .position(|&v| v)
-            .map_or(0, |ky| iy0 + ky as isize) as usize;
+        let any_row = if valid == 0 {
+            0
+        } else {
+            (iy0 + valid.trailing_zeros() as isize) as usize
+        };
         let row_at: [usize; KH] = core::array::from_fn(|ky| {
-            if valid[ky] {
-                (iy0 + ky as isize) as usize * in_row * C
+            if valid >> ky & 1 == 1 {
+                (iy0 + ky as isize) as usize * row_bytes
             } else {
-                any_row * in_row * C
+                any_row * row_bytes
             }
         });
-        let all_rows = valid.iter().all(|&v| v);
-        for c in 0..C {
-            let mut ch = Chan::<KH, S> {
-                w: [[0; S]; KH],
-                zrow: [0; S],
-                zcol: [0; S],
-            };
-            for (ky, (&in_input, wk)) in valid.iter().zip(ch.w.iter_mut()).enumerate() {
-                let cols = wk
-                    .iter_mut()
-                    .zip(ch.zrow.iter_mut().zip(ch.zcol.iter_mut()));
-                for (t, (w, (zrow, zcol))) in cols.enumerate() {
-                    let word = words.get((ky * S + t) * C + c).copied().unwrap_or(0);
-                    let z = word.wrapping_mul(zp);
-                    *zcol = zcol.wrapping_add(z);
-                    if in_input {
-                        *w = word;
-                    } else {
-                        *zrow = zrow.wrapping_add(z);
-                    }
-                }
-            }
-            let q = rq.ch.get(c).copied().unwrap_or(super::ZERO_RQ);
-            let out_row = oy * out_row_step * C + c;
-            let mut acc = 0i64;
-            let step = |acc: i64, o: isize, out: &mut [i8]| -> i64 {
-                let (v, rest) = pop_lane(acc);
-                if o >= 0 {
-                    if let Some(y) = out.get_mut(out_row + o as usize * out_col_bytes) {
-                        *y = super::output::<false>(
-                            (v as i32).wrapping_add(q.bias),
-                            &q,
-                            rq.offset,
-                            rq.min,
-                            rq.max,
-                        );
-                    }
-                }
-                rest
-            };
-            // Edge steps: columns checked one by one.
-            let edge = |mut acc: i64, o: isize| -> i64 {
-                for t in 0..S {
-                    let j = S as isize * o + (KW - S + t) as isize;
-                    let ix = j - pl;
-                    if j < 0 {
-                        continue;
-                    }
-                    if (0..w_in).contains(&ix) {
-                        for (ky, wk) in ch.w.iter().enumerate() {
-                            let at = row_at[ky] + ix as usize * col_bytes + c;
-                            let xv = i64::from(input.get(at).copied().unwrap_or(0));
-                            acc = acc.wrapping_add(xv.wrapping_mul(wk[t]));
-                        }
-                        acc = acc.wrapping_add(ch.zrow[t]);
-                    } else {
-                        acc = acc.wrapping_add(ch.zcol[t]);
-                    }
-                }
-                acc
-            };
-            for o in o_start..lo {
-                acc = edge(acc, o);
-                acc = step(acc, o, output);
-            }
-            if lo < hi {
-                // SAFETY: steps `lo..hi` read columns `first_col(o) .. first_col(o) + S` of rows
-                // `row_at`, all inside the input (the bounds computed above), and write output
-                // pixels `o < OW` of row `oy` (checked lengths).
-                acc = unsafe {
-                    interior::<C, KH, S>(
-                        &ch,
-                        &q,
-                        rq,
-                        input.as_ptr(),
-                        &row_at,
-                        (first_col(lo) as usize) * col_bytes + c,
-                        col_bytes,
-                        output
-                            .as_mut_ptr()
-                            .add(out_row + lo as usize * out_col_bytes),
-                        out_col_bytes,
-                        (hi - lo) as usize,
-                        acc,
-                        all_rows,
-                    )
-                };
-            }
-            for o in hi.max(lo)..ow {
-                acc = edge(acc, o);
-                acc = step(acc, o, output);
-            }
+        // SAFETY: `row_at` are rows of the input (`valid`, or a valid row, or row 0 of a
+        // non-empty input), the plan's columns lie in the input (`Plan::new`), and output row
+        // `oy < OH` has `OW` pixels of `C` channels (checked lengths).
+        unsafe {
+            row::<C, KH, KW, S>(
+                &plan,
+                rq,
+                words,
+                input.as_ptr(),
+                &row_at,
+                valid,
+                output.as_mut_ptr().add(oy * plan.out_row * C),
+            );
         }
     }
     Ok(())
 }
 
-/// `n` steps whose columns all lie in the input, from column offset `col` (bytes, channel
-/// included; columns `col_bytes` apart) of every filter row, writing `n` outputs
-/// `out_col_bytes` apart from `y`.
+/// The geometry of a row's walk, the same for every row and channel.
+///
+/// Step `o` (output pixel `o`; the first `lanes - 1` only fill the lanes) reads columns
+/// `j = S o + KW - S + t`, `t < S`, of the padded row: nothing before the row (`j < 0`), the
+/// zero point when padded, else input column `j - pad_left = first_col(o) + t`. Steps
+/// `o_start..warm` read no input column and write nothing (their lanes are a constant per
+/// channel), `warm..fill` read only input columns and write nothing, `fill..lo` are edge steps
+/// (column by column), `lo..hi` read only input columns and write, `hi..tail` are edge steps,
+/// and `tail..ow` read no input column.
+struct Plan {
+    o_start: isize,
+    warm: isize,
+    fill: isize,
+    lo: isize,
+    hi: isize,
+    tail: isize,
+    ow: isize,
+    pad_left: isize,
+    input_w: isize,
+    /// Pixels between neighbouring rows and columns of the stored input, and output rows.
+    in_row: usize,
+    /// Bytes between neighbouring columns of the input and output.
+    col_bytes: usize,
+    out_col_bytes: usize,
+    /// Pixels between output rows.
+    out_row: usize,
+    zp: i64,
+    min: i64,
+    max: i64,
+    offset: i32,
+    transposed: bool,
+}
+
+impl Plan {
+    fn new<const C: usize, const KW: usize, const S: usize>(
+        s: &DepthwiseSpec,
+        rq: &Requant<C>,
+    ) -> Plan {
+        // Pixel distances between neighbouring rows and columns of the stored tensors.
+        let (in_row, in_col, out_row, out_col) = if s.transposed {
+            (1, s.input_h, 1, s.output_h)
+        } else {
+            (s.input_w, 1, s.output_w, 1)
+        };
+        let lanes = super::pack::depthwise_lanes(KW, S);
+        let mut p = Plan {
+            o_start: 1 - lanes as isize,
+            warm: 0,
+            fill: 0,
+            lo: 0,
+            hi: 0,
+            tail: 0,
+            ow: s.output_w as isize,
+            pad_left: s.pad_left as isize,
+            input_w: s.input_w as isize,
+            in_row,
+            col_bytes: in_col * C,
+            out_col_bytes: out_col * C,
+            out_row,
+            zp: i64::from(s.pad_value),
+            min: i64::from(rq.min),
+            max: i64::from(rq.max),
+            offset: rq.offset,
+            transposed: s.transposed,
+        };
+        let in_input = |p: &Plan, o: isize| {
+            (0..S).all(|t| (0..p.input_w).contains(&(p.first_col::<KW, S>(o) + t as isize)))
+        };
+        let no_input = |p: &Plan, o: isize| {
+            (0..S).all(|t| !(0..p.input_w).contains(&(p.first_col::<KW, S>(o) + t as isize)))
+        };
+        // The interior writes every step's output: it starts at output 0 at the earliest.
+        while p.lo < p.ow && p.first_col::<KW, S>(p.lo) < 0 {
+            p.lo += 1;
+        }
+        p.hi = p.lo;
+        while p.hi < p.ow && p.first_col::<KW, S>(p.hi) + S as isize - 1 < p.input_w {
+            p.hi += 1;
+        }
+        p.warm = p.o_start;
+        while p.warm < 0 && no_input(&p, p.warm) {
+            p.warm += 1;
+        }
+        p.fill = p.warm;
+        while p.fill < 0 && in_input(&p, p.fill) {
+            p.fill += 1;
+        }
+        p.tail = p.ow;
+        while p.tail > p.hi && no_input(&p, p.tail - 1) {
+            p.tail -= 1;
+        }
+        p
+    }
+
+    /// The input column of step `o`'s first column.
+    #[inline(always)]
+    fn first_col<const KW: usize, const S: usize>(&self, o: isize) -> isize {
+        S as isize * o + (KW - S) as isize - self.pad_left
+    }
+}
+
+/// One output row, every channel: the filter rows `valid` (bit `ky`) read input rows
+/// `x + row_at[ky]` (a padded filter row any input row), outputs written from `y`.
 ///
 /// # Safety
-/// Every byte read (`row_at[ky] + col + (i S + t) col_bytes` for `i < n`, `t < S`) lies in
-/// `input`, and `y + i out_col_bytes` for `i < n` in the output.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn interior<const C: usize, const KH: usize, const S: usize>(
-    ch: &Chan<KH, S>,
-    q: &ChannelRq,
+/// `row_at` are offsets of input rows, `x` the input of `input_w` columns of the plan, `y` an
+/// output row of `ow` pixels, `words` of `KH S C` words (checked by the caller).
+#[inline(never)]
+unsafe fn row<const C: usize, const KH: usize, const KW: usize, const S: usize>(
+    p: &Plan,
     rq: &Requant<C>,
-    input: *const i8,
+    words: &[i64],
+    x: *const i8,
     row_at: &[usize; KH],
-    col: usize,
-    col_bytes: usize,
+    valid: u64,
     y: *mut i8,
-    out_col_bytes: usize,
+) {
+    let full: u64 = if KH >= 64 { u64::MAX } else { (1u64 << KH) - 1 };
+    let (col_bytes, out_col_bytes, zp) = (p.col_bytes, p.out_col_bytes, p.zp);
+    for c in 0..C {
+        let q = rq.ch.get(c).copied().unwrap_or(super::ZERO_RQ);
+        // SAFETY: `(ky S + t) C + c < KH S C` (the caller's contract).
+        let mut w: [[i64; S]; KH] = core::array::from_fn(|ky| {
+            core::array::from_fn(|t| unsafe { *words.as_ptr().add((ky * S + t) * C + c) })
+        });
+        // Per step column, what a padded column adds (the zero point times the words of the
+        // rows in the input); what the padded rows add to every output.
+        let mut zc = [0i64; S];
+        let mut zsum = 0i64;
+        for (ky, wk) in w.iter_mut().enumerate() {
+            if valid == full || valid >> ky & 1 == 1 {
+                for (z, &a) in zc.iter_mut().zip(wk.iter()) {
+                    *z = z.wrapping_add(a.wrapping_mul(zp));
+                }
+            } else {
+                for &a in wk.iter() {
+                    // Each lane of a word is one weight of the row.
+                    let mut rest = a;
+                    for _ in 0..super::pack::LANES {
+                        let (lane, r) = pop_lane(rest);
+                        zsum = zsum.wrapping_add(lane.wrapping_mul(zp));
+                        rest = r;
+                    }
+                }
+                *wk = [0; S];
+            }
+        }
+        let Some(f) = q.fused else {
+            // SAFETY: the caller's contract.
+            unsafe { slow_channel::<C, KH, KW, S>(p, rq, &q, &w, &zc, zsum, x, row_at, y, c) };
+            continue;
+        };
+        let f = Fused {
+            k: f.k.wrapping_add(zsum.wrapping_mul(f.fmul)),
+            ..f
+        };
+        let (min, max) = (p.min, p.max);
+        let xc = x.wrapping_add(c);
+        let yc = y.wrapping_add(c);
+        // Column by column: `Real` columns read the input.
+        let edge = |mut acc: i64, o: isize| -> i64 {
+            for (t, &z) in zc.iter().enumerate() {
+                let ix = p.first_col::<KW, S>(o) + t as isize;
+                if ix + p.pad_left < 0 {
+                    continue;
+                }
+                if (0..p.input_w).contains(&ix) {
+                    for (&at, wk) in row_at.iter().zip(w.iter()) {
+                        // SAFETY: column `ix` of an input row (the caller's contract).
+                        let xv = unsafe { *xc.add(at + ix as usize * col_bytes) };
+                        acc = acc.wrapping_add(i64::from(xv).wrapping_mul(wk[t]));
+                    }
+                } else {
+                    acc = acc.wrapping_add(z);
+                }
+            }
+            acc
+        };
+        let mut acc = 0i64;
+        for o in p.o_start..p.warm {
+            for (t, &z) in zc.iter().enumerate() {
+                if p.first_col::<KW, S>(o) + t as isize + p.pad_left >= 0 {
+                    acc = acc.wrapping_add(z);
+                }
+            }
+            acc = pop_lane(acc).1;
+        }
+        if p.warm < p.fill {
+            let at = p.first_col::<KW, S>(p.warm) as usize * col_bytes;
+            // SAFETY: steps `warm..fill` read input columns only (the plan).
+            acc = unsafe {
+                steps::<KH, S, false>(
+                    &w,
+                    &f,
+                    min,
+                    max,
+                    xc.add(at),
+                    row_at,
+                    col_bytes,
+                    yc,
+                    0,
+                    (p.fill - p.warm) as usize,
+                    acc,
+                )
+            };
+        }
+        for o in p.fill..p.lo {
+            let (v, rest) = pop_lane(edge(acc, o));
+            acc = rest;
+            if o >= 0 {
+                // SAFETY: output pixel `o < ow` of the row.
+                unsafe { *yc.add(o as usize * out_col_bytes) = f.output(v, min, max) };
+            }
+        }
+        if p.lo < p.hi {
+            let at = p.first_col::<KW, S>(p.lo) as usize * col_bytes;
+            let (n, y0) = ((p.hi - p.lo) as usize, p.lo as usize * out_col_bytes);
+            // SAFETY: steps `lo..hi` read input columns only (the plan) and write pixels
+            // `lo..hi` of the row. Untransposed, columns are `C` bytes apart: a constant the
+            // loads take as an offset.
+            acc = unsafe {
+                if p.transposed {
+                    steps::<KH, S, true>(
+                        &w,
+                        &f,
+                        min,
+                        max,
+                        xc.add(at),
+                        row_at,
+                        col_bytes,
+                        yc.add(y0),
+                        out_col_bytes,
+                        n,
+                        acc,
+                    )
+                } else {
+                    steps::<KH, S, true>(
+                        &w,
+                        &f,
+                        min,
+                        max,
+                        xc.add(at),
+                        row_at,
+                        C,
+                        yc.add(y0),
+                        C,
+                        n,
+                        acc,
+                    )
+                }
+            };
+        }
+        for o in p.hi..p.tail {
+            let (v, rest) = pop_lane(edge(acc, o));
+            acc = rest;
+            // SAFETY: output pixel `o < ow` of the row.
+            unsafe { *yc.add(o as usize * out_col_bytes) = f.output(v, min, max) };
+        }
+        let zstep = zc.iter().fold(0i64, |a, &z| a.wrapping_add(z));
+        for o in p.tail..p.ow {
+            let (v, rest) = pop_lane(acc.wrapping_add(zstep));
+            acc = rest;
+            // SAFETY: output pixel `o < ow` of the row.
+            unsafe { *yc.add(o as usize * out_col_bytes) = f.output(v, min, max) };
+        }
+    }
+}
+
+/// `n` steps reading only input columns, from `x + row_at[ky]` (filter row `ky`), columns
+/// `col_bytes` apart; with `OUT`, writing `n` outputs `out_step` apart from `y`. Returns the
+/// lanes.
+///
+/// # Safety
+/// Every byte read (`x + row_at[ky] + (i S + t) col_bytes` for `i < n`, `t < S`) lies in the
+/// input, and with `OUT` `y + i out_step` for `i < n` in the output.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn steps<const KH: usize, const S: usize, const OUT: bool>(
+    w: &[[i64; S]; KH],
+    f: &Fused,
+    min: i64,
+    max: i64,
+    x: *const i8,
+    row_at: &[usize; KH],
+    col_bytes: usize,
+    mut y: *mut i8,
+    out_step: usize,
     n: usize,
     mut acc: i64,
-    all_rows: bool,
 ) -> i64 {
-    // SAFETY: the caller's contract.
-    let mut p: [*const i8; KH] = core::array::from_fn(|ky| unsafe { input.add(row_at[ky] + col) });
-    let mut y = y;
-    let (offset, min, max) = (rq.offset, rq.min, rq.max);
-    let q = *q;
-    let w = ch.w;
-    let zrow = ch.zrow;
+    // SAFETY: the caller's contract (the first step's columns are in the input).
+    let mut pk: [*const i8; KH] = core::array::from_fn(|ky| unsafe { x.add(row_at[ky]) });
+    let w = *w;
+    let f = *f;
+    let col_step = S * col_bytes;
     for _ in 0..n {
         for t in 0..S {
             for ky in 0..KH {
                 // SAFETY: column `t` of this step, inside the input (the caller's contract).
-                let xv = i64::from(unsafe { *p[ky].add(t * col_bytes) });
+                let xv = i64::from(unsafe { *pk[ky].add(t * col_bytes) });
                 acc = acc.wrapping_add(xv.wrapping_mul(w[ky][t]));
-            }
-            if !all_rows {
-                acc = acc.wrapping_add(zrow[t]);
             }
         }
         let (v, rest) = pop_lane(acc);
         acc = rest;
-        // SAFETY: output pixel of this step (the caller's contract).
-        unsafe {
-            *y = super::output::<false>((v as i32).wrapping_add(q.bias), &q, offset, min, max);
-            y = y.wrapping_add(out_col_bytes);
-            for pk in &mut p {
-                *pk = pk.wrapping_add(S * col_bytes);
-            }
+        if OUT {
+            // SAFETY: output pixel of this step (the caller's contract).
+            unsafe { *y = f.output(v, min, max) };
+            y = y.wrapping_add(out_step);
+        }
+        for pp in &mut pk {
+            *pp = pp.wrapping_add(col_step);
         }
     }
     acc
+}
+
+/// A channel without a fused requantisation ([`super::Fused`]): every step column by column,
+/// TFLite's requantisation step by step.
+///
+/// # Safety
+/// As for [`row`].
+#[cold]
+#[allow(clippy::too_many_arguments)]
+unsafe fn slow_channel<const C: usize, const KH: usize, const KW: usize, const S: usize>(
+    p: &Plan,
+    rq: &Requant<C>,
+    q: &ChannelRq,
+    w: &[[i64; S]; KH],
+    zc: &[i64; S],
+    zsum: i64,
+    x: *const i8,
+    row_at: &[usize; KH],
+    y: *mut i8,
+    c: usize,
+) {
+    let mut acc = 0i64;
+    for o in p.o_start..p.ow {
+        for (t, &z) in zc.iter().enumerate() {
+            let ix = p.first_col::<KW, S>(o) + t as isize;
+            if ix + p.pad_left < 0 {
+                continue;
+            }
+            if (0..p.input_w).contains(&ix) {
+                for (&at, wk) in row_at.iter().zip(w.iter()) {
+                    // SAFETY: column `ix` of an input row, channel `c` (the caller's contract).
+                    let xv = unsafe { *x.add(at + ix as usize * p.col_bytes + c) };
+                    acc = acc.wrapping_add(i64::from(xv).wrapping_mul(wk[t]));
+                }
+            } else {
+                acc = acc.wrapping_add(z);
+            }
+        }
+        let (v, rest) = pop_lane(acc);
+        acc = rest;
+        if o >= 0 {
+            let v = (v.wrapping_add(zsum) as i32).wrapping_add(q.bias);
+            // SAFETY: output pixel `o < ow` of the row, channel `c`.
+            unsafe {
+                *y.add(o as usize * p.out_col_bytes + c) =
+                    super::output::<false>(v, q, p.offset, rq.min, rq.max);
+            }
+        }
+    }
 }

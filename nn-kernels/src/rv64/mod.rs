@@ -54,6 +54,65 @@ pub struct ChannelRq {
     /// 1 when `right > 0`: negative values round down by one more before the shift (ties
     /// away from zero); 0 otherwise.
     pub(crate) neg: i64,
+    /// The fused form ([`Fused`]) of this channel, exact for every sum whose value (bias
+    /// excluded) lies in `-2^20..=2^20`; `None` when it is not.
+    pub(crate) fused: Option<Fused>,
+}
+
+/// One channel's requantisation, bias, output zero point and both roundings folded into four
+/// 64-bit constants: for a sum `v` without the bias, `y = v fmul + k`, and the int8 output is
+/// `(y + (sign(y) & mask) + g) >> r` clamped, where `fmul = mult 2^left`,
+/// `k = bias fmul + 2^30`, `mask = -2^31` when the channel shifts right (else 0),
+/// `g = 2^(right - 1) 2^31 + offset 2^r` and `r = 31 + right`.
+///
+/// Why it is exact: TFLite's `(floor((x m + 2^30) / 2^31) + 2^(right-1) - [t < 0]) >> right`,
+/// with `t < 0` exactly when `x m + 2^30 < 0`, is one floor division by `2^(31 + right)`
+/// (`floor((floor(a / p) + b) / q) = floor((a + b p) / (p q))` for integers), and adding the
+/// output zero point times `2^r` before the shift adds it after. [`Requant::new`] builds it only
+/// when every intermediate fits in 64 bits and `(v + bias) 2^left` cannot leave int32 (where
+/// TFLite's int32 arithmetic and this would part): `right <= 23` and
+/// `(|bias| + 2^20) 2^left < 2^31`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fused {
+    pub(crate) fmul: i64,
+    pub(crate) k: i64,
+    pub(crate) mask: i64,
+    pub(crate) g: i64,
+    pub(crate) r: u32,
+}
+
+/// The largest magnitude of a sum (bias excluded) the fused form takes: a depthwise lane.
+pub(crate) const FUSED_SUM: i64 = 1 << 20;
+
+impl Fused {
+    /// The constants for one channel, or `None` when the fused form is not exact for it.
+    const fn new(bias: i32, mult: i32, left: u32, right: u32, offset: i32) -> Option<Fused> {
+        let b = bias as i64;
+        let span = if b < 0 { -b } else { b } + FUSED_SUM;
+        if right > 23 || left > 31 || (span << left) >= (1i64 << 31) {
+            return None;
+        }
+        let fmul = (mult as i64) << left;
+        let r = 31 + right;
+        Some(Fused {
+            fmul,
+            k: b * fmul + (1 << 30),
+            mask: if right > 0 { -(1i64 << 31) } else { 0 },
+            g: (if right > 0 { 1i64 << (right - 1) } else { 0 } << 31) + ((offset as i64) << r),
+            r,
+        })
+    }
+
+    /// The int8 output of sum `v` (bias excluded, `|v| <= 2^20`), clamped to `[min, max]`.
+    #[inline(always)]
+    pub(crate) fn output(&self, v: i64, min: i64, max: i64) -> i8 {
+        let y = v.wrapping_mul(self.fmul).wrapping_add(self.k);
+        let y = y.wrapping_add((y >> 63) & self.mask).wrapping_add(self.g);
+        let o = y >> self.r;
+        let o = if o < min { min } else { o };
+        let o = if o > max { max } else { o };
+        o as i8
+    }
 }
 
 impl ChannelRq {
@@ -82,6 +141,7 @@ const ZERO_RQ: ChannelRq = ChannelRq {
     right: 0,
     half: 0,
     neg: 0,
+    fused: None,
 };
 
 impl<const C: usize> Requant<C> {
@@ -129,6 +189,7 @@ impl<const C: usize> Requant<C> {
                 right,
                 half: if right > 0 { 1i64 << (right - 1) } else { 0 },
                 neg: if right > 0 { 1 } else { 0 },
+                fused: Fused::new(bias[i], m, left, right, output_offset),
             };
             i += 1;
         }
