@@ -482,3 +482,249 @@ unsafe fn slow_channel<const C: usize, const KH: usize, const KW: usize, const S
         }
     }
 }
+
+/// Depthwise convolution through a buffer of `KH` padded input rows: the same arithmetic as
+/// [`depthwise_s8`], but for each output row the `KH` input rows it reads are first copied
+/// into `[[i8; RS]; KH]` on the stack with their padding written out (the zero point), so
+/// that every row and channel is one uniform walk: `lanes - 1` steps filling the lanes, then
+/// one step per output pixel, no edge cases, no zeroed filter rows, and the rows and columns
+/// of the buffer at constant distances (load offsets). `RS` is the buffer row in bytes:
+/// `S (OW + lanes - 1) C`, the padded columns the walk reads ([`padded_row_bytes`]).
+///
+/// The buffer costs `KH RS` bytes of stack; the compiler picks this kernel when that is small
+/// (`k210` emitter: at most [`ROWS_STACK_LIMIT`] bytes) and [`depthwise_s8`] otherwise.
+///
+/// # Errors
+/// As [`depthwise_s8`], and when `RS` is not [`padded_row_bytes`] of the spec.
+#[inline(never)]
+pub fn depthwise_rows_s8<
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const S: usize,
+    const RS: usize,
+>(
+    s: &DepthwiseSpec,
+    rq: &Requant<C>,
+    input: &[i8],
+    words: &[i64],
+    output: &mut [i8],
+) -> KernelResult {
+    if !depthwise_fits(KH, KW, S) || s.stride_h == 0 || C == 0 {
+        return Err(KernelError::Param(
+            "depthwise filter, stride or channels outside the sliding kernel's range",
+        ));
+    }
+    check_len("filters", product(&[KH, S, C])?, words.len())?;
+    check_len("input", product(&[s.input_h, s.input_w, C])?, input.len())?;
+    check_len(
+        "output",
+        product(&[s.output_h, s.output_w, C])?,
+        output.len(),
+    )?;
+    if padded_row_bytes(C, KW, S, s.output_w) != Some(RS) {
+        return Err(KernelError::Param(
+            "depthwise row buffer size disagrees with the output width",
+        ));
+    }
+    if s.input_h == 0 || s.input_w == 0 || s.output_w == 0 {
+        return if output.is_empty() {
+            Ok(())
+        } else {
+            Err(KernelError::Param("an empty input with outputs"))
+        };
+    }
+    // Pixel distances between neighbouring rows and columns of the stored tensors.
+    let (in_row, in_col, out_row, out_col) = if s.transposed {
+        (1, s.input_h, 1, s.output_h)
+    } else {
+        (s.input_w, 1, s.output_w, 1)
+    };
+    let lanes = super::pack::depthwise_lanes(KW, S);
+    // Buffer column `u` is column `u + j0` of the padded row (`j0 <= 0`: the first step's
+    // columns before the row, which feed only lanes of outputs before the row), input
+    // column `u + j0 - pad_left`.
+    let j0 = KW as isize - (S * lanes) as isize;
+    let first = j0 - s.pad_left as isize;
+    let cols = RS / C;
+    let zp = s.pad_value;
+    let mut buf = [[zp; RS]; KH];
+    let (min, max) = (i64::from(rq.min), i64::from(rq.max));
+    for oy in 0..s.output_h {
+        let iy0 = (oy * s.stride_h) as isize - s.pad_top as isize;
+        for (ky, row) in buf.iter_mut().enumerate() {
+            let iy = iy0 + ky as isize;
+            if !(0..s.input_h as isize).contains(&iy) {
+                row.fill(zp);
+                continue;
+            }
+            // Input columns `lo..hi` land in buffer columns `lo - first ..`.
+            let lo = first.max(0) as usize;
+            let hi = (first + cols as isize).clamp(0, s.input_w as isize) as usize;
+            let at = |ix: usize| (iy as usize * in_row + ix * in_col) * C;
+            let u0 = (lo as isize - first) as usize;
+            if lo >= hi {
+                row.fill(zp);
+                continue;
+            }
+            if let Some(r) = row.get_mut(..u0 * C) {
+                r.fill(zp);
+            }
+            if let Some(r) = row.get_mut((u0 + hi - lo) * C..) {
+                r.fill(zp);
+            }
+            if in_col == 1 {
+                if let (Some(d), Some(x)) = (
+                    row.get_mut(u0 * C..(u0 + hi - lo) * C),
+                    input.get(at(lo)..at(lo) + (hi - lo) * C),
+                ) {
+                    d.copy_from_slice(x);
+                }
+            } else {
+                for (i, ix) in (lo..hi).enumerate() {
+                    if let (Some(d), Some(x)) = (
+                        row.get_mut((u0 + i) * C..(u0 + i + 1) * C),
+                        input.get(at(ix)..at(ix) + C),
+                    ) {
+                        d.copy_from_slice(x);
+                    }
+                }
+            }
+        }
+        let y_row = oy * out_row * C;
+        for c in 0..C {
+            let Some(q) = rq.ch.get(c) else { break };
+            let w: [[i64; S]; KH] = core::array::from_fn(|ky| {
+                core::array::from_fn(|t| words.get((ky * S + t) * C + c).copied().unwrap_or(0))
+            });
+            let x = buf.as_ptr().cast::<i8>().wrapping_add(c);
+            // SAFETY: output pixels `(oy, o)`, `o < OW`, channel `c` (checked lengths).
+            let y = unsafe { output.as_mut_ptr().add(y_row + c) };
+            // SAFETY: the walk reads buffer columns `0..(OW + lanes - 1) S = RS / C` of the
+            // `KH` rows at channel `c < C` and writes `OW` pixels `out_col C` apart from `y`.
+            unsafe {
+                match q.fused {
+                    Some(f) => walk::<KH, S, RS, C, true>(
+                        &w,
+                        &f,
+                        q,
+                        rq,
+                        min,
+                        max,
+                        x,
+                        y,
+                        out_col * C,
+                        lanes,
+                        s.output_w,
+                    ),
+                    None => walk::<KH, S, RS, C, false>(
+                        &w,
+                        &ZERO_FUSED,
+                        q,
+                        rq,
+                        min,
+                        max,
+                        x,
+                        y,
+                        out_col * C,
+                        lanes,
+                        s.output_w,
+                    ),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The largest row buffer [`depthwise_rows_s8`] keeps on the stack, in bytes (`KH RS`), as the
+/// `k210` emitter chooses.
+pub const ROWS_STACK_LIMIT: usize = 8 * 1024;
+
+/// The buffer row of [`depthwise_rows_s8`] in bytes, `S (ow + lanes - 1) C`, or `None` when it
+/// overflows or the filter does not fit.
+#[must_use]
+pub const fn padded_row_bytes(c: usize, kw: usize, sw: usize, ow: usize) -> Option<usize> {
+    let lanes = super::pack::depthwise_lanes(kw, sw);
+    if lanes == 0 || ow == 0 {
+        return None;
+    }
+    match sw.checked_mul(ow + lanes - 1) {
+        Some(cols) => cols.checked_mul(c),
+        None => None,
+    }
+}
+
+const ZERO_FUSED: Fused = Fused {
+    fmul: 0,
+    k: 0,
+    mask: 0,
+    g: 0,
+    r: 0,
+};
+
+/// One walk along a buffer row set from `x` (channel included): `lanes - 1` steps filling the
+/// lanes, then `n` steps writing outputs `out_step` apart from `y`. `FUSED`: requantised by
+/// `f`; else by TFLite's steps (`q`, `rq`).
+///
+/// # Safety
+/// `x + ky RS + i C` for `ky < KH`, `i < (n + lanes - 1) S` lies in the buffer and `y + i
+/// out_step`, `i < n`, in the output.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn walk<
+    const KH: usize,
+    const S: usize,
+    const RS: usize,
+    const C: usize,
+    const FUSED: bool,
+>(
+    w: &[[i64; S]; KH],
+    f: &Fused,
+    q: &super::ChannelRq,
+    rq: &Requant<C>,
+    min: i64,
+    max: i64,
+    mut x: *const i8,
+    mut y: *mut i8,
+    out_step: usize,
+    lanes: usize,
+    n: usize,
+) {
+    let w = *w;
+    let f = *f;
+    let mut acc = 0i64;
+    let step = |x: &mut *const i8, acc: &mut i64| -> i64 {
+        for t in 0..S {
+            for ky in 0..KH {
+                // SAFETY: buffer row `ky`, column of this step (the caller's contract).
+                let xv = i64::from(unsafe { *x.add(ky * RS + t * C) });
+                *acc = acc.wrapping_add(xv.wrapping_mul(w[ky][t]));
+            }
+        }
+        *x = x.wrapping_add(S * C);
+        let (v, rest) = pop_lane(*acc);
+        *acc = rest;
+        v
+    };
+    for _ in 1..lanes {
+        step(&mut x, &mut acc);
+    }
+    for _ in 0..n {
+        let v = step(&mut x, &mut acc);
+        let o = if FUSED {
+            f.output(v, min, max)
+        } else {
+            super::output::<false>(
+                (v as i32).wrapping_add(q.bias),
+                q,
+                rq.offset,
+                rq.min,
+                rq.max,
+            )
+        };
+        // SAFETY: output pixel of this step (the caller's contract).
+        unsafe { *y = o };
+        y = y.wrapping_add(out_step);
+    }
+}

@@ -450,3 +450,92 @@ depthwise_case!(depthwise_5x2_s1_c4, 4, 5, 2, 1);
 depthwise_case!(depthwise_3x5_s2_c2, 2, 3, 5, 2);
 depthwise_case!(depthwise_1x1_s1_c7, 7, 1, 1, 1);
 depthwise_case!(depthwise_2x2_s2_c6, 6, 2, 2, 2);
+
+/// [`depthwise::depthwise_rows_s8`] (the padded row buffer) against the portable kernel, both
+/// orientations: output width `$ow` fixed (the buffer's size is a const generic), the input
+/// width, heights, strides, paddings and data random.
+macro_rules! rows_case {
+    ($name:ident, $c:literal, $kh:literal, $kw:literal, $sw:literal, $ow:literal) => {
+        proptest! {
+            #![proptest_config(config(48))]
+            #[test]
+            fn $name(h in 1usize..=side(9), sh in 1usize..=2, pt in 0usize..$kh, pb in 0usize..$kh,
+                     pl in 0usize..$kw, pr in 0usize..$kw, extra in 0usize..$sw,
+                     seed in any::<u64>(), zp in -128i32..=127, ozp in -128i32..=127,
+                     relu in any::<bool>(), left in any::<bool>(), big in any::<bool>()) {
+                const RS: usize = match depthwise::padded_row_bytes($c, $kw, $sw, $ow) {
+                    Some(v) => v,
+                    None => 0,
+                };
+                let Some(w) = ($sw * ($ow - 1) + $kw + extra).checked_sub(pl + pr) else {
+                    return Ok(());
+                };
+                let Some(oh) = out_dim(h, $kh, sh, 1, pt, pb) else { return Ok(()); };
+                if w == 0 || out_dim(w, $kw, $sw, 1, pl, pr) != Some($ow) {
+                    return Ok(());
+                }
+                let input = bytes(seed, h * w * $c);
+                let filt = filter(seed ^ 1, $kh * $kw * $c, seed % 2 == 0);
+                let bias: Vec<i32> = bytes(seed ^ 2, $c).iter().map(|&b| i32::from(b) * 53).collect();
+                let (mult, mut shift) = requant_table(seed, $c, left);
+                if big {
+                    // Right shifts beyond the fused form's range: TFLite's steps.
+                    shift[0] = -24 - (seed % 7) as i32;
+                }
+                let (lo, hi) = act(relu, seed, ozp);
+                let folded: Vec<i32> = (0..$c)
+                    .map(|ch| fold_bias(bias[ch], -zp, filt.iter().skip(ch).step_by($c).copied()))
+                    .collect();
+                let rq = requant::<$c>(&folded, &mult, &shift, ozp, lo, hi);
+                let mut packed = vec![0i64; $kh * $sw * $c];
+                pack_depthwise(&filt, $kh, $kw, $c, $sw, &mut packed).unwrap();
+                let p = DepthwiseConv2dParams {
+                    batches: 1, input_h: h, input_w: w, input_c: $c, output_h: oh,
+                    output_w: $ow, depth_multiplier: 1, kernel_h: $kh,
+                    kernel_w: $kw, stride_h: sh, stride_w: $sw, dilation_h: 1, dilation_w: 1,
+                    pad_top: pt, pad_left: pl, input_offset: -zp, output_offset: ozp,
+                    output_multiplier: &mult, output_shift: &shift, act_min: lo, act_max: hi,
+                };
+                let mut want = vec![0i8; oh * $ow * $c];
+                depthwise_conv2d_s8(&p, &input, &filt, Some(&bias), &mut want).unwrap();
+                let s = DepthwiseSpec {
+                    input_h: h, input_w: w, output_h: oh, output_w: $ow, stride_h: sh,
+                    pad_top: pt, pad_left: pl, pad_value: zp as i8, transposed: false,
+                };
+                let mut got = vec![0i8; want.len()];
+                depthwise::depthwise_rows_s8::<$c, $kh, $kw, $sw, RS>(
+                    &s, &rq, &input, &packed, &mut got).unwrap();
+                prop_assert_eq!(&got, &want);
+                // Transposed: the stored tensors' rows are the walk's columns.
+                let tp = DepthwiseConv2dParams {
+                    input_h: w, input_w: h, output_h: $ow, output_w: oh,
+                    kernel_h: $kw, kernel_w: $kh, stride_h: $sw, stride_w: sh,
+                    pad_top: pl, pad_left: pt, ..p
+                };
+                let mut want_t = vec![0i8; want.len()];
+                depthwise_conv2d_s8(&tp, &input, &transpose(&filt, $kh, $kw, $c), Some(&bias),
+                                    &mut want_t).unwrap();
+                let st = DepthwiseSpec { transposed: true, ..s };
+                let mut got_t = vec![0i8; want.len()];
+                depthwise::depthwise_rows_s8::<$c, $kh, $kw, $sw, RS>(
+                    &st, &rq, &input, &packed, &mut got_t).unwrap();
+                prop_assert_eq!(&got_t, &want_t);
+                // A buffer of the wrong size is refused.
+                const WRONG: usize = RS + $c;
+                let refused = depthwise::depthwise_rows_s8::<$c, $kh, $kw, $sw, WRONG>(
+                    &s, &rq, &input, &packed, &mut got).is_err();
+                prop_assert!(refused);
+            }
+        }
+    };
+}
+
+rows_case!(rows_3x3_s1_c8_ow5, 8, 3, 3, 1, 5);
+rows_case!(rows_3x3_s1_c3_ow1, 3, 3, 3, 1, 1);
+rows_case!(rows_3x3_s2_c5_ow4, 5, 3, 3, 2, 4);
+rows_case!(rows_3x3_s2_c4_ow1, 4, 3, 3, 2, 1);
+rows_case!(rows_5x2_s1_c4_ow3, 4, 5, 2, 1, 3);
+rows_case!(rows_3x5_s2_c2_ow3, 2, 3, 5, 2, 3);
+rows_case!(rows_1x1_s1_c7_ow6, 7, 1, 1, 1, 6);
+rows_case!(rows_2x2_s2_c6_ow2, 6, 2, 2, 2, 2);
+rows_case!(rows_1x3_s1_c3_ow7, 3, 1, 3, 1, 7);

@@ -12,6 +12,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
+use nn_kernels::rv64::depthwise::ROWS_STACK_LIMIT;
 use nn_kernels::rv64::pack;
 
 use super::cortex_m::KernelChoice;
@@ -297,6 +298,7 @@ impl Op<'_> {
         let n = u(packed.len());
         let v = i64_list(&packed);
         let pad = super::cortex_m::zero_point_byte(c.requant.input_offset, self)?;
+        let ow_walk = ow;
         let (ih, iw, oh, ow, sh, pt, pl) = (u(ih), u(iw), u(oh), u(ow), u(sh), u(pt), u(pl));
         statics.extend(quote! {
             static #w_id: [i64; #n] = #v;
@@ -306,11 +308,22 @@ impl Op<'_> {
                     pad_top: #pt, pad_left: #pl, pad_value: #pad, transposed: #transposed,
                 };
         });
+        // The padded row buffer when it is small (a uniform walk per row and channel), else
+        // the kernel that walks the tensors in place.
+        let rows = nn_kernels::rv64::depthwise::padded_row_bytes(ch, kw, sw, ow_walk)
+            .filter(|rs| rs.checked_mul(kh).is_some_and(|b| b <= ROWS_STACK_LIMIT));
         let (cc, kh, kw, sw) = (u(ch), u(kh), u(kw), u(sw));
+        let kernel = match rows {
+            Some(rs) => {
+                let rs = u(rs);
+                quote! { #k::rv64::depthwise::depthwise_rows_s8::<#cc, #kh, #kw, #sw, #rs> }
+            }
+            None => quote! { #k::rv64::depthwise::depthwise_s8::<#cc, #kh, #kw, #sw> },
+        };
         let call = quote! {
             let x = #x;
             let y = #y;
-            #k::rv64::depthwise::depthwise_s8::<#cc, #kh, #kw, #sw>(
+            #kernel(
                 &#spec_id,
                 &#rq_id,
                 x.as_flattened().as_flattened(),
