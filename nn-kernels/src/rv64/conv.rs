@@ -463,13 +463,14 @@ unsafe fn tile<const R: usize, const OC: usize, const NG: usize>(
     every: usize,
     rq: &Requant<OC>,
     out: [*mut i8; R],
+    sums: &mut [[i32; 12]; MR],
 ) {
     let k = rows.segs * rows.seg_len;
     let ngroups = groups(OC);
     let mut g0 = 0;
     while g0 < ngroups {
         let gb = NG.min(ngroups - g0);
-        let mut sums = [[0i32; 12]; MR];
+        // Only the block's `3 gb` sums of each row are written (flushes) and read (store).
         for row in sums.iter_mut().take(R) {
             for (j, s) in row.iter_mut().enumerate().take(3 * gb) {
                 *s = rq.ch.get(3 * g0 + j).map_or(0, |q| q.bias);
@@ -479,14 +480,14 @@ unsafe fn tile<const R: usize, const OC: usize, const NG: usize>(
         unsafe {
             let w = filters.add(g0 * k);
             match gb {
-                1 => block::<R, 1>(rows, w, every, &mut sums),
-                2 => block::<R, 2>(rows, w, every, &mut sums),
-                3 => block::<R, 3>(rows, w, every, &mut sums),
-                _ => block::<R, 4>(rows, w, every, &mut sums),
+                1 => block::<R, 1>(rows, w, every, sums),
+                2 => block::<R, 2>(rows, w, every, sums),
+                3 => block::<R, 3>(rows, w, every, sums),
+                _ => block::<R, 4>(rows, w, every, sums),
             }
         }
         // SAFETY: the caller's contract.
-        unsafe { store::<R, OC>(&sums, 3 * g0, 3 * gb, rq, out) };
+        unsafe { store::<R, OC>(sums, 3 * g0, 3 * gb, rq, out) };
         g0 += gb;
     }
 }
@@ -614,6 +615,8 @@ pub fn conv_s8<
             .then_some((iy * s.input_w + ix) * IC)
     };
     let mut gathered = [[0i8; K]; MR];
+    // The tiles' int32 sums, set per block (one buffer for the call: no clearing per tile).
+    let mut sums = [[0i32; 12]; MR];
     let mut p = 0;
     while p < npix {
         let n = MR.min(npix - p);
@@ -650,7 +653,9 @@ pub fn conv_s8<
             });
             // SAFETY: every row lies in the input or in `gathered`; `filters` and the output
             // were checked against the const generics.
-            unsafe { tile::<MR, OC, NG>(&rows, f, s.flush, rq, core::array::from_fn(out)) };
+            unsafe {
+                tile::<MR, OC, NG>(&rows, f, s.flush, rq, core::array::from_fn(out), &mut sums)
+            };
         } else {
             for i in 0..n {
                 let (oy, ox) = ((p + i) / ow.max(1), (p + i) % ow.max(1));
@@ -680,7 +685,7 @@ pub fn conv_s8<
                     }
                 };
                 // SAFETY: as above, for one row.
-                unsafe { tile::<1, OC, NG>(&rows, f, s.flush, rq, [out(i)]) };
+                unsafe { tile::<1, OC, NG>(&rows, f, s.flush, rq, [out(i)], &mut sums) };
             }
         }
         p += n;

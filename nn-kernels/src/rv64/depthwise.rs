@@ -578,7 +578,9 @@ pub fn depthwise_rows_s8<
                     row.get_mut(u0 * C..(u0 + hi - lo) * C),
                     input.get(at(lo)..at(lo) + (hi - lo) * C),
                 ) {
-                    d.copy_from_slice(x);
+                    for (d, &x) in d.iter_mut().zip(x) {
+                        *d = x;
+                    }
                 }
             } else {
                 for (i, ix) in (lo..hi).enumerate() {
@@ -586,7 +588,9 @@ pub fn depthwise_rows_s8<
                         row.get_mut((u0 + i) * C..(u0 + i + 1) * C),
                         input.get(at(ix)..at(ix) + C),
                     ) {
-                        d.copy_from_slice(x);
+                        for (d, &x) in d.iter_mut().zip(x) {
+                            *d = x;
+                        }
                     }
                 }
             }
