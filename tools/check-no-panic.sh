@@ -118,9 +118,11 @@ elif [[ $codegen_target == aarch64* ]]; then
         relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
         dequantize::dequantize_s8_f32)
 elif [[ $codegen_target == k210 ]]; then
-    # The packed-lane kernels; ADD, MUL, pooling and softmax are the Cortex-M table kernels in
-    # plain Rust.
-    kernels=(rv64::conv::conv_s8 rv64::depthwise::depthwise_s8 cortex_m::add::add_s8
+    # The packed-lane kernels (the networks' depthwise layers take the row-buffer kernel; the
+    # in-place one is called directly by the check binary); ADD, MUL, pooling and softmax are the
+    # Cortex-M table kernels in plain Rust.
+    kernels=(rv64::conv::conv_s8 rv64::depthwise::depthwise_rows_s8
+        rv64::depthwise::depthwise_s8 cortex_m::add::add_s8
         cortex_m::pool::avg_pool_s8 cortex_m::pool::max_pool_s8 cortex_m::softmax::softmax_s8
         mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 logistic::logistic_s8
         relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8

@@ -50,6 +50,7 @@ pub struct DepthwiseSpec {
 /// # Errors
 /// [`KernelError`] when the filter does not fit the sliding accumulator
 /// ([`super::pack::depthwise_fits`]) or the spec disagrees with the slices.
+#[inline(never)]
 pub fn depthwise_s8<const C: usize, const KH: usize, const KW: usize, const S: usize>(
     s: &DepthwiseSpec,
     rq: &Requant<C>,
@@ -287,7 +288,9 @@ unsafe fn row<const C: usize, const KH: usize, const KW: usize, const S: usize>(
                     for (&at, wk) in row_at.iter().zip(w.iter()) {
                         // SAFETY: column `ix` of an input row (the caller's contract).
                         let xv = unsafe { *xc.add(at + ix as usize * col_bytes) };
-                        acc = acc.wrapping_add(i64::from(xv).wrapping_mul(wk[t]));
+                        acc = acc.wrapping_add(
+                            i64::from(xv).wrapping_mul(wk.get(t).copied().unwrap_or(0)),
+                        );
                     }
                 } else {
                     acc = acc.wrapping_add(z);
@@ -464,7 +467,8 @@ unsafe fn slow_channel<const C: usize, const KH: usize, const KW: usize, const S
                 for (&at, wk) in row_at.iter().zip(w.iter()) {
                     // SAFETY: column `ix` of an input row, channel `c` (the caller's contract).
                     let xv = unsafe { *x.add(at + ix as usize * p.col_bytes + c) };
-                    acc = acc.wrapping_add(i64::from(xv).wrapping_mul(wk[t]));
+                    acc = acc
+                        .wrapping_add(i64::from(xv).wrapping_mul(wk.get(t).copied().unwrap_or(0)));
                 }
             } else {
                 acc = acc.wrapping_add(z);
@@ -560,7 +564,7 @@ pub fn depthwise_rows_s8<
             }
             // Input columns `lo..hi` land in buffer columns `lo - first ..`.
             let lo = first.max(0) as usize;
-            let hi = (first + cols as isize).clamp(0, s.input_w as isize) as usize;
+            let hi = (first + cols as isize).min(s.input_w as isize).max(0) as usize;
             let at = |ix: usize| (iy as usize * in_row + ix * in_col) * C;
             let u0 = (lo as isize - first) as usize;
             if lo >= hi {

@@ -43,6 +43,8 @@ fn panic(_: &PanicInfo<'_>) -> ! {
 pub extern "C" fn _start() -> ! {
     networks();
     kernels();
+    #[cfg(target_arch = "riscv64")]
+    rv64_kernels();
     #[cfg(feature = "panic-probe")]
     probe();
     loop {
@@ -184,6 +186,33 @@ fn kernels() {
     let _ = black_box(typed::softmax_rows(i, i, i, &rows, &mut out_rows));
     typed::copy(&x, &mut y);
     black_box((&y, &big, &g, &m, &out_rows));
+}
+
+/// The RV64 depthwise kernel that walks the tensors in place: `k210` code calls it only for
+/// layers whose padded row buffer would exceed `ROWS_STACK_LIMIT`, which none of the networks
+/// above has, so it is called here directly.
+#[cfg(target_arch = "riscv64")]
+fn rv64_kernels() {
+    use nn_kernels::rv64::{depthwise, Requant};
+    let s = black_box(depthwise::DepthwiseSpec {
+        input_h: 8,
+        input_w: 8,
+        output_h: 8,
+        output_w: 8,
+        stride_h: 1,
+        pad_top: 1,
+        pad_left: 1,
+        pad_value: 0,
+        transposed: false,
+    });
+    let rq = Requant::<8>::new([0; 8], [1 << 30; 8], [-1; 8], 0, -128, 127);
+    if let Ok(rq) = black_box(rq) {
+        let x = black_box([0i8; 512]);
+        let w = black_box([0i64; 24]);
+        let mut y = [0i8; 512];
+        let r = depthwise::depthwise_s8::<8, 3, 3, 1>(&s, &rq, &x, &w, &mut y);
+        black_box((r, &y));
+    }
 }
 
 /// A deliberate panic path (feature `panic-probe`): the check must find it.
