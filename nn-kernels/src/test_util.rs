@@ -1,5 +1,6 @@
 //! Helpers shared by the property tests of the target kernels (`cortex_m::tests`,
-//! `aarch64::tests`): deterministic data, convolution geometries and output sizes.
+//! `aarch64::tests`, `rv64::tests`): deterministic data, convolution geometries, output sizes,
+//! requantisation tables and activation ranges.
 
 use proptest::prelude::*;
 
@@ -70,4 +71,46 @@ pub(crate) fn out_dim(
     let eff = (k - 1) * d + 1;
     let total = n + before + after;
     (total >= eff).then(|| (total - eff) / s + 1)
+}
+
+/// `cases` proptest cases (2 under Miri, which checks the kernels' pointer arithmetic).
+pub(crate) fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: if cfg!(miri) { 2 } else { cases },
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Per-channel Q31 multipliers in `[2^30, 2^31)` and shifts: right shifts 1 to 10, or
+/// (`left`) -9 to 2 (left shifts included).
+pub(crate) fn requant_table(seed: u64, n: usize, left: bool) -> (Vec<i32>, Vec<i32>) {
+    let b = bytes(seed ^ 0x5555, 2 * n);
+    let mult = b
+        .iter()
+        .take(n)
+        .map(|&v| (1 << 30) + (i32::from(v) + 128) * (1 << 22))
+        .collect();
+    let shift = b
+        .iter()
+        .skip(n)
+        .map(|&v| {
+            if left {
+                i32::from(v).rem_euclid(12) - 9
+            } else {
+                -(i32::from(v).rem_euclid(10) + 1)
+            }
+        })
+        .collect();
+    (mult, shift)
+}
+
+/// An activation range: ReLU-like (from -128 or from the output zero point to 127) or a
+/// clamp below 127.
+pub(crate) fn act(relu: bool, seed: u64, ozp: i32) -> (i32, i32) {
+    if relu {
+        (if seed.is_multiple_of(3) { -128 } else { ozp }, 127)
+    } else {
+        (-128, (ozp + 100).min(127))
+    }
 }

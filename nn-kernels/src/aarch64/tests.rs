@@ -14,7 +14,7 @@ use crate::conv2d::{conv2d_s8, Conv2dParams};
 use crate::depthwise_conv2d::{depthwise_conv2d_s8, DepthwiseConv2dParams};
 use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::fully_connected::{fully_connected_s8 as ref_fc, FullyConnectedParams};
-use crate::test_util::{bytes, geo, out_dim, Geo};
+use crate::test_util::{act, bytes, config, geo, out_dim, requant_table, Geo};
 use core::arch::aarch64::*;
 use proptest::prelude::*;
 
@@ -31,38 +31,9 @@ type ConvCase = (
     Vec<i8>,
 );
 
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
 /// Filter bytes: as [`bytes`] with -128 moved to -127.
 fn filter(seed: u64, n: usize) -> Vec<i8> {
     bytes(seed, n).into_iter().map(|v| v.max(-127)).collect()
-}
-
-fn requant_table(seed: u64, n: usize, left: bool) -> (Vec<i32>, Vec<i32>) {
-    let b = bytes(seed ^ 0x5555, 2 * n);
-    let mult = b
-        .iter()
-        .take(n)
-        .map(|&v| (1 << 30) + (i32::from(v) + 128) * (1 << 22))
-        .collect();
-    let shift = b
-        .iter()
-        .skip(n)
-        .map(|&v| {
-            if left {
-                i32::from(v).rem_euclid(12) - 9
-            } else {
-                -(i32::from(v).rem_euclid(10) + 1)
-            }
-        })
-        .collect();
-    (mult, shift)
 }
 
 fn requant<const CP: usize>(
@@ -78,21 +49,6 @@ fn requant<const CP: usize>(
     m[..mult.len()].copy_from_slice(mult);
     s[..shift.len()].copy_from_slice(shift);
     Requant::new(b, m, s, ozp, lo, hi).unwrap()
-}
-
-fn act(relu: bool, seed: u64, ozp: i32) -> (i32, i32) {
-    if relu {
-        (
-            if seed.is_multiple_of(3) {
-                -128
-            } else {
-                ozp.max(-128)
-            },
-            127,
-        )
-    } else {
-        (-128, (ozp + 100).min(127))
-    }
 }
 
 proptest! {

@@ -13,17 +13,8 @@ use crate::conv2d::{conv2d_s8, Conv2dParams};
 use crate::depthwise_conv2d::{depthwise_conv2d_s8, DepthwiseConv2dParams};
 use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::fully_connected::{fully_connected_s8 as ref_fc, FullyConnectedParams};
-use crate::test_util::{bytes, geo, out_dim, Geo};
+use crate::test_util::{act, bytes, config, geo, out_dim, requant_table, Geo};
 use proptest::prelude::*;
-
-/// `cases` proptest cases (2 under Miri, which checks the kernels' pointer arithmetic).
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases: if cfg!(miri) { 2 } else { cases },
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 /// The largest input side of the random geometries: 4 under Miri (slow), `max` otherwise.
 fn side(max: usize) -> usize {
@@ -54,27 +45,6 @@ fn filter(seed: u64, n: usize, heavy: bool) -> Vec<i8> {
         .collect()
 }
 
-fn requant_table(seed: u64, n: usize, left: bool) -> (Vec<i32>, Vec<i32>) {
-    let b = bytes(seed ^ 0x5555, 2 * n);
-    let mult = b
-        .iter()
-        .take(n)
-        .map(|&v| (1 << 30) + (i32::from(v) + 128) * (1 << 22))
-        .collect();
-    let shift = b
-        .iter()
-        .skip(n)
-        .map(|&v| {
-            if left {
-                i32::from(v).rem_euclid(12) - 9
-            } else {
-                -(i32::from(v).rem_euclid(10) + 1)
-            }
-        })
-        .collect();
-    (mult, shift)
-}
-
 fn requant<const C: usize>(
     bias: &[i32],
     mult: &[i32],
@@ -88,14 +58,6 @@ fn requant<const C: usize>(
     m[..mult.len()].copy_from_slice(mult);
     s[..shift.len()].copy_from_slice(shift);
     Requant::new(b, m, s, ozp, lo, hi).unwrap()
-}
-
-fn act(relu: bool, seed: u64, ozp: i32) -> (i32, i32) {
-    if relu {
-        (if seed.is_multiple_of(3) { -128 } else { ozp }, 127)
-    } else {
-        (-128, (ozp + 100).min(127))
-    }
 }
 
 proptest! {
