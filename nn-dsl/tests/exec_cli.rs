@@ -361,3 +361,75 @@ fn info_json_weight_bytes_counts_weights_and_biases() {
         );
     }
 }
+
+/// A hand-written .npy (format 1.0) with `header` as its header dict and `data` after it.
+fn raw_npy(path: &Path, header: &str, data: &[u8]) {
+    let mut text = header.to_owned();
+    while (10 + text.len() + 1) % 64 != 0 {
+        text.push(' ');
+    }
+    text.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&u16::try_from(text.len()).unwrap().to_le_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.extend_from_slice(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Issue 16, item 7: a .npy header whose shape's element count overflows 64 bits used to panic
+/// inside npyz (`attempt to multiply with overflow`, this test's debug build checks overflow)
+/// before any shape check; the shape is now read and compared with the input's first, so such a
+/// file is the ordinary shape error naming the file (exit 2). Shapes that overflow only in a
+/// partial product (a zero dimension in front) and dimensions beyond u64 are refused the same
+/// way, and a header that is not a Python dict is still "not a .npy file".
+#[test]
+fn npy_shapes_that_overflow_are_errors_not_panics() {
+    let dir = scratch("npy_overflow");
+    let model = models().join("fc_autoencoder.tflite");
+    let cases = [
+        (
+            "huge.npy",
+            "(1099511627776, 1099511627776)",
+            "[1099511627776, 1099511627776]",
+        ),
+        (
+            "zero_first.npy",
+            "(0, 4294967296, 4294967296, 4294967296)",
+            "[0, 4294967296, 4294967296, 4294967296]",
+        ),
+        (
+            "list.npy",
+            "[18446744073709551615, 2]",
+            "[18446744073709551615, 2]",
+        ),
+    ];
+    for (file, shape, shown) in cases {
+        let p = dir.join(file);
+        let header = format!("{{'descr': '|i1', 'fortran_order': False, 'shape': {shape}, }}");
+        raw_npy(&p, &header, &[0; 16]);
+        let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &p]);
+        let e = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{file}: {e}");
+        assert!(
+            e.contains(&format!("{file}` has shape {shown}, but input `")),
+            "{file}: {e}"
+        );
+        assert!(!e.contains("panicked"), "{file}: {e}");
+    }
+    let p = dir.join("too_big_dim.npy");
+    raw_npy(
+        &p,
+        "{'descr': '|i1', 'fortran_order': False, 'shape': (18446744073709551616,), }",
+        &[],
+    );
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &p]);
+    let e = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("too_big_dim.npy` is not a .npy file"), "{e}");
+    let p = dir.join("not_dict.npy");
+    raw_npy(&p, "(1, 2)", &[]);
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &p]);
+    let e = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("not_dict.npy` is not a .npy file"), "{e}");
+}

@@ -179,19 +179,31 @@ fn read_input(
         "the input's values at up to 8 bytes each, and a header",
     )
     .map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .map_err(|e| CliError(format!("`{shown}` is not a .npy file: {e}")))?;
-    let found_shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let with_batch: Vec<usize> = std::iter::once(1).chain(t.shape.iter().copied()).collect();
-    if found_shape != t.shape && found_shape != with_batch {
+    // The shape is checked before npyz sees the file: npyz multiplies the dimensions without
+    // overflow checks, so a crafted header such as `(2**40, 2**40)` would panic inside it.
+    let header_shape = npy_header_shape(&bytes)
+        .map_err(|e| CliError(format!("`{shown}` is not a .npy file: {e}")))?;
+    let fits = |want: &[usize]| {
+        header_shape.len() == want.len()
+            && header_shape
+                .iter()
+                .zip(want)
+                .all(|(&d, &w)| u64::try_from(w).is_ok_and(|w| w == d))
+    };
+    if !fits(&t.shape) && !fits(&with_batch) {
+        let found: Vec<String> = header_shape.iter().map(u64::to_string).collect();
         return Err(CliError(format!(
-            "`{shown}` has shape {}, but input `{}` has shape {} (or {} with the batch)",
-            shape_string(&found_shape),
+            "`{shown}` has shape [{}], but input `{}` has shape {} (or {} with the batch)",
+            found.join(", "),
             t.name,
             shape_string(&t.shape),
             shape_string(&with_batch)
         )));
     }
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| CliError(format!("`{shown}` is not a .npy file: {e}")))?;
+    let found_shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     if found_shape.iter().filter(|&&d| d > 1).count() > 1 && npy.order() != npyz::Order::C {
         return Err(CliError(format!(
             "`{shown}` is in Fortran order; save it in C order (numpy's default)"
@@ -236,6 +248,60 @@ fn read_input(
             .map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
         Ok(TensorData::I8(values))
     }
+}
+
+/// The shape in a .npy file's header, read the way npyz reads it (magic, version, header length,
+/// the header as a Python literal parsed by the same `py_literal`, the dict's last `shape` entry, a
+/// list or tuple of non-negative integers) but without multiplying anything. Every header npyz
+/// accepts is read here to the same shape, so npyz only ever sees a shape the caller has
+/// compared with the input's. The error says what is wrong with the header.
+fn npy_header_shape(bytes: &[u8]) -> Result<Vec<u64>, String> {
+    let rest = bytes
+        .strip_prefix(b"\x93NUMPY")
+        .ok_or("magic not found for NPY file")?;
+    let (&major, rest) = rest.split_first().ok_or("the file ends in its header")?;
+    let (_minor, rest) = rest.split_first().ok_or("the file ends in its header")?;
+    let (len, rest) = match major {
+        1 => match rest {
+            [a, b, rest @ ..] => (usize::from(u16::from_le_bytes([*a, *b])), rest),
+            _ => return Err("the file ends in its header".into()),
+        },
+        _ => match rest {
+            [a, b, c, d, rest @ ..] => (
+                usize::try_from(u32::from_le_bytes([*a, *b, *c, *d])).unwrap_or(usize::MAX),
+                rest,
+            ),
+            _ => return Err("the file ends in its header".into()),
+        },
+    };
+    let text = rest.get(..len).ok_or("the file ends in its header")?;
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let text = std::str::from_utf8(text).map_err(|_| "the header is not UTF-8")?;
+    let value: py_literal::Value = text
+        .parse()
+        .map_err(|e| format!("could not parse the header: {e}"))?;
+    let py_literal::Value::Dict(entries) = value else {
+        return Err("the header is not a Python dict literal".into());
+    };
+    let shape = entries
+        .iter()
+        .rev()
+        .find(|(k, _)| k.as_string().is_some_and(|k| k == "shape"))
+        .map(|(_, v)| v)
+        .ok_or("the header has no 'shape'")?;
+    let dims = match shape {
+        py_literal::Value::Tuple(d) | py_literal::Value::List(d) => d,
+        _ => return Err("the header's 'shape' is not a list or tuple".into()),
+    };
+    dims.iter()
+        .map(|d| {
+            d.as_integer()
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| {
+                    format!("the header's 'shape' has {d}, not a dimension from 0 to 2^64 - 1")
+                })
+        })
+        .collect()
 }
 
 fn values(data: &TensorData) -> String {
