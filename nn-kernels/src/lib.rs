@@ -42,6 +42,7 @@ pub mod max_pool2d;
 pub mod mean;
 pub mod mul;
 pub mod pad;
+pub mod qformat;
 pub mod quantize;
 pub mod relu;
 pub mod requantize;
@@ -62,8 +63,8 @@ pub use error::KernelError;
 pub mod __private {
     pub use crate::{
         aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize,
-        fixedpoint, fully_connected, logistic, max_pool2d, mean, mul, pad, quantize, relu,
-        requantize, shape, softmax, tanh, typed, KernelError, KernelResult,
+        fixedpoint, fully_connected, logistic, max_pool2d, mean, mul, pad, qformat, quantize, relu,
+        requantize, rv64, shape, softmax, tanh, typed, KernelError, KernelResult,
     };
 }
 

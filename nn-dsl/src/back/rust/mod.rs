@@ -11,7 +11,9 @@
 //! - per graph input and output a type alias of its nested array (`pub type Input = [[[i8; 1];
 //!   10]; 49];`, or `Input0`, `Input1`, ... when there are several), its shape
 //!   (`INPUT_SHAPE`) and, for int8 data, its scale and zero point (`INPUT_SCALE`,
-//!   `INPUT_ZERO_POINT`);
+//!   `INPUT_ZERO_POINT`) and fixed-point conversions in integer arithmetic (`INPUT_QUANT`,
+//!   `input_from_fixed_i16` / `_i32` for inputs, `output_to_fixed_i16` / `_i32` for outputs:
+//!   Q15, Q31 or any number of fractional bits, exact; `nn_kernels::qformat`);
 //! - every weight, bias, multiplier, shift and parameter block as a `static` (flash on a
 //!   microcontroller), with literal values;
 //! - a unit struct named after the network with `pub fn run(input: &Input, output: &mut Output,
@@ -52,7 +54,7 @@ mod target;
 
 use std::path::Path;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{DType, Module, Tensor};
@@ -206,8 +208,9 @@ fn ports(module: &Module, outputs: bool) -> Result<Vec<Port>, Error> {
         .collect()
 }
 
-/// The public items describing one port: type alias, shape, quantisation.
-fn port_items(p: &Port, what: &str) -> Result<TokenStream, Error> {
+/// The public items describing one port: type alias, shape, quantisation, and for an int8 port
+/// with one scale its fixed-point conversions (`nn_kernels::qformat`: integer arithmetic only).
+fn port_items(p: &Port, what: &str, k: &TokenStream) -> Result<TokenStream, Error> {
     let t = &p.tensor;
     let ty = &p.ty;
     let array = lit::array_type(&p.elem, &t.shape);
@@ -238,7 +241,8 @@ fn port_items(p: &Port, what: &str) -> Result<TokenStream, Error> {
                     what: format!("zero point of `{}`", t.name),
                     reason: format!("{zp} is not an int8 zero point"),
                 })?;
-                let z = i32_lit(z);
+                let zi = z;
+                let z = i32_lit(zi);
                 let scale_doc = format!(" Scale of [`{ty}`]: real = scale * (q - zero_point).");
                 let zp_doc = format!(" Zero point of [`{ty}`].");
                 items.extend(quote! {
@@ -249,9 +253,107 @@ fn port_items(p: &Port, what: &str) -> Result<TokenStream, Error> {
                     #[allow(dead_code)]
                     pub const #zp_id: i32 = #z;
                 });
+                items.extend(qformat_items(p, what, k, scale, zi)?);
             }
         }
     }
+    Ok(items)
+}
+
+/// The fixed-point (Q15, Q31, any `frac`) conversions of an int8 port with scale `scale` and
+/// zero point `zp`: a `*_QUANT` constant (the scale split into mantissa and exponent by a
+/// `const fn`, so no float reaches the device) and `input_from_fixed_i16` /
+/// `input_from_fixed_i32` for an input, `output_to_fixed_i16` / `output_to_fixed_i32` for an
+/// output (with the port's index when there are several: `input1_from_fixed_i16`), over the
+/// port's values in row-major order.
+fn qformat_items(
+    p: &Port,
+    what: &str,
+    k: &TokenStream,
+    scale: f32,
+    zp: i32,
+) -> Result<TokenStream, Error> {
+    let t = &p.tensor;
+    let ty = &p.ty;
+    let n: usize = t.shape.iter().product::<usize>().max(1);
+    let n = usize_lit(n);
+    let quant_id = format_ident!("{}_QUANT", p.konst);
+    let lower = p.konst.to_lowercase();
+    let bits = Literal::u32_unsuffixed(scale.to_bits());
+    let z = i32_lit(zp);
+    let msg = format!("invalid quantisation of {what} `{}`", t.name);
+    let quant_doc = format!(
+        " Quantisation of [`{ty}`] for the Q-format conversions: scale `{scale:e}` (bits \
+         `{:#010x}`) split into an integer mantissa and a power of two, zero point {zp}.",
+        scale.to_bits()
+    );
+    let flat = |mutable: bool| flatten(&format_ident!("v"), t.shape.len(), mutable);
+    let mut items = quote! {
+        #[doc = #quant_doc]
+        #[allow(dead_code)]
+        pub const #quant_id: #k::qformat::Quant =
+            match #k::qformat::Quant::from_scale_bits(#bits, #z) {
+                Ok(q) => q,
+                Err(_) => panic!(#msg),
+            };
+    };
+    let convert = |dir: &str, bits: u32| {
+        let name = format_ident!("{lower}_{dir}_fixed_i{bits}");
+        let elem = format_ident!("i{bits}");
+        let q = if bits == 16 { "Q15" } else { "Q31" };
+        if dir == "from" {
+            let doc = format!(
+                " Fills [`{ty}`] from fixed-point `i{bits}` values with `frac` fractional bits \
+                 (`x / 2^frac`: {q} is `frac = {}`, CMSIS-DSP's Q8.7 MFCC output `frac = 7`), \
+                 row-major: each the int8 value nearest to its real value (half away from zero), \
+                 saturated. Integer arithmetic only, exact.",
+                bits - 1
+            );
+            let x = if bits == 16 {
+                quote!(i32::from(x))
+            } else {
+                quote!(x)
+            };
+            let flat_dst = flat(true);
+            quote! {
+                #[doc = #doc]
+                #[allow(dead_code)]
+                pub fn #name(src: &[#elem; #n], frac: u32, v: &mut #ty) {
+                    for (d, &x) in #flat_dst.iter_mut().zip(src.iter()) {
+                        *d = #k::qformat::Quant::quantize(&#quant_id, #x, frac);
+                    }
+                }
+            }
+        } else {
+            let doc = format!(
+                " Writes [`{ty}`] as fixed-point `i{bits}` values with `frac` fractional bits \
+                 (`x / 2^frac`: {q} is `frac = {}`), row-major: each the value nearest to its \
+                 real value (half away from zero), saturated to `i{bits}`. Integer arithmetic \
+                 only, exact.",
+                bits - 1
+            );
+            let flat_src = flat(false);
+            quote! {
+                #[doc = #doc]
+                #[allow(dead_code)]
+                pub fn #name(v: &#ty, frac: u32, dst: &mut [#elem; #n]) {
+                    for (d, &x) in dst.iter_mut().zip(#flat_src.iter()) {
+                        let y = #k::qformat::Quant::dequantize(
+                            &#quant_id,
+                            x,
+                            frac,
+                            i64::from(#elem::MIN),
+                            i64::from(#elem::MAX),
+                        );
+                        *d = y as #elem;
+                    }
+                }
+            }
+        }
+    };
+    let dir = if what == "input" { "from" } else { "to" };
+    items.extend(convert(dir, 16));
+    items.extend(convert(dir, 32));
     Ok(items)
 }
 
@@ -400,10 +502,10 @@ fn tokens(
 
     let mut port_defs = TokenStream::new();
     for p in &inputs {
-        port_defs.extend(port_items(p, "input")?);
+        port_defs.extend(port_items(p, "input", k)?);
     }
     for p in &outputs {
-        port_defs.extend(port_items(p, "output")?);
+        port_defs.extend(port_items(p, "output", k)?);
     }
     let mut bindings = TokenStream::new();
     for p in &inputs {

@@ -1,0 +1,80 @@
+//! The generated modules' fixed-point conversions (`input_from_fixed_i16` and friends,
+//! `nn_kernels::qformat`) on real data: MLPerf Tiny KWS fed the way a CMSIS-DSP pipeline would
+//! feed it, MFCC features in Q8.7 (`i16`, 7 fractional bits), with no float on the way. Every
+//! recorded TFLM case: the features are the real values of TFLM's int8 input written in Q8.7,
+//! converted back to int8 by the generated helper (which must give TFLM's input again: the
+//! input's scale, 0.030, is coarser than Q8.7's 1/128), run, and the outputs must equal TFLM's;
+//! the class probabilities then come out in Q15.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use nn_kernels::qformat::Quant;
+use nnd_e2e::ds_cnn_kws as kws;
+use nnd_tests::Tensor as VTensor;
+
+#[derive(Debug, serde::Deserialize)]
+struct ModelFile {
+    cases: Vec<ModelCase>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ModelCase {
+    input: Vec<VTensor>,
+    output: Vec<VTensor>,
+}
+
+/// The real value `scale (q - zp)` in Q8.7, rounded half away from zero, by exact rationals
+/// (the f32 scale is exactly representable in f64; the product of an int8 difference and it
+/// is exact in f64, and so is the scaling by 128).
+fn q8_7(q: i8, scale: f32, zp: i32) -> i16 {
+    let real = f64::from(scale) * f64::from(i32::from(q) - zp) * 128.0;
+    real.round() as i16
+}
+
+#[test]
+fn kws_from_q8_7_features_equals_tflm() {
+    let json = nnd_tests::vectors_dir().join("models/ds_cnn_kws.json");
+    let file: ModelFile = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(file.cases.len() >= 10, "{} cases", file.cases.len());
+    let mut arena = [0i8; kws::ARENA_BYTES];
+    for (i, case) in file.cases.iter().enumerate() {
+        let q = case.input[0].i8_data().unwrap();
+        let features: Vec<i16> = q
+            .iter()
+            .map(|&v| q8_7(v, kws::INPUT_SCALE, kws::INPUT_ZERO_POINT))
+            .collect();
+        let features: [i16; 490] = features.try_into().unwrap();
+        let mut input: kws::Input = [[[0; 1]; 10]; 49];
+        kws::input_from_fixed_i16(&features, 7, &mut input);
+        assert_eq!(
+            input.as_flattened().as_flattened(),
+            q.as_slice(),
+            "case {i}: Q8.7 features back to int8"
+        );
+        let mut out: kws::Output = [0; 12];
+        kws::DsCnnKws::run(&input, &mut out, &mut arena).unwrap();
+        let want = case.output[0].i8_data().unwrap();
+        assert_eq!(out.as_slice(), want.as_slice(), "case {i}: outputs vs TFLM");
+        // Probabilities (scale 1/256, zero point -128) in Q15: (q + 128) 2^7 exactly.
+        let mut probs = [0i16; 12];
+        kws::output_to_fixed_i16(&out, 15, &mut probs);
+        for (p, &o) in probs.iter().zip(&out) {
+            assert_eq!(i32::from(*p), (i32::from(o) + 128) * 128, "case {i}");
+        }
+        // In Q31 too: (q + 128) 2^23.
+        let mut probs31 = [0i32; 12];
+        kws::output_to_fixed_i32(&out, 31, &mut probs31);
+        for (p, &o) in probs31.iter().zip(&out) {
+            assert_eq!(i64::from(*p), (i64::from(o) + 128) << 23, "case {i}");
+        }
+    }
+}
+
+#[test]
+fn generated_quant_constant_matches_the_scale() {
+    // The module's constant is the f32 scale split exactly: converting a value through it
+    // equals converting through a Quant built from the published scale.
+    let q = Quant::from_scale(kws::INPUT_SCALE, kws::INPUT_ZERO_POINT).unwrap();
+    assert_eq!(q, kws::INPUT_QUANT);
+    let q = Quant::from_scale(kws::OUTPUT_SCALE, kws::OUTPUT_ZERO_POINT).unwrap();
+    assert_eq!(q, kws::OUTPUT_QUANT);
+}
