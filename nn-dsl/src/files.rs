@@ -83,7 +83,19 @@ pub fn read_at_most(path: &Path, limit: u64, what: &str, why: &str) -> io::Resul
         return Err(too_large(meta.len()));
     }
     let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    let mut bytes = Vec::new();
+    // Allocated without aborting: a host short of memory gets an error, not a crash.
+    bytes
+        .try_reserve_exact(usize::try_from(meta.len()).unwrap_or(usize::MAX))
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                format!(
+                    "cannot allocate {} bytes on the host to read it",
+                    meta.len()
+                ),
+            )
+        })?;
     // The file may grow after `metadata`: never read more than one byte past the limit.
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {

@@ -167,3 +167,32 @@ fn mlperf_info_text_shows_totals() {
     assert_eq!(o.status.code(), Some(0));
     insta::assert_snapshot!("info_mlperf_kws_text", stdout(&o));
 }
+
+/// Issue 16, item 3: a network whose arena no target can hold (2^31 bytes here; every tensor
+/// fits int32) used to pass `check` and `build` (`ARENA_BYTES = 2147483648`) and abort `run` on
+/// allocation. `check`, `info` and `build` now refuse it with E0126, naming the file, the layer
+/// at the peak and the size.
+#[test]
+fn arena_beyond_any_target_is_an_error() {
+    for cmd in ["check", "info", "build"] {
+        let o = nndc(&[cmd, "tests/cli/arena_too_large.nnd"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {err}");
+        assert!(
+            err.contains(
+                "error[E0126]: network `Big` needs an activation arena of 2147483648 bytes, more \
+                 than any target can hold (2147483647 bytes)"
+            ),
+            "{cmd}: {err}"
+        );
+        assert!(
+            err.contains("tests/cli/arena_too_large.nnd:5:13"),
+            "{cmd}: {err}"
+        );
+        assert!(
+            err.contains("help: make the tensors live at `p` smaller"),
+            "{cmd}: {err}"
+        );
+        assert_eq!(stdout(&o), "", "{cmd}");
+    }
+}

@@ -433,3 +433,53 @@ fn npy_shapes_that_overflow_are_errors_not_panics() {
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("not_dict.npy` is not a .npy file"), "{e}");
 }
+
+/// Issue 16, item 3: a network the host cannot allocate (limited here to 768 MB of address
+/// space; the network needs two 1 GiB tensors) used to abort `nndc run` (SIGABRT, "memory
+/// allocation failed"); every tensor is now allocated without aborting and the failure is the
+/// CLI's ordinary error naming the file, the tensor and the size (exit 2, docs/run.md).
+#[cfg(target_os = "linux")]
+#[test]
+fn run_reports_allocation_failure() {
+    let dir = scratch("alloc");
+    let nnd = dir.join("big.nnd");
+    std::fs::write(
+        &nnd,
+        "network Big {\n    input x: i8[1];\n    weights \"big.safetensors\";\n    \
+         let p = pad(x, paddings = [[0, 1073741823]]);\n    output y = relu(p);\n}\n",
+    )
+    .unwrap();
+    let mut w = nn_dsl::weights::Weights::default();
+    for t in ["x", "y"] {
+        w.tensors.insert(
+            format!("{t}.scale"),
+            nn_dsl::weights::WeightTensor::scalar_f32(0.5),
+        );
+        w.tensors.insert(
+            format!("{t}.zero_point"),
+            nn_dsl::weights::WeightTensor::scalar_i64(0),
+        );
+    }
+    w.write(&dir.join("big.safetensors")).unwrap();
+    let x = dir.join("x.npy");
+    write_npy(&x, &[1], &[5i8]);
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 786432 && exec \"$0\" run \"$1\" --input \"$2\"")
+        .arg(env!("CARGO_BIN_EXE_nndc"))
+        .arg(&nnd)
+        .arg(&x)
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .unwrap();
+    let e = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains(&format!(
+            "error: cannot run `{}`: cannot allocate 1073741824 bytes on the host for tensor `p`",
+            nnd.display()
+        )),
+        "{e}"
+    );
+    assert_eq!(text(&o.stdout), "");
+}

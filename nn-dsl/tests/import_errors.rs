@@ -357,3 +357,41 @@ fn converter_float_model_is_refused_naming_op_and_tensor() {
     let msg = e.to_string();
     assert!(msg.starts_with("operator 0 (CONV_2D): tensor `serving_default_keras_tensor:0` has type FLOAT32, expected INT8"), "{msg}");
 }
+
+/// Issue 16, item 3: x [1,1] -> PAD to [1, 2^31 - 1] -> RELU. Every tensor fits int32, but the
+/// padded tensor alone is the whole arena, 2^31 bytes once aligned: more than any target can
+/// hold, so the import (what `nndc check` runs on a .tflite) refuses it with the size.
+#[test]
+fn arena_beyond_any_target_is_refused() {
+    const PAD: i32 = 34;
+    const RELU: i32 = 19;
+    let big = |after: i32| {
+        let n = 1 + after;
+        model(
+            &[PAD, RELU],
+            vec![
+                MTensor::new("x", &[1, 1], INT8, 0).q(q(0.5, 0)),
+                MTensor::new("paddings", &[2, 2], INT32, 1),
+                MTensor::new("p", &[1, n], INT8, 0).q(q(0.5, 0)),
+                MTensor::new("y", &[1, n], INT8, 0).q(q(0.5, 0)),
+            ],
+            vec![
+                MOp::new(0, &[0, 1], &[2], MOptions::Pad),
+                MOp::new(1, &[2], &[3], MOptions::None),
+            ],
+            &[0],
+            &[3],
+            vec![MBuffer::empty(), MBuffer::data(i32s(&[0, 0, 0, after]))],
+        )
+    };
+    let msg = err(&big(2_147_483_646));
+    assert!(
+        msg.contains(
+            "needs an activation arena of 2147483648 bytes, more than the 2147483647 bytes"
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains("live at layer `p`"), "{msg}");
+    // 2^31 - 16 bytes (aligned) fit.
+    run(&big(2_147_483_630)).unwrap();
+}

@@ -325,6 +325,28 @@ pub enum CheckError {
         /// The limit.
         limit: usize,
     },
+    /// E0126: the planned activation arena is larger than [`crate::plan::MAX_OBJECT_BYTES`].
+    ArenaTooLarge {
+        /// Network name.
+        network: String,
+        /// The arena size the plan needs.
+        bytes: usize,
+        /// The layer at the peak and the bytes live there.
+        peak: Option<(String, usize)>,
+        /// The layer at the peak (the network's name without layers).
+        span: Span,
+    },
+    /// E0126: a graph input or output larger than [`crate::plan::MAX_OBJECT_BYTES`].
+    BufferTooLarge {
+        /// `input` or `output`.
+        role: &'static str,
+        /// Tensor name.
+        tensor: String,
+        /// Its size in bytes.
+        bytes: usize,
+        /// Where the tensor is defined.
+        span: Span,
+    },
     /// W0101 (warning): a tensor no output depends on.
     Unused {
         /// The name.
@@ -394,6 +416,7 @@ impl CheckError {
             CheckError::DuplicateAxis { .. } => "E0123",
             CheckError::TooLarge { .. } => "E0124",
             CheckError::TooDeep { .. } => "E0125",
+            CheckError::ArenaTooLarge { .. } | CheckError::BufferTooLarge { .. } => "E0126",
             CheckError::Unused { .. } => "W0101",
         }
     }
@@ -858,6 +881,52 @@ impl CheckError {
             )
             .with_primary(*span, "too deep")
             .with_help("bind intermediate results with `let`"),
+            CheckError::ArenaTooLarge {
+                network,
+                bytes,
+                peak,
+                span,
+            } => {
+                let max = crate::plan::MAX_OBJECT_BYTES;
+                let d = Diagnostic::error(
+                    code,
+                    format!(
+                        "network `{network}` needs an activation arena of {bytes} bytes, more \
+                         than any target can hold ({max} bytes)"
+                    ),
+                );
+                let d = match peak {
+                    Some((layer, live)) => d
+                        .with_primary(*span, format!("{live} bytes are live at this layer"))
+                        .with_help(format!("make the tensors live at `{layer}` smaller")),
+                    None => d.with_primary(*span, "arena too large"),
+                };
+                d.with_note(format!(
+                    "the arena is one Rust array, and no Rust object can be larger than {max} \
+                     bytes on a 32-bit target"
+                ))
+            }
+            CheckError::BufferTooLarge {
+                role,
+                tensor,
+                bytes,
+                span,
+            } => {
+                let max = crate::plan::MAX_OBJECT_BYTES;
+                Diagnostic::error(
+                    code,
+                    format!(
+                        "graph {role} `{tensor}` takes {bytes} bytes, more than any target can \
+                         hold ({max} bytes)"
+                    ),
+                )
+                .with_primary(*span, format!("{bytes} bytes"))
+                .with_note(format!(
+                    "each graph input and output is one Rust array the caller passes, and no \
+                     Rust object can be larger than {max} bytes on a 32-bit target"
+                ))
+                .with_help(format!("make `{tensor}` smaller"))
+            }
             CheckError::Unused { name, span, input } => {
                 let what = if *input { "input" } else { "tensor" };
                 Diagnostic::warning(code, format!("{what} `{name}` is never used by an output"))

@@ -101,6 +101,58 @@ impl<'a> Checker<'a> {
         }
         self.lower_outputs();
         self.warn_unused();
+        self.check_memory();
+    }
+
+    /// E0126 for a network whose arena, or one of whose graph inputs or outputs, no target can
+    /// hold (see [`crate::plan::MAX_OBJECT_BYTES`]). Only for a network without other errors:
+    /// the planner needs a complete graph.
+    fn check_memory(&mut self) {
+        if !self.errors.iter().all(CheckError::is_warning) {
+            return;
+        }
+        let plan = crate::plan::plan(&self.module, &crate::plan::PlanOptions::default());
+        match plan {
+            Err(crate::plan::PlanError::ArenaTooLarge {
+                network,
+                bytes,
+                peak,
+            }) => {
+                let at = peak.as_ref().and_then(|(layer, _)| {
+                    self.module
+                        .nodes
+                        .iter()
+                        .find(|(_, n)| &n.name == layer)
+                        .map(|(_, n)| n.span)
+                });
+                self.errors.push(CheckError::ArenaTooLarge {
+                    network,
+                    bytes,
+                    peak,
+                    span: at.unwrap_or(self.net.name.span),
+                });
+            }
+            Err(crate::plan::PlanError::BufferTooLarge {
+                role,
+                tensor,
+                bytes,
+            }) => {
+                let span = self
+                    .module
+                    .tensor_by_name(&tensor)
+                    .and_then(|h| self.module.tensors.get(h))
+                    .map_or(self.net.name.span, |t| t.span);
+                self.errors.push(CheckError::BufferTooLarge {
+                    role,
+                    tensor,
+                    bytes,
+                    span,
+                });
+            }
+            // An invalid module is not reachable from the checker, and a sum of sizes beyond
+            // `usize` is not on a 64-bit host; the back ends report either if it ever is.
+            Ok(_) | Err(_) => {}
+        }
     }
 
     // ----- collection -------------------------------------------------------------------------

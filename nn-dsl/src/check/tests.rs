@@ -671,6 +671,59 @@ fn sizes_are_bounded_by_int32() {
     assert_eq!(errs, vec!["E0124"]);
 }
 
+/// Issue 16, item 3: every tensor fits int32, but the arena (or a caller's float array) is more
+/// than any target can hold; the checker reports E0126 with the size, at the layer at the peak.
+#[test]
+fn memory_beyond_a_32_bit_target_is_e0126() {
+    let pad = |after: i64| {
+        vec![
+            input("x", &[1]),
+            let_(
+                "p",
+                call(
+                    "pad",
+                    vec![r("x")],
+                    vec![("paddings", list(vec![ints(&[0, after])]))],
+                ),
+            ),
+            output(call("relu", vec![r("p")], vec![])),
+        ]
+    };
+    // 2^31 - 1 bytes of `p`, rounded up to the 16-byte alignment: 2^31.
+    let errs = errors(pad(2_147_483_646));
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let CheckError::ArenaTooLarge { bytes, peak, .. } = &errs[0] else {
+        panic!("{errs:?}");
+    };
+    assert_eq!(*bytes, 1 << 31);
+    assert_eq!(peak.as_ref().map(|(l, _)| l.as_str()), Some("p"));
+    let d = errs[0].to_diagnostic();
+    assert_eq!(d.code, "E0126");
+    assert!(d.message.contains("2147483648 bytes"), "{}", d.message);
+    assert!(d.message.contains("2147483647"), "{}", d.message);
+    // The largest arena that fits: 2^31 - 16 bytes.
+    assert!(errors(pad(2_147_483_630)).is_empty());
+    // A float input of 2^29 elements is 2^31 bytes: within int32 elements, beyond the bytes.
+    let errs = errors(vec![
+        typed_input("f", AstDType::F32, &[536_870_912]),
+        output(call("quantize", vec![r("f")], vec![])),
+    ]);
+    assert_eq!(
+        errs.iter().map(CheckError::code).collect::<Vec<_>>(),
+        vec!["E0126"]
+    );
+    let CheckError::BufferTooLarge {
+        role, tensor, span, ..
+    } = &errs[0]
+    else {
+        panic!("{errs:?}");
+    };
+    assert_eq!(
+        (*role, tensor.as_str(), *span),
+        ("input", "f", name_span("f"))
+    );
+}
+
 #[test]
 fn report_counts_macs_and_params() {
     let m = ok(vec![

@@ -79,14 +79,46 @@ impl TensorData {
 
     fn zeros(t: &Tensor) -> Result<TensorData, ExecError> {
         match t.dtype {
-            DType::I8 => Ok(TensorData::I8(vec![0; t.elements()])),
-            DType::F32 => Ok(TensorData::F32(vec![0.0; t.elements()])),
+            DType::I8 => Ok(TensorData::I8(filled(t.elements(), 0, &t.name)?)),
+            DType::F32 => Ok(TensorData::F32(filled(t.elements(), 0.0, &t.name)?)),
             DType::I32 => Err(ExecError::DType {
                 tensor: t.name.clone(),
                 dtype: t.dtype,
             }),
         }
     }
+
+    /// A copy, or [`ExecError::Alloc`] naming `tensor` when the host has no memory for it.
+    fn try_clone(&self, tensor: &str) -> Result<TensorData, ExecError> {
+        Ok(match self {
+            TensorData::I8(v) => TensorData::I8(copied(v, tensor)?),
+            TensorData::F32(v) => TensorData::F32(copied(v, tensor)?),
+        })
+    }
+}
+
+/// `n` copies of `value`, or [`ExecError::Alloc`] when the host cannot allocate them (instead of
+/// aborting the process, which is what `vec![value; n]` does).
+fn filled<T: Copy>(n: usize, value: T, tensor: &str) -> Result<Vec<T>, ExecError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| ExecError::Alloc {
+        tensor: tensor.to_owned(),
+        bytes: n.saturating_mul(std::mem::size_of::<T>()),
+    })?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// A copy of `values`, or [`ExecError::Alloc`] when the host cannot allocate it.
+fn copied<T: Copy>(values: &[T], tensor: &str) -> Result<Vec<T>, ExecError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(values.len())
+        .map_err(|_| ExecError::Alloc {
+            tensor: tensor.to_owned(),
+            bytes: std::mem::size_of_val(values),
+        })?;
+    v.extend_from_slice(values);
+    Ok(v)
 }
 
 /// Why a run failed.
@@ -155,6 +187,14 @@ pub enum ExecError {
         /// The kernel's error (`no_std`, so not an `Error` source).
         error: KernelError,
     },
+    /// The host cannot allocate a tensor's buffer.
+    #[error("cannot allocate {bytes} bytes on the host for tensor `{tensor}`")]
+    Alloc {
+        /// Tensor name.
+        tensor: String,
+        /// The bytes requested.
+        bytes: usize,
+    },
     /// An input or output has no usable quantisation for a float conversion.
     #[error("tensor `{tensor}`: {reason}")]
     Quant {
@@ -169,8 +209,9 @@ pub enum ExecError {
 /// order.
 ///
 /// # Errors
-/// [`ExecError`] on inputs that do not fit the module, a lowering of another module, or a
-/// kernel that rejects its arguments (which a lowering of this module never causes).
+/// [`ExecError`] on inputs that do not fit the module, a lowering of another module, a kernel
+/// that rejects its arguments (which a lowering of this module never causes), or a tensor the
+/// host cannot allocate ([`ExecError::Alloc`]; nothing here aborts on a failed allocation).
 pub fn run(
     module: &Module,
     lowered: &Lowered,
@@ -206,7 +247,7 @@ pub fn run(
             });
         }
         if let Some(slot) = buffers.get_mut(h.index()) {
-            *slot = Some(data.clone());
+            *slot = Some(data.try_clone(&t.name)?);
         }
     }
     for ((_, node), params) in module.nodes.iter().zip(&lowered.nodes) {
@@ -238,11 +279,12 @@ pub fn run(
         .map(|(name, h)| {
             buffers
                 .get(h.index())
-                .and_then(Option::clone)
+                .and_then(Option::as_ref)
                 .ok_or_else(|| ExecError::Malformed {
                     node: name.clone(),
                     reason: "output never written".into(),
-                })
+                })?
+                .try_clone(name)
         })
         .collect()
 }
@@ -256,7 +298,14 @@ pub fn run_i8(
     lowered: &Lowered,
     inputs: &[&[i8]],
 ) -> Result<Vec<Vec<i8>>, ExecError> {
-    let data: Vec<TensorData> = inputs.iter().map(|x| TensorData::I8(x.to_vec())).collect();
+    let data: Vec<TensorData> = inputs
+        .iter()
+        .zip(&module.inputs)
+        .map(|(x, &h)| {
+            let name = module.tensors.get(h).map_or("", |t| t.name.as_str());
+            copied(x, name).map(TensorData::I8)
+        })
+        .collect::<Result<_, _>>()?;
     let outputs = run(module, lowered, &data)?;
     module
         .outputs
@@ -328,11 +377,17 @@ fn step(
         let x = ins
             .first()
             .ok_or_else(|| malformed("reshape has no input"))?;
-        if x.dtype() != out.dtype() || x.len() != out.len() {
-            return Err(malformed("reshape changes the dtype or the size"));
-        }
-        *out = (*x).clone();
-        return Ok(());
+        return match (x, &mut *out) {
+            (TensorData::I8(x), TensorData::I8(o)) if x.len() == o.len() => {
+                o.copy_from_slice(x);
+                Ok(())
+            }
+            (TensorData::F32(x), TensorData::F32(o)) if x.len() == o.len() => {
+                o.copy_from_slice(x);
+                Ok(())
+            }
+            _ => Err(malformed("reshape changes the dtype or the size")),
+        };
     }
     let TensorData::I8(o) = out else {
         return Err(malformed("the output of an int8 kernel is not int8"));
@@ -427,7 +482,7 @@ pub fn from_float_input(
         });
     }
     match t.dtype {
-        DType::F32 => Ok(TensorData::F32(values.to_vec())),
+        DType::F32 => Ok(TensorData::F32(copied(values, &t.name)?)),
         DType::I8 => {
             let (scale, zero_point) = quant_of(t)?;
             let p = nn_kernels::quantize::QuantizeParams {
@@ -435,7 +490,7 @@ pub fn from_float_input(
                 scale,
                 zero_point,
             };
-            let mut out = vec![0i8; values.len()];
+            let mut out = filled(values.len(), 0i8, &t.name)?;
             nn_kernels::quantize::quantize_f32_s8(&p, values, &mut out).map_err(|error| {
                 ExecError::Kernel {
                     node: t.name.clone(),
@@ -468,7 +523,7 @@ pub fn to_float_output(
     })?;
     let t = tensor(module, *h, name)?;
     match data {
-        TensorData::F32(v) => Ok(v.clone()),
+        TensorData::F32(v) => copied(v, &t.name),
         TensorData::I8(v) => {
             let (scale, zero_point) = quant_of(t)?;
             let p = nn_kernels::dequantize::DequantizeParams {
@@ -476,7 +531,7 @@ pub fn to_float_output(
                 scale,
                 zero_point,
             };
-            let mut out = vec![0f32; v.len()];
+            let mut out = filled(v.len(), 0f32, &t.name)?;
             nn_kernels::dequantize::dequantize_s8_f32(&p, v, &mut out).map_err(|error| {
                 ExecError::Kernel {
                     node: t.name.clone(),

@@ -103,7 +103,43 @@ pub enum PlanError {
     /// A size or an offset does not fit in `usize`.
     #[error("the arena for `{0}` does not fit in the address space")]
     TooLarge(String),
+    /// The arena is larger than [`MAX_OBJECT_BYTES`]: no target could hold it.
+    #[error(
+        "network `{network}` needs an activation arena of {bytes} bytes, more than the \
+         {MAX_OBJECT_BYTES} bytes of the largest object a 32-bit target can hold{}",
+        peak.as_ref().map(|(layer, live)| format!(
+            " ({live} bytes are live at layer `{layer}`); make the tensors live there smaller"
+        )).unwrap_or_default()
+    )]
+    ArenaTooLarge {
+        /// The network's name.
+        network: String,
+        /// The arena size the plan needs.
+        bytes: usize,
+        /// The layer at the peak and the bytes live there, when the network has layers.
+        peak: Option<(String, usize)>,
+    },
+    /// A graph input or output (a caller's array) is larger than [`MAX_OBJECT_BYTES`].
+    #[error(
+        "graph {role} `{tensor}` takes {bytes} bytes, more than the {MAX_OBJECT_BYTES} bytes of \
+         the largest object a 32-bit target can hold; make it smaller"
+    )]
+    BufferTooLarge {
+        /// `input` or `output`.
+        role: &'static str,
+        /// The tensor's name.
+        tensor: String,
+        /// Its size in bytes.
+        bytes: usize,
+    },
 }
+
+/// The largest arena, and the largest graph input or output, a plan may have: `i32::MAX` bytes.
+///
+/// The generated code holds the arena and each graph input and output as one Rust array, and no
+/// Rust object can be larger than `isize::MAX` bytes: 2,147,483,647 on a 32-bit target (Cortex-M,
+/// and `generic` on any 32-bit platform). The checker reports a network over this limit (E0126).
+pub const MAX_OBJECT_BYTES: usize = i32::MAX as usize;
 
 /// Which memory a tensor's bytes are in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -277,7 +313,7 @@ pub fn plan_with_scratch(
     steps.truncate(module.nodes.len());
     let peak_step = peak_step.filter(|&s| s < module.nodes.len());
 
-    let tensors = live
+    let tensors: Vec<TensorPlan> = live
         .tensors
         .iter()
         .map(|t| TensorPlan {
@@ -300,6 +336,35 @@ pub fn plan_with_scratch(
             size,
         })
         .collect();
+    if arena_bytes > MAX_OBJECT_BYTES {
+        let peak = peak_step.and_then(|s| {
+            let node = module.nodes.iter().nth(s)?.1;
+            Some((node.name.clone(), steps.get(s).copied()?))
+        });
+        return Err(PlanError::ArenaTooLarge {
+            network: module.name.clone(),
+            bytes: arena_bytes,
+            peak,
+        });
+    }
+    for t in &tensors {
+        let role = match t.memory {
+            Memory::Arena => continue,
+            Memory::Input(_) => "input",
+            Memory::Output(_) => "output",
+        };
+        if t.size > MAX_OBJECT_BYTES {
+            return Err(PlanError::BufferTooLarge {
+                role,
+                tensor: module
+                    .tensors
+                    .get(t.tensor)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+                bytes: t.size,
+            });
+        }
+    }
     let plan = ArenaPlan {
         align: options.align,
         arena_bytes,

@@ -1,7 +1,6 @@
 //! `nndc run MODEL --input x.npy [--input ...] [--output y.npy ...] [--float] [--force]`: runs a
 //! network on the host with `nn_kernels`' portable kernels (docs/run.md).
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -72,8 +71,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     }
     let outputs = exec::run(module, &lowered, &data)
         .map_err(|e| CliError(format!("cannot run `{}`: {e}", loaded.path)))?;
-    let mut text = String::new();
-    for (k, ((name, h), out)) in module.outputs.iter().zip(&outputs).enumerate() {
+    // Every output is converted and written first, so that a failure prints nothing on stdout;
+    // then the values are streamed (an output of 2^31 values is never one string in memory).
+    let mut shown_outputs = Vec::with_capacity(outputs.len());
+    for (k, ((name, h), out)) in module.outputs.iter().zip(outputs).enumerate() {
         let shape = module
             .tensors
             .get(*h)
@@ -81,28 +82,31 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
             .unwrap_or_default();
         let shown = if args.float {
             TensorData::F32(
-                exec::to_float_output(module, k, out)
+                exec::to_float_output(module, k, &out)
                     .map_err(|e| CliError(format!("cannot dequantise output `{name}`: {e}")))?,
             )
         } else {
-            out.clone()
+            out
         };
-        let _ = writeln!(
-            text,
-            "output {name}: {}{}",
-            shown.dtype(),
-            shape_string(&shape)
-        );
-        let _ = writeln!(text, "{}", values(&shown));
         if let Some(path) = args.outputs.get(k) {
             write_npy(path, &shape, &shown)?;
         }
+        shown_outputs.push((name, shape, shown));
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut print = || -> std::io::Result<()> {
+        for (name, shape, shown) in &shown_outputs {
+            writeln!(
+                stdout,
+                "output {name}: {}{}",
+                shown.dtype(),
+                shape_string(shape)
+            )?;
+            write_values(&mut stdout, shown)?;
+        }
+        stdout.flush()
+    };
+    print().map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -229,11 +233,11 @@ fn read_input(
         ))
     };
     if want_f32 {
-        let values: Vec<f32> = npy
-            .try_data::<f32>()
-            .map_err(|_| bad_dtype("float32"))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+        let values: Vec<f32> = collect_values(
+            npy.try_data::<f32>().map_err(|_| bad_dtype("float32"))?,
+            t.elements(),
+            &shown.to_string(),
+        )?;
         if float {
             exec::from_float_input(module, index, &values)
                 .map_err(|e| CliError(format!("cannot quantise `{shown}`: {e}")))
@@ -241,13 +245,33 @@ fn read_input(
             Ok(TensorData::F32(values))
         }
     } else {
-        let values: Vec<i8> = npy
-            .try_data::<i8>()
-            .map_err(|_| bad_dtype("int8"))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+        let values: Vec<i8> = collect_values(
+            npy.try_data::<i8>().map_err(|_| bad_dtype("int8"))?,
+            t.elements(),
+            &shown.to_string(),
+        )?;
         Ok(TensorData::I8(values))
     }
+}
+
+/// The values of a .npy file whose shape holds `count` elements, in a buffer allocated up front
+/// without aborting when the host has no memory for it.
+fn collect_values<T>(
+    values: impl Iterator<Item = std::io::Result<T>>,
+    count: usize,
+    shown: &str,
+) -> Result<Vec<T>, CliError> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(count).map_err(|_| {
+        CliError(format!(
+            "cannot read `{shown}`: cannot allocate {} bytes on the host for its {count} values",
+            count.saturating_mul(std::mem::size_of::<T>())
+        ))
+    })?;
+    for v in values {
+        out.push(v.map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?);
+    }
+    Ok(out)
 }
 
 /// The shape in a .npy file's header, read the way npyz reads it (magic, version, header length,
@@ -304,12 +328,22 @@ fn npy_header_shape(bytes: &[u8]) -> Result<Vec<u64>, String> {
         .collect()
 }
 
-fn values(data: &TensorData) -> String {
-    let items: Vec<String> = match data {
-        TensorData::I8(v) => v.iter().map(i8::to_string).collect(),
-        TensorData::F32(v) => v.iter().map(f32::to_string).collect(),
-    };
-    format!("[{}]", items.join(", "))
+/// `[v0, v1, ...]` and a newline, written value by value.
+fn write_values(out: &mut impl Write, data: &TensorData) -> std::io::Result<()> {
+    fn list<T: std::fmt::Display>(out: &mut impl Write, values: &[T]) -> std::io::Result<()> {
+        out.write_all(b"[")?;
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b", ")?;
+            }
+            write!(out, "{v}")?;
+        }
+        out.write_all(b"]\n")
+    }
+    match data {
+        TensorData::I8(v) => list(out, v),
+        TensorData::F32(v) => list(out, v),
+    }
 }
 
 /// Writes `data` as .npy with shape `[1, ...shape]` (the batch of 1, as TFLite and Keras shape it).
@@ -320,7 +354,7 @@ fn write_npy(path: &Path, shape: &[usize], data: &TensorData) -> Result<(), CliE
         .chain(shape.iter().map(|&d| d as u64))
         .collect();
     let err = |e: std::io::Error| CliError(format!("cannot write `{shown}`: {e}"));
-    let mut buf = Vec::new();
+    let mut buf = std::io::BufWriter::new(std::fs::File::create(path).map_err(err)?);
     match data {
         TensorData::I8(v) => {
             let mut w = npyz::WriteOptions::new()
@@ -343,5 +377,5 @@ fn write_npy(path: &Path, shape: &[usize], data: &TensorData) -> Result<(), CliE
             w.finish().map_err(err)?;
         }
     }
-    std::fs::write(path, buf).map_err(err)
+    buf.flush().map_err(err)
 }

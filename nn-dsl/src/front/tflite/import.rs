@@ -115,10 +115,16 @@ pub enum ImportError {
         u32::MAX
     )]
     TooLarge,
+    /// The activation arena, or a graph input or output, would be larger than any target can
+    /// hold ([`crate::plan::MAX_OBJECT_BYTES`]), or cannot be planned at all.
+    #[error("{0}")]
+    Memory(crate::plan::PlanError),
 }
 
 /// Imports `model` into an IR module and its weights. The module's name is `"Model"`; callers
-/// usually rename it (the CLI uses the file stem). `module.weights` is left `None`.
+/// usually rename it (the CLI uses the file stem). `module.weights` is left `None`. A model whose
+/// activation arena (or a graph input or output) is larger than any target can hold is
+/// [`ImportError::Memory`].
 pub fn import(model: &Model) -> Result<(Module, Weights), ImportError> {
     let sg = model.subgraph().ok_or(ImportError::NoSubgraph)?;
     let mut im = Importer {
@@ -134,6 +140,10 @@ pub fn import(model: &Model) -> Result<(Module, Weights), ImportError> {
         im.operator(index, op)?;
     }
     im.outputs()?;
+    // A model every later stage would refuse is refused here, where `nndc check` sees it: the
+    // arena must fit a 32-bit target (as the checker's E0126 for `.nnd`).
+    crate::plan::plan(&im.module, &crate::plan::PlanOptions::default())
+        .map_err(ImportError::Memory)?;
     Ok((im.module, im.weights))
 }
 
