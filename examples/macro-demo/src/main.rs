@@ -4,7 +4,9 @@
 //! language; its trained parameters are in `kws.safetensors` (written by `nndc import` from
 //! `tests/vectors/models/ds_cnn_kws.tflite`). The macro checks every shape while this file
 //! compiles and generates the kernel calls, the constants and the arena size. A second network
-//! is loaded straight from a `.tflite` file.
+//! is loaded straight from a `.tflite` file. The keyword spotter is also fed the way a
+//! fixed-point DSP front end would feed it: MFCC features in Q8.7 (CMSIS-DSP's `arm_mfcc_q15`
+//! output format), converted and read back with the module's integer-only helpers.
 //!
 //! Run with `cargo run -p macro-demo`.
 
@@ -52,8 +54,29 @@ fn sweep() -> kws::Input {
     x
 }
 
+/// The same sweep as a fixed-point feature buffer: Q8.7 (`i16`, 7 fractional bits), as a
+/// CMSIS-DSP MFCC stage writes it. Integer arithmetic only.
+fn sweep_q8_7() -> [i16; 490] {
+    let mut x = [0i16; 490];
+    for (i, v) in x.iter_mut().enumerate() {
+        let (t, f) = (i / 10, i % 10);
+        let d = (t as i32 / 5 - f as i32).abs();
+        // Real values from 3.0 down to -1.8 in steps of 1.2 (3.0 = 384 / 128).
+        *v = (384 - 154 * d).max(-230) as i16;
+    }
+    x
+}
+
 /// Index of the largest output.
 fn argmax(out: &[i8]) -> usize {
+    out.iter()
+        .enumerate()
+        .max_by_key(|(_, v)| **v)
+        .map_or(0, |(i, _)| i)
+}
+
+/// Index of the largest fixed-point output.
+fn argmax_i16(out: &[i16]) -> usize {
     out.iter()
         .enumerate()
         .max_by_key(|(_, v)| **v)
@@ -73,6 +96,16 @@ fn main() -> Result<(), nn_kernels::KernelError> {
     println!("  class probabilities (int8, scale 1/256, zero point -128): {probs:?}");
     println!("  most likely class: {}", argmax(&probs));
 
+    // Fixed point in and out, no float: Q8.7 features to int8 (exact, nearest, saturated), the
+    // class probabilities back in Q15.
+    let mut input: kws::Input = [[[0; 1]; 10]; 49];
+    kws::input_from_fixed_i16(&sweep_q8_7(), 7, &mut input);
+    Kws::run(&input, &mut probs, &mut arena)?;
+    let mut probs_q15 = [0i16; 12];
+    kws::output_to_fixed_i16(&probs, 15, &mut probs_q15);
+    println!("  from Q8.7 features: probabilities in Q15 {probs_q15:?}");
+    println!("  most likely class: {}", argmax_i16(&probs_q15));
+
     let image = [[[16i8; 3]; 12]; 12];
     let mut out = [0i8; 4];
     SmallCnn::run(&image, &mut out, &mut [0; small_cnn::ARENA_BYTES])?;
@@ -86,6 +119,30 @@ fn main() -> Result<(), nn_kernels::KernelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn q8_7_features_convert_to_the_int8_input() {
+        // Q8.7 value v is v / 128; the input's int8 value is the nearest multiple of its scale
+        // (plus the zero point), computed here in f64 as the reference.
+        let mut input: kws::Input = [[[0; 1]; 10]; 49];
+        let q = sweep_q8_7();
+        kws::input_from_fixed_i16(&q, 7, &mut input);
+        for (&v, &got) in q.iter().zip(input.as_flattened().as_flattened()) {
+            let real = f64::from(v) / 128.0;
+            let want =
+                (real / f64::from(kws::INPUT_SCALE)).round() + f64::from(kws::INPUT_ZERO_POINT);
+            assert_eq!(f64::from(got), want.clamp(-128.0, 127.0), "{v}");
+        }
+        // Probabilities (scale 1/256, zero point -128) in Q15 are (q + 128) * 128 exactly.
+        let mut arena = [0i8; kws::ARENA_BYTES];
+        let mut probs: kws::Output = [0; 12];
+        Kws::run(&input, &mut probs, &mut arena).unwrap();
+        let mut q15 = [0i16; 12];
+        kws::output_to_fixed_i16(&probs, 15, &mut q15);
+        for (&p, &o) in q15.iter().zip(&probs) {
+            assert_eq!(i32::from(p), (i32::from(o) + 128) * 128);
+        }
+    }
 
     #[test]
     fn kws_output_is_a_distribution() {
