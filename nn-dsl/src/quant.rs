@@ -54,6 +54,21 @@ pub enum QuantError {
     /// A zero point is outside int8.
     #[error("zero point {0} outside the int8 range")]
     ZeroPoint(i32),
+    /// A multiplier so large that its Q31 form needs a left shift beyond 31: no int8 kernel (nor
+    /// TFLM's `MultiplyByQuantizedMultiplier`) can apply it.
+    #[error(
+        "the {what} multiplier is {value:.3e}, which needs a shift of {shift}; the int8 kernels \
+         take shifts in -31..=31 (multipliers below 2^31)"
+    )]
+    ShiftOutOfRange {
+        /// Which multiplier and how it is made (`"requantisation (input scale * weight scale /
+        /// output scale)"`).
+        what: &'static str,
+        /// The real multiplier.
+        value: f64,
+        /// The shift it would need.
+        shift: i32,
+    },
 }
 
 /// A Q31 multiplier and its power-of-two exponent: `real ~= multiplier * 2^(shift - 31)`.
@@ -98,6 +113,24 @@ pub fn quantize_multiplier(real: f64) -> Result<QuantizedMultiplier, QuantError>
         q_fixed = 0;
     }
     Ok((q_fixed as i32, shift))
+}
+
+/// [`quantize_multiplier`] for a multiplier an int8 kernel applies: a shift above 31 (a real
+/// multiplier of 2^31 or more) is [`QuantError::ShiftOutOfRange`] instead of a constant the kernels
+/// refuse at run time. Shifts below -31 are already flushed to a zero multiplier.
+///
+/// # Errors
+/// [`QuantError::NonFinite`] or [`QuantError::ShiftOutOfRange`].
+pub fn kernel_multiplier(what: &'static str, real: f64) -> Result<QuantizedMultiplier, QuantError> {
+    let (m, shift) = quantize_multiplier(real)?;
+    if shift > 31 {
+        return Err(QuantError::ShiftOutOfRange {
+            what,
+            value: real,
+            shift,
+        });
+    }
+    Ok((m, shift))
 }
 
 fn scale(what: &'static str, s: f32) -> Result<f32, QuantError> {
@@ -159,7 +192,10 @@ pub fn conv_multipliers(
             .copied()
             .unwrap_or(0.0);
         let w = f64::from(scale("filter", w)?);
-        let (m, s) = quantize_multiplier(si * w / so)?;
+        let (m, s) = kernel_multiplier(
+            "requantisation (input scale * weight scale / output scale)",
+            si * w / so,
+        )?;
         out.multiplier.push(m);
         out.shift.push(s);
     }
@@ -184,7 +220,10 @@ pub fn fully_connected_multipliers(
             let si = scale("input", input_scale)?;
             let w = scale("filter", *w)?;
             let so = scale("output", output_scale)?;
-            let (m, s) = quantize_multiplier(f64::from(si * w) / f64::from(so))?;
+            let (m, s) = kernel_multiplier(
+                "requantisation (input scale * weight scale / output scale)",
+                f64::from(si * w) / f64::from(so),
+            )?;
             Ok(ChannelMultipliers {
                 multiplier: vec![m],
                 shift: vec![s],
@@ -311,7 +350,10 @@ pub fn mul(input_scales: [f32; 2], output_scale: f32) -> Result<QuantizedMultipl
     let s1 = f64::from(scale("input 1", input_scales[0])?);
     let s2 = f64::from(scale("input 2", input_scales[1])?);
     let so = f64::from(scale("output", output_scale)?);
-    quantize_multiplier(s1 * s2 / so)
+    kernel_multiplier(
+        "mul output (input 1 scale * input 2 scale / output scale)",
+        s1 * s2 / so,
+    )
 }
 
 /// TFLite `CalculateInputRadius`: the largest offset input whose rescaled value cannot
@@ -407,7 +449,7 @@ pub fn sigmoid(input_scale: f32, input_zero_point: i32) -> Result<SigmoidQuant, 
 pub fn requantize(input_scale: f32, output_scale: f32) -> Result<QuantizedMultiplier, QuantError> {
     let si = f64::from(scale("input", input_scale)?);
     let so = f64::from(scale("output", output_scale)?);
-    quantize_multiplier(si / so)
+    kernel_multiplier("requantisation (input scale / output scale)", si / so)
 }
 
 /// Constants of an int8 RELU (TFLM `CalculateReluOpData`).
@@ -433,7 +475,10 @@ pub fn relu(
     let zp = zero_point(output_zero_point)?;
     let lower = zp.saturating_add((0.0f32 / so).round() as i32);
     Ok(ReluQuant {
-        multiplier: quantize_multiplier(f64::from(si / so))?,
+        multiplier: kernel_multiplier(
+            "relu requantisation (input scale / output scale)",
+            f64::from(si / so),
+        )?,
         act: (lower.max(i32::from(i8::MIN)), i32::from(i8::MAX)),
     })
 }
@@ -499,9 +544,18 @@ pub fn mean(
             what: "mean element count",
             value: count as f64,
         })?;
-    let (m, s) = quantize_multiplier(f64::from(si) / f64::from(so))?;
+    let real = f64::from(si) / f64::from(so);
+    let (m, s) = quantize_multiplier(real)?;
     let k = (63 - n.leading_zeros() as i32).min(32).min(31 + s).max(0);
     let multiplier = ((i64::from(m) << k) / n) as i32;
+    // Folding `1 / count` in lowers the shift; what is left must be one the kernel applies.
+    if s - k > 31 {
+        return Err(QuantError::ShiftOutOfRange {
+            what: "mean (input scale / output scale / element count)",
+            value: real / count as f64,
+            shift: s - k,
+        });
+    }
     Ok(MeanQuant::Requant {
         multiplier,
         shift: s - k,
@@ -615,6 +669,43 @@ mod tests {
                 input_zero_point: 2,
                 output_zero_point: 1
             })
+        );
+    }
+
+    /// Issue 16, item 4: a multiplier of 2^31 or more needs a shift above 31, which every int8
+    /// kernel refuses; each helper reports it instead of returning the constant.
+    #[test]
+    fn shifts_beyond_31_are_errors() {
+        assert_eq!(quantize_multiplier(2f64.powi(40)), Ok((1 << 30, 41)));
+        assert_eq!(
+            kernel_multiplier("x", 2f64.powi(31) - 1.0),
+            Ok((i32::MAX, 31))
+        );
+        assert!(matches!(
+            kernel_multiplier("x", 2f64.powi(31)),
+            Err(QuantError::ShiftOutOfRange { shift: 32, .. })
+        ));
+        let big = |r: Result<(), QuantError>| matches!(r, Err(QuantError::ShiftOutOfRange { shift, .. }) if shift > 31);
+        assert!(big(conv_multipliers(1.0, &[1e10], 1e-3, 2).map(|_| ())));
+        assert!(big(
+            fully_connected_multipliers(1.0, &[1e10], 1e-3, 2).map(|_| ())
+        ));
+        assert!(big(mul([1e6, 1e6], 1e-3).map(|_| ())));
+        assert!(big(requantize(1e10, 1e-3).map(|_| ())));
+        assert!(big(relu(1e10, 1e-3, 0).map(|_| ())));
+        assert!(big(mean(1e10, 0, 1e-3, 0, 4).map(|_| ())));
+        // Folding the count in brings a shift of 33 back to 31: accepted.
+        assert!(matches!(
+            mean(2f32.powi(32), 0, 1.0, 0, 4),
+            Ok(MeanQuant::Requant { shift: 31, .. })
+        ));
+        let msg = conv_multipliers(1.0, &[1e10], 1e-3, 1)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("multiplier is 1.000e13, which needs a shift of 44"),
+            "{msg}"
         );
     }
 

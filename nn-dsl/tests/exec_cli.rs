@@ -483,3 +483,73 @@ fn run_reports_allocation_failure() {
     );
     assert_eq!(text(&o.stdout), "");
 }
+
+/// Issue 16, item 4: a weight scale whose requantisation multiplier (input scale * weight scale
+/// / output scale = 1e13) needs a shift of 44 used to pass `check` and `build` (exit 0, a module
+/// whose `run` returns a `KernelError` on the device) and made `run` exit 2 with the kernel's
+/// error. Binding the weights now lowers every layer: E0204 at the layer, exit 1 in `check`
+/// (the weights file exists), `build` and `run`, as docs/run.md says for constants that cannot
+/// be lowered.
+#[test]
+fn constants_the_kernels_refuse_fail_at_compile_time() {
+    let dir = scratch("shift");
+    let nnd = dir.join("shift.nnd");
+    std::fs::write(
+        &nnd,
+        "network Shift {\n    input x: i8[4];\n    weights \"shift.safetensors\";\n    \
+         output y = dense(x, units = 2);\n}\n",
+    )
+    .unwrap();
+    let mut w = nn_dsl::weights::Weights::default();
+    let mut put = |name: &str, t: nn_dsl::weights::WeightTensor| {
+        w.tensors.insert(name.to_owned(), t);
+    };
+    put("x.scale", nn_dsl::weights::WeightTensor::scalar_f32(1.0));
+    put("x.zero_point", nn_dsl::weights::WeightTensor::scalar_i64(0));
+    put("y.scale", nn_dsl::weights::WeightTensor::scalar_f32(1e-3));
+    put("y.zero_point", nn_dsl::weights::WeightTensor::scalar_i64(0));
+    put(
+        "y.weight_scale",
+        nn_dsl::weights::WeightTensor::scalar_f32(1e10),
+    );
+    put(
+        "y.weight",
+        nn_dsl::weights::WeightTensor::new(nn_dsl::weights::WDType::I8, vec![2, 4], vec![1; 8])
+            .unwrap(),
+    );
+    put(
+        "y.bias",
+        nn_dsl::weights::WeightTensor::new(nn_dsl::weights::WDType::I32, vec![2], vec![0; 8])
+            .unwrap(),
+    );
+    w.write(&dir.join("shift.safetensors")).unwrap();
+    let x = dir.join("x.npy");
+    write_npy(&x, &[4], &[1i8, 2, 3, 4]);
+    let runs: [&[&Path]; 3] = [
+        &[Path::new("check"), &nnd],
+        &[Path::new("build"), &nnd],
+        &[Path::new("run"), &nnd, Path::new("--input"), &x],
+    ];
+    for args in runs {
+        let o = nndc(args);
+        let e = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+        assert!(
+            e.contains(
+                "error[E0204]: layer `y` (dense) cannot be lowered: the requantisation (input \
+                 scale * weight scale / output scale) multiplier is 1.000e13, which needs a \
+                 shift of 44; the int8 kernels take shifts in -31..=31"
+            ),
+            "{args:?}: {e}"
+        );
+        assert!(
+            e.contains(&format!("{}:4:16", nnd.display())),
+            "{args:?}: {e}"
+        );
+        assert_eq!(text(&o.stdout), "", "{args:?}");
+    }
+    // Without its weights file the same network is checked for shapes only.
+    std::fs::remove_file(dir.join("shift.safetensors")).unwrap();
+    let o = nndc(&[Path::new("check"), &nnd]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}

@@ -395,3 +395,18 @@ fn arena_beyond_any_target_is_refused() {
     // 2^31 - 16 bytes (aligned) fit.
     run(&big(2_147_483_630)).unwrap();
 }
+
+/// Issue 16, item 4: a filter scale whose requantisation multiplier needs a shift above 31 used
+/// to import (and build), leaving the kernel to refuse it on the device; the import refuses it
+/// naming the layer.
+#[test]
+fn constants_the_kernels_refuse_are_refused() {
+    let msg = err(&conv_model(3, [4, 3, 3, 3], q(1e10, 0)));
+    assert!(
+        msg.contains(
+            "node `conv` (conv2d): the requantisation (input scale * weight scale / output \
+             scale) multiplier is 2.000e10, which needs a shift of 35"
+        ),
+        "{msg}"
+    );
+}

@@ -108,6 +108,23 @@ pub enum LowerError {
         /// Why.
         reason: String,
     },
+    /// A derived constant is outside the range the int8 kernels take (they would refuse it, or
+    /// compute something else, when the network runs).
+    #[error(
+        "node `{node}` ({op}): {what} is {value}, outside {range}, the range the int8 kernels take"
+    )]
+    Constant {
+        /// Node name.
+        node: String,
+        /// Operator name.
+        op: &'static str,
+        /// Which constant (`output shift`, `activation minimum`, ...).
+        what: &'static str,
+        /// Its value.
+        value: i64,
+        /// The accepted range (`-31..=31`).
+        range: &'static str,
+    },
     /// The module breaks an IR invariant (dangling handle, wrong input count).
     #[error("malformed module at node `{node}`: {reason}")]
     Malformed {
@@ -146,9 +163,126 @@ pub fn lower(module: &Module, weights: &Weights) -> Result<Lowered, LowerError> 
     let nodes = module
         .nodes
         .iter()
-        .map(|(_, n)| node::lower_node(module, weights, n))
+        .map(|(_, n)| lower_node(module, weights, n))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Lowered { nodes })
+}
+
+/// Lowers one node of `module` (what [`lower`] does for each), so that callers can report every
+/// node that cannot be lowered, not only the first. Every constant of the result is one the int8
+/// kernels take: shifts, multipliers, offsets and clamps outside their ranges are
+/// [`LowerError::Quant`] or [`LowerError::Constant`] here, never a `KernelError` on the device.
+///
+/// # Errors
+/// [`LowerError`] naming the node.
+pub fn lower_node(
+    module: &Module,
+    weights: &Weights,
+    node: &Node,
+) -> Result<NodeParams, LowerError> {
+    let params = node::lower_node(module, weights, node)?;
+    check_constants(node, &params)?;
+    Ok(params)
+}
+
+/// The ranges the kernels check at entry (every target's: the portable kernels refuse shifts
+/// outside -31..=31, ADD's above 0 and softmax's below 0; the AArch64 and RV64 requantisation
+/// also negative multipliers and offsets or clamps outside int8). The quantisation helpers
+/// already keep every constant inside them; this makes the guarantee independent of that.
+fn check_constants(node: &Node, params: &NodeParams) -> Result<(), LowerError> {
+    let check = |what: &'static str, value: i32, lo: i32, hi: i32, range: &'static str| {
+        if (lo..=hi).contains(&value) {
+            Ok(())
+        } else {
+            Err(LowerError::Constant {
+                node: node.name.clone(),
+                op: node.op.name(),
+                what,
+                value: i64::from(value),
+                range,
+            })
+        }
+    };
+    let shift = |what, v| check(what, v, -31, 31, "-31..=31");
+    let multiplier = |what, v| check(what, v, 0, i32::MAX, "0..=2147483647");
+    let int8 = |what, v| check(what, v, -128, 127, "-128..=127");
+    let offset = |what, v| check(what, v, -127, 128, "-127..=128 (minus an int8 zero point)");
+    let clamp = |min: i32, max: i32| {
+        int8("activation minimum", min)?;
+        int8("activation maximum", max)?;
+        check(
+            "activation maximum",
+            max,
+            min,
+            127,
+            "activation minimum..=127",
+        )
+    };
+    match params {
+        NodeParams::Conv2d(Conv2dLowered { requant: r, .. })
+        | NodeParams::DepthwiseConv2d(DepthwiseLowered { requant: r, .. })
+        | NodeParams::Dense(DenseLowered { requant: r, .. }) => {
+            for &m in &r.multiplier {
+                multiplier("output multiplier", m)?;
+            }
+            for &s in &r.shift {
+                shift("output shift", s)?;
+            }
+            offset("input offset", r.input_offset)?;
+            int8("output offset", r.output_offset)?;
+            clamp(r.act_min, r.act_max)
+        }
+        NodeParams::Add(b) => {
+            for (m, s) in [
+                (b.a_multiplier, b.a_shift),
+                (b.b_multiplier, b.b_shift),
+                (b.output_multiplier, b.output_shift),
+            ] {
+                multiplier("multiplier", m)?;
+                check("shift", s, -31, 0, "-31..=0")?;
+            }
+            check("left shift", b.left_shift, 0, 20, "0..=20")?;
+            offset("input offset", b.a_offset)?;
+            offset("input offset", b.b_offset)?;
+            int8("output offset", b.output_offset)?;
+            clamp(b.act_min, b.act_max)
+        }
+        NodeParams::Mul(b) => {
+            multiplier("output multiplier", b.output_multiplier)?;
+            shift("output shift", b.output_shift)?;
+            offset("input offset", b.a_offset)?;
+            offset("input offset", b.b_offset)?;
+            int8("output offset", b.output_offset)?;
+            clamp(b.act_min, b.act_max)
+        }
+        NodeParams::Relu(p) => {
+            multiplier("multiplier", p.multiplier)?;
+            shift("shift", p.shift)?;
+            clamp(p.act_min, p.act_max)
+        }
+        NodeParams::Requantize(p) => {
+            multiplier("multiplier", p.multiplier)?;
+            shift("shift", p.shift)
+        }
+        NodeParams::Mean(MeanLowered {
+            requant:
+                MeanRequant::Requant {
+                    multiplier: m,
+                    shift: s,
+                    ..
+                },
+            ..
+        }) => {
+            multiplier("multiplier", *m)?;
+            shift("shift", *s)
+        }
+        NodeParams::Softmax(p) => {
+            multiplier("input multiplier", p.input_multiplier)?;
+            check("input left shift", p.input_left_shift, 0, 31, "0..=31")
+        }
+        NodeParams::MaxPool2d(p) | NodeParams::AvgPool2d(p) => clamp(p.act_min, p.act_max),
+        _ => Ok(()),
+    }
 }
 
 /// The kernel call of one node, with all its constants.

@@ -288,3 +288,59 @@ fn dense_per_tensor_uses_one_multiplier() {
     assert_eq!(d.requant.multiplier.len(), 1);
     assert_eq!(d.weights, vec![1, 2, 3, 4, 5, 6]);
 }
+
+/// Issue 16, item 4: a weight scale whose multiplier needs a shift above 31 used to lower (and
+/// fail with a `KernelError` on the device); lowering now refuses it naming the node.
+#[test]
+fn constants_the_kernels_refuse_are_lowering_errors() {
+    let (m, mut w) = conv_setup();
+    put(
+        &mut w,
+        "c.weight_scale",
+        WDType::F32,
+        &[1],
+        1e10f32.to_le_bytes().to_vec(),
+    );
+    let err = lower(&m, &w).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            LowerError::Quant {
+                node,
+                source: quant::QuantError::ShiftOutOfRange { shift, .. },
+                ..
+            } if node == "c" && *shift > 31
+        ),
+        "{err}"
+    );
+    // The same network with an input and output 2^40 apart: RELU and requantisation too.
+    let mut r = module("network R { input x: i8[4]; let y = relu(x); output y; }");
+    set_quant(&mut r, "x", 1e6, 0);
+    set_quant(&mut r, "y", 1e-6, 0);
+    let err = lower(&r, &Weights::default()).unwrap_err();
+    assert!(err.to_string().starts_with("node `y` (relu): "), "{err}");
+    // Constants made by hand, outside what the kernels take, are refused by the final check.
+    let (_, node) = m.nodes.iter().next().unwrap();
+    let node = node.clone();
+    let mut p = match lower(&conv_setup().0, &conv_setup().1)
+        .unwrap()
+        .nodes
+        .remove(0)
+    {
+        NodeParams::Conv2d(c) => c,
+        other => panic!("{other:?}"),
+    };
+    p.requant.shift[1] = 40;
+    let err = check_constants(&node, &NodeParams::Conv2d(p.clone())).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "node `c` (conv2d): output shift is 40, outside -31..=31, the range the int8 kernels take"
+    );
+    p.requant.shift[1] = 0;
+    p.requant.multiplier[0] = -1;
+    assert!(check_constants(&node, &NodeParams::Conv2d(p.clone())).is_err());
+    p.requant.multiplier[0] = 1;
+    p.requant.act_min = 10;
+    p.requant.act_max = 5;
+    assert!(check_constants(&node, &NodeParams::Conv2d(p)).is_err());
+}

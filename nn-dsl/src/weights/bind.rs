@@ -6,7 +6,10 @@
 //! - `E0201` a constant has the wrong shape;
 //! - `E0202` a constant has the wrong dtype;
 //! - `E0203` a scale or zero point has an unusable value (scale not finite and positive, zero point
-//!   outside the int8 range).
+//!   outside the int8 range);
+//! - `E0204` a layer's constants cannot be derived for the int8 kernels: a requantisation
+//!   multiplier needing a shift outside -31..=31, a softmax / logistic / tanh output without
+//!   TFLite's fixed quantisation, ... (every [`crate::lower::LowerError`], at the layer).
 
 use crate::diag::Diagnostic;
 use crate::ir::{shape_string, DType, Handle, Module, Node, Op, Producer, Quant, Tensor};
@@ -111,7 +114,10 @@ pub fn required(module: &Module) -> Vec<Required> {
 ///
 /// `weights_span` is the `weights "..."` statement (a secondary label of every diagnostic;
 /// [`Span::UNDEFINED`] when there is none). All problems are reported at once; on error the
-/// module's quantisation is left as it was.
+/// module's quantisation is left as it was. When every constant is present and usable, every
+/// layer is also lowered ([`crate::lower::lower_node`]): a layer whose kernel constants cannot be
+/// derived is `E0204` here, so that `nndc check`, `nndc build`, `nndc run` and the macros refuse
+/// it at the layer rather than generate code a kernel refuses on the device.
 ///
 /// Quantisation of an int8 tensor `T` comes from `T.scale` and `T.zero_point`. When both are
 /// absent, a tensor that already has quantisation keeps it; the output of `max_pool2d`,
@@ -129,12 +135,54 @@ pub fn bind(
     if !diags.is_empty() {
         return Err(diags);
     }
+    let mut bound = module.clone();
     for (h, q) in quants {
-        if let Some(t) = module.tensors.get_mut(h) {
+        if let Some(t) = bound.tensors.get_mut(h) {
             t.quant = Some(q);
         }
     }
+    check_lowering(&bound, weights, weights_span, &mut diags);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    *module = bound;
     Ok(())
+}
+
+/// E0204 for every layer of `module` (quantisation filled) that cannot be lowered.
+fn check_lowering(
+    module: &Module,
+    weights: &Weights,
+    weights_span: Span,
+    diags: &mut Vec<Diagnostic>,
+) {
+    use crate::lower::LowerError;
+    for (_, node) in module.nodes.iter() {
+        let Err(e) = crate::lower::lower_node(module, weights, node) else {
+            continue;
+        };
+        let reason = match &e {
+            LowerError::Quant { source, .. } => source.to_string(),
+            LowerError::Constant {
+                what, value, range, ..
+            } => format!("its {what} is {value}, outside {range}, the range the int8 kernels take"),
+            other => other.to_string(),
+        };
+        let d = Diagnostic::error(
+            "E0204",
+            format!(
+                "layer `{}` ({}) cannot be lowered: {reason}",
+                node.name,
+                node.op.name()
+            ),
+        )
+        .with_primary(node.span, "constants derived for this layer")
+        .with_help(format!(
+            "check the scales of `{}`, its inputs and its weights in the weights file",
+            node.name
+        ));
+        diags.push(with_weights(d, weights_span));
+    }
 }
 
 fn with_weights(d: Diagnostic, weights_span: Span) -> Diagnostic {

@@ -52,10 +52,40 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, CliError> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let result = nn_dsl::check::check_source(&source);
+    let mut result = nn_dsl::check::check_source(&source);
+    if let Ok((module, warnings)) = &mut result {
+        if let Some(errors) = bind_if_present(path, &shown, module)? {
+            let mut all = std::mem::take(warnings);
+            all.extend(errors);
+            result = Err(all);
+        }
+    }
     Ok(Loaded {
         path: shown,
         source,
         result,
     })
+}
+
+/// When the network names a weights file and that file exists, reads it and binds it
+/// (`nn_dsl::weights::bind`: every constant present and usable, every layer lowerable); returns
+/// the diagnostics when that fails. A network without a `weights` statement, or whose weights
+/// file does not exist (yet), is checked for shapes only; a weights file that exists but cannot
+/// be read is a [`CliError`].
+fn bind_if_present(
+    path: &Path,
+    shown: &str,
+    module: &mut Module,
+) -> Result<Option<Vec<Diagnostic>>, CliError> {
+    let Some(weights_path) = module.weights.clone() else {
+        return Ok(None);
+    };
+    let base = path.parent().unwrap_or_else(|| Path::new(""));
+    let file = nn_dsl::front::load::resolve(base, &weights_path.node);
+    if std::fs::symlink_metadata(&file).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(None);
+    }
+    let weights = nn_dsl::weights::Weights::read(&file)
+        .map_err(|e| CliError(format!("{e} (named by `{shown}`)")))?;
+    Ok(nn_dsl::weights::bind(module, &weights, weights_path.span).err())
 }

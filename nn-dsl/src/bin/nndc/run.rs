@@ -69,8 +69,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     for (i, path) in args.inputs.iter().enumerate() {
         data.push(read_input(module, i, path, args.float)?);
     }
-    let outputs = exec::run(module, &lowered, &data)
-        .map_err(|e| CliError(format!("cannot run `{}`: {e}", loaded.path)))?;
+    let outputs = match exec::run(module, &lowered, &data) {
+        Ok(outputs) => outputs,
+        // A kernel refusing a constant is a problem of the network (exit 1, as for constants
+        // the lowering refuses); the lowering's checks rule it out.
+        Err(e @ exec::ExecError::Kernel { .. }) => {
+            eprint_line(&format!("error: `{}`: {e}", loaded.path));
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(CliError(format!("cannot run `{}`: {e}", loaded.path))),
+    };
     // Every output is converted and written first, so that a failure prints nothing on stdout;
     // then the values are streamed (an output of 2^31 values is never one string in memory).
     let mut shown_outputs = Vec::with_capacity(outputs.len());

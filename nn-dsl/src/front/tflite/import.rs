@@ -119,12 +119,18 @@ pub enum ImportError {
     /// hold ([`crate::plan::MAX_OBJECT_BYTES`]), or cannot be planned at all.
     #[error("{0}")]
     Memory(crate::plan::PlanError),
+    /// A layer whose kernel constants cannot be derived (a requantisation shift outside
+    /// -31..=31, a softmax output without TFLite's fixed quantisation, ...): every later stage
+    /// would refuse it, so the import does.
+    #[error("{0}")]
+    Lower(crate::lower::LowerError),
 }
 
 /// Imports `model` into an IR module and its weights. The module's name is `"Model"`; callers
 /// usually rename it (the CLI uses the file stem). `module.weights` is left `None`. A model whose
 /// activation arena (or a graph input or output) is larger than any target can hold is
-/// [`ImportError::Memory`].
+/// [`ImportError::Memory`]; one with a layer whose kernel constants cannot be derived is
+/// [`ImportError::Lower`].
 pub fn import(model: &Model) -> Result<(Module, Weights), ImportError> {
     let sg = model.subgraph().ok_or(ImportError::NoSubgraph)?;
     let mut im = Importer {
@@ -144,6 +150,8 @@ pub fn import(model: &Model) -> Result<(Module, Weights), ImportError> {
     // arena must fit a 32-bit target (as the checker's E0126 for `.nnd`).
     crate::plan::plan(&im.module, &crate::plan::PlanOptions::default())
         .map_err(ImportError::Memory)?;
+    // And every layer must lower to constants the int8 kernels take (issue 16).
+    crate::lower::lower(&im.module, &im.weights).map_err(ImportError::Lower)?;
     Ok((im.module, im.weights))
 }
 
