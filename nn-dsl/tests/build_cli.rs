@@ -350,3 +350,59 @@ fn special_files_are_refused_or_written_never_read() {
         );
     }
 }
+
+/// Issue 16, item 6: a network named `Input`, `Output`, `Arena` or `Result` used to pass
+/// `check` and `build` (exit 0) with a module that does not compile (a dozen rustc errors); such
+/// names are E0127 at the name, `--name` refuses them as it refuses keywords (exit 2), and a
+/// `.tflite` whose file stem gives one is renamed (`output.tflite` -> `OutputModel`).
+#[test]
+fn names_the_generated_module_cannot_hold_are_refused() {
+    let dir = scratch("reserved");
+    for name in [
+        "Input",
+        "Output",
+        "Arena",
+        "Result",
+        "self",
+        "x",
+        "ARENA_BYTES",
+    ] {
+        let nnd = dir.join(format!("n_{name}.nnd"));
+        std::fs::write(
+            &nnd,
+            format!("network {name} {{\n    input x: i8[4];\n    output y = relu(x);\n}}\n"),
+        )
+        .unwrap();
+        let shown = nnd.display().to_string();
+        for cmd in ["check", "build"] {
+            let out = nndc(&[cmd, &shown]);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name} {cmd}: {err}");
+            assert!(
+                err.contains(&format!("error[E0127]: `{name}` cannot name a network: ")),
+                "{name} {cmd}: {err}"
+            );
+            assert!(err.contains(&format!("{shown}:1:9")), "{name} {cmd}: {err}");
+            assert!(out.stdout.is_empty(), "{name} {cmd}");
+        }
+    }
+    let ad = model("fc_autoencoder.tflite");
+    for name in ["Input", "Result", "ARENA_BYTES"] {
+        let out = nndc(&["build", &ad, "--name", name]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(&format!("`{name}` cannot name the network type: ")),
+            "{name}: {err}"
+        );
+    }
+    let renamed = dir.join("output.tflite");
+    std::fs::copy(&ad, &renamed).unwrap();
+    let out = nndc(&["build", &renamed.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("pub struct OutputModel;"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -12,7 +12,7 @@ use nn_dsl::ir::Module;
 use nn_dsl::weights::{bind, Weights};
 use nn_dsl::{Diagnostic, Span as NndSpan};
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::{Ident, Visibility};
 
 use crate::options::{self, Options};
@@ -103,7 +103,7 @@ fn inline(input: TokenStream) -> TokenStream {
         name: parsed
             .network
             .as_ref()
-            .map(|n| ident(&n.name.node, &table, n.name.span)),
+            .and_then(|n| ident(&n.name.node, &table, n.name.span)),
         vis: inline.vis,
     };
     if let Some(e) = tokens::to_syn_errors(&parsed.errors, &table, Span::call_site()) {
@@ -180,6 +180,22 @@ fn tflite(input: TokenStream) -> TokenStream {
         name: options.name.clone(),
         vis: syn::parse_quote!(pub),
     };
+    // `name = ...` names the generated type: one the module cannot hold is refused at the name,
+    // and no fallback item is emitted (it would shadow the caller's `Result`, say).
+    if let Some(name) = &options.name {
+        let text = name.to_string();
+        if let Some(reason) = nn_dsl::check::names::reserved(&text) {
+            errors.push(syn::Error::new(
+                name.span(),
+                format!(
+                    "`{text}` cannot name a network: {reason}\n= help: rename it, e.g. `name = {}`",
+                    nn_dsl::check::names::suggest(&text)
+                ),
+            ));
+            item.name = None;
+            return item.fail(&errors);
+        }
+    }
     let abs = match resolve(&lit.value(), lit.span()) {
         Ok(p) => p,
         Err(e) => {
@@ -241,6 +257,21 @@ pub(crate) fn include_nnd(input: TokenStream) -> TokenStream {
         name: None,
         vis: syn::parse_quote!(pub),
     };
+    // Only `.nnd` files are read: a parse error shows the file's text, which must not be the
+    // first line of `/etc/passwd` or of any other file named by mistake (or on purpose).
+    let is_nnd = Path::new(&shown)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("nnd"));
+    if !is_nnd {
+        errors.push(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{shown}` is not a .nnd file: include_nnd! reads only files whose name ends in \
+                 `.nnd`\n= help: for a TensorFlow Lite model use `network!(tflite = \"...\")`"
+            ),
+        ));
+        return item.fail(&errors);
+    }
     let abs = match resolve(&shown, lit.span()) {
         Ok(p) => p,
         Err(e) => {
@@ -285,7 +316,10 @@ pub(crate) fn include_nnd(input: TokenStream) -> TokenStream {
             return item.fail(&errors);
         }
     };
-    item.name = Some(Ident::new(&network.name.node, lit.span()));
+    // A name the generated code cannot use is E0127 from the checker below; no fallback item.
+    if nn_dsl::check::names::reserved(&network.name.node).is_none() {
+        item.name = Some(Ident::new(&network.name.node, lit.span()));
+    }
     let mut module = match nn_dsl::check::check(&network) {
         Ok((m, _)) => m,
         Err(diags) => {
@@ -383,18 +417,19 @@ fn push_diags(errors: &mut Errors, diags: &[Diagnostic], table: &SpanTable) {
     }
 }
 
-/// An identifier for the generated type at the network name's token.
-fn ident(name: &str, table: &SpanTable, span: NndSpan) -> Ident {
+/// An identifier for the generated type at the network name's token, or `None` for a name the
+/// generated code cannot use ([`nn_dsl::check::names::reserved`]: keywords, `_`, `Input`,
+/// `Result`, ...), which the checker reports (E0127). No fallback item is emitted for such a
+/// name: `_` or `self` cannot be spelled at all, and an item named `Result` would shadow the
+/// caller's.
+fn ident(name: &str, table: &SpanTable, span: NndSpan) -> Option<Ident> {
+    if nn_dsl::check::names::reserved(name).is_some() {
+        return None;
+    }
     let at = table.range(span).map_or_else(Span::call_site, |r| r.0);
-    // The parser admits only ASCII names that are not nnd keywords; a Rust keyword (`type`)
-    // still needs the raw form.
-    syn::parse_str::<Ident>(name).map_or_else(
-        |_| format_ident!("r#{}", name, span = at),
-        |mut i| {
-            i.set_span(at);
-            i
-        },
-    )
+    let mut i = syn::parse_str::<Ident>(name).ok()?;
+    i.set_span(at);
+    Some(i)
 }
 
 /// `path` (as written in the macro) resolved against the crate root; absolute paths refused.
@@ -484,6 +519,14 @@ mod tests {
             "network N { input x: i8[4]; weights \"\"; output y = relu(x); }",
             "network N { input x: i8[0]; output x; }",
             "network r#type { input x: i8[4]; output x; }",
+            // Names without a raw form used to panic (issue 16, item 6).
+            "network self { input x: i8[4]; output x; }",
+            "network Self { input x: i8[4]; output x; }",
+            "network _ { input x: i8[4]; output x; }",
+            "network crate { input x: i8[4]; output x; }",
+            "network super { input x: i8[4]; output x; }",
+            "network Input { input x: i8[4]; output x; }",
+            "tflite = \"x.tflite\", name = Result",
         ];
         for case in cases {
             let out = expand(super::network, case);
@@ -496,6 +539,7 @@ mod tests {
             "\"Cargo.toml\"",
             "\"/a.nnd\"",
             "\"a.nnd\", x = 1",
+            "\"../../etc/passwd\"",
         ] {
             let out = expand(super::include_nnd, case);
             assert!(out.contains("compile_error"), "{case}: {out}");

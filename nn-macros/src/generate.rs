@@ -10,7 +10,7 @@ use nn_dsl::back::rust::{self as back, Target};
 use nn_dsl::ir::Module;
 use nn_dsl::weights::Weights;
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, ToTokens as _};
+use quote::{quote, ToTokens as _};
 use syn::{Ident, Visibility};
 
 use crate::options::Options;
@@ -34,13 +34,13 @@ pub(crate) fn module_ident(name: &str, span: Span) -> Ident {
     if snake == name {
         snake.push_str("_net");
     }
-    match syn::parse_str::<Ident>(&snake) {
-        Ok(mut i) => {
-            i.set_span(span);
-            i
-        }
-        Err(_) => format_ident!("r#{}", snake, span = span),
-    }
+    // A keyword (`self` from `Self`, which has no raw form) gets `_net` appended instead of
+    // `r#`: never a panic, whatever the name.
+    let mut ident = syn::parse_str::<Ident>(&snake)
+        .or_else(|_| syn::parse_str::<Ident>(&format!("{snake}_net")))
+        .unwrap_or_else(|_| Ident::new("network_net", span));
+    ident.set_span(span);
+    ident
 }
 
 /// The generated module and the re-export of the network type.

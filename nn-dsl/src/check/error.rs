@@ -347,6 +347,15 @@ pub enum CheckError {
         /// Where the tensor is defined.
         span: Span,
     },
+    /// E0127: a network name the generated Rust cannot use (see [`super::names::reserved`]).
+    ReservedName {
+        /// The name.
+        name: String,
+        /// Why it is refused.
+        reason: &'static str,
+        /// The network's name.
+        span: Span,
+    },
     /// W0101 (warning): a tensor no output depends on.
     Unused {
         /// The name.
@@ -417,6 +426,7 @@ impl CheckError {
             CheckError::TooLarge { .. } => "E0124",
             CheckError::TooDeep { .. } => "E0125",
             CheckError::ArenaTooLarge { .. } | CheckError::BufferTooLarge { .. } => "E0126",
+            CheckError::ReservedName { .. } => "E0127",
             CheckError::Unused { .. } => "W0101",
         }
     }
@@ -927,6 +937,16 @@ impl CheckError {
                 ))
                 .with_help(format!("make `{tensor}` smaller"))
             }
+            CheckError::ReservedName { name, reason, span } => Diagnostic::error(
+                code,
+                format!("`{name}` cannot name a network: {reason}"),
+            )
+            .with_primary(*span, "reserved")
+            .with_note("the network's name is the Rust type the generated module defines")
+            .with_help(format!(
+                "rename it, e.g. `network {}`",
+                super::names::suggest(name)
+            )),
             CheckError::Unused { name, span, input } => {
                 let what = if *input { "input" } else { "tensor" };
                 Diagnostic::warning(code, format!("{what} `{name}` is never used by an output"))

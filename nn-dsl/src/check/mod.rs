@@ -22,6 +22,7 @@
 mod attrs;
 pub mod error;
 mod infer;
+pub mod names;
 mod ops;
 mod resolve;
 

@@ -220,6 +220,13 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        if let Some(reason) = super::names::reserved(&net.name.node) {
+            self.errors.push(CheckError::ReservedName {
+                name: net.name.node.clone(),
+                reason,
+                span: net.name.span,
+            });
+        }
         if self.outputs.is_empty() {
             self.errors.push(CheckError::NoOutput {
                 network: net.name.node.clone(),

@@ -222,7 +222,9 @@ pub fn resolve(base: &Path, weights: &str) -> PathBuf {
 
 /// A network name from a file stem: the stem's alphanumeric words in CamelCase
 /// (`ds_cnn_kws.tflite` -> `DsCnnKws`), prefixed with `N` if it would start with a digit, or
-/// `Model` when nothing is left.
+/// `Model` when nothing is left; a name the generated code cannot use
+/// ([`crate::check::names::reserved`]: `input.tflite` -> `Input`, `self.tflite` -> `Self`) gets
+/// `Model` appended (`InputModel`).
 pub fn network_name(path: &Path) -> String {
     let stem = path
         .file_stem()
@@ -245,5 +247,26 @@ pub fn network_name(path: &Path) -> String {
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, 'N');
     }
+    if crate::check::names::reserved(&out).is_some() {
+        out.push_str("Model");
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_names_from_file_stems() {
+        assert_eq!(network_name(Path::new("m/ds_cnn_kws.tflite")), "DsCnnKws");
+        assert_eq!(network_name(Path::new("3x.tflite")), "N3x");
+        assert_eq!(network_name(Path::new("_.tflite")), "Model");
+        // Names the generated module cannot hold (issue 16, item 6).
+        assert_eq!(network_name(Path::new("input.tflite")), "InputModel");
+        assert_eq!(network_name(Path::new("output_1.tflite")), "Output1Model");
+        assert_eq!(network_name(Path::new("arena.tflite")), "ArenaModel");
+        assert_eq!(network_name(Path::new("result.tflite")), "ResultModel");
+        assert_eq!(network_name(Path::new("self.tflite")), "SelfModel");
+    }
 }

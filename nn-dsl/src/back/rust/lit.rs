@@ -112,8 +112,9 @@ pub(super) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-/// Checks that `name` can be a Rust type name (an identifier that is not a keyword) and returns
-/// it as an [`Ident`].
+/// Checks that `name` can be a Rust type name (an identifier that is not a keyword) and that it
+/// clashes with nothing the generated module defines or uses ([`crate::check::names::reserved`]),
+/// and returns it as an [`Ident`].
 pub(super) fn type_ident(name: &str) -> Result<Ident, Error> {
     let bad = |reason: &'static str| Error::Name {
         name: name.to_owned(),
@@ -128,6 +129,9 @@ pub(super) fn type_ident(name: &str) -> Result<Ident, Error> {
     }
     if syn::parse_str::<Ident>(name).is_err() || name == "Self" {
         return Err(bad("it is a Rust keyword"));
+    }
+    if let Some(reason) = crate::check::names::reserved(name) {
+        return Err(bad(reason));
     }
     Ok(ident(name))
 }
@@ -156,6 +160,9 @@ mod tests {
         assert!(type_ident("fn").is_err());
         assert!(type_ident("9a").is_err());
         assert!(type_ident("a-b").is_err());
+        for name in ["Input", "Output1", "Arena", "Result", "x", "ARENA_BYTES"] {
+            assert!(type_ident(name).is_err(), "{name}");
+        }
         assert!(f32_lit(f32::NAN, "x").is_err());
         assert_eq!(
             f32_lit(0.1, "x").map(|l| l.to_string()).ok(),
