@@ -364,11 +364,12 @@ impl Weights {
         Weights::from_safetensors(&bytes, &file)
     }
 
-    /// Writes a weights file (replacing any existing file).
+    /// Writes a weights file (replacing any existing file atomically, never through a symbolic
+    /// link: [`crate::files::write_atomic`]).
     pub fn write(&self, path: &Path) -> Result<(), WeightsError> {
         let file = path.display().to_string();
         let bytes = self.to_safetensors(&file)?;
-        std::fs::write(path, bytes).map_err(|e| WeightsError::Io {
+        crate::files::write_atomic(path, &bytes).map_err(|e| WeightsError::Io {
             action: "write",
             file,
             message: e.to_string(),

@@ -6,7 +6,7 @@
 //! nndc info FILE --memory [--svg FILE [--force]]  the arena over time (text, SVG)
 //! nndc import MODEL.tflite -o DIR [--name NAME] [--force]  write DIR/NAME.nnd + .safetensors
 //! nndc run MODEL --input x.npy [--output y.npy] [--float] [--force]  run on the host
-//! nndc build MODEL [--target generic] [-o out.rs] [--name TYPE]  generate a Rust module
+//! nndc build MODEL [--target generic] [-o out.rs [--force]] [--name TYPE]  generate a Rust module
 //! nndc targets             the code-generation targets
 //! ```
 //!
@@ -111,9 +111,13 @@ enum Command {
         /// The target whose kernels the module calls (help text: `build::target_help`).
         #[arg(long, value_name = "TARGET", default_value = "generic", help = build::target_help())]
         target: String,
-        /// Write the module here (only if its contents change) instead of to stdout.
+        /// Write the module here (only if its contents change) instead of to stdout. An
+        /// existing file is replaced only when it is a module nndc generated, or with --force.
         #[arg(short, long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace an existing -o file that nndc did not generate.
+        #[arg(long)]
+        force: bool,
         /// The network type's name (default: the network's name).
         #[arg(long)]
         name: Option<String>,
@@ -202,12 +206,14 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             model,
             target,
             out,
+            force,
             name,
             kernels_path,
         } => build::run(&build::BuildArgs {
             model,
             target,
             out,
+            force,
             name,
             kernels_path,
         }),

@@ -71,7 +71,9 @@ pub(crate) fn run(
     let st_path = dir.join(&st_name);
     if !force {
         for p in [&nnd_path, &st_path] {
-            if p.exists() {
+            // `symlink_metadata`: a dangling link counts as existing (and is never written
+            // through, even with --force).
+            if std::fs::symlink_metadata(p).is_ok() {
                 return Err(CliError(format!(
                     "`{}` already exists; pass --force to overwrite it",
                     p.display()
@@ -95,7 +97,7 @@ pub(crate) fn run(
     loaded_weights
         .write(&st_path)
         .map_err(|e| CliError(e.to_string()))?;
-    std::fs::write(&nnd_path, &text)
+    nn_dsl::files::write_atomic(&nnd_path, text.as_bytes())
         .map_err(|e| CliError(format!("cannot write `{}`: {e}", nnd_path.display())))?;
     // The files must load back (parse, check, bind); anything else is a bug worth reporting.
     if let Err(e) = load::load_nnd(&nnd_path) {

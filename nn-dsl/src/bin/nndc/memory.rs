@@ -1,7 +1,6 @@
 //! `nndc info` memory output: the arena plan as a section after the layer table, as fields of
 //! the JSON report, as a text drawing (`--memory`) and as an SVG file (`--svg FILE`).
 
-use std::io::Write;
 use std::path::Path;
 
 use nn_dsl::ir::report::{Layer, Report, Totals};
@@ -109,24 +108,12 @@ pub(crate) fn write_svg(
     plan: &ArenaPlan,
 ) -> Result<(), CliError> {
     let shown = path.display();
-    let opened = if force {
-        std::fs::File::create(path)
-    } else {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-    };
-    let mut file = opened.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError(format!(
-                "`{shown}` already exists; pass --force to overwrite it"
-            ))
-        } else {
-            CliError(format!("cannot write `{shown}`: {e}"))
-        }
-    })?;
-    file.write_all(chart::svg(module, plan).as_bytes())
-        .and_then(|()| file.flush())
+    // `symlink_metadata`: a dangling link counts as existing (and is never written through).
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(CliError(format!(
+            "`{shown}` already exists; pass --force to overwrite it"
+        )));
+    }
+    nn_dsl::files::write_atomic(path, chart::svg(module, plan).as_bytes())
         .map_err(|e| CliError(format!("cannot write `{shown}`: {e}")))
 }

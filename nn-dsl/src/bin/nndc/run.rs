@@ -26,7 +26,12 @@ pub(crate) struct RunArgs {
 /// mismatched input files (returned as [`CliError`]).
 pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     if !args.force {
-        if let Some(p) = args.outputs.iter().find(|p| p.exists()) {
+        // `symlink_metadata`: a dangling link counts as existing (and is never written through).
+        if let Some(p) = args
+            .outputs
+            .iter()
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
+        {
             return Err(CliError(format!(
                 "`{}` already exists; pass --force to overwrite it",
                 p.display()
@@ -362,7 +367,8 @@ fn write_npy(path: &Path, shape: &[usize], data: &TensorData) -> Result<(), CliE
         .chain(shape.iter().map(|&d| d as u64))
         .collect();
     let err = |e: std::io::Error| CliError(format!("cannot write `{shown}`: {e}"));
-    let mut buf = std::io::BufWriter::new(std::fs::File::create(path).map_err(err)?);
+    // Written to memory, then to the file at once (`files::write_atomic`).
+    let mut buf: Vec<u8> = Vec::new();
     match data {
         TensorData::I8(v) => {
             let mut w = npyz::WriteOptions::new()
@@ -385,5 +391,5 @@ fn write_npy(path: &Path, shape: &[usize], data: &TensorData) -> Result<(), CliE
             w.finish().map_err(err)?;
         }
     }
-    buf.flush().map_err(err)
+    nn_dsl::files::write_atomic(path, &buf).map_err(err)
 }
