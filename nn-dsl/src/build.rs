@@ -152,6 +152,18 @@ pub struct NodeKernel {
 /// # Errors
 /// [`Error::Load`], [`Error::Lower`], [`Error::Plan`] or [`Error::Codegen`].
 pub fn compile_file(path: &Path, options: &Options) -> Result<Compiled, Error> {
+    compile_file_with(path, options, &PlanOptions::default())
+}
+
+/// [`compile_file`] with the planner's options (`nndc build --in-place`, [`Build::in_place`]).
+///
+/// # Errors
+/// As [`compile_file`].
+pub fn compile_file_with(
+    path: &Path,
+    options: &Options,
+    plan_options: &PlanOptions,
+) -> Result<Compiled, Error> {
     let loaded = load::load(path)?;
     let shown = loaded.path.clone();
     let mut inputs = vec![path.to_path_buf()];
@@ -166,11 +178,9 @@ pub fn compile_file(path: &Path, options: &Options) -> Result<Compiled, Error> {
             path: shown.clone(),
             error,
         })?;
-    let plan = crate::plan::plan(&loaded.module, &PlanOptions::default()).map_err(|error| {
-        Error::Plan {
-            path: shown.clone(),
-            error,
-        }
+    let plan = crate::plan::plan(&loaded.module, plan_options).map_err(|error| Error::Plan {
+        path: shown.clone(),
+        error,
     })?;
     let mut options = options.clone();
     if options.source.is_none() {
@@ -257,6 +267,7 @@ pub struct Build {
     out_dir: Option<PathBuf>,
     kernels_path: Option<String>,
     cargo_metadata: bool,
+    in_place: bool,
 }
 
 impl Default for Build {
@@ -277,6 +288,7 @@ impl Build {
             out_dir: None,
             kernels_path: None,
             cargo_metadata: true,
+            in_place: false,
         }
     }
 
@@ -307,6 +319,14 @@ impl Build {
     /// and is what a named target is checked against.
     pub fn triple(&mut self, triple: &str) -> &mut Self {
         self.triple = Some(triple.to_owned());
+        self
+    }
+
+    /// Let convolutions write their output row by row over an input that dies there (default
+    /// false): a smaller arena for one kernel call per output row. The planner keeps it only
+    /// where the arena shrinks. See `docs/memory.md` ("Row by row, in place").
+    pub fn in_place(&mut self, on: bool) -> &mut Self {
+        self.in_place = on;
         self
     }
 
@@ -394,7 +414,11 @@ impl Build {
         let mut generated = Vec::with_capacity(self.files.len());
         for (name, file) in seen {
             self.rerun_if_changed(file)?;
-            let compiled = compile_file(file, &options)?;
+            let plan_options = PlanOptions {
+                in_place_rows: self.in_place,
+                ..PlanOptions::default()
+            };
+            let compiled = compile_file_with(file, &options, &plan_options)?;
             for extra in compiled.inputs.iter().skip(1) {
                 self.rerun_if_changed(extra)?;
             }

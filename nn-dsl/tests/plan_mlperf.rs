@@ -185,3 +185,40 @@ fn svg_is_well_formed_enough() {
         assert_eq!(svg.matches("<rect").count(), buffers + 2, "{name}");
     }
 }
+
+/// Row-by-row in place (`in_place_rows`): the figures of docs/memory.md, and which layers
+/// write over their input. ResNet-8 keeps the plain plan (in place would grow it).
+#[test]
+fn rows_in_place_figures() {
+    // (arena with caller I/O, arena with I/O inside, layers written in place with caller I/O)
+    let expected = [
+        (9_024, 9_024, 8),
+        (37_504, 38_272, 26),
+        (49_152, 49_152, 0),
+        (256, 768, 0),
+    ];
+    for (name, want) in MODELS.iter().zip(expected) {
+        let mut got = (0, 0, 0);
+        for io_in_arena in [false, true] {
+            let options = PlanOptions {
+                io_in_arena,
+                in_place_rows: true,
+                ..PlanOptions::default()
+            };
+            let (_, p) = planned(name, &options);
+            let rows = p
+                .tensors
+                .iter()
+                .filter(|t| matches!(t.share, Share::Rows(_)))
+                .count();
+            if io_in_arena {
+                got.1 = p.arena_bytes;
+            } else {
+                got.0 = p.arena_bytes;
+                got.2 = rows;
+            }
+            assert_eq!(p.arena_bytes, p.lower_bound_bytes, "{name}");
+        }
+        assert_eq!(got, want, "{name}");
+    }
+}

@@ -2,6 +2,7 @@
 
 use crate::ir::{Handle, Module, Node, Op, Producer, Tensor};
 
+use super::rows::{self, RowOrder};
 use super::{Memory, PlanOptions, Share};
 
 /// One block of arena memory to place: `size` bytes (already rounded up to the alignment) live
@@ -20,6 +21,9 @@ pub(super) struct TensorLive {
     pub(super) memory: Memory,
     /// The arena buffer holding it (shared by its alias group), when `memory` is the arena.
     pub(super) buffer: Option<usize>,
+    /// Offset inside that buffer (non-zero only for some members of a group with row-by-row
+    /// in-place outputs).
+    pub(super) rel: usize,
     pub(super) size: usize,
     pub(super) first: usize,
     pub(super) last: usize,
@@ -106,12 +110,24 @@ pub(super) fn analyse(
     let mut alias_of: Vec<Option<Handle<Tensor>>> = vec![None; count];
     let mut ext = own_ext.clone();
     let mut group_last = last.clone();
+    // Offset of each tensor relative to its group's root, and each group's extent.
+    let mut rel = vec![0i64; count];
+    let mut rows_group = vec![false; count];
+    let mut span: Vec<(i64, i64)> = Vec::with_capacity(count);
+    for (_, t) in module.tensors.iter() {
+        span.push((
+            0,
+            i64::try_from(align_up(t.size_bytes(), options.align)?).ok()?,
+        ));
+    }
     for (h, node) in module.nodes.iter() {
         let o = node.output.index();
         let mut decision = None;
         if node.op.is_reshape_like() {
             if let Some(&i) = node.inputs.first() {
-                if compatible(ext[root[i.index()]], own_ext[o]) {
+                // A caller's buffer holds one tensor at offset 0: not a group with shifted rows.
+                let shifted = rows_group[root[i.index()]] && own_ext[o].is_some();
+                if compatible(ext[root[i.index()]], own_ext[o]) && !shifted {
                     decision = Some((i, Share::Alias));
                 }
             }
@@ -131,6 +147,32 @@ pub(super) fn analyse(
                 })
                 .map(|i| (i, Share::InPlace));
         }
+        let mut shift = 0i64;
+        if decision.is_none() && options.in_place_rows && own_ext[o].is_none() {
+            if let (Some(g), Some(&i)) = (rows::row_geometry(node, module), node.inputs.first()) {
+                let r = root[i.index()];
+                if ext[r].is_none() && group_last[r] == h.index() {
+                    let size = i64::try_from(align_up(
+                        module.tensors.get(node.output)?.size_bytes(),
+                        options.align,
+                    )?)
+                    .ok()?;
+                    let (lo, hi) = span[r];
+                    let base = rel[i.index()];
+                    let extent = |d: i64| (hi.max(base + d + size)) - lo.min(base + d);
+                    let forward = g.shift(RowOrder::Forward, options.align);
+                    let backward = g.shift(RowOrder::Backward, options.align);
+                    let (order, d) = if extent(backward) < extent(forward) {
+                        (RowOrder::Backward, backward)
+                    } else {
+                        (RowOrder::Forward, forward)
+                    };
+                    decision = Some((i, Share::Rows(order)));
+                    shift = d;
+                    rows_group[r] = true;
+                }
+            }
+        }
         if let Some((parent, kind)) = decision {
             let r = root[parent.index()];
             root[o] = r;
@@ -138,6 +180,10 @@ pub(super) fn analyse(
             alias_of[o] = Some(parent);
             ext[r] = ext[r].or(own_ext[o]);
             group_last[r] = group_last[r].max(last[o]);
+            rel[o] = rel[parent.index()].checked_add(shift)?;
+            let (lo, hi) = span[r];
+            let own = span[o].1;
+            span[r] = (lo.min(rel[o]), hi.max(rel[o].checked_add(own)?));
         }
     }
 
@@ -149,19 +195,13 @@ pub(super) fn analyse(
         if ext[r].is_some() {
             continue;
         }
-        let size = align_up(
-            module
-                .tensors
-                .get(Handle::from_index(t as u32))?
-                .size_bytes(),
-            options.align,
-        )?;
+        let (lo, hi) = span[r];
+        let size = usize::try_from(hi.checked_sub(lo)?).ok()?;
         match buffer_of_root[r] {
             Some(b) => {
                 let buf = buffers.get_mut(b)?;
                 buf.first = buf.first.min(first[t]);
                 buf.last = buf.last.max(last[t]);
-                buf.size = buf.size.max(size);
             }
             None => {
                 buffer_of_root[r] = Some(buffers.len());
@@ -182,6 +222,7 @@ pub(super) fn analyse(
             tensor: h,
             memory: ext[r].unwrap_or(Memory::Arena),
             buffer: buffer_of_root[r],
+            rel: usize::try_from(rel[i].checked_sub(span[r].0)?).ok()?,
             size: t.size_bytes(),
             first: first[i],
             last: last[i],

@@ -62,12 +62,14 @@
 mod assign;
 pub mod chart;
 mod lifetime;
+pub mod rows;
 
 use std::fmt;
 
 use crate::ir::{Handle, Module, Node, Op, Tensor};
 
 pub use assign::Heuristic;
+pub use rows::{RowGeometry, RowOrder};
 
 /// Options of [`plan`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +81,10 @@ pub struct PlanOptions {
     pub in_place: bool,
     /// Put graph inputs and outputs in the arena instead of the caller's buffers. Default off.
     pub io_in_arena: bool,
+    /// Let a convolution or depthwise convolution write its output row by row over an input that
+    /// dies at it ([`Share::Rows`], see [`rows`]): less memory, one kernel call per output row.
+    /// The plan is kept only when its arena is smaller than without. Default off.
+    pub in_place_rows: bool,
 }
 
 impl Default for PlanOptions {
@@ -87,6 +93,7 @@ impl Default for PlanOptions {
             align: 16,
             in_place: false,
             io_in_arena: false,
+            in_place_rows: false,
         }
     }
 }
@@ -161,6 +168,10 @@ pub enum Share {
     Alias,
     /// Written in place over an input that dies at its producer ([`TensorPlan::alias_of`]).
     InPlace,
+    /// Written one row at a time, in this order, over an input that dies at its producer
+    /// ([`TensorPlan::alias_of`]), at its own offset: shifted from the input's so that no row
+    /// written is one still to be read ([`RowGeometry::safe`]).
+    Rows(RowOrder),
 }
 
 /// Where one tensor lives and when.
@@ -180,7 +191,8 @@ pub struct TensorPlan {
     pub last_step: usize,
     /// How the bytes are shared.
     pub share: Share,
-    /// For [`Share::Alias`] and [`Share::InPlace`]: the input whose bytes it takes over.
+    /// For [`Share::Alias`], [`Share::InPlace`] and [`Share::Rows`]: the input whose bytes it
+    /// takes over.
     pub alias_of: Option<Handle<Tensor>>,
 }
 
@@ -298,8 +310,34 @@ pub fn plan_with_scratch(
         return Err(PlanError::BadAlignment(options.align));
     }
     module.validate().map_err(PlanError::InvalidModule)?;
+    if options.in_place_rows {
+        // Writing over inputs keeps a group's bytes for its whole life, which can cost more
+        // than it saves (ResNet-8's skip tensors): keep the plan without it unless it is smaller.
+        let plain = plan_once(
+            module,
+            &PlanOptions {
+                in_place_rows: false,
+                ..*options
+            },
+            &scratch,
+        )?;
+        let rows = plan_once(module, options, &scratch)?;
+        return Ok(if rows.arena_bytes < plain.arena_bytes {
+            rows
+        } else {
+            plain
+        });
+    }
+    plan_once(module, options, &scratch)
+}
+
+fn plan_once(
+    module: &Module,
+    options: &PlanOptions,
+    scratch: &impl Fn(&Node, &Module) -> usize,
+) -> Result<ArenaPlan, PlanError> {
     let too_large = || PlanError::TooLarge(module.name.clone());
-    let live = lifetime::analyse(module, options, &scratch).ok_or_else(too_large)?;
+    let live = lifetime::analyse(module, options, scratch).ok_or_else(too_large)?;
     let mut steps = vec![0usize; live.step_count];
     for b in &live.buffers {
         for s in steps.iter_mut().take(b.last + 1).skip(b.first) {
@@ -319,7 +357,10 @@ pub fn plan_with_scratch(
         .map(|t| TensorPlan {
             tensor: t.tensor,
             memory: t.memory,
-            offset: t.buffer.and_then(|b| offsets.get(b).copied()).unwrap_or(0),
+            offset: t
+                .buffer
+                .and_then(|b| offsets.get(b).copied())
+                .map_or(0, |o| o + t.rel),
             size: t.size,
             first_step: t.first,
             last_step: t.last,
@@ -448,6 +489,38 @@ fn verify(plan: &ArenaPlan, module: &Module) -> Result<(), String> {
                     return Err(format!("`{name}` is larger than the buffer it shares"));
                 }
             }
+            (Share::Rows(order), Some(parent)) => {
+                let p = plan
+                    .tensor(parent)
+                    .ok_or_else(|| format!("`{name}` is written over a missing tensor"))?;
+                let node = module
+                    .tensors
+                    .get(t.tensor)
+                    .and_then(|m| match m.producer {
+                        crate::ir::Producer::Node(n) => module.nodes.get(n),
+                        _ => None,
+                    })
+                    .ok_or_else(|| format!("`{name}` is written in place but has no producer"))?;
+                let g = rows::row_geometry(node, module)
+                    .ok_or_else(|| format!("`{name}`'s producer cannot run row by row"))?;
+                if node.inputs.first() != Some(&parent) {
+                    return Err(format!("`{name}` is not written over its producer's data"));
+                }
+                if t.memory != Memory::Arena || p.memory != Memory::Arena {
+                    return Err(format!("`{name}` is written in place outside the arena"));
+                }
+                if p.last_step != t.first_step {
+                    return Err(format!("`{name}` overwrites an input that is read later"));
+                }
+                if !g.safe(p.offset, t.offset, order) {
+                    return Err(format!(
+                        "`{name}` at {} overwrites rows of its input at {} still to be read                          ({} order)",
+                        t.offset,
+                        p.offset,
+                        order.name()
+                    ));
+                }
+            }
             _ => return Err(format!("`{name}`: share and alias_of disagree")),
         }
         if t.memory != Memory::Arena {
@@ -497,19 +570,22 @@ fn verify(plan: &ArenaPlan, module: &Module) -> Result<(), String> {
     }
     // The step table: every group occupies its rounded size over the union of its members'
     // lifetimes.
-    let mut groups: std::collections::BTreeMap<usize, (usize, usize, usize)> = Default::default();
+    // (first step, last step, lowest offset, end)
+    type Extent = (usize, usize, usize, usize);
+    let mut groups: std::collections::BTreeMap<usize, Extent> = Default::default();
     for p in &placed {
         let g = groups
             .entry(p.group)
-            .or_insert((p.first, p.last, p.end - p.offset));
+            .or_insert((p.first, p.last, p.offset, p.end));
         g.0 = g.0.min(p.first);
         g.1 = g.1.max(p.last);
-        g.2 = g.2.max(p.end - p.offset);
+        g.2 = g.2.min(p.offset);
+        g.3 = g.3.max(p.end);
     }
     let mut steps = vec![0usize; plan.steps.len()];
-    for &(first, last, size) in groups.values() {
+    for &(first, last, lo, end) in groups.values() {
         for s in steps.iter_mut().take(last.saturating_add(1)).skip(first) {
-            *s = s.saturating_add(size);
+            *s = s.saturating_add(end - lo);
         }
     }
     if steps != plan.steps {

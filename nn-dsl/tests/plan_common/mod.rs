@@ -56,6 +56,7 @@ pub fn check_invariants(module: &Module, plan: &ArenaPlan) {
                 let parent = &plan.tensors[p.alias_of.unwrap().index()];
                 assert_eq!((parent.memory, parent.offset), (p.memory, p.offset));
             }
+            Share::Rows(order) => rows_never_clobber(module, plan, h.index(), order),
         }
         if p.memory == Memory::Arena {
             assert_eq!(p.offset % plan.align, 0, "{} misaligned", t.name);
@@ -119,16 +120,22 @@ pub fn check_invariants(module: &Module, plan: &ArenaPlan) {
         }
     }
 
-    // The lower bound is the largest live set (groups counted once, rounded up).
+    // The lower bound is the largest live set (groups counted once, from their lowest offset to
+    // their highest rounded end).
     let mut live = vec![0usize; module.nodes.len()];
     let mut seen = std::collections::HashMap::new();
     for iv in &ivs {
-        let e = seen.entry(iv.group).or_insert((iv.first, iv.last, 0usize));
+        let end = iv.lo + round(iv.hi - iv.lo);
+        let e = seen
+            .entry(iv.group)
+            .or_insert((iv.first, iv.last, iv.lo, end));
         e.0 = e.0.min(iv.first);
         e.1 = e.1.max(iv.last);
-        e.2 = e.2.max(round(iv.hi - iv.lo));
+        e.2 = e.2.min(iv.lo);
+        e.3 = e.3.max(end);
     }
-    for &(first, last, size) in seen.values() {
+    for &(first, last, lo, end) in seen.values() {
+        let size = end - lo;
         for s in first..=last.min(live.len().saturating_sub(1)) {
             if s < live.len() {
                 live[s] += size;
@@ -140,5 +147,68 @@ pub fn check_invariants(module: &Module, plan: &ArenaPlan) {
         assert_eq!(plan.lower_bound_bytes, live.iter().copied().max().unwrap());
         let peak = plan.peak_step.unwrap();
         assert_eq!(live[peak], plan.lower_bound_bytes);
+    }
+}
+
+/// A `Share::Rows` output: written one output row at a time in `order`, no write may touch an
+/// input row that the same or a later row still reads (simulated byte by byte).
+fn rows_never_clobber(
+    module: &Module,
+    plan: &ArenaPlan,
+    out: usize,
+    order: nn_dsl::plan::RowOrder,
+) {
+    let t = &module.tensors[nn_dsl::ir::Handle::from_index(out as u32)];
+    let Producer::Node(n) = t.producer else {
+        panic!("{} is written in place without a producer", t.name)
+    };
+    let node = &module.nodes[n];
+    let input = node.inputs[0];
+    let (pi, po) = (&plan.tensors[input.index()], &plan.tensors[out]);
+    assert_eq!(pi.alias_of.map(|_| ()), pi.alias_of.map(|_| ()));
+    assert_eq!(po.alias_of, Some(input), "{}", t.name);
+    assert_eq!(pi.last_step, n.index(), "{}'s input is read later", t.name);
+    assert_eq!((pi.memory, po.memory), (Memory::Arena, Memory::Arena));
+    let w = node.op.window().unwrap();
+    let x = &module.tensors[input];
+    let (h, ri) = (x.shape[0], x.shape[1] * x.shape[2]);
+    let (oh, ro) = (t.shape[0], t.shape[1] * t.shape[2]);
+    let reach = (w.kernel[0] - 1) * w.dilation[0] + 1;
+    let mut holds: std::collections::HashMap<usize, usize> = Default::default();
+    for row in 0..h {
+        for b in 0..ri {
+            holds.insert(pi.offset + row * ri + b, row);
+        }
+    }
+    let order: Vec<usize> = match order {
+        nn_dsl::plan::RowOrder::Forward => (0..oh).collect(),
+        nn_dsl::plan::RowOrder::Backward => (0..oh).rev().collect(),
+    };
+    for r in order {
+        let top = (r * w.stride[0]) as isize - w.padding.top as isize;
+        let rows: Vec<usize> = (top..top + reach as isize)
+            .filter(|&y| y >= 0 && (y as usize) < h)
+            .map(|y| y as usize)
+            .collect();
+        let (w0, w1) = (po.offset + r * ro, po.offset + (r + 1) * ro);
+        for &y in &rows {
+            for b in 0..ri {
+                let at = pi.offset + y * ri + b;
+                assert_eq!(
+                    holds.get(&at),
+                    Some(&y),
+                    "{}: row {r} reads a clobbered byte",
+                    t.name
+                );
+                assert!(
+                    !(w0..w1).contains(&at),
+                    "{}: row {r} reads what it writes",
+                    t.name
+                );
+            }
+        }
+        for at in w0..w1 {
+            holds.remove(&at);
+        }
     }
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub source: &'static str,
     /// The code-generation target (`generic`, `cortex-m4`, `k210`).
     pub target: &'static str,
+    /// Whether it was built with row-by-row in-place convolutions (`Build::in_place`).
+    pub in_place: bool,
     /// Its `ARENA_BYTES`.
     pub arena_bytes: usize,
     /// Runs it on int8 inputs (flat, one per graph input) with the arena pre-filled with

@@ -50,6 +50,7 @@ mod cortex_m;
 mod k210;
 mod lit;
 mod node;
+mod rows;
 mod target;
 
 use std::path::Path;

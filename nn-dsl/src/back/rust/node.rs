@@ -20,8 +20,13 @@ use super::{Ctx, Error};
 /// Where a tensor's bytes are, as the generated `run` reaches them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Place {
-    /// `arena[offset .. offset + len]` (int8 only).
-    Arena { offset: usize, len: usize },
+    /// `arena[offset + i * step .. offset + i * step + len]` (int8 only), `i` the row counter of
+    /// a row loop (`step` is 0 outside one).
+    Arena {
+        offset: usize,
+        len: usize,
+        step: usize,
+    },
     /// The caller's input array `i` (flattened binding `in_i`).
     Input(usize),
     /// The caller's output array `j` (flattened binding `out_j`).
@@ -60,6 +65,7 @@ impl Ctx<'_> {
             Memory::Arena if t.dtype == DType::I8 => Ok(Place::Arena {
                 offset: p.offset,
                 len: t.elements(),
+                step: 0,
             }),
             Memory::Arena => Err(Error::Unsupported {
                 node: node.to_owned(),
@@ -73,10 +79,10 @@ impl Ctx<'_> {
     }
 
     /// A `&[T]` expression for reading `place` (`rest` is the arena's readable part).
-    fn read(&self, place: Place) -> TokenStream {
+    pub(super) fn read(&self, place: Place) -> TokenStream {
         match place {
-            Place::Arena { offset, len } => {
-                let (o, l) = (usize_lit(offset), usize_lit(len));
+            Place::Arena { offset, len, step } => {
+                let (o, l) = (offset_expr(offset, step), usize_lit(len));
                 quote!(rest.get(#o, #l).ok_or(VIEW_ERROR)?)
             }
             Place::Input(i) => {
@@ -92,11 +98,11 @@ impl Ctx<'_> {
 
     /// The statements that lend out the destination `place` as `out: &mut [T]` and make the
     /// arena readable as `rest` (when `need_rest`).
-    fn lend(&self, place: Place, need_rest: bool) -> TokenStream {
+    pub(super) fn lend(&self, place: Place, need_rest: bool) -> TokenStream {
         let k = &self.k;
         match place {
-            Place::Arena { offset, len } => {
-                let (o, l) = (usize_lit(offset), usize_lit(len));
+            Place::Arena { offset, len, step } => {
+                let (o, l) = (offset_expr(offset, step), usize_lit(len));
                 let rest = if need_rest { quote!(rest) } else { quote!(_) };
                 quote! {
                     let (#rest, out) = #k::typed::split_arena(arena, #o, #l).ok_or(VIEW_ERROR)?;
@@ -156,7 +162,7 @@ impl Ctx<'_> {
 
     /// A doc attribute naming a block of `run` (turned into a comment by `write_string`), or
     /// nothing for token output.
-    fn block_doc(&self, label: &str) -> TokenStream {
+    pub(super) fn block_doc(&self, label: &str) -> TokenStream {
         if self.block_docs {
             let text = format!(" {label}");
             quote!(#[doc = #text])
@@ -199,6 +205,9 @@ impl Ctx<'_> {
                 &label,
             );
         }
+        if let Some(Share::Rows(order)) = self.plan.tensor(node.output).map(|p| p.share) {
+            return self.rows_node(node, params, prefix, order);
+        }
         if self.plan.tensor(node.output).map(|p| p.share) == Some(Share::InPlace) {
             return Err(Error::Unsupported {
                 node: name.to_owned(),
@@ -240,6 +249,16 @@ impl Ctx<'_> {
     }
 }
 
+/// `offset`, or `offset + i * step` inside a row loop.
+fn offset_expr(offset: usize, step: usize) -> TokenStream {
+    let (o, s) = (usize_lit(offset), usize_lit(step));
+    match (offset, step) {
+        (_, 0) => quote!(#o),
+        (0, _) => quote!(i * #s),
+        _ => quote!(#o + i * #s),
+    }
+}
+
 /// The element type tokens of an activation dtype.
 pub(super) fn elem(d: DType) -> Result<TokenStream, Error> {
     match d {
@@ -252,7 +271,7 @@ pub(super) fn elem(d: DType) -> Result<TokenStream, Error> {
     }
 }
 
-fn malformed(node: &str, reason: &str) -> Error {
+pub(super) fn malformed(node: &str, reason: &str) -> Error {
     Error::Malformed(format!("node `{node}`: {reason}"))
 }
 
@@ -415,7 +434,7 @@ impl Op<'_> {
     }
 
     /// The statics and the call of the node's kernel.
-    fn emit(&self, params: &NodeParams) -> Result<(TokenStream, TokenStream), Error> {
+    pub(super) fn emit(&self, params: &NodeParams) -> Result<(TokenStream, TokenStream), Error> {
         if let Some(code) = self.specialised(params)? {
             return Ok(code);
         }
