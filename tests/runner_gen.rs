@@ -73,10 +73,21 @@ struct Gen {
 impl Gen {
     /// Compiles `module` once; returns its number (`mod m{n}`).
     fn compile(&mut self, name: &str, module: &Module, weights: &Weights) -> Result<usize, String> {
-        let lowered = nn_dsl::lower::lower(module, weights).map_err(|e| format!("{name}: {e}"))?;
         let plan =
             nn_dsl::plan::plan(module, &Default::default()).map_err(|e| format!("{name}: {e}"))?;
-        let code = rust::write_string(module, &lowered, &plan, &self.options)
+        self.compile_planned(name, module, weights, &plan)
+    }
+
+    /// Compiles `module` with `plan`; returns its number.
+    fn compile_planned(
+        &mut self,
+        name: &str,
+        module: &Module,
+        weights: &Weights,
+        plan: &nn_dsl::plan::ArenaPlan,
+    ) -> Result<usize, String> {
+        let lowered = nn_dsl::lower::lower(module, weights).map_err(|e| format!("{name}: {e}"))?;
+        let code = rust::write_string(module, &lowered, plan, &self.options)
             .map_err(|e| format!("{name}: {e}"))?;
         let n = self.modules;
         self.modules += 1;
@@ -246,6 +257,8 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
         .collect();
     models.sort();
     let mut model_cases = 0usize;
+    let mut in_place_cases = 0usize;
+    let mut in_place_models: Vec<String> = Vec::new();
     for path in &models {
         let loaded = nn_dsl::front::load::load_tflite(path).map_err(|e| e.render())?;
         let json = path.with_extension("json");
@@ -258,7 +271,37 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let n = g.compile(&stem, &loaded.module, &loaded.weights)?;
-        for (k, case) in file.cases.iter().enumerate() {
+        // Planned with row-by-row in-place convolutions too, when that changes the plan: the
+        // same cases must give the same bytes.
+        let rows = nn_dsl::plan::PlanOptions {
+            in_place_rows: true,
+            ..Default::default()
+        };
+        let rows_plan =
+            nn_dsl::plan::plan(&loaded.module, &rows).map_err(|e| format!("{stem}: {e}"))?;
+        let in_place = rows_plan
+            .tensors
+            .iter()
+            .any(|t| matches!(t.share, nn_dsl::plan::Share::Rows(_)));
+        let variants = if in_place {
+            let m = g.compile_planned(
+                &format!("{stem} (in place)"),
+                &loaded.module,
+                &loaded.weights,
+                &rows_plan,
+            )?;
+            in_place_models.push(stem.clone());
+            vec![(n, String::new()), (m, " in place".to_string())]
+        } else {
+            vec![(n, String::new())]
+        };
+        for ((k, case), (n, suffix)) in file
+            .cases
+            .iter()
+            .enumerate()
+            .flat_map(|c| variants.iter().map(move |v| (c, v)))
+        {
+            let n = *n;
             let inputs = case
                 .input
                 .iter()
@@ -270,13 +313,16 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
                 .map(bytes)
                 .collect::<Result<Vec<_>, _>>()?;
             g.case(
-                &format!("{stem} case {k}"),
+                &format!("{stem}{suffix} case {k}"),
                 n,
                 &loaded.module,
                 &inputs,
                 &outputs,
             )?;
             model_cases += 1;
+            if !suffix.is_empty() {
+                in_place_cases += 1;
+            }
         }
     }
 
@@ -308,7 +354,16 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
             path.display()
         ));
     }
-    let expected_models: usize = model_manifest.models.values().map(|m| m.cases).sum();
+    let expected_models: usize = model_manifest
+        .models
+        .values()
+        .map(|m| m.cases)
+        .sum::<usize>()
+        + in_place_models
+            .iter()
+            .filter_map(|m| model_manifest.models.get(m))
+            .map(|m| m.cases)
+            .sum::<usize>();
     if (op_cases, model_cases) != (expected_ops, expected_models) {
         return Err(format!(
             "generated {op_cases} single-op and {model_cases} whole-network cases, the manifests \
@@ -323,6 +378,7 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
         file,
         "/// Single-op cases generated.\npub const OP_CASES: usize = {op_cases};\n\
          /// Whole-network cases.\npub const MODEL_CASES: usize = {model_cases};\n\
+         /// Of which with row-by-row in-place convolutions.\npub const IN_PLACE_CASES: usize = {in_place_cases};\n\
          /// The number of cases the vectors' manifests list.\npub const EXPECTED_CASES: usize = {};\n\
          /// The largest arena of any case.\npub const MAX_ARENA: usize = {};\n\
          /// The target the cases were generated for.\npub const TARGET: &str = \"{}\";",

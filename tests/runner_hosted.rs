@@ -6,7 +6,7 @@
 fn main() {
     let mut arena = vec![0i8; MAX_ARENA];
     println!(
-        "nnd oracle runner: target `{TARGET}`, {OP_CASES} single-op cases, {MODEL_CASES} whole-network cases"
+        "nnd oracle runner: target `{TARGET}`, {OP_CASES} single-op cases, {MODEL_CASES} whole-network cases ({IN_PLACE_CASES} of them in place)"
     );
     let (mut passed, mut failed) = (0usize, 0usize);
     for (name, run) in CASES {

@@ -1,5 +1,6 @@
 //! Compiles the network to benchmark: `NND_BENCH_MODEL` (a .tflite, or a .nnd with its weights),
-//! for `NND_BENCH_TARGET` (default `cortex-m4`), with layer marks when `NND_BENCH_MARKS=1`.
+//! for `NND_BENCH_TARGET` (default `cortex-m4`), with layer marks when `NND_BENCH_MARKS=1`, with
+//! row-by-row in-place convolutions when `NND_BENCH_IN_PLACE=1`.
 //! Without a model, a one-layer network is built (the firmware's own size, for the code-bytes
 //! baseline). Writes `net.rs` and `layers.txt` (the marked blocks, in order) to OUT_DIR.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -18,7 +19,12 @@ fn main() {
 fn run() -> Result<(), String> {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?;
     let out = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    for v in ["NND_BENCH_MODEL", "NND_BENCH_TARGET", "NND_BENCH_MARKS"] {
+    for v in [
+        "NND_BENCH_MODEL",
+        "NND_BENCH_TARGET",
+        "NND_BENCH_MARKS",
+        "NND_BENCH_IN_PLACE",
+    ] {
         println!("cargo::rerun-if-env-changed={v}");
     }
     println!("cargo::rerun-if-changed=build.rs");
@@ -42,7 +48,12 @@ fn run() -> Result<(), String> {
     let code = match std::env::var("NND_BENCH_MODEL") {
         Ok(model) if !model.is_empty() => {
             println!("cargo::rerun-if-changed={model}");
-            nn_dsl::build::compile_file(Path::new(&model), &options)
+            // NND_BENCH_IN_PLACE=1: row-by-row in-place convolutions (`nndc build --in-place`).
+            let plan_options = nn_dsl::plan::PlanOptions {
+                in_place_rows: std::env::var("NND_BENCH_IN_PLACE").is_ok_and(|v| v == "1"),
+                ..Default::default()
+            };
+            nn_dsl::build::compile_file_with(Path::new(&model), &options, &plan_options)
                 .map_err(|e| e.to_string())?
                 .code
         }

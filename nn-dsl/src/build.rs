@@ -268,6 +268,7 @@ pub struct Build {
     kernels_path: Option<String>,
     cargo_metadata: bool,
     in_place: bool,
+    io_in_arena: bool,
 }
 
 impl Default for Build {
@@ -289,6 +290,7 @@ impl Build {
             kernels_path: None,
             cargo_metadata: true,
             in_place: false,
+            io_in_arena: false,
         }
     }
 
@@ -327,6 +329,15 @@ impl Build {
     /// where the arena shrinks. See `docs/memory.md` ("Row by row, in place").
     pub fn in_place(&mut self, on: bool) -> &mut Self {
         self.in_place = on;
+        self
+    }
+
+    /// Plan the graph inputs and outputs inside the arena (default false): the module gains
+    /// `run_in_arena` and accessors of the input and output bytes there, so one inference needs
+    /// no memory besides the arena (`run` still works, copying in and out). See
+    /// `docs/codegen.md`.
+    pub fn io_in_arena(&mut self, on: bool) -> &mut Self {
+        self.io_in_arena = on;
         self
     }
 
@@ -416,6 +427,7 @@ impl Build {
             self.rerun_if_changed(file)?;
             let plan_options = PlanOptions {
                 in_place_rows: self.in_place,
+                io_in_arena: self.io_in_arena,
                 ..PlanOptions::default()
             };
             let compiled = compile_file_with(file, &options, &plan_options)?;

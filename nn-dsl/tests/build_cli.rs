@@ -516,3 +516,25 @@ fn outputs_are_never_lost_or_written_through_links() {
         assert!(!planted.exists());
     }
 }
+
+#[test]
+fn in_place_shrinks_the_arena_and_writes_rows() {
+    let kws = model("ds_cnn_kws.tflite");
+    let plain = nndc(&["build", &kws]);
+    let rows = nndc(&["build", &kws, "--in-place"]);
+    assert_eq!(rows.status.code(), Some(0), "{}", text(&rows.stderr));
+    let (plain, code) = (text(&plain.stdout), text(&rows.stdout));
+    assert!(plain.contains("pub const ARENA_BYTES: usize = 16000;"));
+    assert!(!plain.contains("one row at a time"));
+    assert!(code.contains("pub const ARENA_BYTES: usize = 9024;"));
+    // 8 of the 9 convolutions (the first reads the caller's input), each a loop over rows.
+    assert_eq!(code.matches("one row at a time").count(), 8);
+    assert!(code.contains("for i in (0..25).rev()"));
+    assert!(text(&rows.stderr).contains("(9024 arena bytes)"));
+    // The filter of a layer is one static however many row variants call it.
+    assert_eq!(
+        code.matches("static DEPTHWISE_CONV2D_4_1_FILTER").count(),
+        1
+    );
+    assert!(!code.contains("static DEPTHWISE_CONV2D_4_1_R1_FILTER"));
+}

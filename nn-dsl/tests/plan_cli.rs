@@ -143,3 +143,18 @@ fn svg_is_written_once_unless_forced() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), svg);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn info_in_place_shows_what_is_written_over_what() {
+    let out = nndc(&["info", "../examples/mlperf/kws.nnd", "--in-place"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("arena 9024 bytes, lower bound 9024 bytes"),
+        "{text}"
+    );
+    assert!(text.contains("over c1, rows forward"), "{text}");
+    assert!(text.contains("over dw1, rows backward"), "{text}");
+    let plain = stdout(&nndc(&["info", "../examples/mlperf/kws.nnd"]));
+    assert!(plain.contains("arena 16000 bytes"), "{plain}");
+}

@@ -158,6 +158,59 @@ fn run() -> Result<(), String> {
     table.push_str("];\n");
     index.push_str(&table);
 
+    // Every model once more with row-by-row in place and its input and output in the arena
+    // (`Build::io_in_arena`): run through `run_in_arena` and the arena accessors, the arena is
+    // all the memory an inference uses.
+    let arena_dir = out_dir.join("generic-arena");
+    std::fs::create_dir_all(&arena_dir).map_err(|e| format!("{}: {e}", arena_dir.display()))?;
+    let arena_models = nn_dsl::build::Build::new()
+        .files(&models)
+        .target("generic")
+        .allow_foreign_target(true)
+        .in_place(true)
+        .io_in_arena(true)
+        .out_dir(&arena_dir)
+        .compile()
+        .map_err(|e| e.to_string())?;
+    let mut arena_table =
+        String::from("/// Every single-input, single-output model run in its arena.\npub static ARENA_MODELS: &[ArenaModel] = &[\n");
+    for g in &arena_models {
+        let loaded = nn_dsl::front::load::load_tflite(&g.source).map_err(|e| e.render())?;
+        let m = &loaded.module;
+        let i8_io = m
+            .inputs
+            .iter()
+            .chain(m.outputs.iter().map(|(_, h)| h))
+            .all(|&h| m.tensors[h].dtype == nn_dsl::ir::DType::I8);
+        if m.inputs.len() != 1 || m.outputs.len() != 1 || !i8_io {
+            continue;
+        }
+        let stem = g
+            .path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let module = format!("{}_arena", stem.trim_end_matches(".rs"));
+        let net = &g.network;
+        let _ = writeln!(
+            index,
+            "/// `{src}`, in place, I/O in the arena\npub mod {module} {{\n    include!(concat!(env!(\"OUT_DIR\"), \"/generic-arena/{stem}\"));\n}}\n\n\
+             fn run_{module}(input: &[i8], arena_fill: i8) -> Result<Vec<i8>, String> {{\n    \
+             let mut arena: Box<{module}::Arena> = Box::new([arena_fill; {module}::ARENA_BYTES]);\n    \
+             {module}::{net}::input_in_arena_mut(&mut arena).ok_or(\"no input view\")?.copy_from_slice(input);\n    \
+             {module}::{net}::run_in_arena(&mut arena).map_err(|e| e.to_string())?;\n    \
+             Ok({module}::{net}::output_in_arena(&arena).ok_or(\"no output view\")?.to_vec())\n}}\n",
+            src = g.source.display()
+        );
+        let _ = writeln!(
+            arena_table,
+            "    ArenaModel {{ source: \"{src}\", arena_bytes: {module}::ARENA_BYTES, run: run_{module} }},",
+            src = g.source.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        );
+    }
+    arena_table.push_str("];\n");
+    index.push_str(&arena_table);
+
     // The synthetic network (see synth.rs), through the back end directly.
     println!("cargo:rerun-if-changed=synth.rs");
     let m = synth::module()?;

@@ -27,11 +27,12 @@ BASELINE_KEYS = {
 }
 
 
-def build(model, target, marks, target_dir):
+def build(model, target, marks, target_dir, in_place=False):
     env = dict(os.environ)
     env["NND_BENCH_MODEL"] = str(model) if model else ""
     env["NND_BENCH_TARGET"] = target
     env["NND_BENCH_MARKS"] = "1" if marks else "0"
+    env["NND_BENCH_IN_PLACE"] = "1" if in_place else "0"
     tdir = target_dir / "bench-cortex-m"
     run(["cargo", "build", "-q", "--locked", "--release", "--target", TRIPLE,
          "--manifest-path", "bench/cortex-m/Cargo.toml", "--target-dir", str(tdir)], env=env)
@@ -90,6 +91,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--target", default="cortex-m4")
     ap.add_argument("--no-layers", action="store_true", help="whole networks only")
+    ap.add_argument("--in-place", action="store_true",
+                    help="also build each model with row-by-row in-place convolutions "
+                         "(nndc build --in-place) and print a memory table of both")
     ap.add_argument("models", nargs="*")
     args = ap.parse_args()
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -109,7 +113,7 @@ def main():
     elf, _ = build(None, args.target, False, target_dir)
     base_text = text_bytes(size, elf)
 
-    rows, details = [], []
+    rows, details, memory = [], [], []
     for model in models:
         stem = model.stem
         info = json.loads(run(nndc + ["info", str(model), "--json"]))
@@ -123,6 +127,14 @@ def main():
         base = next((v for k, v in whole_base.items() if label and k.startswith(label)), None)
         rows.append((stem, total_macs, insns, base, int(out["arena_bytes"]),
                      int(out["stack_bytes"]), code))
+        if args.in_place:
+            ielf, _ = build(model, args.target, False, target_dir, in_place=True)
+            iregions, iout = count(ielf, lib, nm, "bench_start", "bench_end")
+            if iout.get("output") != out.get("output"):
+                die(f"{stem}: in place gives other output bytes:\n{iout.get('output')}\n"
+                    f"{out.get('output')}")
+            memory.append((stem, base, insns, out, iregions[0], iout,
+                           text_bytes(size, ielf) - base_text))
         if args.no_layers:
             continue
         elf, layers = build(model, args.target, True, target_dir)
@@ -162,6 +174,26 @@ def main():
           "nnd code: `.text` of the benchmark firmware minus `.text` of the same firmware with a "
           "one-layer network (weights are in `.rodata`, not counted). Stack: bytes below the stack "
           "pointer written during `run` (painted and scanned).")
+    if memory:
+        print()
+        print(f"#### RAM of one inference, plain and in place (`{args.target}`)\n")
+        print("| model | plan | insns | arena | input + output | stack of run | RAM | "
+              "TFLM arena_used | half of it | in place costs |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for stem, base, insns, out, iinsns, iout, icode in memory:
+            b = base or {}
+            half = b["arena"] // 2 if b else None
+            for plan, n, o in (("plain", insns, out), ("in place", iinsns, iout)):
+                ram = int(o["arena_bytes"]) + int(o["io_bytes"]) + int(o["stack_bytes"])
+                cost = "" if plan == "plain" else f"{(n - insns) / insns * 100:+.1f}% insns"
+                print("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                    stem, plan, fmt(n), fmt(int(o["arena_bytes"])), fmt(int(o["io_bytes"])),
+                    fmt(int(o["stack_bytes"])), fmt(ram), fmt(b["arena"]) if b else "-",
+                    fmt(half) if half else "-", cost))
+        print()
+        print("RAM: arena + the caller's input and output arrays + the stack `run` used (kernel "
+              "scratch lives there), the way TFLM's arena_used holds activations, input, output "
+              "and scratch. Outputs of both plans are checked equal.")
     for d in details:
         print()
         print(d)

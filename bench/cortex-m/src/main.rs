@@ -108,10 +108,11 @@ fn main() -> ! {
     if let Ok(mut o) = hio::hstdout() {
         let _ = writeln!(
             o,
-            "result: {}\nstack_bytes: {}\narena_bytes: {}\noutput: {:?}",
+            "result: {}\nstack_bytes: {}\narena_bytes: {}\nio_bytes: {}\noutput: {:?}",
             if r.is_ok() { "ok" } else { "error" },
             sp - low,
             net::ARENA_BYTES,
+            core::mem::size_of::<net::Input>() + core::mem::size_of::<net::Output>(),
             flat(output)
         );
     }

@@ -2,11 +2,11 @@
 //!
 //! ```text
 //! nndc check FILE          check a network; diagnostics on stderr
-//! nndc info FILE [--json]  per-layer shapes, MACs and parameters, then the arena plan
+//! nndc info FILE [--json] [--in-place] [--io-in-arena]  per-layer shapes, MACs and parameters, then the arena plan
 //! nndc info FILE --memory [--svg FILE [--force]]  the arena over time (text, SVG)
 //! nndc import MODEL.tflite -o DIR [--name NAME] [--force]  write DIR/NAME.nnd + .safetensors
 //! nndc run MODEL --input x.npy [--output y.npy] [--float] [--force]  run on the host
-//! nndc build MODEL [--target generic] [-o out.rs [--force]] [--name TYPE]  generate a Rust module
+//! nndc build MODEL [--target generic] [-o out.rs [--force]] [--name TYPE] [--in-place] [--io-in-arena]  generate a Rust module
 //! nndc targets             the code-generation targets
 //! ```
 //!
@@ -71,6 +71,13 @@ enum Command {
         /// Overwrite the --svg file if it exists.
         #[arg(long, requires = "svg")]
         force: bool,
+        /// Plan as `nndc build --in-place` does (convolutions written row by row over their
+        /// input where that shrinks the arena).
+        #[arg(long)]
+        in_place: bool,
+        /// Plan as `nndc build --io-in-arena` does (graph inputs and outputs in the arena).
+        #[arg(long)]
+        io_in_arena: bool,
     },
     /// Import an int8 .tflite model as DIR/NAME.nnd plus DIR/NAME.safetensors.
     Import {
@@ -124,6 +131,14 @@ enum Command {
         /// The path the module reaches the kernels by.
         #[arg(long, value_name = "PATH", default_value = "::nn_kernels")]
         kernels_path: String,
+        /// Write convolution outputs row by row over inputs that die there, where that shrinks
+        /// the arena: less RAM, one kernel call per output row (docs/memory.md).
+        #[arg(long)]
+        in_place: bool,
+        /// Plan the graph inputs and outputs inside the arena and add `run_in_arena`: one
+        /// inference needs no memory besides the arena (docs/codegen.md).
+        #[arg(long)]
+        io_in_arena: bool,
     },
     /// List the code-generation targets: name, kernel family, the Rust targets each is for.
     Targets,
@@ -159,6 +174,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             memory,
             svg,
             force,
+            in_place,
+            io_in_arena,
         } => {
             let loaded = load::load(&file)?;
             emit(&loaded.path, &loaded.source, loaded.diagnostics())?;
@@ -166,7 +183,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 return Ok(exit_for(false));
             };
             let report = nn_dsl::ir::report::report(module);
-            let plan = memory::plan(module)?;
+            let plan = memory::plan(module, in_place, io_in_arena)?;
             if let Some(path) = &svg {
                 memory::write_svg(path, force, module, &plan)?;
             }
@@ -209,6 +226,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             force,
             name,
             kernels_path,
+            in_place,
+            io_in_arena,
         } => build::run(&build::BuildArgs {
             model,
             target,
@@ -216,6 +235,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             force,
             name,
             kernels_path,
+            in_place,
+            io_in_arena,
         }),
         Command::Targets => {
             let mut out = std::io::stdout().lock();

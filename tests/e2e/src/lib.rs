@@ -26,4 +26,15 @@ pub struct Model {
 /// Runs a model on flat int8 inputs with the arena pre-filled with a value; returns the outputs.
 pub type RunFn = fn(&[&[i8]], i8) -> Result<Vec<Vec<i8>>, String>;
 
+/// A model built with `Build::in_place` and `Build::io_in_arena`, run through `run_in_arena`.
+#[derive(Debug, Clone, Copy)]
+pub struct ArenaModel {
+    /// The `.tflite` file it was compiled from.
+    pub source: &'static str,
+    /// Its `ARENA_BYTES`: all the memory one inference uses.
+    pub arena_bytes: usize,
+    /// Writes the input into a fresh arena filled with `arena_fill`, runs, returns the output.
+    pub run: fn(&[i8], i8) -> Result<Vec<i8>, String>,
+}
+
 include!(concat!(env!("OUT_DIR"), "/models.rs"));

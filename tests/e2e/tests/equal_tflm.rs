@@ -238,3 +238,44 @@ fn io_in_arena_plan_equals_tflm() {
         );
     }
 }
+
+/// With the input and output in the arena (`run_in_arena`), in place: every case equals TFLM,
+/// and the arena, all the memory an inference needs, is at most half of TFLM + CMSIS-NN's
+/// arena_used for KWS, VWW and AD (issue 15's bound; docs/memory.md).
+#[test]
+fn run_in_arena_equals_tflm() {
+    use nnd_e2e::ARENA_MODELS;
+    let mut cases = 0;
+    for model in ARENA_MODELS {
+        let file: ModelFile = serde_json::from_str(
+            &std::fs::read_to_string(models_dir().join(model.source).with_extension("json"))
+                .unwrap(),
+        )
+        .unwrap();
+        for (i, case) in file.cases.iter().enumerate() {
+            let input = case.input[0].i8_data().unwrap();
+            let fill = (i as i8).wrapping_mul(53);
+            let got = (model.run)(&input, fill).unwrap();
+            let want = case.output[0].i8_data().unwrap();
+            assert_eq!(got, want, "{} case {i}", model.source);
+            cases += 1;
+        }
+    }
+    assert!(cases >= 100, "only {cases} cases");
+    let arena = |source: &str| {
+        ARENA_MODELS
+            .iter()
+            .find(|m| m.source == source)
+            .map(|m| m.arena_bytes)
+            .unwrap()
+    };
+    // (model, arena, TFLM + CMSIS-NN arena_used on the Cortex-M4 from ../shared/baselines)
+    for (source, want, tflm) in [
+        ("ds_cnn_kws.tflite", 9_024, 22_820),
+        ("mobilenet_v1_025_vww.tflite", 38_272, 100_708),
+        ("fc_autoencoder.tflite", 768, 2_580),
+    ] {
+        assert_eq!(arena(source), want, "{source}");
+        assert!(2 * arena(source) <= tflm, "{source}");
+    }
+}

@@ -446,6 +446,19 @@ fn tokens(
     let mut body = TokenStream::new();
     let mut uses_arena = false;
     let mut prefixes = std::collections::HashSet::new();
+    // When the plan put every graph input and output in the arena (`io_in_arena`), the nodes
+    // go into `run_in_arena` and `run` copies in, calls it and copies out.
+    let mut io_places = Vec::new();
+    for (p, &h) in inputs
+        .iter()
+        .zip(&module.inputs)
+        .chain(outputs.iter().zip(module.outputs.iter().map(|(_, h)| h)))
+    {
+        io_places.push(cx.place(h, &p.tensor.name)?);
+    }
+    let in_arena =
+        !module.inputs.is_empty() && io_places.iter().all(|p| matches!(p, Place::Arena { .. }));
+    let mut copy_in = TokenStream::new();
     // Graph inputs the plan put in the arena are copied in first.
     for (i, (p, &h)) in inputs.iter().zip(&module.inputs).enumerate() {
         let place = cx.place(h, &p.tensor.name)?;
@@ -459,9 +472,13 @@ fn tokens(
                 &format!("graph input `{}` copied into the arena", p.tensor.name),
             )?;
             uses_arena |= c.uses_arena;
-            body.extend(c.body);
+            copy_in.extend(c.body);
         }
     }
+    if !in_arena {
+        body.extend(std::mem::take(&mut copy_in));
+    }
+    let mut copy_out = TokenStream::new();
     for ((h, node), params) in module.nodes.iter().zip(&lowered.nodes) {
         let mut prefix = upper_snake(&node.name);
         if !prefixes.insert(prefix.clone()) {
@@ -497,8 +514,11 @@ fn tokens(
                 ),
             )?;
             uses_arena |= c.uses_arena;
-            body.extend(c.body);
+            copy_out.extend(c.body);
         }
+    }
+    if !in_arena {
+        body.extend(std::mem::take(&mut copy_out));
     }
 
     let mut port_defs = TokenStream::new();
@@ -524,14 +544,6 @@ fn tokens(
     } else {
         bindings.extend(quote!(let _ = arena;));
     }
-    let in_args = inputs.iter().map(|p| {
-        let (a, t) = (&p.arg, &p.ty);
-        quote!(#a: &#t)
-    });
-    let out_args = outputs.iter().map(|p| {
-        let (a, t) = (&p.arg, &p.ty);
-        quote!(#a: &mut #t)
-    });
     // Unused flattened bindings are fine (a graph input nothing reads).
     let arena_bytes = usize_lit(plan.arena_bytes);
     let align = usize_lit(plan.align);
@@ -566,6 +578,16 @@ fn tokens(
                       checks rule out; there is no panic path.";
     let kernel_error = quote!(#k::KernelError);
     let guard = aarch64::guard(options.target);
+    let run_fns = run_functions(
+        &cx,
+        (&inputs, &outputs),
+        module,
+        bindings,
+        body,
+        in_arena.then_some((copy_in, copy_out)),
+        &run_doc,
+        run_errors,
+    )?;
     Ok(quote! {
         #[doc = #arena_doc]
         pub const ARENA_BYTES: usize = #arena_bytes;
@@ -594,6 +616,43 @@ fn tokens(
             #[allow(dead_code)]
             pub const ARENA_BYTES: usize = ARENA_BYTES;
 
+            #run_fns
+        }
+    })
+}
+
+/// `run`, and with every graph input and output in the arena also `run_in_arena` and the
+/// accessors of the input and output bytes in the arena.
+#[allow(clippy::too_many_arguments)]
+fn run_functions(
+    cx: &Ctx<'_>,
+    ports: (&[Port], &[Port]),
+    module: &Module,
+    bindings: TokenStream,
+    body: TokenStream,
+    copies: Option<(TokenStream, TokenStream)>,
+    run_doc: &str,
+    run_errors: &str,
+) -> Result<TokenStream, Error> {
+    let k = &cx.k;
+    let kernel_error = quote!(#k::KernelError);
+    let (inputs, outputs) = ports;
+    let in_args: Vec<TokenStream> = inputs
+        .iter()
+        .map(|p| {
+            let (a, t) = (&p.arg, &p.ty);
+            quote!(#a: &#t)
+        })
+        .collect();
+    let out_args: Vec<TokenStream> = outputs
+        .iter()
+        .map(|p| {
+            let (a, t) = (&p.arg, &p.ty);
+            quote!(#a: &mut #t)
+        })
+        .collect();
+    let Some((copy_in, copy_out)) = copies else {
+        return Ok(quote! {
             #[doc = #run_doc]
             ///
             /// # Errors
@@ -603,7 +662,102 @@ fn tokens(
                 #body
                 Ok(())
             }
+        });
+    };
+    let mut in_bind = TokenStream::new();
+    for p in inputs {
+        let (flat, arg, e) = (&p.flat, &p.arg, &p.elem);
+        let f = flatten(arg, p.tensor.shape.len(), false);
+        in_bind.extend(quote!(let #flat: &[#e] = #f;));
+    }
+    let mut out_bind = TokenStream::new();
+    for p in outputs {
+        let (flat, arg, e) = (&p.flat, &p.arg, &p.elem);
+        let f = flatten(arg, p.tensor.shape.len(), true);
+        out_bind.extend(quote!(let #flat: &mut [#e] = #f;));
+    }
+    let mut accessors = TokenStream::new();
+    let handles = module
+        .inputs
+        .iter()
+        .map(|&h| (h, false))
+        .chain(module.outputs.iter().map(|(_, h)| (*h, true)));
+    for (p, (h, is_out)) in inputs.iter().chain(outputs).zip(handles) {
+        let Place::Arena { offset, len, .. } = cx.place(h, &p.tensor.name)? else {
+            return Err(Error::Mismatch(format!(
+                "graph {} `{}` is not in the arena",
+                if is_out { "output" } else { "input" },
+                p.tensor.name
+            )));
+        };
+        let (o, n) = (usize_lit(offset), usize_lit(len));
+        let base = p.arg.to_string();
+        let doc = if is_out {
+            format!(
+                " The bytes of `{}` in the arena after [`Self::run_in_arena`] (flat, {len}                  bytes at offset {offset}).",
+                p.tensor.name
+            )
+        } else {
+            format!(
+                " Where [`Self::run_in_arena`] reads `{}`: write the input here first (flat,                  {len} bytes at offset {offset}; the call overwrites it).",
+                p.tensor.name
+            )
+        };
+        accessors.extend(if is_out {
+            let f = format_ident!("{}_in_arena", base);
+            quote! {
+                #[doc = #doc]
+                #[allow(dead_code)]
+                pub fn #f(arena: &Arena) -> Option<&[i8; #n]> {
+                    #k::typed::array::<i8, #n>(arena.as_slice(), #o)
+                }
+            }
+        } else {
+            let f = format_ident!("{}_in_arena_mut", base);
+            quote! {
+                #[doc = #doc]
+                #[allow(dead_code)]
+                pub fn #f(arena: &mut Arena) -> Option<&mut [i8; #n]> {
+                    #k::typed::array_mut::<i8, #n>(arena.as_mut_slice(), #o)
+                }
+            }
+        });
+    }
+    Ok(quote! {
+        #[doc = #run_doc]
+        ///
+        /// It copies the inputs into the arena, calls [`Self::run_in_arena`] and copies the
+        /// outputs out: the inputs and outputs are planned in the arena (`io_in_arena`).
+        ///
+        /// # Errors
+        #[doc = #run_errors]
+        pub fn run(#(#in_args,)* #(#out_args,)* arena: &mut Arena) -> Result<(), #kernel_error> {
+            {
+                #in_bind
+                let arena: &mut [i8] = arena.as_mut_slice();
+                #copy_in
+            }
+            Self::run_in_arena(arena)?;
+            #out_bind
+            let arena: &mut [i8] = arena.as_mut_slice();
+            #copy_out
+            Ok(())
         }
+
+        /// Runs the network on the input bytes already in the arena (written through the
+        /// `*_in_arena_mut` accessors) and leaves the outputs there (read them through the
+        /// `*_in_arena` accessors): no memory besides the arena.
+        ///
+        /// # Errors
+        #[doc = #run_errors]
+        #[allow(unused_variables)]
+        pub fn run_in_arena(arena: &mut Arena) -> Result<(), #kernel_error> {
+            let arena: &mut [i8] = arena.as_mut_slice();
+            #body
+            Ok(())
+        }
+
+        #accessors
     })
 }
 

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use nn_dsl::back::rust::{self, Options, Target};
-use nn_dsl::build::{compile_file, Error};
+use nn_dsl::build::{compile_file_with, Error};
 use nn_dsl::front::load::LoadError;
+use nn_dsl::plan::PlanOptions;
 
 use crate::CliError;
 
@@ -24,6 +25,8 @@ pub(crate) struct BuildArgs {
     pub(crate) force: bool,
     pub(crate) name: Option<String>,
     pub(crate) kernels_path: String,
+    pub(crate) in_place: bool,
+    pub(crate) io_in_arena: bool,
 }
 
 /// Runs the subcommand. Exit 0 when the module was written (or was already up to date), 1 when
@@ -41,7 +44,12 @@ pub(crate) fn run(args: &BuildArgs) -> Result<ExitCode, CliError> {
         kernels_path: args.kernels_path.clone(),
         ..Options::default()
     };
-    let compiled = match compile_file(&args.model, &options) {
+    let plan_options = PlanOptions {
+        in_place_rows: args.in_place,
+        io_in_arena: args.io_in_arena,
+        ..PlanOptions::default()
+    };
+    let compiled = match compile_file_with(&args.model, &options, &plan_options) {
         Ok(c) => c,
         Err(Error::Load(e)) if is_file_error(&e) => return Err(CliError(e.to_string())),
         Err(Error::Codegen {
