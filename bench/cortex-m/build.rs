@@ -1,6 +1,7 @@
 //! Compiles the network to benchmark: `NND_BENCH_MODEL` (a .tflite, or a .nnd with its weights),
 //! for `NND_BENCH_TARGET` (default `cortex-m4`), with layer marks when `NND_BENCH_MARKS=1`, with
-//! row-by-row in-place convolutions when `NND_BENCH_IN_PLACE=1`.
+//! row-by-row in-place convolutions and the input and output in the arena when
+//! `NND_BENCH_IN_PLACE=1`.
 //! Without a model, a one-layer network is built (the firmware's own size, for the code-bytes
 //! baseline). Writes `net.rs` and `layers.txt` (the marked blocks, in order) to OUT_DIR.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -48,9 +49,12 @@ fn run() -> Result<(), String> {
     let code = match std::env::var("NND_BENCH_MODEL") {
         Ok(model) if !model.is_empty() => {
             println!("cargo::rerun-if-changed={model}");
-            // NND_BENCH_IN_PLACE=1: row-by-row in-place convolutions (`nndc build --in-place`).
+            // NND_BENCH_IN_PLACE=1: row-by-row in-place convolutions and the input and output
+            // in the arena (`nndc build --in-place --io-in-arena`).
+            let in_place = std::env::var("NND_BENCH_IN_PLACE").is_ok_and(|v| v == "1");
             let plan_options = nn_dsl::plan::PlanOptions {
-                in_place_rows: std::env::var("NND_BENCH_IN_PLACE").is_ok_and(|v| v == "1"),
+                in_place_rows: in_place,
+                io_in_arena: in_place,
                 ..Default::default()
             };
             nn_dsl::build::compile_file_with(Path::new(&model), &options, &plan_options)

@@ -92,8 +92,9 @@ def main():
     ap.add_argument("--target", default="cortex-m4")
     ap.add_argument("--no-layers", action="store_true", help="whole networks only")
     ap.add_argument("--in-place", action="store_true",
-                    help="also build each model with row-by-row in-place convolutions "
-                         "(nndc build --in-place) and print a memory table of both")
+                    help="also build each model with row-by-row in-place convolutions and its "
+                         "input and output in the arena (nndc build --in-place --io-in-arena) "
+                         "and print a memory table of both")
     ap.add_argument("models", nargs="*")
     args = ap.parse_args()
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -177,23 +178,27 @@ def main():
     if memory:
         print()
         print(f"#### RAM of one inference, plain and in place (`{args.target}`)\n")
-        print("| model | plan | insns | arena | input + output | stack of run | RAM | "
-              "TFLM arena_used | half of it | in place costs |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("| model | plan | insns | arena | caller's input + output | stack of run | RAM | "
+              "TFLM arena_used | half of it | cost in insns | code |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for stem, base, insns, out, iinsns, iout, icode in memory:
             b = base or {}
             half = b["arena"] // 2 if b else None
-            for plan, n, o in (("plain", insns, out), ("in place", iinsns, iout)):
-                ram = int(o["arena_bytes"]) + int(o["io_bytes"]) + int(o["stack_bytes"])
-                cost = "" if plan == "plain" else f"{(n - insns) / insns * 100:+.1f}% insns"
-                print("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
-                    stem, plan, fmt(n), fmt(int(o["arena_bytes"])), fmt(int(o["io_bytes"])),
+            plain_code = next(r[6] for r in rows if r[0] == stem)
+            for plan, n, o, io, code in (("plain", insns, out, int(out["io_bytes"]), plain_code),
+                                         ("in place, I/O in arena", iinsns, iout, 0, icode)):
+                ram = int(o["arena_bytes"]) + io + int(o["stack_bytes"])
+                cost = "" if plan == "plain" else f"{(n - insns) / insns * 100:+.1f}%"
+                print("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                    stem, plan, fmt(n), fmt(int(o["arena_bytes"])), fmt(io),
                     fmt(int(o["stack_bytes"])), fmt(ram), fmt(b["arena"]) if b else "-",
-                    fmt(half) if half else "-", cost))
+                    fmt(half) if half else "-", cost, fmt(code)))
         print()
         print("RAM: arena + the caller's input and output arrays + the stack `run` used (kernel "
               "scratch lives there), the way TFLM's arena_used holds activations, input, output "
-              "and scratch. Outputs of both plans are checked equal.")
+              "and scratch. In place the input and output are in the arena (`run_in_arena`; the "
+              "benchmark calls `run`, which copies them in and out, counted in its insns). "
+              "Outputs of both plans are checked equal.")
     for d in details:
         print()
         print(d)
