@@ -269,6 +269,7 @@ pub struct Build {
     cargo_metadata: bool,
     in_place: bool,
     io_in_arena: bool,
+    max_arena: Option<usize>,
 }
 
 impl Default for Build {
@@ -291,6 +292,7 @@ impl Build {
             cargo_metadata: true,
             in_place: false,
             io_in_arena: false,
+            max_arena: None,
         }
     }
 
@@ -338,6 +340,15 @@ impl Build {
     /// `docs/codegen.md`.
     pub fn io_in_arena(&mut self, on: bool) -> &mut Self {
         self.io_in_arena = on;
+        self
+    }
+
+    /// A budget for the arena, in bytes (default none): the plain plan when it fits, else the
+    /// fewest convolutions written row by row in place that make it fit (as with
+    /// [`Build::in_place`]); a network that cannot fit is [`Error::Plan`] naming the layer at
+    /// the peak and the excess.
+    pub fn max_arena(&mut self, bytes: usize) -> &mut Self {
+        self.max_arena = Some(bytes);
         self
     }
 
@@ -426,8 +437,9 @@ impl Build {
         for (name, file) in seen {
             self.rerun_if_changed(file)?;
             let plan_options = PlanOptions {
-                in_place_rows: self.in_place,
+                in_place_rows: self.in_place || self.max_arena.is_some(),
                 io_in_arena: self.io_in_arena,
+                max_arena: self.max_arena,
                 ..PlanOptions::default()
             };
             let compiled = compile_file_with(file, &options, &plan_options)?;

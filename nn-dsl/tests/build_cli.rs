@@ -538,3 +538,33 @@ fn in_place_shrinks_the_arena_and_writes_rows() {
     );
     assert!(!code.contains("static DEPTHWISE_CONV2D_4_1_R1_FILTER"));
 }
+
+#[test]
+fn an_arena_budget_picks_the_fastest_plan_that_fits_or_says_why_not() {
+    let vww = model("mobilenet_v1_025_vww.tflite");
+    // Fits without in place: the plain plan.
+    let out = nndc(&["build", &vww, "--max-arena", "60000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("one row at a time"));
+    // Needs some layers in place, not all 26.
+    let out = nndc(&["build", &vww, "--io-in-arena", "--max-arena", "48000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows = text(&out.stdout).matches("one row at a time").count();
+    assert!((1..26).contains(&rows), "{rows} layers in place");
+    assert!(
+        text(&out.stderr).contains("(42624 arena bytes)"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Cannot fit: exit 1, the peak layer and the excess.
+    let resnet = model("resnet8_cifar.tflite");
+    let out = nndc(&["build", &resnet, "--io-in-arena", "--max-arena", "27498"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("needs an arena of 49152 bytes, 21654 more than the budget of 27498")
+            && err.contains("live at layer `batchnorm`, the peak"),
+        "{err}"
+    );
+}

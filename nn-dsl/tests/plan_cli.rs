@@ -158,3 +158,23 @@ fn info_in_place_shows_what_is_written_over_what() {
     let plain = stdout(&nndc(&["info", "../examples/mlperf/kws.nnd"]));
     assert!(plain.contains("arena 16000 bytes"), "{plain}");
 }
+
+#[test]
+fn info_reports_a_budget_it_cannot_meet() {
+    let out = nndc(&[
+        "info",
+        "../examples/mlperf/resnet8.nnd",
+        "--max-arena",
+        "27000",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("needs an arena of 49152 bytes, 22152 more than the budget of 27000"),
+        "{}",
+        stderr(&out)
+    );
+    let out = nndc(&["info", "../examples/mlperf/kws.nnd", "--max-arena", "12000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("arena 9024 bytes"));
+}

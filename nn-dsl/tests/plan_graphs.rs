@@ -94,6 +94,7 @@ fn opts(align: usize, in_place: bool, io_in_arena: bool) -> PlanOptions {
         in_place,
         io_in_arena,
         in_place_rows: false,
+        max_arena: None,
     }
 }
 

@@ -222,3 +222,62 @@ fn rows_in_place_figures() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+/// A budget: the plain plan when it fits, the fewest layers in place that reach it, or an error
+/// naming the peak layer and the excess.
+#[test]
+fn arena_budget() {
+    let budget = |name: &str, rows: bool, max: usize| {
+        let options = PlanOptions {
+            in_place_rows: rows,
+            max_arena: Some(max),
+            ..PlanOptions::default()
+        };
+        let m = load(name);
+        plan(&m, &options)
+            .map(|p| {
+                plan_common::check_invariants(&m, &p);
+                let n = p
+                    .tensors
+                    .iter()
+                    .filter(|t| matches!(t.share, Share::Rows(_)))
+                    .count();
+                (p.arena_bytes, n)
+            })
+            .map_err(|e| e.to_string())
+    };
+    // (budget, arena, layers in place)
+    for (max, want) in [
+        (9_024, (9_024, 8)),
+        (15_999, (9_024, 8)),
+        (16_000, (16_000, 0)),
+    ] {
+        assert_eq!(budget("kws", true, max), Ok(want), "kws {max}");
+    }
+    for (max, want) in [
+        (37_504, (37_504, 26)),
+        (40_000, (38_400, 22)),
+        (50_000, (41_856, 6)),
+        (55_296, (55_296, 0)),
+    ] {
+        assert_eq!(budget("vww", true, max), Ok(want), "vww {max}");
+    }
+    assert_eq!(
+        budget("kws", false, 9_024),
+        Err(
+            "network `Kws` needs an arena of 16000 bytes, 6976 more than the budget of 9024; \
+             16000 bytes are live at layer `dw1`, the peak; make the tensors live there smaller \
+             or raise the budget"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        budget("kws", true, 9_000),
+        Err(
+            "network `Kws` needs an arena of 9024 bytes, 24 more than the budget of 9000; \
+             9024 bytes are live at layer `pool`, the peak; make the tensors live there smaller \
+             or raise the budget"
+                .to_string()
+        )
+    );
+}

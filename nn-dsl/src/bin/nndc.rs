@@ -2,11 +2,11 @@
 //!
 //! ```text
 //! nndc check FILE          check a network; diagnostics on stderr
-//! nndc info FILE [--json] [--in-place] [--io-in-arena]  per-layer shapes, MACs and parameters, then the arena plan
+//! nndc info FILE [--json] [--in-place] [--io-in-arena] [--max-arena BYTES]  per-layer shapes, MACs and parameters, then the arena plan
 //! nndc info FILE --memory [--svg FILE [--force]]  the arena over time (text, SVG)
 //! nndc import MODEL.tflite -o DIR [--name NAME] [--force]  write DIR/NAME.nnd + .safetensors
 //! nndc run MODEL --input x.npy [--output y.npy] [--float] [--force]  run on the host
-//! nndc build MODEL [--target generic] [-o out.rs [--force]] [--name TYPE] [--in-place] [--io-in-arena]  generate a Rust module
+//! nndc build MODEL [--target generic] [-o out.rs [--force]] [--name TYPE] [--in-place] [--io-in-arena] [--max-arena BYTES]  generate a Rust module
 //! nndc targets             the code-generation targets
 //! ```
 //!
@@ -78,6 +78,9 @@ enum Command {
         /// Plan as `nndc build --io-in-arena` does (graph inputs and outputs in the arena).
         #[arg(long)]
         io_in_arena: bool,
+        /// Plan as `nndc build --max-arena BYTES` does.
+        #[arg(long, value_name = "BYTES")]
+        max_arena: Option<usize>,
     },
     /// Import an int8 .tflite model as DIR/NAME.nnd plus DIR/NAME.safetensors.
     Import {
@@ -139,6 +142,10 @@ enum Command {
         /// inference needs no memory besides the arena (docs/codegen.md).
         #[arg(long)]
         io_in_arena: bool,
+        /// A budget for the arena: the fastest plan that fits (in place only where needed), or
+        /// an error naming the layer at the peak and by how much it is over.
+        #[arg(long, value_name = "BYTES")]
+        max_arena: Option<usize>,
     },
     /// List the code-generation targets: name, kernel family, the Rust targets each is for.
     Targets,
@@ -176,6 +183,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             force,
             in_place,
             io_in_arena,
+            max_arena,
         } => {
             let loaded = load::load(&file)?;
             emit(&loaded.path, &loaded.source, loaded.diagnostics())?;
@@ -183,7 +191,22 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 return Ok(exit_for(false));
             };
             let report = nn_dsl::ir::report::report(module);
-            let plan = memory::plan(module, in_place, io_in_arena)?;
+            let options = nn_dsl::plan::PlanOptions {
+                in_place_rows: in_place || max_arena.is_some(),
+                io_in_arena,
+                max_arena,
+                ..Default::default()
+            };
+            let plan = match nn_dsl::plan::plan(module, &options) {
+                Ok(p) => p,
+                Err(e @ nn_dsl::plan::PlanError::OverBudget { .. }) => {
+                    let mut err = std::io::stderr().lock();
+                    // Nothing better can be done if stderr itself is gone.
+                    let _ = writeln!(err, "error: `{}`: {e}", loaded.path);
+                    return Ok(exit_for(false));
+                }
+                Err(e) => return Err(CliError(format!("cannot plan the arena: {e}"))),
+            };
             if let Some(path) = &svg {
                 memory::write_svg(path, force, module, &plan)?;
             }
@@ -228,6 +251,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             kernels_path,
             in_place,
             io_in_arena,
+            max_arena,
         } => build::run(&build::BuildArgs {
             model,
             target,
@@ -237,6 +261,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             kernels_path,
             in_place,
             io_in_arena,
+            max_arena,
         }),
         Command::Targets => {
             let mut out = std::io::stdout().lock();

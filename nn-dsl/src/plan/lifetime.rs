@@ -67,6 +67,7 @@ pub(super) fn analyse(
     module: &Module,
     options: &PlanOptions,
     scratch: &impl Fn(&Node, &Module) -> usize,
+    rows_allowed: Option<&[bool]>,
 ) -> Option<Live> {
     let count = module.tensors.len();
     let step_count = module.nodes.len().max(1);
@@ -148,7 +149,8 @@ pub(super) fn analyse(
                 .map(|i| (i, Share::InPlace));
         }
         let mut shift = 0i64;
-        if decision.is_none() && options.in_place_rows && own_ext[o].is_none() {
+        let allowed = rows_allowed.is_none_or(|a| a.get(h.index()).copied().unwrap_or(false));
+        if decision.is_none() && options.in_place_rows && allowed && own_ext[o].is_none() {
             if let (Some(g), Some(&i)) = (rows::row_geometry(node, module), node.inputs.first()) {
                 let r = root[i.index()];
                 if ext[r].is_none() && group_last[r] == h.index() {

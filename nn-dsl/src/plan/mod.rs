@@ -83,8 +83,13 @@ pub struct PlanOptions {
     pub io_in_arena: bool,
     /// Let a convolution or depthwise convolution write its output row by row over an input that
     /// dies at it ([`Share::Rows`], see [`rows`]): less memory, one kernel call per output row.
-    /// The plan is kept only when its arena is smaller than without. Default off.
+    /// It is used only where it pays: the plain plan when it fits [`Self::max_arena`], else
+    /// the fewest layers in place that reach the budget (without a budget: the smallest arena
+    /// in place can give), trying the last layers first. Default off.
     pub in_place_rows: bool,
+    /// The largest arena allowed, in bytes: a larger plan is [`PlanError::OverBudget`]. Default
+    /// `None`.
+    pub max_arena: Option<usize>,
 }
 
 impl Default for PlanOptions {
@@ -94,6 +99,7 @@ impl Default for PlanOptions {
             in_place: false,
             io_in_arena: false,
             in_place_rows: false,
+            max_arena: None,
         }
     }
 }
@@ -123,6 +129,26 @@ pub enum PlanError {
         network: String,
         /// The arena size the plan needs.
         bytes: usize,
+        /// The layer at the peak and the bytes live there, when the network has layers.
+        peak: Option<(String, usize)>,
+    },
+    /// The arena is larger than [`PlanOptions::max_arena`].
+    #[error(
+        "network `{network}` needs an arena of {bytes} bytes, {} more than the budget of \
+         {budget}{}",
+        bytes.saturating_sub(*budget),
+        peak.as_ref().map(|(layer, live)| format!(
+            "; {live} bytes are live at layer `{layer}`, the peak; make the tensors live there \
+             smaller or raise the budget"
+        )).unwrap_or_default()
+    )]
+    OverBudget {
+        /// The network's name.
+        network: String,
+        /// The smallest arena the planner found.
+        bytes: usize,
+        /// The budget.
+        budget: usize,
         /// The layer at the peak and the bytes live there, when the network has layers.
         peak: Option<(String, usize)>,
     },
@@ -310,34 +336,85 @@ pub fn plan_with_scratch(
         return Err(PlanError::BadAlignment(options.align));
     }
     module.validate().map_err(PlanError::InvalidModule)?;
-    if options.in_place_rows {
-        // Writing over inputs keeps a group's bytes for its whole life, which can cost more
-        // than it saves (ResNet-8's skip tensors): keep the plan without it unless it is smaller.
-        let plain = plan_once(
-            module,
-            &PlanOptions {
-                in_place_rows: false,
-                ..*options
-            },
-            &scratch,
-        )?;
-        let rows = plan_once(module, options, &scratch)?;
-        return Ok(if rows.arena_bytes < plain.arena_bytes {
-            rows
-        } else {
-            plain
-        });
+    let plain_options = PlanOptions {
+        in_place_rows: false,
+        ..*options
+    };
+    if !options.in_place_rows {
+        let plain = plan_once(module, options, &scratch, None)?;
+        return within_budget(module, plain, options.max_arena);
     }
-    plan_once(module, options, &scratch)
+    // Row by row costs one kernel call per output row, so it is used only where it pays: the
+    // plain plan when it fits the budget, else the fewest layers in place that reach the
+    // budget (or, without one, the smallest arena in place gives).
+    let plain = plan_once(module, &plain_options, &scratch, None)?;
+    if options.max_arena.is_some_and(|b| plain.arena_bytes <= b) {
+        return Ok(plain);
+    }
+    let all = plan_once(module, options, &scratch, None)?;
+    if all.arena_bytes >= plain.arena_bytes {
+        // Writing over inputs keeps a group's bytes for its whole life, which can cost more
+        // than it saves (ResNet-8's skip tensors).
+        return within_budget(module, plain, options.max_arena);
+    }
+    let all = within_budget(module, all, options.max_arena)?;
+    let goal = options.max_arena.unwrap_or(all.arena_bytes);
+    let mut allowed: Vec<bool> = module
+        .nodes
+        .iter()
+        .map(|(_, n)| {
+            all.tensor(n.output)
+                .is_some_and(|t| matches!(t.share, Share::Rows(_)))
+        })
+        .collect();
+    let mut best = all;
+    // Late layers are usually far from the peak: try them first.
+    for i in (0..allowed.len()).rev() {
+        if !allowed[i] {
+            continue;
+        }
+        allowed[i] = false;
+        let p = plan_once(module, options, &scratch, Some(&allowed))?;
+        if p.arena_bytes <= goal {
+            best = p;
+        } else {
+            allowed[i] = true;
+        }
+    }
+    Ok(best)
+}
+
+/// `plan`, or [`PlanError::OverBudget`] when its arena is larger than `budget`.
+fn within_budget(
+    module: &Module,
+    plan: ArenaPlan,
+    budget: Option<usize>,
+) -> Result<ArenaPlan, PlanError> {
+    match budget {
+        Some(b) if plan.arena_bytes > b => {
+            let peak = plan.peak_step.and_then(|s| {
+                let node = module.nodes.iter().nth(s)?.1;
+                Some((node.name.clone(), plan.steps.get(s).copied()?))
+            });
+            Err(PlanError::OverBudget {
+                network: module.name.clone(),
+                bytes: plan.arena_bytes,
+                budget: b,
+                peak,
+            })
+        }
+        _ => Ok(plan),
+    }
 }
 
 fn plan_once(
     module: &Module,
     options: &PlanOptions,
     scratch: &impl Fn(&Node, &Module) -> usize,
+    rows_allowed: Option<&[bool]>,
 ) -> Result<ArenaPlan, PlanError> {
     let too_large = || PlanError::TooLarge(module.name.clone());
-    let live = lifetime::analyse(module, options, scratch).ok_or_else(too_large)?;
+    let live = lifetime::analyse(module, options, scratch, rows_allowed).ok_or_else(too_large)?;
     let mut steps = vec![0usize; live.step_count];
     for b in &live.buffers {
         for s in steps.iter_mut().take(b.last + 1).skip(b.first) {

@@ -27,6 +27,7 @@ pub(crate) struct BuildArgs {
     pub(crate) kernels_path: String,
     pub(crate) in_place: bool,
     pub(crate) io_in_arena: bool,
+    pub(crate) max_arena: Option<usize>,
 }
 
 /// Runs the subcommand. Exit 0 when the module was written (or was already up to date), 1 when
@@ -45,8 +46,9 @@ pub(crate) fn run(args: &BuildArgs) -> Result<ExitCode, CliError> {
         ..Options::default()
     };
     let plan_options = PlanOptions {
-        in_place_rows: args.in_place,
+        in_place_rows: args.in_place || args.max_arena.is_some(),
         io_in_arena: args.io_in_arena,
+        max_arena: args.max_arena,
         ..PlanOptions::default()
     };
     let compiled = match compile_file_with(&args.model, &options, &plan_options) {

@@ -5,30 +5,13 @@ use std::path::Path;
 
 use nn_dsl::ir::report::{Layer, Report, Totals};
 use nn_dsl::ir::Module;
-use nn_dsl::plan::{chart, ArenaPlan, Memory, PlanOptions};
+use nn_dsl::plan::{chart, ArenaPlan, Memory};
 use serde::Serialize;
 
 use crate::{info, CliError};
 
 /// Columns of the `--memory` drawing.
 const COLUMNS: usize = 64;
-
-/// The arena plan with the default options (16-byte alignment, I/O in the caller's buffers),
-/// with row-by-row in-place convolutions when `in_place` (`--in-place`) and the graph inputs
-/// and outputs in the arena when `io_in_arena` (`--io-in-arena`).
-pub(crate) fn plan(
-    module: &Module,
-    in_place: bool,
-    io_in_arena: bool,
-) -> Result<ArenaPlan, CliError> {
-    let options = PlanOptions {
-        in_place_rows: in_place,
-        io_in_arena,
-        ..PlanOptions::default()
-    };
-    nn_dsl::plan::plan(module, &options)
-        .map_err(|e| CliError(format!("cannot plan the arena: {e}")))
-}
 
 /// The memory section printed after the layer table: summary line and per-tensor offsets.
 pub(crate) fn section(module: &Module, plan: &ArenaPlan) -> String {
