@@ -3,7 +3,8 @@
 #
 # 1. `nndc build` writes the modules of five oracle networks (the MLPerf Tiny four: DS-CNN KWS,
 #    MobileNetV1 VWW, ResNet-8 with ADD, the FC autoencoder; and concat_mul with MEAN, MUL,
-#    CONCATENATION, LOGISTIC) into a scratch directory, for the target given by --target.
+#    CONCATENATION, LOGISTIC), and KWS and VWW again with --in-place --io-in-arena, into a
+#    scratch directory, for the target given by --target.
 # 2. tests/nostd-check (`#![no_std]`, `#![no_main]`, its own `#[panic_handler]`) links them, plus
 #    every other typed kernel wrapper with opaque parameters, for thumbv7em-none-eabihf in release
 #    with panic = "abort".
@@ -49,6 +50,11 @@ t=(--target "$codegen_target")
 "${nndc[@]}" build $models/concat_mul.tflite "${t[@]}" --name ConcatMul -o "$gen/concat_mul.rs" 2>/dev/null
 "${nndc[@]}" build $models/mobilenet_v1_025_vww.tflite "${t[@]}" --name Vww -o "$gen/vww.rs" 2>/dev/null
 "${nndc[@]}" build $models/fc_autoencoder.tflite "${t[@]}" --name FcAutoencoder -o "$gen/fc_autoencoder.rs" 2>/dev/null
+# Row-by-row in place, input and output in the arena (the row loops and run_in_arena).
+"${nndc[@]}" build $models/ds_cnn_kws.tflite "${t[@]}" --name KwsInPlace --in-place --io-in-arena \
+    -o "$gen/kws_in_place.rs" 2>/dev/null
+"${nndc[@]}" build $models/mobilenet_v1_025_vww.tflite "${t[@]}" --name VwwInPlace --in-place \
+    --io-in-arena -o "$gen/vww_in_place.rs" 2>/dev/null
 
 triple=thumbv7em-none-eabihf
 rustflags=
@@ -92,7 +98,7 @@ fi
 table=$("$nm" --demangle "$elf")
 # The networks and every kernel must really be linked (not optimised away), or the check would
 # prove nothing: each module's weight statics, and each kernel's entry point.
-networks=(kws resnet8 concat_mul vww fc_autoencoder)
+networks=(kws resnet8 concat_mul vww fc_autoencoder kws_in_place vww_in_place)
 for m in "${networks[@]}"; do
     if ! grep -q "nnd_nostd_check::$m::" <<<"$table"; then
         echo "FAIL: no statics of module $m in the binary; the check would be vacuous" >&2

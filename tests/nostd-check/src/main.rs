@@ -27,6 +27,12 @@ mod concat_mul {
 mod vww {
     include!(concat!(env!("NND_GEN_DIR"), "/vww.rs"));
 }
+mod kws_in_place {
+    include!(concat!(env!("NND_GEN_DIR"), "/kws_in_place.rs"));
+}
+mod vww_in_place {
+    include!(concat!(env!("NND_GEN_DIR"), "/vww_in_place.rs"));
+}
 mod fc_autoencoder {
     include!(concat!(env!("NND_GEN_DIR"), "/fc_autoencoder.rs"));
 }
@@ -92,6 +98,20 @@ fn networks() {
     let mut output: fc_autoencoder::Output = [0i8; 640];
     let mut arena: fc_autoencoder::Arena = [0i8; fc_autoencoder::ARENA_BYTES];
     let r = fc_autoencoder::FcAutoencoder::run(&input, &mut output, black_box(&mut arena));
+    let _ = black_box((r, &output));
+
+    // Row-by-row in place with the input and output in the arena (`--in-place --io-in-arena`):
+    // the row loops, `run_in_arena` and the accessors.
+    let mut arena = [0i8; kws_in_place::ARENA_BYTES];
+    if let Some(x) = kws_in_place::KwsInPlace::input_in_arena_mut(black_box(&mut arena)) {
+        x.copy_from_slice(&black_box([0i8; 490]));
+    }
+    let r = kws_in_place::KwsInPlace::run_in_arena(black_box(&mut arena));
+    let _ = black_box((r, kws_in_place::KwsInPlace::output_in_arena(&arena)));
+    let input: vww_in_place::Input = black_box([[[0i8; 3]; 96]; 96]);
+    let mut output: vww_in_place::Output = [0i8; 2];
+    let mut arena = [0i8; vww_in_place::ARENA_BYTES];
+    let r = vww_in_place::VwwInPlace::run(&input, &mut output, black_box(&mut arena));
     let _ = black_box((r, &output));
 }
 

@@ -731,6 +731,7 @@ fn run_functions(
         ///
         /// # Errors
         #[doc = #run_errors]
+        #[allow(dead_code)]
         pub fn run(#(#in_args,)* #(#out_args,)* arena: &mut Arena) -> Result<(), #kernel_error> {
             {
                 #in_bind
@@ -750,7 +751,7 @@ fn run_functions(
         ///
         /// # Errors
         #[doc = #run_errors]
-        #[allow(unused_variables)]
+        #[allow(unused_variables, dead_code)]
         pub fn run_in_arena(arena: &mut Arena) -> Result<(), #kernel_error> {
             let arena: &mut [i8] = arena.as_mut_slice();
             #body
