@@ -45,6 +45,17 @@ pub enum Error {
     /// [`Build::compile`] was called without files.
     #[error("no network files given (call `.file(...)`)")]
     NoFiles,
+    /// [`Build::name`] was given for a build of several files.
+    #[error(
+        "`.name(\"{name}\")` names one network type, but {files} files are built; build each \
+         named file with its own `Build`"
+    )]
+    NameForSeveral {
+        /// The name given.
+        name: String,
+        /// The number of files.
+        files: usize,
+    },
     /// Neither [`Build::out_dir`] nor the `OUT_DIR` environment variable is set.
     #[error("OUT_DIR is not set: call `.out_dir(...)`, or run from a cargo build script")]
     NoOutDir,
@@ -270,6 +281,7 @@ pub struct Build {
     in_place: bool,
     io_in_arena: bool,
     max_arena: Option<usize>,
+    name: Option<String>,
 }
 
 impl Default for Build {
@@ -293,6 +305,7 @@ impl Build {
             in_place: false,
             io_in_arena: false,
             max_arena: None,
+            name: None,
         }
     }
 
@@ -391,6 +404,14 @@ impl Build {
         self
     }
 
+    /// The network type's name (default: the network's name, or the `.tflite` file's stem in
+    /// UpperCamelCase). Only for a build of one file: two modules would get the same type name,
+    /// so [`Build::compile`] refuses it with several ([`Error::NameForSeveral`]).
+    pub fn name(&mut self, name: &str) -> &mut Self {
+        self.name = Some(name.to_owned());
+        self
+    }
+
     /// Whether to print `cargo:rerun-if-changed=` lines (default true).
     pub fn cargo_metadata(&mut self, on: bool) -> &mut Self {
         self.cargo_metadata = on;
@@ -420,6 +441,15 @@ impl Build {
         };
         if let Some(k) = &self.kernels_path {
             options.kernels_path.clone_from(k);
+        }
+        if let Some(n) = &self.name {
+            if self.files.len() > 1 {
+                return Err(Error::NameForSeveral {
+                    name: n.clone(),
+                    files: self.files.len(),
+                });
+            }
+            options.type_name = Some(n.clone());
         }
         let mut seen: Vec<(String, &Path)> = Vec::new();
         for f in &self.files {
@@ -533,6 +563,19 @@ mod tests {
             .compile()
             .unwrap_err();
         assert!(matches!(e, Error::SameOutput { .. }), "{e}");
+        let e = Build::new()
+            .file("a.nnd")
+            .file("b.nnd")
+            .name("Net")
+            .out_dir("/nonexistent")
+            .cargo_metadata(false)
+            .compile()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`.name(\"Net\")` names one network type, but 2 files are built; build each named \
+             file with its own `Build`"
+        );
         let e = Build::new()
             .file("/nonexistent/x.nnd")
             .out_dir("/nonexistent")
@@ -673,6 +716,9 @@ mod tests {
             .allow_foreign_target(true));
         assert_eq!(t, Target::CortexM7);
         assert!(code.contains("target `cortex-m7`"), "{code}");
+        let (_, code) = run(Build::new().triple(HOST).name("Digits"));
+        assert!(code.contains("pub struct Digits;"), "{code}");
+        assert!(!code.contains("pub struct FlattenCnn;"), "{code}");
         std::fs::remove_dir_all(&out).unwrap();
     }
 }

@@ -18,6 +18,11 @@ pub enum KernelError {
     Param(&'static str),
 }
 
+/// With the `std` feature: a `KernelError` is a `std::error::Error` (for `?` in a `main` that
+/// returns `Box<dyn std::error::Error>`).
+#[cfg(feature = "std")]
+impl std::error::Error for KernelError {}
+
 impl core::fmt::Display for KernelError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {

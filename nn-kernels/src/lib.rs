@@ -26,6 +26,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+#[cfg(all(feature = "std", not(test)))]
+extern crate std;
+
 pub mod aarch64;
 pub mod add;
 pub mod avg_pool2d;

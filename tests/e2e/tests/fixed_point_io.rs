@@ -78,3 +78,38 @@ fn generated_quant_constant_matches_the_scale() {
     let q = Quant::from_scale(kws::OUTPUT_SCALE, kws::OUTPUT_ZERO_POINT).unwrap();
     assert_eq!(q, kws::OUTPUT_QUANT);
 }
+
+/// The float helpers (`input_from_f32`, `output_to_f32`: TFLite's QUANTIZE and DEQUANTIZE) and
+/// `?` on the module's `KernelError` in a function returning `Box<dyn Error>` (nn-kernels'
+/// `std` feature). Every TFLM case of KWS: the real values of TFLM's int8 input quantise back to
+/// it exactly, the run equals TFLM, and the outputs dequantise to `scale * (q - zero_point)`.
+#[test]
+fn kws_through_the_float_helpers_equals_tflm() -> Result<(), Box<dyn std::error::Error>> {
+    let json = nnd_tests::vectors_dir().join("models/ds_cnn_kws.json");
+    let file: ModelFile = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+    let mut arena = [0i8; kws::ARENA_BYTES];
+    for case in &file.cases {
+        let q = case.input[0].i8_data()?;
+        let mut real = [0f32; 490];
+        for (r, &x) in real.iter_mut().zip(&q) {
+            *r = kws::INPUT_SCALE * (i32::from(x) - kws::INPUT_ZERO_POINT) as f32;
+        }
+        let mut input: kws::Input = [[[0; 1]; 10]; 49];
+        kws::input_from_f32(&real, &mut input)?;
+        assert_eq!(input.as_flattened().as_flattened(), q.as_slice());
+        let mut output = [0i8; 12];
+        kws::DsCnnKws::run(&input, &mut output, &mut arena)?;
+        let want = case.output[0].i8_data()?;
+        assert_eq!(output.as_slice(), want.as_slice());
+        let mut probs = [0f32; 12];
+        kws::output_to_f32(&output, &mut probs)?;
+        for (p, &y) in probs.iter().zip(&output) {
+            let expect = kws::OUTPUT_SCALE * (i32::from(y) - kws::OUTPUT_ZERO_POINT) as f32;
+            assert_eq!(p.to_bits(), expect.to_bits());
+        }
+    }
+    // A kernel error comes through `?` as a boxed std::error::Error.
+    let e: Box<dyn std::error::Error> = nn_kernels::KernelError::Param("probe").into();
+    assert!(e.to_string().contains("probe"), "{e}");
+    Ok(())
+}

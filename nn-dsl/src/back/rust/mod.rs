@@ -355,6 +355,44 @@ fn qformat_items(
     let dir = if what == "input" { "from" } else { "to" };
     items.extend(convert(dir, 16));
     items.extend(convert(dir, 32));
+    // Float conversions: TFLite's QUANTIZE and DEQUANTIZE, the same kernels a model with those
+    // ops runs (bit-exact with TFLM).
+    let (scale_id, zp_id) = (
+        format_ident!("{}_SCALE", p.konst),
+        format_ident!("{}_ZERO_POINT", p.konst),
+    );
+    let err = quote!(#k::KernelError);
+    if what == "input" {
+        let name = format_ident!("{lower}_from_f32");
+        let doc = format!(
+            " Fills [`{ty}`] from real values, row-major, as TFLite's QUANTIZE does:              `round(x / {}_SCALE) + {}_ZERO_POINT` (half away from zero), saturated to int8              (`nn_kernels::quantize`, bit-exact with TFLM).\n\n # Errors\n None in practice:              the lengths are fixed by the types.",
+            p.konst, p.konst
+        );
+        let flat_dst = flat(true);
+        items.extend(quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub fn #name(src: &[f32; #n], v: &mut #ty) -> Result<(), #err> {
+                let p = #k::quantize::QuantizeParams { len: #n, scale: #scale_id, zero_point: #zp_id };
+                #k::quantize::quantize_f32_s8(&p, src, #flat_dst)
+            }
+        });
+    } else {
+        let name = format_ident!("{lower}_to_f32");
+        let doc = format!(
+            " Writes [`{ty}`] as real values, row-major, as TFLite's DEQUANTIZE does:              `{}_SCALE * (q - {}_ZERO_POINT)` (`nn_kernels::dequantize`).\n\n # Errors\n None              in practice: the lengths are fixed by the types.",
+            p.konst, p.konst
+        );
+        let flat_src = flat(false);
+        items.extend(quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub fn #name(v: &#ty, dst: &mut [f32; #n]) -> Result<(), #err> {
+                let p = #k::dequantize::DequantizeParams { len: #n, scale: #scale_id, zero_point: #zp_id };
+                #k::dequantize::dequantize_s8_f32(&p, #flat_src, dst)
+            }
+        });
+    }
     Ok(items)
 }
 
