@@ -133,7 +133,7 @@ pub fn tensor_table(module: &Module, plan: &ArenaPlan) -> String {
             Share::Own => String::new(),
             Share::Alias => format!("alias of {parent}"),
             Share::InPlace => format!("in place of {parent}"),
-            Share::Rows(order) => format!("over {parent}, rows {}", order.name()),
+            Share::Rows(write) => format!("over {parent}, rows {}", write.describe()),
         };
         rows.push([
             m.name.clone(),

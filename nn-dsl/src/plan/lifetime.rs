@@ -2,7 +2,7 @@
 
 use crate::ir::{Handle, Module, Node, Op, Producer, Tensor};
 
-use super::rows::{self, RowOrder};
+use super::rows::{self, RowOrder, RowWrite};
 use super::{Memory, PlanOptions, Share};
 
 /// One block of arena memory to place: `size` bytes (already rounded up to the alignment) live
@@ -54,6 +54,10 @@ fn element_wise(op: &Op) -> bool {
     )
 }
 
+/// Output rows per kernel call the planner tries for a row-by-row in-place layer, most first:
+/// a larger chunk is taken only when it does not widen the buffer.
+const CHUNKS: [usize; 4] = [8, 4, 2, 1];
+
 /// Whether one buffer can hold tensors bound to caller buffers `a` and `b`.
 fn compatible(a: Option<Memory>, b: Option<Memory>) -> bool {
     match (a, b) {
@@ -68,6 +72,7 @@ pub(super) fn analyse(
     options: &PlanOptions,
     scratch: &impl Fn(&Node, &Module) -> usize,
     rows_allowed: Option<&[bool]>,
+    max_chunk: usize,
 ) -> Option<Live> {
     let count = module.tensors.len();
     let step_count = module.nodes.len().max(1);
@@ -162,14 +167,21 @@ pub(super) fn analyse(
                     let (lo, hi) = span[r];
                     let base = rel[i.index()];
                     let extent = |d: i64| (hi.max(base + d + size)) - lo.min(base + d);
-                    let forward = g.shift(RowOrder::Forward, options.align);
-                    let backward = g.shift(RowOrder::Backward, options.align);
-                    let (order, d) = if extent(backward) < extent(forward) {
-                        (RowOrder::Backward, backward)
-                    } else {
-                        (RowOrder::Forward, forward)
-                    };
-                    decision = Some((i, Share::Rows(order)));
+                    // The smallest extent; among equals the most rows per call (fewer calls),
+                    // then forward.
+                    let mut best: Option<(i64, RowWrite, i64)> = None;
+                    for chunk in CHUNKS.into_iter().filter(|&c| c <= max_chunk.max(1)) {
+                        for order in [RowOrder::Forward, RowOrder::Backward] {
+                            let w = RowWrite { order, chunk };
+                            let d = g.shift(w, options.align);
+                            let e = extent(d);
+                            if best.is_none_or(|(be, _, _)| e < be) {
+                                best = Some((e, w, d));
+                            }
+                        }
+                    }
+                    let (_, write, d) = best?;
+                    decision = Some((i, Share::Rows(write)));
                     shift = d;
                     rows_group[r] = true;
                 }

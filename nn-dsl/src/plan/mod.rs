@@ -69,7 +69,7 @@ use std::fmt;
 use crate::ir::{Handle, Module, Node, Op, Tensor};
 
 pub use assign::Heuristic;
-pub use rows::{RowGeometry, RowOrder};
+pub use rows::{RowGeometry, RowOrder, RowWrite};
 
 /// Options of [`plan`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,10 +194,10 @@ pub enum Share {
     Alias,
     /// Written in place over an input that dies at its producer ([`TensorPlan::alias_of`]).
     InPlace,
-    /// Written one row at a time, in this order, over an input that dies at its producer
-    /// ([`TensorPlan::alias_of`]), at its own offset: shifted from the input's so that no row
-    /// written is one still to be read ([`RowGeometry::safe`]).
-    Rows(RowOrder),
+    /// Written a few rows per kernel call, in this order, over an input that dies at its
+    /// producer ([`TensorPlan::alias_of`]), at its own offset: shifted from the input's so that
+    /// no row written is one still to be read ([`RowGeometry::safe`]).
+    Rows(RowWrite),
 }
 
 /// Where one tensor lives and when.
@@ -341,17 +341,32 @@ pub fn plan_with_scratch(
         ..*options
     };
     if !options.in_place_rows {
-        let plain = plan_once(module, options, &scratch, None)?;
+        let plain = plan_once(module, options, &scratch, None, 1)?;
         return within_budget(module, plain, options.max_arena);
     }
     // Row by row costs one kernel call per output row, so it is used only where it pays: the
     // plain plan when it fits the budget, else the fewest layers in place that reach the
     // budget (or, without one, the smallest arena in place gives).
-    let plain = plan_once(module, &plain_options, &scratch, None)?;
+    let plain = plan_once(module, &plain_options, &scratch, None, 1)?;
     if options.max_arena.is_some_and(|b| plain.arena_bytes <= b) {
         return Ok(plain);
     }
-    let all = plan_once(module, options, &scratch, None)?;
+    // Up to 8, 4, 2 or 1 rows per call, each taken per layer only where it costs no memory
+    // there: the per-layer choice is greedy, so any cap can give the smallest arena (ties: the
+    // larger cap, fewer calls).
+    let mut all: Option<(ArenaPlan, usize)> = None;
+    for cap in [8, 4, 2, 1] {
+        let p = plan_once(module, options, &scratch, None, cap)?;
+        if all
+            .as_ref()
+            .is_none_or(|(b, _)| p.arena_bytes < b.arena_bytes)
+        {
+            all = Some((p, cap));
+        }
+    }
+    let Some((all, max_chunk)) = all else {
+        return within_budget(module, plain, options.max_arena);
+    };
     if all.arena_bytes >= plain.arena_bytes {
         // Writing over inputs keeps a group's bytes for its whole life, which can cost more
         // than it saves (ResNet-8's skip tensors).
@@ -374,7 +389,7 @@ pub fn plan_with_scratch(
             continue;
         }
         allowed[i] = false;
-        let p = plan_once(module, options, &scratch, Some(&allowed))?;
+        let p = plan_once(module, options, &scratch, Some(&allowed), max_chunk)?;
         if p.arena_bytes <= goal {
             best = p;
         } else {
@@ -412,9 +427,11 @@ fn plan_once(
     options: &PlanOptions,
     scratch: &impl Fn(&Node, &Module) -> usize,
     rows_allowed: Option<&[bool]>,
+    max_chunk: usize,
 ) -> Result<ArenaPlan, PlanError> {
     let too_large = || PlanError::TooLarge(module.name.clone());
-    let live = lifetime::analyse(module, options, scratch, rows_allowed).ok_or_else(too_large)?;
+    let live = lifetime::analyse(module, options, scratch, rows_allowed, max_chunk)
+        .ok_or_else(too_large)?;
     let mut steps = vec![0usize; live.step_count];
     for b in &live.buffers {
         for s in steps.iter_mut().take(b.last + 1).skip(b.first) {
@@ -566,7 +583,7 @@ fn verify(plan: &ArenaPlan, module: &Module) -> Result<(), String> {
                     return Err(format!("`{name}` is larger than the buffer it shares"));
                 }
             }
-            (Share::Rows(order), Some(parent)) => {
+            (Share::Rows(write), Some(parent)) => {
                 let p = plan
                     .tensor(parent)
                     .ok_or_else(|| format!("`{name}` is written over a missing tensor"))?;
@@ -589,12 +606,13 @@ fn verify(plan: &ArenaPlan, module: &Module) -> Result<(), String> {
                 if p.last_step != t.first_step {
                     return Err(format!("`{name}` overwrites an input that is read later"));
                 }
-                if !g.safe(p.offset, t.offset, order) {
+                if write.chunk == 0 || !g.safe(p.offset, t.offset, write) {
                     return Err(format!(
-                        "`{name}` at {} overwrites rows of its input at {} still to be read                          ({} order)",
+                        "`{name}` at {} overwrites rows of its input at {} still to be read \
+                         ({})",
                         t.offset,
                         p.offset,
-                        order.name()
+                        write.describe()
                     ));
                 }
             }

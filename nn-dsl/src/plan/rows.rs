@@ -38,6 +38,30 @@ impl RowOrder {
     }
 }
 
+/// How an in-place output is written: in which order, and how many rows per kernel call.
+///
+/// A call of `chunk` rows writes them all while it reads the windows of all of them, so a chunk
+/// of more than one row needs a larger shift; the planner takes one only where it costs no
+/// memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RowWrite {
+    /// The order of the chunks.
+    pub order: RowOrder,
+    /// Output rows per call (the last chunk may be shorter), at least 1.
+    pub chunk: usize,
+}
+
+impl RowWrite {
+    /// `"forward"` / `"backward"`, with `", N per call"` when `chunk > 1`.
+    pub fn describe(self) -> String {
+        if self.chunk > 1 {
+            format!("{}, {} per call", self.order.name(), self.chunk)
+        } else {
+            self.order.name().to_owned()
+        }
+    }
+}
+
 /// The row structure of a windowed op over `[H, W, C]` int8 data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RowGeometry {
@@ -69,16 +93,31 @@ impl RowGeometry {
         (lo, hi.max(lo))
     }
 
-    /// Whether the output at `out` (bytes) may be written over the input at `inp` in `order`:
-    /// no row written overlaps an input row read by its own step or a later one.
-    pub fn safe(&self, inp: usize, out: usize, order: RowOrder) -> bool {
+    /// The chunks of `chunk` output rows, `[start, end)`, first to last.
+    pub fn chunks(&self, chunk: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let c = chunk.max(1);
+        (0..self.out_rows)
+            .step_by(c)
+            .map(move |s| (s, (s + c).min(self.out_rows)))
+    }
+
+    /// The input rows a chunk `[start, end)` reads: `[lo, hi)`.
+    pub fn chunk_window(&self, start: usize, end: usize) -> (usize, usize) {
+        let (lo, _) = self.window(start);
+        let (_, hi) = self.window(end.saturating_sub(1).max(start));
+        (lo, hi.max(lo))
+    }
+
+    /// Whether the output at `out` (bytes) may be written over the input at `inp` as `write`
+    /// says: no row written overlaps an input row read by its own call or a later one.
+    pub fn safe(&self, inp: usize, out: usize, write: RowWrite) -> bool {
         let (inp, out) = (inp as i128, out as i128);
         let (ri, ro) = (self.in_row_bytes as i128, self.out_row_bytes as i128);
-        (0..self.out_rows).all(|r| {
-            let (lo, hi) = self.window(r);
-            let (w0, w1) = (out + r as i128 * ro, out + (r as i128 + 1) * ro);
-            // Rows read by this step and every later one.
-            let (r0, r1) = match order {
+        self.chunks(write.chunk).all(|(start, end)| {
+            let (lo, hi) = self.chunk_window(start, end);
+            let (w0, w1) = (out + start as i128 * ro, out + end as i128 * ro);
+            // Rows read by this call and every later one.
+            let (r0, r1) = match write.order {
                 RowOrder::Forward => (inp + lo as i128 * ri, inp + self.in_rows as i128 * ri),
                 RowOrder::Backward => (inp, inp + hi as i128 * ri),
             };
@@ -86,28 +125,29 @@ impl RowGeometry {
         })
     }
 
-    /// The shift `out - in` in bytes for `order`, a multiple of `align`: the largest safe one
+    /// The shift `out - in` in bytes for `write`, a multiple of `align`: the largest safe one
     /// (forward) or the smallest (backward).
-    pub fn shift(&self, order: RowOrder, align: usize) -> i64 {
+    pub fn shift(&self, write: RowWrite, align: usize) -> i64 {
         let (ri, ro) = (self.in_row_bytes as i64, self.out_row_bytes as i64);
         let align = align.max(1) as i64;
-        let rows = 0..self.out_rows;
-        match order {
+        match write.order {
             RowOrder::Forward => {
-                let d = rows
-                    .map(|r| {
-                        let (lo, _) = self.window(r);
-                        lo as i64 * ri - (r as i64 + 1) * ro
+                let d = self
+                    .chunks(write.chunk)
+                    .map(|(start, end)| {
+                        let (lo, _) = self.chunk_window(start, end);
+                        lo as i64 * ri - end as i64 * ro
                     })
                     .min()
                     .unwrap_or(0);
                 d.div_euclid(align) * align
             }
             RowOrder::Backward => {
-                let d = rows
-                    .map(|r| {
-                        let (_, hi) = self.window(r);
-                        hi as i64 * ri - r as i64 * ro
+                let d = self
+                    .chunks(write.chunk)
+                    .map(|(start, end)| {
+                        let (_, hi) = self.chunk_window(start, end);
+                        hi as i64 * ri - start as i64 * ro
                     })
                     .max()
                     .unwrap_or(0);
@@ -174,7 +214,7 @@ mod tests {
 
     /// Writes every output row in `order` over a simulated memory and checks that each input
     /// row read is still intact: the independent check of [`RowGeometry::safe`] and `shift`.
-    fn simulate(g: &RowGeometry, inp: i64, out: i64, order: RowOrder) -> bool {
+    fn simulate(g: &RowGeometry, inp: i64, out: i64, write: RowWrite) -> bool {
         let base = inp.min(out);
         let end = (inp + (g.in_rows * g.in_row_bytes) as i64)
             .max(out + (g.out_rows * g.out_row_bytes) as i64);
@@ -185,21 +225,25 @@ mod tests {
                 owner[(inp - base) as usize + r * g.in_row_bytes + b] = Some(r);
             }
         }
-        let rows: Vec<usize> = match order {
-            RowOrder::Forward => (0..g.out_rows).collect(),
-            RowOrder::Backward => (0..g.out_rows).rev().collect(),
-        };
-        for r in rows {
-            let (lo, hi) = g.window(r);
+        let mut chunks: Vec<(usize, usize)> = (0..g.out_rows)
+            .step_by(write.chunk)
+            .map(|s| (s, (s + write.chunk).min(g.out_rows)))
+            .collect();
+        if write.order == RowOrder::Backward {
+            chunks.reverse();
+        }
+        for (start, end) in chunks {
+            let lo = g.window(start).0;
+            let hi = g.window(end - 1).1;
             for row in lo..hi {
                 let at = (inp - base) as usize + row * g.in_row_bytes;
                 if (0..g.in_row_bytes).any(|b| owner[at + b] != Some(row)) {
                     return false;
                 }
             }
-            let at = (out - base) as usize + r * g.out_row_bytes;
-            // The kernel reads its window while it writes the row: they must be disjoint.
-            let (w0, w1) = (at, at + g.out_row_bytes);
+            let at = (out - base) as usize + start * g.out_row_bytes;
+            // The kernel reads its window while it writes the rows: they must be disjoint.
+            let (w0, w1) = (at, at + (end - start) * g.out_row_bytes);
             let (r0, r1) = (
                 (inp - base) as usize + lo * g.in_row_bytes,
                 (inp - base) as usize + hi * g.in_row_bytes,
@@ -225,24 +269,24 @@ mod tests {
         ];
         for g in cases {
             for order in [RowOrder::Forward, RowOrder::Backward] {
-                for align in [1, 16] {
-                    let d = g.shift(order, align);
-                    assert_eq!(d % align as i64, 0);
-                    let inp = 1 << 20;
-                    let out = (inp as i64 + d) as usize;
-                    assert!(g.safe(inp, out, order), "{g:?} {order:?} {d}");
-                    assert!(
-                        simulate(&g, inp as i64, out as i64, order),
-                        "{g:?} {order:?} {d}"
-                    );
-                    // One byte further is unsafe at align 1 (the shift is the tightest).
-                    if align == 1 {
-                        let worse = match order {
-                            RowOrder::Forward => out + 1,
-                            RowOrder::Backward => out - 1,
-                        };
-                        assert!(!g.safe(inp, worse, order), "{g:?} {order:?} not tight");
-                        assert!(!simulate(&g, inp as i64, worse as i64, order));
+                for chunk in [1, 2, 3, 5] {
+                    let w = RowWrite { order, chunk };
+                    for align in [1, 16] {
+                        let d = g.shift(w, align);
+                        assert_eq!(d % align as i64, 0);
+                        let inp = 1 << 20;
+                        let out = (inp as i64 + d) as usize;
+                        assert!(g.safe(inp, out, w), "{g:?} {w:?} {d}");
+                        assert!(simulate(&g, inp as i64, out as i64, w), "{g:?} {w:?} {d}");
+                        // One byte further is unsafe at align 1 (the shift is the tightest).
+                        if align == 1 {
+                            let worse = match order {
+                                RowOrder::Forward => out + 1,
+                                RowOrder::Backward => out - 1,
+                            };
+                            assert!(!g.safe(inp, worse, w), "{g:?} {w:?} not tight");
+                            assert!(!simulate(&g, inp as i64, worse as i64, w));
+                        }
                     }
                 }
             }
@@ -251,11 +295,19 @@ mod tests {
 
     #[test]
     fn a_same_size_3x3_layer_needs_two_rows() {
+        let one = |order| RowWrite { order, chunk: 1 };
         let g = geometry(25, 25, 320, 320, 1, 1, 3);
-        assert_eq!(g.shift(RowOrder::Forward, 16), -640);
-        assert_eq!(g.shift(RowOrder::Backward, 16), 640);
+        assert_eq!(g.shift(one(RowOrder::Forward), 16), -640);
+        assert_eq!(g.shift(one(RowOrder::Backward), 16), 640);
         let pw = geometry(25, 25, 320, 320, 1, 0, 1);
-        assert_eq!(pw.shift(RowOrder::Forward, 16), -320);
-        assert_eq!(pw.shift(RowOrder::Backward, 16), 320);
+        assert_eq!(pw.shift(one(RowOrder::Forward), 16), -320);
+        assert_eq!(pw.shift(one(RowOrder::Backward), 16), 320);
+        // Two rows per call need one more row of shift.
+        let two = RowWrite {
+            order: RowOrder::Forward,
+            chunk: 2,
+        };
+        assert_eq!(pw.shift(two, 16), -640);
+        assert_eq!(g.shift(two, 16), -960);
     }
 }

@@ -56,7 +56,7 @@ pub fn check_invariants(module: &Module, plan: &ArenaPlan) {
                 let parent = &plan.tensors[p.alias_of.unwrap().index()];
                 assert_eq!((parent.memory, parent.offset), (p.memory, p.offset));
             }
-            Share::Rows(order) => rows_never_clobber(module, plan, h.index(), order),
+            Share::Rows(write) => rows_never_clobber(module, plan, h.index(), write),
         }
         if p.memory == Memory::Arena {
             assert_eq!(p.offset % plan.align, 0, "{} misaligned", t.name);
@@ -150,13 +150,13 @@ pub fn check_invariants(module: &Module, plan: &ArenaPlan) {
     }
 }
 
-/// A `Share::Rows` output: written one output row at a time in `order`, no write may touch an
-/// input row that the same or a later row still reads (simulated byte by byte).
+/// A `Share::Rows` output: written `write.chunk` output rows per call in `write.order`, no write
+/// may touch an input row that the same or a later call still reads (simulated byte by byte).
 fn rows_never_clobber(
     module: &Module,
     plan: &ArenaPlan,
     out: usize,
-    order: nn_dsl::plan::RowOrder,
+    write: nn_dsl::plan::RowWrite,
 ) {
     let t = &module.tensors[nn_dsl::ir::Handle::from_index(out as u32)];
     let Producer::Node(n) = t.producer else {
@@ -180,29 +180,38 @@ fn rows_never_clobber(
             holds.insert(pi.offset + row * ri + b, row);
         }
     }
-    let order: Vec<usize> = match order {
-        nn_dsl::plan::RowOrder::Forward => (0..oh).collect(),
-        nn_dsl::plan::RowOrder::Backward => (0..oh).rev().collect(),
-    };
-    for r in order {
-        let top = (r * w.stride[0]) as isize - w.padding.top as isize;
-        let rows: Vec<usize> = (top..top + reach as isize)
-            .filter(|&y| y >= 0 && (y as usize) < h)
-            .map(|y| y as usize)
-            .collect();
-        let (w0, w1) = (po.offset + r * ro, po.offset + (r + 1) * ro);
+    // Calls of `write.chunk` rows: each reads the windows of all its rows, then writes them.
+    assert!(write.chunk >= 1);
+    let mut calls: Vec<(usize, usize)> = (0..oh)
+        .step_by(write.chunk)
+        .map(|s| (s, (s + write.chunk).min(oh)))
+        .collect();
+    if write.order == nn_dsl::plan::RowOrder::Backward {
+        calls.reverse();
+    }
+    for (start, end) in calls {
+        let mut rows: Vec<usize> = Vec::new();
+        for r in start..end {
+            let top = (r * w.stride[0]) as isize - w.padding.top as isize;
+            rows.extend(
+                (top..top + reach as isize)
+                    .filter(|&y| y >= 0 && (y as usize) < h)
+                    .map(|y| y as usize),
+            );
+        }
+        let (w0, w1) = (po.offset + start * ro, po.offset + end * ro);
         for &y in &rows {
             for b in 0..ri {
                 let at = pi.offset + y * ri + b;
                 assert_eq!(
                     holds.get(&at),
                     Some(&y),
-                    "{}: row {r} reads a clobbered byte",
+                    "{}: rows {start}..{end} read a clobbered byte",
                     t.name
                 );
                 assert!(
                     !(w0..w1).contains(&at),
-                    "{}: row {r} reads what it writes",
+                    "{}: rows {start}..{end} read what they write",
                     t.name
                 );
             }

@@ -365,7 +365,10 @@ fn qformat_items(
     if what == "input" {
         let name = format_ident!("{lower}_from_f32");
         let doc = format!(
-            " Fills [`{ty}`] from real values, row-major, as TFLite's QUANTIZE does:              `round(x / {}_SCALE) + {}_ZERO_POINT` (half away from zero), saturated to int8              (`nn_kernels::quantize`, bit-exact with TFLM).\n\n # Errors\n None in practice:              the lengths are fixed by the types.",
+            " Fills [`{ty}`] from real values, row-major, as TFLite's QUANTIZE does: \
+             `round(x / {}_SCALE) + {}_ZERO_POINT` (half away from zero), saturated to int8, \
+             with the QUANTIZE kernel (bit-exact with TFLM).\n\n # Errors\n None in \
+             practice: the lengths are fixed by the types.",
             p.konst, p.konst
         );
         let flat_dst = flat(true);
@@ -380,7 +383,9 @@ fn qformat_items(
     } else {
         let name = format_ident!("{lower}_to_f32");
         let doc = format!(
-            " Writes [`{ty}`] as real values, row-major, as TFLite's DEQUANTIZE does:              `{}_SCALE * (q - {}_ZERO_POINT)` (`nn_kernels::dequantize`).\n\n # Errors\n None              in practice: the lengths are fixed by the types.",
+            " Writes [`{ty}`] as real values, row-major, as TFLite's DEQUANTIZE does: \
+             `{}_SCALE * (q - {}_ZERO_POINT)`, with the DEQUANTIZE kernel.\n\n # Errors\n \
+             None in practice: the lengths are fixed by the types.",
             p.konst, p.konst
         );
         let flat_src = flat(false);
@@ -732,12 +737,14 @@ fn run_functions(
         let base = p.arg.to_string();
         let doc = if is_out {
             format!(
-                " The bytes of `{}` in the arena after [`Self::run_in_arena`] (flat, {len}                  bytes at offset {offset}).",
+                " The bytes of `{}` in the arena after [`Self::run_in_arena`] (flat, {len} \
+                 bytes at offset {offset}).",
                 p.tensor.name
             )
         } else {
             format!(
-                " Where [`Self::run_in_arena`] reads `{}`: write the input here first (flat,                  {len} bytes at offset {offset}; the call overwrites it).",
+                " Where [`Self::run_in_arena`] reads `{}`: write the input here first (flat, \
+                 {len} bytes at offset {offset}; the call overwrites it).",
                 p.tensor.name
             )
         };

@@ -205,8 +205,8 @@ impl Ctx<'_> {
                 &label,
             );
         }
-        if let Some(Share::Rows(order)) = self.plan.tensor(node.output).map(|p| p.share) {
-            return self.rows_node(node, params, prefix, order);
+        if let Some(Share::Rows(write)) = self.plan.tensor(node.output).map(|p| p.share) {
+            return self.rows_node(node, params, prefix, write);
         }
         if self.plan.tensor(node.output).map(|p| p.share) == Some(Share::InPlace) {
             return Err(Error::Unsupported {

@@ -17,44 +17,52 @@ use quote::quote;
 use crate::ir::Node;
 use crate::lower::NodeParams;
 use crate::plan::rows::{row_geometry, RowGeometry};
-use crate::plan::RowOrder;
+use crate::plan::{RowOrder, RowWrite};
 
 use super::lit::usize_lit;
 use super::node::{malformed, NodeCode, Op, Place};
 use super::{Ctx, Error};
 
-/// Consecutive output rows whose windows have one shape.
+/// Consecutive kernel calls of one shape: each `rows` output rows from a window of `window`
+/// input rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Run {
-    /// First output row.
+    /// First output row of the first call.
     first: usize,
-    /// Number of rows.
+    /// Number of calls.
     count: usize,
-    /// Input rows of each window.
+    /// Output rows per call.
+    rows: usize,
+    /// Input rows of each call's window.
     window: usize,
     /// Padding rows above each window.
     pad_top: usize,
 }
 
-/// Splits the output rows into runs of equal window shape, in row order.
-fn runs(g: &RowGeometry) -> Vec<Run> {
+/// Splits the output rows into calls of `chunk` rows and those into runs of equal shape, in
+/// row order.
+fn runs(g: &RowGeometry, chunk: usize) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::new();
-    for r in 0..g.out_rows {
-        let (lo, hi) = g.window(r);
-        let pad_top = g.pad_top.saturating_sub(r.saturating_mul(g.stride));
-        let (window, first) = (hi - lo, r);
+    for (start, end) in g.chunks(chunk) {
+        let (lo, hi) = g.chunk_window(start, end);
+        let pad_top = g.pad_top.saturating_sub(start.saturating_mul(g.stride));
+        let (window, rows) = (hi - lo, end - start);
         match out.last_mut() {
-            // Inside a run the window start must advance by exactly one stride.
+            // Inside a run the window start must advance by exactly `rows` strides per call.
             Some(run)
                 if run.window == window
                     && run.pad_top == pad_top
-                    && g.window(run.first).0 + (r - run.first) * g.stride == lo =>
+                    && run.rows == rows
+                    && g.chunk_window(run.first, run.first + rows).0
+                        + (start - run.first) * g.stride
+                        == lo =>
             {
                 run.count += 1;
             }
             _ => out.push(Run {
-                first,
+                first: start,
                 count: 1,
+                rows,
                 window,
                 pad_top,
             }),
@@ -70,8 +78,9 @@ impl Ctx<'_> {
         node: &Node,
         params: &NodeParams,
         prefix: &str,
-        order: RowOrder,
+        write: RowWrite,
     ) -> Result<NodeCode, Error> {
+        let order = write.order;
         let name = node.name.as_str();
         let g = row_geometry(node, self.module)
             .ok_or_else(|| malformed(name, "planned row by row but cannot run so"))?;
@@ -99,7 +108,7 @@ impl Ctx<'_> {
         };
         let mut shared = Statics::default();
         let mut body = TokenStream::new();
-        let mut list = runs(&g);
+        let mut list = runs(&g, write.chunk);
         if order == RowOrder::Backward {
             list.reverse();
         }
@@ -108,18 +117,26 @@ impl Ctx<'_> {
             let mut x = in_t.clone();
             x.shape = vec![run.window, w, c];
             let mut y = out_t.clone();
-            y.shape = vec![1, ow, oc];
+            y.shape = vec![run.rows, ow, oc];
             let looped = run.count > 1;
-            let lo = g.window(run.first).0;
+            let lo = g.chunk_window(run.first, run.first + run.rows).0;
             let x_place = Place::Arena {
                 offset: in_off.saturating_add(lo.saturating_mul(g.in_row_bytes)),
                 len: run.window * g.in_row_bytes,
-                step: if looped { g.stride * g.in_row_bytes } else { 0 },
+                step: if looped {
+                    run.rows * g.stride * g.in_row_bytes
+                } else {
+                    0
+                },
             };
             let y_place = Place::Arena {
                 offset: out_off.saturating_add(run.first.saturating_mul(g.out_row_bytes)),
-                len: g.out_row_bytes,
-                step: if looped { g.out_row_bytes } else { 0 },
+                len: run.rows * g.out_row_bytes,
+                step: if looped {
+                    run.rows * g.out_row_bytes
+                } else {
+                    0
+                },
             };
             let variant_prefix = if k == 0 {
                 prefix.to_owned()
@@ -150,9 +167,14 @@ impl Ctx<'_> {
             });
         }
         let doc = self.block_doc(&format!(
-            "`{}` ({}, one row at a time, {} order, over its input)",
+            "`{}` ({}, {}, {} order, over its input)",
             name,
             node.op.name(),
+            if write.chunk > 1 {
+                format!("{} rows at a time", write.chunk)
+            } else {
+                "one row at a time".to_owned()
+            },
             order.name()
         ));
         let statics = shared.items;
@@ -165,7 +187,7 @@ impl Ctx<'_> {
 }
 
 /// The parameters of one run's kernel call: the layer's, on a window of `run.window` input rows
-/// with `run.pad_top` rows of padding above, giving one output row.
+/// with `run.pad_top` rows of padding above, giving `run.rows` output rows.
 fn window_params(params: &NodeParams, run: &Run, name: &str) -> Result<NodeParams, Error> {
     let mut p = params.clone();
     let g = match &mut p {
@@ -174,7 +196,7 @@ fn window_params(params: &NodeParams, run: &Run, name: &str) -> Result<NodeParam
         _ => return Err(malformed(name, "only convolutions run row by row")),
     };
     g.input_h = run.window;
-    g.output_h = 1;
+    g.output_h = run.rows;
     g.pad_top = run.pad_top;
     Ok(p)
 }
@@ -242,6 +264,16 @@ fn rename_tokens(tokens: TokenStream, map: &HashMap<Ident, Ident>) -> TokenStrea
 mod tests {
     use super::*;
 
+    fn run(first: usize, count: usize, rows: usize, window: usize, pad_top: usize) -> Run {
+        Run {
+            first,
+            count,
+            rows,
+            window,
+            pad_top,
+        }
+    }
+
     #[test]
     fn runs_group_equal_windows() {
         let g = RowGeometry {
@@ -253,29 +285,14 @@ mod tests {
             pad_top: 1,
             extent: 3,
         };
-        let r = runs(&g);
         assert_eq!(
-            r,
-            vec![
-                Run {
-                    first: 0,
-                    count: 1,
-                    window: 2,
-                    pad_top: 1
-                },
-                Run {
-                    first: 1,
-                    count: 23,
-                    window: 3,
-                    pad_top: 0
-                },
-                Run {
-                    first: 24,
-                    count: 1,
-                    window: 2,
-                    pad_top: 0
-                },
-            ]
+            runs(&g, 1),
+            vec![run(0, 1, 1, 2, 1), run(1, 23, 1, 3, 0), run(24, 1, 1, 2, 0)]
+        );
+        // Four rows per call: 0..4 (padded above), 4..8 ... 20..24 in a loop, then 24..25.
+        assert_eq!(
+            runs(&g, 4),
+            vec![run(0, 1, 4, 5, 1), run(4, 5, 4, 6, 0), run(24, 1, 1, 2, 0)]
         );
         let s2 = RowGeometry {
             in_rows: 48,
@@ -286,22 +303,10 @@ mod tests {
             pad_top: 0,
             extent: 3,
         };
+        assert_eq!(runs(&s2, 1), vec![run(0, 23, 1, 3, 0), run(23, 1, 1, 2, 0)]);
         assert_eq!(
-            runs(&s2),
-            vec![
-                Run {
-                    first: 0,
-                    count: 23,
-                    window: 3,
-                    pad_top: 0
-                },
-                Run {
-                    first: 23,
-                    count: 1,
-                    window: 2,
-                    pad_top: 0
-                },
-            ]
+            runs(&s2, 8),
+            vec![run(0, 2, 8, 17, 0), run(16, 1, 8, 16, 0)]
         );
     }
 }
