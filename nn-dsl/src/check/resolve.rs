@@ -54,6 +54,10 @@ struct OutputStmt<'a> {
     binding: Option<usize>,
 }
 
+/// Undefined names that get a "did you mean" suggestion; later ones get none. More than the 50
+/// diagnostics a terminal shows ([`crate::diag`]), so every one shown can carry one.
+pub(crate) const SUGGESTED_UNDEFINED: usize = 100;
+
 /// The checker's state while lowering one network.
 #[derive(Debug)]
 pub(crate) struct Checker<'a> {
@@ -65,6 +69,10 @@ pub(crate) struct Checker<'a> {
     outputs: Vec<OutputStmt<'a>>,
     /// Every tensor name taken (bindings and generated names).
     names: HashSet<String>,
+    /// The next numeric suffix to try per base name in [`Checker::fresh_name`].
+    next_suffix: HashMap<String, usize>,
+    /// Undefined names given a "did you mean" so far (see [`SUGGESTED_UNDEFINED`]).
+    suggested: usize,
     input_count: usize,
     /// Bindings suggested for an undefined name: probably meant to be used, so not warned about.
     assumed_used: Vec<usize>,
@@ -82,6 +90,8 @@ impl<'a> Checker<'a> {
             defs: HashMap::new(),
             outputs: Vec::new(),
             names: HashSet::new(),
+            next_suffix: HashMap::new(),
+            suggested: 0,
             input_count: 0,
             assumed_used: Vec::new(),
             truncated: false,
@@ -294,8 +304,14 @@ impl<'a> Checker<'a> {
             Expr::Ref(id) => match self.defs.get(id.node.as_str()) {
                 Some(&b) => out.push(b),
                 None => {
-                    let suggestion =
-                        ops::did_you_mean(&id.node, self.defs.keys().copied()).map(str::to_string);
+                    // Each suggestion compares the name with every binding: only the first
+                    // undefined names get one, so thousands of them stay linear.
+                    let suggestion = if self.suggested < SUGGESTED_UNDEFINED {
+                        self.suggested += 1;
+                        ops::did_you_mean(&id.node, self.defs.keys().copied()).map(str::to_string)
+                    } else {
+                        None
+                    };
                     if let Some(&b) = suggestion.as_deref().and_then(|s| self.defs.get(s)) {
                         self.assumed_used.push(b);
                     }
@@ -595,13 +611,20 @@ impl<'a> Checker<'a> {
         false
     }
 
-    /// A name not used by any tensor yet: `base`, else `base_1`, `base_2`, ...
+    /// A name not used by any tensor yet: `base`, else `base_1`, `base_2`, ... Suffixes already
+    /// tried for `base` are not tried again, so 30,000 uses of one base stay linear.
     fn fresh_name(&mut self, base: &str) -> String {
         let mut name = base.to_string();
-        let mut i = 1usize;
-        while self.names.contains(&name) {
-            name = format!("{base}_{i}");
-            i += 1;
+        let mut i = self.next_suffix.get(base).copied().unwrap_or(1);
+        if self.names.contains(&name) {
+            loop {
+                name = format!("{base}_{i}");
+                i += 1;
+                if !self.names.contains(&name) {
+                    break;
+                }
+            }
+            self.next_suffix.insert(base.to_string(), i);
         }
         self.names.insert(name.clone());
         name

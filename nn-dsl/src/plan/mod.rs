@@ -654,12 +654,50 @@ fn verify(plan: &ArenaPlan, module: &Module) -> Result<(), String> {
             last: s.node.index(),
         });
     }
-    for (i, a) in placed.iter().enumerate() {
-        for b in &placed[i + 1..] {
-            let in_time = a.first <= b.last && b.first <= a.last;
-            let in_space = a.offset < b.end && b.offset < a.end;
-            if a.group != b.group && in_time && in_space && a.end > a.offset && b.end > b.offset {
-                return Err(format!("{} and {} overlap", a.what, b.what));
+    // No two buffers of different groups overlap at one step: per step, a sweep by offset that
+    // keeps the two largest ends of distinct groups seen so far (linear in the lifetimes' total,
+    // where comparing every pair was quadratic).
+    let step_count = placed.iter().map(|p| p.last + 1).max().unwrap_or(0);
+    let mut at_step: Vec<Vec<usize>> = vec![Vec::new(); step_count];
+    for (k, p) in placed.iter().enumerate() {
+        if p.end > p.offset {
+            for at in at_step.iter_mut().take(p.last + 1).skip(p.first) {
+                at.push(k);
+            }
+        }
+    }
+    for list in &mut at_step {
+        list.sort_unstable_by_key(|&k| (placed[k].offset, k));
+        // (end, index) of the largest end so far, and of the largest from another group.
+        let mut top: Option<(usize, usize)> = None;
+        let mut second: Option<(usize, usize)> = None;
+        for &k in list.iter() {
+            let x = &placed[k];
+            let other = match top {
+                Some((_, t)) if placed[t].group == x.group => second,
+                t => t,
+            };
+            if let Some((end, o)) = other {
+                if x.offset < end {
+                    return Err(format!("{} and {} overlap", placed[o].what, x.what));
+                }
+            }
+            match top {
+                Some((end, t)) if placed[t].group == x.group => {
+                    if x.end > end {
+                        top = Some((x.end, k));
+                    }
+                }
+                Some((end, t)) if x.end > end => {
+                    second = Some((end, t));
+                    top = Some((x.end, k));
+                }
+                Some(_) => {
+                    if second.is_none_or(|(e, _)| x.end > e) {
+                        second = Some((x.end, k));
+                    }
+                }
+                None => top = Some((x.end, k)),
             }
         }
     }

@@ -221,3 +221,38 @@ fn rows_never_clobber(
         }
     }
 }
+
+/// Whether two arena buffers of different alias groups (scratch included) overlap in memory at
+/// some step: every pair compared, the slow and obvious way.
+pub fn any_overlap(plan: &ArenaPlan) -> bool {
+    let round = |n: usize| n.div_ceil(plan.align.max(1)) * plan.align.max(1);
+    let mut ivs: Vec<(usize, usize, usize, usize, usize)> = Vec::new();
+    for (i, p) in plan.tensors.iter().enumerate() {
+        if p.memory == Memory::Arena && p.size > 0 {
+            ivs.push((
+                root(plan, i),
+                p.offset,
+                p.offset + round(p.size),
+                p.first_step,
+                p.last_step,
+            ));
+        }
+    }
+    for (k, s) in plan.scratch.iter().enumerate() {
+        if s.size > 0 {
+            let step = s.node.index();
+            ivs.push((
+                usize::MAX - k,
+                s.offset,
+                s.offset + round(s.size),
+                step,
+                step,
+            ));
+        }
+    }
+    ivs.iter().enumerate().any(|(i, a)| {
+        ivs[i + 1..]
+            .iter()
+            .any(|b| a.0 != b.0 && a.1 < b.2 && b.1 < a.2 && a.3 <= b.4 && b.3 <= a.4)
+    })
+}
