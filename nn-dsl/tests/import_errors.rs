@@ -410,3 +410,38 @@ fn constants_the_kernels_refuse_are_refused() {
         "{msg}"
     );
 }
+
+/// Issue 16 item 9: older converters write per-tensor quantisation with a `quantized_dimension`
+/// that is no axis of the tensor (3 on a rank-1 bias). TFLM ignores the dimension when there is
+/// one scale, and so does the importer: the model imports as with dimension 0.
+#[test]
+fn per_tensor_quantisation_ignores_an_out_of_range_dimension() {
+    let per_tensor = |dim: i32| {
+        let mut m = conv_softmax();
+        let t = &mut m.sg().tensors;
+        t[1].quant = Some(MQuant {
+            scale: vec![0.01],
+            zero_point: vec![0],
+            quantized_dimension: dim,
+        });
+        t[2].quant = Some(MQuant {
+            scale: vec![0.005],
+            zero_point: vec![0],
+            quantized_dimension: dim,
+        });
+        m
+    };
+    let (want_module, want_weights) = run(&per_tensor(0)).unwrap();
+    for dim in [3, 7] {
+        let (module, weights) = run(&per_tensor(dim)).unwrap_or_else(|e| panic!("dim {dim}: {e}"));
+        assert_eq!(module.tensors.len(), want_module.tensors.len());
+        for (h, t) in module.tensors.iter() {
+            assert_eq!(
+                t.quant, want_module.tensors[h].quant,
+                "dim {dim}: {}",
+                t.name
+            );
+        }
+        assert_eq!(weights, want_weights, "dim {dim}");
+    }
+}
