@@ -548,6 +548,11 @@ fn constants_the_kernels_refuse_fail_at_compile_time() {
         );
         assert_eq!(text(&o.stdout), "", "{args:?}");
     }
+    // `check --no-weights` checks the architecture alone (issue 16 item 11): the file is there
+    // but not read.
+    let o = nndc(&[Path::new("check"), &nnd, Path::new("--no-weights")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stderr), "");
     // Without its weights file the same network is checked for shapes only.
     std::fs::remove_file(dir.join("shift.safetensors")).unwrap();
     let o = nndc(&[Path::new("check"), &nnd]);

@@ -1,7 +1,7 @@
 //! `nndc`: the nnd command-line compiler.
 //!
 //! ```text
-//! nndc check FILE          check a network; diagnostics on stderr
+//! nndc check FILE [--no-weights]  check a network (and its weights file); diagnostics on stderr
 //! nndc info FILE [--json] [--in-place] [--io-in-arena] [--max-arena BYTES]  per-layer shapes, MACs and parameters, then the arena plan
 //! nndc info FILE --memory [--svg FILE [--force]]  the arena over time (text, SVG)
 //! nndc import MODEL.tflite -o DIR [--name NAME] [--force]  write DIR/NAME.nnd + .safetensors
@@ -54,6 +54,10 @@ enum Command {
     Check {
         /// The network file (`.nnd`).
         file: PathBuf,
+        /// Check the architecture alone: do not read the weights file the network names (by
+        /// default it is read and bound when it exists, as `nndc build` would).
+        #[arg(long)]
+        no_weights: bool,
     },
     /// Print each layer's output shape, MACs and parameters, with totals.
     Info {
@@ -170,8 +174,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
-        Command::Check { file } => {
-            let loaded = load::load(&file)?;
+        Command::Check { file, no_weights } => {
+            let loaded = load::load_with(&file, !no_weights)?;
             emit(&loaded.path, &loaded.source, loaded.diagnostics())?;
             Ok(exit_for(loaded.module().is_some()))
         }

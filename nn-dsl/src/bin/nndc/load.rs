@@ -33,8 +33,15 @@ impl Loaded {
     }
 }
 
-/// Reads `path` and compiles it with the front end its extension selects.
+/// Reads `path` and compiles it with the front end its extension selects, binding the weights
+/// file a `.nnd` names when it exists.
 pub(crate) fn load(path: &Path) -> Result<Loaded, CliError> {
+    load_with(path, true)
+}
+
+/// [`load`]; with `weights` false (`nndc check --no-weights`) a `.nnd`'s weights file is not
+/// read: the architecture alone is checked.
+pub(crate) fn load_with(path: &Path, weights: bool) -> Result<Loaded, CliError> {
     let shown = path.display().to_string();
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if extension.eq_ignore_ascii_case("tflite") {
@@ -53,7 +60,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, CliError> {
         ))
     })?;
     let mut result = nn_dsl::check::check_source(&source);
-    if let Ok((module, warnings)) = &mut result {
+    if let (true, Ok((module, warnings))) = (weights, &mut result) {
         if let Some(errors) = bind_if_present(path, &shown, module)? {
             let mut all = std::mem::take(warnings);
             all.extend(errors);
