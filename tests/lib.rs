@@ -59,6 +59,39 @@ pub struct OpFile {
     pub cases: Vec<Case>,
 }
 
+/// `tests/vectors/models/<stem>.json`: one whole-network model's recorded TFLM cases.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelFile {
+    /// The model's name (its file stem).
+    pub model: String,
+    /// The cases.
+    pub cases: Vec<ModelCase>,
+}
+
+/// One whole-network case: the graph inputs and what TFLM gave for every graph output.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelCase {
+    /// Graph inputs, in order.
+    pub input: Vec<Tensor>,
+    /// Graph outputs, in order.
+    pub output: Vec<Tensor>,
+}
+
+/// Loads `tests/vectors/models/<stem>.json`.
+///
+/// # Errors
+/// [`VectorError`] when the file cannot be read or parsed, or names another model.
+pub fn load_model(stem: &str) -> Result<ModelFile, VectorError> {
+    let file: ModelFile = read_json(vectors_dir().join("models").join(format!("{stem}.json")))?;
+    if file.model != format!("{stem}.tflite") {
+        return Err(VectorError::Data(format!(
+            "{stem}.json names model {:?}",
+            file.model
+        )));
+    }
+    Ok(file)
+}
+
 /// One single-op model run through TFLM.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Case {

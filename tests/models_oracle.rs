@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use nn_dsl::exec::{self, TensorData};
 use nn_dsl::ir::Module;
 use nn_dsl::weights::Weights;
-use nnd_tests::{compare, load_op, Case, DType as VDType, Tensor as VTensor, OPS};
+use nnd_tests::{compare, load_op, Case, DType as VDType, ModelFile, Tensor as VTensor, OPS};
 
 fn input_data(t: &VTensor) -> TensorData {
     match t.dtype {
@@ -78,18 +78,6 @@ fn single_op_vectors_through_exec() {
 
 // ---------------------------------------------------------------------------------------------
 // Whole networks.
-
-#[derive(Debug, serde::Deserialize)]
-struct ModelFile {
-    model: String,
-    cases: Vec<ModelCase>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ModelCase {
-    input: Vec<VTensor>,
-    output: Vec<VTensor>,
-}
 
 fn models_dir() -> PathBuf {
     nnd_tests::vectors_dir().join("models")

@@ -13,15 +13,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::Tensor as VTensor;
+use crate::{ModelFile, Tensor as VTensor};
 use nn_dsl::back::rust::{self, Options, Target};
 use nn_dsl::ir::{DType, Module};
 use nn_dsl::weights::Weights;
-
-#[derive(Debug, serde::Deserialize)]
-struct ModelFile {
-    cases: Vec<ModelCase>,
-}
 
 /// `tests/vectors/models/manifest.json`: the recorded cases of each model.
 #[derive(Debug, serde::Deserialize)]
@@ -32,12 +27,6 @@ struct ModelManifest {
 #[derive(Debug, serde::Deserialize)]
 struct ModelEntry {
     cases: usize,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ModelCase {
-    input: Vec<VTensor>,
-    output: Vec<VTensor>,
 }
 
 /// The bytes of a vector tensor as the module stores it: int8 bytes, or f32 little-endian.

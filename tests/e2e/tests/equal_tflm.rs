@@ -6,18 +6,7 @@
 use std::path::PathBuf;
 
 use nnd_e2e::MODELS;
-use nnd_tests::{compare, Tensor as VTensor};
-
-#[derive(Debug, serde::Deserialize)]
-struct ModelFile {
-    cases: Vec<ModelCase>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ModelCase {
-    input: Vec<VTensor>,
-    output: Vec<VTensor>,
-}
+use nnd_tests::{compare, ModelFile};
 
 fn models_dir() -> PathBuf {
     nnd_tests::vectors_dir().join("models")

@@ -9,18 +9,7 @@
 
 use nn_kernels::qformat::Quant;
 use nnd_e2e::ds_cnn_kws as kws;
-use nnd_tests::Tensor as VTensor;
-
-#[derive(Debug, serde::Deserialize)]
-struct ModelFile {
-    cases: Vec<ModelCase>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ModelCase {
-    input: Vec<VTensor>,
-    output: Vec<VTensor>,
-}
+use nnd_tests::ModelFile;
 
 /// The real value `scale (q - zp)` in Q8.7, rounded half away from zero, by exact rationals
 /// (the f32 scale is exactly representable in f64; the product of an int8 difference and it
@@ -32,8 +21,7 @@ fn q8_7(q: i8, scale: f32, zp: i32) -> i16 {
 
 #[test]
 fn kws_from_q8_7_features_equals_tflm() {
-    let json = nnd_tests::vectors_dir().join("models/ds_cnn_kws.json");
-    let file: ModelFile = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let file: ModelFile = nnd_tests::load_model("ds_cnn_kws").unwrap();
     assert!(file.cases.len() >= 10, "{} cases", file.cases.len());
     let mut arena = [0i8; kws::ARENA_BYTES];
     for (i, case) in file.cases.iter().enumerate() {
@@ -85,8 +73,7 @@ fn generated_quant_constant_matches_the_scale() {
 /// it exactly, the run equals TFLM, and the outputs dequantise to `scale * (q - zero_point)`.
 #[test]
 fn kws_through_the_float_helpers_equals_tflm() -> Result<(), Box<dyn std::error::Error>> {
-    let json = nnd_tests::vectors_dir().join("models/ds_cnn_kws.json");
-    let file: ModelFile = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+    let file: ModelFile = nnd_tests::load_model("ds_cnn_kws")?;
     let mut arena = [0i8; kws::ARENA_BYTES];
     for case in &file.cases {
         let q = case.input[0].i8_data()?;
