@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "tflite/writer.rs"]
+mod writer;
+
 fn nndc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nndc"))
         .args(args)
@@ -87,7 +90,9 @@ fn tflite_problems_exit_1_or_2_with_a_message() {
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(
-        err.contains("error[E0300]: operator 0 (CONV_2D)") && err.contains("FLOAT32"),
+        err.contains(
+            "error[E0300]: `tests/tflite/converter/mixed_f32.tflite`: operator 0 (CONV_2D)"
+        ) && err.contains("FLOAT32"),
         "{err}"
     );
     let o = nndc(&[
@@ -107,4 +112,72 @@ fn tflite_problems_exit_1_or_2_with_a_message() {
     assert!(text(&o.stderr).starts_with("error: cannot read `tests/tflite/malformed/truncated_50pct.tflite`: not a valid .tflite model"));
     let o = nndc(&["info", "missing.tflite"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Issue 16 item 10: a model with several unsupported operators is refused at once, naming every
+/// one, with the file path, by the same message in `check`, `info`, `import`, `build` and `run`.
+#[test]
+fn unsupported_operators_are_refused_at_once_everywhere() {
+    use writer::*;
+    const EXPAND_DIMS: i32 = 70;
+    const SQUEEZE: i32 = 43;
+    const LEAKY_RELU: i32 = 98;
+    let q = MQuant::per_tensor(0.1, 0);
+    let tensors = (0..6)
+        .map(|i| MTensor::new(&format!("t{i}"), &[1, 4], INT8, 0).q(q.clone()))
+        .collect();
+    let ops = [(0, 0, 1), (2, 1, 2), (1, 2, 3), (0, 3, 4), (1, 4, 5)]
+        .iter()
+        .map(|&(c, i, o)| MOp::new(c, &[i], &[o], MOptions::None))
+        .collect();
+    let m = MModel::new(
+        [EXPAND_DIMS, LEAKY_RELU, SQUEEZE]
+            .iter()
+            .map(|&c| MOpcode::builtin(c))
+            .collect(),
+        MSubgraph {
+            name: Some("main".into()),
+            tensors,
+            inputs: vec![0],
+            outputs: vec![5],
+            operators: ops,
+        },
+        vec![MBuffer::empty()],
+    );
+    let dir = fresh_dir("unsupported");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("conv1d.tflite");
+    std::fs::write(&model, m.build()).unwrap();
+    // The `network!` macro's compile-fail case reads the same model.
+    assert_eq!(
+        std::fs::read("../nn-macros/tests/ui/data/unsupported_ops.tflite").unwrap(),
+        m.build(),
+        "nn-macros/tests/ui/data/unsupported_ops.tflite is this model"
+    );
+    let path = model.to_str().unwrap();
+    let message = "3 operator types are not supported (5 operators in all): EXPAND_DIMS \
+                   (operators 0, 3), SQUEEZE (operator 1), LEAKY_RELU (operators 2, 4); \
+                   supported operators: CONV_2D";
+    let out = dir.join("out");
+    let rs = dir.join("conv1d.rs");
+    let x = dir.join("x.npy");
+    let runs: [Vec<&str>; 5] = [
+        vec!["check", path],
+        vec!["info", path],
+        vec!["import", path, "-o", out.to_str().unwrap()],
+        vec!["build", path, "-o", rs.to_str().unwrap()],
+        vec!["run", path, "--input", x.to_str().unwrap()],
+    ];
+    for args in runs {
+        let o = nndc(&args);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("`{path}`: {message}")),
+            "{args:?} names the file: {err}"
+        );
+        assert_eq!(err.matches("not supported").count(), 1, "{args:?}: {err}");
+    }
+    assert!(!out.exists() && !rs.exists(), "nothing is written");
 }

@@ -270,7 +270,7 @@ fn every_decoded_option_kind_reads_back() {
         ]
     );
     assert_eq!(names[10], "TANH");
-    assert_eq!(names[11], "builtin code 67");
+    assert_eq!(names[11], "TRANSPOSE_CONV");
 }
 
 #[test]

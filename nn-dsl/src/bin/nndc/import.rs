@@ -28,8 +28,11 @@ pub(crate) fn load_tflite(path: &Path) -> Result<TfliteResult, CliError> {
 /// The diagnostics of a model the importer refuses, or the [`CliError`] of an unreadable file.
 fn refused(e: LoadError, shown: &str) -> Result<Vec<Diagnostic>, CliError> {
     match e {
-        LoadError::Import { error, .. } => Ok(vec![Diagnostic::error("E0300", error.to_string())
-            .with_note("docs/import.md lists what the importer accepts")]),
+        LoadError::Import { error, .. } => Ok(vec![Diagnostic::error(
+            "E0300",
+            format!("`{shown}`: {error}"),
+        )
+        .with_note("docs/import.md lists what the importer accepts")]),
         LoadError::Io { message, .. } => Err(CliError(format!("cannot read `{shown}`: {message}"))),
         LoadError::Tflite { error, .. } => Err(CliError(format!(
             "cannot read `{shown}`: not a valid .tflite model: {error}"

@@ -55,14 +55,10 @@ pub enum ImportError {
     /// The model has no subgraph.
     #[error("the model has no subgraph")]
     NoSubgraph,
-    /// An operator nnd does not import.
-    #[error("operator {index} ({op}) is not supported; supported operators: {SUPPORTED_OPS}")]
-    UnsupportedOp {
-        /// Position in the subgraph's operator list.
-        index: usize,
-        /// The TFLite operator name.
-        op: String,
-    },
+    /// Operators nnd does not import: every one of the model, found before anything else is
+    /// imported, grouped by name in the order they first occur.
+    #[error("{}", unsupported_message(.0))]
+    UnsupportedOps(Vec<UnsupportedOp>),
     /// A tensor of a type nnd does not import at that place.
     #[error("operator {index} ({op}): tensor `{tensor}` has type {dtype}, expected {expected}")]
     UnsupportedType {
@@ -126,6 +122,110 @@ pub enum ImportError {
     Lower(crate::lower::LowerError),
 }
 
+/// One operator name nnd does not import, and where the model uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedOp {
+    /// The TFLite operator name (`EXPAND_DIMS`; `CUSTOM "name"` for a custom operator).
+    pub op: String,
+    /// Positions in the subgraph's operator list, ascending.
+    pub indices: Vec<usize>,
+}
+
+/// How many positions of one operator a message lists before saying how many more there are.
+const SHOWN_INDICES: usize = 8;
+
+fn unsupported_message(ops: &[UnsupportedOp]) -> String {
+    let uses: usize = ops.iter().map(|o| o.indices.len()).sum();
+    let mut out = format!(
+        "{} not supported ({} operator{} in all): ",
+        if ops.len() == 1 {
+            "1 operator type is".to_owned()
+        } else {
+            format!("{} operator types are", ops.len())
+        },
+        uses,
+        if uses == 1 { "" } else { "s" }
+    );
+    for (i, o) in ops.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let shown: Vec<String> = o
+            .indices
+            .iter()
+            .take(SHOWN_INDICES)
+            .map(ToString::to_string)
+            .collect();
+        let more = o.indices.len().saturating_sub(SHOWN_INDICES);
+        out.push_str(&format!(
+            "{} (operator{} {}{})",
+            o.op,
+            if o.indices.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    out.push_str(&format!("; supported operators: {SUPPORTED_OPS}"));
+    out
+}
+
+/// True for the builtin operators [`import`] maps (SHAPE, STRIDED_SLICE and PACK as far as they
+/// fold into a RESHAPE's target shape: anything else they compute is refused by name later).
+fn imported(builtin: BuiltinOp) -> bool {
+    matches!(
+        builtin,
+        BuiltinOp::Conv2d
+            | BuiltinOp::DepthwiseConv2d
+            | BuiltinOp::FullyConnected
+            | BuiltinOp::AveragePool2d
+            | BuiltinOp::MaxPool2d
+            | BuiltinOp::Add
+            | BuiltinOp::Mul
+            | BuiltinOp::Softmax
+            | BuiltinOp::Logistic
+            | BuiltinOp::Tanh
+            | BuiltinOp::Relu
+            | BuiltinOp::Relu6
+            | BuiltinOp::Reshape
+            | BuiltinOp::Pad
+            | BuiltinOp::PadV2
+            | BuiltinOp::Concatenation
+            | BuiltinOp::Mean
+            | BuiltinOp::Quantize
+            | BuiltinOp::Dequantize
+            | BuiltinOp::Shape
+            | BuiltinOp::StridedSlice
+            | BuiltinOp::Pack
+    )
+}
+
+/// Every operator of `sg` that [`import`] does not map, grouped by name (first occurrence order).
+fn unsupported_ops(model: &Model, sg: &Subgraph) -> Vec<UnsupportedOp> {
+    let mut found: Vec<UnsupportedOp> = Vec::new();
+    for (index, op) in sg.operators.iter().enumerate() {
+        // An opcode index out of range is reported where the operator is imported.
+        let Some(code) = model.opcode(op) else {
+            continue;
+        };
+        if imported(code.builtin) {
+            continue;
+        }
+        let name = code.name();
+        match found.iter_mut().find(|o| o.op == name) {
+            Some(o) => o.indices.push(index),
+            None => found.push(UnsupportedOp {
+                op: name,
+                indices: vec![index],
+            }),
+        }
+    }
+    found
+}
+
 /// Imports `model` into an IR module and its weights. The module's name is `"Model"`; callers
 /// usually rename it (the CLI uses the file stem). `module.weights` is left `None`. A model whose
 /// activation arena (or a graph input or output) is larger than any target can hold is
@@ -141,6 +241,10 @@ pub fn import(model: &Model) -> Result<(Module, Weights), ImportError> {
         values: vec![Value::Unset; sg.tensors.len()],
         names: HashSet::new(),
     };
+    let unsupported = unsupported_ops(model, sg);
+    if !unsupported.is_empty() {
+        return Err(ImportError::UnsupportedOps(unsupported));
+    }
     im.inputs()?;
     for (index, op) in sg.operators.iter().enumerate() {
         im.operator(index, op)?;
@@ -613,11 +717,12 @@ impl<'m> Importer<'m> {
                     dtype: DType::F32,
                 }
             }
+            // `unsupported_ops` refused every other operator before the import began.
             _ => {
-                return Err(ImportError::UnsupportedOp {
-                    index,
+                return Err(ImportError::UnsupportedOps(vec![UnsupportedOp {
                     op: op_name.clone(),
-                })
+                    indices: vec![index],
+                }]))
             }
         };
         self.finish(ctx, out_idx, emit).map(|_| ())

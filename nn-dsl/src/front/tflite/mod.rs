@@ -50,11 +50,12 @@ mod error;
 mod fb;
 pub mod import;
 mod model;
+pub mod opnames;
 mod schema;
 mod validate;
 
 pub use error::{ReadError, ReadErrorKind};
-pub use import::{import, ImportError};
+pub use import::{import, ImportError, UnsupportedOp};
 pub use model::{
     Activation, Buffer, BuiltinOp, BuiltinOptions, Conv2dOptions, DepthwiseConv2dOptions,
     FullyConnectedOptions, Model, Operator, OperatorCode, Padding, Pool2dOptions, Quantization,

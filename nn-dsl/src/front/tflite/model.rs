@@ -149,7 +149,8 @@ macro_rules! builtin_ops {
                 #[doc = concat!("`", $name, "` (builtin code ", $code, ").")]
                 $variant,
             )*
-            /// Any other builtin code.
+            /// Any other builtin code (displayed by its schema name when
+            /// [`super::opnames::BUILTIN_NAMES`] knows it).
             Other(i32),
         }
 
@@ -175,7 +176,10 @@ macro_rules! builtin_ops {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self {
                     $(Self::$variant => f.write_str($name),)*
-                    Self::Other(code) => write!(f, "builtin code {code}"),
+                    Self::Other(code) => match super::opnames::builtin_name(*code) {
+                        Some(name) => f.write_str(name),
+                        None => write!(f, "builtin code {code}"),
+                    },
                 }
             }
         }
