@@ -212,7 +212,10 @@ fn bad_inputs_are_usage_errors_naming_the_file() {
     let e = text(&o.stderr);
     assert!(
         e.contains("wrong_shape.npy` has shape [49, 10], but input `")
-            && e.contains("has shape [49, 10, 1] (or [1, 49, 10, 1] with the batch)"),
+            && e.contains(
+                "has shape [49, 10, 1] (or [1, 49, 10, 1] with the batch, or [N, 49, 10, 1] \
+                 for a batch of N samples)"
+            ),
         "{e}"
     );
 
@@ -557,4 +560,136 @@ fn constants_the_kernels_refuse_fail_at_compile_time() {
     std::fs::remove_file(dir.join("shift.safetensors")).unwrap();
     let o = nndc(&[Path::new("check"), &nnd]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
+
+/// Issue 16 item 12: `nndc run` over a batch file `(N, ...)` and over a folder of .npy files,
+/// `--output` stacking the samples, and `--expect` comparing byte for byte (TFLM's outputs from
+/// the committed vectors): equal gives exit 0, one changed value gives exit 3 and a report
+/// naming the sample, the output, the position and both values.
+#[test]
+fn batches_and_folders_with_expect() {
+    let dir = scratch("batch");
+    let model = models().join("ds_cnn_kws.tflite");
+    const N: usize = 6;
+    let cases: Vec<_> = (0..N).map(|i| case("ds_cnn_kws", i)).collect();
+    let mut dims = cases[0].0.clone();
+    dims[0] = N as u64;
+    let xs: Vec<i8> = cases.iter().flat_map(|c| c.1.clone()).collect();
+    let ys: Vec<i8> = cases.iter().flat_map(|c| c.2.clone()).collect();
+    let per = cases[0].2.len();
+    let xp = dir.join("xs.npy");
+    let yp = dir.join("ys.npy");
+    write_npy(&xp, &dims, &xs);
+    write_npy(&yp, &[N as u64, per as u64], &ys);
+    let out = dir.join("out.npy");
+    let run = |input: &Path, expect: &Path, output: Option<&Path>| {
+        let mut args = vec![
+            Path::new("run"),
+            &model,
+            Path::new("--input"),
+            input,
+            Path::new("--expect"),
+            expect,
+        ];
+        if let Some(o) = output {
+            args.extend([Path::new("--output"), o]);
+        }
+        nndc(&args)
+    };
+
+    // A batch file: every sample equal to TFLM; --output holds (N, 12) of the same values.
+    let o = run(&xp, &yp, Some(&out));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "6 of 6 sample(s) equal to the expected outputs, byte for byte\n"
+    );
+    assert_eq!(
+        read_npy::<i8>(&out),
+        (vec![N as u64, per as u64], ys.clone())
+    );
+
+    // A folder of one-sample files (with and without the batch of 1), in file name order.
+    let folder = dir.join("samples");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (i, c) in cases.iter().enumerate() {
+        let shape = if i % 2 == 0 { &c.0[..] } else { &c.0[1..] };
+        write_npy(&folder.join(format!("x{i:02}.npy")), shape, &c.1);
+    }
+    std::fs::write(folder.join("notes.txt"), "not a sample").unwrap();
+    let o = run(&folder, &yp, None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+
+    // Without --expect, each sample is printed under a `sample` line naming where it came from.
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &xp]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    let values: Vec<String> = cases[5].2.iter().map(i8::to_string).collect();
+    assert!(
+        stdout.contains(&format!(
+            "sample 5 ({}[5])\noutput output0: i8[12]\n[{}]\n",
+            xp.display(),
+            values.join(", ")
+        )),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("sample ").count(), N, "{stdout}");
+
+    // One expected value changed: exit 3, the sample, output, position and values named.
+    let mut bad = ys.clone();
+    bad[3 * per + 7] = bad[3 * per + 7].wrapping_add(1);
+    let badp = dir.join("bad.npy");
+    write_npy(&badp, &[N as u64, per as u64], &bad);
+    let o = run(&folder, &badp, None);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "sample 3 ({}): output `output0`: 1 of 12 value(s) differ: [7] {} (expected {})",
+            folder.join("x03.npy").display(),
+            ys[3 * per + 7],
+            bad[3 * per + 7]
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("5 of 6 sample(s) equal to the expected outputs, byte for byte\n"),
+        "{stdout}"
+    );
+    assert!(
+        text(&o.stderr).contains("1 of 6 sample(s) differ"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // Expected outputs for another number of samples, an empty batch, an empty folder: exit 2.
+    let fewer = dir.join("fewer.npy");
+    write_npy(&fewer, &[2, per as u64], &ys[..2 * per]);
+    let o = run(&xp, &fewer, None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr)
+            .contains("holds 2 expected sample(s) of output `output0`, but the inputs hold 6"),
+        "{}",
+        text(&o.stderr)
+    );
+    let empty = dir.join("empty.npy");
+    dims[0] = 0;
+    write_npy::<i8>(&empty, &dims, &[]);
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &empty]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("holds no samples"),
+        "{}",
+        text(&o.stderr)
+    );
+    let none = dir.join("none");
+    std::fs::create_dir_all(&none).unwrap();
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &none]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("is a folder without .npy files"),
+        "{}",
+        text(&o.stderr)
+    );
 }

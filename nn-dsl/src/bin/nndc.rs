@@ -104,12 +104,17 @@ enum Command {
     Run {
         /// The network (`.nnd` with its weights file, or `.tflite`).
         model: PathBuf,
-        /// An input as .npy (int8, or float32 with --float); once per graph input, in order.
+        /// An input as .npy (int8, or float32 with --float): one sample, a batch `(N, ...)`,
+        /// or a folder of .npy files; once per graph input, in order.
         #[arg(long = "input", value_name = "NPY", required = true)]
         inputs: Vec<PathBuf>,
-        /// Write an output as .npy; none, or once per graph output, in order.
+        /// Write an output as .npy (`(N, ...)` for N samples); none, or once per graph output.
         #[arg(long = "output", value_name = "NPY")]
         outputs: Vec<PathBuf>,
+        /// Compare an output with this .npy byte for byte and report every sample that differs
+        /// (exit 3); none, or once per graph output, in order.
+        #[arg(long = "expect", value_name = "NPY")]
+        expects: Vec<PathBuf>,
         /// Inputs are float32, quantised with the model's input parameters; outputs are
         /// dequantised.
         #[arg(long)]
@@ -237,12 +242,14 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             model,
             inputs,
             outputs,
+            expects,
             float,
             force,
         } => run::run(&run::RunArgs {
             model,
             inputs,
             outputs,
+            expects,
             float,
             force,
         }),

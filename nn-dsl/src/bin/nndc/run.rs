@@ -1,5 +1,7 @@
-//! `nndc run MODEL --input x.npy [--input ...] [--output y.npy ...] [--float] [--force]`: runs a
-//! network on the host with `nn_kernels`' portable kernels (docs/run.md).
+//! `nndc run MODEL --input x.npy [--input ...] [--output y.npy ...] [--expect y.npy ...]
+//! [--float] [--force]`: runs a network on the host with `nn_kernels`' portable kernels, on one
+//! sample or a batch (a `.npy` with a leading batch dimension, or a folder of `.npy` files), and
+//! compares the outputs with expected ones byte for byte (docs/run.md).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,7 +9,7 @@ use std::process::ExitCode;
 
 use nn_dsl::exec::{self, TensorData};
 use nn_dsl::front::load::{self, LoadError};
-use nn_dsl::ir::{shape_string, DType, Module};
+use nn_dsl::ir::{shape_string, DType, Module, Tensor};
 
 use crate::CliError;
 
@@ -17,13 +19,24 @@ pub(crate) struct RunArgs {
     pub(crate) model: PathBuf,
     pub(crate) inputs: Vec<PathBuf>,
     pub(crate) outputs: Vec<PathBuf>,
+    pub(crate) expects: Vec<PathBuf>,
     pub(crate) float: bool,
     pub(crate) force: bool,
 }
 
+/// The most samples one batch `.npy` file may hold (its size limit is this many samples of the
+/// tensor at 8 bytes per value, plus a header).
+const MAX_SAMPLES: u64 = 65_536;
+
+/// How many differing positions a mismatch report lists per output.
+const SHOWN_DIFFS: usize = 5;
+
+/// Exit code when the outputs differ from `--expect`.
+const EXIT_MISMATCH: u8 = 3;
+
 /// Runs the subcommand. Exit 0 on success, 1 when the network has errors (diagnostics, a model
 /// the importer refuses, constants that cannot be lowered), 2 for usage errors and unreadable or
-/// mismatched input files (returned as [`CliError`]).
+/// mismatched input files (returned as [`CliError`]), 3 when an output differs from `--expect`.
 pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     if !args.force {
         // `symlink_metadata`: a dangling link counts as existing (and is never written through).
@@ -55,13 +68,15 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
             args.inputs.len()
         )));
     }
-    if !args.outputs.is_empty() && args.outputs.len() != module.outputs.len() {
-        return Err(CliError(format!(
-            "network `{}` has {} output(s), {} --output given (give none or one per output)",
-            module.name,
-            module.outputs.len(),
-            args.outputs.len()
-        )));
+    for (flag, given) in [("--output", &args.outputs), ("--expect", &args.expects)] {
+        if !given.is_empty() && given.len() != module.outputs.len() {
+            return Err(CliError(format!(
+                "network `{}` has {} output(s), {} {flag} given (give none or one per output)",
+                module.name,
+                module.outputs.len(),
+                given.len()
+            )));
+        }
     }
     let lowered = match nn_dsl::lower::lower(module, &loaded.weights) {
         Ok(l) => l,
@@ -70,57 +85,204 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
             return Ok(ExitCode::from(1));
         }
     };
-    let mut data = Vec::with_capacity(args.inputs.len());
+    // Every input's samples, then the same count checked across inputs.
+    let mut batches = Vec::with_capacity(args.inputs.len());
     for (i, path) in args.inputs.iter().enumerate() {
-        data.push(read_input(module, i, path, args.float)?);
+        batches.push(read_input(module, i, path, args.float)?);
     }
-    let outputs = match exec::run(module, &lowered, &data) {
-        Ok(outputs) => outputs,
-        // A kernel refusing a constant is a problem of the network (exit 1, as for constants
-        // the lowering refuses); the lowering's checks rule it out.
-        Err(e @ exec::ExecError::Kernel { .. }) => {
-            eprint_line(&format!("error: `{}`: {e}", loaded.path));
-            return Ok(ExitCode::from(1));
+    let count = batches.first().map_or(0, |b| b.samples.len());
+    if let Some(other) = batches.iter().find(|b| b.samples.len() != count) {
+        return Err(CliError(format!(
+            "`{}` holds {count} sample(s) but `{}` holds {}; every --input needs the same number",
+            args.inputs[0].display(),
+            other.path.display(),
+            other.samples.len()
+        )));
+    }
+    let batched = batches.iter().any(|b| b.batched);
+    // The expected outputs are read before anything runs, so a bad file costs no run.
+    let mut expected = Vec::with_capacity(args.expects.len());
+    for (k, path) in args.expects.iter().enumerate() {
+        let t = output_tensor(module, k)?;
+        let want_f32 = args.float || t.dtype == DType::F32;
+        let (n, flat) = read_npy(path, "output", t, want_f32, false)?;
+        if n != count {
+            return Err(CliError(format!(
+                "`{}` holds {n} expected sample(s) of output `{}`, but the inputs hold {count}",
+                path.display(),
+                t.name
+            )));
         }
-        Err(e) => return Err(CliError(format!("cannot run `{}`: {e}", loaded.path))),
-    };
-    // Every output is converted and written first, so that a failure prints nothing on stdout;
-    // then the values are streamed (an output of 2^31 values is never one string in memory).
-    let mut shown_outputs = Vec::with_capacity(outputs.len());
-    for (k, ((name, h), out)) in module.outputs.iter().zip(outputs).enumerate() {
-        let shape = module
-            .tensors
-            .get(*h)
-            .map(|t| t.shape.clone())
-            .unwrap_or_default();
-        let shown = if args.float {
-            TensorData::F32(
-                exec::to_float_output(module, k, &out)
-                    .map_err(|e| CliError(format!("cannot dequantise output `{name}`: {e}")))?,
-            )
-        } else {
-            out
+        expected.push(split(flat, n));
+    }
+    // Run every sample; outputs are kept per sample and output (dequantised under --float).
+    let mut results: Vec<Vec<TensorData>> = Vec::with_capacity(count);
+    for k in 0..count {
+        let inputs: Vec<TensorData> = batches.iter().map(|b| b.samples[k].clone()).collect();
+        let outputs = match exec::run(module, &lowered, &inputs) {
+            Ok(outputs) => outputs,
+            // A kernel refusing a constant is a problem of the network (exit 1, as for
+            // constants the lowering refuses); the lowering's checks rule it out.
+            Err(e @ exec::ExecError::Kernel { .. }) => {
+                eprint_line(&format!("error: `{}`: {e}", loaded.path));
+                return Ok(ExitCode::from(1));
+            }
+            Err(e) => return Err(CliError(format!("cannot run `{}`: {e}", loaded.path))),
         };
-        if let Some(path) = args.outputs.get(k) {
-            write_npy(path, &shape, &shown)?;
+        let mut shown = Vec::with_capacity(outputs.len());
+        for (o, (out, (name, _))) in outputs.into_iter().zip(&module.outputs).enumerate() {
+            shown.push(if args.float {
+                TensorData::F32(
+                    exec::to_float_output(module, o, &out)
+                        .map_err(|e| CliError(format!("cannot dequantise output `{name}`: {e}")))?,
+                )
+            } else {
+                out
+            });
         }
-        shown_outputs.push((name, shape, shown));
+        results.push(shown);
     }
+    // Every output is written first, so that a failure prints nothing on stdout.
+    for (o, path) in args.outputs.iter().enumerate() {
+        let t = output_tensor(module, o)?;
+        let per_sample: Vec<&TensorData> = results.iter().filter_map(|r| r.get(o)).collect();
+        write_npy(path, count, &t.shape, &per_sample)?;
+    }
+    let label = |k: usize| -> String {
+        batches
+            .iter()
+            .map(|b| b.labels[k].as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut print = || -> std::io::Result<()> {
-        for (name, shape, shown) in &shown_outputs {
+    if !expected.is_empty() {
+        let mut differ = 0usize;
+        let mut report = || -> std::io::Result<()> {
+            for (k, outs) in results.iter().enumerate() {
+                let mut first = true;
+                for (o, got) in outs.iter().enumerate() {
+                    let Some(want) = expected.get(o).and_then(|e| e.get(k)) else {
+                        continue;
+                    };
+                    let diffs = differences(got, want);
+                    if diffs.is_empty() {
+                        continue;
+                    }
+                    if first {
+                        differ += 1;
+                        first = false;
+                    }
+                    let name = module.outputs.get(o).map_or("?", |(n, _)| n.as_str());
+                    writeln!(
+                        stdout,
+                        "sample {k} ({}): output `{name}`: {} of {} value(s) differ: {}",
+                        label(k),
+                        diffs.len(),
+                        got.len(),
+                        diffs
+                            .iter()
+                            .take(SHOWN_DIFFS)
+                            .map(|d| d.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                            + if diffs.len() > SHOWN_DIFFS {
+                                ", ..."
+                            } else {
+                                ""
+                            }
+                    )?;
+                }
+            }
             writeln!(
                 stdout,
-                "output {name}: {}{}",
-                shown.dtype(),
-                shape_string(shape)
+                "{} of {count} sample(s) equal to the expected outputs, byte for byte",
+                count - differ
             )?;
-            write_values(&mut stdout, shown)?;
+            stdout.flush()
+        };
+        report().map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
+        if differ > 0 {
+            eprint_line(&format!(
+                "error: {differ} of {count} sample(s) differ from the expected outputs"
+            ));
+            return Ok(ExitCode::from(EXIT_MISMATCH));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The values are streamed (an output of 2^31 values is never one string in memory).
+    let mut print = || -> std::io::Result<()> {
+        for (k, outs) in results.iter().enumerate() {
+            if batched {
+                writeln!(stdout, "sample {k} ({})", label(k))?;
+            }
+            for ((name, h), shown) in module.outputs.iter().zip(outs) {
+                let shape = module.tensors.get(*h).map(|t| t.shape.clone());
+                writeln!(
+                    stdout,
+                    "output {name}: {}{}",
+                    shown.dtype(),
+                    shape_string(&shape.unwrap_or_default())
+                )?;
+                write_values(&mut stdout, shown)?;
+            }
         }
         stdout.flush()
     };
     print().map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One position where an output differs from its expected value.
+struct Diff {
+    index: usize,
+    got: String,
+    want: String,
+}
+
+impl std::fmt::Display for Diff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {} (expected {})", self.index, self.got, self.want)
+    }
+}
+
+/// The positions where `got` and `want` differ (float values compared bit for bit).
+fn differences(got: &TensorData, want: &TensorData) -> Vec<Diff> {
+    fn diff<T: PartialEq + std::fmt::Display>(
+        got: &[T],
+        want: &[T],
+        same: impl Fn(&T, &T) -> bool,
+    ) -> Vec<Diff> {
+        got.iter()
+            .zip(want)
+            .enumerate()
+            .filter(|(_, (g, w))| !same(g, w))
+            .map(|(index, (g, w))| Diff {
+                index,
+                got: g.to_string(),
+                want: w.to_string(),
+            })
+            .collect()
+    }
+    match (got, want) {
+        (TensorData::I8(g), TensorData::I8(w)) => diff(g, w, |a, b| a == b),
+        (TensorData::F32(g), TensorData::F32(w)) => diff(g, w, |a, b| a.to_bits() == b.to_bits()),
+        // `read_npy` reads expected values in the output's own type; a mix cannot occur.
+        _ => vec![Diff {
+            index: 0,
+            got: got.dtype().to_string(),
+            want: want.dtype().to_string(),
+        }],
+    }
+}
+
+/// Graph output `k`'s tensor.
+fn output_tensor(module: &Module, k: usize) -> Result<&Tensor, CliError> {
+    module
+        .outputs
+        .get(k)
+        .and_then(|(_, h)| module.tensors.get(*h))
+        .ok_or_else(|| CliError(format!("no output {k}")))
 }
 
 fn eprint_line(line: &str) {
@@ -170,101 +332,210 @@ fn numpy_name(descr: &str) -> &'static str {
     }
 }
 
-/// Reads graph input `index` from `path`: int8 data for an int8 input (float32 for a float input),
-/// or float32 data quantised with the input's own parameters under `--float`.
-fn read_input(
-    module: &Module,
-    index: usize,
-    path: &Path,
-    float: bool,
-) -> Result<TensorData, CliError> {
-    let shown = path.display();
+/// The samples of one graph input.
+struct Batch {
+    /// The `--input` path as given.
+    path: PathBuf,
+    /// One value set per sample, in the input's type (quantised under `--float`).
+    samples: Vec<TensorData>,
+    /// Where each sample came from, for messages (`x.npy`, `xs.npy[3]`, `dir/a.npy`).
+    labels: Vec<String>,
+    /// True for a folder or a file of more than one sample (the output shows sample lines).
+    batched: bool,
+}
+
+/// Reads graph input `index` from `path`: a `.npy` file of one sample (the input's shape, with or
+/// without a batch of 1) or of a batch (`(N, ...shape)`), or a folder whose `.npy` files (in file
+/// name order) each hold one sample or a batch. Values are int8 for an int8 input (float32 for a
+/// float input), or float32 quantised with the input's own parameters under `--float`.
+fn read_input(module: &Module, index: usize, path: &Path, float: bool) -> Result<Batch, CliError> {
     let t = module
         .inputs
         .get(index)
         .and_then(|&h| module.tensors.get(h))
         .ok_or_else(|| CliError(format!("no input {index}")))?;
-    // At most the tensor's values at 8 bytes each (f64) plus a header (1 MiB: numpy writes
+    let want_f32 = float || t.dtype == DType::F32;
+    let hint = !float && t.dtype == DType::I8;
+    let (files, folder) = if path.is_dir() {
+        (npy_files(path)?, true)
+    } else {
+        (vec![path.to_path_buf()], false)
+    };
+    let mut batch = Batch {
+        path: path.to_path_buf(),
+        samples: Vec::new(),
+        labels: Vec::new(),
+        batched: folder,
+    };
+    for file in &files {
+        let (n, flat) = read_npy(file, "input", t, want_f32, hint)?;
+        if n > 1 {
+            batch.batched = true;
+        }
+        for (i, sample) in split(flat, n).into_iter().enumerate() {
+            let shown = file.display();
+            batch.labels.push(if n > 1 {
+                format!("{shown}[{i}]")
+            } else {
+                shown.to_string()
+            });
+            batch.samples.push(match sample {
+                TensorData::F32(values) if float => exec::from_float_input(module, index, &values)
+                    .map_err(|e| CliError(format!("cannot quantise `{shown}`: {e}")))?,
+                other => other,
+            });
+        }
+    }
+    Ok(batch)
+}
+
+/// The `.npy` files of a folder (not its subfolders), sorted by file name.
+fn npy_files(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    let shown = dir.display();
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
+        let path = entry.path();
+        let is_npy = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+        if is_npy && !path.is_dir() {
+            files.push(path);
+        }
+    }
+    if files.is_empty() {
+        return Err(CliError(format!(
+            "`{shown}` is a folder without .npy files; give a .npy file or a folder of them"
+        )));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// `flat` (the values of `n` samples, one after the other) as one value set per sample.
+fn split(flat: TensorData, n: usize) -> Vec<TensorData> {
+    fn chunks<T: Clone>(v: &[T], n: usize) -> Vec<Vec<T>> {
+        let per = v.len().checked_div(n).unwrap_or(0).max(1);
+        v.chunks(per).map(<[T]>::to_vec).collect()
+    }
+    match flat {
+        TensorData::I8(v) => chunks(&v, n).into_iter().map(TensorData::I8).collect(),
+        TensorData::F32(v) => chunks(&v, n).into_iter().map(TensorData::F32).collect(),
+    }
+}
+
+/// Reads a `.npy` file holding values of tensor `t` (the graph `role` `input` or `output`): its
+/// shape must be `t`'s, with or without a batch of 1, or `(N, ...t's shape)`; float32 when
+/// `want_f32`, int8 otherwise (`hint`: suggest --float for float data). Returns the sample count
+/// and the values of all samples.
+fn read_npy(
+    path: &Path,
+    role: &str,
+    t: &Tensor,
+    want_f32: bool,
+    hint: bool,
+) -> Result<(usize, TensorData), CliError> {
+    let shown = path.display();
+    let elements = t.shape.iter().product::<usize>();
+    // At most MAX_SAMPLES samples at 8 bytes per value (f64) plus a header (1 MiB: numpy writes
     // headers of at most 64 KiB for any shape).
-    let limit = (t.shape.iter().product::<usize>() as u64)
+    let limit = (elements as u64)
         .saturating_mul(8)
+        .saturating_mul(MAX_SAMPLES)
         .saturating_add(1 << 20);
     let bytes = nn_dsl::files::read_at_most(
         path,
         limit,
-        "an input .npy",
-        "the input's values at up to 8 bytes each, and a header",
+        "a .npy",
+        "65,536 samples of the tensor at up to 8 bytes per value, and a header",
     )
     .map_err(|e| CliError(format!("cannot read `{shown}`: {e}")))?;
-    let with_batch: Vec<usize> = std::iter::once(1).chain(t.shape.iter().copied()).collect();
     // The shape is checked before npyz sees the file: npyz multiplies the dimensions without
     // overflow checks, so a crafted header such as `(2**40, 2**40)` would panic inside it.
     let header_shape = npy_header_shape(&bytes)
         .map_err(|e| CliError(format!("`{shown}` is not a .npy file: {e}")))?;
-    let fits = |want: &[usize]| {
-        header_shape.len() == want.len()
-            && header_shape
+    let same = |found: &[u64]| {
+        found.len() == t.shape.len()
+            && found
                 .iter()
-                .zip(want)
+                .zip(&t.shape)
                 .all(|(&d, &w)| u64::try_from(w).is_ok_and(|w| w == d))
     };
-    if !fits(&t.shape) && !fits(&with_batch) {
-        let found: Vec<String> = header_shape.iter().map(u64::to_string).collect();
+    let n = if same(&header_shape) {
+        1
+    } else {
+        match header_shape.split_first() {
+            Some((&n, rest)) if same(rest) => n,
+            _ => {
+                let found: Vec<String> = header_shape.iter().map(u64::to_string).collect();
+                let with_batch: Vec<usize> =
+                    std::iter::once(1).chain(t.shape.iter().copied()).collect();
+                return Err(CliError(format!(
+                    "`{shown}` has shape [{}], but {role} `{}` has shape {} (or {} with the \
+                     batch, or [N, {}] for a batch of N samples)",
+                    found.join(", "),
+                    t.name,
+                    shape_string(&t.shape),
+                    shape_string(&with_batch),
+                    shape_string(&t.shape)
+                        .trim_start_matches('[')
+                        .trim_end_matches(']'),
+                )));
+            }
+        }
+    };
+    if n == 0 {
         return Err(CliError(format!(
-            "`{shown}` has shape [{}], but input `{}` has shape {} (or {} with the batch)",
-            found.join(", "),
-            t.name,
-            shape_string(&t.shape),
-            shape_string(&with_batch)
+            "`{shown}` holds no samples (its batch dimension is 0)"
         )));
     }
+    if n > MAX_SAMPLES {
+        return Err(CliError(format!(
+            "`{shown}` holds {n} samples, more than the {MAX_SAMPLES} one file may hold; split it"
+        )));
+    }
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    let count = elements.saturating_mul(n);
     let npy = npyz::NpyFile::new(&bytes[..])
         .map_err(|e| CliError(format!("`{shown}` is not a .npy file: {e}")))?;
-    let found_shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    if found_shape.iter().filter(|&&d| d > 1).count() > 1 && npy.order() != npyz::Order::C {
+    if npy.shape().iter().filter(|&&d| d > 1).count() > 1 && npy.order() != npyz::Order::C {
         return Err(CliError(format!(
             "`{shown}` is in Fortran order; save it in C order (numpy's default)"
         )));
     }
-    let want_f32 = float || t.dtype == DType::F32;
     let descr = match npy.dtype() {
         npyz::DType::Plain(ty) => ty.to_string(),
         other => other.descr(),
     };
     let bad_dtype = |want: &str| {
-        let hint = if float {
-            ""
-        } else if t.dtype == DType::I8 && numpy_name(&descr).starts_with("float") {
+        let hint = if hint && numpy_name(&descr).starts_with("float") {
             " (pass --float to quantise float data with the input's scale and zero point)"
         } else {
             ""
         };
         CliError(format!(
-            "`{shown}` holds {} ('{descr}'), but input `{}` needs {want}{hint}",
+            "`{shown}` holds {} ('{descr}'), but {role} `{}` needs {want}{hint}",
             numpy_name(&descr),
             t.name
         ))
     };
-    if want_f32 {
-        let values: Vec<f32> = collect_values(
+    let data = if want_f32 {
+        TensorData::F32(collect_values(
             npy.try_data::<f32>().map_err(|_| bad_dtype("float32"))?,
-            t.elements(),
+            count,
             &shown.to_string(),
-        )?;
-        if float {
-            exec::from_float_input(module, index, &values)
-                .map_err(|e| CliError(format!("cannot quantise `{shown}`: {e}")))
-        } else {
-            Ok(TensorData::F32(values))
-        }
+        )?)
     } else {
-        let values: Vec<i8> = collect_values(
+        TensorData::I8(collect_values(
             npy.try_data::<i8>().map_err(|_| bad_dtype("int8"))?,
-            t.elements(),
+            count,
             &shown.to_string(),
-        )?;
-        Ok(TensorData::I8(values))
-    }
+        )?)
+    };
+    Ok((n, data))
 }
 
 /// The values of a .npy file whose shape holds `count` elements, in a buffer allocated up front
@@ -359,37 +630,51 @@ fn write_values(out: &mut impl Write, data: &TensorData) -> std::io::Result<()> 
     }
 }
 
-/// Writes `data` as .npy with shape `[1, ...shape]` (the batch of 1, as TFLite and Keras shape it).
-fn write_npy(path: &Path, shape: &[usize], data: &TensorData) -> Result<(), CliError> {
+/// Writes the `n` samples of one output as .npy with shape `[n, ...shape]` (a batch of 1 for one
+/// sample, as TFLite and Keras shape it).
+fn write_npy(
+    path: &Path,
+    n: usize,
+    shape: &[usize],
+    samples: &[&TensorData],
+) -> Result<(), CliError> {
     use npyz::WriterBuilder;
     let shown = path.display();
-    let dims: Vec<u64> = std::iter::once(1)
+    let dims: Vec<u64> = std::iter::once(n as u64)
         .chain(shape.iter().map(|&d| d as u64))
         .collect();
     let err = |e: std::io::Error| CliError(format!("cannot write `{shown}`: {e}"));
     // Written to memory, then to the file at once (`files::write_atomic`).
     let mut buf: Vec<u8> = Vec::new();
-    match data {
-        TensorData::I8(v) => {
-            let mut w = npyz::WriteOptions::new()
-                .default_dtype()
-                .shape(&dims)
-                .writer(&mut buf)
-                .begin_nd()
-                .map_err(err)?;
-            w.extend(v.iter().copied()).map_err(err)?;
-            w.finish().map_err(err)?;
+    let float = samples
+        .first()
+        .is_some_and(|d| matches!(d, TensorData::F32(_)));
+    if float {
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&dims)
+            .writer(&mut buf)
+            .begin_nd()
+            .map_err(err)?;
+        for d in samples {
+            if let TensorData::F32(v) = d {
+                w.extend(v.iter().copied()).map_err(err)?;
+            }
         }
-        TensorData::F32(v) => {
-            let mut w = npyz::WriteOptions::new()
-                .default_dtype()
-                .shape(&dims)
-                .writer(&mut buf)
-                .begin_nd()
-                .map_err(err)?;
-            w.extend(v.iter().copied()).map_err(err)?;
-            w.finish().map_err(err)?;
+        w.finish().map_err(err)?;
+    } else {
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&dims)
+            .writer(&mut buf)
+            .begin_nd()
+            .map_err(err)?;
+        for d in samples {
+            if let TensorData::I8(v) = d {
+                w.extend(v.iter().copied()).map_err(err)?;
+            }
         }
+        w.finish().map_err(err)?;
     }
     nn_dsl::files::write_atomic(path, &buf).map_err(err)
 }
