@@ -88,6 +88,7 @@ fn one_node(case: &Case, data_inputs: usize, op: Op) -> Module {
             inputs: m.inputs.clone(),
             output: out,
             span: Span::UNDEFINED,
+            source: None,
         })
         .unwrap();
     m.outputs.push(("n".into(), out));

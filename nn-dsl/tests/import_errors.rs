@@ -510,3 +510,56 @@ fn per_tensor_quantisation_ignores_an_out_of_range_dimension() {
         assert_eq!(weights, want_weights, "dim {dim}");
     }
 }
+
+/// Issue 16 item 14: an operator no graph output depends on is dropped (no dead `let` in the
+/// imported .nnd, not even for an operator nnd could not import), and every imported layer says
+/// which TFLite operator and tensor it came from, in the IR and as a comment in the .nnd.
+#[test]
+fn dead_operators_are_dropped_and_layers_name_their_source() {
+    const RELU: i32 = 19;
+    const RELU6: i32 = 21;
+    const EXPAND_DIMS: i32 = 70;
+    let t = |name: &str| MTensor::new(name, &[1, 4], INT8, 0).q(q(0.1, 0));
+    // x -> RELU -> "model/re_lu/Relu" (the output); x -> RELU6 -> EXPAND_DIMS: nothing uses them.
+    let m = model(
+        &[RELU, RELU6, EXPAND_DIMS],
+        vec![
+            t("serving_default_x:0"),
+            t("model/re_lu/Relu"),
+            t("model/dead/Relu6"),
+            t("model/dead/ExpandDims"),
+        ],
+        vec![
+            MOp::new(1, &[0], &[2], MOptions::None),
+            MOp::new(0, &[0], &[1], MOptions::None),
+            MOp::new(2, &[2], &[3], MOptions::None),
+        ],
+        &[0],
+        &[1],
+        vec![MBuffer::empty()],
+    );
+    let file = read(&m.build()).unwrap();
+    assert_eq!(
+        nn_dsl::front::tflite::dead_operators(&file),
+        vec![(0, "RELU6".to_owned()), (2, "EXPAND_DIMS".to_owned())]
+    );
+    let (module, _) = run(&m).unwrap();
+    assert_eq!(module.nodes.len(), 1);
+    let (_, node) = module.nodes.iter().next().unwrap();
+    assert_eq!(node.op, Op::Relu);
+    assert_eq!(
+        node.source.as_deref(),
+        Some("tflite operator 1 (RELU), output \"model/re_lu/Relu\"")
+    );
+    let text = nn_dsl::back::nnd::write_string(&module, &Default::default()).unwrap();
+    assert!(
+        text.contains(
+            "    // tflite operator 1 (RELU), output \"model/re_lu/Relu\"\n    let re_lu = relu(x);\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("let ").count(), 1, "{text}");
+    // Read back: no "never used" warning.
+    let (_, warnings) = nn_dsl::check::check_source(&text).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}

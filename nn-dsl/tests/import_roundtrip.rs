@@ -40,6 +40,8 @@ fn normalised(m: &Module) -> Module {
     }
     for h in m.nodes.handles().collect::<Vec<_>>() {
         m.nodes[h].span = Span::UNDEFINED;
+        // Where an imported node came from is a comment in the .nnd, not part of the network.
+        m.nodes[h].source = None;
     }
     m
 }
@@ -91,6 +93,15 @@ fn every_int8_model_round_trips_through_nnd_and_safetensors() {
             Err(e) => panic!("{}:\n{}\n{text}", path.display(), e.render()),
         };
         assert!(back.warnings.is_empty(), "{stem}: {:?}", back.warnings);
+        // Every imported layer names its TFLite operator, in the IR and in the text.
+        for (_, n) in loaded.module.nodes.iter() {
+            let source = n.source.as_deref().unwrap_or_default();
+            assert!(source.starts_with("tflite operator "), "{stem}: {}", n.name);
+            assert!(
+                text.contains(&format!("    // {source}\n")),
+                "{stem}: {source}"
+            );
+        }
         assert_eq!(
             normalised(&back.module),
             normalised(&loaded.module),

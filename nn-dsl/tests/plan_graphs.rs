@@ -68,6 +68,7 @@ impl Builder {
                 inputs: inputs.to_vec(),
                 output: out,
                 span: Span::UNDEFINED,
+                source: None,
             })
             .unwrap();
         out

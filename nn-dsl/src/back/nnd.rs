@@ -135,9 +135,19 @@ pub fn write_string(module: &Module, options: &Options) -> Result<String, Error>
         }
     };
 
+    // Imported nodes say where they came from, once per source operator (a FULLY_CONNECTED
+    // imported as `flatten` + `dense` gets one line).
+    let mut last_source: Option<&str> = None;
     for (_, n) in module.nodes.iter() {
         if nested(n) {
             continue;
+        }
+        if let Some(source) = n.source.as_deref() {
+            if last_source != Some(source) {
+                // `source` is one line: the importer writes names with `{:?}`.
+                let _ = writeln!(out, "    // {}", source.replace(['\n', '\r'], " "));
+            }
+            last_source = Some(source);
         }
         let expr = call(module, n, &nested, 0)?;
         let _ = writeln!(out, "    let {} = {expr};", ident(&n.name)?);

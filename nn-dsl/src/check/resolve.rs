@@ -673,6 +673,7 @@ impl<'a> Checker<'a> {
             inputs,
             output,
             span,
+            source: None,
         });
         match appended {
             Ok(h) if h == node_handle => Some(output),

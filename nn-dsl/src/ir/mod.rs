@@ -154,6 +154,9 @@ pub struct Node {
     pub output: Handle<Tensor>,
     /// The call that produced this node.
     pub span: Span,
+    /// Where an imported node came from in the source model, for people reading the result
+    /// (`tflite operator 3 (CONV_2D), output "model/conv2d_5/Relu"`); `None` for `.nnd` networks.
+    pub source: Option<String>,
 }
 
 /// A whole network.

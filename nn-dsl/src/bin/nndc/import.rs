@@ -69,6 +69,16 @@ pub(crate) fn run(
         }
     };
     module.name = load::network_name(Path::new(&stem));
+    // The operators the import dropped because no output uses them (the file was just read and
+    // imported, so reading it again cannot fail in a way that matters here).
+    let dead: Vec<String> = nn_dsl::files::read(model, nn_dsl::files::FileKind::Tflite)
+        .ok()
+        .and_then(|bytes| nn_dsl::front::tflite::read(&bytes).ok())
+        .map(|m| nn_dsl::front::tflite::dead_operators(&m))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(i, op)| format!("{i} ({op})"))
+        .collect();
     let nnd_path = dir.join(format!("{stem}.nnd"));
     let st_name = format!("{stem}.safetensors");
     let st_path = dir.join(&st_name);
@@ -84,14 +94,23 @@ pub(crate) fn run(
             }
         }
     }
+    let mut header = vec![
+        format!("Imported by nndc from {}.", display_name(model)),
+        "Parameters and activation quantisation are in the weights file.".into(),
+    ];
+    let dropped = (!dead.is_empty()).then(|| {
+        format!(
+            "dropped {} operator(s) no output uses: {}",
+            dead.len(),
+            dead.join(", ")
+        )
+    });
+    header.extend(dropped.iter().map(|d| format!("nndc {d}.")));
     let text = write_string(
         &module,
         &Options {
             weights: Some(st_name),
-            header: vec![
-                format!("Imported by nndc from {}.", display_name(model)),
-                "Parameters and activation quantisation are in the weights file.".into(),
-            ],
+            header,
         },
     )
     .map_err(|e| CliError(format!("cannot write `{}`: {e}", nnd_path.display())))?;
@@ -118,6 +137,10 @@ pub(crate) fn run(
         st_path.display(),
         loaded_weights.tensors.len()
     )
+    .and_then(|()| match &dropped {
+        Some(d) => writeln!(out, "{d}"),
+        None => Ok(()),
+    })
     .and_then(|()| out.flush())
     .map_err(|e| CliError(format!("cannot write to stdout: {e}")))?;
     Ok(ExitCode::SUCCESS)

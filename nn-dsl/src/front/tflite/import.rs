@@ -203,10 +203,57 @@ fn imported(builtin: BuiltinOp) -> bool {
     )
 }
 
-/// Every operator of `sg` that [`import`] does not map, grouped by name (first occurrence order).
-fn unsupported_ops(model: &Model, sg: &Subgraph) -> Vec<UnsupportedOp> {
+/// For each operator of `sg`, whether a graph output depends on it (operators are stored in
+/// execution order, so one backward pass finds them all).
+fn live_operators(sg: &Subgraph) -> Vec<bool> {
+    let mut needed = vec![false; sg.tensors.len()];
+    for &o in &sg.outputs {
+        if let Some(n) = needed.get_mut(o) {
+            *n = true;
+        }
+    }
+    let mut live = vec![false; sg.operators.len()];
+    for (index, op) in sg.operators.iter().enumerate().rev() {
+        // An output index out of range is reported when the operator is imported: keep it.
+        let used = op
+            .outputs
+            .iter()
+            .any(|&o| needed.get(o).copied().unwrap_or(true));
+        if used {
+            live[index] = true;
+            for &i in op.inputs.iter().flatten() {
+                if let Some(n) = needed.get_mut(i) {
+                    *n = true;
+                }
+            }
+        }
+    }
+    live
+}
+
+/// The operators of `model` that no graph output depends on: [`import`] drops them, so that the
+/// imported network has no dead layer (positions in the subgraph's operator list, with names).
+pub fn dead_operators(model: &Model) -> Vec<(usize, String)> {
+    let Some(sg) = model.subgraph() else {
+        return Vec::new();
+    };
+    let live = live_operators(sg);
+    sg.operators
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !live.get(*i).copied().unwrap_or(true))
+        .map(|(i, op)| (i, model.opcode(op).map_or_else(|| "?".into(), |c| c.name())))
+        .collect()
+}
+
+/// Every live operator of `sg` that [`import`] does not map, grouped by name (first occurrence
+/// order).
+fn unsupported_ops(model: &Model, sg: &Subgraph, live: &[bool]) -> Vec<UnsupportedOp> {
     let mut found: Vec<UnsupportedOp> = Vec::new();
     for (index, op) in sg.operators.iter().enumerate() {
+        if !live.get(index).copied().unwrap_or(true) {
+            continue;
+        }
         // An opcode index out of range is reported where the operator is imported.
         let Some(code) = model.opcode(op) else {
             continue;
@@ -240,14 +287,19 @@ pub fn import(model: &Model) -> Result<(Module, Weights), ImportError> {
         weights: Weights::default(),
         values: vec![Value::Unset; sg.tensors.len()],
         names: HashSet::new(),
+        source: None,
     };
-    let unsupported = unsupported_ops(model, sg);
+    let live = live_operators(sg);
+    let unsupported = unsupported_ops(model, sg, &live);
     if !unsupported.is_empty() {
         return Err(ImportError::UnsupportedOps(unsupported));
     }
     im.inputs()?;
     for (index, op) in sg.operators.iter().enumerate() {
-        im.operator(index, op)?;
+        // An operator no graph output depends on is dropped (it would be a dead `let`).
+        if live.get(index).copied().unwrap_or(true) {
+            im.operator(index, op)?;
+        }
     }
     im.outputs()?;
     // A model every later stage would refuse is refused here, where `nndc check` sees it: the
@@ -284,6 +336,8 @@ struct Importer<'m> {
     weights: Weights,
     values: Vec<Value>,
     names: HashSet<String>,
+    /// The operator being imported, as [`ir::Node::source`] describes it.
+    source: Option<String>,
 }
 
 /// The operator being imported, for error messages.
@@ -635,6 +689,19 @@ impl<'m> Importer<'m> {
             index,
             op: &op_name,
         };
+        self.source = Some(
+            match op.outputs.first().and_then(|&o| self.sg.tensors.get(o)) {
+                Some(t) if !t.name.is_empty() => {
+                    // Escaped (one line whatever the file holds) and at most 200 characters.
+                    let mut name = format!("{:?}", t.name);
+                    if name.chars().count() > 200 {
+                        name = name.chars().take(199).collect::<String>() + "…";
+                    }
+                    format!("tflite operator {index} ({op_name}), output {name}")
+                }
+                _ => format!("tflite operator {index} ({op_name})"),
+            },
+        );
         if op.outputs.len() != 1 {
             return Err(ctx.op_err(format!(
                 "has {} outputs; every supported operator has exactly one",
@@ -811,6 +878,7 @@ impl<'m> Importer<'m> {
                 inputs: emit.inputs,
                 output: th,
                 span: Span::UNDEFINED,
+                source: self.source.clone(),
             })
             .map_err(|_| ImportError::TooLarge)?;
         self.module.tensors[th].producer = Producer::Node(nh);

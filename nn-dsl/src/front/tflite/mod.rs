@@ -55,7 +55,7 @@ mod schema;
 mod validate;
 
 pub use error::{ReadError, ReadErrorKind};
-pub use import::{import, ImportError, UnsupportedOp};
+pub use import::{dead_operators, import, ImportError, UnsupportedOp};
 pub use model::{
     Activation, Buffer, BuiltinOp, BuiltinOptions, Conv2dOptions, DepthwiseConv2dOptions,
     FullyConnectedOptions, Model, Operator, OperatorCode, Padding, Pool2dOptions, Quantization,
