@@ -17,6 +17,9 @@
 //!   `logistic`, `tanh` and reciprocal.
 //! - [`typed`]: const-generic wrappers whose signatures carry shapes as fixed-size arrays, and
 //!   safe views of an activation arena as such arrays.
+//! - [`shaped`]: the hand-written API: typenum dimensions, output shapes computed in the types
+//!   from the input shape, kernel, stride, dilation and padding, so that `cargo check` rejects
+//!   a chain of kernel calls that does not connect.
 //!
 //! Every kernel validates the lengths of its slices against its parameters once, at entry, and
 //! returns [`KernelError`] instead of panicking; inner loops do no further checks that can fail.
@@ -51,6 +54,7 @@ pub mod relu;
 pub mod requantize;
 pub mod rv64;
 pub mod shape;
+pub mod shaped;
 pub mod softmax;
 pub mod tanh;
 #[cfg(test)]
