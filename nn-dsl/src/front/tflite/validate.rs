@@ -12,6 +12,19 @@ pub(crate) fn validate(model: &Model) -> Result<(), ReadError> {
         }
         check_graph(model, sg)?;
     }
+    // The main subgraph is the network: it must read something and compute something (a network
+    // without an input or an output has nothing to run, and no `.nnd` form to import to).
+    if let Some(sg) = model.subgraph() {
+        for (list, role) in [(&sg.inputs, "inputs"), (&sg.outputs, "outputs")] {
+            if list.is_empty() {
+                return Err(ReadError::Graph {
+                    problem: format!(
+                        "the main subgraph has no {role} (a network needs at least one)"
+                    ),
+                });
+            }
+        }
+    }
     Ok(())
 }
 
