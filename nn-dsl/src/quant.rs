@@ -483,6 +483,98 @@ pub fn relu(
     })
 }
 
+/// Int8 LEAKY_RELU constants (TFLM `LeakyReluPrepare`): Q31 multipliers of
+/// `input_scale * alpha / output_scale` and `input_scale / output_scale`, both products and
+/// quotients in `f32` as TFLM computes them.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale, zero point or `alpha` (negative or not finite), or a
+/// multiplier the kernels cannot apply.
+pub fn leaky_relu(
+    input: (f32, i32),
+    output: (f32, i32),
+    alpha: f32,
+    len: usize,
+) -> Result<nn_kernels::lut::LeakyReluParams, QuantError> {
+    let si = scale("input", input.0)?;
+    let so = scale("output", output.0)?;
+    if !(alpha.is_finite() && alpha >= 0.0) {
+        return Err(QuantError::OutOfRange {
+            what: "leaky_relu alpha",
+            value: f64::from(alpha),
+        });
+    }
+    let (multiplier_alpha, shift_alpha) = kernel_multiplier(
+        "leaky_relu (input scale * alpha / output scale)",
+        f64::from(si * alpha / so),
+    )?;
+    let (multiplier_identity, shift_identity) = kernel_multiplier(
+        "leaky_relu (input scale / output scale)",
+        f64::from(si / so),
+    )?;
+    Ok(nn_kernels::lut::LeakyReluParams {
+        len,
+        input_zero_point: zero_point(input.1)?,
+        output_zero_point: zero_point(output.1)?,
+        multiplier_alpha,
+        shift_alpha,
+        multiplier_identity,
+        shift_identity,
+    })
+}
+
+/// TFLite's `DownScaleInt32ToInt16Multiplier`: a non-negative Q31 multiplier rounded to Q15.
+fn q15_multiplier(m: i32) -> i16 {
+    const ROUNDING: i32 = 1 << 15;
+    if m >= i32::MAX - ROUNDING {
+        return i16::MAX;
+    }
+    i16::try_from((m.max(0) + ROUNDING) >> 16).unwrap_or(i16::MAX)
+}
+
+/// Int8 HARD_SWISH constants (TFLM `HardSwishPrepare`): from the high-resolution input scale
+/// `input_scale / 128` to the output scale and to the gate's `3 / 32768`, as Q15 multipliers
+/// and exponents (scales in `f32`, as TFLM computes them).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point, an output multiplier of 1 or more (TFLM refuses
+/// such a model in `Prepare`), or a gate multiplier beyond the 16-bit scheme.
+pub fn hard_swish(
+    input: (f32, i32),
+    output: (f32, i32),
+    len: usize,
+) -> Result<nn_kernels::lut::HardSwishParams, QuantError> {
+    let si = scale("input", input.0)?;
+    let so = scale("output", output.0)?;
+    let hires = (1.0f32 / 128.0) * si;
+    let reluish_scale = 3.0f32 / 32768.0;
+    let out_real = f64::from(hires / so);
+    let (out_m, output_exponent) = quantize_multiplier(out_real)?;
+    if output_exponent > 0 {
+        return Err(QuantError::OutOfRange {
+            what: "hard_swish output (input scale / 128 / output scale, must be below 1)",
+            value: out_real,
+        });
+    }
+    let gate_real = f64::from(hires / reluish_scale);
+    let (gate_m, reluish_exponent) = quantize_multiplier(gate_real)?;
+    if reluish_exponent > 31 {
+        return Err(QuantError::OutOfRange {
+            what: "hard_swish gate (input scale / 128 / (3 / 32768))",
+            value: gate_real,
+        });
+    }
+    Ok(nn_kernels::lut::HardSwishParams {
+        len,
+        input_zero_point: zero_point(input.1)?,
+        output_zero_point: zero_point(output.1)?,
+        reluish_multiplier: q15_multiplier(gate_m),
+        reluish_exponent,
+        output_multiplier: q15_multiplier(out_m),
+        output_exponent,
+    })
+}
+
 /// Int8 RELU6 bounds (TFLM `Relu6Prepare`): no requantisation; the raw input is clamped to
 /// `[input_zero_point, round(6 / input_scale) + input_zero_point]` (division in `f32`, upper
 /// bound clamped into int8).

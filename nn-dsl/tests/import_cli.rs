@@ -119,9 +119,9 @@ fn tflite_problems_exit_1_or_2_with_a_message() {
 #[test]
 fn unsupported_operators_are_refused_at_once_everywhere() {
     use writer::*;
-    const EXPAND_DIMS: i32 = 70;
-    const SQUEEZE: i32 = 43;
-    const LEAKY_RELU: i32 = 98;
+    const TRANSPOSE_CONV: i32 = 67;
+    const SPLIT: i32 = 49;
+    const RESIZE_NEAREST_NEIGHBOR: i32 = 97;
     let q = MQuant::per_tensor(0.1, 0);
     let tensors = (0..6)
         .map(|i| MTensor::new(&format!("t{i}"), &[1, 4], INT8, 0).q(q.clone()))
@@ -131,7 +131,7 @@ fn unsupported_operators_are_refused_at_once_everywhere() {
         .map(|&(c, i, o)| MOp::new(c, &[i], &[o], MOptions::None))
         .collect();
     let m = MModel::new(
-        [EXPAND_DIMS, LEAKY_RELU, SQUEEZE]
+        [TRANSPOSE_CONV, RESIZE_NEAREST_NEIGHBOR, SPLIT]
             .iter()
             .map(|&c| MOpcode::builtin(c))
             .collect(),
@@ -155,8 +155,8 @@ fn unsupported_operators_are_refused_at_once_everywhere() {
         "nn-macros/tests/ui/data/unsupported_ops.tflite is this model"
     );
     let path = model.to_str().unwrap();
-    let message = "3 operator types are not supported (5 operators in all): EXPAND_DIMS \
-                   (operators 0, 3), SQUEEZE (operator 1), LEAKY_RELU (operators 2, 4); \
+    let message = "3 operator types are not supported (5 operators in all): TRANSPOSE_CONV \
+                   (operators 0, 3), SPLIT (operator 1), RESIZE_NEAREST_NEIGHBOR (operators 2, 4); \
                    supported operators: CONV_2D";
     let out = dir.join("out");
     let rs = dir.join("conv1d.rs");

@@ -210,24 +210,24 @@ fn unsupported_op_names_index_op_and_supported_list() {
 }
 
 /// Issue 16 item 10: every unsupported operator of a model is refused in one run, by its schema
-/// name (EXPAND_DIMS is builtin code 70, which the reader has no variant for), grouped with the
+/// name (TRANSPOSE_CONV is builtin code 67, which the reader has no variant for), grouped with the
 /// positions where it occurs; nothing is imported first (the bad CONV_2D at operator 5 would
 /// otherwise be reported alone).
 #[test]
 fn every_unsupported_operator_is_named_at_once() {
-    const EXPAND_DIMS: i32 = 70;
-    const SQUEEZE: i32 = 43;
-    const LEAKY_RELU: i32 = 98;
+    const TRANSPOSE_CONV: i32 = 67;
+    const SPLIT: i32 = 49;
+    const RESIZE_NEAREST_NEIGHBOR: i32 = 97;
     let t = |name: &str| MTensor::new(name, &[1, 4], INT8, 0).q(q(0.1, 0));
-    let mut opcodes: Vec<MOpcode> = [EXPAND_DIMS, SQUEEZE, LEAKY_RELU, CONV_2D]
+    let mut opcodes: Vec<MOpcode> = [TRANSPOSE_CONV, SPLIT, RESIZE_NEAREST_NEIGHBOR, CONV_2D]
         .iter()
         .map(|&c| MOpcode::builtin(c))
         .collect();
     let mut custom = MOpcode::builtin(32);
     custom.custom = Some("MyOp".to_owned());
     opcodes.push(custom);
-    // Operators: EXPAND_DIMS, SQUEEZE, EXPAND_DIMS, LEAKY_RELU, custom, CONV_2D (no filter),
-    // then EXPAND_DIMS ten more times: positions past the eighth are counted, not listed.
+    // Operators: TRANSPOSE_CONV, SPLIT, TRANSPOSE_CONV, RESIZE_NEAREST_NEIGHBOR, custom, CONV_2D
+    // (no filter), then TRANSPOSE_CONV ten more times: positions past the eighth are counted, not listed.
     let mut ops = vec![
         (0, 0, 1),
         (1, 1, 2),
@@ -258,15 +258,15 @@ fn every_unsupported_operator_is_named_at_once() {
     assert!(
         msg.starts_with(
             "4 operator types are not supported (15 operators in all): \
-             EXPAND_DIMS (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), SQUEEZE (operator 1), \
-             LEAKY_RELU (operator 3), CUSTOM \"MyOp\" (operator 4); supported operators: CONV_2D"
+             TRANSPOSE_CONV (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), SPLIT (operator 1), \
+             RESIZE_NEAREST_NEIGHBOR (operator 3), CUSTOM \"MyOp\" (operator 4); supported operators: CONV_2D"
         ),
         "{msg}"
     );
     match run(&m) {
         Err(ImportError::UnsupportedOps(ops)) => {
             assert_eq!(ops.len(), 4);
-            assert_eq!(ops[0].op, "EXPAND_DIMS");
+            assert_eq!(ops[0].op, "TRANSPOSE_CONV");
             assert_eq!(ops[0].indices.len(), 12);
         }
         other => panic!("{other:?}"),
@@ -518,16 +518,16 @@ fn per_tensor_quantisation_ignores_an_out_of_range_dimension() {
 fn dead_operators_are_dropped_and_layers_name_their_source() {
     const RELU: i32 = 19;
     const RELU6: i32 = 21;
-    const EXPAND_DIMS: i32 = 70;
+    const TRANSPOSE_CONV: i32 = 67;
     let t = |name: &str| MTensor::new(name, &[1, 4], INT8, 0).q(q(0.1, 0));
-    // x -> RELU -> "model/re_lu/Relu" (the output); x -> RELU6 -> EXPAND_DIMS: nothing uses them.
+    // x -> RELU -> "model/re_lu/Relu" (the output); x -> RELU6 -> TRANSPOSE_CONV: nothing uses them.
     let m = model(
-        &[RELU, RELU6, EXPAND_DIMS],
+        &[RELU, RELU6, TRANSPOSE_CONV],
         vec![
             t("serving_default_x:0"),
             t("model/re_lu/Relu"),
             t("model/dead/Relu6"),
-            t("model/dead/ExpandDims"),
+            t("model/dead/conv_transpose"),
         ],
         vec![
             MOp::new(1, &[0], &[2], MOptions::None),
@@ -541,7 +541,7 @@ fn dead_operators_are_dropped_and_layers_name_their_source() {
     let file = read(&m.build()).unwrap();
     assert_eq!(
         nn_dsl::front::tflite::dead_operators(&file),
-        vec![(0, "RELU6".to_owned()), (2, "EXPAND_DIMS".to_owned())]
+        vec![(0, "RELU6".to_owned()), (2, "TRANSPOSE_CONV".to_owned())]
     );
     let (module, _) = run(&m).unwrap();
     assert_eq!(module.nodes.len(), 1);

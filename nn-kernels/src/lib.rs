@@ -44,6 +44,7 @@ mod error;
 pub mod fixedpoint;
 pub mod fully_connected;
 pub mod logistic;
+pub mod lut;
 pub mod max_pool2d;
 pub mod mean;
 pub mod mul;

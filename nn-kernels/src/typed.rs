@@ -490,6 +490,19 @@ pub fn relu6<const N: usize>(
     relu6_s8(p, input, output)
 }
 
+/// An element-wise function through its table (LEAKY_RELU, HARD_SWISH) on `N` values (`p.len`
+/// must be `N`).
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn lut<const N: usize>(
+    p: &crate::lut::LutParams,
+    input: &[i8; N],
+    output: &mut [i8; N],
+) -> KernelResult {
+    crate::lut::lut_s8(p, input, output)
+}
+
 /// Logistic of `N` values (`p.len` must be `N`).
 ///
 /// # Errors

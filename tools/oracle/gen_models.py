@@ -119,10 +119,27 @@ def flatten_cnn(batch_size):
     return keras.Model(inputs, x, name="flatten_cnn")
 
 
+def sensor_conv1d(batch_size):
+    """A Keras 1-D sensor model (128 steps x 3 axes, e.g. an accelerometer window): Conv1D layers
+    with LeakyReLU and hard-swish, a 1-D pool and a Dense head. The converter wraps each Conv1D in
+    EXPAND_DIMS / RESHAPE around a CONV_2D."""
+    x = inputs = keras.Input((128, 3), batch_size=batch_size, name="x0")
+    x = L.Conv1D(8, 5, strides=2, padding="same")(x)
+    x = L.LeakyReLU(negative_slope=0.2)(x)
+    x = L.Conv1D(16, 3, padding="valid")(x)
+    x = L.Activation("hard_swish")(x)
+    x = L.MaxPooling1D(2)(x)
+    x = L.Conv1D(16, 3, padding="same", activation="relu")(x)
+    x = L.GlobalAveragePooling1D()(x)
+    x = L.Softmax()(L.Dense(4)(x))
+    return keras.Model(inputs, x, name="sensor_conv1d")
+
+
 # Converted with batch size None instead of 1 (Keras Flatten / Reshape then build the shape at run time).
 DYNAMIC_BATCH = {"flatten_cnn"}
 NETWORKS = {
-    f.__name__: f for f in (ds_cnn_kws, mobilenet_v1_025_vww, resnet8_cifar, fc_autoencoder, concat_mul, flatten_cnn)
+    f.__name__: f
+    for f in (ds_cnn_kws, mobilenet_v1_025_vww, resnet8_cifar, fc_autoencoder, concat_mul, flatten_cnn, sensor_conv1d)
 }
 
 

@@ -316,7 +316,9 @@ fn call(
                 args.push(format!("beta = {}", float(*beta)));
             }
         }
+        Op::LeakyRelu { alpha } => args.push(format!("alpha = {}", float(*alpha))),
         Op::Flatten
+        | Op::HardSwish
         | Op::Relu
         | Op::Relu6
         | Op::Logistic

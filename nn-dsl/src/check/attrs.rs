@@ -363,6 +363,18 @@ fn parse_value(spec: &AttrSpec, value: &Value, errors: &mut Vec<CheckError>) -> 
             _ => bad(spec, value, errors),
         },
         Kind::Paddings => pair_list(spec, value, errors).map(AttrValue::Pairs),
+        Kind::Slope => {
+            let v = match value {
+                Value::Float(f) => f.node,
+                Value::Int(i) => i.node as f64,
+                _ => return bad(spec, value, errors),
+            };
+            if v.is_finite() && v >= 0.0 && v <= f64::from(f32::MAX) {
+                Some(AttrValue::Float(v))
+            } else {
+                bad(spec, value, errors)
+            }
+        }
         Kind::Beta => {
             let v = match value {
                 Value::Float(f) => f.node,

@@ -51,11 +51,15 @@ impl Checker<'_> {
             "reshape" => self.reshape(x, attrs, call),
             "flatten" => Some((Op::Flatten, vec![elements(&x.shape)?], x.dtype)),
             "pad" => self.pad(x, attrs, call),
-            "relu" | "relu6" | "logistic" | "tanh" => {
+            "relu" | "relu6" | "leaky_relu" | "hard_swish" | "logistic" | "tanh" => {
                 self.need_dtype(spec.name, x, DType::I8)?;
                 let op = match spec.name {
                     "relu" => Op::Relu,
                     "relu6" => Op::Relu6,
+                    "leaky_relu" => Op::LeakyRelu {
+                        alpha: attrs.float("alpha", 0.0)? as f32,
+                    },
+                    "hard_swish" => Op::HardSwish,
                     "logistic" => Op::Logistic,
                     _ => Op::Tanh,
                 };

@@ -48,6 +48,8 @@ pub(crate) enum Kind {
     Paddings,
     /// A finite number > 0.
     Beta,
+    /// A finite number >= 0.
+    Slope,
 }
 
 impl Kind {
@@ -65,6 +67,7 @@ impl Kind {
             Kind::Shape => "a list of integers",
             Kind::Paddings => "a list of [before, after] pairs",
             Kind::Beta => "a positive number",
+            Kind::Slope => "a number >= 0",
         }
     }
 }
@@ -238,6 +241,16 @@ pub(crate) const OPS: &[OpSpec] = &[
     },
     OpSpec {
         name: "relu6",
+        arity: Arity::Exactly(1),
+        attrs: &[],
+    },
+    OpSpec {
+        name: "leaky_relu",
+        arity: Arity::Exactly(1),
+        attrs: &[req("alpha", Kind::Slope, "alpha = 0.2")],
+    },
+    OpSpec {
+        name: "hard_swish",
         arity: Arity::Exactly(1),
         attrs: &[],
     },

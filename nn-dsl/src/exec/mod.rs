@@ -425,6 +425,7 @@ fn step(
         NodeParams::Pad(p) => k::pad::pad_s8(&p.params(), x()?, o),
         NodeParams::Relu(p) => k::relu::relu_s8(p, x()?, o),
         NodeParams::Relu6(p) => k::relu::relu6_s8(p, x()?, o),
+        NodeParams::Lut(p) => k::lut::lut_s8(p, x()?, o),
         NodeParams::Logistic(p) => k::logistic::logistic_s8(p, x()?, o),
         NodeParams::Tanh(p) => k::tanh::tanh_s8(p, x()?, o),
         NodeParams::Softmax(p) => k::softmax::softmax_s8(p, x()?, o),

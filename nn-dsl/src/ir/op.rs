@@ -178,6 +178,13 @@ pub enum Op {
     Relu,
     /// `min(max(x, 0), 6)`.
     Relu6,
+    /// `x` for `x >= 0`, `alpha * x` below.
+    LeakyRelu {
+        /// Slope below zero (finite, >= 0).
+        alpha: f32,
+    },
+    /// `x * relu6(x + 3) / 6`.
+    HardSwish,
     /// `1 / (1 + exp(-x))`.
     Logistic,
     /// `tanh(x)`.
@@ -215,6 +222,8 @@ impl Op {
             Op::Pad { .. } => "pad",
             Op::Relu => "relu",
             Op::Relu6 => "relu6",
+            Op::LeakyRelu { .. } => "leaky_relu",
+            Op::HardSwish => "hard_swish",
             Op::Logistic => "logistic",
             Op::Tanh => "tanh",
             Op::Softmax { .. } => "softmax",

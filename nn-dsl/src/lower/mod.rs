@@ -318,6 +318,9 @@ pub enum NodeParams {
     Relu(ReluParams),
     /// `nn_kernels::relu::relu6_s8`.
     Relu6(Relu6Params),
+    /// `nn_kernels::lut::lut_s8`: an element-wise function (LEAKY_RELU, HARD_SWISH) as a table
+    /// of its 256 outputs, computed on the host with TFLM's arithmetic.
+    Lut(nn_kernels::lut::LutParams),
     /// `nn_kernels::logistic::logistic_s8`.
     Logistic(LogisticParams),
     /// `nn_kernels::tanh::tanh_s8`.

@@ -803,6 +803,33 @@ pub(super) fn lower_node(
             let (x, xq, _, _) = cx.unary_q8()?;
             relu6(x.elements(), xq).map(NodeParams::Relu6).map_err(qe)
         }
+        Op::LeakyRelu { alpha } => {
+            let (x, xq, _, yq) = cx.unary_q8()?;
+            let p = quant::leaky_relu(
+                (xq.scale, xq.zero_point),
+                (yq.scale, yq.zero_point),
+                *alpha,
+                x.elements(),
+            )
+            .map_err(qe)?;
+            Ok(NodeParams::Lut(nn_kernels::lut::LutParams {
+                len: p.len,
+                table: nn_kernels::lut::table(|v| nn_kernels::lut::leaky_relu_value(&p, v)),
+            }))
+        }
+        Op::HardSwish => {
+            let (x, xq, _, yq) = cx.unary_q8()?;
+            let p = quant::hard_swish(
+                (xq.scale, xq.zero_point),
+                (yq.scale, yq.zero_point),
+                x.elements(),
+            )
+            .map_err(qe)?;
+            Ok(NodeParams::Lut(nn_kernels::lut::LutParams {
+                len: p.len,
+                table: nn_kernels::lut::table(|v| nn_kernels::lut::hard_swish_value(&p, v)),
+            }))
+        }
         Op::Logistic | Op::Tanh => {
             let (x, xq, y, _) = cx.unary_q8()?;
             if matches!(node.op, Op::Logistic) {

@@ -50,7 +50,14 @@ fn align_up(n: usize, align: usize) -> Option<usize> {
 fn element_wise(op: &Op) -> bool {
     matches!(
         op,
-        Op::Relu | Op::Relu6 | Op::Logistic | Op::Tanh | Op::Add { .. } | Op::Mul { .. }
+        Op::Relu
+            | Op::Relu6
+            | Op::LeakyRelu { .. }
+            | Op::HardSwish
+            | Op::Logistic
+            | Op::Tanh
+            | Op::Add { .. }
+            | Op::Mul { .. }
     )
 }
 

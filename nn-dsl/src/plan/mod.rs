@@ -311,6 +311,8 @@ pub fn scratch_bytes(node: &Node, module: &Module) -> usize {
         | Op::Pad { .. }
         | Op::Relu
         | Op::Relu6
+        | Op::LeakyRelu { .. }
+        | Op::HardSwish
         | Op::Logistic
         | Op::Tanh
         | Op::Softmax { .. }

@@ -118,6 +118,8 @@ pub(super) fn cortex_m(params: &NodeParams) -> KernelChoice {
             KernelChoice::Specialised("cortex_m::softmax (exp table)")
         }
         NodeParams::Copy { .. } => KernelChoice::Portable(None),
+        // One table load per element: nothing a target kernel could do better.
+        NodeParams::Lut(_) => KernelChoice::Portable(None),
         other => portable(format!("no Cortex-M kernel for {} yet", kind(other))),
     }
 }
@@ -137,6 +139,7 @@ fn kind(p: &NodeParams) -> &'static str {
         NodeParams::Copy { .. } => "reshape",
         NodeParams::Relu(_) => "relu",
         NodeParams::Relu6(_) => "relu6",
+        NodeParams::Lut(_) => "lut",
         NodeParams::Logistic(_) => "logistic",
         NodeParams::Tanh(_) => "tanh",
         NodeParams::Softmax(_) => "softmax",

@@ -745,6 +745,18 @@ impl Op<'_> {
                 };
                 self.unary(statics, quote!(relu6), &p_id)
             }
+            NodeParams::Lut(p) => {
+                let p_id = self.item("PARAMS");
+                let len = usize_lit(p.len);
+                let table = nested(&p.table, &[256], &Literal::i8_unsuffixed);
+                let statics = quote! {
+                    static #p_id: #k::lut::LutParams = #k::lut::LutParams {
+                        len: #len,
+                        table: #table,
+                    };
+                };
+                self.unary(statics, quote!(lut), &p_id)
+            }
             NodeParams::Logistic(p) | NodeParams::Tanh(p) => {
                 let p_id = self.item("PARAMS");
                 let (len, iz, r, m, s) = (

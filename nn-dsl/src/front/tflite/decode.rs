@@ -613,6 +613,9 @@ fn decode_options<'a>(
         ty::SOFTMAX => BuiltinOptions::Softmax {
             beta: t.scalar::<f32>(o::softmax::BETA, 0.0, "SoftmaxOptions.beta")?,
         },
+        ty::LEAKY_RELU => BuiltinOptions::LeakyRelu {
+            alpha: t.scalar::<f32>(o::leaky_relu::ALPHA, 0.0, "LeakyReluOptions.alpha")?,
+        },
         ty::CONCATENATION => BuiltinOptions::Concatenation {
             axis: i32f(o::concatenation::AXIS, 0, "ConcatenationOptions.axis")?,
             activation: activation(i8f(

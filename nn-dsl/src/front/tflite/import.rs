@@ -44,8 +44,8 @@ use super::{
 /// The TFLite operators the importer maps (SHAPE, STRIDED_SLICE and PACK only as the folded
 /// shape computation of a Keras `Flatten`).
 pub const SUPPORTED_OPS: &str = "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, \
-MAX_POOL_2D, ADD, MUL, SOFTMAX, RESHAPE, LOGISTIC, TANH, PAD, PADV2, CONCATENATION, MEAN, \
-QUANTIZE, DEQUANTIZE, RELU, RELU6 (and SHAPE, STRIDED_SLICE, PACK when they only compute a \
+MAX_POOL_2D, ADD, MUL, SOFTMAX, RESHAPE, EXPAND_DIMS, SQUEEZE, LOGISTIC, TANH, PAD, PADV2, \
+CONCATENATION, MEAN, QUANTIZE, DEQUANTIZE, RELU, RELU6, LEAKY_RELU, HARD_SWISH (and SHAPE, STRIDED_SLICE, PACK when they only compute a \
 RESHAPE's target shape)";
 
 /// Everything that can stop an import. Operator errors carry the operator's index in the
@@ -191,6 +191,10 @@ fn imported(builtin: BuiltinOp) -> bool {
             | BuiltinOp::Relu
             | BuiltinOp::Relu6
             | BuiltinOp::Reshape
+            | BuiltinOp::ExpandDims
+            | BuiltinOp::Squeeze
+            | BuiltinOp::LeakyRelu
+            | BuiltinOp::HardSwish
             | BuiltinOp::Pad
             | BuiltinOp::PadV2
             | BuiltinOp::Concatenation
@@ -755,6 +759,25 @@ impl<'m> Importer<'m> {
                 self.unary(x, Op::Relu6)
             }
             BuiltinOp::Reshape => self.reshape(ctx, op, out)?,
+            // Keras Conv1D's wrappers: only the stored output shape matters (the axis input or
+            // the squeeze_dims option say the same, and TFLite verified them when converting).
+            BuiltinOp::ExpandDims | BuiltinOp::Squeeze => self.reshape_to_stored(ctx, op, out)?,
+            BuiltinOp::LeakyRelu => {
+                let BuiltinOptions::LeakyRelu { alpha } = op.options else {
+                    return Err(ctx.op_err("has no LeakyReluOptions"));
+                };
+                if !(alpha.is_finite() && alpha >= 0.0) {
+                    return Err(ctx.op_err(format!(
+                        "alpha {alpha} is not supported (a finite slope >= 0 is)"
+                    )));
+                }
+                let x = self.data_i8(ctx, op, 0)?;
+                self.unary(x, Op::LeakyRelu { alpha })
+            }
+            BuiltinOp::HardSwish => {
+                let x = self.data_i8(ctx, op, 0)?;
+                self.unary(x, Op::HardSwish)
+            }
             BuiltinOp::Pad | BuiltinOp::PadV2 => self.pad(ctx, builtin, op)?,
             BuiltinOp::Concatenation => self.concat(ctx, op)?,
             BuiltinOp::Mean => self.mean(ctx, op)?,
@@ -1387,6 +1410,44 @@ impl<'m> Importer<'m> {
                 ));
             }
         }
+        if stored.iter().product::<usize>() != count {
+            return Err(ctx.tensor_err(
+                out,
+                format!(
+                    "output shape {} does not have the {count} elements of the input {}",
+                    ir::shape_string(&stored),
+                    ir::shape_string(&in_shape)
+                ),
+            ));
+        }
+        let op = if stored.len() == 1 {
+            Op::Flatten
+        } else {
+            Op::Reshape {
+                shape: stored.clone(),
+            }
+        };
+        Ok(Emit {
+            name: None,
+            op,
+            inputs: vec![x],
+            shape: stored,
+            dtype: DType::I8,
+        })
+    }
+
+    /// EXPAND_DIMS / SQUEEZE: a reshape of input 0 to the stored output shape (same element
+    /// count).
+    fn reshape_to_stored(
+        &mut self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        out: &TfTensor,
+    ) -> Result<Emit, ImportError> {
+        let x = self.data_i8(ctx, op, 0)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let count: usize = in_shape.iter().product();
+        let stored = Self::ir_shape(out).map_err(|p| ctx.tensor_err(out, p))?;
         if stored.iter().product::<usize>() != count {
             return Err(ctx.tensor_err(
                 out,

@@ -205,6 +205,7 @@ builtin_ops! {
     Custom = 32 => "CUSTOM",
     Pad = 34 => "PAD",
     Transpose = 39 => "TRANSPOSE",
+    ExpandDims = 70 => "EXPAND_DIMS",
     Mean = 40 => "MEAN",
     Sub = 41 => "SUB",
     Squeeze = 43 => "SQUEEZE",
@@ -455,6 +456,11 @@ pub enum BuiltinOptions {
     Softmax {
         /// The `beta` multiplier of the logits.
         beta: f32,
+    },
+    /// `LeakyReluOptions`.
+    LeakyRelu {
+        /// The slope below zero.
+        alpha: f32,
     },
     /// `ReshapeOptions`.
     Reshape {

@@ -89,6 +89,7 @@ pub(crate) mod options_type {
     pub(crate) const STRIDED_SLICE: u8 = 32;
     pub(crate) const PAD_V2: u8 = 43;
     pub(crate) const PACK: u8 = 59;
+    pub(crate) const LEAKY_RELU: u8 = 75;
 }
 
 /// Field numbers of the decoded options tables.
@@ -130,6 +131,10 @@ pub(crate) mod options {
     /// `SoftmaxOptions`.
     pub(crate) mod softmax {
         pub(crate) const BETA: u16 = 0;
+    }
+    /// `LeakyReluOptions`.
+    pub(crate) mod leaky_relu {
+        pub(crate) const ALPHA: u16 = 0;
     }
     /// `ConcatenationOptions`.
     pub(crate) mod concatenation {
@@ -302,6 +307,13 @@ verify_table!(
 );
 
 verify_table!(
+    /// `LeakyReluOptions`.
+    LeakyReluV {
+        "LeakyReluOptions.alpha" @ options::leaky_relu::ALPHA => f32,
+    }
+);
+
+verify_table!(
     /// `ConcatenationOptions`.
     ConcatenationV {
         "ConcatenationOptions.axis" @ options::concatenation::AXIS => i32,
@@ -388,6 +400,9 @@ fn verify_options(type_code: u8, v: &mut Verifier, pos: usize) -> VResult {
             v.verify_union_variant::<ForwardsUOffset<FullyConnectedV>>("FullyConnectedOptions", pos)
         }
         t::SOFTMAX => v.verify_union_variant::<ForwardsUOffset<SoftmaxV>>("SoftmaxOptions", pos),
+        t::LEAKY_RELU => {
+            v.verify_union_variant::<ForwardsUOffset<LeakyReluV>>("LeakyReluOptions", pos)
+        }
         t::CONCATENATION => {
             v.verify_union_variant::<ForwardsUOffset<ConcatenationV>>("ConcatenationOptions", pos)
         }
