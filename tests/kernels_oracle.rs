@@ -29,7 +29,8 @@ use nn_kernels::softmax::softmax_s8;
 use nn_kernels::tanh::tanh_s8;
 use nnd_tests::{
     compare, load_manifest, load_op, load_op_prefix, ActivationOptions, Case, ConvOptions,
-    FullyConnectedOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, Tensor, OPS,
+    FullyConnectedOptions, LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions,
+    Tensor, OPS,
 };
 
 /// Cases run per op (all of them natively, two under Miri).
@@ -436,6 +437,66 @@ fn run_relu(case: &Case) -> Outcome {
     Ok(compare(&case.name, &got, &want))
 }
 
+/// One element-wise case through both kernels: the table the compiler builds (`lut_s8`) and the
+/// per-element function; both must equal TFLM.
+fn run_elementwise(
+    case: &Case,
+    value: impl Fn(i8) -> i8,
+    direct: impl Fn(&[i8], &mut [i8]) -> nn_kernels::KernelResult,
+) -> Outcome {
+    let x = case
+        .input(0)
+        .map_err(err(case))?
+        .i8_data()
+        .map_err(err(case))?;
+    let want = case.output.i8_data().map_err(err(case))?;
+    let lut = nn_kernels::lut::LutParams {
+        len: x.len(),
+        table: nn_kernels::lut::table(value),
+    };
+    let mut got = vec![0i8; want.len()];
+    nn_kernels::lut::lut_s8(&lut, &x, &mut got).map_err(err(case))?;
+    if let Some(d) = compare(&case.name, &got, &want) {
+        return Ok(Some(format!("{d} (table)")));
+    }
+    direct(&x, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want).map(|d| format!("{d} (per element)")))
+}
+
+fn run_leaky_relu(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let (xq, yq) = (act(x, case)?, act(&case.output, case)?);
+    let o: LeakyReluOptions = case.options().map_err(err(case))?;
+    let p = nn_dsl::quant::leaky_relu(
+        (xq.scale, xq.zero_point),
+        (yq.scale, yq.zero_point),
+        o.alpha as f32,
+        x.len(),
+    )
+    .map_err(err(case))?;
+    run_elementwise(
+        case,
+        |v| nn_kernels::lut::leaky_relu_value(&p, v),
+        |i, o| nn_kernels::lut::leaky_relu_s8(&p, i, o),
+    )
+}
+
+fn run_hard_swish(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let (xq, yq) = (act(x, case)?, act(&case.output, case)?);
+    let p = nn_dsl::quant::hard_swish(
+        (xq.scale, xq.zero_point),
+        (yq.scale, yq.zero_point),
+        x.len(),
+    )
+    .map_err(err(case))?;
+    run_elementwise(
+        case,
+        |v| nn_kernels::lut::hard_swish_value(&p, v),
+        |i, o| nn_kernels::lut::hard_swish_s8(&p, i, o),
+    )
+}
+
 fn run_relu6(case: &Case) -> Outcome {
     let x = case.input(0).map_err(err(case))?;
     let p = lower::relu6(x.len(), act(x, case)?).map_err(err(case))?;
@@ -533,6 +594,16 @@ fn relu() {
 #[test]
 fn relu6() {
     check_op("relu6", run_relu6);
+}
+
+#[test]
+fn leaky_relu() {
+    check_op("leaky_relu", run_leaky_relu);
+}
+
+#[test]
+fn hard_swish() {
+    check_op("hard_swish", run_hard_swish);
 }
 
 /// The prefix loader used under Miri returns exactly the first cases of the full parse.

@@ -328,6 +328,13 @@ pub struct SoftmaxOptions {
     pub beta: f64,
 }
 
+/// `params` of leaky_relu.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LeakyReluOptions {
+    /// alpha (a float32 value).
+    pub alpha: f64,
+}
+
 /// `params` of pad.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PadOptions {
@@ -446,7 +453,7 @@ pub fn load_op_prefix(op: &str, max_cases: usize) -> Result<OpFile, VectorError>
 }
 
 /// Every op name of `docs/vectors.md`.
-pub const OPS: [&str; 18] = [
+pub const OPS: [&str; 20] = [
     "conv2d",
     "depthwise_conv2d",
     "fully_connected",
@@ -465,6 +472,8 @@ pub const OPS: [&str; 18] = [
     "dequantize",
     "relu",
     "relu6",
+    "leaky_relu",
+    "hard_swish",
 ];
 
 /// Compare two outputs element by element. `None` when equal; otherwise a report with the

@@ -17,7 +17,7 @@ use nn_dsl::weights::{WDType, WeightTensor, Weights};
 
 use crate::{
     ActivationName, ActivationOptions, Case, ConvOptions, DType as VDType, FullyConnectedOptions,
-    MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, Tensor as VTensor,
+    LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, Tensor as VTensor,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -235,6 +235,12 @@ pub fn build(op: &str, case: &Case) -> (Module, Weights) {
         "tanh" => (one_node(case, 1, Op::Tanh), none()),
         "relu" => (one_node(case, 1, Op::Relu), none()),
         "relu6" => (one_node(case, 1, Op::Relu6), none()),
+        "leaky_relu" => {
+            let o: LeakyReluOptions = case.options().unwrap();
+            let alpha = o.alpha as f32;
+            (one_node(case, 1, Op::LeakyRelu { alpha }), none())
+        }
+        "hard_swish" => (one_node(case, 1, Op::HardSwish), none()),
         "quantize" | "requantize" => (one_node(case, 1, Op::Quantize), none()),
         "dequantize" => (one_node(case, 1, Op::Dequantize), none()),
         "pad" => {

@@ -52,6 +52,8 @@ CASE_COUNTS = {
     "dequantize": 15,
     "relu": 15,
     "relu6": 15,
+    "leaky_relu": 20,
+    "hard_swish": 25,
 }
 INPUTS_PER_MODEL = 2
 INPUT_MODES = ("uniform", "narrow", "extreme")
@@ -76,6 +78,8 @@ TFLITE_OP = {
     "dequantize": "DEQUANTIZE",
     "relu": "RELU",
     "relu6": "RELU6",
+    "leaky_relu": "LEAKY_RELU",
+    "hard_swish": "HARD_SWISH",
 }
 
 
@@ -328,6 +332,21 @@ def draw_relu6(rng, index):
     return draw_unary(rng, L.ReLU(max_value=6.0))
 
 
+# Slopes below zero for LEAKY_RELU: Keras' and TF's defaults, small, large, and above 1.
+LEAKY_ALPHAS = (0.2, 0.3, 0.01, 0.1, 0.5, 0.9, 1.5)
+
+
+def draw_leaky_relu(rng, index):
+    alpha = LEAKY_ALPHAS[index % len(LEAKY_ALPHAS)]
+    draw = draw_unary(rng, L.LeakyReLU(negative_slope=alpha))
+    draw.expect["alpha"] = float(np.float32(alpha))
+    return draw
+
+
+def draw_hard_swish(rng, index):
+    return draw_unary(rng, L.Activation("hard_swish"))
+
+
 def draw_pad(rng, index):
     if rng.random() < 0.7:
         h, w, c = (int(v) for v in rng.integers(1, 9, size=3))
@@ -429,6 +448,17 @@ def draw_requantize(rng, index):
 
 BUILDERS = {name: globals()[f"draw_{name}"] for name in CASE_COUNTS}
 
+# The random stream of each op: the first 18 ops in name order (as when the set was made), later
+# ops appended, so that adding an op leaves every other op's vectors byte-identical.
+FIRST_OPS = sorted(
+    [
+        "conv2d", "depthwise_conv2d", "fully_connected", "max_pool2d", "avg_pool2d", "add", "mul",
+        "softmax", "logistic", "tanh", "pad", "concat", "mean", "requantize", "quantize", "dequantize",
+        "relu", "relu6",
+    ]
+)  # fmt: skip
+STREAMS = FIRST_OPS + ["leaky_relu", "hard_swish"]
+
 # ----------------------------------------------------------------------------- reading the result
 
 
@@ -465,6 +495,8 @@ def stored_params(op_kind, model):
         return {"activation": activation()}
     if op_kind == "softmax":
         return {"beta": ol.exact_float(o.beta)}
+    if op_kind == "leaky_relu":
+        return {"alpha": ol.exact_float(o.alpha)}
     if op_kind == "pad":
         return {"paddings": ol.constant_data(model, op.inputs[1]).astype(int).tolist()}
     if op_kind == "concat":
@@ -595,7 +627,7 @@ def main():
     counts = dict(manifest.get("ops", {}))
     for op_kind in args.ops or list(CASE_COUNTS):
         # One generator per op, seeded from (seed, op): regenerating one op leaves the others unchanged.
-        rng = np.random.default_rng([args.seed, sorted(CASE_COUNTS).index(op_kind)])
+        rng = np.random.default_rng([args.seed, STREAMS.index(op_kind)])
         start = time.monotonic()
         cases, skipped = generate_op(op_kind, CASE_COUNTS[op_kind], rng)
         write_op_file(args.out / "ops" / f"{op_kind}.json", op_kind, cases)
