@@ -264,6 +264,7 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
         // same cases must give the same bytes.
         let rows = nn_dsl::plan::PlanOptions {
             in_place_rows: true,
+            fuse_blocks: true,
             ..Default::default()
         };
         let rows_plan =

@@ -55,6 +55,9 @@ t=(--target "$codegen_target")
     -o "$gen/kws_in_place.rs" 2>/dev/null
 "${nndc[@]}" build $models/mobilenet_v1_025_vww.tflite "${t[@]}" --name VwwInPlace --in-place \
     --io-in-arena -o "$gen/vww_in_place.rs" 2>/dev/null
+# Fused residual blocks (ring copies and row windows of four layers per output row).
+"${nndc[@]}" build $models/resnet8_cifar.tflite "${t[@]}" --name Resnet8InPlace --in-place \
+    --io-in-arena -o "$gen/resnet8_in_place.rs" 2>/dev/null
 
 triple=thumbv7em-none-eabihf
 rustflags=

@@ -339,9 +339,10 @@ impl Build {
         self
     }
 
-    /// Let convolutions write their output row by row over an input that dies there (default
-    /// false): a smaller arena for one kernel call per output row. The planner keeps it only
-    /// where the arena shrinks. See `docs/memory.md` ("Row by row, in place").
+    /// Let convolutions write their output row by row over an input that dies there, and compute
+    /// residual blocks one output row at a time over their input (default false): a smaller
+    /// arena for one kernel call per output row. The planner keeps each only where the arena
+    /// shrinks. See `docs/memory.md` ("Row by row, in place", "Fused residual blocks").
     pub fn in_place(&mut self, on: bool) -> &mut Self {
         self.in_place = on;
         self
@@ -468,6 +469,7 @@ impl Build {
             self.rerun_if_changed(file)?;
             let plan_options = PlanOptions {
                 in_place_rows: self.in_place || self.max_arena.is_some(),
+                fuse_blocks: self.in_place || self.max_arena.is_some(),
                 io_in_arena: self.io_in_arena,
                 max_arena: self.max_arena,
                 ..PlanOptions::default()

@@ -96,6 +96,7 @@ fn opts(align: usize, in_place: bool, io_in_arena: bool) -> PlanOptions {
         io_in_arena,
         in_place_rows: false,
         max_arena: None,
+        fuse_blocks: false,
     }
 }
 

@@ -202,6 +202,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let report = nn_dsl::ir::report::report(module);
             let options = nn_dsl::plan::PlanOptions {
                 in_place_rows: in_place || max_arena.is_some(),
+                fuse_blocks: in_place || max_arena.is_some(),
                 io_in_arena,
                 max_arena,
                 ..Default::default()

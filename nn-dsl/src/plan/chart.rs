@@ -134,6 +134,8 @@ pub fn tensor_table(module: &Module, plan: &ArenaPlan) -> String {
             Share::Alias => format!("alias of {parent}"),
             Share::InPlace => format!("in place of {parent}"),
             Share::Rows(write) => format!("over {parent}, rows {}", write.describe()),
+            Share::Fused => "fused: a few rows in its block's scratch".to_owned(),
+            Share::Block => format!("over {parent}, fused block"),
         };
         rows.push([
             m.name.clone(),

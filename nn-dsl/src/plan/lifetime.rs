@@ -2,6 +2,7 @@
 
 use crate::ir::{Handle, Module, Node, Op, Producer, Tensor};
 
+use super::fuse::Block;
 use super::rows::{self, RowOrder, RowWrite};
 use super::{Memory, PlanOptions, Share};
 
@@ -80,8 +81,21 @@ pub(super) fn analyse(
     scratch: &impl Fn(&Node, &Module) -> usize,
     rows_allowed: Option<&[bool]>,
     max_chunk: usize,
+    blocks: &[Block],
 ) -> Option<Live> {
     let count = module.tensors.len();
+    // The inner tensors of fused blocks (never stored), and the block each add computes.
+    let mut fused = vec![false; count];
+    let mut block_of_add: Vec<Option<&Block>> = vec![None; module.nodes.len()];
+    for b in blocks {
+        for n in [Some(b.conv_a), Some(b.conv_b), b.shortcut]
+            .into_iter()
+            .flatten()
+        {
+            *fused.get_mut(module.nodes.get(n)?.output.index())? = true;
+        }
+        *block_of_add.get_mut(b.add.index())? = Some(b);
+    }
     let step_count = module.nodes.len().max(1);
     let end = step_count - 1;
 
@@ -135,8 +149,20 @@ pub(super) fn analyse(
     }
     for (h, node) in module.nodes.iter() {
         let o = node.output.index();
+        if fused[o] {
+            share[o] = Share::Fused;
+            continue;
+        }
         let mut decision = None;
-        if node.op.is_reshape_like() {
+        if let Some(b) = block_of_add.get(h.index()).copied().flatten() {
+            // The block's output over the start of `x`, in `x`'s group (both in the arena).
+            let r = root[b.x.index()];
+            if ext[r].is_some() || own_ext[o].is_some() {
+                return None;
+            }
+            decision = Some((b.x, Share::Block));
+        }
+        if decision.is_none() && node.op.is_reshape_like() {
             if let Some(&i) = node.inputs.first() {
                 // A caller's buffer holds one tensor at offset 0: not a group with shifted rows.
                 let shifted = rows_group[root[i.index()]] && own_ext[o].is_some();
@@ -213,7 +239,7 @@ pub(super) fn analyse(
     let mut buffers: Vec<Buffer> = Vec::new();
     for t in 0..count {
         let r = root[t];
-        if ext[r].is_some() {
+        if ext[r].is_some() || fused[t] {
             continue;
         }
         let (lo, hi) = span[r];
@@ -239,6 +265,20 @@ pub(super) fn analyse(
     for (h, t) in module.tensors.iter() {
         let i = h.index();
         let r = root[i];
+        if fused[i] {
+            tensors.push(TensorLive {
+                tensor: h,
+                memory: Memory::Fused,
+                buffer: None,
+                rel: 0,
+                size: t.size_bytes(),
+                first: first[i],
+                last: last[i],
+                share: Share::Fused,
+                alias_of: None,
+            });
+            continue;
+        }
         tensors.push(TensorLive {
             tensor: h,
             memory: ext[r].unwrap_or(Memory::Arena),
@@ -254,7 +294,10 @@ pub(super) fn analyse(
 
     let mut scratch_list = Vec::new();
     for (h, node) in module.nodes.iter() {
-        let bytes = scratch(node, module);
+        let mut bytes = scratch(node, module);
+        if let Some(b) = block_of_add.get(h.index()).copied().flatten() {
+            bytes = bytes.checked_add(b.layout(options.align)?.bytes)?;
+        }
         if bytes > 0 {
             scratch_list.push((h, buffers.len(), bytes));
             buffers.push(Buffer {

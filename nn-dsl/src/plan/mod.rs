@@ -61,6 +61,7 @@
 
 mod assign;
 pub mod chart;
+pub mod fuse;
 mod lifetime;
 pub mod rows;
 
@@ -90,6 +91,10 @@ pub struct PlanOptions {
     /// The largest arena allowed, in bytes: a larger plan is [`PlanError::OverBudget`]. Default
     /// `None`.
     pub max_arena: Option<usize>,
+    /// Compute residual blocks (`add(conv(conv(x)), x or conv(x))`) one output row at a time,
+    /// their inner tensors never stored whole ([`fuse`]): used when it gives a smaller arena.
+    /// Default off.
+    pub fuse_blocks: bool,
 }
 
 impl Default for PlanOptions {
@@ -100,6 +105,7 @@ impl Default for PlanOptions {
             io_in_arena: false,
             in_place_rows: false,
             max_arena: None,
+            fuse_blocks: false,
         }
     }
 }
@@ -183,6 +189,9 @@ pub enum Memory {
     Input(usize),
     /// The caller's buffer for graph output number `i`.
     Output(usize),
+    /// Nowhere: the tensor is computed a row at a time inside a fused block ([`fuse`]) and never
+    /// stored whole.
+    Fused,
 }
 
 /// How a tensor got its bytes.
@@ -198,6 +207,11 @@ pub enum Share {
     /// producer ([`TensorPlan::alias_of`]), at its own offset: shifted from the input's so that
     /// no row written is one still to be read ([`RowGeometry::safe`]).
     Rows(RowWrite),
+    /// Never stored: an inner tensor of a fused residual block ([`Memory::Fused`]).
+    Fused,
+    /// The output of a fused residual block ([`fuse`]): written a row at a time over the start of
+    /// the block's input `x` ([`TensorPlan::alias_of`]), at the same offset.
+    Block,
 }
 
 /// Where one tensor lives and when.
@@ -252,6 +266,9 @@ pub struct ArenaPlan {
     pub scratch: Vec<ScratchPlan>,
     /// The ordering whose placement was kept.
     pub heuristic: Heuristic,
+    /// The fused residual blocks ([`fuse`]); each one's scratch is its add's entry in
+    /// [`Self::scratch`].
+    pub blocks: Vec<fuse::Block>,
 }
 
 impl ArenaPlan {
@@ -283,6 +300,7 @@ impl fmt::Display for Memory {
             Memory::Arena => f.write_str("arena"),
             Memory::Input(i) => write!(f, "input {i}"),
             Memory::Output(i) => write!(f, "output {i}"),
+            Memory::Fused => f.write_str("fused"),
         }
     }
 }
@@ -338,18 +356,48 @@ pub fn plan_with_scratch(
         return Err(PlanError::BadAlignment(options.align));
     }
     module.validate().map_err(PlanError::InvalidModule)?;
+    if !options.fuse_blocks {
+        return plan_rows(module, options, &scratch, &[]);
+    }
+    let blocks = fuse::find(module);
+    let unfused = plan_rows(module, options, &scratch, &[]);
+    if blocks.is_empty() {
+        return unfused;
+    }
+    let fused = plan_rows(module, options, &scratch, &blocks);
+    // The fused plan when it is smaller (or when only it fits the budget).
+    match (unfused, fused) {
+        (Ok(u), Ok(f)) if f.arena_bytes < u.arena_bytes => Ok(f),
+        (Ok(u), _) => Ok(u),
+        (Err(_), Ok(f)) => Ok(f),
+        // Over the budget either way: say what the smaller plan needs.
+        (
+            Err(PlanError::OverBudget { bytes: u, .. }),
+            Err(e @ PlanError::OverBudget { bytes: f, .. }),
+        ) if f < u => Err(e),
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
+/// [`plan_with_scratch`] for one choice of fused blocks.
+fn plan_rows(
+    module: &Module,
+    options: &PlanOptions,
+    scratch: &impl Fn(&Node, &Module) -> usize,
+    blocks: &[fuse::Block],
+) -> Result<ArenaPlan, PlanError> {
     let plain_options = PlanOptions {
         in_place_rows: false,
         ..*options
     };
     if !options.in_place_rows {
-        let plain = plan_once(module, options, &scratch, None, 1)?;
+        let plain = plan_once(module, options, scratch, None, 1, blocks)?;
         return within_budget(module, plain, options.max_arena);
     }
     // Row by row costs one kernel call per output row, so it is used only where it pays: the
     // plain plan when it fits the budget, else the fewest layers in place that reach the
     // budget (or, without one, the smallest arena in place gives).
-    let plain = plan_once(module, &plain_options, &scratch, None, 1)?;
+    let plain = plan_once(module, &plain_options, scratch, None, 1, blocks)?;
     if options.max_arena.is_some_and(|b| plain.arena_bytes <= b) {
         return Ok(plain);
     }
@@ -358,7 +406,7 @@ pub fn plan_with_scratch(
     // larger cap, fewer calls).
     let mut all: Option<(ArenaPlan, usize)> = None;
     for cap in [8, 4, 2, 1] {
-        let p = plan_once(module, options, &scratch, None, cap)?;
+        let p = plan_once(module, options, scratch, None, cap, blocks)?;
         if all
             .as_ref()
             .is_none_or(|(b, _)| p.arena_bytes < b.arena_bytes)
@@ -391,7 +439,7 @@ pub fn plan_with_scratch(
             continue;
         }
         allowed[i] = false;
-        let p = plan_once(module, options, &scratch, Some(&allowed), max_chunk)?;
+        let p = plan_once(module, options, scratch, Some(&allowed), max_chunk, blocks)?;
         if p.arena_bytes <= goal {
             best = p;
         } else {
@@ -430,9 +478,10 @@ fn plan_once(
     scratch: &impl Fn(&Node, &Module) -> usize,
     rows_allowed: Option<&[bool]>,
     max_chunk: usize,
+    blocks: &[fuse::Block],
 ) -> Result<ArenaPlan, PlanError> {
     let too_large = || PlanError::TooLarge(module.name.clone());
-    let live = lifetime::analyse(module, options, scratch, rows_allowed, max_chunk)
+    let live = lifetime::analyse(module, options, scratch, rows_allowed, max_chunk, blocks)
         .ok_or_else(too_large)?;
     let mut steps = vec![0usize; live.step_count];
     for b in &live.buffers {
@@ -486,7 +535,7 @@ fn plan_once(
     }
     for t in &tensors {
         let role = match t.memory {
-            Memory::Arena => continue,
+            Memory::Arena | Memory::Fused => continue,
             Memory::Input(_) => "input",
             Memory::Output(_) => "output",
         };
@@ -511,6 +560,7 @@ fn plan_once(
         tensors,
         scratch,
         heuristic,
+        blocks: blocks.to_vec(),
     };
     Ok(plan)
 }
@@ -616,6 +666,46 @@ fn verify(plan: &ArenaPlan, module: &Module) -> Result<(), String> {
                         p.offset,
                         write.describe()
                     ));
+                }
+            }
+            (Share::Fused, None) => {
+                if t.memory != Memory::Fused {
+                    return Err(format!("`{name}` is fused but has memory"));
+                }
+                let in_block = plan.blocks.iter().any(|b| {
+                    [Some(b.conv_a), Some(b.conv_b), b.shortcut]
+                        .into_iter()
+                        .flatten()
+                        .any(|n| module.nodes.get(n).is_some_and(|n| n.output == t.tensor))
+                });
+                if !in_block {
+                    return Err(format!("`{name}` is fused outside any block"));
+                }
+            }
+            (Share::Block, Some(parent)) => {
+                let p = plan
+                    .tensor(parent)
+                    .ok_or_else(|| format!("`{name}` is written over a missing tensor"))?;
+                let block = plan
+                    .blocks
+                    .iter()
+                    .find(|b| {
+                        module
+                            .nodes
+                            .get(b.add)
+                            .is_some_and(|n| n.output == t.tensor)
+                    })
+                    .ok_or_else(|| format!("`{name}` is a block output without a block"))?;
+                if block.x != parent || !block.safe() {
+                    return Err(format!("`{name}` overwrites rows of `x` still to be read"));
+                }
+                if t.memory != Memory::Arena || p.memory != Memory::Arena || p.offset != t.offset {
+                    return Err(format!(
+                        "`{name}` does not start at its block input's bytes"
+                    ));
+                }
+                if t.size > p.size || p.last_step > t.first_step {
+                    return Err(format!("`{name}` does not fit over its block input"));
                 }
             }
             _ => return Err(format!("`{name}`: share and alias_of disagree")),

@@ -57,6 +57,18 @@ pub fn check_invariants(module: &Module, plan: &ArenaPlan) {
                 assert_eq!((parent.memory, parent.offset), (p.memory, p.offset));
             }
             Share::Rows(write) => rows_never_clobber(module, plan, h.index(), write),
+            Share::Fused => {
+                assert_eq!(p.memory, Memory::Fused, "{}", t.name);
+                assert!(p.alias_of.is_none());
+            }
+            Share::Block => {
+                let parent = &plan.tensors[p.alias_of.unwrap().index()];
+                assert_eq!((parent.memory, parent.offset), (p.memory, p.offset));
+                assert!(p.size <= parent.size, "{}", t.name);
+            }
+        }
+        if p.memory == Memory::Fused {
+            continue;
         }
         if p.memory == Memory::Arena {
             assert_eq!(p.offset % plan.align, 0, "{} misaligned", t.name);

@@ -91,6 +91,7 @@ fn arena_sizes_are_the_plans() {
         let loaded = nn_dsl::front::load::load_tflite(&models_dir().join(model.source)).unwrap();
         let options = nn_dsl::plan::PlanOptions {
             in_place_rows: model.in_place,
+            fuse_blocks: model.in_place,
             ..Default::default()
         };
         let plan = nn_dsl::plan::plan(&loaded.module, &options).unwrap();
@@ -126,6 +127,11 @@ fn in_place_arenas() {
             arena("mobilenet_v1_025_vww", true)
         ),
         (55_296, 37_504)
+    );
+    // ResNet-8: its three residual blocks fused (x and a few rows of scratch at a time).
+    assert_eq!(
+        (arena("resnet8_cifar", false), arena("resnet8_cifar", true)),
+        (49_152, 19_456)
     );
 }
 

@@ -33,6 +33,9 @@ mod kws_in_place {
 mod vww_in_place {
     include!(concat!(env!("NND_GEN_DIR"), "/vww_in_place.rs"));
 }
+mod resnet8_in_place {
+    include!(concat!(env!("NND_GEN_DIR"), "/resnet8_in_place.rs"));
+}
 mod fc_autoencoder {
     include!(concat!(env!("NND_GEN_DIR"), "/fc_autoencoder.rs"));
 }
@@ -113,6 +116,9 @@ fn networks() {
     let mut arena = [0i8; vww_in_place::ARENA_BYTES];
     let r = vww_in_place::VwwInPlace::run(&input, &mut output, black_box(&mut arena));
     let _ = black_box((r, &output));
+    let mut arena = [0i8; resnet8_in_place::ARENA_BYTES];
+    let r = resnet8_in_place::Resnet8InPlace::run_in_arena(black_box(&mut arena));
+    let _ = black_box((r, resnet8_in_place::Resnet8InPlace::output_in_arena(&arena)));
 }
 
 /// Every typed wrapper the generated code may call and the networks above do not, with opaque

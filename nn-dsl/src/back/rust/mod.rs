@@ -46,6 +46,7 @@
 //! ```
 
 mod aarch64;
+mod block;
 mod cortex_m;
 mod k210;
 mod lit;
@@ -522,13 +523,25 @@ fn tokens(
         body.extend(std::mem::take(&mut copy_in));
     }
     let mut copy_out = TokenStream::new();
-    for ((h, node), params) in module.nodes.iter().zip(&lowered.nodes) {
+    let mut node_prefixes = Vec::with_capacity(module.nodes.len());
+    for (h, node) in module.nodes.iter() {
         let mut prefix = upper_snake(&node.name);
         if !prefixes.insert(prefix.clone()) {
             prefix = format!("{prefix}_{}", h.index());
             prefixes.insert(prefix.clone());
         }
-        let code = cx.node(node, params, &prefix)?;
+        node_prefixes.push(prefix);
+    }
+    for (((h, node), params), prefix) in module.nodes.iter().zip(&lowered.nodes).zip(&node_prefixes)
+    {
+        // The inner layers of a fused block are computed at its add.
+        if cx.plan.tensor(node.output).map(|p| p.share) == Some(crate::plan::Share::Fused) {
+            continue;
+        }
+        let code = match cx.plan.blocks.iter().find(|b| b.add == h) {
+            Some(block) => cx.block_node(block, &lowered.nodes, &node_prefixes)?,
+            None => cx.node(node, params, prefix)?,
+        };
         statics.extend(code.statics);
         let block = code.body;
         match &marks {

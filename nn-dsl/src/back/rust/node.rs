@@ -60,6 +60,10 @@ impl Ctx<'_> {
             .tensor(h)
             .ok_or_else(|| Error::Mismatch(format!("the plan has no entry for `{}`", t.name)))?;
         match p.memory {
+            Memory::Fused => Err(malformed(
+                node,
+                &format!("`{}` is fused into a block and has no place", t.name),
+            )),
             Memory::Input(i) => Ok(Place::Input(i)),
             Memory::Output(j) => Ok(Place::Output(j)),
             Memory::Arena if t.dtype == DType::I8 => Ok(Place::Arena {

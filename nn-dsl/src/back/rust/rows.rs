@@ -203,16 +203,21 @@ fn window_params(params: &NodeParams, run: &Run, name: &str) -> Result<NodeParam
 
 /// The statics of a node's row variants, each distinct item once.
 #[derive(Default)]
-struct Statics {
+pub(super) struct Statics {
     items: TokenStream,
     /// An item's text with its name blanked, to the name it was first emitted under.
     seen: HashMap<String, Ident>,
 }
 
 impl Statics {
+    /// Every distinct item added.
+    pub(super) fn into_items(self) -> TokenStream {
+        self.items
+    }
+
     /// Adds one variant's `statics`; returns its `call` with references to items already
     /// emitted under another name renamed to that name.
-    fn add(
+    pub(super) fn add(
         &mut self,
         statics: TokenStream,
         call: TokenStream,

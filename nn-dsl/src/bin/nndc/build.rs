@@ -47,6 +47,7 @@ pub(crate) fn run(args: &BuildArgs) -> Result<ExitCode, CliError> {
     };
     let plan_options = PlanOptions {
         in_place_rows: args.in_place || args.max_arena.is_some(),
+        fuse_blocks: args.in_place || args.max_arena.is_some(),
         io_in_arena: args.io_in_arena,
         max_arena: args.max_arena,
         ..PlanOptions::default()
