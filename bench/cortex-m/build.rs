@@ -49,11 +49,12 @@ fn run() -> Result<(), String> {
     let code = match std::env::var("NND_BENCH_MODEL") {
         Ok(model) if !model.is_empty() => {
             println!("cargo::rerun-if-changed={model}");
-            // NND_BENCH_IN_PLACE=1: row-by-row in-place convolutions and the input and output
-            // in the arena (`nndc build --in-place --io-in-arena`).
+            // NND_BENCH_IN_PLACE=1: row-by-row in-place convolutions, fused residual blocks and
+            // the input and output in the arena (`nndc build --in-place --io-in-arena`).
             let in_place = std::env::var("NND_BENCH_IN_PLACE").is_ok_and(|v| v == "1");
             let plan_options = nn_dsl::plan::PlanOptions {
                 in_place_rows: in_place,
+                fuse_blocks: in_place,
                 io_in_arena: in_place,
                 ..Default::default()
             };
