@@ -260,8 +260,8 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let n = g.compile(&stem, &loaded.module, &loaded.weights)?;
-        // Planned with row-by-row in-place convolutions too, when that changes the plan: the
-        // same cases must give the same bytes.
+        // Planned with row-by-row in-place convolutions and fused residual blocks too, when that
+        // changes the plan: the same cases must give the same bytes.
         let rows = nn_dsl::plan::PlanOptions {
             in_place_rows: true,
             fuse_blocks: true,
@@ -269,10 +269,12 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
         };
         let rows_plan =
             nn_dsl::plan::plan(&loaded.module, &rows).map_err(|e| format!("{stem}: {e}"))?;
-        let in_place = rows_plan
-            .tensors
-            .iter()
-            .any(|t| matches!(t.share, nn_dsl::plan::Share::Rows(_)));
+        let in_place = rows_plan.tensors.iter().any(|t| {
+            matches!(
+                t.share,
+                nn_dsl::plan::Share::Rows(_) | nn_dsl::plan::Share::Block
+            )
+        });
         let variants = if in_place {
             let m = g.compile_planned(
                 &format!("{stem} (in place)"),
