@@ -453,7 +453,7 @@ pub fn load_op_prefix(op: &str, max_cases: usize) -> Result<OpFile, VectorError>
 }
 
 /// Every op name of `docs/vectors.md`.
-pub const OPS: [&str; 20] = [
+pub const OPS: [&str; 24] = [
     "conv2d",
     "depthwise_conv2d",
     "fully_connected",
@@ -474,6 +474,10 @@ pub const OPS: [&str; 20] = [
     "relu6",
     "leaky_relu",
     "hard_swish",
+    "sub",
+    "maximum",
+    "minimum",
+    "prelu",
 ];
 
 /// Compare two outputs element by element. `None` when equal; otherwise a report with the

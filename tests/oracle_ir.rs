@@ -216,15 +216,33 @@ pub fn build(op: &str, case: &Case) -> (Module, Weights) {
             };
             (one_node(case, 1, ir_op), none())
         }
-        "add" | "mul" => {
+        "add" | "mul" | "sub" => {
             let o: ActivationOptions = case.options().unwrap();
             let activation = act(o.activation);
-            let ir_op = if op == "add" {
-                Op::Add { activation }
-            } else {
-                Op::Mul { activation }
+            let ir_op = match op {
+                "add" => Op::Add { activation },
+                "sub" => Op::Sub { activation },
+                _ => Op::Mul { activation },
             };
             (one_node(case, 2, ir_op), none())
+        }
+        "maximum" => (one_node(case, 2, Op::Maximum), none()),
+        "minimum" => (one_node(case, 2, Op::Minimum), none()),
+        "prelu" => {
+            let x_rank = ir_shape(&case.inputs[0].shape).len();
+            let a = case.input(1).unwrap();
+            let mut alpha_shape = a.shape.clone();
+            while alpha_shape.len() > x_rank && alpha_shape[0] == 1 {
+                alpha_shape.remove(0);
+            }
+            let mut w = Weights::default();
+            let ad: Vec<u8> = a.i8_data().unwrap().iter().map(|&v| v as u8).collect();
+            put(&mut w, "n.alpha", WDType::I8, &alpha_shape, ad);
+            let s = a.scales()[0].to_le_bytes().to_vec();
+            put(&mut w, "n.alpha_scale", WDType::F32, &[1], s);
+            let z = a.zero_point[0].to_le_bytes().to_vec();
+            put(&mut w, "n.alpha_zero_point", WDType::I64, &[1], z);
+            (one_node(case, 1, Op::Prelu { alpha_shape }), w)
         }
         "softmax" => {
             let o: SoftmaxOptions = case.options().unwrap();

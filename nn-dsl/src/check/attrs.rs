@@ -183,6 +183,16 @@ impl Attrs {
         }
     }
 
+    /// A list of integers if given and valid, `Some(None)` if absent, `None` if invalid.
+    pub(crate) fn ints_opt(&self, name: &str) -> Option<Option<Vec<(i64, Span)>>> {
+        match self.lookup(name) {
+            Ok(None) => Some(None),
+            Ok(Some((AttrValue::Ints(v), _))) => Some(Some(v.clone())),
+            Ok(Some((AttrValue::Int(v), s))) => Some(Some(vec![(*v, s)])),
+            _ => None,
+        }
+    }
+
     pub(crate) fn pairs(&self, name: &str) -> Option<Vec<[usize; 2]>> {
         match self.lookup(name) {
             Ok(Some((AttrValue::Pairs(v), _))) => Some(v.clone()),

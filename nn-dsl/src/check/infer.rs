@@ -46,7 +46,8 @@ impl Checker<'_> {
                 Some((Op::GlobalAvgPool { keep_dims }, shape, DType::I8))
             }
             "mean" => self.mean(x, attrs),
-            "add" | "mul" => self.binary(spec.name, args, attrs),
+            "add" | "mul" | "sub" | "maximum" | "minimum" => self.binary(spec.name, args, attrs),
+            "prelu" => self.prelu(x, attrs),
             "concat" => self.concat(args, attrs, call),
             "reshape" => self.reshape(x, attrs, call),
             "flatten" => Some((Op::Flatten, vec![elements(&x.shape)?], x.dtype)),
@@ -437,13 +438,65 @@ impl Checker<'_> {
             };
             shape[rank - i] = out;
         }
-        let activation = attrs.activation()?;
-        let op = if op == "add" {
-            Op::Add { activation }
-        } else {
-            Op::Mul { activation }
+        let op = match op {
+            "maximum" => Op::Maximum,
+            "minimum" => Op::Minimum,
+            "add" => Op::Add {
+                activation: attrs.activation()?,
+            },
+            "sub" => Op::Sub {
+                activation: attrs.activation()?,
+            },
+            _ => Op::Mul {
+                activation: attrs.activation()?,
+            },
         };
         Some((op, shape, DType::I8))
+    }
+
+    /// `prelu(x, alpha_shape = [..])`: the constant alpha's shape (default: `x`'s) must
+    /// broadcast to `x` (aligned from the right, each dimension 1 or `x`'s).
+    fn prelu(&mut self, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
+        self.need_dtype("prelu", x, DType::I8)?;
+        let alpha_shape = match attrs.ints_opt("alpha_shape")? {
+            None => x.shape.clone(),
+            Some(dims) => {
+                let span = attrs.span_of("alpha_shape");
+                if dims.is_empty() || dims.len() > x.shape.len() {
+                    self.errors.push(CheckError::BadAttr {
+                        name: "alpha_shape",
+                        expected: "a shape of rank 1 up to the input's rank",
+                        found: format!(
+                            "rank {} for an input of rank {}",
+                            dims.len(),
+                            x.shape.len()
+                        ),
+                        span,
+                    });
+                    return None;
+                }
+                let skip = x.shape.len() - dims.len();
+                let mut shape = Vec::with_capacity(dims.len());
+                for (i, &(v, s)) in dims.iter().enumerate() {
+                    let want = x.shape[skip + i];
+                    match usize::try_from(v) {
+                        Ok(d) if d == 1 || d == want => shape.push(d),
+                        _ => {
+                            self.errors.push(CheckError::BadAttr {
+                                name: "alpha_shape",
+                                expected:
+                                    "each dimension 1 or the input's (aligned from the right)",
+                                found: format!("{v} against the input's {want}"),
+                                span: s,
+                            });
+                            return None;
+                        }
+                    }
+                }
+                shape
+            }
+        };
+        Some((Op::Prelu { alpha_shape }, x.shape.clone(), DType::I8))
     }
 
     fn concat(&mut self, args: &[TensorRef], attrs: &Attrs, call: Span) -> Option<Inferred> {

@@ -211,6 +211,21 @@ pub(crate) const OPS: &[OpSpec] = &[
         attrs: &[ACTIVATION],
     },
     OpSpec {
+        name: "sub",
+        arity: Arity::Exactly(2),
+        attrs: &[ACTIVATION],
+    },
+    OpSpec {
+        name: "maximum",
+        arity: Arity::Exactly(2),
+        attrs: &[],
+    },
+    OpSpec {
+        name: "minimum",
+        arity: Arity::Exactly(2),
+        attrs: &[],
+    },
+    OpSpec {
         name: "concat",
         arity: Arity::AtLeast(2),
         attrs: &[opt("axis", Kind::Axis, "axis = -1")],
@@ -253,6 +268,11 @@ pub(crate) const OPS: &[OpSpec] = &[
         name: "hard_swish",
         arity: Arity::Exactly(1),
         attrs: &[],
+    },
+    OpSpec {
+        name: "prelu",
+        arity: Arity::Exactly(1),
+        attrs: &[opt("alpha_shape", Kind::Shape, "alpha_shape = [1, 1, 16]")],
     },
     OpSpec {
         name: "logistic",

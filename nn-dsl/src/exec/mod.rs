@@ -416,6 +416,10 @@ fn step(
         NodeParams::Mean(m) => k::mean::mean_s8(&m.params(), x()?, o),
         NodeParams::Add(b) => k::add::add_s8(&b.add_params(), x()?, i8_in(node, ins, 1)?, o),
         NodeParams::Mul(b) => k::mul::mul_s8(&b.mul_params(), x()?, i8_in(node, ins, 1)?, o),
+        NodeParams::Sub(b) => k::add::sub_s8(&b.add_params(), x()?, i8_in(node, ins, 1)?, o),
+        NodeParams::Maximum(m) => k::minmax::maximum_s8(&m.params(), x()?, i8_in(node, ins, 1)?, o),
+        NodeParams::Minimum(m) => k::minmax::minimum_s8(&m.params(), x()?, i8_in(node, ins, 1)?, o),
+        NodeParams::Prelu(p) => k::prelu::prelu_s8(&p.params(), x()?, &p.alpha, o),
         NodeParams::Concat(c) => {
             let slices: Vec<&[i8]> = (0..ins.len())
                 .map(|i| i8_in(node, ins, i))

@@ -157,6 +157,22 @@ pub enum Op {
         /// Fused activation.
         activation: Activation,
     },
+    /// Element-wise difference `a - b` with broadcasting (aligned from the right).
+    Sub {
+        /// Fused activation.
+        activation: Activation,
+    },
+    /// Element-wise maximum with broadcasting; inputs and output share one quantisation.
+    Maximum,
+    /// Element-wise minimum with broadcasting; inputs and output share one quantisation.
+    Minimum,
+    /// `x` for `x >= 0`, `alpha * x` below, with a constant int8 `alpha` (weights
+    /// `<layer>.alpha`) broadcast against `x`.
+    Prelu {
+        /// Shape of `alpha`: rank <= the input's, each dimension 1 or the input's (aligned from
+        /// the right).
+        alpha_shape: Vec<usize>,
+    },
     /// Joins two or more tensors along `axis`.
     Concat {
         /// Non-negative axis, < rank.
@@ -216,6 +232,10 @@ impl Op {
             Op::Mean { .. } => "mean",
             Op::Add { .. } => "add",
             Op::Mul { .. } => "mul",
+            Op::Sub { .. } => "sub",
+            Op::Maximum => "maximum",
+            Op::Minimum => "minimum",
+            Op::Prelu { .. } => "prelu",
             Op::Concat { .. } => "concat",
             Op::Reshape { .. } => "reshape",
             Op::Flatten => "flatten",
@@ -250,7 +270,9 @@ impl Op {
             Op::DepthwiseConv2d(c) => Some(c.activation),
             Op::Dense(d) => Some(d.activation),
             Op::MaxPool2d(p) | Op::AvgPool2d(p) => Some(p.activation),
-            Op::Add { activation } | Op::Mul { activation } => Some(*activation),
+            Op::Add { activation } | Op::Mul { activation } | Op::Sub { activation } => {
+                Some(*activation)
+            }
             _ => None,
         }
     }
