@@ -707,6 +707,17 @@ fn minimum() {
     check_op("minimum", |c| run_min_max(c, false));
 }
 
+/// ADD / MUL with a constant operand: the same kernels, the constant stored in `inputs`.
+#[test]
+fn add_const() {
+    check_op("add_const", |c| run_binary(c, Binary::Add));
+}
+
+#[test]
+fn mul_const() {
+    check_op("mul_const", |c| run_binary(c, Binary::Mul));
+}
+
 #[test]
 fn prelu() {
     check_op("prelu", run_prelu);

@@ -179,3 +179,146 @@ fn missing_alpha_is_e0200() {
         "{diags:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// `add`, `mul`, `sub` with a constant second operand (`operand = [..]`, weights
+// `<layer>.operand`, `.operand_scale`, optional `.operand_zero_point`).
+
+const CONST_SRC: &str = "network Consts {
+    input x: i8[2, 4];
+    let s = add(x, operand = [4]);
+    let m = mul(s, operand = [1], activation = relu);
+    output y = sub(m, operand = [2, 1]);
+}
+";
+
+fn const_weights() -> Weights {
+    let mut w = Weights::default();
+    for t in ["x", "s", "m", "y"] {
+        q(&mut w, t, 0.5, 0);
+    }
+    let c = |shape: &[usize], v: &[i8]| {
+        WeightTensor::new(
+            WDType::I8,
+            shape.to_vec(),
+            v.iter().map(|&x| x as u8).collect(),
+        )
+        .unwrap()
+    };
+    w.tensors
+        .insert("s.operand".into(), c(&[4], &[1, -2, 3, 4]));
+    w.tensors
+        .insert("s.operand_scale".into(), WeightTensor::scalar_f32(0.5));
+    w.tensors.insert("m.operand".into(), c(&[1], &[3]));
+    w.tensors
+        .insert("m.operand_scale".into(), WeightTensor::scalar_f32(1.0));
+    w.tensors
+        .insert("m.operand_zero_point".into(), WeightTensor::scalar_i64(1));
+    w.tensors.insert("y.operand".into(), c(&[2, 1], &[2, -2]));
+    w.tensors
+        .insert("y.operand_scale".into(), WeightTensor::scalar_f32(0.5));
+    w
+}
+
+#[test]
+fn constant_operands_check_bind_run_and_round_trip() {
+    let mut m = checked(CONST_SRC);
+    assert_eq!(
+        op_of(&m, "s"),
+        &Op::Add {
+            activation: nn_dsl::ir::Activation::None,
+            operand: Some(vec![4])
+        }
+    );
+    assert_eq!(m.nodes[m.node_by_name("s").unwrap()].inputs.len(), 1);
+    let w = const_weights();
+    bind(&mut m, &w, Span::UNDEFINED).unwrap_or_else(|d| panic!("{d:?}"));
+    let lowered = nn_dsl::lower::lower(&m, &w).unwrap();
+    let x: Vec<i8> = vec![10, -20, 30, -40, 5, 6, 7, 8];
+    let out = nn_dsl::exec::run_i8(&m, &lowered, &[&x]).unwrap();
+    // All scales 0.5; the mul constant 3 with scale 1 and zero point 1 is 2.0: s = x + c,
+    // m = relu(s * 2), y = m - row constant.
+    let want: Vec<i8> = x
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let s = (i32::from(v) + [1, -2, 3, 4][i % 4]).clamp(-128, 127);
+            let m = (s * 2).clamp(0, 127);
+            (m - [2, -2][i / 4]).clamp(-128, 127) as i8
+        })
+        .collect();
+    assert_eq!(out[0], want);
+    let text = write_string(&m, &Options::default()).unwrap();
+    assert!(text.contains("add(x, operand = [4])"), "{text}");
+    assert!(
+        text.contains("mul(s, operand = [1], activation = relu)"),
+        "{text}"
+    );
+    let back = checked(&text);
+    for n in ["s", "m", "y"] {
+        assert_eq!(op_of(&back, n), op_of(&m, n), "{n}");
+    }
+    // A missing constant is E0200 naming it.
+    let mut w = const_weights();
+    w.tensors.remove("m.operand");
+    let mut m2 = checked(CONST_SRC);
+    let diags = bind(&mut m2, &w, Span::UNDEFINED).unwrap_err();
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.code == "E0200" && d.message.contains("`m.operand`")),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn constant_operand_errors() {
+    let cases = [
+        // One tensor and no constant: a second operand is missing.
+        ("add(x, operand = [4])", "add(x)", "E0105", "add(x)"),
+        // Two tensors and a constant.
+        (
+            "add(x, operand = [4])",
+            "add(x, x, operand = [4])",
+            "E0104",
+            "[4]",
+        ),
+        // A constant that does not broadcast: at the attribute.
+        (
+            "add(x, operand = [4])",
+            "add(x, operand = [3])",
+            "E0117",
+            "[3]",
+        ),
+        (
+            "sub(m, operand = [2, 1])",
+            "sub(m, operand = [3, 1])",
+            "E0118",
+            "[3, 1]",
+        ),
+        (
+            "add(x, operand = [4])",
+            "add(x, operand = [0])",
+            "E0121",
+            "0",
+        ),
+        (
+            "add(x, operand = [4])",
+            "add(x, operand = [])",
+            "E0104",
+            "[]",
+        ),
+    ];
+    for (from, to, code, at) in cases {
+        let src = CONST_SRC.replace(from, to);
+        let diags = check_source(&src).unwrap_err();
+        let d = &diags[0];
+        assert_eq!(d.code, code, "{to}: {diags:?}");
+        let span = d.primary_span().unwrap();
+        assert_eq!(
+            &src[span.start as usize..span.end as usize],
+            at,
+            "{to}: {d:?}"
+        );
+    }
+}

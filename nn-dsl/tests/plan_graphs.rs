@@ -132,6 +132,7 @@ fn residual_keeps_the_skip_alive() {
         "r",
         Op::Add {
             activation: Activation::None,
+            operand: None,
         },
         &[s, c],
         &[64],
@@ -162,6 +163,7 @@ fn in_place_needs_the_input_to_die_there() {
         "z",
         Op::Add {
             activation: Activation::None,
+            operand: None,
         },
         &[a, r],
         &[32],
@@ -194,6 +196,7 @@ fn in_place_needs_the_input_to_die_there() {
         "s",
         Op::Add {
             activation: Activation::None,
+            operand: None,
         },
         &[v, w],
         &[4, 8],
@@ -459,6 +462,7 @@ fn build(s: &Spec) -> Module {
                     &name,
                     Op::Add {
                         activation: Activation::None,
+                        operand: None,
                     },
                     &[a, c],
                     &a_shape,
@@ -552,6 +556,7 @@ fn conv_net(h: usize, w: usize, c: usize, layers: &[Layer], out_at: usize) -> Mo
                     &name,
                     Op::Add {
                         activation: Activation::None,
+                        operand: None,
                     },
                     &[a, o],
                     &sh,

@@ -58,6 +58,8 @@ CASE_COUNTS = {
     "maximum": 20,
     "minimum": 20,
     "prelu": 30,
+    "add_const": 20,
+    "mul_const": 20,
 }
 INPUTS_PER_MODEL = 2
 INPUT_MODES = ("uniform", "narrow", "extreme")
@@ -88,6 +90,8 @@ TFLITE_OP = {
     "maximum": "MAXIMUM",
     "minimum": "MINIMUM",
     "prelu": "PRELU",
+    "add_const": "ADD",
+    "mul_const": "MUL",
 }
 
 
@@ -321,6 +325,33 @@ def draw_prelu(rng, index):
     return Draw(keras.Model(x, y), [rep_input(rng, "x0", (1, h, w, c), spread=2.0)])
 
 
+def draw_const_operand(rng, op):
+    """x + c / x * c with a constant c of the input's shape or broadcast (channel, scalar, ...),
+    on either side."""
+    shape_x, shape_c = broadcast_pair(rng)
+    if rng.random() < 0.5:
+        shape_x = tuple(max(a, b) for a, b in zip(shape_x, shape_c)) if len(shape_c) == 4 else shape_x
+    shape_c = shape_c[1:] if len(shape_c) == 4 else shape_c  # no batch on the constant
+    if rng.random() < 0.15:
+        shape_c = ()  # a scalar
+    act = pick(rng, ["none", "none", "relu", "relu6"])
+    x = keras_input(shape_x)
+    c = (rng.standard_normal(shape_c) * float(np.exp(rng.uniform(-1.5, 1.5)))).astype(np.float32)
+    f = keras.ops.add if op == "add" else keras.ops.multiply
+    y = f(c, x) if rng.random() < 0.3 else f(x, c)
+    if act != "none":
+        y = activation_layer(act)(y)
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", shape_x)], {"activation": act})
+
+
+def draw_add_const(rng, index):
+    return draw_const_operand(rng, "add")
+
+
+def draw_mul_const(rng, index):
+    return draw_const_operand(rng, "mul")
+
+
 def random_activation_shape(rng):
     if rng.random() < 0.5:
         return (1, int(rng.integers(1, 65)))
@@ -501,7 +532,7 @@ FIRST_OPS = sorted(
         "relu", "relu6",
     ]
 )  # fmt: skip
-STREAMS = FIRST_OPS + ["leaky_relu", "hard_swish", "sub", "maximum", "minimum", "prelu"]
+STREAMS = FIRST_OPS + ["leaky_relu", "hard_swish", "sub", "maximum", "minimum", "prelu", "add_const", "mul_const"]
 
 # ----------------------------------------------------------------------------- reading the result
 
@@ -537,6 +568,12 @@ def stored_params(op_kind, model):
         }
     if op_kind in ("add", "mul", "sub"):
         return {"activation": activation()}
+    if op_kind in ("add_const", "mul_const"):
+        graph_inputs = [int(t) for t in model.subgraphs[0].inputs]
+        constant = [k for k, t in enumerate(op.inputs) if int(t) not in graph_inputs]
+        if len(constant) != 1:
+            raise OracleError(f"{len(constant)} constant operands, wanted 1")
+        return {"activation": activation(), "constant": constant[0]}
     if op_kind == "softmax":
         return {"beta": ol.exact_float(o.beta)}
     if op_kind == "leaky_relu":

@@ -296,7 +296,21 @@ fn call(
                 args.push("keep_dims = true".into());
             }
         }
-        Op::Add { activation: a } | Op::Mul { activation: a } | Op::Sub { activation: a } => {
+        Op::Add {
+            activation: a,
+            operand,
+        }
+        | Op::Mul {
+            activation: a,
+            operand,
+        }
+        | Op::Sub {
+            activation: a,
+            operand,
+        } => {
+            if let Some(shape) = operand {
+                args.push(format!("operand = {}", list(shape)));
+            }
             activation(&mut args, *a)
         }
         Op::Prelu { alpha_shape } => {

@@ -119,6 +119,11 @@ impl Attrs {
         }
     }
 
+    /// The span of the whole call.
+    pub(crate) fn call_span(&self) -> Span {
+        self.call
+    }
+
     /// The span of an attribute's value, or the call's span when it was not given.
     pub(crate) fn span_of(&self, name: &str) -> Span {
         match self.slot(name) {

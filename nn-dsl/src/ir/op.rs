@@ -151,16 +151,23 @@ pub enum Op {
     Add {
         /// Fused activation.
         activation: Activation,
+        /// The shape of a constant second operand (weights `<layer>.operand`), when the node has
+        /// one input; `None` for two inputs.
+        operand: Option<Vec<usize>>,
     },
     /// Element-wise product with broadcasting (aligned from the right).
     Mul {
         /// Fused activation.
         activation: Activation,
+        /// As for [`Op::Add`].
+        operand: Option<Vec<usize>>,
     },
     /// Element-wise difference `a - b` with broadcasting (aligned from the right).
     Sub {
         /// Fused activation.
         activation: Activation,
+        /// As for [`Op::Add`] (the constant is always `b`).
+        operand: Option<Vec<usize>>,
     },
     /// Element-wise maximum with broadcasting; inputs and output share one quantisation.
     Maximum,
@@ -270,9 +277,9 @@ impl Op {
             Op::DepthwiseConv2d(c) => Some(c.activation),
             Op::Dense(d) => Some(d.activation),
             Op::MaxPool2d(p) | Op::AvgPool2d(p) => Some(p.activation),
-            Op::Add { activation } | Op::Mul { activation } | Op::Sub { activation } => {
-                Some(*activation)
-            }
+            Op::Add { activation, .. }
+            | Op::Mul { activation, .. }
+            | Op::Sub { activation, .. } => Some(*activation),
             _ => None,
         }
     }

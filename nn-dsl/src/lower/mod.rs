@@ -363,6 +363,9 @@ impl NodeParams {
             NodeParams::DepthwiseConv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::Dense(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::Prelu(p) => p.alpha.len(),
+            NodeParams::Add(b) | NodeParams::Sub(b) | NodeParams::Mul(b) => {
+                b.b_constant.as_ref().map_or(0, Vec::len)
+            }
             _ => 0,
         }
     }
@@ -599,6 +602,9 @@ pub struct BinaryLowered {
     pub act_min: i32,
     /// Fused activation upper bound.
     pub act_max: i32,
+    /// The second operand's values when it is a constant (`<layer>.operand`); `None` when it is
+    /// the node's second input.
+    pub b_constant: Option<Vec<i8>>,
 }
 
 impl BinaryLowered {

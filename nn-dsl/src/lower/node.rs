@@ -187,6 +187,7 @@ pub fn add(
         output_shift: q.output.1,
         act_min: q.act.0,
         act_max: q.act.1,
+        b_constant: None,
     })
 }
 
@@ -220,6 +221,7 @@ pub fn mul(
         output_shift: s,
         act_min,
         act_max,
+        b_constant: None,
     })
 }
 
@@ -343,6 +345,22 @@ pub fn requantize(
         multiplier,
         shift,
     })
+}
+
+/// NumPy broadcasting of two shapes (aligned from the right), `None` when they do not broadcast.
+fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![1; rank];
+    for (i, o) in out.iter_mut().enumerate() {
+        let pick = |s: &[usize]| (i + s.len()).checked_sub(rank).map_or(1, |k| s[k]);
+        let (p, q) = (pick(a), pick(b));
+        *o = match (p, q) {
+            _ if p == q || q == 1 => p,
+            (1, _) => q,
+            _ => return None,
+        };
+    }
+    Some(out)
 }
 
 /// The weight-file names a node's constants live under (see `docs/weights.md`).
@@ -743,17 +761,58 @@ pub(super) fn lower_node(
                 .map(NodeParams::Mean)
                 .map_err(qe)
         }
-        Op::Add { activation: act } | Op::Mul { activation: act } | Op::Sub { activation: act } => {
-            cx.arity(2)?;
-            let (a, b, y) = (cx.input(0)?, cx.input(1)?, cx.output()?);
-            let (aq, bq, yq) = (cx.q8(a)?, cx.q8(b)?, cx.q8(y)?);
-            let shapes = [a.shape.clone(), b.shape.clone(), y.shape.clone()];
-            let r = match node.op {
-                Op::Add { .. } => add(shapes, aq, bq, yq, activation(*act)).map(NodeParams::Add),
-                Op::Sub { .. } => add(shapes, aq, bq, yq, activation(*act)).map(NodeParams::Sub),
-                _ => mul(shapes, aq, bq, yq, activation(*act)).map(NodeParams::Mul),
+        Op::Add {
+            activation: act,
+            operand,
+        }
+        | Op::Mul {
+            activation: act,
+            operand,
+        }
+        | Op::Sub {
+            activation: act,
+            operand,
+        } => {
+            let (a, y) = (cx.input(0)?, cx.output()?);
+            let (aq, yq) = (cx.q8(a)?, cx.q8(y)?);
+            let (b_shape, bq, constant) = match operand {
+                None => {
+                    cx.arity(2)?;
+                    let b = cx.input(1)?;
+                    (b.shape.clone(), cx.q8(b)?, None)
+                }
+                Some(shape) => {
+                    cx.arity(1)?;
+                    if broadcast_shape(&a.shape, shape).as_ref() != Some(&y.shape) {
+                        return Err(cx.malformed(format!(
+                            "the constant operand {} and the input {} do not broadcast to the \
+                             output {}",
+                            ir::shape_string(shape),
+                            ir::shape_string(&a.shape),
+                            ir::shape_string(&y.shape)
+                        )));
+                    }
+                    let (_, w) = cx.checked("operand", WDType::I8, shape)?;
+                    let data: Vec<i8> = w.data.iter().map(|&b| b as i8).collect();
+                    let (_, s) = cx.checked("operand_scale", WDType::F32, &[1])?;
+                    let scale = f32::from_le_bytes([s.data[0], s.data[1], s.data[2], s.data[3]]);
+                    let zero_point = cx.zero_point_of("operand_zero_point")?;
+                    (shape.clone(), ActQuant { scale, zero_point }, Some(data))
+                }
             };
-            r.map_err(qe)
+            let shapes = [a.shape.clone(), b_shape, y.shape.clone()];
+            let r = match node.op {
+                Op::Add { .. } => add(shapes, aq, bq, yq, activation(*act)),
+                Op::Sub { .. } => add(shapes, aq, bq, yq, activation(*act)),
+                _ => mul(shapes, aq, bq, yq, activation(*act)),
+            };
+            let mut lowered = r.map_err(qe)?;
+            lowered.b_constant = constant;
+            Ok(match node.op {
+                Op::Add { .. } => NodeParams::Add(lowered),
+                Op::Sub { .. } => NodeParams::Sub(lowered),
+                _ => NodeParams::Mul(lowered),
+            })
         }
         Op::Maximum | Op::Minimum => {
             cx.arity(2)?;

@@ -30,6 +30,10 @@ pub enum Role {
     Alpha,
     /// `<layer>.alpha_scale`: their f32 scale (one for the tensor).
     AlphaScale,
+    /// `<layer>.operand`: the int8 constant second operand of `add`, `mul`, `sub`.
+    Operand,
+    /// `<layer>.operand_scale`: its f32 scale (one for the tensor).
+    OperandScale,
 }
 
 /// One constant a layer needs.
@@ -60,6 +64,36 @@ pub fn required(module: &Module) -> Vec<Required> {
         else {
             continue;
         };
+        if let Op::Add {
+            operand: Some(shape),
+            ..
+        }
+        | Op::Mul {
+            operand: Some(shape),
+            ..
+        }
+        | Op::Sub {
+            operand: Some(shape),
+            ..
+        } = &node.op
+        {
+            let name = &node.name;
+            out.push(Required {
+                node: h,
+                role: Role::Operand,
+                key: format!("{name}.operand"),
+                dtype: WDType::I8,
+                shapes: vec![shape.clone()],
+            });
+            out.push(Required {
+                node: h,
+                role: Role::OperandScale,
+                key: format!("{name}.operand_scale"),
+                dtype: WDType::F32,
+                shapes: vec![vec![1]],
+            });
+            continue;
+        }
         if let Op::Prelu { alpha_shape } = &node.op {
             let name = &node.name;
             out.push(Required {
@@ -288,7 +322,10 @@ fn check_layers(
                     format!("needs {} here", describe(r.dtype, &r.shapes[0])),
                 );
                 diags.push(with_weights(d, weights_span));
-            } else if matches!(r.role, Role::WeightScale | Role::AlphaScale) {
+            } else if matches!(
+                r.role,
+                Role::WeightScale | Role::AlphaScale | Role::OperandScale
+            ) {
                 if let Some(bad) = t
                     .to_f32()
                     .unwrap_or_default()

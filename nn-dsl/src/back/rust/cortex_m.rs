@@ -81,6 +81,9 @@ pub(super) fn cortex_m(params: &NodeParams) -> KernelChoice {
                 KernelChoice::Specialised("cortex_m::fully_connected (4 units, SMLAD)")
             }
         }
+        NodeParams::Add(b) | NodeParams::Mul(b) if b.b_constant.is_some() => {
+            portable("a constant operand (the DSP kernels read two arena tensors)".into())
+        }
         NodeParams::Add(b) => {
             if b.a_shape != b.output_shape || b.b_shape != b.output_shape {
                 portable("broadcasting (the table kernel takes equal shapes)".into())

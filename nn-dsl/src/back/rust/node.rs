@@ -646,11 +646,20 @@ impl Op<'_> {
                         };
                     }
                 };
-                let (a, bb, y) = (
-                    self.in_array(0, DType::I8)?,
-                    self.in_array(1, DType::I8)?,
-                    self.out_array(DType::I8)?,
-                );
+                let (a, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                let mut statics = statics;
+                let bb = match &b.b_constant {
+                    Some(c) => {
+                        let what = format!("constant operand of `{}`", self.name);
+                        check_len(&what, c.len(), &b.b_shape)?;
+                        let c_id = self.item("OPERAND");
+                        let c_ty = array_type(&quote!(i8), &[c.len()]);
+                        let values = nested(c, &[c.len()], &Literal::i8_unsuffixed);
+                        statics.extend(quote! { static #c_id: #c_ty = #values; });
+                        quote!(&#c_id)
+                    }
+                    None => self.in_array(1, DType::I8)?,
+                };
                 let f = match params {
                     NodeParams::Add(_) => quote!(add),
                     NodeParams::Sub(_) => quote!(sub),

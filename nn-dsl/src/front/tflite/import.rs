@@ -1359,12 +1359,169 @@ impl<'m> Importer<'m> {
         })
     }
 
+    /// Input `i` when it is a constant (a buffer-backed tensor no operator produces).
+    fn constant_input(
+        &self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        i: usize,
+    ) -> Result<Option<&'m TfTensor>, ImportError> {
+        let Some(Some(idx)) = op.inputs.get(i).copied() else {
+            return Ok(None);
+        };
+        let t = self.tensor(ctx, idx)?;
+        let produced = matches!(
+            self.values.get(idx),
+            Some(Value::Tensor(_) | Value::Folded(_))
+        );
+        Ok((!produced && self.model.tensor_data(t).is_some()).then_some(t))
+    }
+
+    /// ADD / MUL / SUB with one constant operand: the other input, the constant stored as
+    /// `<layer>.operand` (int8, per-tensor `.operand_scale` and `.operand_zero_point`; leading
+    /// 1s beyond the input's rank dropped, a scalar as `[1]`).
+    fn binary_constant(
+        &mut self,
+        ctx: Ctx<'_>,
+        builtin: BuiltinOp,
+        op: &Operator,
+        data_index: usize,
+        c: &TfTensor,
+        activation: ir::Activation,
+    ) -> Result<Emit, ImportError> {
+        let x = self.data_i8(ctx, op, data_index)?;
+        let x_shape = self.module.tensors[x].shape.clone();
+        if c.dtype != TensorType::Int8 {
+            return Err(ctx.type_err(c, "INT8 constant operand"));
+        }
+        let data = self.model.tensor_data(c).unwrap_or_default();
+        let (scale, zero_point) = match &c.quantization {
+            Some(q) if q.scale.len() == 1 && q.zero_point.len() == 1 => {
+                (q.scale[0], q.zero_point[0])
+            }
+            _ => {
+                return Err(ctx.tensor_err(
+                    c,
+                    "a constant operand needs one scale and one zero point (per-tensor \
+                     quantisation)",
+                ))
+            }
+        };
+        if !(scale.is_finite() && scale > 0.0 && (-128..=127).contains(&zero_point)) {
+            return Err(ctx.tensor_err(
+                c,
+                format!("constant operand scale {scale} or zero point {zero_point} is unusable"),
+            ));
+        }
+        let mut shape: Vec<usize> = c.shape.clone();
+        while shape.len() > x_shape.len() && shape.first() == Some(&1) {
+            shape.remove(0);
+        }
+        if shape.is_empty() {
+            shape.push(1);
+        }
+        let out = broadcast(&x_shape, &shape).filter(|o| o.len() == x_shape.len());
+        let Some(out) = out.filter(|_| data.len() == shape.iter().product::<usize>()) else {
+            return Err(ctx.tensor_err(
+                c,
+                format!(
+                    "constant operand shape {:?} does not broadcast with the input {}",
+                    c.shape,
+                    ir::shape_string(&x_shape)
+                ),
+            ));
+        };
+        let layer = self.node_name(op);
+        let put = |w: &mut Weights, what: &str, dtype: WDType, shape: Vec<usize>, data: Vec<u8>| {
+            w.tensors.insert(
+                format!("{layer}.{what}"),
+                WeightTensor { dtype, shape, data },
+            );
+        };
+        put(
+            &mut self.weights,
+            "operand",
+            WDType::I8,
+            shape.clone(),
+            data.to_vec(),
+        );
+        put(
+            &mut self.weights,
+            "operand_scale",
+            WDType::F32,
+            vec![1],
+            scale.to_le_bytes().to_vec(),
+        );
+        put(
+            &mut self.weights,
+            "operand_zero_point",
+            WDType::I64,
+            vec![1],
+            zero_point.to_le_bytes().to_vec(),
+        );
+        let operand = Some(shape);
+        Ok(Emit {
+            name: Some(layer.clone()),
+            op: match builtin {
+                BuiltinOp::Add => Op::Add {
+                    activation,
+                    operand,
+                },
+                BuiltinOp::Sub => Op::Sub {
+                    activation,
+                    operand,
+                },
+                _ => Op::Mul {
+                    activation,
+                    operand,
+                },
+            },
+            inputs: vec![x],
+            shape: out,
+            dtype: DType::I8,
+        })
+    }
+
     fn binary(
         &mut self,
         ctx: Ctx<'_>,
         builtin: BuiltinOp,
         op: &Operator,
     ) -> Result<Emit, ImportError> {
+        let constants = (
+            self.constant_input(ctx, op, 0)?,
+            self.constant_input(ctx, op, 1)?,
+        );
+        if constants.0.is_some() || constants.1.is_some() {
+            let act = match op.options {
+                BuiltinOptions::Add { activation }
+                | BuiltinOptions::Mul { activation }
+                | BuiltinOptions::Sub { activation } => activation,
+                _ => Activation::None,
+            };
+            let activation = Self::activation(ctx, act)?;
+            let commutes = matches!(builtin, BuiltinOp::Add | BuiltinOp::Mul);
+            return match constants {
+                (Some(_), Some(_)) => Err(ctx.op_err(
+                    "both operands are constants (nnd does not fold constant expressions)",
+                )),
+                // ADD and MUL give the same bits with their operands swapped.
+                (Some(c), None) if commutes => {
+                    self.binary_constant(ctx, builtin, op, 1, c, activation)
+                }
+                (None, Some(c)) if commutes || builtin == BuiltinOp::Sub => {
+                    self.binary_constant(ctx, builtin, op, 0, c, activation)
+                }
+                (Some(c), _) | (_, Some(c)) => Err(ctx.tensor_err(
+                    c,
+                    format!(
+                        "is a constant operand of {builtin}; nnd takes a constant only as the \
+                         second operand of ADD, MUL and SUB, or the first of ADD and MUL"
+                    ),
+                )),
+                (None, None) => Err(ctx.op_err("no constant operand")),
+            };
+        }
         let a = self.data_i8(ctx, op, 0)?;
         let b = self.data_i8(ctx, op, 1)?;
         let act = match op.options {
@@ -1386,11 +1543,20 @@ impl<'m> Importer<'m> {
         Ok(Emit {
             name: None,
             op: match builtin {
-                BuiltinOp::Add => Op::Add { activation },
-                BuiltinOp::Sub => Op::Sub { activation },
+                BuiltinOp::Add => Op::Add {
+                    activation,
+                    operand: None,
+                },
+                BuiltinOp::Sub => Op::Sub {
+                    activation,
+                    operand: None,
+                },
                 BuiltinOp::Maximum => Op::Maximum,
                 BuiltinOp::Minimum => Op::Minimum,
-                _ => Op::Mul { activation },
+                _ => Op::Mul {
+                    activation,
+                    operand: None,
+                },
             },
             inputs: vec![a, b],
             shape,
