@@ -264,7 +264,14 @@ fn run_pool(case: &Case, max: bool) -> Outcome {
     Ok(compare(&case.name, &got, &want))
 }
 
-fn run_binary(case: &Case, is_add: bool) -> Outcome {
+#[derive(Clone, Copy)]
+enum Binary {
+    Add,
+    Sub,
+    Mul,
+}
+
+fn run_binary(case: &Case, kind: Binary) -> Outcome {
     let o: ActivationOptions = case.options().map_err(err(case))?;
     let (a, b) = (
         case.input(0).map_err(err(case))?,
@@ -278,13 +285,92 @@ fn run_binary(case: &Case, is_add: bool) -> Outcome {
         a.i8_data().map_err(err(case))?,
         b.i8_data().map_err(err(case))?,
     );
-    if is_add {
-        let p = lower::add(shapes, aq, bq, oq, o.activation.into()).map_err(err(case))?;
-        add_s8(&p.add_params(), &ad, &bd, &mut got).map_err(err(case))?;
-    } else {
-        let p = lower::mul(shapes, aq, bq, oq, o.activation.into()).map_err(err(case))?;
-        mul_s8(&p.mul_params(), &ad, &bd, &mut got).map_err(err(case))?;
+    match kind {
+        Binary::Add | Binary::Sub => {
+            let p = lower::add(shapes, aq, bq, oq, o.activation.into()).map_err(err(case))?;
+            let f = if matches!(kind, Binary::Add) {
+                add_s8
+            } else {
+                nn_kernels::add::sub_s8
+            };
+            f(&p.add_params(), &ad, &bd, &mut got).map_err(err(case))?;
+        }
+        Binary::Mul => {
+            let p = lower::mul(shapes, aq, bq, oq, o.activation.into()).map_err(err(case))?;
+            mul_s8(&p.mul_params(), &ad, &bd, &mut got).map_err(err(case))?;
+        }
     }
+    Ok(compare(&case.name, &got, &want))
+}
+
+/// MAXIMUM / MINIMUM: the vectors share one quantisation (checked here, as the compiler
+/// refuses anything else) and the kernel compares raw values.
+fn run_min_max(case: &Case, is_max: bool) -> Outcome {
+    let (a, b) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let (aq, bq, oq) = (act(a, case)?, act(b, case)?, act(&case.output, case)?);
+    if aq != oq || bq != oq {
+        return Err(format!(
+            "{}: inputs and output quantised differently",
+            case.name
+        ));
+    }
+    let p = nn_kernels::minmax::MinMaxParams {
+        a_shape: &a.shape,
+        b_shape: &b.shape,
+        output_shape: &case.output.shape,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    let (ad, bd) = (
+        a.i8_data().map_err(err(case))?,
+        b.i8_data().map_err(err(case))?,
+    );
+    let f = if is_max {
+        nn_kernels::minmax::maximum_s8
+    } else {
+        nn_kernels::minmax::minimum_s8
+    };
+    f(&p, &ad, &bd, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+/// PRELU with the stored alpha operand (shapes as stored: the kernel broadcasts them).
+fn run_prelu(case: &Case) -> Outcome {
+    let (x, a) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let (xq, aq, oq) = (act(x, case)?, act(a, case)?, act(&case.output, case)?);
+    let q = nn_dsl::quant::prelu(
+        (xq.scale, xq.zero_point),
+        (aq.scale, aq.zero_point),
+        (oq.scale, oq.zero_point),
+    )
+    .map_err(err(case))?;
+    let p = nn_kernels::prelu::PreluParams {
+        input_shape: &x.shape,
+        alpha_shape: &a.shape,
+        output_shape: &case.output.shape,
+        input_offset: q.input_offset,
+        alpha_offset: q.alpha_offset,
+        output_offset: q.output_offset,
+        multiplier_identity: q.identity.0,
+        shift_identity: q.identity.1,
+        multiplier_alpha: q.alpha.0,
+        shift_alpha: q.alpha.1,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    nn_kernels::prelu::prelu_s8(
+        &p,
+        &x.i8_data().map_err(err(case))?,
+        &a.i8_data().map_err(err(case))?,
+        &mut got,
+    )
+    .map_err(err(case))?;
     Ok(compare(&case.name, &got, &want))
 }
 
@@ -533,12 +619,12 @@ fn avg_pool2d() {
 
 #[test]
 fn add() {
-    check_op("add", |c| run_binary(c, true));
+    check_op("add", |c| run_binary(c, Binary::Add));
 }
 
 #[test]
 fn mul() {
-    check_op("mul", |c| run_binary(c, false));
+    check_op("mul", |c| run_binary(c, Binary::Mul));
 }
 
 #[test]
@@ -604,6 +690,37 @@ fn leaky_relu() {
 #[test]
 fn hard_swish() {
     check_op("hard_swish", run_hard_swish);
+}
+
+#[test]
+fn sub() {
+    check_op("sub", |c| run_binary(c, Binary::Sub));
+}
+
+#[test]
+fn maximum() {
+    check_op("maximum", |c| run_min_max(c, true));
+}
+
+#[test]
+fn minimum() {
+    check_op("minimum", |c| run_min_max(c, false));
+}
+
+/// ADD / MUL with a constant operand: the same kernels, the constant stored in `inputs`.
+#[test]
+fn add_const() {
+    check_op("add_const", |c| run_binary(c, Binary::Add));
+}
+
+#[test]
+fn mul_const() {
+    check_op("mul_const", |c| run_binary(c, Binary::Mul));
+}
+
+#[test]
+fn prelu() {
+    check_op("prelu", run_prelu);
 }
 
 /// The prefix loader used under Miri returns exactly the first cases of the full parse.

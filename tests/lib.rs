@@ -328,6 +328,15 @@ pub struct SoftmaxOptions {
     pub beta: f64,
 }
 
+/// `params` of add_const, mul_const.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConstOperandOptions {
+    /// Fused activation.
+    pub activation: ActivationName,
+    /// Which operand (0 or 1) is the constant.
+    pub constant: usize,
+}
+
 /// `params` of leaky_relu.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LeakyReluOptions {
@@ -453,7 +462,7 @@ pub fn load_op_prefix(op: &str, max_cases: usize) -> Result<OpFile, VectorError>
 }
 
 /// Every op name of `docs/vectors.md`.
-pub const OPS: [&str; 20] = [
+pub const OPS: [&str; 26] = [
     "conv2d",
     "depthwise_conv2d",
     "fully_connected",
@@ -474,6 +483,12 @@ pub const OPS: [&str; 20] = [
     "relu6",
     "leaky_relu",
     "hard_swish",
+    "sub",
+    "maximum",
+    "minimum",
+    "prelu",
+    "add_const",
+    "mul_const",
 ];
 
 /// Compare two outputs element by element. `None` when equal; otherwise a report with the

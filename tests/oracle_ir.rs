@@ -16,8 +16,9 @@ use nn_dsl::span::Span;
 use nn_dsl::weights::{WDType, WeightTensor, Weights};
 
 use crate::{
-    ActivationName, ActivationOptions, Case, ConvOptions, DType as VDType, FullyConnectedOptions,
-    LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions, Tensor as VTensor,
+    ActivationName, ActivationOptions, Case, ConstOperandOptions, ConvOptions, DType as VDType,
+    FullyConnectedOptions, LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions,
+    Tensor as VTensor,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -216,15 +217,79 @@ pub fn build(op: &str, case: &Case) -> (Module, Weights) {
             };
             (one_node(case, 1, ir_op), none())
         }
-        "add" | "mul" => {
+        "add" | "mul" | "sub" => {
             let o: ActivationOptions = case.options().unwrap();
             let activation = act(o.activation);
-            let ir_op = if op == "add" {
-                Op::Add { activation }
-            } else {
-                Op::Mul { activation }
+            let operand = None;
+            let ir_op = match op {
+                "add" => Op::Add {
+                    activation,
+                    operand,
+                },
+                "sub" => Op::Sub {
+                    activation,
+                    operand,
+                },
+                _ => Op::Mul {
+                    activation,
+                    operand,
+                },
             };
             (one_node(case, 2, ir_op), none())
+        }
+        "add_const" | "mul_const" => {
+            // The data input is a graph input; the constant becomes `n.operand*` weights.
+            let o: ConstOperandOptions = case.options().unwrap();
+            let activation = act(o.activation);
+            let c = &case.inputs[o.constant];
+            let x_rank = ir_shape(&case.inputs[1 - o.constant].shape).len();
+            let mut shape = c.shape.clone();
+            while shape.len() > x_rank && shape[0] == 1 {
+                shape.remove(0);
+            }
+            if shape.is_empty() {
+                shape.push(1);
+            }
+            let mut w = Weights::default();
+            let cd: Vec<u8> = c.i8_data().unwrap().iter().map(|&v| v as u8).collect();
+            put(&mut w, "n.operand", WDType::I8, &shape, cd);
+            let s = c.scales()[0].to_le_bytes().to_vec();
+            put(&mut w, "n.operand_scale", WDType::F32, &[1], s);
+            let z = c.zero_point[0].to_le_bytes().to_vec();
+            put(&mut w, "n.operand_zero_point", WDType::I64, &[1], z);
+            let operand = Some(shape);
+            let ir_op = if op == "add_const" {
+                Op::Add {
+                    activation,
+                    operand,
+                }
+            } else {
+                Op::Mul {
+                    activation,
+                    operand,
+                }
+            };
+            let mut single = case.clone();
+            single.inputs = vec![case.inputs[1 - o.constant].clone()];
+            (one_node(&single, 1, ir_op), w)
+        }
+        "maximum" => (one_node(case, 2, Op::Maximum), none()),
+        "minimum" => (one_node(case, 2, Op::Minimum), none()),
+        "prelu" => {
+            let x_rank = ir_shape(&case.inputs[0].shape).len();
+            let a = case.input(1).unwrap();
+            let mut alpha_shape = a.shape.clone();
+            while alpha_shape.len() > x_rank && alpha_shape[0] == 1 {
+                alpha_shape.remove(0);
+            }
+            let mut w = Weights::default();
+            let ad: Vec<u8> = a.i8_data().unwrap().iter().map(|&v| v as u8).collect();
+            put(&mut w, "n.alpha", WDType::I8, &alpha_shape, ad);
+            let s = a.scales()[0].to_le_bytes().to_vec();
+            put(&mut w, "n.alpha_scale", WDType::F32, &[1], s);
+            let z = a.zero_point[0].to_le_bytes().to_vec();
+            put(&mut w, "n.alpha_zero_point", WDType::I64, &[1], z);
+            (one_node(case, 1, Op::Prelu { alpha_shape }), w)
         }
         "softmax" => {
             let o: SoftmaxOptions = case.options().unwrap();

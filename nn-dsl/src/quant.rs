@@ -523,6 +523,46 @@ pub fn leaky_relu(
     })
 }
 
+/// Constants of an int8 PRELU (TFLM `CalculatePreluParams`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreluQuant {
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `-alpha_zero_point`.
+    pub alpha_offset: i32,
+    /// Output zero point.
+    pub output_offset: i32,
+    /// `input_scale / output_scale` (for `x >= 0`).
+    pub identity: QuantizedMultiplier,
+    /// `input_scale * alpha_scale / output_scale` (for `x < 0`).
+    pub alpha: QuantizedMultiplier,
+}
+
+/// Int8 PRELU constants (TFLM `CalculatePreluParams`): two multipliers, the scales converted to
+/// `f64` before multiplying and dividing, as TFLM does.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or zero point, or a multiplier the kernels cannot apply.
+pub fn prelu(
+    input: (f32, i32),
+    alpha: (f32, i32),
+    output: (f32, i32),
+) -> Result<PreluQuant, QuantError> {
+    let si = f64::from(scale("input", input.0)?);
+    let sa = f64::from(scale("alpha", alpha.0)?);
+    let so = f64::from(scale("output", output.0)?);
+    Ok(PreluQuant {
+        input_offset: -zero_point(input.1)?,
+        alpha_offset: -zero_point(alpha.1)?,
+        output_offset: zero_point(output.1)?,
+        identity: kernel_multiplier("prelu (input scale / output scale)", si / so)?,
+        alpha: kernel_multiplier(
+            "prelu (input scale * alpha scale / output scale)",
+            si * sa / so,
+        )?,
+    })
+}
+
 /// TFLite's `DownScaleInt32ToInt16Multiplier`: a non-negative Q31 multiplier rounded to Q15.
 fn q15_multiplier(m: i32) -> i16 {
     const ROUNDING: i32 = 1 << 15;

@@ -11,7 +11,7 @@ use nn_dsl::ir::{Module, Op};
 use nn_dsl::weights::Weights;
 use writer::*;
 
-const SUB: i32 = 41;
+const TRANSPOSE: i32 = 39;
 const PADV2: i32 = 60;
 const SHAPE: i32 = 77;
 const STRIDED_SLICE: i32 = 45;
@@ -187,7 +187,7 @@ fn weight_zero_points_must_be_zero() {
 #[test]
 fn unsupported_op_names_index_op_and_supported_list() {
     let m = model(
-        &[SUB],
+        &[TRANSPOSE],
         vec![
             MTensor::new("a", &[1, 4], INT8, 0).q(q(0.1, 0)),
             MTensor::new("b", &[1, 4], INT8, 0).q(q(0.1, 0)),
@@ -201,7 +201,7 @@ fn unsupported_op_names_index_op_and_supported_list() {
     let msg = err(&m);
     assert!(
         msg.starts_with(
-            "1 operator type is not supported (1 operator in all): SUB (operator 0); \
+            "1 operator type is not supported (1 operator in all): TRANSPOSE (operator 0); \
              supported operators: CONV_2D, DEPTHWISE_CONV_2D"
         ),
         "{msg}"
@@ -562,4 +562,108 @@ fn dead_operators_are_dropped_and_layers_name_their_source() {
     // Read back: no "never used" warning.
     let (_, warnings) = nn_dsl::check::check_source(&text).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+/// Issue 16 item 8: MAXIMUM / MINIMUM need one quantisation for both inputs and the output (the
+/// kernel compares raw values); PRELU's constant alpha becomes `<layer>.alpha*` weights, its
+/// shape without the leading 1s beyond the input's rank.
+#[test]
+fn maximum_quantisation_and_prelu_alpha() {
+    const MAXIMUM: i32 = 55;
+    const PRELU: i32 = 54;
+    let t = |name: &str, s: f32| MTensor::new(name, &[1, 2, 3], INT8, 0).q(q(s, 1));
+    let max_model = |sb: f32| {
+        model(
+            &[MAXIMUM],
+            vec![t("a", 0.1), t("b", sb), t("y", 0.1)],
+            vec![MOp::new(0, &[0, 1], &[2], MOptions::None)],
+            &[0, 1],
+            &[2],
+            vec![MBuffer::empty()],
+        )
+    };
+    let (m, _) = run(&max_model(0.1)).unwrap();
+    assert_eq!(m.nodes.iter().next().unwrap().1.op, Op::Maximum);
+    let msg = err(&max_model(0.2));
+    assert!(
+        msg.contains("MAXIMUM input 1 is quantised differently from the output"),
+        "{msg}"
+    );
+
+    let alpha = MTensor::new("alpha", &[1, 1, 3], INT8, 1).q(q(0.5, -2));
+    let m = model(
+        &[PRELU],
+        vec![t("x", 0.1), alpha, t("y", 0.2)],
+        vec![MOp::new(0, &[0, 1], &[2], MOptions::None)],
+        &[0],
+        &[2],
+        vec![MBuffer::empty(), MBuffer::data(vec![1, 2, 0xff])],
+    );
+    let (m, w) = run(&m).unwrap();
+    let (_, node) = m.nodes.iter().next().unwrap();
+    assert_eq!(
+        node.op,
+        Op::Prelu {
+            alpha_shape: vec![1, 3]
+        }
+    );
+    let a = &w.tensors[&format!("{}.alpha", node.name)];
+    assert_eq!(
+        (a.shape.clone(), a.data.clone()),
+        (vec![1, 3], vec![1, 2, 0xff])
+    );
+    let z = &w.tensors[&format!("{}.alpha_zero_point", node.name)];
+    assert_eq!(z.data, (-2i64).to_le_bytes().to_vec());
+    // The module lowers with the imported weights.
+    nn_dsl::lower::lower(&m, &w).unwrap();
+}
+
+/// Issue 16 item 8: ADD / MUL / SUB with a buffer-backed constant operand import as one-input
+/// nodes with `<layer>.operand*` weights (a scalar becomes `[1]`, leading 1s beyond the input's
+/// rank are dropped); ADD and MUL take the constant on either side (swapped: the same bits),
+/// SUB only as its second operand.
+#[test]
+fn constant_operands_of_add_mul_sub() {
+    const ADD: i32 = 0;
+    const MUL: i32 = 18;
+    const SUB_CODE: i32 = 41;
+    let x = || MTensor::new("x", &[1, 2, 3], INT8, 0).q(q(0.1, 1));
+    let y = || MTensor::new("y", &[1, 2, 3], INT8, 0).q(q(0.2, -3));
+    let build = |code: i32, c: MTensor, c_first: bool, data: Vec<u8>| {
+        let ins: &[i32] = if c_first { &[1, 0] } else { &[0, 1] };
+        model(
+            &[code],
+            vec![x(), c, y()],
+            vec![MOp::new(0, ins, &[2], MOptions::Add { act: 0 })],
+            &[0],
+            &[2],
+            vec![MBuffer::empty(), MBuffer::data(data)],
+        )
+    };
+    let scalar = || MTensor::new("c", &[], INT8, 1).q(q(0.5, 4));
+    let channel = || MTensor::new("c", &[1, 1, 3], INT8, 1).q(q(0.5, 4));
+    for (code, c_first) in [(ADD, false), (ADD, true), (MUL, true), (SUB_CODE, false)] {
+        let (m, w) = run(&build(code, scalar(), c_first, vec![7])).unwrap();
+        let (_, node) = m.nodes.iter().next().unwrap();
+        assert_eq!(node.inputs.len(), 1);
+        let operand = match &node.op {
+            Op::Add { operand, .. } | Op::Mul { operand, .. } | Op::Sub { operand, .. } => {
+                operand.clone()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(operand, Some(vec![1]));
+        assert_eq!(w.tensors[&format!("{}.operand", node.name)].data, vec![7]);
+        nn_dsl::lower::lower(&m, &w).unwrap();
+    }
+    let (m, w) = run(&build(MUL, channel(), false, vec![1, 2, 3])).unwrap();
+    let (_, node) = m.nodes.iter().next().unwrap();
+    assert!(matches!(&node.op, Op::Mul { operand: Some(s), .. } if s == &vec![1, 3]));
+    nn_dsl::lower::lower(&m, &w).unwrap();
+    // SUB's constant first would need a reversed kernel: refused, naming the tensor.
+    let msg = err(&build(SUB_CODE, scalar(), true, vec![7]));
+    assert!(
+        msg.contains("tensor `c`") && msg.contains("constant only as the second operand"),
+        "{msg}"
+    );
 }

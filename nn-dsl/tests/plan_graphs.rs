@@ -133,6 +133,7 @@ fn residual_keeps_the_skip_alive() {
         "r",
         Op::Add {
             activation: Activation::None,
+            operand: None,
         },
         &[s, c],
         &[64],
@@ -163,6 +164,7 @@ fn in_place_needs_the_input_to_die_there() {
         "z",
         Op::Add {
             activation: Activation::None,
+            operand: None,
         },
         &[a, r],
         &[32],
@@ -195,6 +197,7 @@ fn in_place_needs_the_input_to_die_there() {
         "s",
         Op::Add {
             activation: Activation::None,
+            operand: None,
         },
         &[v, w],
         &[4, 8],
@@ -460,6 +463,7 @@ fn build(s: &Spec) -> Module {
                     &name,
                     Op::Add {
                         activation: Activation::None,
+                        operand: None,
                     },
                     &[a, c],
                     &a_shape,
@@ -553,6 +557,7 @@ fn conv_net(h: usize, w: usize, c: usize, layers: &[Layer], out_at: usize) -> Mo
                     &name,
                     Op::Add {
                         activation: Activation::None,
+                        operand: None,
                     },
                     &[a, o],
                     &sh,

@@ -1,5 +1,7 @@
-//! Element-wise addition with broadcasting, int8 (TFLite `ADD`; TFLM
-//! `reference_integer_ops::Add` / `BroadcastAdd6DSlow`).
+//! Element-wise addition and subtraction with broadcasting, int8 (TFLite `ADD`; TFLM
+//! `reference_integer_ops::Add` / `BroadcastAdd6DSlow`; TFLite `SUB`: TFLM
+//! `reference_ops::Sub` / `BroadcastQuantSubSlow`, the same constants with the two scaled
+//! inputs subtracted).
 //!
 //! Each input is offset by its zero point, shifted left by `left_shift` (20 for int8), scaled
 //! by its own multiplier to a common scale (twice the larger input scale), summed, and the sum
@@ -103,17 +105,20 @@ pub(crate) fn broadcast_map(
 impl AddParams<'_> {
     #[inline(always)]
     fn apply(&self, x: i8, y: i8) -> i8 {
+        self.combine(x, y, i32::wrapping_add)
+    }
+
+    /// Both inputs scaled to the common scale, combined by `f` (sum or difference), scaled to
+    /// the output, offset and clamped.
+    #[inline(always)]
+    fn combine(&self, x: i8, y: i8, f: impl Fn(i32, i32) -> i32) -> i8 {
         let shift = self.left_shift.clamp(0, 31);
         let xa = (i32::from(x).wrapping_add(self.a_offset)).wrapping_mul(1i32 << shift);
         let yb = (i32::from(y).wrapping_add(self.b_offset)).wrapping_mul(1i32 << shift);
         let sa = scale_down(xa, self.a_multiplier, self.a_shift);
         let sb = scale_down(yb, self.b_multiplier, self.b_shift);
-        let out = scale_down(
-            sa.wrapping_add(sb),
-            self.output_multiplier,
-            self.output_shift,
-        )
-        .wrapping_add(self.output_offset);
+        let out = scale_down(f(sa, sb), self.output_multiplier, self.output_shift)
+            .wrapping_add(self.output_offset);
         clamp_i8(out, self.act_min, self.act_max)
     }
 }
@@ -124,21 +129,37 @@ impl AddParams<'_> {
 /// [`KernelError`] when the shapes do not broadcast to `output_shape`, a rank exceeds
 /// [`MAX_RANK`], or a slice length disagrees with its shape.
 pub fn add_s8(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -> KernelResult {
+    let bc = checked(p, a, b, output)?;
+    broadcast_map(&bc, a, b, output, |x, y| p.apply(x, y));
+    Ok(())
+}
+
+/// Run the subtraction `a - b` (TFLite `SUB`): the constants are ADD's (TFLM's
+/// `CalculateOpDataSub` computes them the same way); the two inputs, each scaled to the common
+/// scale, are subtracted instead of added.
+///
+/// # Errors
+/// As [`add_s8`].
+pub fn sub_s8(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -> KernelResult {
+    let bc = checked(p, a, b, output)?;
+    broadcast_map(&bc, a, b, output, |x, y| p.combine(x, y, i32::wrapping_sub));
+    Ok(())
+}
+
+fn checked(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &[i8]) -> Result<Broadcast, KernelError> {
     for s in [p.a_shift, p.b_shift, p.output_shift] {
         if !(-31..=0).contains(&s) {
             return Err(KernelError::Param("add shifts must be in -31..=0"));
         }
     }
-    let bc = broadcast(
+    broadcast(
         p.a_shape,
         p.b_shape,
         p.output_shape,
         a.len(),
         b.len(),
         output.len(),
-    )?;
-    broadcast_map(&bc, a, b, output, |x, y| p.apply(x, y));
-    Ok(())
+    )
 }
 
 #[cfg(test)]
@@ -173,6 +194,32 @@ mod tests {
         add_s8(&p, &a, &b, &mut out).unwrap();
         // (10 + 2)/2 = 6; (20 - 2)/2 = 9; (30 + 2)/2 = 16; (41 - 2)/2 = 19.5 -> 20; then + 4.
         assert_eq!(out, [10, 13, 20, 24]);
+    }
+
+    /// The hand case above as a subtraction: (x - zx) - (y - zy), halved.
+    #[test]
+    fn hand_case_sub() {
+        let p = AddParams {
+            a_shape: &[2, 2],
+            b_shape: &[2],
+            output_shape: &[2, 2],
+            a_offset: 0,
+            b_offset: 1,
+            output_offset: 4,
+            left_shift: 20,
+            a_multiplier: 1 << 30,
+            a_shift: 0,
+            b_multiplier: 1 << 30,
+            b_shift: 0,
+            output_multiplier: 1 << 30,
+            output_shift: -19,
+            act_min: -128,
+            act_max: 127,
+        };
+        let mut out = [0i8; 4];
+        sub_s8(&p, &[10, 20, 30, 41], &[1, -3], &mut out).unwrap();
+        // (10 - 2)/2 = 4; (20 + 2)/2 = 11; (30 - 2)/2 = 14; (41 + 2)/2 = 21.5 -> 22; then + 4.
+        assert_eq!(out, [8, 15, 18, 26]);
     }
 
     #[test]

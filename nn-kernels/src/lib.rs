@@ -6,7 +6,8 @@
 //! Layout:
 //! - one module per operator ([`conv2d`], [`depthwise_conv2d`], [`fully_connected`],
 //!   [`max_pool2d`], [`avg_pool2d`], [`add`], [`mul`], [`softmax`], [`logistic`], [`tanh`],
-//!   [`pad`], [`concat`](mod@concat), [`mean`], [`requantize`], [`quantize`], [`dequantize`], [`relu`]).
+//!   [`pad`], [`concat`](mod@concat), [`mean`], [`requantize`], [`quantize`], [`dequantize`], [`relu`],
+//!   [`minmax`], [`prelu`]).
 //!   Each has a parameter struct whose public fields hold every constant the kernel needs
 //!   (shapes, strides, paddings, offsets, Q31 multipliers and shifts, clamp bounds) and a
 //!   slice-based `*_s8` function. The constants are computed on the host by `nn_dsl::quant`;
@@ -47,8 +48,10 @@ pub mod logistic;
 pub mod lut;
 pub mod max_pool2d;
 pub mod mean;
+pub mod minmax;
 pub mod mul;
 pub mod pad;
+pub mod prelu;
 pub mod qformat;
 pub mod quantize;
 pub mod relu;

@@ -576,6 +576,59 @@ pub fn add<const NA: usize, const NB: usize, const NO: usize>(
     add_s8(p, a, b, output)
 }
 
+/// Element-wise SUB (`a - b`) with broadcasting; the shapes are in `p`, the element counts in
+/// the types.
+///
+/// # Errors
+/// [`KernelError`] when the shapes in `p` disagree with `NA`, `NB`, `NO` or do not broadcast.
+pub fn sub<const NA: usize, const NB: usize, const NO: usize>(
+    p: &AddParams<'_>,
+    a: &[i8; NA],
+    b: &[i8; NB],
+    output: &mut [i8; NO],
+) -> KernelResult {
+    crate::add::sub_s8(p, a, b, output)
+}
+
+/// Element-wise MAXIMUM with broadcasting (raw int8 values; one quantisation for all three).
+///
+/// # Errors
+/// [`KernelError`] when the shapes in `p` disagree with `NA`, `NB`, `NO` or do not broadcast.
+pub fn maximum<const NA: usize, const NB: usize, const NO: usize>(
+    p: &crate::minmax::MinMaxParams<'_>,
+    a: &[i8; NA],
+    b: &[i8; NB],
+    output: &mut [i8; NO],
+) -> KernelResult {
+    crate::minmax::maximum_s8(p, a, b, output)
+}
+
+/// Element-wise MINIMUM with broadcasting (raw int8 values; one quantisation for all three).
+///
+/// # Errors
+/// [`KernelError`] when the shapes in `p` disagree with `NA`, `NB`, `NO` or do not broadcast.
+pub fn minimum<const NA: usize, const NB: usize, const NO: usize>(
+    p: &crate::minmax::MinMaxParams<'_>,
+    a: &[i8; NA],
+    b: &[i8; NB],
+    output: &mut [i8; NO],
+) -> KernelResult {
+    crate::minmax::minimum_s8(p, a, b, output)
+}
+
+/// PRELU of `N` values with a constant `alpha` of `NA` values broadcast against them.
+///
+/// # Errors
+/// [`KernelError`] when the shapes in `p` disagree with `N`, `NA` or do not broadcast.
+pub fn prelu<const N: usize, const NA: usize>(
+    p: &crate::prelu::PreluParams<'_>,
+    input: &[i8; N],
+    alpha: &[i8; NA],
+    output: &mut [i8; N],
+) -> KernelResult {
+    crate::prelu::prelu_s8(p, input, alpha, output)
+}
+
 /// Element-wise MUL with broadcasting; the shapes are in `p`, the element counts in the types.
 ///
 /// # Errors

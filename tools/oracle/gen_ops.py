@@ -54,6 +54,12 @@ CASE_COUNTS = {
     "relu6": 15,
     "leaky_relu": 20,
     "hard_swish": 25,
+    "sub": 30,
+    "maximum": 20,
+    "minimum": 20,
+    "prelu": 30,
+    "add_const": 20,
+    "mul_const": 20,
 }
 INPUTS_PER_MODEL = 2
 INPUT_MODES = ("uniform", "narrow", "extreme")
@@ -80,6 +86,12 @@ TFLITE_OP = {
     "relu6": "RELU6",
     "leaky_relu": "LEAKY_RELU",
     "hard_swish": "HARD_SWISH",
+    "sub": "SUB",
+    "maximum": "MAXIMUM",
+    "minimum": "MINIMUM",
+    "prelu": "PRELU",
+    "add_const": "ADD",
+    "mul_const": "MUL",
 }
 
 
@@ -261,7 +273,7 @@ def draw_binary(rng, op):
     shape_a, shape_b = broadcast_pair(rng)
     act = pick(rng, ["none", "none", "relu", "relu6"])
     a, b = keras_input(shape_a, 0), keras_input(shape_b, 1)
-    y = keras.ops.add(a, b) if op == "add" else keras.ops.multiply(a, b)
+    y = {"add": keras.ops.add, "mul": keras.ops.multiply, "sub": keras.ops.subtract}[op](a, b)
     if act != "none":
         y = activation_layer(act)(y)
     # Different calibration spreads give the two inputs different scales.
@@ -275,6 +287,69 @@ def draw_add(rng, index):
 
 def draw_mul(rng, index):
     return draw_binary(rng, "mul")
+
+
+def draw_sub(rng, index):
+    return draw_binary(rng, "sub")
+
+
+def draw_max_min(rng, op):
+    # TFLite requires one quantisation for both inputs and the output (the kernel compares raw
+    # int8 values); the converter gives the graph inputs the output's parameters.
+    shape_a, shape_b = broadcast_pair(rng)
+    a, b = keras_input(shape_a, 0), keras_input(shape_b, 1)
+    y = keras.ops.maximum(a, b) if op == "maximum" else keras.ops.minimum(a, b)
+    spread = float(np.exp(rng.uniform(-1, 1)))
+    rep = [rep_input(rng, "x0", shape_a), rep_input(rng, "x1", shape_b, spread=spread)]
+    return Draw(keras.Model([a, b], y), rep)
+
+
+def draw_maximum(rng, index):
+    return draw_max_min(rng, "maximum")
+
+
+def draw_minimum(rng, index):
+    return draw_max_min(rng, "minimum")
+
+
+def draw_prelu(rng, index):
+    h, w, c = int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 17))
+    shared = pick(rng, [None, [1, 2], [1, 2], [1], [2], [3]])
+    x = keras_input((1, h, w, c))
+    layer = L.PReLU(shared_axes=shared)
+    y = layer(x)
+    alpha_shape = layer.get_weights()[0].shape
+    # Slopes below zero: mostly small positive, some negative and some above 1.
+    alpha = rng.uniform(-0.5, 1.5, size=alpha_shape) * (rng.random(alpha_shape) < 0.9)
+    layer.set_weights([alpha.astype(np.float32)])
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", (1, h, w, c), spread=2.0)])
+
+
+def draw_const_operand(rng, op):
+    """x + c / x * c with a constant c of the input's shape or broadcast (channel, scalar, ...),
+    on either side."""
+    shape_x, shape_c = broadcast_pair(rng)
+    if rng.random() < 0.5:
+        shape_x = tuple(max(a, b) for a, b in zip(shape_x, shape_c)) if len(shape_c) == 4 else shape_x
+    shape_c = shape_c[1:] if len(shape_c) == 4 else shape_c  # no batch on the constant
+    if rng.random() < 0.15:
+        shape_c = ()  # a scalar
+    act = pick(rng, ["none", "none", "relu", "relu6"])
+    x = keras_input(shape_x)
+    c = (rng.standard_normal(shape_c) * float(np.exp(rng.uniform(-1.5, 1.5)))).astype(np.float32)
+    f = keras.ops.add if op == "add" else keras.ops.multiply
+    y = f(c, x) if rng.random() < 0.3 else f(x, c)
+    if act != "none":
+        y = activation_layer(act)(y)
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", shape_x)], {"activation": act})
+
+
+def draw_add_const(rng, index):
+    return draw_const_operand(rng, "add")
+
+
+def draw_mul_const(rng, index):
+    return draw_const_operand(rng, "mul")
 
 
 def random_activation_shape(rng):
@@ -457,7 +532,7 @@ FIRST_OPS = sorted(
         "relu", "relu6",
     ]
 )  # fmt: skip
-STREAMS = FIRST_OPS + ["leaky_relu", "hard_swish"]
+STREAMS = FIRST_OPS + ["leaky_relu", "hard_swish", "sub", "maximum", "minimum", "prelu", "add_const", "mul_const"]
 
 # ----------------------------------------------------------------------------- reading the result
 
@@ -491,8 +566,14 @@ def stored_params(op_kind, model):
             "filter": [o.filterHeight, o.filterWidth],
             "activation": activation(),
         }
-    if op_kind in ("add", "mul"):
+    if op_kind in ("add", "mul", "sub"):
         return {"activation": activation()}
+    if op_kind in ("add_const", "mul_const"):
+        graph_inputs = [int(t) for t in model.subgraphs[0].inputs]
+        constant = [k for k, t in enumerate(op.inputs) if int(t) not in graph_inputs]
+        if len(constant) != 1:
+            raise OracleError(f"{len(constant)} constant operands, wanted 1")
+        return {"activation": activation(), "constant": constant[0]}
     if op_kind == "softmax":
         return {"beta": ol.exact_float(o.beta)}
     if op_kind == "leaky_relu":

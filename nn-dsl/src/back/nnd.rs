@@ -296,7 +296,28 @@ fn call(
                 args.push("keep_dims = true".into());
             }
         }
-        Op::Add { activation: a } | Op::Mul { activation: a } => activation(&mut args, *a),
+        Op::Add {
+            activation: a,
+            operand,
+        }
+        | Op::Mul {
+            activation: a,
+            operand,
+        }
+        | Op::Sub {
+            activation: a,
+            operand,
+        } => {
+            if let Some(shape) = operand {
+                args.push(format!("operand = {}", list(shape)));
+            }
+            activation(&mut args, *a)
+        }
+        Op::Prelu { alpha_shape } => {
+            if alpha_shape != &tensor(module, n.output)?.shape {
+                args.push(format!("alpha_shape = {}", list(alpha_shape)));
+            }
+        }
         Op::Concat { axis } => {
             let rank = tensor(module, n.output)?.shape.len();
             if axis + 1 != rank {
@@ -318,6 +339,8 @@ fn call(
         }
         Op::LeakyRelu { alpha } => args.push(format!("alpha = {}", float(*alpha))),
         Op::Flatten
+        | Op::Maximum
+        | Op::Minimum
         | Op::HardSwish
         | Op::Relu
         | Op::Relu6

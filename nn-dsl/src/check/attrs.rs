@@ -119,6 +119,11 @@ impl Attrs {
         }
     }
 
+    /// The span of the whole call.
+    pub(crate) fn call_span(&self) -> Span {
+        self.call
+    }
+
     /// The span of an attribute's value, or the call's span when it was not given.
     pub(crate) fn span_of(&self, name: &str) -> Span {
         match self.slot(name) {
@@ -179,6 +184,16 @@ impl Attrs {
         match self.lookup(name) {
             Ok(Some((AttrValue::Ints(v), _))) => Some(v.clone()),
             Ok(Some((AttrValue::Int(v), s))) => Some(vec![(*v, s)]),
+            _ => None,
+        }
+    }
+
+    /// A list of integers if given and valid, `Some(None)` if absent, `None` if invalid.
+    pub(crate) fn ints_opt(&self, name: &str) -> Option<Option<Vec<(i64, Span)>>> {
+        match self.lookup(name) {
+            Ok(None) => Some(None),
+            Ok(Some((AttrValue::Ints(v), _))) => Some(Some(v.clone())),
+            Ok(Some((AttrValue::Int(v), s))) => Some(Some(vec![(*v, s)])),
             _ => None,
         }
     }

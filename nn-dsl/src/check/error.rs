@@ -507,6 +507,10 @@ impl CheckError {
                 let want = match expected {
                     Arity::Exactly(n) => format!("{n} tensor {}", inputs_word(*n)),
                     Arity::AtLeast(n) => format!("at least {n} tensor {}", inputs_word(*n)),
+                    Arity::Between(lo, hi) => format!("{lo} to {hi} tensor inputs").replace(
+                        &format!("{lo} to {}", lo + 1),
+                        &format!("{lo} or {}", lo + 1),
+                    ),
                 };
                 let was = if *found == 1 { "was" } else { "were" };
                 Diagnostic::error(

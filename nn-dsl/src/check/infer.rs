@@ -46,7 +46,8 @@ impl Checker<'_> {
                 Some((Op::GlobalAvgPool { keep_dims }, shape, DType::I8))
             }
             "mean" => self.mean(x, attrs),
-            "add" | "mul" => self.binary(spec.name, args, attrs),
+            "add" | "mul" | "sub" | "maximum" | "minimum" => self.binary(spec.name, args, attrs),
+            "prelu" => self.prelu(x, attrs),
             "concat" => self.concat(args, attrs, call),
             "reshape" => self.reshape(x, attrs, call),
             "flatten" => Some((Op::Flatten, vec![elements(&x.shape)?], x.dtype)),
@@ -402,9 +403,47 @@ impl Checker<'_> {
     }
 
     fn binary(&mut self, op: &'static str, args: &[TensorRef], attrs: &Attrs) -> Option<Inferred> {
-        let [a, b] = args else {
-            return None;
+        let operand = if matches!(op, "add" | "mul" | "sub") {
+            attrs.ints_opt("operand")?
+        } else {
+            None
         };
+        let (a, b) = match (args, operand) {
+            ([a, b], None) => (a, b.clone()),
+            ([a], Some(dims)) => {
+                self.need_dtype(op, a, DType::I8)?;
+                let shape = self.operand_shape(&dims, attrs)?;
+                let b = TensorRef {
+                    name: "operand".into(),
+                    shape,
+                    dtype: DType::I8,
+                    use_span: attrs.span_of("operand"),
+                    def_span: attrs.span_of("operand"),
+                };
+                (a, b)
+            }
+            ([_], None) => {
+                self.errors.push(CheckError::ArgCount {
+                    op,
+                    expected: super::ops::Arity::Exactly(2),
+                    found: 1,
+                    span: attrs.call_span(),
+                });
+                return None;
+            }
+            (_, Some(_)) => {
+                self.errors.push(CheckError::BadAttr {
+                    name: "operand",
+                    expected: "no `operand` when both operands are tensors",
+                    found: "a second tensor input".into(),
+                    span: attrs.span_of("operand"),
+                });
+                return None;
+            }
+            _ => return None,
+        };
+        let b = &b;
+        let constant = (args.len() == 1).then(|| b.shape.clone());
         if a.dtype != b.dtype {
             self.errors.push(CheckError::DTypePair {
                 op,
@@ -437,13 +476,106 @@ impl Checker<'_> {
             };
             shape[rank - i] = out;
         }
-        let activation = attrs.activation()?;
-        let op = if op == "add" {
-            Op::Add { activation }
-        } else {
-            Op::Mul { activation }
+        let op = match op {
+            "maximum" => Op::Maximum,
+            "minimum" => Op::Minimum,
+            "add" => Op::Add {
+                activation: attrs.activation()?,
+                operand: constant,
+            },
+            "sub" => Op::Sub {
+                activation: attrs.activation()?,
+                operand: constant,
+            },
+            _ => Op::Mul {
+                activation: attrs.activation()?,
+                operand: constant,
+            },
         };
         Some((op, shape, DType::I8))
+    }
+
+    /// The `operand = [..]` shape of a constant operand: rank >= 1, every dimension >= 1.
+    fn operand_shape(&mut self, dims: &[(i64, Span)], attrs: &Attrs) -> Option<Vec<usize>> {
+        if dims.is_empty() {
+            self.errors.push(CheckError::BadAttr {
+                name: "operand",
+                expected: "a shape of rank 1 or more (`[1]` for a scalar)",
+                found: "`[]`".into(),
+                span: attrs.span_of("operand"),
+            });
+            return None;
+        }
+        let mut shape = Vec::with_capacity(dims.len());
+        for &(v, s) in dims {
+            match usize::try_from(v) {
+                Ok(d) if d >= 1 => shape.push(d),
+                _ => {
+                    self.errors.push(CheckError::ZeroDim { value: v, span: s });
+                    return None;
+                }
+            }
+        }
+        if shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .is_none_or(|n| n > MAX_ELEMENTS)
+        {
+            self.errors.push(CheckError::TooLarge {
+                what: TooLargeWhat::Tensor {
+                    what: "the constant `operand`".into(),
+                    shape: shape.clone(),
+                },
+                span: attrs.span_of("operand"),
+            });
+            return None;
+        }
+        Some(shape)
+    }
+
+    /// `prelu(x, alpha_shape = [..])`: the constant alpha's shape (default: `x`'s) must
+    /// broadcast to `x` (aligned from the right, each dimension 1 or `x`'s).
+    fn prelu(&mut self, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
+        self.need_dtype("prelu", x, DType::I8)?;
+        let alpha_shape = match attrs.ints_opt("alpha_shape")? {
+            None => x.shape.clone(),
+            Some(dims) => {
+                let span = attrs.span_of("alpha_shape");
+                if dims.is_empty() || dims.len() > x.shape.len() {
+                    self.errors.push(CheckError::BadAttr {
+                        name: "alpha_shape",
+                        expected: "a shape of rank 1 up to the input's rank",
+                        found: format!(
+                            "rank {} for an input of rank {}",
+                            dims.len(),
+                            x.shape.len()
+                        ),
+                        span,
+                    });
+                    return None;
+                }
+                let skip = x.shape.len() - dims.len();
+                let mut shape = Vec::with_capacity(dims.len());
+                for (i, &(v, s)) in dims.iter().enumerate() {
+                    let want = x.shape[skip + i];
+                    match usize::try_from(v) {
+                        Ok(d) if d == 1 || d == want => shape.push(d),
+                        _ => {
+                            self.errors.push(CheckError::BadAttr {
+                                name: "alpha_shape",
+                                expected:
+                                    "each dimension 1 or the input's (aligned from the right)",
+                                found: format!("{v} against the input's {want}"),
+                                span: s,
+                            });
+                            return None;
+                        }
+                    }
+                }
+                shape
+            }
+        };
+        Some((Op::Prelu { alpha_shape }, x.shape.clone(), DType::I8))
     }
 
     fn concat(&mut self, args: &[TensorRef], attrs: &Attrs, call: Span) -> Option<Inferred> {

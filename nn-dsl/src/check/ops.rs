@@ -10,6 +10,8 @@ pub enum Arity {
     Exactly(usize),
     /// This many or more.
     AtLeast(usize),
+    /// From the first to the second, inclusive (`add(x, operand = [..])` takes one).
+    Between(usize, usize),
 }
 
 impl Arity {
@@ -17,6 +19,7 @@ impl Arity {
         match self {
             Arity::Exactly(k) => n == k,
             Arity::AtLeast(k) => n >= k,
+            Arity::Between(lo, hi) => (lo..=hi).contains(&n),
         }
     }
 }
@@ -99,7 +102,7 @@ impl OpSpec {
     pub(crate) fn example_call(&self) -> String {
         let mut parts: Vec<String> = match self.arity {
             Arity::Exactly(1) => vec!["x".into()],
-            Arity::Exactly(n) | Arity::AtLeast(n) => ["a", "b", "c", "d"]
+            Arity::Exactly(n) | Arity::AtLeast(n) | Arity::Between(_, n) => ["a", "b", "c", "d"]
                 .iter()
                 .take(n)
                 .map(|s| s.to_string())
@@ -134,6 +137,8 @@ const fn opt(name: &'static str, kind: Kind, example: &'static str) -> AttrSpec 
 }
 
 const ACTIVATION: AttrSpec = opt("activation", Kind::Activation, "activation = relu");
+/// The shape of a constant second operand of `add`, `mul`, `sub` (weights `<layer>.operand`).
+const OPERAND: AttrSpec = opt("operand", Kind::Shape, "operand = [16]");
 const BIAS: AttrSpec = opt("bias", Kind::Bool, "bias = false");
 const STRIDE: AttrSpec = opt("stride", Kind::StepPair, "stride = 2");
 const DILATION: AttrSpec = opt("dilation", Kind::StepPair, "dilation = 2");
@@ -202,13 +207,28 @@ pub(crate) const OPS: &[OpSpec] = &[
     },
     OpSpec {
         name: "add",
-        arity: Arity::Exactly(2),
-        attrs: &[ACTIVATION],
+        arity: Arity::Between(1, 2),
+        attrs: &[ACTIVATION, OPERAND],
     },
     OpSpec {
         name: "mul",
+        arity: Arity::Between(1, 2),
+        attrs: &[ACTIVATION, OPERAND],
+    },
+    OpSpec {
+        name: "sub",
+        arity: Arity::Between(1, 2),
+        attrs: &[ACTIVATION, OPERAND],
+    },
+    OpSpec {
+        name: "maximum",
         arity: Arity::Exactly(2),
-        attrs: &[ACTIVATION],
+        attrs: &[],
+    },
+    OpSpec {
+        name: "minimum",
+        arity: Arity::Exactly(2),
+        attrs: &[],
     },
     OpSpec {
         name: "concat",
@@ -253,6 +273,11 @@ pub(crate) const OPS: &[OpSpec] = &[
         name: "hard_swish",
         arity: Arity::Exactly(1),
         attrs: &[],
+    },
+    OpSpec {
+        name: "prelu",
+        arity: Arity::Exactly(1),
+        attrs: &[opt("alpha_shape", Kind::Shape, "alpha_shape = [1, 1, 16]")],
     },
     OpSpec {
         name: "logistic",

@@ -342,6 +342,18 @@ fn i8_in<'a>(node: &str, ins: &[&'a TensorData], i: usize) -> Result<&'a [i8], E
 }
 
 /// Runs one node's kernel.
+/// The second operand of ADD / MUL / SUB: the constant, or the node's second input.
+fn operand<'a>(
+    node: &str,
+    b: &'a crate::lower::BinaryLowered,
+    ins: &[&'a TensorData],
+) -> Result<&'a [i8], ExecError> {
+    match &b.b_constant {
+        Some(c) => Ok(c.as_slice()),
+        None => i8_in(node, ins, 1),
+    }
+}
+
 fn step(
     node: &str,
     op: &'static str,
@@ -393,6 +405,7 @@ fn step(
         return Err(malformed("the output of an int8 kernel is not int8"));
     };
     let x = || i8_in(node, ins, 0);
+    let operand = |b| operand(node, b, ins);
     let r = match params {
         NodeParams::Conv2d(c) => {
             k::conv2d::conv2d_s8(&c.params(), x()?, &c.weights, c.bias.as_deref(), o)
@@ -414,8 +427,12 @@ fn step(
         NodeParams::MaxPool2d(p) => k::max_pool2d::max_pool2d_s8(p, x()?, o),
         NodeParams::AvgPool2d(p) => k::avg_pool2d::avg_pool2d_s8(p, x()?, o),
         NodeParams::Mean(m) => k::mean::mean_s8(&m.params(), x()?, o),
-        NodeParams::Add(b) => k::add::add_s8(&b.add_params(), x()?, i8_in(node, ins, 1)?, o),
-        NodeParams::Mul(b) => k::mul::mul_s8(&b.mul_params(), x()?, i8_in(node, ins, 1)?, o),
+        NodeParams::Add(b) => k::add::add_s8(&b.add_params(), x()?, operand(b)?, o),
+        NodeParams::Mul(b) => k::mul::mul_s8(&b.mul_params(), x()?, operand(b)?, o),
+        NodeParams::Sub(b) => k::add::sub_s8(&b.add_params(), x()?, operand(b)?, o),
+        NodeParams::Maximum(m) => k::minmax::maximum_s8(&m.params(), x()?, i8_in(node, ins, 1)?, o),
+        NodeParams::Minimum(m) => k::minmax::minimum_s8(&m.params(), x()?, i8_in(node, ins, 1)?, o),
+        NodeParams::Prelu(p) => k::prelu::prelu_s8(&p.params(), x()?, &p.alpha, o),
         NodeParams::Concat(c) => {
             let slices: Vec<&[i8]> = (0..ins.len())
                 .map(|i| i8_in(node, ins, i))

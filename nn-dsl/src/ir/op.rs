@@ -151,11 +151,34 @@ pub enum Op {
     Add {
         /// Fused activation.
         activation: Activation,
+        /// The shape of a constant second operand (weights `<layer>.operand`), when the node has
+        /// one input; `None` for two inputs.
+        operand: Option<Vec<usize>>,
     },
     /// Element-wise product with broadcasting (aligned from the right).
     Mul {
         /// Fused activation.
         activation: Activation,
+        /// As for [`Op::Add`].
+        operand: Option<Vec<usize>>,
+    },
+    /// Element-wise difference `a - b` with broadcasting (aligned from the right).
+    Sub {
+        /// Fused activation.
+        activation: Activation,
+        /// As for [`Op::Add`] (the constant is always `b`).
+        operand: Option<Vec<usize>>,
+    },
+    /// Element-wise maximum with broadcasting; inputs and output share one quantisation.
+    Maximum,
+    /// Element-wise minimum with broadcasting; inputs and output share one quantisation.
+    Minimum,
+    /// `x` for `x >= 0`, `alpha * x` below, with a constant int8 `alpha` (weights
+    /// `<layer>.alpha`) broadcast against `x`.
+    Prelu {
+        /// Shape of `alpha`: rank <= the input's, each dimension 1 or the input's (aligned from
+        /// the right).
+        alpha_shape: Vec<usize>,
     },
     /// Joins two or more tensors along `axis`.
     Concat {
@@ -216,6 +239,10 @@ impl Op {
             Op::Mean { .. } => "mean",
             Op::Add { .. } => "add",
             Op::Mul { .. } => "mul",
+            Op::Sub { .. } => "sub",
+            Op::Maximum => "maximum",
+            Op::Minimum => "minimum",
+            Op::Prelu { .. } => "prelu",
             Op::Concat { .. } => "concat",
             Op::Reshape { .. } => "reshape",
             Op::Flatten => "flatten",
@@ -250,7 +277,9 @@ impl Op {
             Op::DepthwiseConv2d(c) => Some(c.activation),
             Op::Dense(d) => Some(d.activation),
             Op::MaxPool2d(p) | Op::AvgPool2d(p) => Some(p.activation),
-            Op::Add { activation } | Op::Mul { activation } => Some(*activation),
+            Op::Add { activation, .. }
+            | Op::Mul { activation, .. }
+            | Op::Sub { activation, .. } => Some(*activation),
             _ => None,
         }
     }

@@ -130,6 +130,7 @@ fn cost(op: &Op, input: &[usize], output: &[usize]) -> (u64, u64) {
             let bias = if d.bias { d.units as u64 } else { 0 };
             (weights, weights.saturating_add(bias))
         }
+        Op::Prelu { alpha_shape } => (0, prod(alpha_shape)),
         _ => (0, 0),
     }
 }

@@ -232,7 +232,7 @@ fn check_constants(node: &Node, params: &NodeParams) -> Result<(), LowerError> {
             int8("output offset", r.output_offset)?;
             clamp(r.act_min, r.act_max)
         }
-        NodeParams::Add(b) => {
+        NodeParams::Add(b) | NodeParams::Sub(b) => {
             for (m, s) in [
                 (b.a_multiplier, b.a_shift),
                 (b.b_multiplier, b.b_shift),
@@ -254,6 +254,15 @@ fn check_constants(node: &Node, params: &NodeParams) -> Result<(), LowerError> {
             offset("input offset", b.b_offset)?;
             int8("output offset", b.output_offset)?;
             clamp(b.act_min, b.act_max)
+        }
+        NodeParams::Prelu(p) => {
+            multiplier("multiplier", p.multiplier_identity)?;
+            shift("shift", p.shift_identity)?;
+            multiplier("multiplier", p.multiplier_alpha)?;
+            shift("shift", p.shift_alpha)?;
+            offset("input offset", p.input_offset)?;
+            offset("alpha offset", p.alpha_offset)?;
+            int8("output offset", p.output_offset)
         }
         NodeParams::Relu(p) => {
             multiplier("multiplier", p.multiplier)?;
@@ -304,6 +313,14 @@ pub enum NodeParams {
     Add(BinaryLowered),
     /// `nn_kernels::mul::mul_s8`.
     Mul(BinaryLowered),
+    /// `nn_kernels::add::sub_s8` (ADD's constants).
+    Sub(BinaryLowered),
+    /// `nn_kernels::minmax::maximum_s8`.
+    Maximum(MinMaxLowered),
+    /// `nn_kernels::minmax::minimum_s8`.
+    Minimum(MinMaxLowered),
+    /// `nn_kernels::prelu::prelu_s8`.
+    Prelu(PreluLowered),
     /// `nn_kernels::concat::concat_s8`.
     Concat(ConcatLowered),
     /// `nn_kernels::pad::pad_s8`.
@@ -345,6 +362,10 @@ impl NodeParams {
             NodeParams::Conv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::DepthwiseConv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::Dense(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
+            NodeParams::Prelu(p) => p.alpha.len(),
+            NodeParams::Add(b) | NodeParams::Sub(b) | NodeParams::Mul(b) => {
+                b.b_constant.as_ref().map_or(0, Vec::len)
+            }
             _ => 0,
         }
     }
@@ -581,6 +602,9 @@ pub struct BinaryLowered {
     pub act_min: i32,
     /// Fused activation upper bound.
     pub act_max: i32,
+    /// The second operand's values when it is a constant (`<layer>.operand`); `None` when it is
+    /// the node's second input.
+    pub b_constant: Option<Vec<i8>>,
 }
 
 impl BinaryLowered {
@@ -618,6 +642,71 @@ impl BinaryLowered {
             output_shift: self.output_shift,
             act_min: self.act_min,
             act_max: self.act_max,
+        }
+    }
+}
+
+/// A lowered MAXIMUM or MINIMUM (raw int8 comparison: one quantisation for all three tensors).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinMaxLowered {
+    /// First input's shape.
+    pub a_shape: Vec<usize>,
+    /// Second input's shape.
+    pub b_shape: Vec<usize>,
+    /// Output shape.
+    pub output_shape: Vec<usize>,
+}
+
+impl MinMaxLowered {
+    /// The kernel's parameter struct.
+    pub fn params(&self) -> nn_kernels::minmax::MinMaxParams<'_> {
+        nn_kernels::minmax::MinMaxParams {
+            a_shape: &self.a_shape,
+            b_shape: &self.b_shape,
+            output_shape: &self.output_shape,
+        }
+    }
+}
+
+/// A lowered PRELU with its constant alpha.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreluLowered {
+    /// Input (and output) shape.
+    pub input_shape: Vec<usize>,
+    /// Alpha's shape (broadcast against the input).
+    pub alpha_shape: Vec<usize>,
+    /// The int8 alpha values.
+    pub alpha: Vec<i8>,
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `-alpha_zero_point`.
+    pub alpha_offset: i32,
+    /// Output zero point.
+    pub output_offset: i32,
+    /// Multiplier for `x >= 0`.
+    pub multiplier_identity: i32,
+    /// Its shift.
+    pub shift_identity: i32,
+    /// Multiplier for `x < 0`.
+    pub multiplier_alpha: i32,
+    /// Its shift.
+    pub shift_alpha: i32,
+}
+
+impl PreluLowered {
+    /// The kernel's parameter struct.
+    pub fn params(&self) -> nn_kernels::prelu::PreluParams<'_> {
+        nn_kernels::prelu::PreluParams {
+            input_shape: &self.input_shape,
+            alpha_shape: &self.alpha_shape,
+            output_shape: &self.input_shape,
+            input_offset: self.input_offset,
+            alpha_offset: self.alpha_offset,
+            output_offset: self.output_offset,
+            multiplier_identity: self.multiplier_identity,
+            shift_identity: self.shift_identity,
+            multiplier_alpha: self.multiplier_alpha,
+            shift_alpha: self.shift_alpha,
         }
     }
 }

@@ -6,9 +6,9 @@ use crate::weights::{WDType, WeightTensor, Weights};
 
 use super::{
     BinaryLowered, ConcatLowered, Conv2dLowered, ConvGeometry, DenseLowered, DepthwiseLowered,
-    DequantizeParams, LogisticParams, LowerError, MeanLowered, MeanRequant, NodeParams, PadLowered,
-    Pool2dParams, QuantizeParams, Relu6Params, ReluParams, Requant, RequantizeParams,
-    SoftmaxParams,
+    DequantizeParams, LogisticParams, LowerError, MeanLowered, MeanRequant, MinMaxLowered,
+    NodeParams, PadLowered, Pool2dParams, PreluLowered, QuantizeParams, Relu6Params, ReluParams,
+    Requant, RequantizeParams, SoftmaxParams,
 };
 
 /// Per-tensor quantisation of an activation: `real = scale * (q - zero_point)`.
@@ -187,6 +187,7 @@ pub fn add(
         output_shift: q.output.1,
         act_min: q.act.0,
         act_max: q.act.1,
+        b_constant: None,
     })
 }
 
@@ -220,6 +221,7 @@ pub fn mul(
         output_shift: s,
         act_min,
         act_max,
+        b_constant: None,
     })
 }
 
@@ -343,6 +345,22 @@ pub fn requantize(
         multiplier,
         shift,
     })
+}
+
+/// NumPy broadcasting of two shapes (aligned from the right), `None` when they do not broadcast.
+fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![1; rank];
+    for (i, o) in out.iter_mut().enumerate() {
+        let pick = |s: &[usize]| (i + s.len()).checked_sub(rank).map_or(1, |k| s[k]);
+        let (p, q) = (pick(a), pick(b));
+        *o = match (p, q) {
+            _ if p == q || q == 1 => p,
+            (1, _) => q,
+            _ => return None,
+        };
+    }
+    Some(out)
 }
 
 /// The weight-file names a node's constants live under (see `docs/weights.md`).
@@ -511,7 +529,12 @@ impl<'a> Ctx<'a> {
     /// The filter zero point, when the weights store one (0 otherwise); int8 filters of
     /// convolutions must be symmetric.
     fn filter_zero_point(&self) -> Result<i32, LowerError> {
-        let name = weight_name(&self.node.name, "weight_zero_point");
+        self.zero_point_of("weight_zero_point")
+    }
+
+    /// The zero point stored as `<node>.<what>` (0 when absent), one value or equal values.
+    fn zero_point_of(&self, what: &str) -> Result<i32, LowerError> {
+        let name = weight_name(&self.node.name, what);
         let Some(w) = self.weights.tensors.get(&name) else {
             return Ok(0);
         };
@@ -530,12 +553,14 @@ impl<'a> Ctx<'a> {
         };
         let first = values.first().copied().unwrap_or(0);
         if values.iter().any(|&z| z != first) {
-            return Err(self.unsupported("per-channel filter zero points differ"));
+            return Err(self.unsupported(format!("the zero points in `{name}` differ")));
         }
         i32::try_from(first)
             .ok()
             .filter(|z| (-128..=127).contains(z))
-            .ok_or_else(|| self.unsupported(format!("filter zero point {first} is outside int8")))
+            .ok_or_else(|| {
+                self.unsupported(format!("zero point {first} in `{name}` is outside int8"))
+            })
     }
 
     fn hwc(&self, t: &Tensor) -> Result<[usize; 3], LowerError> {
@@ -736,17 +761,133 @@ pub(super) fn lower_node(
                 .map(NodeParams::Mean)
                 .map_err(qe)
         }
-        Op::Add { activation: act } | Op::Mul { activation: act } => {
+        Op::Add {
+            activation: act,
+            operand,
+        }
+        | Op::Mul {
+            activation: act,
+            operand,
+        }
+        | Op::Sub {
+            activation: act,
+            operand,
+        } => {
+            let (a, y) = (cx.input(0)?, cx.output()?);
+            let (aq, yq) = (cx.q8(a)?, cx.q8(y)?);
+            let (b_shape, bq, constant) = match operand {
+                None => {
+                    cx.arity(2)?;
+                    let b = cx.input(1)?;
+                    (b.shape.clone(), cx.q8(b)?, None)
+                }
+                Some(shape) => {
+                    cx.arity(1)?;
+                    if broadcast_shape(&a.shape, shape).as_ref() != Some(&y.shape) {
+                        return Err(cx.malformed(format!(
+                            "the constant operand {} and the input {} do not broadcast to the \
+                             output {}",
+                            ir::shape_string(shape),
+                            ir::shape_string(&a.shape),
+                            ir::shape_string(&y.shape)
+                        )));
+                    }
+                    let (_, w) = cx.checked("operand", WDType::I8, shape)?;
+                    let data: Vec<i8> = w.data.iter().map(|&b| b as i8).collect();
+                    let (_, s) = cx.checked("operand_scale", WDType::F32, &[1])?;
+                    let scale = f32::from_le_bytes([s.data[0], s.data[1], s.data[2], s.data[3]]);
+                    let zero_point = cx.zero_point_of("operand_zero_point")?;
+                    (shape.clone(), ActQuant { scale, zero_point }, Some(data))
+                }
+            };
+            let shapes = [a.shape.clone(), b_shape, y.shape.clone()];
+            let r = match node.op {
+                Op::Add { .. } => add(shapes, aq, bq, yq, activation(*act)),
+                Op::Sub { .. } => add(shapes, aq, bq, yq, activation(*act)),
+                _ => mul(shapes, aq, bq, yq, activation(*act)),
+            };
+            let mut lowered = r.map_err(qe)?;
+            lowered.b_constant = constant;
+            Ok(match node.op {
+                Op::Add { .. } => NodeParams::Add(lowered),
+                Op::Sub { .. } => NodeParams::Sub(lowered),
+                _ => NodeParams::Mul(lowered),
+            })
+        }
+        Op::Maximum | Op::Minimum => {
             cx.arity(2)?;
             let (a, b, y) = (cx.input(0)?, cx.input(1)?, cx.output()?);
             let (aq, bq, yq) = (cx.q8(a)?, cx.q8(b)?, cx.q8(y)?);
-            let shapes = [a.shape.clone(), b.shape.clone(), y.shape.clone()];
-            let r = if matches!(node.op, Op::Add { .. }) {
-                add(shapes, aq, bq, yq, activation(*act)).map(NodeParams::Add)
-            } else {
-                mul(shapes, aq, bq, yq, activation(*act)).map(NodeParams::Mul)
+            for (t, q) in [(a, aq), (b, bq)] {
+                if q != yq {
+                    return Err(LowerError::BadQuant {
+                        tensor: t.name.clone(),
+                        reason: format!(
+                            "{} compares raw int8 values (as TFLite does), so both inputs need \
+                             the output's quantisation (scale {}, zero point {}), found scale {} \
+                             and zero point {}",
+                            cx.op(),
+                            yq.scale,
+                            yq.zero_point,
+                            q.scale,
+                            q.zero_point
+                        ),
+                    });
+                }
+            }
+            let m = MinMaxLowered {
+                a_shape: a.shape.clone(),
+                b_shape: b.shape.clone(),
+                output_shape: y.shape.clone(),
             };
-            r.map_err(qe)
+            Ok(if matches!(node.op, Op::Maximum) {
+                NodeParams::Maximum(m)
+            } else {
+                NodeParams::Minimum(m)
+            })
+        }
+        Op::Prelu { alpha_shape } => {
+            let (x, xq, y, yq) = cx.unary_q8()?;
+            if x.shape != y.shape {
+                return Err(cx.malformed("prelu changes the shape"));
+            }
+            let skip = x.shape.len().checked_sub(alpha_shape.len());
+            let fits = skip.is_some_and(|k| {
+                alpha_shape
+                    .iter()
+                    .zip(&x.shape[k..])
+                    .all(|(&a, &d)| a == 1 || a == d)
+            });
+            if !fits {
+                return Err(cx.malformed(format!(
+                    "alpha shape {} does not broadcast to the input's {}",
+                    ir::shape_string(alpha_shape),
+                    ir::shape_string(&x.shape)
+                )));
+            }
+            let (_, w) = cx.checked("alpha", WDType::I8, alpha_shape)?;
+            let alpha: Vec<i8> = w.data.iter().map(|&b| b as i8).collect();
+            let (_, s) = cx.checked("alpha_scale", WDType::F32, &[1])?;
+            let alpha_scale = f32::from_le_bytes([s.data[0], s.data[1], s.data[2], s.data[3]]);
+            let alpha_zero_point = cx.zero_point_of("alpha_zero_point")?;
+            let q = quant::prelu(
+                (xq.scale, xq.zero_point),
+                (alpha_scale, alpha_zero_point),
+                (yq.scale, yq.zero_point),
+            )
+            .map_err(qe)?;
+            Ok(NodeParams::Prelu(PreluLowered {
+                input_shape: x.shape.clone(),
+                alpha_shape: alpha_shape.clone(),
+                alpha,
+                input_offset: q.input_offset,
+                alpha_offset: q.alpha_offset,
+                output_offset: q.output_offset,
+                multiplier_identity: q.identity.0,
+                shift_identity: q.identity.1,
+                multiplier_alpha: q.alpha.0,
+                shift_alpha: q.alpha.1,
+            }))
         }
         Op::Concat { axis } => {
             let y = cx.output()?;

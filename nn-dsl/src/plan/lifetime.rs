@@ -59,6 +59,10 @@ fn element_wise(op: &Op) -> bool {
             | Op::Tanh
             | Op::Add { .. }
             | Op::Mul { .. }
+            | Op::Sub { .. }
+            | Op::Maximum
+            | Op::Minimum
+            | Op::Prelu { .. }
     )
 }
 

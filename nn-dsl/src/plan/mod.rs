@@ -323,6 +323,10 @@ pub fn scratch_bytes(node: &Node, module: &Module) -> usize {
         | Op::Mean { .. }
         | Op::Add { .. }
         | Op::Mul { .. }
+        | Op::Sub { .. }
+        | Op::Maximum
+        | Op::Minimum
+        | Op::Prelu { .. }
         | Op::Concat { .. }
         | Op::Reshape { .. }
         | Op::Flatten

@@ -26,6 +26,14 @@ pub enum Role {
     Bias,
     /// `<layer>.weight_scale`: f32 scale per output channel, or one for the tensor.
     WeightScale,
+    /// `<layer>.alpha`: a PRELU's int8 slopes.
+    Alpha,
+    /// `<layer>.alpha_scale`: their f32 scale (one for the tensor).
+    AlphaScale,
+    /// `<layer>.operand`: the int8 constant second operand of `add`, `mul`, `sub`.
+    Operand,
+    /// `<layer>.operand_scale`: its f32 scale (one for the tensor).
+    OperandScale,
 }
 
 /// One constant a layer needs.
@@ -56,6 +64,54 @@ pub fn required(module: &Module) -> Vec<Required> {
         else {
             continue;
         };
+        if let Op::Add {
+            operand: Some(shape),
+            ..
+        }
+        | Op::Mul {
+            operand: Some(shape),
+            ..
+        }
+        | Op::Sub {
+            operand: Some(shape),
+            ..
+        } = &node.op
+        {
+            let name = &node.name;
+            out.push(Required {
+                node: h,
+                role: Role::Operand,
+                key: format!("{name}.operand"),
+                dtype: WDType::I8,
+                shapes: vec![shape.clone()],
+            });
+            out.push(Required {
+                node: h,
+                role: Role::OperandScale,
+                key: format!("{name}.operand_scale"),
+                dtype: WDType::F32,
+                shapes: vec![vec![1]],
+            });
+            continue;
+        }
+        if let Op::Prelu { alpha_shape } = &node.op {
+            let name = &node.name;
+            out.push(Required {
+                node: h,
+                role: Role::Alpha,
+                key: format!("{name}.alpha"),
+                dtype: WDType::I8,
+                shapes: vec![alpha_shape.clone()],
+            });
+            out.push(Required {
+                node: h,
+                role: Role::AlphaScale,
+                key: format!("{name}.alpha_scale"),
+                dtype: WDType::F32,
+                shapes: vec![vec![1]],
+            });
+            continue;
+        }
         let (weight, channels, bias) = match &node.op {
             Op::Conv2d(c) => {
                 let Some(&ic) = input.get(2) else { continue };
@@ -266,7 +322,10 @@ fn check_layers(
                     format!("needs {} here", describe(r.dtype, &r.shapes[0])),
                 );
                 diags.push(with_weights(d, weights_span));
-            } else if r.role == Role::WeightScale {
+            } else if matches!(
+                r.role,
+                Role::WeightScale | Role::AlphaScale | Role::OperandScale
+            ) {
                 if let Some(bad) = t
                     .to_f32()
                     .unwrap_or_default()

@@ -81,6 +81,9 @@ pub(super) fn choose(target: Target, params: &NodeParams) -> KernelChoice {
                 KernelChoice::Specialised("aarch64::fully_connected (SMULL/SADALP, 4 units)")
             }
         }
+        NodeParams::Add(b) if b.b_constant.is_some() => {
+            portable("a constant operand (the NEON kernel reads two arena tensors)".into())
+        }
         NodeParams::Add(b) => {
             let range = |m: i32, s: i32| m >= 0 && (-31..=0).contains(&s);
             if b.a_shape != b.output_shape || b.b_shape != b.output_shape {

@@ -81,6 +81,9 @@ pub(super) fn cortex_m(params: &NodeParams) -> KernelChoice {
                 KernelChoice::Specialised("cortex_m::fully_connected (4 units, SMLAD)")
             }
         }
+        NodeParams::Add(b) | NodeParams::Mul(b) if b.b_constant.is_some() => {
+            portable("a constant operand (the DSP kernels read two arena tensors)".into())
+        }
         NodeParams::Add(b) => {
             if b.a_shape != b.output_shape || b.b_shape != b.output_shape {
                 portable("broadcasting (the table kernel takes equal shapes)".into())
@@ -133,6 +136,10 @@ fn kind(p: &NodeParams) -> &'static str {
         NodeParams::AvgPool2d(_) => "avg_pool2d",
         NodeParams::Mean(_) => "mean",
         NodeParams::Add(_) => "add",
+        NodeParams::Sub(_) => "sub",
+        NodeParams::Maximum(_) => "maximum",
+        NodeParams::Minimum(_) => "minimum",
+        NodeParams::Prelu(_) => "prelu",
         NodeParams::Mul(_) => "mul",
         NodeParams::Concat(_) => "concat",
         NodeParams::Pad(_) => "pad",

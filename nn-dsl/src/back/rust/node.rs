@@ -589,8 +589,8 @@ impl Op<'_> {
                     quote! { let x = #x; let y = #y; #k::typed::mean(&#p_id, x, y)?; },
                 ))
             }
-            NodeParams::Add(b) | NodeParams::Mul(b) => {
-                let is_add = matches!(params, NodeParams::Add(_));
+            NodeParams::Add(b) | NodeParams::Mul(b) | NodeParams::Sub(b) => {
+                let is_add = !matches!(params, NodeParams::Mul(_));
                 let p_id = self.item("PARAMS");
                 let (sa, sb, so) = (
                     usize_list(&b.a_shape),
@@ -650,15 +650,95 @@ impl Op<'_> {
                         };
                     }
                 };
+                let (a, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                let mut statics = statics;
+                let bb = match &b.b_constant {
+                    Some(c) => {
+                        let what = format!("constant operand of `{}`", self.name);
+                        check_len(&what, c.len(), &b.b_shape)?;
+                        let c_id = self.item("OPERAND");
+                        let c_ty = array_type(&quote!(i8), &[c.len()]);
+                        let values = nested(c, &[c.len()], &Literal::i8_unsuffixed);
+                        statics.extend(quote! { static #c_id: #c_ty = #values; });
+                        quote!(&#c_id)
+                    }
+                    None => self.in_array(1, DType::I8)?,
+                };
+                let f = match params {
+                    NodeParams::Add(_) => quote!(add),
+                    NodeParams::Sub(_) => quote!(sub),
+                    _ => quote!(mul),
+                };
+                Ok((
+                    statics,
+                    quote! { let a = #a; let b = #bb; let y = #y; #k::typed::#f(&#p_id, a, b, y)?; },
+                ))
+            }
+            NodeParams::Maximum(m) | NodeParams::Minimum(m) => {
+                let p_id = self.item("PARAMS");
+                let (sa, sb, so) = (
+                    usize_list(&m.a_shape),
+                    usize_list(&m.b_shape),
+                    usize_list(&m.output_shape),
+                );
+                let statics = quote! {
+                    static #p_id: #k::minmax::MinMaxParams<'static> = #k::minmax::MinMaxParams {
+                        a_shape: &#sa,
+                        b_shape: &#sb,
+                        output_shape: &#so,
+                    };
+                };
                 let (a, bb, y) = (
                     self.in_array(0, DType::I8)?,
                     self.in_array(1, DType::I8)?,
                     self.out_array(DType::I8)?,
                 );
-                let f = if is_add { quote!(add) } else { quote!(mul) };
+                let f = if matches!(params, NodeParams::Maximum(_)) {
+                    quote!(maximum)
+                } else {
+                    quote!(minimum)
+                };
                 Ok((
                     statics,
                     quote! { let a = #a; let b = #bb; let y = #y; #k::typed::#f(&#p_id, a, b, y)?; },
+                ))
+            }
+            NodeParams::Prelu(p) => {
+                let what = format!("alpha of `{}`", self.name);
+                check_len(&what, p.alpha.len(), &p.alpha_shape)?;
+                let (p_id, a_id) = (self.item("PARAMS"), self.item("ALPHA"));
+                let (si, sa) = (usize_list(&p.input_shape), usize_list(&p.alpha_shape));
+                let i = |v: i32| i32_lit(v);
+                let (io, ao, oo, m1, s1, m2, s2) = (
+                    i(p.input_offset),
+                    i(p.alpha_offset),
+                    i(p.output_offset),
+                    i(p.multiplier_identity),
+                    i(p.shift_identity),
+                    i(p.multiplier_alpha),
+                    i(p.shift_alpha),
+                );
+                let alpha = nested(&p.alpha, &[p.alpha.len()], &Literal::i8_unsuffixed);
+                let a_ty = array_type(&quote!(i8), &[p.alpha.len()]);
+                let statics = quote! {
+                    static #a_id: #a_ty = #alpha;
+                    static #p_id: #k::prelu::PreluParams<'static> = #k::prelu::PreluParams {
+                        input_shape: &#si,
+                        alpha_shape: &#sa,
+                        output_shape: &#si,
+                        input_offset: #io,
+                        alpha_offset: #ao,
+                        output_offset: #oo,
+                        multiplier_identity: #m1,
+                        shift_identity: #s1,
+                        multiplier_alpha: #m2,
+                        shift_alpha: #s2,
+                    };
+                };
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::typed::prelu(&#p_id, x, &#a_id, y)?; },
                 ))
             }
             NodeParams::Concat(c) => {

@@ -629,6 +629,9 @@ fn decode_options<'a>(
         ty::MUL => BuiltinOptions::Mul {
             activation: activation(i8f(o::add_mul::ACTIVATION, "MulOptions.activation")?)?,
         },
+        ty::SUB => BuiltinOptions::Sub {
+            activation: activation(i8f(o::sub::ACTIVATION, "SubOptions.activation")?)?,
+        },
         ty::RESHAPE => {
             let v = t.vector(o::reshape::NEW_SHAPE, 4, "ReshapeOptions.new_shape")?;
             let new_shape = match v {

@@ -44,8 +44,8 @@ use super::{
 /// The TFLite operators the importer maps (SHAPE, STRIDED_SLICE and PACK only as the folded
 /// shape computation of a Keras `Flatten`).
 pub const SUPPORTED_OPS: &str = "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, \
-MAX_POOL_2D, ADD, MUL, SOFTMAX, RESHAPE, EXPAND_DIMS, SQUEEZE, LOGISTIC, TANH, PAD, PADV2, \
-CONCATENATION, MEAN, QUANTIZE, DEQUANTIZE, RELU, RELU6, LEAKY_RELU, HARD_SWISH (and SHAPE, STRIDED_SLICE, PACK when they only compute a \
+MAX_POOL_2D, ADD, SUB, MUL, MAXIMUM, MINIMUM, SOFTMAX, RESHAPE, EXPAND_DIMS, SQUEEZE, LOGISTIC, TANH, PAD, PADV2, \
+CONCATENATION, MEAN, QUANTIZE, DEQUANTIZE, RELU, RELU6, LEAKY_RELU, PRELU, HARD_SWISH (and SHAPE, STRIDED_SLICE, PACK when they only compute a \
 RESHAPE's target shape)";
 
 /// Everything that can stop an import. Operator errors carry the operator's index in the
@@ -185,6 +185,10 @@ fn imported(builtin: BuiltinOp) -> bool {
             | BuiltinOp::MaxPool2d
             | BuiltinOp::Add
             | BuiltinOp::Mul
+            | BuiltinOp::Sub
+            | BuiltinOp::Maximum
+            | BuiltinOp::Minimum
+            | BuiltinOp::Prelu
             | BuiltinOp::Softmax
             | BuiltinOp::Logistic
             | BuiltinOp::Tanh
@@ -730,7 +734,26 @@ impl<'m> Importer<'m> {
             BuiltinOp::DepthwiseConv2d => self.depthwise(ctx, op)?,
             BuiltinOp::FullyConnected => return self.fully_connected(ctx, op, out_idx),
             BuiltinOp::AveragePool2d | BuiltinOp::MaxPool2d => self.pool(ctx, builtin, op)?,
-            BuiltinOp::Add | BuiltinOp::Mul => self.binary(ctx, builtin, op)?,
+            BuiltinOp::Add | BuiltinOp::Mul | BuiltinOp::Sub => self.binary(ctx, builtin, op)?,
+            BuiltinOp::Maximum | BuiltinOp::Minimum => {
+                // TFLite compares the raw int8 values: the converter gives both inputs the
+                // output's quantisation, and nnd needs exactly that.
+                for i in 0..2 {
+                    let t = self.input_tensor(ctx, op, i)?;
+                    if t.quantization != out.quantization {
+                        return Err(ctx.tensor_err(
+                            t,
+                            format!(
+                                "{builtin} input {i} is quantised differently from the output; \
+                                 nnd needs one quantisation for both inputs and the output (the \
+                                 kernel compares raw int8 values)"
+                            ),
+                        ));
+                    }
+                }
+                self.binary(ctx, builtin, op)?
+            }
+            BuiltinOp::Prelu => self.prelu(ctx, op)?,
             BuiltinOp::Softmax => {
                 let x = self.data_i8(ctx, op, 0)?;
                 let beta = match op.options {
@@ -1336,16 +1359,175 @@ impl<'m> Importer<'m> {
         })
     }
 
+    /// Input `i` when it is a constant (a buffer-backed tensor no operator produces).
+    fn constant_input(
+        &self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        i: usize,
+    ) -> Result<Option<&'m TfTensor>, ImportError> {
+        let Some(Some(idx)) = op.inputs.get(i).copied() else {
+            return Ok(None);
+        };
+        let t = self.tensor(ctx, idx)?;
+        let produced = matches!(
+            self.values.get(idx),
+            Some(Value::Tensor(_) | Value::Folded(_))
+        );
+        Ok((!produced && self.model.tensor_data(t).is_some()).then_some(t))
+    }
+
+    /// ADD / MUL / SUB with one constant operand: the other input, the constant stored as
+    /// `<layer>.operand` (int8, per-tensor `.operand_scale` and `.operand_zero_point`; leading
+    /// 1s beyond the input's rank dropped, a scalar as `[1]`).
+    fn binary_constant(
+        &mut self,
+        ctx: Ctx<'_>,
+        builtin: BuiltinOp,
+        op: &Operator,
+        data_index: usize,
+        c: &TfTensor,
+        activation: ir::Activation,
+    ) -> Result<Emit, ImportError> {
+        let x = self.data_i8(ctx, op, data_index)?;
+        let x_shape = self.module.tensors[x].shape.clone();
+        if c.dtype != TensorType::Int8 {
+            return Err(ctx.type_err(c, "INT8 constant operand"));
+        }
+        let data = self.model.tensor_data(c).unwrap_or_default();
+        let (scale, zero_point) = match &c.quantization {
+            Some(q) if q.scale.len() == 1 && q.zero_point.len() == 1 => {
+                (q.scale[0], q.zero_point[0])
+            }
+            _ => {
+                return Err(ctx.tensor_err(
+                    c,
+                    "a constant operand needs one scale and one zero point (per-tensor \
+                     quantisation)",
+                ))
+            }
+        };
+        if !(scale.is_finite() && scale > 0.0 && (-128..=127).contains(&zero_point)) {
+            return Err(ctx.tensor_err(
+                c,
+                format!("constant operand scale {scale} or zero point {zero_point} is unusable"),
+            ));
+        }
+        let mut shape: Vec<usize> = c.shape.clone();
+        while shape.len() > x_shape.len() && shape.first() == Some(&1) {
+            shape.remove(0);
+        }
+        if shape.is_empty() {
+            shape.push(1);
+        }
+        let out = broadcast(&x_shape, &shape).filter(|o| o.len() == x_shape.len());
+        let Some(out) = out.filter(|_| data.len() == shape.iter().product::<usize>()) else {
+            return Err(ctx.tensor_err(
+                c,
+                format!(
+                    "constant operand shape {:?} does not broadcast with the input {}",
+                    c.shape,
+                    ir::shape_string(&x_shape)
+                ),
+            ));
+        };
+        let layer = self.node_name(op);
+        let put = |w: &mut Weights, what: &str, dtype: WDType, shape: Vec<usize>, data: Vec<u8>| {
+            w.tensors.insert(
+                format!("{layer}.{what}"),
+                WeightTensor { dtype, shape, data },
+            );
+        };
+        put(
+            &mut self.weights,
+            "operand",
+            WDType::I8,
+            shape.clone(),
+            data.to_vec(),
+        );
+        put(
+            &mut self.weights,
+            "operand_scale",
+            WDType::F32,
+            vec![1],
+            scale.to_le_bytes().to_vec(),
+        );
+        put(
+            &mut self.weights,
+            "operand_zero_point",
+            WDType::I64,
+            vec![1],
+            zero_point.to_le_bytes().to_vec(),
+        );
+        let operand = Some(shape);
+        Ok(Emit {
+            name: Some(layer.clone()),
+            op: match builtin {
+                BuiltinOp::Add => Op::Add {
+                    activation,
+                    operand,
+                },
+                BuiltinOp::Sub => Op::Sub {
+                    activation,
+                    operand,
+                },
+                _ => Op::Mul {
+                    activation,
+                    operand,
+                },
+            },
+            inputs: vec![x],
+            shape: out,
+            dtype: DType::I8,
+        })
+    }
+
     fn binary(
         &mut self,
         ctx: Ctx<'_>,
         builtin: BuiltinOp,
         op: &Operator,
     ) -> Result<Emit, ImportError> {
+        let constants = (
+            self.constant_input(ctx, op, 0)?,
+            self.constant_input(ctx, op, 1)?,
+        );
+        if constants.0.is_some() || constants.1.is_some() {
+            let act = match op.options {
+                BuiltinOptions::Add { activation }
+                | BuiltinOptions::Mul { activation }
+                | BuiltinOptions::Sub { activation } => activation,
+                _ => Activation::None,
+            };
+            let activation = Self::activation(ctx, act)?;
+            let commutes = matches!(builtin, BuiltinOp::Add | BuiltinOp::Mul);
+            return match constants {
+                (Some(_), Some(_)) => Err(ctx.op_err(
+                    "both operands are constants (nnd does not fold constant expressions)",
+                )),
+                // ADD and MUL give the same bits with their operands swapped.
+                (Some(c), None) if commutes => {
+                    self.binary_constant(ctx, builtin, op, 1, c, activation)
+                }
+                (None, Some(c)) if commutes || builtin == BuiltinOp::Sub => {
+                    self.binary_constant(ctx, builtin, op, 0, c, activation)
+                }
+                (Some(c), _) | (_, Some(c)) => Err(ctx.tensor_err(
+                    c,
+                    format!(
+                        "is a constant operand of {builtin}; nnd takes a constant only as the \
+                         second operand of ADD, MUL and SUB, or the first of ADD and MUL"
+                    ),
+                )),
+                (None, None) => Err(ctx.op_err("no constant operand")),
+            };
+        }
         let a = self.data_i8(ctx, op, 0)?;
         let b = self.data_i8(ctx, op, 1)?;
         let act = match op.options {
-            BuiltinOptions::Add { activation } | BuiltinOptions::Mul { activation } => activation,
+            BuiltinOptions::Add { activation }
+            | BuiltinOptions::Mul { activation }
+            | BuiltinOptions::Sub { activation } => activation,
             _ => Activation::None,
         };
         let activation = Self::activation(ctx, act)?;
@@ -1360,13 +1542,109 @@ impl<'m> Importer<'m> {
         };
         Ok(Emit {
             name: None,
-            op: if builtin == BuiltinOp::Add {
-                Op::Add { activation }
-            } else {
-                Op::Mul { activation }
+            op: match builtin {
+                BuiltinOp::Add => Op::Add {
+                    activation,
+                    operand: None,
+                },
+                BuiltinOp::Sub => Op::Sub {
+                    activation,
+                    operand: None,
+                },
+                BuiltinOp::Maximum => Op::Maximum,
+                BuiltinOp::Minimum => Op::Minimum,
+                _ => Op::Mul {
+                    activation,
+                    operand: None,
+                },
             },
             inputs: vec![a, b],
             shape,
+            dtype: DType::I8,
+        })
+    }
+
+    /// PRELU: input 1 is the constant int8 alpha (per-tensor quantised), stored as
+    /// `<layer>.alpha`, `<layer>.alpha_scale` and `<layer>.alpha_zero_point`; its shape loses
+    /// leading 1s beyond the input's rank and must broadcast to the input.
+    fn prelu(&mut self, ctx: Ctx<'_>, op: &Operator) -> Result<Emit, ImportError> {
+        let x = self.data_i8(ctx, op, 0)?;
+        let x_shape = self.module.tensors[x].shape.clone();
+        let a = self.input_tensor(ctx, op, 1)?;
+        if a.dtype != TensorType::Int8 {
+            return Err(ctx.type_err(a, "INT8 alpha"));
+        }
+        let Some(data) = self.model.tensor_data(a) else {
+            return Err(ctx.tensor_err(a, "alpha must be a constant"));
+        };
+        let (scale, zero_point) = match &a.quantization {
+            Some(q) if q.scale.len() == 1 && q.zero_point.len() == 1 => {
+                (q.scale[0], q.zero_point[0])
+            }
+            _ => {
+                return Err(ctx.tensor_err(
+                    a,
+                    "alpha needs one scale and one zero point (per-tensor quantisation)",
+                ))
+            }
+        };
+        if !(scale.is_finite() && scale > 0.0 && (-128..=127).contains(&zero_point)) {
+            return Err(ctx.tensor_err(
+                a,
+                format!("alpha scale {scale} or zero point {zero_point} is unusable"),
+            ));
+        }
+        let mut alpha_shape: Vec<usize> = a.shape.clone();
+        while alpha_shape.len() > x_shape.len().max(1) && alpha_shape.first() == Some(&1) {
+            alpha_shape.remove(0);
+        }
+        let skip = x_shape.len().checked_sub(alpha_shape.len());
+        let fits = skip.is_some_and(|k| {
+            alpha_shape
+                .iter()
+                .zip(&x_shape[k..])
+                .all(|(&d, &want)| d == 1 || d == want)
+        });
+        if !fits || alpha_shape.is_empty() || data.len() != alpha_shape.iter().product::<usize>() {
+            return Err(ctx.tensor_err(
+                a,
+                format!(
+                    "alpha shape {:?} does not broadcast to the input {}",
+                    a.shape,
+                    ir::shape_string(&x_shape)
+                ),
+            ));
+        }
+        let layer = self.node_name(op);
+        self.weights.tensors.insert(
+            format!("{layer}.alpha"),
+            WeightTensor {
+                dtype: WDType::I8,
+                shape: alpha_shape.clone(),
+                data: data.to_vec(),
+            },
+        );
+        self.weights.tensors.insert(
+            format!("{layer}.alpha_scale"),
+            WeightTensor {
+                dtype: WDType::F32,
+                shape: vec![1],
+                data: scale.to_le_bytes().to_vec(),
+            },
+        );
+        self.weights.tensors.insert(
+            format!("{layer}.alpha_zero_point"),
+            WeightTensor {
+                dtype: WDType::I64,
+                shape: vec![1],
+                data: zero_point.to_le_bytes().to_vec(),
+            },
+        );
+        Ok(Emit {
+            name: Some(layer),
+            op: Op::Prelu { alpha_shape },
+            inputs: vec![x],
+            shape: x_shape,
             dtype: DType::I8,
         })
     }

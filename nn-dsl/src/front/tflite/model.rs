@@ -210,6 +210,9 @@ builtin_ops! {
     Sub = 41 => "SUB",
     Squeeze = 43 => "SQUEEZE",
     StridedSlice = 45 => "STRIDED_SLICE",
+    Prelu = 54 => "PRELU",
+    Maximum = 55 => "MAXIMUM",
+    Minimum = 57 => "MINIMUM",
     PadV2 = 60 => "PADV2",
     Pack = 83 => "PACK",
     LeakyRelu = 98 => "LEAKY_RELU",
@@ -449,6 +452,11 @@ pub enum BuiltinOptions {
     },
     /// `MulOptions`.
     Mul {
+        /// Fused activation.
+        activation: Activation,
+    },
+    /// `SubOptions` (`pot_scale_int16` only matters for int16).
+    Sub {
         /// Fused activation.
         activation: Activation,
     },

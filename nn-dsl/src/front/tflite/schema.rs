@@ -86,6 +86,7 @@ pub(crate) mod options_type {
     pub(crate) const MUL: u8 = 21;
     pub(crate) const PAD: u8 = 22;
     pub(crate) const REDUCER: u8 = 27;
+    pub(crate) const SUB: u8 = 28;
     pub(crate) const STRIDED_SLICE: u8 = 32;
     pub(crate) const PAD_V2: u8 = 43;
     pub(crate) const PACK: u8 = 59;
@@ -131,6 +132,11 @@ pub(crate) mod options {
     /// `SoftmaxOptions`.
     pub(crate) mod softmax {
         pub(crate) const BETA: u16 = 0;
+    }
+    /// `SubOptions`.
+    pub(crate) mod sub {
+        pub(crate) const ACTIVATION: u16 = 0;
+        pub(crate) const POT_SCALE_INT16: u16 = 1;
     }
     /// `LeakyReluOptions`.
     pub(crate) mod leaky_relu {
@@ -307,6 +313,14 @@ verify_table!(
 );
 
 verify_table!(
+    /// `SubOptions`.
+    SubV {
+        "fused_activation_function" @ options::sub::ACTIVATION => i8,
+        "pot_scale_int16" @ options::sub::POT_SCALE_INT16 => bool,
+    }
+);
+
+verify_table!(
     /// `LeakyReluOptions`.
     LeakyReluV {
         "LeakyReluOptions.alpha" @ options::leaky_relu::ALPHA => f32,
@@ -408,6 +422,7 @@ fn verify_options(type_code: u8, v: &mut Verifier, pos: usize) -> VResult {
         }
         t::ADD => v.verify_union_variant::<ForwardsUOffset<AddMulV>>("AddOptions", pos),
         t::MUL => v.verify_union_variant::<ForwardsUOffset<AddMulV>>("MulOptions", pos),
+        t::SUB => v.verify_union_variant::<ForwardsUOffset<SubV>>("SubOptions", pos),
         t::RESHAPE => v.verify_union_variant::<ForwardsUOffset<ReshapeV>>("ReshapeOptions", pos),
         t::REDUCER => v.verify_union_variant::<ForwardsUOffset<ReducerV>>("ReducerOptions", pos),
         t::STRIDED_SLICE => {
