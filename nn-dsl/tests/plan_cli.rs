@@ -168,15 +168,24 @@ fn info_reports_a_budget_it_cannot_meet() {
         "info",
         "../examples/mlperf/resnet8.nnd",
         "--max-arena",
-        "27000",
+        "16000",
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).is_empty());
+    // The smallest plan (residual blocks fused) is the one reported.
     assert!(
-        stderr(&out).contains("needs an arena of 49152 bytes, 22152 more than the budget of 27000"),
+        stderr(&out).contains("needs an arena of 19456 bytes, 3456 more than the budget of 16000"),
         "{}",
         stderr(&out)
     );
+    let out = nndc(&[
+        "info",
+        "../examples/mlperf/resnet8.nnd",
+        "--max-arena",
+        "27000",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("arena 19456 bytes"));
     let out = nndc(&["info", "../examples/mlperf/kws.nnd", "--max-arena", "12000"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("arena 8704 bytes"));
