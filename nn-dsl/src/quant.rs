@@ -133,6 +133,17 @@ pub fn kernel_multiplier(what: &'static str, real: f64) -> Result<QuantizedMulti
     Ok((m, shift))
 }
 
+/// [`quantize_multiplier`] typed (issue 18 item 2): the multiplier as the Q0.31 number it is
+/// (`fixed`'s `I1F31`), so it cannot be confused with a shift or an integer. The same bits.
+///
+/// # Errors
+/// As [`quantize_multiplier`].
+pub fn quantize_multiplier_q31(
+    real: f64,
+) -> Result<nn_kernels::fixedpoint::typed::Q31Multiplier, QuantError> {
+    quantize_multiplier(real).map(nn_kernels::fixedpoint::typed::Q31Multiplier::from_raw)
+}
+
 fn scale(what: &'static str, s: f32) -> Result<f32, QuantError> {
     if s.is_finite() && s > 0.0 {
         Ok(s)
@@ -700,6 +711,33 @@ pub fn mean(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn q31_multiplier_is_the_real_multiplier() {
+        // Read through its type, multiplier 2^shift is the real multiplier within half a Q31
+        // ulp (times 2^shift), and the bits are quantize_multiplier's.
+        for real in [
+            1e-9,
+            0.000_123,
+            0.25,
+            0.5,
+            0.75,
+            0.999_999_999_9,
+            1.0,
+            3.5,
+            1234.5,
+        ] {
+            let m = quantize_multiplier_q31(real).unwrap();
+            assert_eq!(m.to_raw(), quantize_multiplier(real).unwrap());
+            let scale = 2f64.powi(m.shift);
+            let approx = m.multiplier.to_num::<f64>() * scale;
+            assert!(
+                (approx - real).abs() <= 2f64.powi(-32) * scale,
+                "{real}: {approx}"
+            );
+        }
+        assert!(quantize_multiplier_q31(f64::NAN).is_err());
+    }
 
     #[test]
     fn frexp_matches_definition() {

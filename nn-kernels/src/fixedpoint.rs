@@ -4,7 +4,10 @@
 //! A gemmlowp `FixedPoint<i32, I>` is an `i32` with `I` integer bits and `31 - I` fractional
 //! bits; here the raw `i32` is passed around and the number of integer bits is an argument.
 //! Products of two fixed-point values are [`saturating_rounding_doubling_high_mul`]; sums are
-//! wrapping adds (gemmlowp's adds are plain `int32` adds).
+//! wrapping adds (gemmlowp's adds are plain `int32` adds). [`typed`] has the same steps with the
+//! formats in the types (`fixed`'s `I1F31` for Q0.31, `FixedI32<U26>` for five integer bits).
+
+pub mod typed;
 
 /// `round(a * b / 2^31)` with ties away from zero, saturating the single overflow case
 /// `i32::MIN * i32::MIN` to `i32::MAX` (gemmlowp `SaturatingRoundingDoublingHighMul`).

@@ -66,6 +66,9 @@ mod test_util;
 pub mod typed;
 
 pub use error::KernelError;
+/// The `fixed` crate (`no_std`, no default features), whose types the Q-format conversions of
+/// [`qformat`] and of the generated modules take: `nn_kernels::fixed::types::I1F15` is Q15.
+pub use fixed;
 
 /// Paths for generated code (`nndc build`, `network!`): every module of this crate under one
 /// name, so a generator can be pointed at `::nn_kernels::__private` (or a re-export of it).
@@ -73,7 +76,7 @@ pub use error::KernelError;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::{
-        aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize,
+        aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixed,
         fixedpoint, fully_connected, logistic, max_pool2d, mean, mul, pad, qformat, quantize, relu,
         requantize, rv64, shape, softmax, tanh, typed, KernelError, KernelResult,
     };

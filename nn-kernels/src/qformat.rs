@@ -16,8 +16,66 @@
 //!
 //! The results equal the correctly rounded real values: no error bound to state, and no float
 //! at run time (a 64-bit division by the mantissa on the way in; shifts on the way out).
+//!
+//! ## Typed with the `fixed` crate
+//!
+//! [`QFormat`] is implemented by the `fixed` crate's signed types ([`FixedI8`], [`FixedI16`],
+//! [`FixedI32`]; re-exported as `nn_kernels::fixed`), whose fractional bits are part of the type:
+//! `I1F15` is Q15, `I1F31` Q31, `FixedI16<U7>` CMSIS-DSP's Q8.7. [`Quant::quantize_fixed`],
+//! [`Quant::dequantize_fixed`], [`quantize_fixed`] and [`dequantize_fixed`] take and give those
+//! types, so the number of fractional bits cannot be passed wrong (a Q8.7 buffer given where Q15
+//! is expected is a type error, not a silent factor of 256). They are the raw conversions above
+//! with `frac` taken from the type: same results, same integer arithmetic.
+
+use fixed::types::extra::{LeEqU16, LeEqU32, LeEqU8};
+use fixed::{FixedI16, FixedI32, FixedI8};
 
 use crate::{KernelError, KernelResult};
+
+mod sealed {
+    /// Only the `fixed` crate's signed types implement [`super::QFormat`].
+    pub trait Sealed {}
+}
+
+/// A signed fixed-point type of the `fixed` crate: a raw integer of 8, 16 or 32 bits with
+/// [`QFormat::FRAC`] fractional bits (`I1F15`: Q15, `I1F31`: Q31, `FixedI16<U7>`: Q8.7).
+/// Sealed: implemented for [`FixedI8`], [`FixedI16`] and [`FixedI32`] with any number of
+/// fractional bits.
+pub trait QFormat: Copy + sealed::Sealed {
+    /// The number of fractional bits: the value is `bits / 2^FRAC`.
+    const FRAC: u32;
+    /// The smallest raw integer.
+    const MIN_BITS: i64;
+    /// The largest raw integer.
+    const MAX_BITS: i64;
+    /// The raw integer (`to_bits`), widened.
+    fn bits(self) -> i32;
+    /// The value with raw integer `bits`, saturated to `MIN_BITS..=MAX_BITS`.
+    fn from_bits_saturating(bits: i64) -> Self;
+}
+
+macro_rules! q_format {
+    ($fixed:ident, $le:ident, $inner:ty) => {
+        impl<Frac: $le> sealed::Sealed for $fixed<Frac> {}
+        impl<Frac: $le> QFormat for $fixed<Frac> {
+            const FRAC: u32 = $fixed::<Frac>::FRAC_NBITS;
+            const MIN_BITS: i64 = <$inner>::MIN as i64;
+            const MAX_BITS: i64 = <$inner>::MAX as i64;
+            #[inline]
+            fn bits(self) -> i32 {
+                i32::from(self.to_bits())
+            }
+            #[inline]
+            fn from_bits_saturating(bits: i64) -> Self {
+                // In range after the clamp: the cast is exact.
+                $fixed::from_bits(bits.clamp(Self::MIN_BITS, Self::MAX_BITS) as $inner)
+            }
+        }
+    };
+}
+q_format!(FixedI8, LeEqU8, i8);
+q_format!(FixedI16, LeEqU16, i16);
+q_format!(FixedI32, LeEqU32, i32);
 
 /// The affine quantisation of an int8 tensor, with the scale split into an integer mantissa and
 /// a power of two: `real = mant 2^exp (q - zero_point)`.
@@ -125,6 +183,24 @@ impl Quant {
     }
 }
 
+impl Quant {
+    /// The int8 value nearest to the fixed-point `x` (half away from zero), saturated:
+    /// [`Quant::quantize`] with the type's fractional bits.
+    #[inline]
+    #[must_use]
+    pub fn quantize_fixed<F: QFormat>(&self, x: F) -> i8 {
+        self.quantize(x.bits(), F::FRAC)
+    }
+
+    /// The fixed-point value of type `F` nearest to the real value of `q` (half away from
+    /// zero), saturated to `F`'s range: [`Quant::dequantize`] with the type's fractional bits.
+    #[inline]
+    #[must_use]
+    pub fn dequantize_fixed<F: QFormat>(&self, q: i8) -> F {
+        F::from_bits_saturating(self.dequantize(q, F::FRAC, F::MIN_BITS, F::MAX_BITS))
+    }
+}
+
 /// `n / d` rounded half away from zero, for `d > 0` (and `n` not `i64::MIN`); 0 otherwise
 /// (no panic path: the callers' `d` is a mantissa of at least 1 or a power of two).
 fn div_round(n: i64, d: i64) -> i64 {
@@ -195,6 +271,32 @@ pub fn dequantize_i32(q: &Quant, frac: u32, src: &[i8], dst: &mut [i32]) -> Kern
     for (d, &x) in dst.iter_mut().zip(src) {
         let v = q.dequantize(x, frac, i64::from(i32::MIN), i64::from(i32::MAX));
         *d = v as i32;
+    }
+    Ok(())
+}
+
+/// `dst[i]` = the int8 value of the fixed-point `src[i]` (`I1F15`, `I1F31`, `FixedI16<U7>`,
+/// ...): [`Quant::quantize_fixed`].
+///
+/// # Errors
+/// [`KernelError::Param`] when the lengths differ.
+pub fn quantize_fixed<F: QFormat>(q: &Quant, src: &[F], dst: &mut [i8]) -> KernelResult {
+    check(src.len(), dst.len())?;
+    for (d, &x) in dst.iter_mut().zip(src) {
+        *d = q.quantize_fixed(x);
+    }
+    Ok(())
+}
+
+/// `dst[i]` = the real value of int8 `src[i]` as the fixed-point type `F`, saturated:
+/// [`Quant::dequantize_fixed`].
+///
+/// # Errors
+/// [`KernelError::Param`] when the lengths differ.
+pub fn dequantize_fixed<F: QFormat>(q: &Quant, src: &[i8], dst: &mut [F]) -> KernelResult {
+    check(src.len(), dst.len())?;
+    for (d, &x) in dst.iter_mut().zip(src) {
+        *d = q.dequantize_fixed(x);
     }
     Ok(())
 }
@@ -351,6 +453,170 @@ mod tests {
             let err = (back - i64::from(x)).abs() as f64 / 32768.0;
             assert!(err <= f64::from(s) / 2.0 + 1.0 / 32768.0, "{x} {v} {back}");
         }
+    }
+
+    use fixed::types::extra::{U15, U31, U7};
+    use fixed::types::{I1F15, I1F31};
+
+    #[test]
+    #[cfg_attr(miri, ignore = "no unsafe code; millions of cases")]
+    fn fixed_q15_and_q8_7_to_int8_every_value_exact() {
+        // Every i16 as Q15 (`I1F15`) and as Q8.7 (`FixedI16<U7>`), and every i8 as Q7
+        // (`FixedI8<U7>`): the typed conversion equals the i128 rational reference.
+        for &s in &SCALES {
+            for zp in [-128, -3, 0, 41, 127] {
+                let q = Quant::from_scale(s, zp).unwrap();
+                for x in i16::MIN..=i16::MAX {
+                    let want = ref_quantize(s, zp, i64::from(x), 15);
+                    assert_eq!(q.quantize_fixed(I1F15::from_bits(x)), want, "{s} {zp} {x}");
+                    let want = ref_quantize(s, zp, i64::from(x), 7);
+                    let got = q.quantize_fixed(FixedI16::<U7>::from_bits(x));
+                    assert_eq!(got, want, "{s} {zp} {x} Q8.7");
+                }
+                for x in i8::MIN..=i8::MAX {
+                    let want = ref_quantize(s, zp, i64::from(x), 7);
+                    let got = q.quantize_fixed(FixedI8::<U7>::from_bits(x));
+                    assert_eq!(got, want, "{s} {zp} {x} Q7");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "no unsafe code; many cases")]
+    fn fixed_q31_to_int8_sampled_exact() {
+        let mut x = 0x9e37_79b9_u64;
+        for &s in &SCALES {
+            for zp in [-128, 0, 99] {
+                let q = Quant::from_scale(s, zp).unwrap();
+                for i in 0..20_000 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let v = match i {
+                        0 => i32::MIN,
+                        1 => i32::MAX,
+                        2 => 0,
+                        3 => -1,
+                        _ => x as i32 >> (x % 31),
+                    };
+                    let want = ref_quantize(s, zp, i64::from(v), 31);
+                    assert_eq!(q.quantize_fixed(I1F31::from_bits(v)), want, "{s} {zp} {v}");
+                    let want = ref_quantize(s, zp, i64::from(v), 16);
+                    let got = q.quantize_fixed(FixedI32::<fixed::types::extra::U16>::from_bits(v));
+                    assert_eq!(got, want, "{s} {zp} {v} Q15.16");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "no unsafe code; many cases")]
+    fn int8_to_fixed_every_value_exact() {
+        for &s in &SCALES {
+            for zp in [-128, -3, 0, 41, 127] {
+                let q = Quant::from_scale(s, zp).unwrap();
+                let (i16min, i16max) = (i64::from(i16::MIN), i64::from(i16::MAX));
+                let (i32min, i32max) = (i64::from(i32::MIN), i64::from(i32::MAX));
+                for v in i8::MIN..=i8::MAX {
+                    let want = ref_dequantize(s, zp, v, 15, i16min, i16max);
+                    let got: I1F15 = q.dequantize_fixed(v);
+                    assert_eq!(i64::from(got.to_bits()), want, "{s} {zp} {v} Q15");
+                    let want = ref_dequantize(s, zp, v, 7, i16min, i16max);
+                    let got: FixedI16<U7> = q.dequantize_fixed(v);
+                    assert_eq!(i64::from(got.to_bits()), want, "{s} {zp} {v} Q8.7");
+                    let want = ref_dequantize(s, zp, v, 31, i32min, i32max);
+                    let got: I1F31 = q.dequantize_fixed(v);
+                    assert_eq!(i64::from(got.to_bits()), want, "{s} {zp} {v} Q31");
+                    let want = ref_dequantize(s, zp, v, 7, -128, 127);
+                    let got: FixedI8<U7> = q.dequantize_fixed(v);
+                    assert_eq!(i64::from(got.to_bits()), want, "{s} {zp} {v} Q7");
+                }
+            }
+        }
+    }
+
+    /// The stated error bound against a float reference: to a Q format, at most half an ulp
+    /// of the destination (`2^-(FRAC+1)`) unless saturated; to int8, at most half a
+    /// quantisation step (`scale / 2`) unless saturated. The real values are computed in
+    /// f64, exactly (an f32 scale times a 9-bit integer; a 16- or 32-bit integer over 2^frac).
+    #[test]
+    #[cfg_attr(miri, ignore = "no unsafe code; many cases")]
+    fn error_bound_against_float_reference() {
+        fn to_fixed<F: QFormat>(q: &Quant, s: f32, zp: i32) {
+            let ulp = (-f64::from(F::FRAC as i32)).exp2();
+            let lo = F::MIN_BITS as f64 * ulp;
+            let hi = F::MAX_BITS as f64 * ulp;
+            for v in i8::MIN..=i8::MAX {
+                let real = f64::from(s) * f64::from(i32::from(v) - zp);
+                let got: F = q.dequantize_fixed(v);
+                let got = f64::from(got.bits()) * ulp;
+                if real <= lo || real >= hi {
+                    assert_eq!(got, real.clamp(lo, hi), "{s} {zp} {v}: saturates");
+                } else {
+                    assert!(
+                        (got - real).abs() <= ulp / 2.0,
+                        "{s} {zp} {v}: {got} vs {real}"
+                    );
+                }
+            }
+        }
+        fn from_fixed<F: QFormat>(q: &Quant, s: f32, zp: i32, x: F) {
+            let real = f64::from(x.bits()) * (-f64::from(F::FRAC as i32)).exp2();
+            let v = q.quantize_fixed(x);
+            let back = f64::from(s) * f64::from(i32::from(v) - zp);
+            let step = f64::from(s);
+            if real <= f64::from(s) * f64::from(-128 - zp) {
+                assert_eq!(v, i8::MIN, "{s} {zp} {real}");
+            } else if real >= f64::from(s) * f64::from(127 - zp) {
+                assert_eq!(v, i8::MAX, "{s} {zp} {real}");
+            } else {
+                assert!((back - real).abs() <= step / 2.0, "{s} {zp} {real}: {v}");
+            }
+        }
+        for &s in &SCALES {
+            for zp in [-128, -3, 0, 41, 127] {
+                let q = Quant::from_scale(s, zp).unwrap();
+                to_fixed::<I1F15>(&q, s, zp);
+                to_fixed::<I1F31>(&q, s, zp);
+                to_fixed::<FixedI16<U7>>(&q, s, zp);
+                to_fixed::<FixedI32<U15>>(&q, s, zp);
+                for x in (i16::MIN..=i16::MAX).step_by(3) {
+                    from_fixed(&q, s, zp, I1F15::from_bits(x));
+                    from_fixed(&q, s, zp, FixedI16::<U7>::from_bits(x));
+                }
+                let mut r = 0x2545_f491_u32;
+                for _ in 0..5_000 {
+                    r ^= r << 13;
+                    r ^= r >> 17;
+                    r ^= r << 5;
+                    from_fixed(&q, s, zp, I1F31::from_bits(r as i32 >> (r % 29)));
+                    from_fixed(&q, s, zp, FixedI32::<U31>::from_bits(r as i32));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_slices() {
+        let q = Quant::from_scale(0.5, 0).unwrap();
+        let src = [
+            I1F15::from_num(0.5),
+            I1F15::from_num(-0.5),
+            I1F15::from_bits(100),
+        ];
+        let mut d = [0i8; 3];
+        quantize_fixed(&q, &src, &mut d).unwrap();
+        assert_eq!(d, [1, -1, 0]);
+        assert!(quantize_fixed(&q, &src, &mut [0; 2]).is_err());
+        let mut back = [I1F15::ZERO; 3];
+        dequantize_fixed(&q, &[1, -1, 2], &mut back).unwrap();
+        // 2 * 0.5 = 1.0 saturates to Q15's largest value.
+        assert_eq!(
+            back,
+            [I1F15::from_num(0.5), I1F15::from_num(-0.5), I1F15::MAX]
+        );
+        assert!(dequantize_fixed(&q, &[0; 2], &mut back).is_err());
     }
 
     #[test]

@@ -100,3 +100,59 @@ fn kws_through_the_float_helpers_equals_tflm() -> Result<(), Box<dyn std::error:
     assert!(e.to_string().contains("probe"), "{e}");
     Ok(())
 }
+
+/// The conversions typed with the `fixed` crate (`input_from_fixed`, `output_to_fixed`): the
+/// features are `FixedI16<U7>` (Q8.7), the probabilities `I1F15` (Q15) and `I1F31` (Q31), so
+/// the fractional bits come from the types. Every recorded TFLM case: the Q8.7 features of
+/// TFLM's int8 input convert back to it, the run equals TFLM, and the probabilities equal
+/// TFLM's output written exactly in Q15 / Q31, and the raw (`frac` argument) helpers' results.
+#[test]
+fn kws_typed_fixed_q8_7_in_q15_out_equals_tflm() {
+    use nn_kernels::fixed::types::extra::U7;
+    use nn_kernels::fixed::types::{I1F15, I1F31};
+    use nn_kernels::fixed::FixedI16;
+
+    let file: ModelFile = nnd_tests::load_model("ds_cnn_kws").unwrap();
+    assert!(file.cases.len() >= 10, "{} cases", file.cases.len());
+    let mut arena = [0i8; kws::ARENA_BYTES];
+    for (i, case) in file.cases.iter().enumerate() {
+        let q = case.input[0].i8_data().unwrap();
+        let features: [FixedI16<U7>; 490] = std::array::from_fn(|j| {
+            FixedI16::from_bits(q8_7(q[j], kws::INPUT_SCALE, kws::INPUT_ZERO_POINT))
+        });
+        let mut input: kws::Input = [[[0; 1]; 10]; 49];
+        kws::input_from_fixed(&features, &mut input);
+        assert_eq!(
+            input.as_flattened().as_flattened(),
+            q.as_slice(),
+            "case {i}: Q8.7 features back to int8"
+        );
+        let mut out: kws::Output = [0; 12];
+        kws::DsCnnKws::run(&input, &mut out, &mut arena).unwrap();
+        let want = case.output[0].i8_data().unwrap();
+        assert_eq!(out.as_slice(), want.as_slice(), "case {i}: outputs vs TFLM");
+
+        let mut probs = [I1F15::ZERO; 12];
+        kws::output_to_fixed(&out, &mut probs);
+        let mut raw = [0i16; 12];
+        kws::output_to_fixed_i16(&out, 15, &mut raw);
+        for ((p, &o), &r) in probs.iter().zip(&want).zip(&raw) {
+            // TFLM's probability (q + 128) / 256, exactly (q + 128) 2^7 in Q15.
+            assert_eq!(
+                i32::from(p.to_bits()),
+                (i32::from(o) + 128) * 128,
+                "case {i}"
+            );
+            assert_eq!(p.to_bits(), r, "case {i}: typed vs raw");
+        }
+        let mut probs31 = [I1F31::ZERO; 12];
+        kws::output_to_fixed(&out, &mut probs31);
+        for (p, &o) in probs31.iter().zip(&want) {
+            assert_eq!(
+                i64::from(p.to_bits()),
+                (i64::from(o) + 128) << 23,
+                "case {i}"
+            );
+        }
+    }
+}

@@ -13,7 +13,10 @@
 use core::hint::black_box;
 use core::panic::PanicInfo;
 
-use nn_kernels::typed;
+use nn_kernels::fixed::types::extra::U7;
+use nn_kernels::fixed::types::{I1F15, I1F31};
+use nn_kernels::fixed::{FixedI16, FixedI8};
+use nn_kernels::{qformat, typed};
 
 mod kws {
     include!(concat!(env!("NND_GEN_DIR"), "/kws.rs"));
@@ -77,7 +80,26 @@ fn networks() {
     let mut q31 = [0i32; 12];
     kws::output_to_fixed_i16(&output, black_box(15), &mut q15);
     kws::output_to_fixed_i32(&output, black_box(31), &mut q31);
-    let _ = black_box((r, &output, &q15, &q31));
+    // The same typed with the `fixed` crate: Q8.7 (`FixedI16<U7>`) and Q31 in, Q15 (`I1F15`),
+    // Q31 and Q7 out.
+    let q8_7 = black_box([FixedI16::<U7>::from_bits(0); 490]);
+    let q31_in = black_box([I1F31::from_bits(0); 490]);
+    let mut input = [[[0i8; 1]; 10]; 49];
+    kws::input_from_fixed(&q8_7, &mut input);
+    kws::input_from_fixed(&q31_in, black_box(&mut input));
+    let _ = black_box(&input);
+    let mut p15 = [I1F15::ZERO; 12];
+    let mut p31 = [I1F31::ZERO; 12];
+    let mut p7 = [FixedI8::<U7>::ZERO; 12];
+    kws::output_to_fixed(black_box(&output), &mut p15);
+    kws::output_to_fixed(black_box(&output), &mut p31);
+    kws::output_to_fixed(black_box(&output), &mut p7);
+    // And the slice forms, with an opaque quantisation and lengths.
+    let quant = black_box(kws::INPUT_QUANT);
+    let mut int8 = [0i8; 490];
+    let r1 = qformat::quantize_fixed(&quant, black_box(&q8_7[..]), black_box(&mut int8[..]));
+    let r2 = qformat::dequantize_fixed(&quant, black_box(&int8[..]), black_box(&mut p15[..]));
+    let _ = black_box((r, r1, r2, &output, &q15, &q31, &p15, &p31, &p7));
 
     let input = black_box([[[0i8; 3]; 32]; 32]);
     let mut output = [0i8; 10];

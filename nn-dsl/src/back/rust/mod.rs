@@ -13,7 +13,8 @@
 //!   (`INPUT_SHAPE`) and, for int8 data, its scale and zero point (`INPUT_SCALE`,
 //!   `INPUT_ZERO_POINT`) and fixed-point conversions in integer arithmetic (`INPUT_QUANT`,
 //!   `input_from_fixed_i16` / `_i32` for inputs, `output_to_fixed_i16` / `_i32` for outputs:
-//!   Q15, Q31 or any number of fractional bits, exact; `nn_kernels::qformat`);
+//!   Q15, Q31 or any number of fractional bits, exact; `input_from_fixed` / `output_to_fixed`
+//!   typed with the `fixed` crate, `I1F15`, `I1F31`, `FixedI16<U7>`; `nn_kernels::qformat`);
 //! - every weight, bias, multiplier, shift and parameter block as a `static` (flash on a
 //!   microcontroller), with literal values;
 //! - a unit struct named after the network with `pub fn run(input: &Input, output: &mut Output,
@@ -356,6 +357,46 @@ fn qformat_items(
     let dir = if what == "input" { "from" } else { "to" };
     items.extend(convert(dir, 16));
     items.extend(convert(dir, 32));
+    // The same conversions typed with the `fixed` crate: the fractional bits come from the
+    // element type (`I1F15`, `I1F31`, `FixedI16<U7>`, ...), so they cannot be passed wrong.
+    let name = format_ident!("{lower}_{dir}_fixed");
+    if dir == "from" {
+        let doc = format!(
+            " Fills [`{ty}`] from fixed-point values of the `fixed` crate (re-exported by the \
+             kernels crate as `fixed`): `I1F15` (Q15), `I1F31` (Q31), `FixedI16<U7>` (CMSIS-DSP's \
+             Q8.7 MFCC output), any `FixedI8` / `FixedI16` / `FixedI32`, row-major: each the \
+             int8 value nearest to its real value (half away from zero, so within half a \
+             quantisation step), saturated. Integer arithmetic only, exact."
+        );
+        let flat_dst = flat(true);
+        items.extend(quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub fn #name<F: #k::qformat::QFormat>(src: &[F; #n], v: &mut #ty) {
+                for (d, &x) in #flat_dst.iter_mut().zip(src.iter()) {
+                    *d = #k::qformat::Quant::quantize_fixed(&#quant_id, x);
+                }
+            }
+        });
+    } else {
+        let doc = format!(
+            " Writes [`{ty}`] as fixed-point values of the `fixed` crate (re-exported by the \
+             kernels crate as `fixed`): `I1F15` (Q15), `I1F31` (Q31), any `FixedI8` / `FixedI16` / \
+             `FixedI32`, row-major: each the value nearest to its real value (half away from \
+             zero, so within half an ulp of `F`), saturated to `F`'s range. Integer \
+             arithmetic only, exact."
+        );
+        let flat_src = flat(false);
+        items.extend(quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub fn #name<F: #k::qformat::QFormat>(v: &#ty, dst: &mut [F; #n]) {
+                for (d, &x) in dst.iter_mut().zip(#flat_src.iter()) {
+                    *d = #k::qformat::Quant::dequantize_fixed(&#quant_id, x);
+                }
+            }
+        });
+    }
     // Float conversions: TFLite's QUANTIZE and DEQUANTIZE, the same kernels a model with those
     // ops runs (bit-exact with TFLM).
     let (scale_id, zp_id) = (
