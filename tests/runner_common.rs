@@ -42,6 +42,8 @@ fn fill_i8(dst: &mut [i8], src: &[u8]) {
     }
 }
 
+// Unused in a runner part without float cases (`NND_RUNNER_SHARD`).
+#[allow(dead_code)]
 fn fill_f32(dst: &mut [f32], src: &[u8]) {
     for (d, s) in dst.iter_mut().zip(src.chunks_exact(4)) {
         if let &[a, b, c, e] = s {
@@ -65,6 +67,8 @@ fn differ_i8(got: &[i8], want: &[u8]) -> Option<(usize, i64, i64)> {
 }
 
 /// f32 outputs compare bit patterns (TFLM's dequantize is exact).
+// Unused in a runner part without float cases (`NND_RUNNER_SHARD`).
+#[allow(dead_code)]
 fn differ_f32(got: &[f32], want: &[u8]) -> Option<(usize, i64, i64)> {
     if got.len() * 4 != want.len() {
         return Some((0, got.len() as i64, (want.len() / 4) as i64));

@@ -199,6 +199,9 @@ pub fn generate_for_env(default_target: &str) -> Result<(), String> {
 pub fn generate(out: &Path, target: Target) -> Result<(), String> {
     let vectors = crate::vectors_dir();
     println!("cargo::rerun-if-changed={}", vectors.display());
+    println!("cargo::rerun-if-env-changed=NND_RUNNER_SHARD");
+    let (shard, shards) = shard()?;
+    let mine = |i: usize| i % shards == shard;
     let out = out.to_path_buf();
     let mut g = Gen {
         out: out.clone(),
@@ -218,7 +221,12 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
 
     // Single-op cases.
     let mut op_cases = 0usize;
-    for op in crate::OPS {
+    for op in crate::OPS
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| mine(i))
+        .map(|(_, op)| *op)
+    {
         let file = crate::load_op(op).map_err(|e| format!("{op}: {e}"))?;
         for case in &file.cases {
             let (module, weights) = crate::oracle_ir::build(op, case);
@@ -248,7 +256,12 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
     let mut model_cases = 0usize;
     let mut in_place_cases = 0usize;
     let mut in_place_models: Vec<String> = Vec::new();
-    for path in &models {
+    for path in models
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| mine(i))
+        .map(|(_, p)| p)
+    {
         let loaded = nn_dsl::front::load::load_tflite(path).map_err(|e| e.render())?;
         let json = path.with_extension("json");
         let file: ModelFile = serde_json::from_str(
@@ -329,7 +342,12 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
             "the runner generates ops {ops:?}, the vectors' manifest lists {listed:?}"
         ));
     }
-    let expected_ops: usize = manifest.ops.values().sum();
+    let expected_ops: usize = crate::OPS
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| mine(i))
+        .filter_map(|(_, op)| manifest.ops.get(*op))
+        .sum();
     let path = dir.join("manifest.json");
     let model_manifest: ModelManifest = serde_json::from_str(
         &std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
@@ -346,9 +364,11 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
             path.display()
         ));
     }
-    let expected_models: usize = model_manifest
-        .models
-        .values()
+    let expected_models: usize = stems
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| mine(i))
+        .filter_map(|(_, m)| model_manifest.models.get(m))
         .map(|m| m.cases)
         .sum::<usize>()
         + in_place_models
@@ -380,4 +400,25 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
     );
     rust::write_if_changed(&out.join("cases.rs"), &file).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// `NND_RUNNER_SHARD=k/n` (`k < n`): generate only the ops and models whose position (in `OPS`
+/// order, and in file-name order) is `k` modulo `n`, so that a firmware image too large for one
+/// target's flash runs in `n` parts (`tools/cortex-m-test.sh`); unset: everything (`0/1`).
+fn shard() -> Result<(usize, usize), String> {
+    let Ok(text) = std::env::var("NND_RUNNER_SHARD") else {
+        return Ok((0, 1));
+    };
+    let parsed = text.split_once('/').and_then(|(k, n)| {
+        Some((
+            k.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        ))
+    });
+    match parsed {
+        Some((k, n)) if n > 0 && k < n => Ok((k, n)),
+        _ => Err(format!(
+            "NND_RUNNER_SHARD={text:?}: expected k/n with 0 <= k < n, e.g. 0/2"
+        )),
+    }
 }

@@ -45,11 +45,17 @@ export CARGO_TARGET_THUMBV7EM_NONE_EABIHF_RUNNER="timeout 900 qemu-system-arm -M
 # One target directory for every target name: the build script's host dependencies (nn-dsl and
 # its crates, most of a cold build) are compiled once; a change of NND_TARGET reruns the build
 # script and recompiles only the firmware crate.
-echo "tests/cortex-m for target $target on qemu-system-arm -M $machine"
+# Every case does not fit the 4 MiB of code memory in one image: the cases are generated in
+# SHARDS parts (NND_RUNNER_SHARD=k/SHARDS, every SHARDS-th op file and model), each built and run
+# in turn; together they are every case.
+shards=${NND_RUNNER_SHARDS:-2}
+echo "tests/cortex-m for target $target on qemu-system-arm -M $machine ($shards parts)"
 t0=$SECONDS
 status=0
-NND_TARGET=$target cargo run -q --locked --release --target $triple \
-    --manifest-path tests/cortex-m/Cargo.toml --target-dir "$target_dir/cortex-m-test" \
-    || status=$?
+for ((k = 0; k < shards; k++)); do
+    NND_RUNNER_SHARD=$k/$shards NND_TARGET=$target cargo run -q --locked --release \
+        --target $triple --manifest-path tests/cortex-m/Cargo.toml \
+        --target-dir "$target_dir/cortex-m-test" || status=$?
+done
 echo "tests/cortex-m ($target): exit status $status after $((SECONDS - t0)) s (build and run)"
 exit $status
