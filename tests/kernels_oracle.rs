@@ -151,8 +151,10 @@ fn run_conv2d(case: &Case) -> Outcome {
         case.input(0).map_err(err(case))?,
         case.input(1).map_err(err(case))?,
     );
-    let [oc, kh, kw, _] = dim4(&w.shape, case)?;
+    let [oc, kh, kw, fc] = dim4(&w.shape, case)?;
     let g = geometry(case, [kh, kw], o.stride, o.dilation, o.padding.into(), oc)?;
+    // TFLM's groups: input channels / filter channels (1 for an ordinary convolution).
+    let groups = g.input_c.checked_div(fc).unwrap_or(1);
     let c = lower::conv2d(
         g,
         act(x, case)?,
@@ -165,13 +167,19 @@ fn run_conv2d(case: &Case) -> Outcome {
     .map_err(err(case))?;
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
-    conv2d_s8(
-        &c.params(),
-        &x.i8_data().map_err(err(case))?,
-        &c.weights,
-        c.bias.as_deref(),
-        &mut got,
-    )
+    let xd = x.i8_data().map_err(err(case))?;
+    if groups == 1 {
+        conv2d_s8(&c.params(), &xd, &c.weights, c.bias.as_deref(), &mut got)
+    } else {
+        nn_kernels::conv2d::conv2d_grouped_s8(
+            &c.params(),
+            groups,
+            &xd,
+            &c.weights,
+            c.bias.as_deref(),
+            &mut got,
+        )
+    }
     .map_err(err(case))?;
     Ok(compare(&case.name, &got, &want))
 }
@@ -595,6 +603,12 @@ fn run_relu6(case: &Case) -> Outcome {
 #[test]
 fn conv2d() {
     check_op("conv2d", run_conv2d);
+}
+
+/// Keras `Conv2D(groups = g)`: a CONV_2D whose filter has `input_c / g` channels.
+#[test]
+fn conv2d_grouped() {
+    check_op("conv2d_grouped", run_conv2d);
 }
 
 #[test]

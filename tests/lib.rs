@@ -462,7 +462,7 @@ pub fn load_op_prefix(op: &str, max_cases: usize) -> Result<OpFile, VectorError>
 }
 
 /// Every op name of `docs/vectors.md`.
-pub const OPS: [&str; 26] = [
+pub const OPS: [&str; 27] = [
     "conv2d",
     "depthwise_conv2d",
     "fully_connected",
@@ -489,6 +489,7 @@ pub const OPS: [&str; 26] = [
     "prelu",
     "add_const",
     "mul_const",
+    "conv2d_grouped",
 ];
 
 /// Compare two outputs element by element. `None` when equal; otherwise a report with the

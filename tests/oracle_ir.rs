@@ -171,16 +171,16 @@ fn axis(a: i64, stored_rank: usize) -> usize {
 pub fn build(op: &str, case: &Case) -> (Module, Weights) {
     let none = Weights::default;
     match op {
-        "conv2d" | "depthwise_conv2d" => {
+        "conv2d" | "conv2d_grouped" | "depthwise_conv2d" => {
             let o: ConvOptions = case.options().unwrap();
             let f = &case.inputs[1].shape;
             let win = window(case, [f[1], f[2]], o.stride, o.dilation, o.padding.into());
             let bias = case.inputs.len() > 2;
-            let ir_op = if op == "conv2d" {
+            let ir_op = if op != "depthwise_conv2d" {
                 Op::Conv2d(Conv2d {
                     filters: f[0],
                     window: win,
-                    groups: 1,
+                    groups: case.inputs[0].shape[3] / f[3],
                     activation: act(o.activation),
                     bias,
                 })

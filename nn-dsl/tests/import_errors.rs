@@ -667,3 +667,53 @@ fn constant_operands_of_add_mul_sub() {
         "{msg}"
     );
 }
+
+/// Issue 16 item 8: a CONV_2D whose filter has fewer channels than the input is a grouped
+/// convolution (`groups = C / filter channels`, TFLM's rule); channels that do not divide, or
+/// groups that do not divide the filter count, are refused naming the filter.
+#[test]
+fn grouped_conv2d_imports() {
+    const CONV_2D_CODE: i32 = 3;
+    let build = |filter: &[i32]| {
+        let oc = filter[0] as usize;
+        let n = filter.iter().product::<i32>() as usize;
+        model(
+            &[CONV_2D_CODE],
+            vec![
+                MTensor::new("x", &[1, 1, 2, 4], INT8, 0).q(q(0.1, 0)),
+                MTensor::new("w", filter, INT8, 1).q(per_channel(oc, 0)),
+                MTensor::new("y", &[1, 1, 2, filter[0]], INT8, 0).q(q(0.2, 0)),
+            ],
+            vec![MOp::new(
+                0,
+                &[0, 1, -1],
+                &[2],
+                MOptions::Conv2d {
+                    padding: 1,
+                    stride_w: 1,
+                    stride_h: 1,
+                    act: 0,
+                    dilation_w: 1,
+                    dilation_h: 1,
+                },
+            )],
+            &[0],
+            &[2],
+            vec![MBuffer::empty(), MBuffer::data(vec![1; n])],
+        )
+    };
+    let (m, w) = run(&build(&[6, 1, 1, 2])).unwrap();
+    let (_, node) = m.nodes.iter().next().unwrap();
+    let Op::Conv2d(c) = &node.op else {
+        panic!("{:?}", node.op)
+    };
+    assert_eq!((c.groups, c.filters), (2, 6));
+    nn_dsl::lower::lower(&m, &w).unwrap();
+    for bad in [&[6, 1, 1, 3][..], &[3, 1, 1, 2][..]] {
+        let msg = err(&build(bad));
+        assert!(
+            msg.contains("tensor `w`") && msg.contains("divide"),
+            "{msg}"
+        );
+    }
+}

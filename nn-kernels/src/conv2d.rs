@@ -64,9 +64,36 @@ pub fn conv2d_s8(
     bias: Option<&[i32]>,
     output: &mut [i8],
 ) -> KernelResult {
+    conv2d_grouped_s8(p, 1, input, filter, bias, output)
+}
+
+/// Run a grouped convolution (TFLM's reference `Conv` with `groups = input_c / filter_c`): the
+/// input channels and the filters are split into `groups` equal parts, and filter `oc` reads
+/// only the `input_c / groups` channels of group `oc / (output_c / groups)`. The filter is
+/// `[output_c, kernel_h, kernel_w, input_c / groups]`. `groups = 1` is [`conv2d_s8`].
+///
+/// # Errors
+/// As [`conv2d_s8`]; also [`KernelError::Param`] when `groups` is 0 or does not divide both
+/// `input_c` and `output_c`.
+pub fn conv2d_grouped_s8(
+    p: &Conv2dParams<'_>,
+    groups: usize,
+    input: &[i8],
+    filter: &[i8],
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+) -> KernelResult {
     if p.stride_h == 0 || p.stride_w == 0 || p.dilation_h == 0 || p.dilation_w == 0 {
         return Err(KernelError::Param("zero stride or dilation"));
     }
+    if groups == 0 || !p.input_c.is_multiple_of(groups) || !p.output_c.is_multiple_of(groups) {
+        return Err(KernelError::Param(
+            "groups must divide the input and output channels",
+        ));
+    }
+    // Input channels per group (the filter's innermost dimension) and filters per group.
+    let fc = p.input_c / groups;
+    let per_group = p.output_c / groups;
     let ic = p.input_c;
     check_len(
         "input",
@@ -75,7 +102,7 @@ pub fn conv2d_s8(
     )?;
     check_len(
         "filter",
-        product(&[p.output_c, p.kernel_h, p.kernel_w, ic])?,
+        product(&[p.output_c, p.kernel_h, p.kernel_w, fc])?,
         filter.len(),
     )?;
     check_len(
@@ -90,7 +117,7 @@ pub fn conv2d_s8(
     check_len("shift", p.output_c, p.output_shift.len())?;
     check_shifts(p.output_shift)?;
 
-    let filter_stride = p.kernel_h * p.kernel_w * ic;
+    let filter_stride = p.kernel_h * p.kernel_w * fc;
     let mut out_iter = output.iter_mut();
     for b in 0..p.batches {
         let image = b * p.input_h * p.input_w * ic;
@@ -101,6 +128,7 @@ pub fn conv2d_s8(
                 for oc in 0..p.output_c {
                     let mut acc: i32 = 0;
                     let f_base = oc * filter_stride;
+                    let channel0 = (oc / per_group.max(1)) * fc;
                     for ky in 0..p.kernel_h {
                         let iy = y0 + (ky * p.dilation_h) as isize;
                         if iy < 0 || iy >= p.input_h as isize {
@@ -111,10 +139,11 @@ pub fn conv2d_s8(
                             if ix < 0 || ix >= p.input_w as isize {
                                 continue;
                             }
-                            let i_at = image + (iy as usize * p.input_w + ix as usize) * ic;
-                            let f_at = f_base + (ky * p.kernel_w + kx) * ic;
+                            let i_at =
+                                image + (iy as usize * p.input_w + ix as usize) * ic + channel0;
+                            let f_at = f_base + (ky * p.kernel_w + kx) * fc;
                             let (Some(xs), Some(ws)) =
-                                (input.get(i_at..i_at + ic), filter.get(f_at..f_at + ic))
+                                (input.get(i_at..i_at + fc), filter.get(f_at..f_at + fc))
                             else {
                                 continue;
                             };

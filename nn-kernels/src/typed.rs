@@ -107,6 +107,68 @@ pub fn conv2d<
     )
 }
 
+/// Grouped convolution of one image with shapes in the types: the filter has `FC` input
+/// channels, `groups = C / FC` (TFLM's rule); `FC = C` is [`conv2d`].
+///
+/// # Errors
+/// [`KernelError::Param`] when `FC` does not divide `C` or `C / FC` does not divide `OC`; zero
+/// strides.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_grouped<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const FC: usize,
+    const OH: usize,
+    const OW: usize,
+    const OC: usize,
+>(
+    spec: &ConvSpec<'_, OC>,
+    input: &Tensor3<H, W, C>,
+    filter: &[[[[i8; FC]; KW]; KH]; OC],
+    bias: Option<&[i32; OC]>,
+    output: &mut Tensor3<OH, OW, OC>,
+) -> KernelResult {
+    if FC == 0 || !C.is_multiple_of(FC) {
+        return Err(KernelError::Param(
+            "the filter's channels must divide the input's",
+        ));
+    }
+    let p = Conv2dParams {
+        batches: 1,
+        input_h: H,
+        input_w: W,
+        input_c: C,
+        output_h: OH,
+        output_w: OW,
+        output_c: OC,
+        kernel_h: KH,
+        kernel_w: KW,
+        stride_h: spec.stride[0],
+        stride_w: spec.stride[1],
+        dilation_h: spec.dilation[0],
+        dilation_w: spec.dilation[1],
+        pad_top: spec.pad[0],
+        pad_left: spec.pad[1],
+        input_offset: spec.input_offset,
+        output_offset: spec.output_offset,
+        output_multiplier: spec.output_multiplier,
+        output_shift: spec.output_shift,
+        act_min: spec.act[0],
+        act_max: spec.act[1],
+    };
+    crate::conv2d::conv2d_grouped_s8(
+        &p,
+        C / FC,
+        input.as_flattened().as_flattened(),
+        filter.as_flattened().as_flattened().as_flattened(),
+        bias.map(|b| b.as_slice()),
+        output.as_flattened_mut().as_flattened_mut(),
+    )
+}
+
 /// Depthwise convolution of one image with shapes in the types; `OC = C * M`.
 ///
 /// # Errors

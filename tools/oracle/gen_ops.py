@@ -60,6 +60,7 @@ CASE_COUNTS = {
     "prelu": 30,
     "add_const": 20,
     "mul_const": 20,
+    "conv2d_grouped": 30,
 }
 INPUTS_PER_MODEL = 2
 INPUT_MODES = ("uniform", "narrow", "extreme")
@@ -92,6 +93,7 @@ TFLITE_OP = {
     "prelu": "PRELU",
     "add_const": "ADD",
     "mul_const": "MUL",
+    "conv2d_grouped": "CONV_2D",
 }
 
 
@@ -182,6 +184,25 @@ def draw_conv2d(rng, index):
     if act != "none":
         y = activation_layer(act)(y)
     layer.set_weights([weights(rng, (*kernel, ic, oc), kernel[0] * kernel[1] * ic, 3), bias(rng, oc)])
+    expect = {"padding": padding, "stride": list(stride), "dilation": list(dilation), "activation": act}
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", (1, h, w, ic))], expect)
+
+
+def draw_conv2d_grouped(rng, index):
+    """Keras Conv2D(groups=g): TFLite stores a CONV_2D whose filter has IC / g input channels."""
+    (h, w), kernel, stride, dilation, padding = conv_geometry(rng)
+    groups = int(rng.integers(2, 5))
+    ic, oc = groups * int(rng.integers(1, 7)), groups * int(rng.integers(1, 7))
+    act = pick(rng, ["none", "relu", "relu6"])
+    x = keras_input((1, h, w, ic))
+    layer = L.Conv2D(
+        oc, kernel, strides=stride, padding=padding, dilation_rate=dilation, groups=groups, activation=None
+    )
+    y = layer(x)
+    if act != "none":
+        y = activation_layer(act)(y)
+    fan_in = kernel[0] * kernel[1] * (ic // groups)
+    layer.set_weights([weights(rng, (*kernel, ic // groups, oc), fan_in, 3), bias(rng, oc)])
     expect = {"padding": padding, "stride": list(stride), "dilation": list(dilation), "activation": act}
     return Draw(keras.Model(x, y), [rep_input(rng, "x0", (1, h, w, ic))], expect)
 
@@ -532,7 +553,7 @@ FIRST_OPS = sorted(
         "relu", "relu6",
     ]
 )  # fmt: skip
-STREAMS = FIRST_OPS + ["leaky_relu", "hard_swish", "sub", "maximum", "minimum", "prelu", "add_const", "mul_const"]
+STREAMS = FIRST_OPS + ["leaky_relu", "hard_swish", "sub", "maximum", "minimum", "prelu", "add_const", "mul_const", "conv2d_grouped"]
 
 # ----------------------------------------------------------------------------- reading the result
 
@@ -547,7 +568,7 @@ def stored_params(op_kind, model):
             raise OracleError(f"unsupported fused activation {o.fusedActivationFunction}")
         return ol.ACTIVATIONS[o.fusedActivationFunction]
 
-    if op_kind in ("conv2d", "depthwise_conv2d"):
+    if op_kind in ("conv2d", "depthwise_conv2d", "conv2d_grouped"):
         params = {
             "padding": ol.PADDINGS[o.padding],
             "stride": [o.strideH, o.strideW],

@@ -228,18 +228,15 @@ fn call(
     };
     match &n.op {
         Op::Conv2d(c) => {
-            if c.groups != 1 {
-                return Err(unsupported(format!(
-                    "grouped convolution (groups = {}) has no .nnd syntax",
-                    c.groups
-                )));
-            }
             args.push(format!("filters = {}", c.filters));
             args.push(format!("kernel = {}", pair(c.window.kernel)));
             window_attrs(&mut args, &c.window);
             activation(&mut args, c.activation);
             if !c.bias {
                 args.push("bias = false".into());
+            }
+            if c.groups != 1 {
+                args.push(format!("groups = {}", c.groups));
             }
         }
         Op::DepthwiseConv2d(c) => {

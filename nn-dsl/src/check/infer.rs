@@ -139,9 +139,19 @@ impl Checker<'_> {
         let padding = attrs.padding(PadAttr::Valid);
         let activation = attrs.activation();
         let bias = attrs.flag("bias", true);
+        let groups = attrs.size("groups", Some(1));
         let (filters, kernel, stride, dilation, padding) =
             (filters?, kernel?, stride?, dilation?, padding?);
-        let (activation, bias) = (activation?, bias?);
+        let (activation, bias, groups) = (activation?, bias?, groups?);
+        if c % groups != 0 || filters % groups != 0 {
+            self.errors.push(CheckError::BadAttr {
+                name: "groups",
+                expected: "a divisor of both the input channels and `filters`",
+                found: format!("{groups} for {c} input channels and {filters} filters"),
+                span: attrs.span_of("groups"),
+            });
+            return None;
+        }
         let (window, [oh, ow]) = self.window(
             "conv2d",
             x,
@@ -152,11 +162,11 @@ impl Checker<'_> {
             padding,
             attrs.span_of("kernel"),
         )?;
-        self.weights_fit(name, &[filters, kernel[0], kernel[1], c], call)?;
+        self.weights_fit(name, &[filters, kernel[0], kernel[1], c / groups], call)?;
         let op = Op::Conv2d(Conv2d {
             filters,
             window,
-            groups: 1,
+            groups,
             activation,
             bias,
         });

@@ -165,6 +165,7 @@ pub(crate) const OPS: &[OpSpec] = &[
             PADDING,
             ACTIVATION,
             BIAS,
+            opt("groups", Kind::Size, "groups = 2"),
         ],
     },
     OpSpec {

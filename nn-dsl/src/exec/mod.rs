@@ -407,9 +407,14 @@ fn step(
     let x = || i8_in(node, ins, 0);
     let operand = |b| operand(node, b, ins);
     let r = match params {
-        NodeParams::Conv2d(c) => {
-            k::conv2d::conv2d_s8(&c.params(), x()?, &c.weights, c.bias.as_deref(), o)
-        }
+        NodeParams::Conv2d(c) => k::conv2d::conv2d_grouped_s8(
+            &c.params(),
+            c.groups,
+            x()?,
+            &c.weights,
+            c.bias.as_deref(),
+            o,
+        ),
         NodeParams::DepthwiseConv2d(c) => k::depthwise_conv2d::depthwise_conv2d_s8(
             &c.params(),
             x()?,

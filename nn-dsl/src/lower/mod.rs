@@ -421,17 +421,20 @@ pub struct Requant {
     pub act_max: i32,
 }
 
-/// A lowered 2-D convolution (groups = 1).
+/// A lowered 2-D convolution.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conv2dLowered {
     /// Sizes and padding.
     pub geometry: ConvGeometry,
     /// Offsets, multipliers, clamp.
     pub requant: Requant,
-    /// Int8 filter `[OC, KH, KW, IC]`.
+    /// Int8 filter `[OC, KH, KW, IC / groups]`.
     pub weights: Vec<i8>,
     /// Int32 bias `[OC]`, if the layer has one.
     pub bias: Option<Vec<i32>>,
+    /// Channel groups (1 for an ordinary convolution; the filter then has `input_c / groups`
+    /// input channels).
+    pub groups: usize,
 }
 
 impl Conv2dLowered {

@@ -65,6 +65,7 @@ pub fn conv2d(
         requant: requant(input, output, m, act)?,
         weights,
         bias,
+        groups: 1,
     })
 }
 
@@ -666,22 +667,24 @@ pub(super) fn lower_node(
     match &node.op {
         Op::Conv2d(c) => {
             let (x, xq, y, yq) = cx.unary_q8()?;
-            if c.groups != 1 {
-                return Err(cx.unsupported(format!(
-                    "grouped convolution (groups = {}) has no int8 kernel yet",
-                    c.groups
+            let g = cx.geometry(&c.window, x, y)?;
+            let groups = c.groups;
+            if groups == 0 || g.input_c % groups != 0 || g.output_c % groups != 0 {
+                return Err(cx.malformed(format!(
+                    "groups = {groups} does not divide the {} input and {} output channels",
+                    g.input_c, g.output_c
                 )));
             }
-            let g = cx.geometry(&c.window, x, y)?;
-            let w = cx.weights_i8(&[g.output_c, g.kernel_h, g.kernel_w, g.input_c])?;
+            let w = cx.weights_i8(&[g.output_c, g.kernel_h, g.kernel_w, g.input_c / groups])?;
             let scales = cx.filter_scales(g.output_c)?;
             if cx.filter_zero_point()? != 0 {
                 return Err(cx.unsupported("int8 convolution filters must have zero point 0"));
             }
             let bias = cx.bias(c.bias, g.output_c)?;
-            conv2d(g, xq, &scales, yq, activation(c.activation), w, bias)
-                .map(NodeParams::Conv2d)
-                .map_err(qe)
+            let mut lowered =
+                conv2d(g, xq, &scales, yq, activation(c.activation), w, bias).map_err(qe)?;
+            lowered.groups = groups;
+            Ok(NodeParams::Conv2d(lowered))
         }
         Op::DepthwiseConv2d(c) => {
             let (x, xq, y, yq) = cx.unary_q8()?;

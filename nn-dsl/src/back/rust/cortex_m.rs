@@ -37,6 +37,10 @@ pub enum KernelChoice {
 pub fn choose(target: Target, params: &NodeParams) -> KernelChoice {
     match target.family() {
         Family::Portable => KernelChoice::Portable(None),
+        // Every target's convolution kernels read all input channels per filter.
+        _ if matches!(params, NodeParams::Conv2d(c) if c.groups != 1) => KernelChoice::Portable(
+            Some("a grouped convolution (the target kernels take groups = 1)".into()),
+        ),
         Family::CortexM => cortex_m(params),
         Family::Aarch64 => super::aarch64::choose(target, params),
         Family::Riscv64 => super::k210::choose(params),

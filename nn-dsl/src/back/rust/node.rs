@@ -448,7 +448,13 @@ impl Op<'_> {
                 let g = &c.geometry;
                 let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;
                 let y = self.out_view3([g.output_h, g.output_w, g.output_c])?;
-                let dims = [g.output_c, g.kernel_h, g.kernel_w, g.input_c];
+                let groups = c.groups.max(1);
+                let dims = [g.output_c, g.kernel_h, g.kernel_w, g.input_c / groups];
+                let kernel = if groups == 1 {
+                    quote!(conv2d)
+                } else {
+                    quote!(conv2d_grouped)
+                };
                 self.conv_like(
                     spec_geometry(g),
                     &c.requant,
@@ -456,7 +462,7 @@ impl Op<'_> {
                     &c.weights,
                     &dims,
                     g.output_c,
-                    quote!(conv2d),
+                    kernel,
                     x,
                     y,
                 )

@@ -1110,17 +1110,19 @@ impl<'m> Importer<'m> {
             ));
         };
         let c = in_shape.get(2).copied().unwrap_or(0);
-        if in_shape.len() != 3 || ic != c {
+        // TFLM: groups = input channels / filter channels; the filters split evenly too.
+        if in_shape.len() != 3 || ic == 0 || c % ic != 0 || oc % (c / ic) != 0 {
             return Err(ctx.tensor_err(
                 w,
                 format!(
-                    "filter shape {:?} does not match the input {} (grouped convolutions are not \
-                     supported)",
+                    "filter shape {:?} does not fit the input {} (the filter's channels must \
+                     divide the input's, and the groups they make the filter count)",
                     w.shape,
                     ir::shape_string(&in_shape)
                 ),
             ));
         }
+        let groups = c / ic;
         let (window, [oh, ow]) = Self::window(
             ctx,
             &in_shape,
@@ -1138,7 +1140,7 @@ impl<'m> Importer<'m> {
             op: Op::Conv2d(Conv2d {
                 filters: oc,
                 window,
-                groups: 1,
+                groups,
                 activation,
                 bias,
             }),
