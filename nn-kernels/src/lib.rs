@@ -77,9 +77,41 @@ pub use fixed;
 pub mod __private {
     pub use crate::{
         aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixed,
-        fixedpoint, fully_connected, logistic, max_pool2d, mean, mul, pad, qformat, quantize, relu,
-        requantize, rv64, shape, softmax, tanh, typed, KernelError, KernelResult,
+        fixedpoint, fully_connected, logistic, lut, max_pool2d, mean, minmax, mul, pad, prelu,
+        qformat, quantize, relu, requantize, rv64, shape, softmax, tanh, typed, KernelError,
+        KernelResult,
     };
+}
+
+/// Every public module is reachable through [`__private`]: generated code names kernels only
+/// there, so a module missing from it compiles for `nndc build` users (who may point at the
+/// crate root) and fails for `network!` users.
+#[cfg(test)]
+#[test]
+fn private_reexports_every_public_module() {
+    let source = include_str!("lib.rs");
+    let (head, private) = source
+        .split_once("pub mod __private {")
+        .unwrap_or((source, ""));
+    let private = private.split_once('}').map_or("", |(p, _)| p);
+    let listed: Vec<&str> = private
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .collect();
+    let mut count = 0;
+    for line in head.lines() {
+        // `shaped` is the hand-written typenum API, never named by generated code.
+        if let Some(name) = line
+            .strip_prefix("pub mod ")
+            .and_then(|l| l.strip_suffix(';'))
+        {
+            count += 1;
+            assert!(
+                name == "shaped" || listed.contains(&name),
+                "`{name}` is not re-exported by __private"
+            );
+        }
+    }
+    assert!(count > 20, "only {count} modules found");
 }
 
 /// Result type of every kernel.

@@ -77,6 +77,26 @@ nn_macros::network! {
     }
 }
 
+nn_macros::network! {
+    /// The Keras Conv1D model written with the 1-D layers (tests/ui/data/sensor_conv1d.nnd).
+    network SensorConv1d {
+        input x0: i8[128, 3];
+        weights "tests/ui/data/sensor_conv1d.safetensors";
+
+        let conv1d_3_1 = conv1d(x0, filters = 8, kernel = 5, stride = 2, padding = same);
+        let leaky_re_lu_1_1 = leaky_relu(conv1d_3_1, alpha = 0.20000000298023224);
+        let conv1d_4_1 = conv1d(leaky_re_lu_1_1, filters = 16, kernel = 3);
+        let activation_1_1 = hard_swish(conv1d_4_1);
+        let max_pooling1d_1_1 = max_pool1d(activation_1_1, size = 2);
+        let conv1d_5_1 = conv1d(max_pooling1d_1_1, filters = 16, kernel = 3, padding = same, activation = relu);
+        let global_average_pooling1d_1_1 = mean(conv1d_5_1, axis = 0);
+        let dense_1_1 = dense(global_average_pooling1d_1_1, units = 4);
+        let output0 = softmax(dense_1_1);
+
+        output output0;
+    }
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -164,6 +184,17 @@ fn ds_cnn_kws_equals_tflm_and_exec() {
         let mut arena = vec![0i8; ds_cnn_kws::ARENA_BYTES];
         let arena: &mut ds_cnn_kws::Arena = arena.as_mut_slice().try_into().unwrap();
         DsCnnKws::run(input, &mut out, arena).unwrap();
+        out.to_vec()
+    });
+}
+
+#[test]
+fn sensor_conv1d_with_1d_layers_equals_tflm_and_exec() {
+    check("sensor_conv1d", |x| {
+        let input: &sensor_conv1d::Input = nn_kernels::typed::view2(x, 0).unwrap();
+        let mut out: sensor_conv1d::Output = Default::default();
+        let mut arena = [0i8; sensor_conv1d::ARENA_BYTES];
+        SensorConv1d::run(input, &mut out, &mut arena).unwrap();
         out.to_vec()
     });
 }

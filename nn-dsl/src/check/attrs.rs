@@ -334,6 +334,26 @@ fn parse_value(spec: &AttrSpec, value: &Value, errors: &mut Vec<CheckError>) -> 
         Kind::Size => positive(spec, value, false, errors).map(AttrValue::Size),
         Kind::SizePair => pair(spec, value, false, errors).map(AttrValue::Pair),
         Kind::StepPair => pair(spec, value, true, errors).map(AttrValue::Pair),
+        Kind::Step => positive(spec, value, true, errors).map(AttrValue::Size),
+        Kind::Padding1d => match word(value) {
+            Some("same") => Some(AttrValue::Padding(PadAttr::Same)),
+            Some("valid") => Some(AttrValue::Padding(PadAttr::Valid)),
+            None if matches!(value, Value::List(l) if l.node.len() == 2
+                && l.node.iter().all(|v| matches!(v, Value::Int(_)))) =>
+            {
+                let Value::List(l) = value else {
+                    return bad(spec, value, errors);
+                };
+                let left = non_negative(spec, &l.node[0], errors);
+                let right = non_negative(spec, &l.node[1], errors);
+                // Stored as the 2-D form the convolution of `[1, L, C]` reads.
+                Some(AttrValue::Padding(PadAttr::Explicit([
+                    [0, 0],
+                    [left?, right?],
+                ])))
+            }
+            _ => bad(spec, value, errors),
+        },
         Kind::Padding | Kind::PoolPadding => match word(value) {
             Some("same") => Some(AttrValue::Padding(PadAttr::Same)),
             Some("valid") => Some(AttrValue::Padding(PadAttr::Valid)),

@@ -791,6 +791,7 @@ impl CheckError {
                 let picked: Vec<usize> = (0..2).filter(|&i| axes[i]).collect();
                 let join = |values: Vec<String>| values.join("x");
                 let axis_word = match picked.as_slice() {
+                    [1] if super::infer::is_1d(op) => " length",
                     [0] => " height",
                     [1] => " width",
                     _ => "",

@@ -33,10 +33,14 @@ impl Checker<'_> {
     ) -> Option<Inferred> {
         let x = args.first()?;
         match spec.name {
-            "conv2d" => self.conv2d(x, attrs, name, call),
-            "depthwise_conv2d" => self.depthwise(x, attrs, name, call),
+            "conv2d" | "conv1d" => self.conv2d(spec.name, x, attrs, name, call),
+            "depthwise_conv2d" | "depthwise_conv1d" => {
+                self.depthwise(spec.name, x, attrs, name, call)
+            }
             "dense" => self.dense(x, attrs, name, call),
-            "max_pool2d" | "avg_pool2d" => self.pool(spec.name, x, attrs),
+            "max_pool2d" | "avg_pool2d" | "max_pool1d" | "avg_pool1d" => {
+                self.pool(spec.name, x, attrs)
+            }
             "global_avg_pool" => {
                 let dt = self.need_dtype(spec.name, x, DType::I8);
                 let [_, _, c] = self.need_hwc(spec.name, x)?;
@@ -122,20 +126,46 @@ impl Checker<'_> {
         }
     }
 
+    /// `[H, W, C]` of a 2-D layer's input, or `[1, L, C]` of a 1-D layer's `[L, C]` (the 1-D
+    /// layers are the 2-D ones on a height-1 input; see [`is_1d`]).
+    fn need_spatial(&mut self, op: &'static str, x: &TensorRef) -> Option<[usize; 3]> {
+        if !is_1d(op) {
+            return self.need_hwc(op, x);
+        }
+        match x.shape.as_slice() {
+            &[l, c] => Some([1, l, c]),
+            _ => {
+                self.errors.push(CheckError::Rank {
+                    op,
+                    arg: x.clone(),
+                    expected: "a rank-2 input [L, C]",
+                });
+                None
+            }
+        }
+    }
+
     /// Reports a weight tensor above TFLite's element limit.
     fn weights_fit(&mut self, name: &str, shape: &[usize], call: Span) -> Option<()> {
         self.fits(format!("the weights of `{name}`"), shape, call)
             .then_some(())
     }
 
-    fn conv2d(&mut self, x: &TensorRef, attrs: &Attrs, name: &str, call: Span) -> Option<Inferred> {
-        let dt = self.need_dtype("conv2d", x, DType::I8);
-        let [h, w, c] = self.need_hwc("conv2d", x)?;
+    fn conv2d(
+        &mut self,
+        op_name: &'static str,
+        x: &TensorRef,
+        attrs: &Attrs,
+        name: &str,
+        call: Span,
+    ) -> Option<Inferred> {
+        let dt = self.need_dtype(op_name, x, DType::I8);
+        let [h, w, c] = self.need_spatial(op_name, x)?;
         dt?;
         let filters = attrs.size("filters", None);
-        let kernel = attrs.pair("kernel", None);
-        let stride = attrs.pair("stride", Some([1, 1]));
-        let dilation = attrs.pair("dilation", Some([1, 1]));
+        let kernel = window_attr(op_name, attrs, "kernel", None);
+        let stride = window_attr(op_name, attrs, "stride", Some(1));
+        let dilation = window_attr(op_name, attrs, "dilation", Some(1));
         let padding = attrs.padding(PadAttr::Valid);
         let activation = attrs.activation();
         let bias = attrs.flag("bias", true);
@@ -153,7 +183,7 @@ impl Checker<'_> {
             return None;
         }
         let (window, [oh, ow]) = self.window(
-            "conv2d",
+            op_name,
             x,
             [h, w],
             kernel,
@@ -175,19 +205,19 @@ impl Checker<'_> {
 
     fn depthwise(
         &mut self,
+        op_name: &'static str,
         x: &TensorRef,
         attrs: &Attrs,
         name: &str,
         call: Span,
     ) -> Option<Inferred> {
-        let op_name = "depthwise_conv2d";
         let dt = self.need_dtype(op_name, x, DType::I8);
-        let [h, w, c] = self.need_hwc(op_name, x)?;
+        let [h, w, c] = self.need_spatial(op_name, x)?;
         dt?;
-        let kernel = attrs.pair("kernel", None);
+        let kernel = window_attr(op_name, attrs, "kernel", None);
         let multiplier = attrs.size("depth_multiplier", Some(1));
-        let stride = attrs.pair("stride", Some([1, 1]));
-        let dilation = attrs.pair("dilation", Some([1, 1]));
+        let stride = window_attr(op_name, attrs, "stride", Some(1));
+        let dilation = window_attr(op_name, attrs, "dilation", Some(1));
         let padding = attrs.padding(PadAttr::Valid);
         let activation = attrs.activation();
         let bias = attrs.flag("bias", true);
@@ -241,10 +271,14 @@ impl Checker<'_> {
 
     fn pool(&mut self, op_name: &'static str, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
         let dt = self.need_dtype(op_name, x, DType::I8);
-        let [h, w, c] = self.need_hwc(op_name, x)?;
+        let [h, w, c] = self.need_spatial(op_name, x)?;
         dt?;
-        let size = attrs.pair("size", None)?;
-        let stride = attrs.pair("stride", Some(size));
+        let size = window_attr(op_name, attrs, "size", None)?;
+        let stride = if is_1d(op_name) {
+            attrs.size("stride", Some(size[1])).map(|s| [1, s])
+        } else {
+            attrs.pair("stride", Some(size))
+        };
         let padding = attrs.padding(PadAttr::Valid);
         let activation = attrs.activation();
         let (stride, padding, activation) = (stride?, padding?, activation?);
@@ -259,7 +293,7 @@ impl Checker<'_> {
             attrs.span_of("size"),
         )?;
         let pool = Pool2d { window, activation };
-        let op = if op_name == "max_pool2d" {
+        let op = if op_name.starts_with("max_") {
             Op::MaxPool2d(pool)
         } else {
             Op::AvgPool2d(pool)
@@ -759,4 +793,21 @@ impl Checker<'_> {
 /// Product of `shape` (1 for rank 0), `None` on overflow.
 fn elements(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// True for the 1-D layers (`conv1d`, `depthwise_conv1d`, `max_pool1d`, `avg_pool1d`): the 2-D
+/// layer on `[1, L, C]`, with every window attribute `[1, value]`. The checker wraps the node in
+/// reshapes from and to `[L, C]` (`Checker::lower_call`).
+pub(crate) fn is_1d(op: &str) -> bool {
+    op.ends_with("1d")
+}
+
+/// A window attribute (kernel, size, stride, dilation) as `[h, w]`: as written for 2-D layers,
+/// `[1, value]` for 1-D ones.
+fn window_attr(op: &str, attrs: &Attrs, name: &str, default: Option<usize>) -> Option<[usize; 2]> {
+    if is_1d(op) {
+        attrs.size(name, default).map(|v| [1, v])
+    } else {
+        attrs.pair(name, default.map(|d| [d, d]))
+    }
 }

@@ -33,10 +33,14 @@ pub(crate) enum Kind {
     SizePair,
     /// An integer >= 1 or `[h, w]`, where zero is a stride/dilation error.
     StepPair,
+    /// An integer >= 1, where zero is a stride/dilation error (1-D layers).
+    Step,
     /// `same`, `valid` or `[[top, bottom], [left, right]]`.
     Padding,
     /// `same` or `valid`.
     PoolPadding,
+    /// `same`, `valid` or `[left, right]` (1-D layers).
+    Padding1d,
     /// `none`, `relu` or `relu6`.
     Activation,
     /// `true` or `false`.
@@ -61,8 +65,10 @@ impl Kind {
         match self {
             Kind::Size => "a positive integer",
             Kind::SizePair | Kind::StepPair => "an integer or a list of two integers",
+            Kind::Step => "a positive integer",
             Kind::Padding => "`same`, `valid` or a list [[top, bottom], [left, right]]",
             Kind::PoolPadding => "`same` or `valid`",
+            Kind::Padding1d => "`same`, `valid` or a list [left, right]",
             Kind::Activation => "`none`, `relu` or `relu6`",
             Kind::Bool => "`true` or `false`",
             Kind::Axis => "an integer",
@@ -145,6 +151,17 @@ const DILATION: AttrSpec = opt("dilation", Kind::StepPair, "dilation = 2");
 const PADDING: AttrSpec = opt("padding", Kind::Padding, "padding = same");
 const KEEP_DIMS: AttrSpec = opt("keep_dims", Kind::Bool, "keep_dims = true");
 
+const STRIDE_1D: AttrSpec = opt("stride", Kind::Step, "stride = 2");
+const DILATION_1D: AttrSpec = opt("dilation", Kind::Step, "dilation = 2");
+const PADDING_1D: AttrSpec = opt("padding", Kind::Padding1d, "padding = same");
+
+const POOL_1D_ATTRS: &[AttrSpec] = &[
+    req("size", Kind::Size, "size = 2"),
+    STRIDE_1D,
+    opt("padding", Kind::PoolPadding, "padding = same"),
+    ACTIVATION,
+];
+
 const POOL_ATTRS: &[AttrSpec] = &[
     req("size", Kind::SizePair, "size = 2"),
     STRIDE,
@@ -195,6 +212,43 @@ pub(crate) const OPS: &[OpSpec] = &[
         name: "avg_pool2d",
         arity: Arity::Exactly(1),
         attrs: POOL_ATTRS,
+    },
+    OpSpec {
+        name: "conv1d",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("filters", Kind::Size, "filters = 8"),
+            req("kernel", Kind::Size, "kernel = 3"),
+            STRIDE_1D,
+            DILATION_1D,
+            PADDING_1D,
+            ACTIVATION,
+            BIAS,
+            opt("groups", Kind::Size, "groups = 2"),
+        ],
+    },
+    OpSpec {
+        name: "depthwise_conv1d",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("kernel", Kind::Size, "kernel = 3"),
+            opt("depth_multiplier", Kind::Size, "depth_multiplier = 1"),
+            STRIDE_1D,
+            DILATION_1D,
+            PADDING_1D,
+            ACTIVATION,
+            BIAS,
+        ],
+    },
+    OpSpec {
+        name: "max_pool1d",
+        arity: Arity::Exactly(1),
+        attrs: POOL_1D_ATTRS,
+    },
+    OpSpec {
+        name: "avg_pool1d",
+        arity: Arity::Exactly(1),
+        attrs: POOL_1D_ATTRS,
     },
     OpSpec {
         name: "global_avg_pool",

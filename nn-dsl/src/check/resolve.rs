@@ -9,6 +9,7 @@ use crate::span::{Span, Spanned};
 
 use super::attrs::Attrs;
 use super::error::{CheckError, TensorRef, TooLargeWhat, MAX_ELEMENTS};
+use super::infer;
 use super::ops;
 
 /// Calls nested deeper than this are reported instead of examined (keeps recursion bounded).
@@ -592,7 +593,59 @@ impl<'a> Checker<'a> {
         if !self.fits(format!("tensor `{node_name}`"), &shape, call.span) {
             return None;
         }
+        if infer::is_1d(spec.name) {
+            return self.add_1d(node_name, op, handles, shape, dtype, call.span, def_span);
+        }
         self.add_node(node_name, op, handles, shape, dtype, call.span, def_span)
+    }
+
+    /// A 1-D layer: its 2-D node (named as the layer, so its weights and quantisation keep the
+    /// layer's name) between `reshape` nodes from `[L, C]` to `[1, L, C]` (`<layer>.expand`) and
+    /// from `[1, OL, C']` back to `[OL, C']` (`<layer>.squeeze`, the value the name stands for),
+    /// as TFLite's converter lowers Keras' 1-D layers.
+    #[allow(clippy::too_many_arguments)]
+    fn add_1d(
+        &mut self,
+        name: String,
+        op: Op,
+        inputs: Vec<Handle<Tensor>>,
+        shape: Vec<usize>,
+        dtype: DType,
+        span: Span,
+        def_span: Span,
+    ) -> Option<Handle<Tensor>> {
+        let &[input] = inputs.as_slice() else {
+            return None;
+        };
+        let x = self.module.tensors.get(input)?;
+        let expanded: Vec<usize> = [1].into_iter().chain(x.shape.iter().copied()).collect();
+        let x_dtype = x.dtype;
+        let expand = self.fresh_name(&format!("{name}.expand"));
+        let squeeze = self.fresh_name(&format!("{name}.squeeze"));
+        let expanded = self.add_node(
+            expand,
+            Op::Reshape {
+                shape: expanded.clone(),
+            },
+            vec![input],
+            expanded,
+            x_dtype,
+            span,
+            span,
+        )?;
+        let squeezed: Vec<usize> = shape.iter().skip(1).copied().collect();
+        let layer = self.add_node(name, op, vec![expanded], shape, dtype, span, def_span)?;
+        self.add_node(
+            squeeze,
+            Op::Reshape {
+                shape: squeezed.clone(),
+            },
+            vec![layer],
+            squeezed,
+            dtype,
+            span,
+            def_span,
+        )
     }
 
     /// True when `shape` has at most `i32::MAX` elements; reports otherwise.
