@@ -205,7 +205,12 @@ pub fn compile_file_with(
         .map(|((_, n), p)| NodeKernel {
             node: n.name.clone(),
             op: n.op.name(),
-            choice: rust::choose(options.target, p),
+            // A layer written over its input runs the portable in-place kernel on every target.
+            choice: if plan.tensor(n.output).map(|t| t.share) == Some(crate::plan::Share::InPlace) {
+                rust::KernelChoice::Portable(Some("written in place over its input".into()))
+            } else {
+                rust::choose(options.target, p)
+            },
         })
         .collect();
     let code = rust::write_string(&loaded.module, &lowered, &plan, &options).map_err(|error| {
@@ -467,13 +472,7 @@ impl Build {
         let mut generated = Vec::with_capacity(self.files.len());
         for (name, file) in seen {
             self.rerun_if_changed(file)?;
-            let plan_options = PlanOptions {
-                in_place_rows: self.in_place || self.max_arena.is_some(),
-                fuse_blocks: self.in_place || self.max_arena.is_some(),
-                io_in_arena: self.io_in_arena,
-                max_arena: self.max_arena,
-                ..PlanOptions::default()
-            };
+            let plan_options = PlanOptions::memory(self.in_place, self.max_arena, self.io_in_arena);
             let compiled = compile_file_with(file, &options, &plan_options)?;
             for extra in compiled.inputs.iter().skip(1) {
                 self.rerun_if_changed(extra)?;

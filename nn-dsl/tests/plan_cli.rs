@@ -150,12 +150,17 @@ fn info_in_place_shows_what_is_written_over_what() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("arena 8704 bytes, lower bound 8704 bytes"),
+        text.contains("arena 8656 bytes, lower bound 8656 bytes"),
         "{text}"
     );
     assert!(text.contains("over c1, rows forward\n"), "{text}");
     assert!(
         text.contains("over dw1, rows backward, 2 per call"),
+        "{text}"
+    );
+    // The average pool is written over the last pointwise layer too.
+    assert!(
+        text.contains("over pw4, rows forward, 8 per call"),
         "{text}"
     );
     let plain = stdout(&nndc(&["info", "../examples/mlperf/kws.nnd"]));

@@ -530,7 +530,7 @@ proptest! {
 /// bottom, channels, skip source).
 type Layer = (u8, usize, usize, usize, usize, usize, usize, usize);
 
-/// A random network of convolutions over `[H, W, C]` data with shapes that agree with the ops'
+/// A random network of convolutions and pools over `[H, W, C]` data with shapes that agree with the ops'
 /// windows (the row-by-row planner reads them), a few residual adds and flattens.
 fn conv_net(h: usize, w: usize, c: usize, layers: &[Layer], out_at: usize) -> Module {
     use nn_dsl::ir::{Conv2d, Padding2d, PaddingScheme, Window2d};
@@ -540,12 +540,14 @@ fn conv_net(h: usize, w: usize, c: usize, layers: &[Layer], out_at: usize) -> Mo
         let a = *all.last().unwrap();
         let sh = b.m.tensors[a].shape.clone();
         let name = format!("n{k}");
+        // Pools (kinds 4 and 5) have no dilation.
+        let dilation = if kind >= 4 { 1 } else { dilation };
         let extent = (kernel - 1) * dilation + 1;
         let (ih, iw) = match sh.as_slice() {
             [a, b, _] => (a + pt + pb, b + pt + pb),
             _ => (0, 0),
         };
-        let t = if kind % 4 == 3 && sh.len() == 3 {
+        let t = if kind == 3 && sh.len() == 3 {
             // A residual add with an earlier tensor of the same shape, when there is one.
             let same = all
                 .iter()
@@ -578,7 +580,15 @@ fn conv_net(h: usize, w: usize, c: usize, layers: &[Layer], out_at: usize) -> Mo
                 },
             };
             let (oh, ow) = ((ih - extent) / stride + 1, (iw - extent) / stride + 1);
-            let op = if kind % 4 == 0 {
+            let pool = nn_dsl::ir::Pool2d {
+                window,
+                activation: Activation::None,
+            };
+            let op = if kind == 4 {
+                Op::MaxPool2d(pool)
+            } else if kind == 5 {
+                Op::AvgPool2d(pool)
+            } else if kind == 0 {
                 Op::DepthwiseConv2d(nn_dsl::ir::DepthwiseConv2d {
                     depth_multiplier: 1,
                     window,
@@ -594,7 +604,7 @@ fn conv_net(h: usize, w: usize, c: usize, layers: &[Layer], out_at: usize) -> Mo
                     bias: false,
                 })
             };
-            let oc = if kind % 4 == 0 { sh[2] } else { ch };
+            let oc = if kind == 0 || kind >= 4 { sh[2] } else { ch };
             b.node(&name, op, &[a], &[oh, ow, oc])
         } else {
             b.node(&name, Op::Flatten, &[a], &[sh.iter().product()])
@@ -612,7 +622,7 @@ fn conv_net(h: usize, w: usize, c: usize, layers: &[Layer], out_at: usize) -> Mo
 
 fn layer() -> impl Strategy<Value = Layer> {
     (
-        0u8..4,
+        0u8..6,
         1usize..6,
         1usize..4,
         1usize..3,
@@ -626,7 +636,7 @@ fn layer() -> impl Strategy<Value = Layer> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// Row-by-row in place on random convolution networks: the plan passes `verify` and the
+    /// Row-by-row in place on random convolution and pooling networks: the plan passes `verify` and the
     /// independent byte-by-byte simulation of every row written (plan_common), and it is never
     /// larger than the plan without it.
     #[test]

@@ -102,6 +102,69 @@ pub(crate) fn broadcast_map(
     });
 }
 
+/// The operand a binary kernel run in place writes its output over (it must have the output's
+/// shape; the other one may broadcast).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Over {
+    /// The first operand.
+    A,
+    /// The second operand.
+    B,
+}
+
+/// [`broadcast`] for a kernel writing over operand `over` (`data`, which must have the output's
+/// shape) and reading `other`.
+pub(crate) fn broadcast_over(
+    a_shape: &[usize],
+    b_shape: &[usize],
+    out_shape: &[usize],
+    over: Over,
+    data_len: usize,
+    other_len: usize,
+) -> Result<Broadcast, KernelError> {
+    let (a_len, b_len) = match over {
+        Over::A => (data_len, other_len),
+        Over::B => (other_len, data_len),
+    };
+    let bc = broadcast(a_shape, b_shape, out_shape, a_len, b_len, data_len)?;
+    let over_shape = match over {
+        Over::A => a_shape,
+        Over::B => b_shape,
+    };
+    if extend(over_shape) != Some(bc.out) {
+        return Err(KernelError::Param(
+            "the operand written over must have the output's shape",
+        ));
+    }
+    Ok(bc)
+}
+
+/// [`broadcast_map`] with the output written over operand `over` (`data`): each element is read
+/// once, just before its own result is written there, so no element still to be read is
+/// overwritten.
+pub(crate) fn broadcast_map_over(
+    bc: &Broadcast,
+    data: &mut [i8],
+    over: Over,
+    other: &[i8],
+    f: impl Fn(i8, i8) -> i8,
+) {
+    let other_strides = match over {
+        Over::A => &bc.b_strides,
+        Over::B => &bc.a_strides,
+    };
+    let mut data_iter = data.iter_mut();
+    for_each_index(&bc.out, |idx| {
+        let y = other.get(offset(idx, other_strides)).copied().unwrap_or(0);
+        if let Some(d) = data_iter.next() {
+            *d = match over {
+                Over::A => f(*d, y),
+                Over::B => f(y, *d),
+            };
+        }
+    });
+}
+
 impl AddParams<'_> {
     #[inline(always)]
     fn apply(&self, x: i8, y: i8) -> i8 {
@@ -146,12 +209,65 @@ pub fn sub_s8(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -> Kerne
     Ok(())
 }
 
-fn checked(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &[i8]) -> Result<Broadcast, KernelError> {
+/// [`add_s8`] written over operand `over` (`data`, with the output's shape), reading `other`.
+///
+/// # Errors
+/// As [`add_s8`], and when the operand written over does not have the output's shape.
+pub fn add_s8_in_place(
+    p: &AddParams<'_>,
+    data: &mut [i8],
+    over: Over,
+    other: &[i8],
+) -> KernelResult {
+    check_shifts(p)?;
+    let bc = broadcast_over(
+        p.a_shape,
+        p.b_shape,
+        p.output_shape,
+        over,
+        data.len(),
+        other.len(),
+    )?;
+    broadcast_map_over(&bc, data, over, other, |x, y| p.apply(x, y));
+    Ok(())
+}
+
+/// [`sub_s8`] written over operand `over`, as [`add_s8_in_place`].
+///
+/// # Errors
+/// As [`add_s8_in_place`].
+pub fn sub_s8_in_place(
+    p: &AddParams<'_>,
+    data: &mut [i8],
+    over: Over,
+    other: &[i8],
+) -> KernelResult {
+    check_shifts(p)?;
+    let bc = broadcast_over(
+        p.a_shape,
+        p.b_shape,
+        p.output_shape,
+        over,
+        data.len(),
+        other.len(),
+    )?;
+    broadcast_map_over(&bc, data, over, other, |x, y| {
+        p.combine(x, y, i32::wrapping_sub)
+    });
+    Ok(())
+}
+
+fn check_shifts(p: &AddParams<'_>) -> KernelResult {
     for s in [p.a_shift, p.b_shift, p.output_shift] {
         if !(-31..=0).contains(&s) {
             return Err(KernelError::Param("add shifts must be in -31..=0"));
         }
     }
+    Ok(())
+}
+
+fn checked(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &[i8]) -> Result<Broadcast, KernelError> {
+    check_shifts(p)?;
     broadcast(
         p.a_shape,
         p.b_shape,

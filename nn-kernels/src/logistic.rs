@@ -31,19 +31,36 @@ pub fn logistic_s8(p: &LogisticParams, input: &[i8], output: &mut [i8]) -> Kerne
     check_len("input", p.len, input.len())?;
     check_len("output", p.len, output.len())?;
     for (&x, o) in input.iter().zip(output.iter_mut()) {
-        let v = i32::from(x).wrapping_sub(p.input_zero_point);
-        *o = if v <= -p.input_range_radius {
-            i8::MIN
-        } else if v >= p.input_range_radius {
-            i8::MAX
-        } else {
-            let q4 = multiply_by_quantized_multiplier(v, p.input_multiplier, p.input_left_shift);
-            let q0 = logistic(q4, 4);
-            let r = rounding_divide_by_pot(q0, 31 - 8) + i32::from(i8::MIN);
-            r.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
-        };
+        *o = logistic_value(p, x);
     }
     Ok(())
+}
+
+/// [`logistic_s8`] over `data` itself (the output written over its input).
+///
+/// # Errors
+/// [`crate::KernelError`] on a wrong slice length.
+pub fn logistic_s8_in_place(p: &LogisticParams, data: &mut [i8]) -> KernelResult {
+    check_len("data", p.len, data.len())?;
+    for d in data.iter_mut() {
+        *d = logistic_value(p, *d);
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn logistic_value(p: &LogisticParams, x: i8) -> i8 {
+    let v = i32::from(x).wrapping_sub(p.input_zero_point);
+    if v <= -p.input_range_radius {
+        i8::MIN
+    } else if v >= p.input_range_radius {
+        i8::MAX
+    } else {
+        let q4 = multiply_by_quantized_multiplier(v, p.input_multiplier, p.input_left_shift);
+        let q0 = logistic(q4, 4);
+        let r = rounding_divide_by_pot(q0, 31 - 8) + i32::from(i8::MIN);
+        r.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
+    }
 }
 
 #[cfg(test)]

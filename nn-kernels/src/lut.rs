@@ -40,10 +40,27 @@ pub fn lut_s8(p: &LutParams, input: &[i8], output: &mut [i8]) -> KernelResult {
     check_len("input", p.len, input.len())?;
     check_len("output", p.len, output.len())?;
     for (&x, o) in input.iter().zip(output.iter_mut()) {
-        // A `u8` index into a 256-entry array: never out of bounds.
-        *o = p.table[usize::from(x.cast_unsigned() ^ 0x80)];
+        *o = lookup(p, x);
     }
     Ok(())
+}
+
+/// [`lut_s8`] over `data` itself (the output written over its input).
+///
+/// # Errors
+/// [`KernelError`](crate::KernelError) on a wrong slice length.
+pub fn lut_s8_in_place(p: &LutParams, data: &mut [i8]) -> KernelResult {
+    check_len("data", p.len, data.len())?;
+    for d in data.iter_mut() {
+        *d = lookup(p, *d);
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn lookup(p: &LutParams, x: i8) -> i8 {
+    // A `u8` index into a 256-entry array: never out of bounds.
+    p.table[usize::from(x.cast_unsigned() ^ 0x80)]
 }
 
 /// Every constant of one int8 LEAKY_RELU (TFLM `LeakyReluOpData`).

@@ -2,7 +2,7 @@
 //! `reference_ops::MaximumMinimumBroadcastSlow`): the raw int8 values are compared, so both
 //! inputs and the output must share one quantisation (the compiler refuses anything else).
 
-use crate::add::{broadcast, broadcast_map};
+use crate::add::{broadcast, broadcast_map, broadcast_map_over, broadcast_over, Over};
 use crate::KernelResult;
 
 /// The shapes of one maximum or minimum.
@@ -48,6 +48,50 @@ pub fn minimum_s8(p: &MinMaxParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -
         output.len(),
     )?;
     broadcast_map(&bc, a, b, output, |x, y| if x < y { x } else { y });
+    Ok(())
+}
+
+/// [`maximum_s8`] written over operand `over` (`data`, with the output's shape).
+///
+/// # Errors
+/// As [`maximum_s8`], and when the operand written over does not have the output's shape.
+pub fn maximum_s8_in_place(
+    p: &MinMaxParams<'_>,
+    data: &mut [i8],
+    over: Over,
+    other: &[i8],
+) -> KernelResult {
+    let bc = broadcast_over(
+        p.a_shape,
+        p.b_shape,
+        p.output_shape,
+        over,
+        data.len(),
+        other.len(),
+    )?;
+    broadcast_map_over(&bc, data, over, other, |x, y| if x > y { x } else { y });
+    Ok(())
+}
+
+/// [`minimum_s8`] written over operand `over` (`data`, with the output's shape).
+///
+/// # Errors
+/// As [`maximum_s8_in_place`].
+pub fn minimum_s8_in_place(
+    p: &MinMaxParams<'_>,
+    data: &mut [i8],
+    over: Over,
+    other: &[i8],
+) -> KernelResult {
+    let bc = broadcast_over(
+        p.a_shape,
+        p.b_shape,
+        p.output_shape,
+        over,
+        data.len(),
+        other.len(),
+    )?;
+    broadcast_map_over(&bc, data, over, other, |x, y| if x < y { x } else { y });
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! `reference_integer_ops::Mul` / `BroadcastMul6DSlow`): one requantisation of the product of
 //! the offset inputs.
 
-use crate::add::{broadcast, broadcast_map};
+use crate::add::{broadcast, broadcast_map, broadcast_map_over, broadcast_over, Over};
 use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::{clamp_i8, KernelError, KernelResult};
 
@@ -48,13 +48,41 @@ pub fn mul_s8(p: &MulParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -> Kerne
         b.len(),
         output.len(),
     )?;
-    broadcast_map(&bc, a, b, output, |x, y| {
-        let prod = (i32::from(x) + p.a_offset).wrapping_mul(i32::from(y) + p.b_offset);
-        let v = multiply_by_quantized_multiplier(prod, p.output_multiplier, p.output_shift)
-            .wrapping_add(p.output_offset);
-        clamp_i8(v, p.act_min, p.act_max)
-    });
+    broadcast_map(&bc, a, b, output, |x, y| product(p, x, y));
     Ok(())
+}
+
+/// [`mul_s8`] written over operand `over` (`data`, with the output's shape), reading `other`.
+///
+/// # Errors
+/// As [`mul_s8`], and when the operand written over does not have the output's shape.
+pub fn mul_s8_in_place(
+    p: &MulParams<'_>,
+    data: &mut [i8],
+    over: Over,
+    other: &[i8],
+) -> KernelResult {
+    if !(-31..=31).contains(&p.output_shift) {
+        return Err(KernelError::Param("shift outside -31..=31"));
+    }
+    let bc = broadcast_over(
+        p.a_shape,
+        p.b_shape,
+        p.output_shape,
+        over,
+        data.len(),
+        other.len(),
+    )?;
+    broadcast_map_over(&bc, data, over, other, |x, y| product(p, x, y));
+    Ok(())
+}
+
+#[inline(always)]
+fn product(p: &MulParams<'_>, x: i8, y: i8) -> i8 {
+    let prod = (i32::from(x) + p.a_offset).wrapping_mul(i32::from(y) + p.b_offset);
+    let v = multiply_by_quantized_multiplier(prod, p.output_multiplier, p.output_shift)
+        .wrapping_add(p.output_offset);
+    clamp_i8(v, p.act_min, p.act_max)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! `alpha - alpha_zero_point` is requantised by another (`input_scale * alpha_scale /
 //! output_scale`).
 
-use crate::add::broadcast;
+use crate::add::{broadcast, broadcast_map_over, broadcast_over, Over};
 use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::shape::{for_each_index, offset};
 use crate::{clamp_i8, KernelError, KernelResult};
@@ -89,6 +89,28 @@ pub fn prelu_s8(
             *o = p.value(x, a);
         }
     });
+    Ok(())
+}
+
+/// [`prelu_s8`] written over its input (`data`, which has the output's shape).
+///
+/// # Errors
+/// As [`prelu_s8`].
+pub fn prelu_s8_in_place(p: &PreluParams<'_>, data: &mut [i8], alpha: &[i8]) -> KernelResult {
+    for s in [p.shift_identity, p.shift_alpha] {
+        if !(-31..=31).contains(&s) {
+            return Err(KernelError::Param("prelu shifts must be in -31..=31"));
+        }
+    }
+    let bc = broadcast_over(
+        p.input_shape,
+        p.alpha_shape,
+        p.output_shape,
+        Over::A,
+        data.len(),
+        alpha.len(),
+    )?;
+    broadcast_map_over(&bc, data, Over::A, alpha, |x, a| p.value(x, a));
     Ok(())
 }
 

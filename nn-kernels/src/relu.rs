@@ -7,7 +7,7 @@
 //! quantisation.
 
 use crate::error::check_len;
-use crate::requantize::{requantize_clamped, Affine};
+use crate::requantize::{requantize_clamped, requantize_clamped_in_place, Affine};
 use crate::KernelResult;
 
 /// Every constant of one int8 RELU.
@@ -34,19 +34,25 @@ pub struct ReluParams {
 /// # Errors
 /// [`KernelError`](crate::KernelError) on wrong slice lengths or a shift outside `-31..=31`.
 pub fn relu_s8(p: &ReluParams, input: &[i8], output: &mut [i8]) -> KernelResult {
-    requantize_clamped(
-        input,
-        output,
-        Affine {
-            len: p.len,
-            input_zero_point: p.input_zero_point,
-            output_zero_point: p.output_zero_point,
-            multiplier: p.multiplier,
-            shift: p.shift,
-        },
-        p.act_min,
-        p.act_max,
-    )
+    requantize_clamped(input, output, affine(p), p.act_min, p.act_max)
+}
+
+/// [`relu_s8`] over `data` itself (the output written over its input).
+///
+/// # Errors
+/// As [`relu_s8`].
+pub fn relu_s8_in_place(p: &ReluParams, data: &mut [i8]) -> KernelResult {
+    requantize_clamped_in_place(data, affine(p), p.act_min, p.act_max)
+}
+
+fn affine(p: &ReluParams) -> Affine {
+    Affine {
+        len: p.len,
+        input_zero_point: p.input_zero_point,
+        output_zero_point: p.output_zero_point,
+        multiplier: p.multiplier,
+        shift: p.shift,
+    }
 }
 
 /// Every constant of one int8 RELU6.
@@ -68,15 +74,32 @@ pub fn relu6_s8(p: &Relu6Params, input: &[i8], output: &mut [i8]) -> KernelResul
     check_len("input", p.len, input.len())?;
     check_len("output", p.len, output.len())?;
     for (&x, o) in input.iter().zip(output.iter_mut()) {
-        *o = if x > p.upper {
-            p.upper
-        } else if x < p.lower {
-            p.lower
-        } else {
-            x
-        };
+        *o = relu6_value(p, x);
     }
     Ok(())
+}
+
+/// [`relu6_s8`] over `data` itself (the output written over its input).
+///
+/// # Errors
+/// As [`relu6_s8`].
+pub fn relu6_s8_in_place(p: &Relu6Params, data: &mut [i8]) -> KernelResult {
+    check_len("data", p.len, data.len())?;
+    for d in data.iter_mut() {
+        *d = relu6_value(p, *d);
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn relu6_value(p: &Relu6Params, x: i8) -> i8 {
+    if x > p.upper {
+        p.upper
+    } else if x < p.lower {
+        p.lower
+    } else {
+        x
+    }
 }
 
 #[cfg(test)]

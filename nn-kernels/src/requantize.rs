@@ -28,20 +28,32 @@ pub fn requantize_s8(p: &RequantizeParams, input: &[i8], output: &mut [i8]) -> K
     requantize_clamped(
         input,
         output,
-        Affine {
-            len: p.len,
-            input_zero_point: p.input_zero_point,
-            output_zero_point: p.output_zero_point,
-            multiplier: p.multiplier,
-            shift: p.shift,
-        },
+        affine(p),
         i32::from(i8::MIN),
         i32::from(i8::MAX),
     )
 }
 
+/// [`requantize_s8`] over `data` itself (the output written over its input).
+///
+/// # Errors
+/// As [`requantize_s8`].
+pub fn requantize_s8_in_place(p: &RequantizeParams, data: &mut [i8]) -> KernelResult {
+    requantize_clamped_in_place(data, affine(p), i32::from(i8::MIN), i32::from(i8::MAX))
+}
+
+fn affine(p: &RequantizeParams) -> Affine {
+    Affine {
+        len: p.len,
+        input_zero_point: p.input_zero_point,
+        output_zero_point: p.output_zero_point,
+        multiplier: p.multiplier,
+        shift: p.shift,
+    }
+}
+
 /// The element-wise map shared by requantisation and RELU: `(x - in_zp) * M >> s + out_zp`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Affine {
     pub len: usize,
     pub input_zero_point: i32,
@@ -58,21 +70,48 @@ pub(crate) fn requantize_clamped(
     act_min: i32,
     act_max: i32,
 ) -> KernelResult {
-    if !(-31..=31).contains(&a.shift) {
-        return Err(KernelError::Param("shift outside -31..=31"));
-    }
+    check_shift(a)?;
     check_len("input", a.len, input.len())?;
     check_len("output", a.len, output.len())?;
     for (&x, o) in input.iter().zip(output.iter_mut()) {
-        let v = multiply_by_quantized_multiplier(
-            i32::from(x).wrapping_sub(a.input_zero_point),
-            a.multiplier,
-            a.shift,
-        )
-        .wrapping_add(a.output_zero_point);
-        *o = clamp_i8(v, act_min, act_max);
+        *o = affine_value(a, x, act_min, act_max);
     }
     Ok(())
+}
+
+/// [`requantize_clamped`] over `data` itself.
+pub(crate) fn requantize_clamped_in_place(
+    data: &mut [i8],
+    a: Affine,
+    act_min: i32,
+    act_max: i32,
+) -> KernelResult {
+    check_shift(a)?;
+    check_len("data", a.len, data.len())?;
+    for d in data.iter_mut() {
+        *d = affine_value(a, *d, act_min, act_max);
+    }
+    Ok(())
+}
+
+fn check_shift(a: Affine) -> KernelResult {
+    if (-31..=31).contains(&a.shift) {
+        Ok(())
+    } else {
+        Err(KernelError::Param("shift outside -31..=31"))
+    }
+}
+
+/// One element of the affine map, clamped.
+#[inline(always)]
+fn affine_value(a: Affine, x: i8, act_min: i32, act_max: i32) -> i8 {
+    let v = multiply_by_quantized_multiplier(
+        i32::from(x).wrapping_sub(a.input_zero_point),
+        a.multiplier,
+        a.shift,
+    )
+    .wrapping_add(a.output_zero_point);
+    clamp_i8(v, act_min, act_max)
 }
 
 #[cfg(test)]

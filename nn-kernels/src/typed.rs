@@ -601,6 +601,137 @@ pub fn requantize<const N: usize>(
     requantize_s8(p, input, output)
 }
 
+/// The element-wise kernels written over their input (the planner's in-place layers): `data`
+/// holds the input on entry and the output on return. `p.len` must be `N`.
+///
+/// # Errors
+/// [`KernelError`] when `p.len != N` (and, for the requantising ones, a shift out of range).
+pub fn relu_in_place<const N: usize>(p: &ReluParams, data: &mut [i8; N]) -> KernelResult {
+    crate::relu::relu_s8_in_place(p, data)
+}
+
+/// [`relu_in_place`] for ReLU6.
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn relu6_in_place<const N: usize>(p: &Relu6Params, data: &mut [i8; N]) -> KernelResult {
+    crate::relu::relu6_s8_in_place(p, data)
+}
+
+/// [`relu_in_place`] for a table (LEAKY_RELU, HARD_SWISH).
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn lut_in_place<const N: usize>(p: &crate::lut::LutParams, data: &mut [i8; N]) -> KernelResult {
+    crate::lut::lut_s8_in_place(p, data)
+}
+
+/// [`relu_in_place`] for the logistic.
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn logistic_in_place<const N: usize>(p: &LogisticParams, data: &mut [i8; N]) -> KernelResult {
+    crate::logistic::logistic_s8_in_place(p, data)
+}
+
+/// [`relu_in_place`] for tanh.
+///
+/// # Errors
+/// [`KernelError::Length`] when `p.len != N`.
+pub fn tanh_in_place<const N: usize>(p: &LogisticParams, data: &mut [i8; N]) -> KernelResult {
+    crate::tanh::tanh_s8_in_place(p, data)
+}
+
+/// [`relu_in_place`] for an int8 to int8 requantisation.
+///
+/// # Errors
+/// [`KernelError`] when `p.len != N` or the shift is out of range.
+pub fn requantize_in_place<const N: usize>(
+    p: &RequantizeParams,
+    data: &mut [i8; N],
+) -> KernelResult {
+    crate::requantize::requantize_s8_in_place(p, data)
+}
+
+/// Element-wise ADD written over operand `over` (`data`, `N` values with the output's shape),
+/// reading `other` (`NB` values, broadcast); the shapes are in `p`.
+///
+/// # Errors
+/// [`KernelError`] when the shapes in `p` disagree with `N`, `NB`, do not broadcast, or the
+/// operand written over does not have the output's shape.
+pub fn add_in_place<const N: usize, const NB: usize>(
+    p: &AddParams<'_>,
+    data: &mut [i8; N],
+    over: crate::add::Over,
+    other: &[i8; NB],
+) -> KernelResult {
+    crate::add::add_s8_in_place(p, data, over, other)
+}
+
+/// [`add_in_place`] for SUB.
+///
+/// # Errors
+/// As [`add_in_place`].
+pub fn sub_in_place<const N: usize, const NB: usize>(
+    p: &AddParams<'_>,
+    data: &mut [i8; N],
+    over: crate::add::Over,
+    other: &[i8; NB],
+) -> KernelResult {
+    crate::add::sub_s8_in_place(p, data, over, other)
+}
+
+/// [`add_in_place`] for MUL.
+///
+/// # Errors
+/// As [`add_in_place`].
+pub fn mul_in_place<const N: usize, const NB: usize>(
+    p: &MulParams<'_>,
+    data: &mut [i8; N],
+    over: crate::add::Over,
+    other: &[i8; NB],
+) -> KernelResult {
+    crate::mul::mul_s8_in_place(p, data, over, other)
+}
+
+/// [`add_in_place`] for MAXIMUM.
+///
+/// # Errors
+/// As [`add_in_place`].
+pub fn maximum_in_place<const N: usize, const NB: usize>(
+    p: &crate::minmax::MinMaxParams<'_>,
+    data: &mut [i8; N],
+    over: crate::add::Over,
+    other: &[i8; NB],
+) -> KernelResult {
+    crate::minmax::maximum_s8_in_place(p, data, over, other)
+}
+
+/// [`add_in_place`] for MINIMUM.
+///
+/// # Errors
+/// As [`add_in_place`].
+pub fn minimum_in_place<const N: usize, const NB: usize>(
+    p: &crate::minmax::MinMaxParams<'_>,
+    data: &mut [i8; N],
+    over: crate::add::Over,
+    other: &[i8; NB],
+) -> KernelResult {
+    crate::minmax::minimum_s8_in_place(p, data, over, other)
+}
+
+/// PRELU written over its input (`data`, `N` values) with a constant `alpha` of `NA` values.
+///
+/// # Errors
+/// As [`prelu`].
+pub fn prelu_in_place<const N: usize, const NA: usize>(
+    p: &crate::prelu::PreluParams<'_>,
+    data: &mut [i8; N],
+    alpha: &[i8; NA],
+) -> KernelResult {
+    crate::prelu::prelu_s8_in_place(p, data, alpha)
+}
+
 /// Float to int8 quantisation of `N` values (`p.len` must be `N`).
 ///
 /// # Errors

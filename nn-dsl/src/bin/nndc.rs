@@ -200,13 +200,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 return Ok(exit_for(false));
             };
             let report = nn_dsl::ir::report::report(module);
-            let options = nn_dsl::plan::PlanOptions {
-                in_place_rows: in_place || max_arena.is_some(),
-                fuse_blocks: in_place || max_arena.is_some(),
-                io_in_arena,
-                max_arena,
-                ..Default::default()
-            };
+            let options = nn_dsl::plan::PlanOptions::memory(in_place, max_arena, io_in_arena);
             let plan = match nn_dsl::plan::plan(module, &options) {
                 Ok(p) => p,
                 Err(e @ nn_dsl::plan::PlanError::OverBudget { .. }) => {

@@ -63,6 +63,7 @@ fn element_wise(op: &Op) -> bool {
             | Op::Maximum
             | Op::Minimum
             | Op::Prelu { .. }
+            | Op::Requantize
     )
 }
 

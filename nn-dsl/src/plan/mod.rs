@@ -31,10 +31,11 @@
 //!   portable kernels need none, so the hook returns 0; an im2col convolution will return its
 //!   column buffer size here.
 //! - **In place** ([`PlanOptions::in_place`], off by default): an element-wise op (`relu`,
-//!   `relu6`, `logistic`, `tanh`, `add`, `mul`) may write its output over an input of the same
-//!   size and dtype that dies at that node. It stays off because the kernels of `nn-kernels` take
-//!   `&[i8]` and `&mut [i8]`: safe Rust cannot pass the same bytes as both, so no kernel can be
-//!   called in place today.
+//!   `relu6`, `leaky_relu`, `hard_swish`, `logistic`, `tanh`, `requantize`, `add`, `sub`, `mul`,
+//!   `maximum`, `minimum`, `prelu`) may write its output over an input of the same size and
+//!   dtype that dies at that node ([`Share::InPlace`]). The generated code calls the portable
+//!   `*_in_place` kernels of `nn-kernels`, which take the one buffer as `&mut [i8]` and read
+//!   each element just before writing its result there.
 //! - **Alignment.** Every buffer starts at a multiple of [`PlanOptions::align`] (default 16, the
 //!   alignment TFLM gives its tensors) and every size is rounded up to it. The arena's base must
 //!   have that alignment too.
@@ -77,8 +78,9 @@ pub use rows::{RowGeometry, RowOrder, RowWrite};
 pub struct PlanOptions {
     /// Alignment of every buffer's offset and size, in bytes: a power of two. Default 16.
     pub align: usize,
-    /// Let element-wise ops overwrite an input that dies at them. Default off (see the module
-    /// docs: the kernels cannot be called in place from safe Rust).
+    /// Let element-wise ops overwrite an input that dies at them ([`Share::InPlace`]; the
+    /// generated code then calls the portable `*_in_place` kernels). With [`Self::max_arena`]
+    /// it is used only when the plan without it does not fit. Default off.
     pub in_place: bool,
     /// Put graph inputs and outputs in the arena instead of the caller's buffers. Default off.
     pub io_in_arena: bool,
@@ -95,6 +97,25 @@ pub struct PlanOptions {
     /// their inner tensors never stored whole ([`fuse`]): used when it gives a smaller arena.
     /// Default off.
     pub fuse_blocks: bool,
+}
+
+impl PlanOptions {
+    /// The options of the memory modes of `nndc build` / `nndc info` / [`Build`]: with
+    /// `in_place` (`--in-place`) or a budget, element-wise layers in place, convolutions and
+    /// pools row by row, residual blocks fused, each where it pays.
+    ///
+    /// [`Build`]: crate::build::Build
+    pub fn memory(in_place: bool, max_arena: Option<usize>, io_in_arena: bool) -> PlanOptions {
+        let on = in_place || max_arena.is_some();
+        PlanOptions {
+            in_place: on,
+            in_place_rows: on,
+            fuse_blocks: on,
+            io_in_arena,
+            max_arena,
+            ..PlanOptions::default()
+        }
+    }
 }
 
 impl Default for PlanOptions {
@@ -360,15 +381,34 @@ pub fn plan_with_scratch(
         return Err(PlanError::BadAlignment(options.align));
     }
     module.validate().map_err(PlanError::InvalidModule)?;
+    if options.in_place && options.max_arena.is_some() {
+        // Within a budget, layers written in place (portable kernels) only when needed.
+        let without = PlanOptions {
+            in_place: false,
+            ..*options
+        };
+        if let Ok(p) = plan_blocks(module, &without, &scratch) {
+            return Ok(p);
+        }
+    }
+    plan_blocks(module, options, &scratch)
+}
+
+/// [`plan_with_scratch`] with or without fused blocks, whichever is smaller.
+fn plan_blocks(
+    module: &Module,
+    options: &PlanOptions,
+    scratch: &impl Fn(&Node, &Module) -> usize,
+) -> Result<ArenaPlan, PlanError> {
     if !options.fuse_blocks {
-        return plan_rows(module, options, &scratch, &[]);
+        return plan_rows(module, options, scratch, &[]);
     }
     let blocks = fuse::find(module);
-    let unfused = plan_rows(module, options, &scratch, &[]);
+    let unfused = plan_rows(module, options, scratch, &[]);
     if blocks.is_empty() {
         return unfused;
     }
-    let fused = plan_rows(module, options, &scratch, &blocks);
+    let fused = plan_rows(module, options, scratch, &blocks);
     // The fused plan when it is smaller (or when only it fits the budget).
     match (unfused, fused) {
         (Ok(u), Ok(f)) if f.arena_bytes < u.arena_bytes => Ok(f),

@@ -163,6 +163,7 @@ pub fn row_geometry(node: &Node, module: &Module) -> Option<RowGeometry> {
     let window = match &node.op {
         Op::Conv2d(c) => c.window,
         Op::DepthwiseConv2d(c) => c.window,
+        Op::MaxPool2d(p) | Op::AvgPool2d(p) => p.window,
         _ => return None,
     };
     let x = module.tensors.get(*node.inputs.first()?)?;

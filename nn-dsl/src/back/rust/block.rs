@@ -392,6 +392,7 @@ impl Ctx<'_> {
                             prefix: &variant_prefix,
                             ins: &ins_places,
                             out: &out_t,
+                            in_place: None,
                         };
                         let (statics, call) = op.emit(&call_params)?;
                         let call = shared.add(statics, call, name)?;

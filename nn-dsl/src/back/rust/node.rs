@@ -212,13 +212,21 @@ impl Ctx<'_> {
         if let Some(Share::Rows(write)) = self.plan.tensor(node.output).map(|p| p.share) {
             return self.rows_node(node, params, prefix, write);
         }
+        let mut in_place = None;
         if self.plan.tensor(node.output).map(|p| p.share) == Some(Share::InPlace) {
-            return Err(Error::Unsupported {
-                node: name.to_owned(),
-                reason: "in-place plans are not supported by the generic target (plan with \
-                         in_place = false)"
-                    .into(),
-            });
+            // The planner puts the output at the place of the input it takes over; the kernel
+            // then reads and writes that one buffer.
+            let alias = self.plan.tensor(node.output).and_then(|p| p.alias_of);
+            let over = node.inputs.iter().position(|&i| Some(i) == alias);
+            match over {
+                Some(k) if self.place(node.inputs[k], name)? == out_place => in_place = Some(k),
+                _ => {
+                    return Err(malformed(
+                        name,
+                        "planned in place but not at the place of the input it takes over",
+                    ))
+                }
+            }
         }
         if matches!(out_place, Place::Input(_)) {
             return Err(malformed(name, "writes a graph input"));
@@ -227,7 +235,10 @@ impl Ctx<'_> {
         for &h in &node.inputs {
             ins.push((self.tensor(h, name)?, self.place(h, name)?));
         }
-        let need_rest = ins.iter().any(|(_, p)| matches!(p, Place::Arena { .. }));
+        let need_rest = ins
+            .iter()
+            .enumerate()
+            .any(|(k, (_, p))| Some(k) != in_place && matches!(p, Place::Arena { .. }));
         let uses_arena = need_rest || matches!(out_place, Place::Arena { .. });
         let op = Op {
             cx: self,
@@ -235,6 +246,7 @@ impl Ctx<'_> {
             prefix,
             ins: &ins,
             out: out_t,
+            in_place,
         };
         let (statics, call) = op.emit(params)?;
         let lend = self.lend(out_place, need_rest);
@@ -286,6 +298,9 @@ pub(super) struct Op<'a> {
     pub(super) prefix: &'a str,
     pub(super) ins: &'a [(&'a Tensor, Place)],
     pub(super) out: &'a Tensor,
+    /// The input the output is written over ([`Share::InPlace`]), which is then not read
+    /// separately: only the element-wise kernels run so.
+    pub(super) in_place: Option<usize>,
 }
 
 impl Op<'_> {
@@ -439,7 +454,29 @@ impl Op<'_> {
 
     /// The statics and the call of the node's kernel.
     pub(super) fn emit(&self, params: &NodeParams) -> Result<(TokenStream, TokenStream), Error> {
-        if let Some(code) = self.specialised(params)? {
+        if self.in_place.is_some() {
+            // The in-place kernels are the portable ones, on every target.
+            if !matches!(
+                params,
+                NodeParams::Relu(_)
+                    | NodeParams::Relu6(_)
+                    | NodeParams::Lut(_)
+                    | NodeParams::Logistic(_)
+                    | NodeParams::Tanh(_)
+                    | NodeParams::Requantize(_)
+                    | NodeParams::Add(_)
+                    | NodeParams::Sub(_)
+                    | NodeParams::Mul(_)
+                    | NodeParams::Maximum(_)
+                    | NodeParams::Minimum(_)
+                    | NodeParams::Prelu(_)
+            ) {
+                return Err(Error::Unsupported {
+                    node: self.name.to_owned(),
+                    reason: "only element-wise layers run in place".into(),
+                });
+            }
+        } else if let Some(code) = self.specialised(params)? {
             return Ok(code);
         }
         let k = &self.cx.k;
@@ -656,7 +693,7 @@ impl Op<'_> {
                         };
                     }
                 };
-                let (a, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                let y = self.out_array(DType::I8)?;
                 let mut statics = statics;
                 let bb = match &b.b_constant {
                     Some(c) => {
@@ -668,17 +705,16 @@ impl Op<'_> {
                         statics.extend(quote! { static #c_id: #c_ty = #values; });
                         quote!(&#c_id)
                     }
+                    None if self.in_place == Some(1) => quote!(),
                     None => self.in_array(1, DType::I8)?,
                 };
                 let f = match params {
-                    NodeParams::Add(_) => quote!(add),
-                    NodeParams::Sub(_) => quote!(sub),
-                    _ => quote!(mul),
+                    NodeParams::Add(_) => "add",
+                    NodeParams::Sub(_) => "sub",
+                    _ => "mul",
                 };
-                Ok((
-                    statics,
-                    quote! { let a = #a; let b = #bb; let y = #y; #k::typed::#f(&#p_id, a, b, y)?; },
-                ))
+                let call = self.binary_call(f, &p_id, bb, y)?;
+                Ok((statics, call))
             }
             NodeParams::Maximum(m) | NodeParams::Minimum(m) => {
                 let p_id = self.item("PARAMS");
@@ -694,20 +730,19 @@ impl Op<'_> {
                         output_shape: &#so,
                     };
                 };
-                let (a, bb, y) = (
-                    self.in_array(0, DType::I8)?,
-                    self.in_array(1, DType::I8)?,
-                    self.out_array(DType::I8)?,
-                );
-                let f = if matches!(params, NodeParams::Maximum(_)) {
-                    quote!(maximum)
+                let bb = if self.in_place == Some(1) {
+                    quote!()
                 } else {
-                    quote!(minimum)
+                    self.in_array(1, DType::I8)?
                 };
-                Ok((
-                    statics,
-                    quote! { let a = #a; let b = #bb; let y = #y; #k::typed::#f(&#p_id, a, b, y)?; },
-                ))
+                let y = self.out_array(DType::I8)?;
+                let f = if matches!(params, NodeParams::Maximum(_)) {
+                    "maximum"
+                } else {
+                    "minimum"
+                };
+                let call = self.binary_call(f, &p_id, bb, y)?;
+                Ok((statics, call))
             }
             NodeParams::Prelu(p) => {
                 let what = format!("alpha of `{}`", self.name);
@@ -741,6 +776,13 @@ impl Op<'_> {
                         shift_alpha: #s2,
                     };
                 };
+                if self.in_place == Some(0) {
+                    let y = self.out_array(DType::I8)?;
+                    return Ok((
+                        statics,
+                        quote! { let y = #y; #k::typed::prelu_in_place(&#p_id, y, &#a_id)?; },
+                    ));
+                }
                 let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
                 Ok((
                     statics,
@@ -952,6 +994,36 @@ impl Op<'_> {
     }
 
     /// An element-wise int8 op with a params static.
+    /// The call of binary kernel `f` (`add`, `sub`, `mul`, `maximum`, `minimum`) with `b` the
+    /// second operand's expression (empty when the output is written over it): out of place
+    /// `f(p, a, b, y)`, or `f_in_place(p, y, Over::A|B, other)` over the operand the planner chose.
+    fn binary_call(
+        &self,
+        f: &str,
+        p_id: &proc_macro2::Ident,
+        b: TokenStream,
+        y: TokenStream,
+    ) -> Result<TokenStream, Error> {
+        let k = &self.cx.k;
+        let call = match self.in_place {
+            None => {
+                let a = self.in_array(0, DType::I8)?;
+                let f = format_ident!("{}", f);
+                quote! { let a = #a; let b = #b; let y = #y; #k::typed::#f(&#p_id, a, b, y)?; }
+            }
+            Some(0) => {
+                let f = format_ident!("{}_in_place", f);
+                quote! { let b = #b; let y = #y; #k::typed::#f(&#p_id, y, #k::add::Over::A, b)?; }
+            }
+            Some(_) => {
+                let a = self.in_array(0, DType::I8)?;
+                let f = format_ident!("{}_in_place", f);
+                quote! { let a = #a; let y = #y; #k::typed::#f(&#p_id, y, #k::add::Over::B, a)?; }
+            }
+        };
+        Ok(call)
+    }
+
     fn unary(
         &self,
         statics: TokenStream,
@@ -959,6 +1031,11 @@ impl Op<'_> {
         p_id: &proc_macro2::Ident,
     ) -> Result<(TokenStream, TokenStream), Error> {
         let k = &self.cx.k;
+        if self.in_place.is_some() {
+            let y = self.out_array(DType::I8)?;
+            let f = format_ident!("{}_in_place", f.to_string());
+            return Ok((statics, quote! { let y = #y; #k::typed::#f(&#p_id, y)?; }));
+        }
         let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
         Ok((
             statics,

@@ -1,4 +1,4 @@
-//! A convolution written row by row over its own input ([`Share::Rows`](crate::plan::Share)).
+//! A convolution or pool written row by row over its own input ([`Share::Rows`](crate::plan::Share)).
 //!
 //! The planner put the output at an offset where no row written is one still to be read
 //! ([`crate::plan::rows`]). Here each output row becomes one call of the target's ordinary kernel
@@ -150,6 +150,7 @@ impl Ctx<'_> {
                 prefix: &variant_prefix,
                 ins: &ins,
                 out: &y,
+                in_place: None,
             };
             let (statics, call) = op.emit(&variant)?;
             let call = shared.add(statics, call, name)?;
@@ -190,14 +191,31 @@ impl Ctx<'_> {
 /// with `run.pad_top` rows of padding above, giving `run.rows` output rows.
 fn window_params(params: &NodeParams, run: &Run, name: &str) -> Result<NodeParams, Error> {
     let mut p = params.clone();
-    let g = match &mut p {
-        NodeParams::Conv2d(c) => &mut c.geometry,
-        NodeParams::DepthwiseConv2d(c) => &mut c.geometry,
-        _ => return Err(malformed(name, "only convolutions run row by row")),
-    };
-    g.input_h = run.window;
-    g.output_h = run.rows;
-    g.pad_top = run.pad_top;
+    match &mut p {
+        NodeParams::Conv2d(c) => {
+            c.geometry.input_h = run.window;
+            c.geometry.output_h = run.rows;
+            c.geometry.pad_top = run.pad_top;
+        }
+        NodeParams::DepthwiseConv2d(c) => {
+            c.geometry.input_h = run.window;
+            c.geometry.output_h = run.rows;
+            c.geometry.pad_top = run.pad_top;
+        }
+        // A window's rows are exactly the input rows its outputs read, so an average counts the
+        // same positions as in the whole layer.
+        NodeParams::MaxPool2d(g) | NodeParams::AvgPool2d(g) => {
+            g.input_h = run.window;
+            g.output_h = run.rows;
+            g.pad_top = run.pad_top;
+        }
+        _ => {
+            return Err(malformed(
+                name,
+                "only convolutions and pools run row by row",
+            ))
+        }
+    }
     Ok(p)
 }
 

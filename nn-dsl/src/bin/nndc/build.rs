@@ -45,13 +45,7 @@ pub(crate) fn run(args: &BuildArgs) -> Result<ExitCode, CliError> {
         kernels_path: args.kernels_path.clone(),
         ..Options::default()
     };
-    let plan_options = PlanOptions {
-        in_place_rows: args.in_place || args.max_arena.is_some(),
-        fuse_blocks: args.in_place || args.max_arena.is_some(),
-        io_in_arena: args.io_in_arena,
-        max_arena: args.max_arena,
-        ..PlanOptions::default()
-    };
+    let plan_options = PlanOptions::memory(args.in_place, args.max_arena, args.io_in_arena);
     let compiled = match compile_file_with(&args.model, &options, &plan_options) {
         Ok(c) => c,
         Err(Error::Load(e)) if is_file_error(&e) => return Err(CliError(e.to_string())),
