@@ -10,13 +10,14 @@ use nn_dsl::plan::{plan, PlanOptions};
 
 /// `(model, arena with I/O in the caller's buffers, arena with I/O in the arena, lower bound of
 /// the latter)`, as computed by the planner; docs/memory.md quotes them.
-const EXPECTED: [(&str, usize, usize, usize); 6] = [
+const EXPECTED: [(&str, usize, usize, usize); 7] = [
     ("ds_cnn_kws", 16000, 16000, 16000),
     ("mobilenet_v1_025_vww", 55296, 55296, 55296),
     ("resnet8_cifar", 49152, 49152, 49152),
     ("fc_autoencoder", 256, 768, 768),
     ("concat_mul", 2064, 2064, 2064),
     ("flatten_cnn", 768, 1040, 1040),
+    ("zero_pad_cnn", 2592, 2592, 2592),
 ];
 
 #[test]
@@ -108,4 +109,64 @@ fn resnet8_blocks_fuse() {
     assert!(nn_dsl::plan::fuse::find(&kws).is_empty());
     let k = plan(&kws, &options).unwrap();
     assert_eq!(k.arena_bytes, 16_000);
+}
+
+/// Keras ZeroPadding2D layers before convolutions become the convolutions' padding on import
+/// (`nn_dsl::ir::fold`); the pads a convolution cannot take stay (two readers, a pool, a 1x1
+/// kernel). The outputs are checked equal to TFLM by models_oracle and tests/e2e; swapping a
+/// folded pad's top and bottom makes 18 of the 20 cases differ.
+#[test]
+fn zero_padding_folds_into_convolutions() {
+    use nn_dsl::ir::{Op, PaddingScheme, Producer};
+    let dir = format!("{}/../tests/vectors/models", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(format!("{dir}/zero_pad_cnn.tflite")).unwrap();
+    let model = nn_dsl::front::tflite::read(&bytes).unwrap();
+    let (module, weights) = nn_dsl::front::tflite::import(&model).unwrap();
+    let pads = module
+        .nodes
+        .iter()
+        .filter(|(_, n)| matches!(n.op, Op::Pad { .. }))
+        .count();
+    // Five PAD operators in the model: two folded, three kept.
+    assert_eq!(pads, 3);
+    let window = |name: &str| {
+        let n = module
+            .nodes
+            .get(module.node_by_name(name).unwrap())
+            .unwrap();
+        let w = match &n.op {
+            Op::Conv2d(c) => c.window,
+            Op::DepthwiseConv2d(c) => c.window,
+            other => panic!("{name}: {other:?}"),
+        };
+        let input = module.tensors.get(n.inputs[0]).unwrap();
+        let p = w.padding;
+        (p.scheme, [p.top, p.bottom, p.left, p.right], input.producer)
+    };
+    // The first convolution reads the graph input itself, padded below and on the right.
+    assert_eq!(
+        window("conv2d_4_1"),
+        (PaddingScheme::Explicit, [0, 1, 0, 1], Producer::Input(0))
+    );
+    let (scheme, amounts, _) = window("depthwise_conv2d_1_1");
+    assert_eq!((scheme, amounts), (PaddingScheme::Explicit, [1, 0, 2, 1]));
+    // The folded pads' quantisation entries left with them: only the kept pads' remain.
+    let pad_keys: Vec<&str> = weights
+        .tensors
+        .keys()
+        .map(String::as_str)
+        .filter(|k| k.starts_with("zero_padding2d"))
+        .collect();
+    assert_eq!(
+        pad_keys,
+        [
+            "zero_padding2d_7_1.scale",
+            "zero_padding2d_7_1.zero_point",
+            "zero_padding2d_8_1.scale",
+            "zero_padding2d_8_1.zero_point",
+            "zero_padding2d_9_1.scale",
+            "zero_padding2d_9_1.zero_point",
+        ]
+    );
+    assert!(module.validate().is_ok());
 }

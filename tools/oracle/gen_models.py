@@ -135,11 +135,36 @@ def sensor_conv1d(batch_size):
     return keras.Model(inputs, x, name="sensor_conv1d")
 
 
+def zero_pad_cnn(batch_size):
+    """Keras ZeroPadding2D before convolutions, as MobileNetV2 pads before its stride-2 layers: the
+    converter keeps each as a PAD operator. Before a convolution nnd folds it into the convolution's
+    padding; before a pool, a 1x1 convolution or as a second reader's input it stays a PAD."""
+    x = inputs = keras.Input((15, 15, 3), batch_size=batch_size, name="x0")
+    x = L.ZeroPadding2D(((0, 1), (0, 1)))(x)
+    x = L.Conv2D(8, 3, strides=2, padding="valid", activation="relu")(x)
+    x = L.ZeroPadding2D(((1, 0), (2, 1)))(x)
+    x = L.DepthwiseConv2D(3, padding="valid", activation="relu6")(x)
+    p = L.ZeroPadding2D(((1, 1), (0, 1)))(x)
+    x = L.Conv2D(12, 3, padding="same")(p)
+    y = L.Conv2D(12, 1)(p)
+    x = L.Add()([x, y])
+    x = L.ZeroPadding2D(1)(x)
+    x = L.MaxPooling2D(2)(x)
+    x = L.ZeroPadding2D(((0, 1), (1, 0)))(x)
+    x = L.Conv2D(8, 1, activation="relu")(x)
+    x = L.GlobalAveragePooling2D()(x)
+    x = L.Softmax()(L.Dense(4)(x))
+    return keras.Model(inputs, x, name="zero_pad_cnn")
+
+
 # Converted with batch size None instead of 1 (Keras Flatten / Reshape then build the shape at run time).
 DYNAMIC_BATCH = {"flatten_cnn"}
 NETWORKS = {
     f.__name__: f
-    for f in (ds_cnn_kws, mobilenet_v1_025_vww, resnet8_cifar, fc_autoencoder, concat_mul, flatten_cnn, sensor_conv1d)
+    for f in (
+        ds_cnn_kws, mobilenet_v1_025_vww, resnet8_cifar, fc_autoencoder, concat_mul, flatten_cnn, sensor_conv1d,
+        zero_pad_cnn,
+    )
 }
 
 

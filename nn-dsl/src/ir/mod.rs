@@ -30,6 +30,7 @@
 //!   consumers that want only the live part can walk back from [`Module::outputs`].
 
 pub mod arena;
+pub mod fold;
 pub mod op;
 pub mod report;
 

@@ -310,6 +310,15 @@ pub fn import(model: &Model) -> Result<(Module, Weights), ImportError> {
         }
     }
     im.outputs()?;
+    // Keras' ZeroPadding2D before a convolution: the PAD becomes the convolution's padding, and
+    // the padded tensor (and its quantisation entries) disappear.
+    let (module, folds) = crate::ir::fold::fold_pads(&im.module);
+    for f in &folds {
+        for key in ["scale", "zero_point"] {
+            im.weights.tensors.remove(&format!("{}.{key}", f.pad));
+        }
+    }
+    im.module = module;
     // A model every later stage would refuse is refused here, where `nndc check` sees it: the
     // arena must fit a 32-bit target (as the checker's E0126 for `.nnd`).
     crate::plan::plan(&im.module, &crate::plan::PlanOptions::default())
