@@ -211,39 +211,17 @@ fn import_round_trip_gives_identical_bytes() {
 }
 
 /// The Keras Conv1D model written by hand with the language's 1-D layers (`conv1d`,
-/// `max_pool1d`: the 2-D kernels on `[1, L, C]` between reshapes) runs equal to TFLM on every case
-/// with the imported model's weights file, and lowers to the same kernels as the import.
+/// `max_pool1d`: the 2-D kernels on `[1, L, C]` between reshapes;
+/// `nn-macros/tests/ui/data/sensor_conv1d.nnd`, which the `network!` oracle test also compiles)
+/// runs equal to TFLM on every case with the weights file `nndc import` wrote for the model.
 #[test]
 fn one_d_layers_written_by_hand_equal_tflm() {
-    let (name, tflite, file) = model_files()
+    let (name, _, file) = model_files()
         .into_iter()
         .find(|(n, _, _)| n == "sensor_conv1d")
         .expect("sensor_conv1d vectors");
-    let imported = nn_dsl::front::load::load_tflite(&tflite)
-        .unwrap_or_else(|e| panic!("{name}: {}", e.render()));
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("models_oracle_1d");
-    std::fs::create_dir_all(&dir).unwrap();
-    imported
-        .weights
-        .write(&dir.join("sensor_conv1d.safetensors"))
-        .unwrap();
-    // The layer names of the import, so that the weights file's keys apply.
-    let text = r#"network SensorConv1d {
-    input x0: i8[128, 3];
-    weights "sensor_conv1d.safetensors";
-    let conv1d_3_1 = conv1d(x0, filters = 8, kernel = 5, stride = 2, padding = same);
-    let leaky_re_lu_1_1 = leaky_relu(conv1d_3_1, alpha = 0.20000000298023224);
-    let conv1d_4_1 = conv1d(leaky_re_lu_1_1, filters = 16, kernel = 3);
-    let activation_1_1 = hard_swish(conv1d_4_1);
-    let max_pooling1d_1_1 = max_pool1d(activation_1_1, size = 2);
-    let conv1d_5_1 = conv1d(max_pooling1d_1_1, filters = 16, kernel = 3, padding = same, activation = relu);
-    let global_average_pooling1d_1_1 = mean(conv1d_5_1, axis = 0);
-    let dense_1_1 = dense(global_average_pooling1d_1_1, units = 4);
-    output output0 = softmax(dense_1_1);
-}
-"#;
-    let path = dir.join("sensor_1d.nnd");
-    std::fs::write(&path, text).unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../nn-macros/tests/ui/data/sensor_conv1d.nnd");
     let hand = nn_dsl::front::load::load_nnd(&path).unwrap_or_else(|e| panic!("{}", e.render()));
     // Three 1-D convolutions and one 1-D pool, each a 2-D node between two reshapes.
     let ops: Vec<&str> = hand.module.nodes.iter().map(|(_, n)| n.op.name()).collect();

@@ -112,43 +112,31 @@ pub enum Over {
     B,
 }
 
-/// [`broadcast`] for a kernel writing over operand `over` (`data`, which must have the output's
-/// shape) and reading `other`.
-pub(crate) fn broadcast_over(
-    a_shape: &[usize],
-    b_shape: &[usize],
-    out_shape: &[usize],
+/// Applies `f(a, b)` over the broadcast of `a` and `b` with the output written over operand
+/// `over` (`data`, which must have the output's shape) and the other operand read from `other`.
+/// Each element of `data` is read once, just before its own result is written there, so no
+/// element still to be read is overwritten.
+///
+/// # Errors
+/// As [`broadcast`], and when the operand written over does not have the output's shape.
+pub(crate) fn map_over(
+    shapes: [&[usize]; 3],
+    data: &mut [i8],
     over: Over,
-    data_len: usize,
-    other_len: usize,
-) -> Result<Broadcast, KernelError> {
-    let (a_len, b_len) = match over {
-        Over::A => (data_len, other_len),
-        Over::B => (other_len, data_len),
+    other: &[i8],
+    f: impl Fn(i8, i8) -> i8,
+) -> KernelResult {
+    let [a_shape, b_shape, out_shape] = shapes;
+    let (a_len, b_len, over_shape) = match over {
+        Over::A => (data.len(), other.len(), a_shape),
+        Over::B => (other.len(), data.len(), b_shape),
     };
-    let bc = broadcast(a_shape, b_shape, out_shape, a_len, b_len, data_len)?;
-    let over_shape = match over {
-        Over::A => a_shape,
-        Over::B => b_shape,
-    };
+    let bc = broadcast(a_shape, b_shape, out_shape, a_len, b_len, data.len())?;
     if extend(over_shape) != Some(bc.out) {
         return Err(KernelError::Param(
             "the operand written over must have the output's shape",
         ));
     }
-    Ok(bc)
-}
-
-/// [`broadcast_map`] with the output written over operand `over` (`data`): each element is read
-/// once, just before its own result is written there, so no element still to be read is
-/// overwritten.
-pub(crate) fn broadcast_map_over(
-    bc: &Broadcast,
-    data: &mut [i8],
-    over: Over,
-    other: &[i8],
-    f: impl Fn(i8, i8) -> i8,
-) {
     let other_strides = match over {
         Over::A => &bc.b_strides,
         Over::B => &bc.a_strides,
@@ -163,9 +151,14 @@ pub(crate) fn broadcast_map_over(
             };
         }
     });
+    Ok(())
 }
 
 impl AddParams<'_> {
+    fn shapes(&self) -> [&[usize]; 3] {
+        [self.a_shape, self.b_shape, self.output_shape]
+    }
+
     #[inline(always)]
     fn apply(&self, x: i8, y: i8) -> i8 {
         self.combine(x, y, i32::wrapping_add)
@@ -220,16 +213,7 @@ pub fn add_s8_in_place(
     other: &[i8],
 ) -> KernelResult {
     check_shifts(p)?;
-    let bc = broadcast_over(
-        p.a_shape,
-        p.b_shape,
-        p.output_shape,
-        over,
-        data.len(),
-        other.len(),
-    )?;
-    broadcast_map_over(&bc, data, over, other, |x, y| p.apply(x, y));
-    Ok(())
+    map_over(p.shapes(), data, over, other, |x, y| p.apply(x, y))
 }
 
 /// [`sub_s8`] written over operand `over`, as [`add_s8_in_place`].
@@ -243,18 +227,9 @@ pub fn sub_s8_in_place(
     other: &[i8],
 ) -> KernelResult {
     check_shifts(p)?;
-    let bc = broadcast_over(
-        p.a_shape,
-        p.b_shape,
-        p.output_shape,
-        over,
-        data.len(),
-        other.len(),
-    )?;
-    broadcast_map_over(&bc, data, over, other, |x, y| {
+    map_over(p.shapes(), data, over, other, |x, y| {
         p.combine(x, y, i32::wrapping_sub)
-    });
-    Ok(())
+    })
 }
 
 fn check_shifts(p: &AddParams<'_>) -> KernelResult {

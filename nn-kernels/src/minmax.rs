@@ -2,7 +2,7 @@
 //! `reference_ops::MaximumMinimumBroadcastSlow`): the raw int8 values are compared, so both
 //! inputs and the output must share one quantisation (the compiler refuses anything else).
 
-use crate::add::{broadcast, broadcast_map, broadcast_map_over, broadcast_over, Over};
+use crate::add::{broadcast, broadcast_map, map_over, Over};
 use crate::KernelResult;
 
 /// The shapes of one maximum or minimum.
@@ -61,16 +61,8 @@ pub fn maximum_s8_in_place(
     over: Over,
     other: &[i8],
 ) -> KernelResult {
-    let bc = broadcast_over(
-        p.a_shape,
-        p.b_shape,
-        p.output_shape,
-        over,
-        data.len(),
-        other.len(),
-    )?;
-    broadcast_map_over(&bc, data, over, other, |x, y| if x > y { x } else { y });
-    Ok(())
+    let shapes = [p.a_shape, p.b_shape, p.output_shape];
+    map_over(shapes, data, over, other, |x, y| if x > y { x } else { y })
 }
 
 /// [`minimum_s8`] written over operand `over` (`data`, with the output's shape).
@@ -83,16 +75,8 @@ pub fn minimum_s8_in_place(
     over: Over,
     other: &[i8],
 ) -> KernelResult {
-    let bc = broadcast_over(
-        p.a_shape,
-        p.b_shape,
-        p.output_shape,
-        over,
-        data.len(),
-        other.len(),
-    )?;
-    broadcast_map_over(&bc, data, over, other, |x, y| if x < y { x } else { y });
-    Ok(())
+    let shapes = [p.a_shape, p.b_shape, p.output_shape];
+    map_over(shapes, data, over, other, |x, y| if x < y { x } else { y })
 }
 
 #[cfg(test)]

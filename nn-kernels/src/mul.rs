@@ -2,7 +2,7 @@
 //! `reference_integer_ops::Mul` / `BroadcastMul6DSlow`): one requantisation of the product of
 //! the offset inputs.
 
-use crate::add::{broadcast, broadcast_map, broadcast_map_over, broadcast_over, Over};
+use crate::add::{broadcast, broadcast_map, map_over, Over};
 use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::{clamp_i8, KernelError, KernelResult};
 
@@ -65,16 +65,8 @@ pub fn mul_s8_in_place(
     if !(-31..=31).contains(&p.output_shift) {
         return Err(KernelError::Param("shift outside -31..=31"));
     }
-    let bc = broadcast_over(
-        p.a_shape,
-        p.b_shape,
-        p.output_shape,
-        over,
-        data.len(),
-        other.len(),
-    )?;
-    broadcast_map_over(&bc, data, over, other, |x, y| product(p, x, y));
-    Ok(())
+    let shapes = [p.a_shape, p.b_shape, p.output_shape];
+    map_over(shapes, data, over, other, |x, y| product(p, x, y))
 }
 
 #[inline(always)]

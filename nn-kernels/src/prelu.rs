@@ -6,7 +6,7 @@
 //! `alpha - alpha_zero_point` is requantised by another (`input_scale * alpha_scale /
 //! output_scale`).
 
-use crate::add::{broadcast, broadcast_map_over, broadcast_over, Over};
+use crate::add::{broadcast, map_over, Over};
 use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::shape::{for_each_index, offset};
 use crate::{clamp_i8, KernelError, KernelResult};
@@ -102,16 +102,8 @@ pub fn prelu_s8_in_place(p: &PreluParams<'_>, data: &mut [i8], alpha: &[i8]) -> 
             return Err(KernelError::Param("prelu shifts must be in -31..=31"));
         }
     }
-    let bc = broadcast_over(
-        p.input_shape,
-        p.alpha_shape,
-        p.output_shape,
-        Over::A,
-        data.len(),
-        alpha.len(),
-    )?;
-    broadcast_map_over(&bc, data, Over::A, alpha, |x, a| p.value(x, a));
-    Ok(())
+    let shapes = [p.input_shape, p.alpha_shape, p.output_shape];
+    map_over(shapes, data, Over::A, alpha, |x, a| p.value(x, a))
 }
 
 #[cfg(test)]
