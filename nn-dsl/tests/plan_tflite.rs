@@ -150,6 +150,20 @@ fn zero_padding_folds_into_convolutions() {
     );
     let (scheme, amounts, _) = window("depthwise_conv2d_1_1");
     assert_eq!((scheme, amounts), (PaddingScheme::Explicit, [1, 0, 2, 1]));
+    // The layer's source comment names the folded operator too.
+    let first = module
+        .nodes
+        .get(module.node_by_name("conv2d_4_1").unwrap())
+        .unwrap();
+    let source = first.source.as_deref().unwrap();
+    assert!(
+        source.starts_with("tflite operator 1 (CONV_2D)"),
+        "{source}"
+    );
+    assert!(
+        source.ends_with("; padding of tflite operator 0 (PAD)"),
+        "{source}"
+    );
     // The folded pads' quantisation entries left with them: only the kept pads' remain.
     let pad_keys: Vec<&str> = weights
         .tensors

@@ -43,7 +43,8 @@ pub fn fold_pads(module: &Module) -> (Module, Vec<Folded>) {
         }
     }
     // The new window of each convolution whose input pad is folded, and that pad's input.
-    let mut window_of: Vec<Option<(Window2d, Handle<Tensor>)>> = vec![None; module.nodes.len()];
+    let mut window_of: Vec<Option<(Window2d, Handle<Tensor>, Handle<Node>)>> =
+        vec![None; module.nodes.len()];
     let mut skip = vec![false; module.nodes.len()];
     let mut folds = Vec::new();
     for (h, node) in module.nodes.iter() {
@@ -51,7 +52,7 @@ pub fn fold_pads(module: &Module) -> (Module, Vec<Folded>) {
             continue;
         };
         if let (Some(w), Some(s)) = (window_of.get_mut(h.index()), skip.get_mut(pad_node.index())) {
-            *w = Some((window, source));
+            *w = Some((window, source, pad_node));
             *s = true;
             if let Some(p) = module.nodes.get(pad_node) {
                 folds.push(Folded {
@@ -124,7 +125,7 @@ fn foldable(
 fn rebuild(
     module: &Module,
     skip: &[bool],
-    window_of: &[Option<(Window2d, Handle<Tensor>)>],
+    window_of: &[Option<(Window2d, Handle<Tensor>, Handle<Node>)>],
 ) -> Module {
     let mut out = Module {
         name: module.name.clone(),
@@ -147,12 +148,19 @@ fn rebuild(
             continue;
         }
         let mut node = node.clone();
-        if let Some(Some((window, source))) = window_of.get(h.index()) {
+        if let Some(Some((window, source, pad))) = window_of.get(h.index()) {
             node.inputs = vec![*source];
             match &mut node.op {
                 Op::Conv2d(c) => c.window = *window,
                 Op::DepthwiseConv2d(c) => c.window = *window,
                 _ => {}
+            }
+            // An imported layer names its source operator; say where its padding came from
+            // (`tflite operator 1 (CONV_2D), output "..."; padding of tflite operator 0 (PAD)`).
+            let pad_source = module.nodes.get(*pad).and_then(|p| p.source.as_deref());
+            if let (Some(own), Some(pad)) = (&node.source, pad_source) {
+                let head = pad.split(", output").next().unwrap_or(pad);
+                node.source = Some(format!("{own}; padding of {head}"));
             }
         }
         node.inputs = node
