@@ -1,14 +1,11 @@
-//! The build script of the Linux user-mode benchmarks (`bench/aarch64`, `bench/riscv64`).
-//! Compiles the network to benchmark: `NND_BENCH_MODEL` (a .tflite, or a .nnd with its weights),
-//! for `NND_BENCH_TARGET` (default `aarch64` on AArch64, `k210` on RISC-V 64), with layer marks
-//! when `NND_BENCH_MARKS=1`. Without a model, a one-layer network is built (the binary's own
-//! size, for the code-bytes baseline). Writes `net.rs` and `layers.txt` (the marked blocks, in
-//! order) to OUT_DIR.
+//! The build script of the Linux user-mode benchmarks (`bench/aarch64`, `bench/riscv64`): the
+//! network of `../net.rs` (default target `aarch64` on AArch64, `k210` on RISC-V 64).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use nn_dsl::back::rust::{self, Options, Target};
+#[path = "../net.rs"]
+mod net;
 
 fn main() {
     if let Err(e) = run() {
@@ -19,62 +16,10 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let out = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    for v in ["NND_BENCH_MODEL", "NND_BENCH_TARGET", "NND_BENCH_MARKS"] {
-        println!("cargo::rerun-if-env-changed={v}");
-    }
     println!("cargo::rerun-if-changed=../linux/build.rs");
-
     let default = match std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
         Ok("riscv64") => "k210",
         _ => "aarch64",
     };
-    let target =
-        Target::from_name(&std::env::var("NND_BENCH_TARGET").unwrap_or_else(|_| default.into()))
-            .map_err(|e| e.to_string())?;
-    let marks = std::env::var("NND_BENCH_MARKS").is_ok_and(|v| v == "1");
-    let options = Options {
-        target,
-        type_name: Some("Net".into()),
-        layer_marks: marks.then(|| "crate::marks".to_string()),
-        ..Options::default()
-    };
-    let code = match std::env::var("NND_BENCH_MODEL") {
-        Ok(model) if !model.is_empty() => {
-            println!("cargo::rerun-if-changed={model}");
-            nn_dsl::build::compile_file(Path::new(&model), &options)
-                .map_err(|e| e.to_string())?
-                .code
-        }
-        _ => {
-            // The smallest network: the binary's own code, for the code-bytes baseline.
-            let (mut module, _) = nn_dsl::check::check_source(
-                "network Net { input x: i8[16]; let y = relu(x); output y; }",
-            )
-            .map_err(|d| format!("{d:?}"))?;
-            let handles: Vec<_> = module.tensors.handles().collect();
-            for h in handles {
-                module.tensors[h].quant = Some(nn_dsl::ir::Quant {
-                    scale: vec![0.5],
-                    zero_point: vec![-3],
-                    axis: None,
-                });
-            }
-            let lowered =
-                nn_dsl::lower::lower(&module, &Default::default()).map_err(|e| e.to_string())?;
-            let plan =
-                nn_dsl::plan::plan(&module, &Default::default()).map_err(|e| e.to_string())?;
-            rust::write_string(&module, &lowered, &plan, &options).map_err(|e| e.to_string())?
-        }
-    };
-    // The marked blocks are the node blocks, labelled "// `name` (op)" by write_string.
-    let layers: Vec<String> = code
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("// `") && l.ends_with(')'))
-        .map(|l| l.trim_start_matches("// ").to_string())
-        .collect();
-    rust::write_if_changed(&out.join("net.rs"), &code).map_err(|e| e.to_string())?;
-    rust::write_if_changed(&out.join("layers.txt"), &(layers.join("\n") + "\n"))
-        .map_err(|e| e.to_string())?;
-    Ok(())
+    net::write(&out, default)
 }
