@@ -216,17 +216,17 @@ fn unsupported_op_names_index_op_and_supported_list() {
 #[test]
 fn every_unsupported_operator_is_named_at_once() {
     const TRANSPOSE_CONV: i32 = 67;
-    const SPLIT: i32 = 49;
-    const RESIZE_NEAREST_NEIGHBOR: i32 = 97;
+    const GATHER: i32 = 36;
+    const RESIZE_BILINEAR: i32 = 23;
     let t = |name: &str| MTensor::new(name, &[1, 4], INT8, 0).q(q(0.1, 0));
-    let mut opcodes: Vec<MOpcode> = [TRANSPOSE_CONV, SPLIT, RESIZE_NEAREST_NEIGHBOR, CONV_2D]
+    let mut opcodes: Vec<MOpcode> = [TRANSPOSE_CONV, GATHER, RESIZE_BILINEAR, CONV_2D]
         .iter()
         .map(|&c| MOpcode::builtin(c))
         .collect();
     let mut custom = MOpcode::builtin(32);
     custom.custom = Some("MyOp".to_owned());
     opcodes.push(custom);
-    // Operators: TRANSPOSE_CONV, SPLIT, TRANSPOSE_CONV, RESIZE_NEAREST_NEIGHBOR, custom, CONV_2D
+    // Operators: TRANSPOSE_CONV, GATHER, TRANSPOSE_CONV, RESIZE_BILINEAR, custom, CONV_2D
     // (no filter), then TRANSPOSE_CONV ten more times: positions past the eighth are counted, not listed.
     let mut ops = vec![
         (0, 0, 1),
@@ -258,8 +258,8 @@ fn every_unsupported_operator_is_named_at_once() {
     assert!(
         msg.starts_with(
             "4 operator types are not supported (15 operators in all): \
-             TRANSPOSE_CONV (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), SPLIT (operator 1), \
-             RESIZE_NEAREST_NEIGHBOR (operator 3), CUSTOM \"MyOp\" (operator 4); supported operators: CONV_2D"
+             TRANSPOSE_CONV (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), GATHER (operator 1), \
+             RESIZE_BILINEAR (operator 3), CUSTOM \"MyOp\" (operator 4); supported operators: CONV_2D"
         ),
         "{msg}"
     );
