@@ -219,7 +219,14 @@ fn diagnostics_point_at_the_attribute() {
             assert!(span.start as usize >= call_at, "{call}");
         }
     }
-    // A rank-2 input to resize_nearest is a rank error.
+    // An f32 input is E0115; a rank-2 input to resize_nearest is a rank error.
+    for call in [
+        "strided_slice(x, begin = [0], end = [1])",
+        "split(x, axis = 0, parts = 2, index = 0)",
+    ] {
+        let src = format!("network D {{\n    input x: f32[4];\n    output y = {call};\n}}\n");
+        assert_eq!(check_source(&src).unwrap_err()[0].code, "E0115", "{call}");
+    }
     let src =
         "network D {\n    input x: i8[4, 2];\n    output y = resize_nearest(x, size = 2);\n}\n";
     assert_eq!(check_source(src).unwrap_err()[0].code, "E0116");

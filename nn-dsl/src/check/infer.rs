@@ -779,11 +779,13 @@ impl Checker<'_> {
     }
 
     fn strided_slice(&mut self, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
+        let dt = self.need_dtype("strided_slice", x, DType::I8);
         let rank = x.shape.len();
         let begin = self.per_dim(attrs, "begin", rank);
         let end = self.per_dim(attrs, "end", rank);
         let strides = self.per_dim(attrs, "strides", rank);
         let (begin, end, strides) = (begin??, end??, strides?);
+        dt?;
         let mut axes = Vec::with_capacity(rank);
         for (a, &d) in x.shape.iter().enumerate() {
             let (stride, stride_span) = strides
@@ -856,6 +858,7 @@ impl Checker<'_> {
     /// `split(x, axis, parts, index)`: part `index` of `parts` equal parts along `axis`, as a
     /// stride-1 slice.
     fn split(&mut self, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
+        self.need_dtype("split", x, DType::I8)?;
         let (axis, axis_span) = attrs.int("axis", None)?;
         let parts = attrs.size("parts", None)?;
         let (index, index_span) = attrs.int("index", None)?;
