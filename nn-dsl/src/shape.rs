@@ -73,6 +73,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn strided_slice_axes_follow_tflite() {
+        // x[::-1] of 5: from 4 through 0 (end -1); x[-2:] and x[:-6] (empty, clamped to 0).
+        let rev = slice_axis(5, None, None, -1, false).unwrap();
+        assert_eq!((rev.begin, rev.end, rev.size), (4, -1, 5));
+        assert_eq!(slice_axis(5, Some(-2), None, 1, false).unwrap().size, 2);
+        assert_eq!(slice_axis(5, None, Some(-6), 1, false).unwrap().size, 0);
+        // -(d + 1) as a negative-stride end reaches index 0.
+        assert_eq!(slice_axis(5, Some(3), Some(-6), -2, false).unwrap().size, 2);
+        assert!(slice_axis(5, Some(0), Some(5), 0, false).is_err());
+        // Shrink: the element at begin, even with the begin mask (then 0) or a negative index.
+        let masks = SliceMasks {
+            begin_mask: 0b10,
+            shrink_axis_mask: 0b110,
+            ..SliceMasks::default()
+        };
+        let (axes, shape) =
+            tflite_strided_slice(&[1, 4, 6], &[0, 3, -1], &[1, 0, 0], &[1, 1, 1], masks).unwrap();
+        assert_eq!(shape, vec![1]);
+        assert_eq!((axes[1].begin, axes[2].begin), (0, 5));
+        let bad = SliceMasks {
+            ellipsis_mask: 1,
+            ..SliceMasks::default()
+        };
+        let e = tflite_strided_slice(&[4], &[0], &[4], &[1], bad).unwrap_err();
+        assert!(e.contains("ellipsis_mask 1"), "{e}");
+    }
+
+    #[test]
     fn same_stride2_even_puts_less_before() {
         // 96 -> 48 with a 3x3 stride-2 kernel: total padding 1, all of it after the data.
         let d = window(96, 3, 2, 1, Padding::Same).unwrap();
@@ -233,7 +261,8 @@ pub fn tflite_strided_slice(
     let mut out = Vec::with_capacity(rank);
     for a in 0..rank {
         let shrink = bit(masks.shrink_axis_mask, a);
-        let b = (!bit(masks.begin_mask, a) || shrink).then_some(begin[a]);
+        // TFLM applies the begin mask to shrunk axes too (the element at 0, stride > 0).
+        let b = (!bit(masks.begin_mask, a)).then_some(begin[a]);
         let e = (!bit(masks.end_mask, a)).then_some(end[a]);
         let axis =
             slice_axis(shape[a], b, e, strides[a], shrink).map_err(|p| format!("axis {a}: {p}"))?;
