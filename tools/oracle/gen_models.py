@@ -138,15 +138,16 @@ def sensor_conv1d(batch_size):
 
 def upsample_split(batch_size):
     """Nearest-neighbour upsampling (tf.image.resize, half-pixel centres: RESIZE_NEAREST_NEIGHBOR), a
-    SPLIT whose two halves feed a CONCATENATION in swapped order and an ADD, and a STRIDED_SLICE
-    with a negative stride before the head."""
+    SPLIT whose two halves feed a CONCATENATION in swapped order and an ADD, a SPLIT_V (2 + 4
+    channels) concatenated back in swapped order, and a STRIDED_SLICE with a negative stride."""
     x = inputs = keras.Input((8, 8, 3), batch_size=batch_size, name="x0")
     x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
     x = L.Lambda(lambda t: ol.tf.image.resize(t, (8, 8), method="nearest"))(x)
     a, b = L.Lambda(lambda t: ol.tf.split(t, 2, axis=-1))(x)
     c = L.Conv2D(6, 1)(L.Concatenate()([b, a]))
+    p, q = L.Lambda(lambda t: ol.tf.split(t, [2, 4], axis=-1))(c)
     s = L.Lambda(lambda t: t[:, 1::2, ::-1, :])(L.Add()([a, b]))
-    x = L.Concatenate()([L.MaxPooling2D(2)(c), s[:, :, ::2, :]])
+    x = L.Concatenate()([L.MaxPooling2D(2)(L.Concatenate()([q, p])), s[:, :, ::2, :]])
     x = L.Conv2D(8, 3, padding="valid", activation="relu")(x)
     x = L.GlobalAveragePooling2D()(x)
     x = L.Softmax()(L.Dense(4)(x))
