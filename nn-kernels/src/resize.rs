@@ -33,21 +33,25 @@ pub fn nearest_source(
     align_corners: bool,
     half_pixel_centers: bool,
 ) -> usize {
-    let (i, o) = (in_size as i32, out_size as i32);
+    // TFLite sizes are int32; larger ones saturate (no panic path).
+    let (i, o) = (
+        i32::try_from(in_size).unwrap_or(i32::MAX),
+        i32::try_from(out_size).unwrap_or(i32::MAX),
+    );
     let scale = if align_corners && o > 1 {
         (i - 1) as f32 / (o - 1) as f32
     } else {
         i as f32 / o as f32
     };
     let offset = if half_pixel_centers { 0.5f32 } else { 0.0 };
-    let pos = (out as i32 as f32 + offset) * scale;
+    let pos = (i32::try_from(out).unwrap_or(i32::MAX) as f32 + offset) * scale;
     let picked = if align_corners {
         crate::round_f32(pos) as i32
     } else {
         // `pos >= 0`: truncation is the floor.
         pos as i32
     };
-    let mut v = picked.min(i - 1);
+    let mut v = picked.min(i.saturating_sub(1));
     if half_pixel_centers {
         v = v.max(0);
     }

@@ -73,7 +73,7 @@ pub fn strided_slice_s8(
     check_len("output", product(&sizes)?, output.len())?;
     let mut in_strides = [1usize; MAX_RANK];
     for i in (0..MAX_RANK - 1).rev() {
-        in_strides[i] = in_strides[i + 1] * dims[i + 1];
+        in_strides[i] = in_strides[i + 1].saturating_mul(dims[i + 1]);
     }
     let mut out = output.iter_mut();
     for_each_index(&sizes, |idx| {
