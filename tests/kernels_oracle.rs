@@ -25,12 +25,14 @@ use nn_kernels::pad::{pad_s8, PadParams};
 use nn_kernels::quantize::{quantize_f32_s8, QuantizeParams};
 use nn_kernels::relu::{relu6_s8, relu_s8};
 use nn_kernels::requantize::requantize_s8;
+use nn_kernels::resize::{nearest_source, resize_nearest_s8, ResizeNearestParams};
 use nn_kernels::softmax::softmax_s8;
+use nn_kernels::strided_slice::{strided_slice_s8, StridedSliceParams};
 use nn_kernels::tanh::tanh_s8;
 use nnd_tests::{
     compare, load_manifest, load_op, load_op_prefix, ActivationOptions, Case, ConvOptions,
-    FullyConnectedOptions, LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions,
-    Tensor, OPS,
+    FullyConnectedOptions, LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, ResizeOptions,
+    SoftmaxOptions, SplitOptions, StridedSliceOptions, Tensor, OPS,
 };
 
 /// Cases run per op (all of them natively, two under Miri).
@@ -424,6 +426,91 @@ fn run_pad(case: &Case) -> Outcome {
     Ok(compare(&case.name, &got, &want))
 }
 
+/// RESIZE_NEAREST_NEIGHBOR: the source tables from `nearest_source`, then the copy.
+fn run_resize(case: &Case) -> Outcome {
+    let o: ResizeOptions = case.options().map_err(err(case))?;
+    let x = case.input(0).map_err(err(case))?;
+    let &[1, h, w, c] = x.shape.as_slice() else {
+        return Err(format!("{}: input is not [1, H, W, C]", case.name));
+    };
+    if act(x, case)? != act(&case.output, case)? {
+        return Err(format!(
+            "{}: input and output quantised differently",
+            case.name
+        ));
+    }
+    let table = |n: usize, out: usize| -> Vec<usize> {
+        (0..out)
+            .map(|i| nearest_source(i, n, out, o.align_corners, o.half_pixel_centers))
+            .collect()
+    };
+    let (rows, cols) = (table(h, o.size[0]), table(w, o.size[1]));
+    let p = ResizeNearestParams {
+        input_shape: [h, w, c],
+        rows: &rows,
+        cols: &cols,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    resize_nearest_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_slice(case: &Case, begin: Vec<usize>, strides: Vec<isize>, sizes: Vec<usize>) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    if act(x, case)? != act(&case.output, case)? {
+        return Err(format!(
+            "{}: input and output quantised differently",
+            case.name
+        ));
+    }
+    let p = StridedSliceParams {
+        input_shape: &x.shape,
+        begin: &begin,
+        strides: &strides,
+        sizes: &sizes,
+    };
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    strided_slice_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+/// STRIDED_SLICE: the stored begin/end/strides and masks resolved by
+/// `nn_dsl::shape::tflite_strided_slice` over the stored (batch-included) shape.
+fn run_strided_slice(case: &Case) -> Outcome {
+    let o: StridedSliceOptions = case.options().map_err(err(case))?;
+    let x = case.input(0).map_err(err(case))?;
+    let (axes, shape) = o.resolve(&x.shape).map_err(err(case))?;
+    if shape != case.output.shape {
+        return Err(format!(
+            "{}: resolved shape {shape:?}, stored {:?}",
+            case.name, case.output.shape
+        ));
+    }
+    run_slice(
+        case,
+        axes.iter().map(|a| a.begin).collect(),
+        axes.iter().map(|a| a.stride as isize).collect(),
+        axes.iter().map(|a| a.size).collect(),
+    )
+}
+
+/// SPLIT: part `index` of `num_splits` equal parts, as a stride-1 slice.
+fn run_split(case: &Case) -> Outcome {
+    let o: SplitOptions = case.options().map_err(err(case))?;
+    let x = case.input(0).map_err(err(case))?;
+    let rank = x.shape.len() as i64;
+    let axis = usize::try_from(if o.axis < 0 { o.axis + rank } else { o.axis })
+        .map_err(|_| format!("{}: bad axis", case.name))?;
+    let part = x.shape[axis] / o.num_splits;
+    let mut begin = vec![0; x.shape.len()];
+    let mut sizes = x.shape.clone();
+    begin[axis] = o.index * part;
+    sizes[axis] = part;
+    run_slice(case, begin, vec![1; x.shape.len()], sizes)
+}
+
 fn run_concat(case: &Case) -> Outcome {
     let o: ActivationOptions = case.options().map_err(err(case))?;
     let out_shape = &case.output.shape;
@@ -735,6 +822,21 @@ fn mul_const() {
 #[test]
 fn prelu() {
     check_op("prelu", run_prelu);
+}
+
+#[test]
+fn resize_nearest_neighbor() {
+    check_op("resize_nearest_neighbor", run_resize);
+}
+
+#[test]
+fn split() {
+    check_op("split", run_split);
+}
+
+#[test]
+fn strided_slice() {
+    check_op("strided_slice", run_strided_slice);
 }
 
 /// The prefix loader used under Miri returns exactly the first cases of the full parse.

@@ -351,6 +351,74 @@ pub struct PadOptions {
     pub paddings: Vec<[usize; 2]>,
 }
 
+/// `params` of resize_nearest_neighbor.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResizeOptions {
+    /// Output `[height, width]`.
+    pub size: [usize; 2],
+    /// Corner pixels aligned.
+    pub align_corners: bool,
+    /// Pixel-centre sampling.
+    pub half_pixel_centers: bool,
+}
+
+/// `params` of split: the case's output is part `index` of `num_splits`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SplitOptions {
+    /// Axis as stored (may be negative).
+    pub axis: i64,
+    /// Equal parts.
+    pub num_splits: usize,
+    /// The part the case checks.
+    pub index: usize,
+}
+
+/// `params` of strided_slice: the stored begin/end/strides and masks.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StridedSliceOptions {
+    /// Begin per stored axis.
+    pub begin: Vec<i64>,
+    /// End per stored axis.
+    pub end: Vec<i64>,
+    /// Stride per stored axis.
+    pub strides: Vec<i64>,
+    /// `begin_mask`.
+    pub begin_mask: i32,
+    /// `end_mask`.
+    pub end_mask: i32,
+    /// `ellipsis_mask`.
+    pub ellipsis_mask: i32,
+    /// `new_axis_mask`.
+    pub new_axis_mask: i32,
+    /// `shrink_axis_mask`.
+    pub shrink_axis_mask: i32,
+}
+
+impl StridedSliceOptions {
+    /// The slice resolved against the stored input shape (batch axis included).
+    ///
+    /// # Errors
+    /// The resolution's message.
+    pub fn resolve(
+        &self,
+        shape: &[usize],
+    ) -> Result<(Vec<nn_dsl::shape::SliceAxis>, Vec<usize>), String> {
+        nn_dsl::shape::tflite_strided_slice(
+            shape,
+            &self.begin,
+            &self.end,
+            &self.strides,
+            nn_dsl::shape::SliceMasks {
+                begin_mask: self.begin_mask,
+                end_mask: self.end_mask,
+                ellipsis_mask: self.ellipsis_mask,
+                new_axis_mask: self.new_axis_mask,
+                shrink_axis_mask: self.shrink_axis_mask,
+            },
+        )
+    }
+}
+
 /// `params` of mean.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MeanOptions {
@@ -462,7 +530,7 @@ pub fn load_op_prefix(op: &str, max_cases: usize) -> Result<OpFile, VectorError>
 }
 
 /// Every op name of `docs/vectors.md`.
-pub const OPS: [&str; 27] = [
+pub const OPS: [&str; 30] = [
     "conv2d",
     "depthwise_conv2d",
     "fully_connected",
@@ -490,6 +558,9 @@ pub const OPS: [&str; 27] = [
     "add_const",
     "mul_const",
     "conv2d_grouped",
+    "resize_nearest_neighbor",
+    "split",
+    "strided_slice",
 ];
 
 /// Compare two outputs element by element. `None` when equal; otherwise a report with the

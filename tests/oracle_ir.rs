@@ -17,8 +17,8 @@ use nn_dsl::weights::{WDType, WeightTensor, Weights};
 
 use crate::{
     ActivationName, ActivationOptions, Case, ConstOperandOptions, ConvOptions, DType as VDType,
-    FullyConnectedOptions, LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, SoftmaxOptions,
-    Tensor as VTensor,
+    FullyConnectedOptions, LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, ResizeOptions,
+    SoftmaxOptions, SplitOptions, StridedSliceOptions, Tensor as VTensor,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -318,6 +318,48 @@ pub fn build(op: &str, case: &Case) -> (Module, Weights) {
                 o.paddings
             };
             (one_node(case, 1, Op::Pad { paddings }), none())
+        }
+        "resize_nearest_neighbor" => {
+            let o: ResizeOptions = case.options().unwrap();
+            let ir_op = Op::ResizeNearest {
+                size: o.size,
+                align_corners: o.align_corners,
+                half_pixel_centers: o.half_pixel_centers,
+            };
+            (one_node(case, 1, ir_op), none())
+        }
+        "strided_slice" => {
+            // Resolved over the stored shape; the batch axis (kept whole) is dropped.
+            let o: StridedSliceOptions = case.options().unwrap();
+            let (axes, shape) = o.resolve(&case.inputs[0].shape).unwrap();
+            let ir_op = Op::StridedSlice {
+                begin: axes[1..].iter().map(|a| a.begin).collect(),
+                end: axes[1..].iter().map(|a| a.end).collect(),
+                strides: axes[1..].iter().map(|a| a.stride).collect(),
+                shape: shape[1..].to_vec(),
+            };
+            (one_node(case, 1, ir_op), none())
+        }
+        "split" => {
+            let o: SplitOptions = case.options().unwrap();
+            let stored = &case.inputs[0].shape;
+            let rank = stored.len() as i64;
+            let axis = usize::try_from(if o.axis < 0 { o.axis + rank } else { o.axis }).unwrap();
+            let x = ir_shape(stored);
+            let part = stored[axis] / o.num_splits;
+            let mut begin = vec![0; x.len()];
+            let mut end: Vec<i64> = x.iter().map(|&d| d as i64).collect();
+            let mut shape = x.clone();
+            begin[axis - 1] = o.index * part;
+            end[axis - 1] = ((o.index + 1) * part) as i64;
+            shape[axis - 1] = part;
+            let ir_op = Op::StridedSlice {
+                begin,
+                end,
+                strides: vec![1; x.len()],
+                shape,
+            };
+            (one_node(case, 1, ir_op), none())
         }
         "concat" => {
             let o: ActivationOptions = case.options().unwrap();

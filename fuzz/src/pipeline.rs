@@ -129,6 +129,8 @@ pub fn synthesize(module: &Module, budget: usize, salt: u64) -> Option<Weights> 
                 | Op::Reshape { .. }
                 | Op::Flatten
                 | Op::Pad { .. }
+                | Op::ResizeNearest { .. }
+                | Op::StridedSlice { .. }
         )
     };
     let scale = [0.05f32, 0.004, 1.0, 0.25][((salt >> 2) % 4) as usize];

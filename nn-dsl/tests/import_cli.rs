@@ -120,8 +120,8 @@ fn tflite_problems_exit_1_or_2_with_a_message() {
 fn unsupported_operators_are_refused_at_once_everywhere() {
     use writer::*;
     const TRANSPOSE_CONV: i32 = 67;
-    const SPLIT: i32 = 49;
-    const RESIZE_NEAREST_NEIGHBOR: i32 = 97;
+    const GATHER: i32 = 36;
+    const RESIZE_BILINEAR: i32 = 23;
     let q = MQuant::per_tensor(0.1, 0);
     let tensors = (0..6)
         .map(|i| MTensor::new(&format!("t{i}"), &[1, 4], INT8, 0).q(q.clone()))
@@ -131,7 +131,7 @@ fn unsupported_operators_are_refused_at_once_everywhere() {
         .map(|&(c, i, o)| MOp::new(c, &[i], &[o], MOptions::None))
         .collect();
     let m = MModel::new(
-        [TRANSPOSE_CONV, RESIZE_NEAREST_NEIGHBOR, SPLIT]
+        [TRANSPOSE_CONV, RESIZE_BILINEAR, GATHER]
             .iter()
             .map(|&c| MOpcode::builtin(c))
             .collect(),
@@ -156,7 +156,7 @@ fn unsupported_operators_are_refused_at_once_everywhere() {
     );
     let path = model.to_str().unwrap();
     let message = "3 operator types are not supported (5 operators in all): TRANSPOSE_CONV \
-                   (operators 0, 3), SPLIT (operator 1), RESIZE_NEAREST_NEIGHBOR (operators 2, 4); \
+                   (operators 0, 3), GATHER (operator 1), RESIZE_BILINEAR (operators 2, 4); \
                    supported operators: CONV_2D";
     let out = dir.join("out");
     let rs = dir.join("conv1d.rs");

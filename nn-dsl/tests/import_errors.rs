@@ -216,17 +216,17 @@ fn unsupported_op_names_index_op_and_supported_list() {
 #[test]
 fn every_unsupported_operator_is_named_at_once() {
     const TRANSPOSE_CONV: i32 = 67;
-    const SPLIT: i32 = 49;
-    const RESIZE_NEAREST_NEIGHBOR: i32 = 97;
+    const GATHER: i32 = 36;
+    const RESIZE_BILINEAR: i32 = 23;
     let t = |name: &str| MTensor::new(name, &[1, 4], INT8, 0).q(q(0.1, 0));
-    let mut opcodes: Vec<MOpcode> = [TRANSPOSE_CONV, SPLIT, RESIZE_NEAREST_NEIGHBOR, CONV_2D]
+    let mut opcodes: Vec<MOpcode> = [TRANSPOSE_CONV, GATHER, RESIZE_BILINEAR, CONV_2D]
         .iter()
         .map(|&c| MOpcode::builtin(c))
         .collect();
     let mut custom = MOpcode::builtin(32);
     custom.custom = Some("MyOp".to_owned());
     opcodes.push(custom);
-    // Operators: TRANSPOSE_CONV, SPLIT, TRANSPOSE_CONV, RESIZE_NEAREST_NEIGHBOR, custom, CONV_2D
+    // Operators: TRANSPOSE_CONV, GATHER, TRANSPOSE_CONV, RESIZE_BILINEAR, custom, CONV_2D
     // (no filter), then TRANSPOSE_CONV ten more times: positions past the eighth are counted, not listed.
     let mut ops = vec![
         (0, 0, 1),
@@ -258,8 +258,8 @@ fn every_unsupported_operator_is_named_at_once() {
     assert!(
         msg.starts_with(
             "4 operator types are not supported (15 operators in all): \
-             TRANSPOSE_CONV (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), SPLIT (operator 1), \
-             RESIZE_NEAREST_NEIGHBOR (operator 3), CUSTOM \"MyOp\" (operator 4); supported operators: CONV_2D"
+             TRANSPOSE_CONV (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), GATHER (operator 1), \
+             RESIZE_BILINEAR (operator 3), CUSTOM \"MyOp\" (operator 4); supported operators: CONV_2D"
         ),
         "{msg}"
     );
@@ -716,4 +716,262 @@ fn grouped_conv2d_imports() {
             "{msg}"
         );
     }
+}
+
+/// Issue 16 item 8: RESIZE_NEAREST_NEIGHBOR with a constant size; refused with another output
+/// quantisation (the kernel copies int8 values), a size that is not [height, width], or both
+/// sampling options.
+#[test]
+fn resize_nearest_neighbor_imports() {
+    const RESIZE: i32 = 97;
+    let build = |out_scale: f32, size: Option<&[i32]>, align: bool, half: bool| {
+        let x = MTensor::new("x", &[1, 2, 3, 4], INT8, 0).q(q(0.1, 2));
+        let n = size.map_or(2, |v| v.len() as i32);
+        let size_t = MTensor::new("size", &[n], INT32, 1);
+        let y = MTensor::new("y", &[1, 5, 2, 4], INT8, 0).q(q(out_scale, 2));
+        let buffers = match size {
+            Some(v) => vec![MBuffer::empty(), MBuffer::data(i32s(v))],
+            None => vec![MBuffer::empty(), MBuffer::empty()],
+        };
+        model(
+            &[RESIZE],
+            vec![x, size_t, y],
+            vec![MOp::new(
+                0,
+                &[0, 1],
+                &[2],
+                MOptions::ResizeNearestNeighbor {
+                    align_corners: align,
+                    half_pixel_centers: half,
+                },
+            )],
+            &[0],
+            &[2],
+            buffers,
+        )
+    };
+    let (m, w) = run(&build(0.1, Some(&[5, 2]), false, true)).unwrap();
+    assert_eq!(
+        m.nodes.iter().next().unwrap().1.op,
+        Op::ResizeNearest {
+            size: [5, 2],
+            align_corners: false,
+            half_pixel_centers: true
+        }
+    );
+    nn_dsl::lower::lower(&m, &w).unwrap();
+    let msg = err(&build(0.2, Some(&[5, 2]), false, true));
+    assert!(
+        msg.contains("quantised differently from the input"),
+        "{msg}"
+    );
+    let msg = err(&build(0.1, Some(&[5]), false, false));
+    assert!(msg.contains("size has 1 values"), "{msg}");
+    let msg = err(&build(0.1, Some(&[5, 2]), true, true));
+    assert!(
+        msg.contains("align_corners and half_pixel_centers"),
+        "{msg}"
+    );
+    let msg = err(&build(0.1, Some(&[5, 3]), false, false));
+    assert!(msg.contains("the operator computes [5, 3, 4]"), "{msg}");
+}
+
+/// x [1, 4, 6] sliced by STRIDED_SLICE with `begin`, `end`, `strides` and `masks` (begin, end,
+/// ellipsis, new axis, shrink) into `out`.
+fn slice_model(b: &[i32], e: &[i32], s: &[i32], options: MOptions, out: &[i32]) -> MModel {
+    let x = MTensor::new("x", &[1, 4, 6], INT8, 0).q(q(0.1, 2));
+    let consts = ["begin", "end", "strides"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| MTensor::new(n, &[b.len() as i32], INT32, i as u32 + 1));
+    let y = MTensor::new("y", out, INT8, 0).q(q(0.1, 2));
+    let mut tensors = vec![x];
+    tensors.extend(consts);
+    tensors.push(y);
+    model(
+        &[STRIDED_SLICE],
+        tensors,
+        vec![MOp::new(0, &[0, 1, 2, 3], &[4], options)],
+        &[0],
+        &[4],
+        vec![
+            MBuffer::empty(),
+            MBuffer::data(i32s(b)),
+            MBuffer::data(i32s(e)),
+            MBuffer::data(i32s(s)),
+        ],
+    )
+}
+
+/// Issue 16 item 8: STRIDED_SLICE of an activation is a slice node with begin/end/strides and
+/// masks resolved (negative strides included); what nnd cannot express is refused by name.
+#[test]
+fn strided_slice_of_activations_imports_with_masks_resolved() {
+    // x[:, ::-2, 1] : rows 3, 1 (begin masked, negative stride), column 1 shrunk.
+    let m = slice_model(
+        &[0, 0, 1],
+        &[1, 0, 2],
+        &[1, -2, 1],
+        MOptions::StridedSlice {
+            masks: [3, 2, 0, 0, 4],
+        },
+        &[1, 2],
+    );
+    let (m, w) = run(&m).unwrap();
+    assert_eq!(
+        m.nodes.iter().next().unwrap().1.op,
+        Op::StridedSlice {
+            begin: vec![3, 1],
+            end: vec![-1, 2],
+            strides: vec![-2, 1],
+            shape: vec![2],
+        }
+    );
+    let lowered = nn_dsl::lower::lower(&m, &w).unwrap();
+    let x: Vec<i8> = (0..24).collect();
+    let out = nn_dsl::exec::run_i8(&m, &lowered, &[&x]).unwrap();
+    assert_eq!(out[0], vec![19, 7]);
+
+    let refused = [
+        (
+            MOptions::StridedSlice {
+                masks: [0, 0, 2, 0, 0],
+            },
+            "ellipsis_mask 2 is not supported",
+        ),
+        (
+            MOptions::StridedSlice {
+                masks: [0, 0, 0, 1, 0],
+            },
+            "new_axis_mask 1 is not supported",
+        ),
+        (MOptions::StridedSliceOffset, "StridedSliceOptions.offset"),
+    ];
+    for (options, want) in refused {
+        let msg = err(&slice_model(
+            &[0, 0, 0],
+            &[1, 4, 6],
+            &[1, 1, 1],
+            options,
+            &[1, 4, 6],
+        ));
+        assert!(msg.contains(want), "{msg}");
+    }
+    let plain = MOptions::StridedSlice {
+        masks: [0, 0, 0, 0, 0],
+    };
+    let msg = err(&slice_model(
+        &[0, 0, 0],
+        &[1, 4, 6],
+        &[1, 0, 1],
+        plain.clone(),
+        &[1, 4, 6],
+    ));
+    assert!(msg.contains("axis 1: a stride of 0"), "{msg}");
+    let msg = err(&slice_model(
+        &[0, 2, 0],
+        &[1, 2, 6],
+        &[1, 1, 1],
+        plain.clone(),
+        &[1, 1, 6],
+    ));
+    assert!(msg.contains("axis 1 of the slice is empty"), "{msg}");
+    let msg = err(&slice_model(
+        &[0, 0, 0],
+        &[1, 4, 6],
+        &[1, 1, 1],
+        MOptions::StridedSlice {
+            masks: [0, 0, 0, 0, 1],
+        },
+        &[4, 6],
+    ));
+    assert!(msg.contains("batch axis"), "{msg}");
+}
+
+/// Issue 16 item 8: SPLIT and SPLIT_V outputs that feed different branches each become a
+/// stride-1 slice node (an unused output none), and the graph runs through them.
+#[test]
+fn split_outputs_become_slices() {
+    const SPLIT: i32 = 49;
+    const SPLIT_V: i32 = 102;
+    const ADD: i32 = 0;
+    // x [1, 2, 6] split along the last axis into 3 x 2; y = part 2 + part 0; part 1 unused.
+    let t = |n: &str, shape: &[i32]| MTensor::new(n, shape, INT8, 0).q(q(0.1, 0));
+    let build = |v: bool, out_q: MQuant, p0_q: MQuant| {
+        let (inputs, consts, opts) = if v {
+            (
+                vec![0, 5, 1],
+                vec![
+                    MBuffer::empty(),
+                    MBuffer::data(i32s(&[-1])),
+                    MBuffer::data(i32s(&[2, -1, 2])),
+                ],
+                MOptions::Split {
+                    num_splits: 3,
+                    v: true,
+                },
+            )
+        } else {
+            (
+                vec![1, 0],
+                vec![MBuffer::empty(), MBuffer::data(i32s(&[2]))],
+                MOptions::Split {
+                    num_splits: 3,
+                    v: false,
+                },
+            )
+        };
+        let mut tensors = vec![
+            t("x", &[1, 2, 6]),
+            MTensor::new("axis", &[], INT32, 1),
+            t("p0", &[1, 2, 2]).q(p0_q),
+            t("p1", &[1, 2, 2]).q(out_q),
+            t("p2", &[1, 2, 2]),
+            t("y", &[1, 2, 2]),
+        ];
+        if v {
+            tensors[5] = MTensor::new("sizes", &[3], INT32, 2);
+            tensors.push(t("y", &[1, 2, 2]));
+        }
+        let y = if v { 6 } else { 5 };
+        model(
+            &[if v { SPLIT_V } else { SPLIT }, ADD],
+            tensors,
+            vec![
+                MOp::new(0, &inputs, &[2, 3, 4], opts),
+                MOp::new(1, &[4, 2], &[y], MOptions::Add { act: 0 }),
+            ],
+            &[0],
+            &[y],
+            consts,
+        )
+    };
+    for v in [false, true] {
+        let (m, w) = run(&build(v, q(0.1, 0), q(0.1, 0))).unwrap();
+        let slices: Vec<Op> = m
+            .nodes
+            .iter()
+            .filter(|(_, n)| matches!(n.op, Op::StridedSlice { .. }))
+            .map(|(_, n)| n.op.clone())
+            .collect();
+        assert_eq!(
+            slices,
+            [0, 4].map(|b| Op::StridedSlice {
+                begin: vec![0, b],
+                end: vec![2, b as i64 + 2],
+                strides: vec![1, 1],
+                shape: vec![2, 2],
+            }),
+            "v = {v}"
+        );
+        let lowered = nn_dsl::lower::lower(&m, &w).unwrap();
+        let x: Vec<i8> = (0..12).collect();
+        let out = nn_dsl::exec::run_i8(&m, &lowered, &[&x]).unwrap();
+        // Same scales everywhere: the sum of columns 4, 5 and 0, 1 of each row.
+        assert_eq!(out[0], vec![4, 6, 16, 18], "v = {v}");
+        // An unused output quantised differently is not looked at; a used one is refused.
+        run(&build(v, q(0.2, 0), q(0.1, 0))).unwrap();
+    }
+    let msg = err(&build(false, q(0.1, 0), q(0.3, 0)));
+    assert!(msg.contains("SPLIT (output 0) copies int8 values"), "{msg}");
 }

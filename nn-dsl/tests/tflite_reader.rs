@@ -235,6 +235,7 @@ fn every_decoded_option_kind_reads_back() {
                 ellipsis_mask: 4,
                 new_axis_mask: 8,
                 shrink_axis_mask: 16,
+                offset: false,
             }),
             BuiltinOptions::Pack {
                 values_count: 3,

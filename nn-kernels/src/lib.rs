@@ -7,7 +7,7 @@
 //! - one module per operator ([`conv2d`], [`depthwise_conv2d`], [`fully_connected`],
 //!   [`max_pool2d`], [`avg_pool2d`], [`add`], [`mul`], [`softmax`], [`logistic`], [`tanh`],
 //!   [`pad`], [`concat`](mod@concat), [`mean`], [`requantize`], [`quantize`], [`dequantize`], [`relu`],
-//!   [`minmax`], [`prelu`]).
+//!   [`minmax`], [`prelu`], [`resize`], [`strided_slice`]).
 //!   Each has a parameter struct whose public fields hold every constant the kernel needs
 //!   (shapes, strides, paddings, offsets, Q31 multipliers and shifts, clamp bounds) and a
 //!   slice-based `*_s8` function. The constants are computed on the host by `nn_dsl::quant`;
@@ -56,10 +56,12 @@ pub mod qformat;
 pub mod quantize;
 pub mod relu;
 pub mod requantize;
+pub mod resize;
 pub mod rv64;
 pub mod shape;
 pub mod shaped;
 pub mod softmax;
+pub mod strided_slice;
 pub mod tanh;
 #[cfg(test)]
 mod test_util;
@@ -78,8 +80,8 @@ pub mod __private {
     pub use crate::{
         aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixed,
         fixedpoint, fully_connected, logistic, lut, max_pool2d, mean, minmax, mul, pad, prelu,
-        qformat, quantize, relu, requantize, rv64, shape, softmax, tanh, typed, KernelError,
-        KernelResult,
+        qformat, quantize, relu, requantize, resize, rv64, shape, softmax, strided_slice, tanh,
+        typed, KernelError, KernelResult,
     };
 }
 

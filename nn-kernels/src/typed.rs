@@ -25,6 +25,8 @@ use crate::pad::{pad_s8, PadParams};
 use crate::quantize::{quantize_f32_s8, QuantizeParams};
 use crate::relu::{relu6_s8, relu_s8, Relu6Params, ReluParams};
 use crate::requantize::{requantize_s8, RequantizeParams};
+use crate::resize::{resize_nearest_s8, ResizeNearestParams};
+use crate::strided_slice::{strided_slice_s8, StridedSliceParams};
 use crate::tanh::tanh_s8;
 
 /// An int8 activation tensor of one image: `H` rows of `W` pixels of `C` channels.
@@ -857,6 +859,30 @@ pub fn pad<const N: usize, const M: usize>(
     output: &mut [i8; M],
 ) -> KernelResult {
     pad_s8(p, input, output)
+}
+
+/// RESIZE_NEAREST_NEIGHBOR of an `N`-element `[H, W, C]` tensor into `M` elements (tables in `p`).
+///
+/// # Errors
+/// [`KernelError`] when `p` disagrees with `N` or `M`.
+pub fn resize_nearest<const N: usize, const M: usize>(
+    p: &ResizeNearestParams<'_>,
+    input: &[i8; N],
+    output: &mut [i8; M],
+) -> KernelResult {
+    resize_nearest_s8(p, input, output)
+}
+
+/// STRIDED_SLICE (or a SPLIT output) of an `N`-element tensor into `M` elements.
+///
+/// # Errors
+/// [`KernelError`] when `p` disagrees with `N` or `M`.
+pub fn strided_slice<const N: usize, const M: usize>(
+    p: &StridedSliceParams<'_>,
+    input: &[i8; N],
+    output: &mut [i8; M],
+) -> KernelResult {
+    strided_slice_s8(p, input, output)
 }
 
 /// Concatenation of `inputs` into `N` elements (sizes in `p`).

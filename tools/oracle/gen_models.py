@@ -3,7 +3,8 @@
     tools/oracle/.venv/bin/python tools/oracle/gen_models.py --seed 1 --out tests/vectors/models
 
 Builds the four MLPerf Tiny reference architectures (DS-CNN KWS, MobileNetV1-0.25 VWW, ResNet-8,
-FC autoencoder), a small network with CONCATENATION and MUL, and one that uses Keras Flatten. Each
+FC autoencoder), a small network with CONCATENATION and MUL, one that uses Keras Flatten, a 1-D
+sensor network, and one with RESIZE_NEAREST_NEIGHBOR, SPLIT and STRIDED_SLICE. Each
 gets random weights with batch-norm statistics measured on random data (see randomize), is
 converted to int8 and run by TFLM on random int8 inputs. Written per network:
 <name>.tflite, <name>.json (docs/vectors.md, "Whole networks") and manifest.json for the set.
@@ -135,6 +136,24 @@ def sensor_conv1d(batch_size):
     return keras.Model(inputs, x, name="sensor_conv1d")
 
 
+def upsample_split(batch_size):
+    """Nearest-neighbour upsampling (tf.image.resize, half-pixel centres: RESIZE_NEAREST_NEIGHBOR), a
+    SPLIT whose two halves feed a CONCATENATION in swapped order and an ADD, a SPLIT_V (2 + 4
+    channels) concatenated back in swapped order, and a STRIDED_SLICE with a negative stride."""
+    x = inputs = keras.Input((8, 8, 3), batch_size=batch_size, name="x0")
+    x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
+    x = L.Lambda(lambda t: ol.tf.image.resize(t, (8, 8), method="nearest"))(x)
+    a, b = L.Lambda(lambda t: ol.tf.split(t, 2, axis=-1))(x)
+    c = L.Conv2D(6, 1)(L.Concatenate()([b, a]))
+    p, q = L.Lambda(lambda t: ol.tf.split(t, [2, 4], axis=-1))(c)
+    s = L.Lambda(lambda t: t[:, 1::2, ::-1, :])(L.Add()([a, b]))
+    x = L.Concatenate()([L.MaxPooling2D(2)(L.Concatenate()([q, p])), s[:, :, ::2, :]])
+    x = L.Conv2D(8, 3, padding="valid", activation="relu")(x)
+    x = L.GlobalAveragePooling2D()(x)
+    x = L.Softmax()(L.Dense(4)(x))
+    return keras.Model(inputs, x, name="upsample_split")
+
+
 def zero_pad_cnn(batch_size):
     """Keras ZeroPadding2D before convolutions, as MobileNetV2 pads before its stride-2 layers: the
     converter keeps each as a PAD operator. Before a convolution nnd folds it into the convolution's
@@ -163,8 +182,8 @@ NETWORKS = {
     f.__name__: f
     for f in (
         ds_cnn_kws, mobilenet_v1_025_vww, resnet8_cifar, fc_autoencoder, concat_mul, flatten_cnn, sensor_conv1d,
-        zero_pad_cnn,
-    )
+        upsample_split, zero_pad_cnn,
+    )  # fmt: skip
 }
 
 

@@ -61,6 +61,9 @@ CASE_COUNTS = {
     "add_const": 20,
     "mul_const": 20,
     "conv2d_grouped": 30,
+    "resize_nearest_neighbor": 30,
+    "split": 24,
+    "strided_slice": 30,
 }
 INPUTS_PER_MODEL = 2
 INPUT_MODES = ("uniform", "narrow", "extreme")
@@ -94,6 +97,9 @@ TFLITE_OP = {
     "add_const": "ADD",
     "mul_const": "MUL",
     "conv2d_grouped": "CONV_2D",
+    "resize_nearest_neighbor": "RESIZE_NEAREST_NEIGHBOR",
+    "split": "SPLIT",
+    "strided_slice": "STRIDED_SLICE",
 }
 
 
@@ -542,6 +548,85 @@ def draw_requantize(rng, index):
     return float_io_draw(rng, rewrite)
 
 
+def draw_resize_nearest_neighbor(rng, index):
+    """tf.image.resize(method="nearest") (half-pixel centres), the TF1 form with align_corners, or
+    neither, each up- or downscaling (or both) to 1..12 rows and columns."""
+    shape = (1, int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 6)))
+    size = [int(rng.integers(1, 13)), int(rng.integers(1, 13))]
+    align, half = [(False, True), (True, False), (False, False)][index % 3]
+    x = keras_input(shape)
+    y = L.Lambda(
+        lambda t: ol.tf.compat.v1.image.resize_nearest_neighbor(
+            t, size, align_corners=align, half_pixel_centers=half
+        )
+    )(x)
+    expect = {"size": size, "align_corners": align, "half_pixel_centers": half}
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", shape)], expect)
+
+
+def random_slice(rng, dim):
+    """One Python slice or index on an axis of size `dim`: positive and negative bounds, omitted
+    bounds (masks), strides -3..3 but 0, or an integer index (shrink)."""
+    r = rng.random()
+    if r < 0.15:
+        return int(rng.integers(-dim, dim))
+    stride = pick(rng, [1, 1, 2, 3, -1, -2])
+    def bound():
+        if rng.random() < 0.25:
+            return None
+        return int(rng.integers(-dim - 1, dim + 2))
+    return slice(bound(), bound(), None if stride == 1 and rng.random() < 0.3 else stride)
+
+
+def draw_strided_slice(rng, index):
+    """A Python slice of a rank-2..4 tensor (the batch axis kept whole), read back as the stored
+    begin/end/strides and masks; every fourth case uses an ellipsis or a new axis."""
+    rank = pick(rng, [4, 4, 3, 2])
+    shape = (1,) + tuple(int(v) for v in rng.integers(1, 9, size=rank - 1))
+    for _ in range(100):
+        key = [slice(None)] + [random_slice(rng, d) for d in shape[1:]]
+        if index % 4 == 3 and rank < 4:
+            key.insert(int(rng.integers(1, len(key) + 1)), None)
+        elif index % 4 == 3:
+            cut = int(rng.integers(1, len(key)))
+            key = key[:cut] + [Ellipsis]
+        out = np.zeros(shape)[tuple(key)]
+        if out.size > 0 and out.ndim >= 1 and out.shape[0] == 1 and out.shape != shape:
+            break
+    else:
+        raise OracleError("no non-empty slice drawn")
+    x = keras_input(shape)
+    y = L.Lambda(lambda t: t[tuple(key)])(x)
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", shape)])
+
+
+def draw_split(rng, index):
+    """keras.ops.split into 2..4 equal parts along a non-batch axis; one part (params.index) is the
+    graph output, the others are computed and dropped."""
+    parts = int(rng.integers(2, 5))
+    if rng.random() < 0.7:
+        shape = [1, int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 7))]
+        axis = pick(rng, [1, 2, 3, -1, -3])
+    else:
+        shape = [1, int(rng.integers(1, 9))]
+        axis = pick(rng, [1, -1])
+    shape[axis] *= parts
+    shape = tuple(shape)
+    keep = int(rng.integers(parts))
+    x = keras_input(shape)
+    ys = L.Lambda(lambda t: ol.tf.split(t, parts, axis=axis))(x)
+
+    def rewrite(model):
+        subgraph = model.subgraphs[0]
+        op = subgraph.operators[0]
+        subgraph.outputs = np.array([op.outputs[keep]], dtype=np.int32)
+        return model
+
+    draw = Draw(keras.Model(x, list(ys)), [rep_input(rng, "x0", shape)], {"num_splits": parts}, rewrite=rewrite)
+    draw.keep = keep
+    return draw
+
+
 BUILDERS = {name: globals()[f"draw_{name}"] for name in CASE_COUNTS}
 
 # The random stream of each op: the first 18 ops in name order (as when the set was made), later
@@ -553,7 +638,9 @@ FIRST_OPS = sorted(
         "relu", "relu6",
     ]
 )  # fmt: skip
-STREAMS = FIRST_OPS + ["leaky_relu", "hard_swish", "sub", "maximum", "minimum", "prelu", "add_const", "mul_const", "conv2d_grouped"]
+STREAMS = FIRST_OPS + [
+    "leaky_relu", "hard_swish", "sub", "maximum", "minimum", "prelu", "add_const", "mul_const",
+    "conv2d_grouped", "resize_nearest_neighbor", "split", "strided_slice", "transpose_conv"]  # fmt: skip
 
 # ----------------------------------------------------------------------------- reading the result
 
@@ -603,6 +690,32 @@ def stored_params(op_kind, model):
         return {"paddings": ol.constant_data(model, op.inputs[1]).astype(int).tolist()}
     if op_kind == "concat":
         return {"axis": int(o.axis), "activation": activation()}
+    if op_kind == "resize_nearest_neighbor":
+        return {
+            "size": ol.constant_data(model, op.inputs[1]).astype(int).tolist(),
+            "align_corners": bool(o.alignCorners),
+            "half_pixel_centers": bool(o.halfPixelCenters),
+        }
+    if op_kind == "split":
+        outputs = [int(t) for t in op.outputs]
+        return {
+            "axis": int(ol.constant_data(model, op.inputs[0]).ravel()[0]),
+            "num_splits": int(o.numSplits),
+            "index": outputs.index(int(model.subgraphs[0].outputs[0])),
+        }
+    if op_kind == "strided_slice":
+        if getattr(o, "offset", False):
+            raise OracleError("offset strided slice")
+        return {
+            "begin": ol.constant_data(model, op.inputs[1]).astype(int).tolist(),
+            "end": ol.constant_data(model, op.inputs[2]).astype(int).tolist(),
+            "strides": ol.constant_data(model, op.inputs[3]).astype(int).tolist(),
+            "begin_mask": int(o.beginMask),
+            "end_mask": int(o.endMask),
+            "ellipsis_mask": int(o.ellipsisMask),
+            "new_axis_mask": int(o.newAxisMask),
+            "shrink_axis_mask": int(o.shrinkAxisMask),
+        }
     if op_kind == "mean":
         return {
             "axis": ol.constant_data(model, op.inputs[1]).astype(int).ravel().tolist(),
@@ -615,19 +728,37 @@ def operand_tensors(op_kind, op):
     """The op's operands recorded in `inputs` (docs/vectors.md order): constants like PAD's paddings
     or MEAN's axes go to params instead."""
     operands = [int(t) for t in op.inputs]
-    if op_kind in ("pad", "mean"):
+    if op_kind in ("pad", "mean", "resize_nearest_neighbor", "strided_slice"):
         return operands[:1]
+    if op_kind == "split":
+        return operands[1:2]
     if -1 in operands:
         raise OracleError("an optional operand (bias) is missing")
     return operands
 
 
+def split_op(model):
+    """SPLIT's check: one operator, the data input the graph input, one of its outputs the graph
+    output (the others computed and dropped)."""
+    subgraph = model.subgraphs[0]
+    if len(subgraph.operators) != 1:
+        raise OracleError(f"expected one operator, got {ol.op_names(model)}")
+    op = subgraph.operators[0]
+    if list(subgraph.inputs) != [op.inputs[1]] or len(subgraph.outputs) != 1:
+        raise OracleError("SPLIT's data input/output are not the graph's")
+    if int(subgraph.outputs[0]) not in [int(t) for t in op.outputs]:
+        raise OracleError("the graph output is not a SPLIT output")
+    return op
+
+
 def check(op_kind, model, draw):
     """Raises OracleError unless the model is exactly the one operator with the params asked for."""
-    op = ol.graph_inputs_of_op(model)
+    op = split_op(model) if op_kind == "split" else ol.graph_inputs_of_op(model)
     if ol.op_name(model, op) != TFLITE_OP[op_kind]:
         raise OracleError(f"got {ol.op_name(model, op)}, wanted {TFLITE_OP[op_kind]}")
     params = stored_params(op_kind, model)
+    if op_kind == "split" and params["index"] != draw.keep:
+        raise OracleError(f"index: stored {params['index']}, asked {draw.keep}")
     for key, value in draw.expect.items():
         if params.get(key) != value:
             raise OracleError(f"{key}: stored {params.get(key)!r}, asked {value!r}")

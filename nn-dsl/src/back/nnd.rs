@@ -322,6 +322,61 @@ fn call(
             }
         }
         Op::Reshape { shape } => args.push(format!("shape = {}", list(shape))),
+        Op::ResizeNearest {
+            size,
+            align_corners,
+            half_pixel_centers,
+        } => {
+            args.push(format!("size = {}", list(size)));
+            if *align_corners {
+                args.push("align_corners = true".into());
+            }
+            if *half_pixel_centers {
+                args.push("half_pixel_centers = true".into());
+            }
+        }
+        Op::StridedSlice {
+            begin,
+            end,
+            strides,
+            shape,
+        } => {
+            let x = n
+                .inputs
+                .first()
+                .ok_or_else(|| Error::Malformed(format!("node {} has no input", n.name)))?;
+            let dims = &tensor(module, *x)?.shape;
+            // .nnd reads a negative end from the back: the resolved -1 ("through index 0") is
+            // written as -(dim + 1), which clamps back to -1.
+            let ends: Vec<String> = end
+                .iter()
+                .zip(dims)
+                .map(|(&e, &d)| {
+                    if e < 0 {
+                        (e - i64::try_from(d).unwrap_or(i64::MAX)).to_string()
+                    } else {
+                        e.to_string()
+                    }
+                })
+                .collect();
+            args.push(format!("begin = {}", list(begin)));
+            args.push(format!("end = [{}]", ends.join(", ")));
+            if strides.iter().any(|&s| s != 1) {
+                let s: Vec<String> = strides.iter().map(i64::to_string).collect();
+                args.push(format!("strides = [{}]", s.join(", ")));
+            }
+            let sizes: Vec<usize> = begin
+                .iter()
+                .zip(end)
+                .zip(strides)
+                .map(|((&b, &e), &s)| {
+                    crate::shape::slice_size(i64::try_from(b).unwrap_or(i64::MAX), e, s)
+                })
+                .collect();
+            if &sizes != shape {
+                args.push(format!("shape = {}", list(shape)));
+            }
+        }
         Op::Pad { paddings } => {
             let pairs: Vec<String> = paddings
                 .iter()

@@ -56,6 +56,9 @@ impl Checker<'_> {
             "reshape" => self.reshape(x, attrs, call),
             "flatten" => Some((Op::Flatten, vec![elements(&x.shape)?], x.dtype)),
             "pad" => self.pad(x, attrs, call),
+            "resize_nearest" => self.resize_nearest(x, attrs),
+            "strided_slice" => self.strided_slice(x, attrs),
+            "split" => self.split(x, attrs),
             "relu" | "relu6" | "leaky_relu" | "hard_swish" | "logistic" | "tanh" => {
                 self.need_dtype(spec.name, x, DType::I8)?;
                 let op = match spec.name {
@@ -753,6 +756,182 @@ impl Checker<'_> {
         }
         Some((
             Op::Reshape {
+                shape: shape.clone(),
+            },
+            shape,
+            x.dtype,
+        ))
+    }
+
+    fn resize_nearest(&mut self, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
+        let dt = self.need_dtype("resize_nearest", x, DType::I8);
+        let [_, _, c] = self.need_hwc("resize_nearest", x)?;
+        dt?;
+        let size = attrs.pair("size", None)?;
+        let align_corners = attrs.flag("align_corners", false)?;
+        let half_pixel_centers = attrs.flag("half_pixel_centers", false)?;
+        if align_corners && half_pixel_centers {
+            self.errors.push(CheckError::BadAttr {
+                name: "half_pixel_centers",
+                expected: "`false` when `align_corners = true` (TensorFlow allows one of the two)",
+                found: "`true`".into(),
+                span: attrs.span_of("half_pixel_centers"),
+            });
+            return None;
+        }
+        Some((
+            Op::ResizeNearest {
+                size,
+                align_corners,
+                half_pixel_centers,
+            },
+            vec![size[0], size[1], c],
+            DType::I8,
+        ))
+    }
+
+    /// One value per input dimension, or E0104 at the attribute.
+    fn per_dim(
+        &mut self,
+        attrs: &Attrs,
+        name: &'static str,
+        rank: usize,
+    ) -> Option<Option<Vec<(i64, Span)>>> {
+        let values = attrs.ints_opt(name)?;
+        if let Some(v) = &values {
+            if v.len() != rank {
+                self.errors.push(CheckError::BadAttr {
+                    name,
+                    expected: "one value per input dimension",
+                    found: format!("{} values for an input of rank {rank}", v.len()),
+                    span: attrs.span_of(name),
+                });
+                return None;
+            }
+        }
+        Some(values)
+    }
+
+    fn strided_slice(&mut self, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
+        let dt = self.need_dtype("strided_slice", x, DType::I8);
+        let rank = x.shape.len();
+        let begin = self.per_dim(attrs, "begin", rank);
+        let end = self.per_dim(attrs, "end", rank);
+        let strides = self.per_dim(attrs, "strides", rank);
+        let (begin, end, strides) = (begin??, end??, strides?);
+        dt?;
+        let mut axes = Vec::with_capacity(rank);
+        for (a, &d) in x.shape.iter().enumerate() {
+            let (stride, stride_span) = strides
+                .as_ref()
+                .map_or((1, attrs.call_span()), |s| (s[a].0, s[a].1));
+            if stride == 0 {
+                self.errors.push(CheckError::ZeroStep {
+                    name: "strides",
+                    value: 0,
+                    span: stride_span,
+                });
+                return None;
+            }
+            let axis = match shape::slice_axis(d, Some(begin[a].0), Some(end[a].0), stride, false) {
+                Ok(axis) => axis,
+                Err(_) => return None,
+            };
+            if axis.size == 0 {
+                self.errors.push(CheckError::BadAttr {
+                    name: "end",
+                    expected: "a bound that leaves at least one element on every axis",
+                    found: format!(
+                        "an empty slice {}..{} by {stride} of an axis of {d}",
+                        begin[a].0, end[a].0
+                    ),
+                    span: end[a].1,
+                });
+                return None;
+            }
+            axes.push(axis);
+        }
+        let sizes: Vec<usize> = axes.iter().map(|a| a.size).collect();
+        let shape = match attrs.ints_opt("shape")? {
+            None => sizes.clone(),
+            Some(dims) => {
+                let span = attrs.span_of("shape");
+                let shape: Option<Vec<usize>> = dims
+                    .iter()
+                    .map(|&(v, _)| usize::try_from(v).ok().filter(|&v| v > 0))
+                    .collect();
+                match shape {
+                    Some(s) if elements(&s) == elements(&sizes) => s,
+                    _ => {
+                        self.errors.push(CheckError::BadAttr {
+                            name: "shape",
+                            expected: "positive sizes with as many elements as the slice takes",
+                            found: format!(
+                                "{dims:?} for a slice of {sizes:?}",
+                                dims = dims.iter().map(|d| d.0).collect::<Vec<_>>()
+                            ),
+                            span,
+                        });
+                        return None;
+                    }
+                }
+            }
+        };
+        Some((
+            Op::StridedSlice {
+                begin: axes.iter().map(|a| a.begin).collect(),
+                end: axes.iter().map(|a| a.end).collect(),
+                strides: axes.iter().map(|a| a.stride).collect(),
+                shape: shape.clone(),
+            },
+            shape,
+            x.dtype,
+        ))
+    }
+
+    /// `split(x, axis, parts, index)`: part `index` of `parts` equal parts along `axis`, as a
+    /// stride-1 slice.
+    fn split(&mut self, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {
+        self.need_dtype("split", x, DType::I8)?;
+        let (axis, axis_span) = attrs.int("axis", None)?;
+        let parts = attrs.size("parts", None)?;
+        let (index, index_span) = attrs.int("index", None)?;
+        let axis = self.axis("split", axis, x.shape.len(), axis_span)?;
+        let d = x.shape[axis];
+        if d % parts != 0 {
+            self.errors.push(CheckError::BadAttr {
+                name: "parts",
+                expected: "a divisor of the split axis",
+                found: format!("{parts} parts of an axis of {d}"),
+                span: attrs.span_of("parts"),
+            });
+            return None;
+        }
+        let Some(index) = usize::try_from(index).ok().filter(|&i| i < parts) else {
+            self.errors.push(CheckError::BadAttr {
+                name: "index",
+                expected: "a part index from 0 to parts - 1",
+                found: format!("{index} of {parts} parts"),
+                span: index_span,
+            });
+            return None;
+        };
+        let part = d / parts;
+        let mut begin = vec![0usize; x.shape.len()];
+        let mut end: Vec<i64> = x
+            .shape
+            .iter()
+            .map(|&v| i64::try_from(v).unwrap_or(i64::MAX))
+            .collect();
+        let mut shape = x.shape.clone();
+        begin[axis] = index * part;
+        end[axis] = i64::try_from((index + 1) * part).unwrap_or(i64::MAX);
+        shape[axis] = part;
+        Some((
+            Op::StridedSlice {
+                begin,
+                end,
+                strides: vec![1; x.shape.len()],
                 shape: shape.clone(),
             },
             shape,

@@ -310,6 +310,38 @@ pub(crate) const OPS: &[OpSpec] = &[
         )],
     },
     OpSpec {
+        name: "resize_nearest",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("size", Kind::SizePair, "size = [16, 16]"),
+            opt("align_corners", Kind::Bool, "align_corners = true"),
+            opt(
+                "half_pixel_centers",
+                Kind::Bool,
+                "half_pixel_centers = true",
+            ),
+        ],
+    },
+    OpSpec {
+        name: "strided_slice",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("begin", Kind::Axes, "begin = [0, 1, 0]"),
+            req("end", Kind::Axes, "end = [4, -1, 8]"),
+            opt("strides", Kind::Axes, "strides = [1, 2, 1]"),
+            opt("shape", Kind::Shape, "shape = [4, 8]"),
+        ],
+    },
+    OpSpec {
+        name: "split",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("axis", Kind::Axis, "axis = -1"),
+            req("parts", Kind::Size, "parts = 2"),
+            req("index", Kind::Axis, "index = 0"),
+        ],
+    },
+    OpSpec {
         name: "relu",
         arity: Arity::Exactly(1),
         attrs: &[],

@@ -445,6 +445,8 @@ fn step(
             k::concat::concat_s8(&c.params(), &slices, o)
         }
         NodeParams::Pad(p) => k::pad::pad_s8(&p.params(), x()?, o),
+        NodeParams::ResizeNearest(p) => k::resize::resize_nearest_s8(&p.params(), x()?, o),
+        NodeParams::StridedSlice(p) => k::strided_slice::strided_slice_s8(&p.params(), x()?, o),
         NodeParams::Relu(p) => k::relu::relu_s8(p, x()?, o),
         NodeParams::Relu6(p) => k::relu::relu6_s8(p, x()?, o),
         NodeParams::Lut(p) => k::lut::lut_s8(p, x()?, o),

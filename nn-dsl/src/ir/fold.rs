@@ -20,6 +20,14 @@ pub struct Folded {
     pub into: String,
 }
 
+/// A convolution's new window, the pad's input it now reads and the pad node.
+#[derive(Clone, Copy)]
+struct Refold {
+    window: Window2d,
+    source: Handle<Tensor>,
+    pad: Handle<Node>,
+}
+
 /// `module` with every foldable `pad` folded into the convolution that reads it (see the module
 /// docs), and the list of folds. A pad is folded when it pads only height and width of an int8
 /// `[H, W, C]` tensor, keeps its input's quantisation, is read by exactly one node, that node is
@@ -43,8 +51,7 @@ pub fn fold_pads(module: &Module) -> (Module, Vec<Folded>) {
         }
     }
     // The new window of each convolution whose input pad is folded, and that pad's input.
-    let mut window_of: Vec<Option<(Window2d, Handle<Tensor>, Handle<Node>)>> =
-        vec![None; module.nodes.len()];
+    let mut window_of: Vec<Option<Refold>> = vec![None; module.nodes.len()];
     let mut skip = vec![false; module.nodes.len()];
     let mut folds = Vec::new();
     for (h, node) in module.nodes.iter() {
@@ -52,7 +59,11 @@ pub fn fold_pads(module: &Module) -> (Module, Vec<Folded>) {
             continue;
         };
         if let (Some(w), Some(s)) = (window_of.get_mut(h.index()), skip.get_mut(pad_node.index())) {
-            *w = Some((window, source, pad_node));
+            *w = Some(Refold {
+                window,
+                source,
+                pad: pad_node,
+            });
             *s = true;
             if let Some(p) = module.nodes.get(pad_node) {
                 folds.push(Folded {
@@ -122,11 +133,7 @@ fn foldable(
 }
 
 /// `module` without the `skip` nodes (and their outputs), with the new windows and inputs.
-fn rebuild(
-    module: &Module,
-    skip: &[bool],
-    window_of: &[Option<(Window2d, Handle<Tensor>, Handle<Node>)>],
-) -> Module {
+fn rebuild(module: &Module, skip: &[bool], window_of: &[Option<Refold>]) -> Module {
     let mut out = Module {
         name: module.name.clone(),
         weights: module.weights.clone(),
@@ -148,7 +155,12 @@ fn rebuild(
             continue;
         }
         let mut node = node.clone();
-        if let Some(Some((window, source, pad))) = window_of.get(h.index()) {
+        if let Some(Some(Refold {
+            window,
+            source,
+            pad,
+        })) = window_of.get(h.index())
+        {
             node.inputs = vec![*source];
             match &mut node.op {
                 Op::Conv2d(c) => c.window = *window,

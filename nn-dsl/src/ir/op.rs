@@ -192,6 +192,31 @@ pub enum Op {
     },
     /// Reshape to rank 1.
     Flatten,
+    /// Nearest-neighbour resize `[H, W, C] -> [size[0], size[1], C]` (TFLite
+    /// RESIZE_NEAREST_NEIGHBOR); input and output share one quantisation.
+    ResizeNearest {
+        /// Output `[height, width]`, each >= 1.
+        size: [usize; 2],
+        /// Corner pixels of input and output aligned (scale `(in - 1) / (out - 1)`).
+        align_corners: bool,
+        /// Sample at pixel centres (`+ 0.5` before scaling).
+        half_pixel_centers: bool,
+    },
+    /// Strided slice (TFLite STRIDED_SLICE, and each output of SPLIT / SPLIT_V); input and output
+    /// share one quantisation. Output index `i` of axis `a` reads input index
+    /// `begin[a] + i * strides[a]` for `i` in `0..` [`crate::shape::slice_size`]`(begin, end,
+    /// stride)`; the taken sizes, in order, give `shape` once dimensions of size 1 are dropped or
+    /// added (TFLite's shrink axes).
+    StridedSlice {
+        /// First index read per input axis (inside the axis).
+        begin: Vec<usize>,
+        /// Exclusive stop per input axis, resolved (`-1`: through index 0 with a negative stride).
+        end: Vec<i64>,
+        /// Non-zero step per input axis.
+        strides: Vec<i64>,
+        /// The output shape (the taken sizes, possibly without or with extra 1s).
+        shape: Vec<usize>,
+    },
     /// Zero-point padding of every dimension.
     Pad {
         /// `[before, after]` per input dimension.
@@ -246,6 +271,8 @@ impl Op {
             Op::Concat { .. } => "concat",
             Op::Reshape { .. } => "reshape",
             Op::Flatten => "flatten",
+            Op::ResizeNearest { .. } => "resize_nearest",
+            Op::StridedSlice { .. } => "strided_slice",
             Op::Pad { .. } => "pad",
             Op::Relu => "relu",
             Op::Relu6 => "relu6",

@@ -325,6 +325,10 @@ pub enum NodeParams {
     Concat(ConcatLowered),
     /// `nn_kernels::pad::pad_s8`.
     Pad(PadLowered),
+    /// `nn_kernels::resize::resize_nearest_s8`: source tables computed on the host.
+    ResizeNearest(ResizeNearestLowered),
+    /// `nn_kernels::strided_slice::strided_slice_s8` (STRIDED_SLICE, SPLIT outputs).
+    StridedSlice(StridedSliceLowered),
     /// Reshape / flatten: the output is the input's bytes (a copy on the host, an alias in
     /// generated code).
     Copy {
@@ -754,6 +758,54 @@ impl PadLowered {
             input_shape: &self.input_shape,
             paddings: &self.paddings,
             pad_value: self.pad_value,
+        }
+    }
+}
+
+/// A nearest-neighbour resize: the input shape and the source row and column of every output
+/// row and column (TFLM's float index arithmetic, run once on the host).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResizeNearestLowered {
+    /// Input `[H, W, C]`.
+    pub input_shape: [usize; 3],
+    /// Source row per output row.
+    pub rows: Vec<usize>,
+    /// Source column per output column.
+    pub cols: Vec<usize>,
+}
+
+impl ResizeNearestLowered {
+    /// The kernel's parameter struct.
+    pub fn params(&self) -> nn_kernels::resize::ResizeNearestParams<'_> {
+        nn_kernels::resize::ResizeNearestParams {
+            input_shape: self.input_shape,
+            rows: &self.rows,
+            cols: &self.cols,
+        }
+    }
+}
+
+/// A strided slice: per input axis the first index, the step and the count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StridedSliceLowered {
+    /// Input shape.
+    pub input_shape: Vec<usize>,
+    /// First index read per axis.
+    pub begin: Vec<usize>,
+    /// Step per axis.
+    pub strides: Vec<isize>,
+    /// Elements taken per axis.
+    pub sizes: Vec<usize>,
+}
+
+impl StridedSliceLowered {
+    /// The kernel's parameter struct.
+    pub fn params(&self) -> nn_kernels::strided_slice::StridedSliceParams<'_> {
+        nn_kernels::strided_slice::StridedSliceParams {
+            input_shape: &self.input_shape,
+            begin: &self.begin,
+            strides: &self.strides,
+            sizes: &self.sizes,
         }
     }
 }

@@ -8,7 +8,7 @@ use super::{
     BinaryLowered, ConcatLowered, Conv2dLowered, ConvGeometry, DenseLowered, DepthwiseLowered,
     DequantizeParams, LogisticParams, LowerError, MeanLowered, MeanRequant, MinMaxLowered,
     NodeParams, PadLowered, Pool2dParams, PreluLowered, QuantizeParams, Relu6Params, ReluParams,
-    Requant, RequantizeParams, SoftmaxParams,
+    Requant, RequantizeParams, ResizeNearestLowered, SoftmaxParams, StridedSliceLowered,
 };
 
 /// Per-tensor quantisation of an activation: `real = scale * (q - zero_point)`.
@@ -18,6 +18,22 @@ pub struct ActQuant {
     pub scale: f32,
     /// Zero point (int8 range).
     pub zero_point: i32,
+}
+
+/// Copying ops (resize, strided slice) move int8 values unchanged, as TFLM does: the output must
+/// be quantised as the input.
+fn same_quant(op: &str, x: &Tensor, xq: ActQuant, yq: ActQuant) -> Result<(), LowerError> {
+    if xq == yq {
+        return Ok(());
+    }
+    Err(LowerError::BadQuant {
+        tensor: x.name.clone(),
+        reason: format!(
+            "{op} copies int8 values (as TFLite does), so its input needs the output's \
+             quantisation (scale {}, zero point {}), found scale {} and zero point {}",
+            yq.scale, yq.zero_point, xq.scale, xq.zero_point
+        ),
+    })
 }
 
 fn activation(a: Activation) -> quant::Activation {
@@ -937,6 +953,81 @@ pub(super) fn lower_node(
                 paddings: paddings.clone(),
                 pad_value: i8::try_from(yq.zero_point)
                     .map_err(|_| cx.unsupported("pad value outside int8"))?,
+            }))
+        }
+        Op::ResizeNearest {
+            size,
+            align_corners,
+            half_pixel_centers,
+        } => {
+            let (x, xq, y, yq) = cx.unary_q8()?;
+            same_quant(cx.op(), x, xq, yq)?;
+            let &[h, w, c] = x.shape.as_slice() else {
+                return Err(cx.malformed("resize_nearest needs an [H, W, C] input"));
+            };
+            if y.shape != [size[0], size[1], c] {
+                return Err(cx.malformed("resize_nearest output shape differs from its size"));
+            }
+            if h == 0 || w == 0 || size[0] == 0 || size[1] == 0 {
+                return Err(cx.malformed("resize_nearest with an empty axis"));
+            }
+            let table = |n: usize, out: usize| -> Vec<usize> {
+                (0..out)
+                    .map(|o| {
+                        nn_kernels::resize::nearest_source(
+                            o,
+                            n,
+                            out,
+                            *align_corners,
+                            *half_pixel_centers,
+                        )
+                    })
+                    .collect()
+            };
+            Ok(NodeParams::ResizeNearest(ResizeNearestLowered {
+                input_shape: [h, w, c],
+                rows: table(h, size[0]),
+                cols: table(w, size[1]),
+            }))
+        }
+        Op::StridedSlice {
+            begin,
+            end,
+            strides,
+            shape,
+        } => {
+            let (x, xq, y, yq) = cx.unary_q8()?;
+            same_quant(cx.op(), x, xq, yq)?;
+            let rank = x.shape.len();
+            if begin.len() != rank || end.len() != rank || strides.len() != rank {
+                return Err(cx.malformed("one begin, end and stride per input dimension"));
+            }
+            let mut sizes = Vec::with_capacity(rank);
+            let mut steps = Vec::with_capacity(rank);
+            for (((&b, &e), &s), &d) in begin.iter().zip(end).zip(strides).zip(&x.shape) {
+                let bi = i64::try_from(b).map_err(|_| cx.malformed("slice begin too large"))?;
+                let n = crate::shape::slice_size(bi, e, s);
+                let last = i64::try_from(n)
+                    .ok()
+                    .and_then(|n| (n - 1).checked_mul(s))
+                    .and_then(|v| v.checked_add(bi));
+                let inside = |v: i64| usize::try_from(v).is_ok_and(|v| v < d);
+                if n == 0 || !inside(bi) || !last.is_some_and(inside) {
+                    return Err(cx.malformed("strided slice empty or outside its input"));
+                }
+                sizes.push(n);
+                steps.push(isize::try_from(s).map_err(|_| cx.malformed("stride too large"))?);
+            }
+            if sizes.iter().product::<usize>() != shape.iter().product::<usize>()
+                || y.shape != *shape
+            {
+                return Err(cx.malformed("strided slice output shape differs from its sizes"));
+            }
+            Ok(NodeParams::StridedSlice(StridedSliceLowered {
+                input_shape: x.shape.clone(),
+                begin: begin.clone(),
+                strides: steps,
+                sizes,
             }))
         }
         Op::Relu => {

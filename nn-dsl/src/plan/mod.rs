@@ -352,6 +352,8 @@ pub fn scratch_bytes(node: &Node, module: &Module) -> usize {
         | Op::Reshape { .. }
         | Op::Flatten
         | Op::Pad { .. }
+        | Op::ResizeNearest { .. }
+        | Op::StridedSlice { .. }
         | Op::Relu
         | Op::Relu6
         | Op::LeakyRelu { .. }

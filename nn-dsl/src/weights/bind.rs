@@ -528,7 +528,13 @@ fn implied(
     match node.op {
         Op::Softmax { .. } | Op::Logistic => Some(fixed(1.0 / 256.0, -128)),
         Op::Tanh => Some(fixed(1.0 / 128.0, 0)),
-        Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::Reshape { .. } | Op::Flatten | Op::Pad { .. } => {
+        Op::MaxPool2d(_)
+        | Op::AvgPool2d(_)
+        | Op::Reshape { .. }
+        | Op::Flatten
+        | Op::Pad { .. }
+        | Op::ResizeNearest { .. }
+        | Op::StridedSlice { .. } => {
             let input = *node.inputs.first()?;
             known
                 .get(input.index())

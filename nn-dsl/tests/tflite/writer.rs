@@ -132,6 +132,17 @@ pub enum MOptions {
     },
     Pad,
     PadV2,
+    /// `StridedSliceOptions` with every mask 0 and `offset` set.
+    StridedSliceOffset,
+    ResizeNearestNeighbor {
+        align_corners: bool,
+        half_pixel_centers: bool,
+    },
+    /// `SplitOptions` (or `SplitVOptions` with `v`).
+    Split {
+        num_splits: i32,
+        v: bool,
+    },
     /// An empty table tagged with an arbitrary union type code.
     Raw {
         type_code: u8,
@@ -480,6 +491,25 @@ fn write_options(fbb: &mut FlatBufferBuilder<'_>, o: &MOptions) -> Option<(u8, O
         MOptions::PadV2 => {
             let s = fbb.start_table();
             (43, fbb.end_table(s))
+        }
+        MOptions::StridedSliceOffset => {
+            let s = fbb.start_table();
+            fbb.push_slot::<bool>(slot(5), true, false);
+            (32, fbb.end_table(s))
+        }
+        MOptions::ResizeNearestNeighbor {
+            align_corners,
+            half_pixel_centers,
+        } => {
+            let s = fbb.start_table();
+            fbb.push_slot::<bool>(slot(0), *align_corners, false);
+            fbb.push_slot::<bool>(slot(1), *half_pixel_centers, false);
+            (74, fbb.end_table(s))
+        }
+        MOptions::Split { num_splits, v } => {
+            let s = fbb.start_table();
+            fbb.push_slot::<i32>(slot(0), *num_splits, 0);
+            (if *v { 79 } else { 35 }, fbb.end_table(s))
         }
         MOptions::Pack { values_count, axis } => {
             let s = fbb.start_table();

@@ -209,6 +209,24 @@ fn kernels() {
         pad_value: 0,
     });
     let _ = black_box(typed::pad(&p, &x, &mut big));
+    let table: &[usize] = black_box(&[0, 1, 2, 3]);
+    let p = black_box(nn_kernels::resize::ResizeNearestParams {
+        input_shape: black_box([4, 4, 4]),
+        rows: table,
+        cols: table,
+    });
+    let _ = black_box(typed::resize_nearest(&p, &x, &mut y));
+    let begin: &[usize] = black_box(&[7, 0]);
+    let steps: &[isize] = black_box(&[-2, 3]);
+    let sizes: &[usize] = black_box(&[4, 3]);
+    let p = black_box(nn_kernels::strided_slice::StridedSliceParams {
+        input_shape: shape,
+        begin,
+        strides: steps,
+        sizes,
+    });
+    let mut s = [0i8; 12];
+    let _ = black_box(typed::strided_slice(&p, &x, &mut s));
     let axes: &[usize] = black_box(&[0]);
     let mut m = [0i8; 8];
     let p = black_box(mean::MeanParams {

@@ -147,6 +147,8 @@ fn kind(p: &NodeParams) -> &'static str {
         NodeParams::Mul(_) => "mul",
         NodeParams::Concat(_) => "concat",
         NodeParams::Pad(_) => "pad",
+        NodeParams::ResizeNearest(_) => "resize_nearest",
+        NodeParams::StridedSlice(_) => "strided_slice",
         NodeParams::Copy { .. } => "reshape",
         NodeParams::Relu(_) => "relu",
         NodeParams::Relu6(_) => "relu6",

@@ -836,6 +836,45 @@ impl Op<'_> {
                     quote! { let x = #x; let y = #y; #k::typed::pad(&#p_id, x, y)?; },
                 ))
             }
+            NodeParams::ResizeNearest(p) => {
+                let p_id = self.item("PARAMS");
+                let shape = usize_list(&p.input_shape);
+                let (rows, cols) = (usize_list(&p.rows), usize_list(&p.cols));
+                let statics = quote! {
+                    static #p_id: #k::resize::ResizeNearestParams<'static> =
+                        #k::resize::ResizeNearestParams {
+                            input_shape: #shape,
+                            rows: &#rows,
+                            cols: &#cols,
+                        };
+                };
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::typed::resize_nearest(&#p_id, x, y)?; },
+                ))
+            }
+            NodeParams::StridedSlice(p) => {
+                let p_id = self.item("PARAMS");
+                let shape = usize_list(&p.input_shape);
+                let begin = usize_list(&p.begin);
+                let sizes = usize_list(&p.sizes);
+                let steps = p.strides.iter().map(|&s| Literal::isize_unsuffixed(s));
+                let statics = quote! {
+                    static #p_id: #k::strided_slice::StridedSliceParams<'static> =
+                        #k::strided_slice::StridedSliceParams {
+                            input_shape: &#shape,
+                            begin: &#begin,
+                            strides: &[#(#steps),*],
+                            sizes: &#sizes,
+                        };
+                };
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::typed::strided_slice(&#p_id, x, y)?; },
+                ))
+            }
             NodeParams::Relu(p) => {
                 let p_id = self.item("PARAMS");
                 let i = |v: i32| i32_lit(v);

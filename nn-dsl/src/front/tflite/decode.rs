@@ -672,7 +672,21 @@ fn decode_options<'a>(
                 0,
                 "StridedSliceOptions.shrink_axis_mask",
             )?,
+            offset: boolf(o::strided_slice::OFFSET, "StridedSliceOptions.offset")?,
         }),
+        ty::RESIZE_NEAREST_NEIGHBOR => BuiltinOptions::ResizeNearestNeighbor {
+            align_corners: boolf(
+                o::resize_nearest::ALIGN_CORNERS,
+                "ResizeNearestNeighborOptions.align_corners",
+            )?,
+            half_pixel_centers: boolf(
+                o::resize_nearest::HALF_PIXEL_CENTERS,
+                "ResizeNearestNeighborOptions.half_pixel_centers",
+            )?,
+        },
+        ty::SPLIT | ty::SPLIT_V => BuiltinOptions::Split {
+            num_splits: i32f(o::split::NUM_SPLITS, 0, "SplitOptions.num_splits")?,
+        },
         ty::PACK => BuiltinOptions::Pack {
             values_count: i32f(o::pack::VALUES_COUNT, 0, "PackOptions.values_count")?,
             axis: i32f(o::pack::AXIS, 0, "PackOptions.axis")?,

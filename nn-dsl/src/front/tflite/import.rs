@@ -41,11 +41,12 @@ use super::{
     Tensor as TfTensor, TensorType,
 };
 
-/// The TFLite operators the importer maps (SHAPE, STRIDED_SLICE and PACK only as the folded
-/// shape computation of a Keras `Flatten`).
+/// The TFLite operators the importer maps (SHAPE and PACK only as the folded shape computation of
+/// a Keras `Flatten`, whose STRIDED_SLICE of the shape vector is folded too).
 pub const SUPPORTED_OPS: &str = "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, \
 MAX_POOL_2D, ADD, SUB, MUL, MAXIMUM, MINIMUM, SOFTMAX, RESHAPE, EXPAND_DIMS, SQUEEZE, LOGISTIC, TANH, PAD, PADV2, \
-CONCATENATION, MEAN, QUANTIZE, DEQUANTIZE, RELU, RELU6, LEAKY_RELU, PRELU, HARD_SWISH (and SHAPE, STRIDED_SLICE, PACK when they only compute a \
+CONCATENATION, MEAN, QUANTIZE, DEQUANTIZE, RELU, RELU6, LEAKY_RELU, PRELU, HARD_SWISH, \
+RESIZE_NEAREST_NEIGHBOR, STRIDED_SLICE, SPLIT, SPLIT_V (and SHAPE, PACK when they only compute a \
 RESHAPE's target shape)";
 
 /// Everything that can stop an import. Operator errors carry the operator's index in the
@@ -208,6 +209,9 @@ fn imported(builtin: BuiltinOp) -> bool {
             | BuiltinOp::Shape
             | BuiltinOp::StridedSlice
             | BuiltinOp::Pack
+            | BuiltinOp::ResizeNearestNeighbor
+            | BuiltinOp::Split
+            | BuiltinOp::SplitV
     )
 }
 
@@ -719,6 +723,9 @@ impl<'m> Importer<'m> {
                 _ => format!("tflite operator {index} ({op_name})"),
             },
         );
+        if matches!(code.builtin, BuiltinOp::Split | BuiltinOp::SplitV) {
+            return self.split(ctx, code.builtin, op);
+        }
         if op.outputs.len() != 1 {
             return Err(ctx.op_err(format!(
                 "has {} outputs; every supported operator has exactly one",
@@ -728,8 +735,19 @@ impl<'m> Importer<'m> {
         let out_idx = op.outputs[0];
         let out = self.tensor(ctx, out_idx)?;
         let builtin = code.builtin;
+        // A STRIDED_SLICE of an activation is a slice node; of a constant or folded integer
+        // vector (Keras Flatten's shape chain) it is folded.
+        let slices_activation = builtin == BuiltinOp::StridedSlice
+            && matches!(
+                op.inputs
+                    .first()
+                    .copied()
+                    .flatten()
+                    .and_then(|i| self.values.get(i)),
+                Some(Value::Tensor(_))
+            );
         if builtin == BuiltinOp::Shape
-            || builtin == BuiltinOp::StridedSlice
+            || (builtin == BuiltinOp::StridedSlice && !slices_activation)
             || builtin == BuiltinOp::Pack
         {
             let folded = self.fold(ctx, builtin, op)?;
@@ -811,6 +829,8 @@ impl<'m> Importer<'m> {
                 self.unary(x, Op::HardSwish)
             }
             BuiltinOp::Pad | BuiltinOp::PadV2 => self.pad(ctx, builtin, op)?,
+            BuiltinOp::StridedSlice => self.strided_slice(ctx, op, out)?,
+            BuiltinOp::ResizeNearestNeighbor => self.resize_nearest(ctx, op, out)?,
             BuiltinOp::Concatenation => self.concat(ctx, op)?,
             BuiltinOp::Mean => self.mean(ctx, op)?,
             BuiltinOp::Quantize => {
@@ -1831,6 +1851,265 @@ impl<'m> Importer<'m> {
         })
     }
 
+    /// Copying ops move int8 values unchanged (TFLM does too): refused unless `out` is quantised
+    /// as the data input `x`.
+    fn same_quant(
+        &self,
+        ctx: Ctx<'_>,
+        what: &str,
+        x: &TfTensor,
+        out: &TfTensor,
+    ) -> Result<(), ImportError> {
+        if x.quantization == out.quantization {
+            return Ok(());
+        }
+        Err(ctx.tensor_err(
+            out,
+            format!(
+                "is quantised differently from the input {:?}; {what} copies int8 values, so nnd \
+                 needs one quantisation for both",
+                x.name
+            ),
+        ))
+    }
+
+    /// RESIZE_NEAREST_NEIGHBOR of `[1, H, W, C]` to the constant `size`.
+    fn resize_nearest(
+        &mut self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        out: &TfTensor,
+    ) -> Result<Emit, ImportError> {
+        let BuiltinOptions::ResizeNearestNeighbor {
+            align_corners,
+            half_pixel_centers,
+        } = op.options
+        else {
+            return Err(ctx.op_err("has no ResizeNearestNeighborOptions"));
+        };
+        let x = self.data_i8(ctx, op, 0)?;
+        self.same_quant(
+            ctx,
+            "RESIZE_NEAREST_NEIGHBOR",
+            self.input_tensor(ctx, op, 0)?,
+            out,
+        )?;
+        let &[_, _, c] = self.module.tensors[x].shape.as_slice() else {
+            let xt = self.input_tensor(ctx, op, 0)?;
+            return Err(ctx.tensor_err(xt, "must have shape [1, H, W, C]"));
+        };
+        let size = self.ints(ctx, op, 1)?;
+        let size = match size.values.as_slice() {
+            &[h, w] => match (usize::try_from(h), usize::try_from(w)) {
+                (Ok(h), Ok(w)) if h > 0 && w > 0 => [h, w],
+                _ => return Err(ctx.op_err(format!("size [{h}, {w}] must be positive"))),
+            },
+            v => {
+                return Err(ctx.op_err(format!(
+                    "size has {} values; expected [height, width]",
+                    v.len()
+                )))
+            }
+        };
+        if align_corners && half_pixel_centers {
+            return Err(ctx.op_err(
+                "align_corners and half_pixel_centers are both set (TensorFlow allows one)",
+            ));
+        }
+        Ok(Emit {
+            name: None,
+            op: Op::ResizeNearest {
+                size,
+                align_corners,
+                half_pixel_centers,
+            },
+            inputs: vec![x],
+            shape: vec![size[0], size[1], c],
+            dtype: DType::I8,
+        })
+    }
+
+    /// STRIDED_SLICE of an activation: constant begin/end/strides, masks resolved
+    /// ([`crate::shape::tflite_strided_slice`]); the batch axis must be kept whole.
+    fn strided_slice(
+        &mut self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        out: &TfTensor,
+    ) -> Result<Emit, ImportError> {
+        let BuiltinOptions::StridedSlice(o) = op.options else {
+            return Err(ctx.op_err("has no StridedSliceOptions"));
+        };
+        if o.offset {
+            return Err(ctx.op_err("the offset form (StridedSliceOptions.offset) is not supported"));
+        }
+        let x = self.data_i8(ctx, op, 0)?;
+        let xt = self.input_tensor(ctx, op, 0)?;
+        self.same_quant(ctx, "STRIDED_SLICE", xt, out)?;
+        let (begin, end, strides) = (
+            self.ints(ctx, op, 1)?,
+            self.ints(ctx, op, 2)?,
+            self.ints(ctx, op, 3)?,
+        );
+        let mut full = vec![1usize];
+        full.extend(&self.module.tensors[x].shape);
+        let masks = crate::shape::SliceMasks {
+            begin_mask: o.begin_mask,
+            end_mask: o.end_mask,
+            ellipsis_mask: o.ellipsis_mask,
+            new_axis_mask: o.new_axis_mask,
+            shrink_axis_mask: o.shrink_axis_mask,
+        };
+        let (axes, shape) = crate::shape::tflite_strided_slice(
+            &full,
+            &begin.values,
+            &end.values,
+            &strides.values,
+            masks,
+        )
+        .map_err(|p| ctx.op_err(p))?;
+        let batch_kept = o.shrink_axis_mask & 1 == 0
+            && axes.first().is_some_and(|a| a.begin == 0 && a.size == 1);
+        if !batch_kept {
+            return Err(ctx.op_err(
+                "slicing or shrinking the batch axis (0) is not supported; it must stay whole",
+            ));
+        }
+        if let Some((a, _)) = axes.iter().enumerate().find(|(_, a)| a.size == 0) {
+            return Err(ctx.op_err(format!("axis {a} of the slice is empty")));
+        }
+        let ir_axes = &axes[1..];
+        Ok(Emit {
+            name: None,
+            op: Op::StridedSlice {
+                begin: ir_axes.iter().map(|a| a.begin).collect(),
+                end: ir_axes.iter().map(|a| a.end).collect(),
+                strides: ir_axes.iter().map(|a| a.stride).collect(),
+                shape: shape[1..].to_vec(),
+            },
+            inputs: vec![x],
+            shape: shape[1..].to_vec(),
+            dtype: DType::I8,
+        })
+    }
+
+    /// SPLIT / SPLIT_V: each output that is used becomes its own stride-1 slice node.
+    fn split(
+        &mut self,
+        ctx: Ctx<'_>,
+        builtin: BuiltinOp,
+        op: &Operator,
+    ) -> Result<(), ImportError> {
+        let BuiltinOptions::Split { num_splits } = op.options else {
+            return Err(ctx.op_err("has no SplitOptions"));
+        };
+        let (data_at, axis_at) = if builtin == BuiltinOp::Split {
+            (1, 0)
+        } else {
+            (0, 2)
+        };
+        let x = self.data_i8(ctx, op, data_at)?;
+        let xt = self.input_tensor(ctx, op, data_at)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let rank = in_shape.len() + 1;
+        let axis = match self.ints(ctx, op, axis_at)?.values.as_slice() {
+            &[a] => a,
+            v => return Err(ctx.op_err(format!("axis has {} values; expected 1", v.len()))),
+        };
+        let r = i64::try_from(rank).unwrap_or(i64::MAX);
+        if !(-r..r).contains(&axis) {
+            return Err(ctx.op_err(format!("axis {axis} is out of range for rank {rank}")));
+        }
+        let axis = usize::try_from(if axis < 0 { axis + r } else { axis }).unwrap_or(0);
+        if axis == 0 {
+            return Err(ctx.op_err("splitting the batch axis (0) is not supported"));
+        }
+        let d = in_shape[axis - 1];
+        let n = op.outputs.len();
+        if usize::try_from(num_splits).ok() != Some(n) || n == 0 {
+            return Err(ctx.op_err(format!(
+                "num_splits {num_splits} differs from the {n} outputs"
+            )));
+        }
+        let sizes: Vec<usize> = if builtin == BuiltinOp::Split {
+            if d % n != 0 {
+                return Err(ctx.op_err(format!(
+                    "an axis of {d} does not split into {n} equal parts"
+                )));
+            }
+            vec![d / n; n]
+        } else {
+            let given = self.ints(ctx, op, 1)?.values;
+            if given.len() != n {
+                return Err(ctx.op_err(format!(
+                    "size_splits has {} values for {n} outputs",
+                    given.len()
+                )));
+            }
+            let known: i64 = given.iter().filter(|&&v| v != -1).sum();
+            let holes = given.iter().filter(|&&v| v == -1).count();
+            let dd = i64::try_from(d).unwrap_or(i64::MAX);
+            let mut out = Vec::with_capacity(n);
+            for &v in &given {
+                let v = if v == -1 { dd - known } else { v };
+                match usize::try_from(v) {
+                    Ok(v) if v > 0 => out.push(v),
+                    _ => {
+                        return Err(ctx.op_err(format!(
+                            "size_splits {given:?} does not split an axis of {d} into non-empty \
+                             parts"
+                        )))
+                    }
+                }
+            }
+            if holes > 1 || out.iter().sum::<usize>() != d {
+                return Err(ctx.op_err(format!(
+                    "size_splits {given:?} does not add up to the axis size {d}"
+                )));
+            }
+            out
+        };
+        let mut start = 0usize;
+        for (k, (&out_idx, &size)) in op.outputs.iter().zip(&sizes).enumerate() {
+            let (begin_k, end_k) = (start, start + size);
+            start = end_k;
+            let used = self.sg.outputs.contains(&out_idx)
+                || self
+                    .sg
+                    .operators
+                    .iter()
+                    .any(|o| o.inputs.iter().flatten().any(|&i| i == out_idx));
+            if !used {
+                continue;
+            }
+            let out = self.tensor(ctx, out_idx)?;
+            self.same_quant(ctx, &format!("{builtin} (output {k})"), xt, out)?;
+            let mut begin = vec![0usize; in_shape.len()];
+            let mut end: Vec<i64> = in_shape
+                .iter()
+                .map(|&v| i64::try_from(v).unwrap_or(i64::MAX))
+                .collect();
+            let mut shape = in_shape.clone();
+            begin[axis - 1] = begin_k;
+            end[axis - 1] = i64::try_from(end_k).unwrap_or(i64::MAX);
+            shape[axis - 1] = size;
+            let emit = Emit {
+                name: None,
+                op: Op::StridedSlice {
+                    begin,
+                    end,
+                    strides: vec![1; in_shape.len()],
+                    shape: shape.clone(),
+                },
+                inputs: vec![x],
+                shape,
+                dtype: DType::I8,
+            };
+            self.finish(ctx, out_idx, emit)?;
+        }
+        Ok(())
+    }
+
     fn concat(&mut self, ctx: Ctx<'_>, op: &Operator) -> Result<Emit, ImportError> {
         let BuiltinOptions::Concatenation { axis, activation } = op.options else {
             return Err(ctx.op_err("has no ConcatenationOptions"));
@@ -2215,6 +2494,7 @@ mod tests {
             ellipsis_mask: 0,
             new_axis_mask: 0,
             shrink_axis_mask: 1,
+            offset: false,
         };
         let f = slice_1d(&[1, 4, 4, 8], 0, 1, 1, o).unwrap_or_else(|| Folded {
             shape: vec![9],

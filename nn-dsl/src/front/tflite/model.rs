@@ -215,6 +215,9 @@ builtin_ops! {
     Minimum = 57 => "MINIMUM",
     PadV2 = 60 => "PADV2",
     Pack = 83 => "PACK",
+    Split = 49 => "SPLIT",
+    ResizeNearestNeighbor = 97 => "RESIZE_NEAREST_NEIGHBOR",
+    SplitV = 102 => "SPLIT_V",
     LeakyRelu = 98 => "LEAKY_RELU",
     Shape = 77 => "SHAPE",
     Quantize = 114 => "QUANTIZE",
@@ -429,6 +432,8 @@ pub struct StridedSliceOptions {
     pub new_axis_mask: i32,
     /// Bit mask of removed axes.
     pub shrink_axis_mask: i32,
+    /// The `offset` form (end = begin + end); nnd refuses it.
+    pub offset: bool,
 }
 
 /// The decoded `builtin_options` of an operator.
@@ -489,6 +494,18 @@ pub enum BuiltinOptions {
     },
     /// `StridedSliceOptions`.
     StridedSlice(StridedSliceOptions),
+    /// `ResizeNearestNeighborOptions`.
+    ResizeNearestNeighbor {
+        /// Corner pixels aligned.
+        align_corners: bool,
+        /// Pixel-centre sampling.
+        half_pixel_centers: bool,
+    },
+    /// `SplitOptions` / `SplitVOptions`.
+    Split {
+        /// Number of outputs.
+        num_splits: i32,
+    },
     /// `PackOptions`.
     Pack {
         /// Number of packed tensors.

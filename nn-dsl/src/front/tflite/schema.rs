@@ -88,6 +88,9 @@ pub(crate) mod options_type {
     pub(crate) const REDUCER: u8 = 27;
     pub(crate) const SUB: u8 = 28;
     pub(crate) const STRIDED_SLICE: u8 = 32;
+    pub(crate) const SPLIT: u8 = 35;
+    pub(crate) const RESIZE_NEAREST_NEIGHBOR: u8 = 74;
+    pub(crate) const SPLIT_V: u8 = 79;
     pub(crate) const PAD_V2: u8 = 43;
     pub(crate) const PACK: u8 = 59;
     pub(crate) const LEAKY_RELU: u8 = 75;
@@ -166,6 +169,16 @@ pub(crate) mod options {
         pub(crate) const ELLIPSIS_MASK: u16 = 2;
         pub(crate) const NEW_AXIS_MASK: u16 = 3;
         pub(crate) const SHRINK_AXIS_MASK: u16 = 4;
+        pub(crate) const OFFSET: u16 = 5;
+    }
+    /// `ResizeNearestNeighborOptions`.
+    pub(crate) mod resize_nearest {
+        pub(crate) const ALIGN_CORNERS: u16 = 0;
+        pub(crate) const HALF_PIXEL_CENTERS: u16 = 1;
+    }
+    /// `SplitOptions` and `SplitVOptions` (`num_splits` is field 0 of both).
+    pub(crate) mod split {
+        pub(crate) const NUM_SPLITS: u16 = 0;
     }
     /// `PackOptions`.
     pub(crate) mod pack {
@@ -364,6 +377,22 @@ verify_table!(
         "StridedSliceOptions.ellipsis_mask" @ options::strided_slice::ELLIPSIS_MASK => i32,
         "StridedSliceOptions.new_axis_mask" @ options::strided_slice::NEW_AXIS_MASK => i32,
         "StridedSliceOptions.shrink_axis_mask" @ options::strided_slice::SHRINK_AXIS_MASK => i32,
+        "StridedSliceOptions.offset" @ options::strided_slice::OFFSET => bool,
+    }
+);
+
+verify_table!(
+    /// `ResizeNearestNeighborOptions`.
+    ResizeNearestV {
+        "ResizeNearestNeighborOptions.align_corners" @ options::resize_nearest::ALIGN_CORNERS => bool,
+        "ResizeNearestNeighborOptions.half_pixel_centers" @ options::resize_nearest::HALF_PIXEL_CENTERS => bool,
+    }
+);
+
+verify_table!(
+    /// `SplitOptions` / `SplitVOptions`.
+    SplitV {
+        "SplitOptions.num_splits" @ options::split::NUM_SPLITS => i32,
     }
 );
 
@@ -429,6 +458,12 @@ fn verify_options(type_code: u8, v: &mut Verifier, pos: usize) -> VResult {
             v.verify_union_variant::<ForwardsUOffset<StridedSliceV>>("StridedSliceOptions", pos)
         }
         t::PACK => v.verify_union_variant::<ForwardsUOffset<PackV>>("PackOptions", pos),
+        t::RESIZE_NEAREST_NEIGHBOR => v.verify_union_variant::<ForwardsUOffset<ResizeNearestV>>(
+            "ResizeNearestNeighborOptions",
+            pos,
+        ),
+        t::SPLIT => v.verify_union_variant::<ForwardsUOffset<SplitV>>("SplitOptions", pos),
+        t::SPLIT_V => v.verify_union_variant::<ForwardsUOffset<SplitV>>("SplitVOptions", pos),
         t::PAD => v.verify_union_variant::<ForwardsUOffset<EmptyV>>("PadOptions", pos),
         t::PAD_V2 => v.verify_union_variant::<ForwardsUOffset<EmptyV>>("PadV2Options", pos),
         // Option tables of other types are never read, so they need no verification.
