@@ -50,6 +50,17 @@ pub fn logistic_s8_in_place(p: &LogisticParams, data: &mut [i8]) -> KernelResult
 
 #[inline(always)]
 fn logistic_value(p: &LogisticParams, x: i8) -> i8 {
+    // Q0.31 in [0, 1) to the output's scale 1/256, zero point -128.
+    saturating_map(p, x, |q4| {
+        rounding_divide_by_pot(logistic(q4, 4), 31 - 8) + i32::from(i8::MIN)
+    })
+}
+
+/// The shared shape of the int8 logistic and tanh: the offset input saturates outside
+/// `input_range_radius`, else it is scaled to Q4.27 and `f` maps it to the output value, which is
+/// clamped to int8.
+#[inline(always)]
+pub(crate) fn saturating_map(p: &LogisticParams, x: i8, f: impl Fn(i32) -> i32) -> i8 {
     let v = i32::from(x).wrapping_sub(p.input_zero_point);
     if v <= -p.input_range_radius {
         i8::MIN
@@ -57,9 +68,7 @@ fn logistic_value(p: &LogisticParams, x: i8) -> i8 {
         i8::MAX
     } else {
         let q4 = multiply_by_quantized_multiplier(v, p.input_multiplier, p.input_left_shift);
-        let q0 = logistic(q4, 4);
-        let r = rounding_divide_by_pot(q0, 31 - 8) + i32::from(i8::MIN);
-        r.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
+        f(q4).clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
     }
 }
 

@@ -2,7 +2,7 @@
 //! TFLM `reference_integer_ops::Tanh`, gemmlowp fixed point).
 
 use crate::error::check_len;
-use crate::fixedpoint::{multiply_by_quantized_multiplier, rounding_divide_by_pot, tanh};
+use crate::fixedpoint::{rounding_divide_by_pot, tanh};
 pub use crate::logistic::LogisticParams as TanhParams;
 use crate::KernelResult;
 
@@ -33,17 +33,8 @@ pub fn tanh_s8_in_place(p: &TanhParams, data: &mut [i8]) -> KernelResult {
 
 #[inline(always)]
 fn tanh_value(p: &TanhParams, x: i8) -> i8 {
-    let v = i32::from(x).wrapping_sub(p.input_zero_point);
-    if v <= -p.input_range_radius {
-        i8::MIN
-    } else if v >= p.input_range_radius {
-        i8::MAX
-    } else {
-        let q4 = multiply_by_quantized_multiplier(v, p.input_multiplier, p.input_left_shift);
-        let q0 = tanh(q4, 4);
-        let r = rounding_divide_by_pot(q0, 31 - 7);
-        r.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
-    }
+    // Q0.31 in (-1, 1) to the output's scale 1/128, zero point 0.
+    crate::logistic::saturating_map(p, x, |q4| rounding_divide_by_pot(tanh(q4, 4), 31 - 7))
 }
 
 #[cfg(test)]
