@@ -367,10 +367,10 @@ fn run_prelu(case: &Case) -> Outcome {
         input_offset: q.input_offset,
         alpha_offset: q.alpha_offset,
         output_offset: q.output_offset,
-        multiplier_identity: q.identity.0,
-        shift_identity: q.identity.1,
-        multiplier_alpha: q.alpha.0,
-        shift_alpha: q.alpha.1,
+        multiplier_identity: q.identity.multiplier.to_bits(),
+        shift_identity: q.identity.shift,
+        multiplier_alpha: q.alpha.multiplier.to_bits(),
+        shift_alpha: q.alpha.shift,
     };
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];

@@ -71,8 +71,11 @@ pub enum QuantError {
     },
 }
 
-/// A Q31 multiplier and its power-of-two exponent: `real ~= multiplier * 2^(shift - 31)`.
-pub type QuantizedMultiplier = (i32, i32);
+/// A Q31 multiplier and its power-of-two exponent, `real ~= multiplier * 2^shift` with the
+/// multiplier a Q0.31 number (`fixed`'s `I1F31`): what every helper here returns, so that a
+/// multiplier cannot be passed as a shift or read as a plain integer (issue 18 item 2). The
+/// kernels take the raw pair ([`Q31Multiplier::to_raw`]), the same bits.
+pub use nn_kernels::fixedpoint::typed::Q31Multiplier;
 
 /// C's `frexp`: `x = m * 2^e` with `|m|` in `[0.5, 1)`; `(0, 0)` for zero. `x` must be finite.
 fn frexp(x: f64) -> (f64, i32) {
@@ -95,12 +98,12 @@ fn frexp(x: f64) -> (f64, i32) {
 ///
 /// # Errors
 /// [`QuantError::NonFinite`] for NaN or infinity.
-pub fn quantize_multiplier(real: f64) -> Result<QuantizedMultiplier, QuantError> {
+pub fn quantize_multiplier(real: f64) -> Result<Q31Multiplier, QuantError> {
     if !real.is_finite() {
         return Err(QuantError::NonFinite(real));
     }
     if real == 0.0 {
-        return Ok((0, 0));
+        return Ok(Q31Multiplier::from_raw((0, 0)));
     }
     let (q, mut shift) = frexp(real);
     let mut q_fixed = (q * 2f64.powi(31)).round() as i64;
@@ -112,7 +115,7 @@ pub fn quantize_multiplier(real: f64) -> Result<QuantizedMultiplier, QuantError>
         shift = 0;
         q_fixed = 0;
     }
-    Ok((q_fixed as i32, shift))
+    Ok(Q31Multiplier::from_raw((q_fixed as i32, shift)))
 }
 
 /// [`quantize_multiplier`] for a multiplier an int8 kernel applies: a shift above 31 (a real
@@ -121,27 +124,16 @@ pub fn quantize_multiplier(real: f64) -> Result<QuantizedMultiplier, QuantError>
 ///
 /// # Errors
 /// [`QuantError::NonFinite`] or [`QuantError::ShiftOutOfRange`].
-pub fn kernel_multiplier(what: &'static str, real: f64) -> Result<QuantizedMultiplier, QuantError> {
-    let (m, shift) = quantize_multiplier(real)?;
-    if shift > 31 {
+pub fn kernel_multiplier(what: &'static str, real: f64) -> Result<Q31Multiplier, QuantError> {
+    let m = quantize_multiplier(real)?;
+    if m.shift > 31 {
         return Err(QuantError::ShiftOutOfRange {
             what,
             value: real,
-            shift,
+            shift: m.shift,
         });
     }
-    Ok((m, shift))
-}
-
-/// [`quantize_multiplier`] typed (issue 18 item 2): the multiplier as the Q0.31 number it is
-/// (`fixed`'s `I1F31`), so it cannot be confused with a shift or an integer. The same bits.
-///
-/// # Errors
-/// As [`quantize_multiplier`].
-pub fn quantize_multiplier_q31(
-    real: f64,
-) -> Result<nn_kernels::fixedpoint::typed::Q31Multiplier, QuantError> {
-    quantize_multiplier(real).map(nn_kernels::fixedpoint::typed::Q31Multiplier::from_raw)
+    Ok(m)
 }
 
 fn scale(what: &'static str, s: f32) -> Result<f32, QuantError> {
@@ -163,13 +155,22 @@ fn zero_point(zp: i32) -> Result<i32, QuantError> {
     }
 }
 
-/// Per-output-channel multipliers and shifts.
+/// Per-output-channel multipliers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelMultipliers {
-    /// Q31 multipliers.
-    pub multiplier: Vec<i32>,
-    /// Shifts (positive: left).
-    pub shift: Vec<i32>,
+pub struct ChannelMultipliers(pub Vec<Q31Multiplier>);
+
+impl ChannelMultipliers {
+    /// The raw Q31 multipliers, as the kernels take them.
+    #[must_use]
+    pub fn raw_multipliers(&self) -> Vec<i32> {
+        self.0.iter().map(|m| m.multiplier.to_bits()).collect()
+    }
+
+    /// The shifts (positive: left), as the kernels take them.
+    #[must_use]
+    pub fn shifts(&self) -> Vec<i32> {
+        self.0.iter().map(|m| m.shift).collect()
+    }
 }
 
 /// Conv2d / depthwise / per-channel fully connected: one multiplier per output channel from
@@ -192,10 +193,7 @@ pub fn conv_multipliers(
             actual: filter_scales.len(),
         });
     }
-    let mut out = ChannelMultipliers {
-        multiplier: Vec::with_capacity(channels),
-        shift: Vec::with_capacity(channels),
-    };
+    let mut out = Vec::with_capacity(channels);
     for c in 0..channels {
         let w = filter_scales
             .get(c)
@@ -203,14 +201,12 @@ pub fn conv_multipliers(
             .copied()
             .unwrap_or(0.0);
         let w = f64::from(scale("filter", w)?);
-        let (m, s) = kernel_multiplier(
+        out.push(kernel_multiplier(
             "requantisation (input scale * weight scale / output scale)",
             si * w / so,
-        )?;
-        out.multiplier.push(m);
-        out.shift.push(s);
+        )?);
     }
-    Ok(out)
+    Ok(ChannelMultipliers(out))
 }
 
 /// Fully connected: per-channel weights (more than one scale) use [`conv_multipliers`];
@@ -231,14 +227,10 @@ pub fn fully_connected_multipliers(
             let si = scale("input", input_scale)?;
             let w = scale("filter", *w)?;
             let so = scale("output", output_scale)?;
-            let (m, s) = kernel_multiplier(
+            Ok(ChannelMultipliers(vec![kernel_multiplier(
                 "requantisation (input scale * weight scale / output scale)",
                 f64::from(si * w) / f64::from(so),
-            )?;
-            Ok(ChannelMultipliers {
-                multiplier: vec![m],
-                shift: vec![s],
-            })
+            )?]))
         }
         _ => conv_multipliers(input_scale, filter_scales, output_scale, units),
     }
@@ -289,15 +281,15 @@ pub fn activation_range(
 }
 
 /// TFLite `QuantizeMultiplierSmallerThanOneExp`: the real value must be in `(0, 1)`.
-fn smaller_than_one(what: &'static str, real: f64) -> Result<QuantizedMultiplier, QuantError> {
+fn smaller_than_one(what: &'static str, real: f64) -> Result<Q31Multiplier, QuantError> {
     if !(real > 0.0 && real < 1.0) {
         return Err(QuantError::OutOfRange { what, value: real });
     }
-    let (m, s) = quantize_multiplier(real)?;
-    if s > 0 {
+    let m = quantize_multiplier(real)?;
+    if m.shift > 0 {
         return Err(QuantError::OutOfRange { what, value: real });
     }
-    Ok((m, s))
+    Ok(m)
 }
 
 /// Constants of an int8 ADD (TFLM `CalculateOpDataAdd`).
@@ -310,9 +302,9 @@ pub struct AddQuant {
     /// 20 for int8.
     pub left_shift: i32,
     /// Multiplier and shift (<= 0) of each input to the common scale.
-    pub input: [QuantizedMultiplier; 2],
+    pub input: [Q31Multiplier; 2],
     /// Multiplier and shift (<= 0) from the common scale to the output.
-    pub output: QuantizedMultiplier,
+    pub output: Q31Multiplier,
     /// Fused activation clamp.
     pub act: (i32, i32),
 }
@@ -357,7 +349,7 @@ pub fn add(
 ///
 /// # Errors
 /// [`QuantError`] on a bad scale.
-pub fn mul(input_scales: [f32; 2], output_scale: f32) -> Result<QuantizedMultiplier, QuantError> {
+pub fn mul(input_scales: [f32; 2], output_scale: f32) -> Result<Q31Multiplier, QuantError> {
     let s1 = f64::from(scale("input 1", input_scales[0])?);
     let s2 = f64::from(scale("input 2", input_scales[1])?);
     let so = f64::from(scale("output", output_scale)?);
@@ -388,10 +380,9 @@ pub fn input_radius(integer_bits: i32, left_shift: i32) -> Result<i32, QuantErro
 /// Constants of an int8 SOFTMAX.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SoftmaxQuant {
-    /// Q31 multiplier of `beta * input_scale * 2^26` (capped at `2^31 - 1`).
-    pub input_multiplier: i32,
-    /// Its left shift (>= 0).
-    pub input_left_shift: i32,
+    /// Q31 multiplier of `beta * input_scale * 2^26` (capped at `2^31 - 1`); its shift is a
+    /// left shift (>= 0).
+    pub input_multiplier: Q31Multiplier,
     /// `-CalculateInputRadius(5, input_left_shift)`.
     pub diff_min: i32,
 }
@@ -412,11 +403,10 @@ pub fn softmax(beta: f32, input_scale: f32) -> Result<SoftmaxQuant, QuantError> 
             value: real,
         });
     }
-    let (m, shift) = quantize_multiplier(real)?;
+    let m = quantize_multiplier(real)?;
     Ok(SoftmaxQuant {
         input_multiplier: m,
-        input_left_shift: shift,
-        diff_min: -input_radius(INTEGER_BITS, shift)?,
+        diff_min: -input_radius(INTEGER_BITS, m.shift)?,
     })
 }
 
@@ -425,10 +415,9 @@ pub fn softmax(beta: f32, input_scale: f32) -> Result<SoftmaxQuant, QuantError> 
 pub struct SigmoidQuant {
     /// Input zero point.
     pub input_zero_point: i32,
-    /// Q31 multiplier of `input_scale * 2^27`.
-    pub input_multiplier: i32,
-    /// Its `frexp` exponent (a left shift).
-    pub input_left_shift: i32,
+    /// Q31 multiplier of `input_scale * 2^27`; its shift is the `frexp` exponent (a left
+    /// shift).
+    pub input_multiplier: Q31Multiplier,
     /// Offset inputs at or beyond this magnitude saturate.
     pub input_range_radius: i32,
 }
@@ -447,8 +436,7 @@ pub fn sigmoid(input_scale: f32, input_zero_point: i32) -> Result<SigmoidQuant, 
     let m = (q * 2f64.powi(31)).round() as i64 as i32;
     Ok(SigmoidQuant {
         input_zero_point: zero_point(input_zero_point)?,
-        input_multiplier: m,
-        input_left_shift: shift,
+        input_multiplier: Q31Multiplier::from_raw((m, shift)),
         input_range_radius: input_radius(INTEGER_BITS, shift)?,
     })
 }
@@ -457,7 +445,7 @@ pub fn sigmoid(input_scale: f32, input_zero_point: i32) -> Result<SigmoidQuant, 
 ///
 /// # Errors
 /// [`QuantError`] on a bad scale.
-pub fn requantize(input_scale: f32, output_scale: f32) -> Result<QuantizedMultiplier, QuantError> {
+pub fn requantize(input_scale: f32, output_scale: f32) -> Result<Q31Multiplier, QuantError> {
     let si = f64::from(scale("input", input_scale)?);
     let so = f64::from(scale("output", output_scale)?);
     kernel_multiplier("requantisation (input scale / output scale)", si / so)
@@ -467,7 +455,7 @@ pub fn requantize(input_scale: f32, output_scale: f32) -> Result<QuantizedMultip
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReluQuant {
     /// Multiplier of `s_in / s_out`, the ratio taken in `f32`.
-    pub multiplier: QuantizedMultiplier,
+    pub multiplier: Q31Multiplier,
     /// `[max(-128, output_zero_point), 127]`.
     pub act: (i32, i32),
 }
@@ -518,11 +506,13 @@ pub fn leaky_relu(
     let (multiplier_alpha, shift_alpha) = kernel_multiplier(
         "leaky_relu (input scale * alpha / output scale)",
         f64::from(si * alpha / so),
-    )?;
+    )?
+    .to_raw();
     let (multiplier_identity, shift_identity) = kernel_multiplier(
         "leaky_relu (input scale / output scale)",
         f64::from(si / so),
-    )?;
+    )?
+    .to_raw();
     Ok(nn_kernels::lut::LeakyReluParams {
         len,
         input_zero_point: zero_point(input.1)?,
@@ -544,9 +534,9 @@ pub struct PreluQuant {
     /// Output zero point.
     pub output_offset: i32,
     /// `input_scale / output_scale` (for `x >= 0`).
-    pub identity: QuantizedMultiplier,
+    pub identity: Q31Multiplier,
     /// `input_scale * alpha_scale / output_scale` (for `x < 0`).
-    pub alpha: QuantizedMultiplier,
+    pub alpha: Q31Multiplier,
 }
 
 /// Int8 PRELU constants (TFLM `CalculatePreluParams`): two multipliers, the scales converted to
@@ -575,8 +565,9 @@ pub fn prelu(
 }
 
 /// TFLite's `DownScaleInt32ToInt16Multiplier`: a non-negative Q31 multiplier rounded to Q15.
-fn q15_multiplier(m: i32) -> i16 {
+fn q15_multiplier(m: Q31Multiplier) -> i16 {
     const ROUNDING: i32 = 1 << 15;
+    let m = m.multiplier.to_bits();
     if m >= i32::MAX - ROUNDING {
         return i16::MAX;
     }
@@ -600,7 +591,8 @@ pub fn hard_swish(
     let hires = (1.0f32 / 128.0) * si;
     let reluish_scale = 3.0f32 / 32768.0;
     let out_real = f64::from(hires / so);
-    let (out_m, output_exponent) = quantize_multiplier(out_real)?;
+    let out_m = quantize_multiplier(out_real)?;
+    let output_exponent = out_m.shift;
     if output_exponent > 0 {
         return Err(QuantError::OutOfRange {
             what: "hard_swish output (input scale / 128 / output scale, must be below 1)",
@@ -608,7 +600,8 @@ pub fn hard_swish(
         });
     }
     let gate_real = f64::from(hires / reluish_scale);
-    let (gate_m, reluish_exponent) = quantize_multiplier(gate_real)?;
+    let gate_m = quantize_multiplier(gate_real)?;
+    let reluish_exponent = gate_m.shift;
     if reluish_exponent > 31 {
         return Err(QuantError::OutOfRange {
             what: "hard_swish gate (input scale / 128 / (3 / 32768))",
@@ -648,10 +641,8 @@ pub enum MeanQuant {
     /// Otherwise: `(sum - input_zero_point * count)` requantised by `multiplier`/`shift`, plus the
     /// output zero point.
     Requant {
-        /// Q31 multiplier of `input_scale / output_scale / count`.
-        multiplier: i32,
-        /// Its shift.
-        shift: i32,
+        /// Q31 multiplier of `input_scale / output_scale / count`, with its shift.
+        multiplier: Q31Multiplier,
         /// Input zero point.
         input_zero_point: i32,
         /// Output zero point.
@@ -688,7 +679,7 @@ pub fn mean(
             value: count as f64,
         })?;
     let real = f64::from(si) / f64::from(so);
-    let (m, s) = quantize_multiplier(real)?;
+    let (m, s) = quantize_multiplier(real)?.to_raw();
     let k = (63 - n.leading_zeros() as i32).min(32).min(31 + s).max(0);
     let multiplier = ((i64::from(m) << k) / n) as i32;
     // Folding `1 / count` in lowers the shift; what is left must be one the kernel applies.
@@ -700,8 +691,7 @@ pub fn mean(
         });
     }
     Ok(MeanQuant::Requant {
-        multiplier,
-        shift: s - k,
+        multiplier: Q31Multiplier::from_raw((multiplier, s - k)),
         input_zero_point: zi,
         output_zero_point: zo,
     })
@@ -727,8 +717,7 @@ mod tests {
             3.5,
             1234.5,
         ] {
-            let m = quantize_multiplier_q31(real).unwrap();
-            assert_eq!(m.to_raw(), quantize_multiplier(real).unwrap());
+            let m = quantize_multiplier(real).unwrap();
             let scale = 2f64.powi(m.shift);
             let approx = m.multiplier.to_num::<f64>() * scale;
             assert!(
@@ -736,7 +725,7 @@ mod tests {
                 "{real}: {approx}"
             );
         }
-        assert!(quantize_multiplier_q31(f64::NAN).is_err());
+        assert!(quantize_multiplier(f64::NAN).is_err());
     }
 
     #[test]
@@ -749,14 +738,32 @@ mod tests {
 
     #[test]
     fn quantize_multiplier_cases() {
-        assert_eq!(quantize_multiplier(0.5), Ok((1 << 30, 0)));
-        assert_eq!(quantize_multiplier(1.0), Ok((1 << 30, 1)));
-        assert_eq!(quantize_multiplier(0.75), Ok((1_610_612_736, 0)));
+        assert_eq!(
+            quantize_multiplier(0.5).map(Q31Multiplier::to_raw),
+            Ok((1 << 30, 0))
+        );
+        assert_eq!(
+            quantize_multiplier(1.0).map(Q31Multiplier::to_raw),
+            Ok((1 << 30, 1))
+        );
+        assert_eq!(
+            quantize_multiplier(0.75).map(Q31Multiplier::to_raw),
+            Ok((1_610_612_736, 0))
+        );
         // The significand rounds up to 2^31: halved, exponent + 1.
-        assert_eq!(quantize_multiplier(1.0 - 2f64.powi(-40)), Ok((1 << 30, 1)));
+        assert_eq!(
+            quantize_multiplier(1.0 - 2f64.powi(-40)).map(Q31Multiplier::to_raw),
+            Ok((1 << 30, 1))
+        );
         // Below 2^-32 the shift would be < -31: flushed to zero.
-        assert_eq!(quantize_multiplier(2f64.powi(-40)), Ok((0, 0)));
-        assert_eq!(quantize_multiplier(0.0), Ok((0, 0)));
+        assert_eq!(
+            quantize_multiplier(2f64.powi(-40)).map(Q31Multiplier::to_raw),
+            Ok((0, 0))
+        );
+        assert_eq!(
+            quantize_multiplier(0.0).map(Q31Multiplier::to_raw),
+            Ok((0, 0))
+        );
         assert!(quantize_multiplier(f64::NAN).is_err());
     }
 
@@ -776,8 +783,11 @@ mod tests {
     #[test]
     fn add_constants() {
         let q = add([0.5, 0.25], [1, -2], 1.0, 3, Activation::None).unwrap();
-        assert_eq!(q.input, [(1 << 30, 0), (1 << 30, -1)]);
-        assert_eq!(q.output, (1 << 30, -19));
+        assert_eq!(
+            q.input.map(Q31Multiplier::to_raw),
+            [(1 << 30, 0), (1 << 30, -1)]
+        );
+        assert_eq!(q.output.to_raw(), (1 << 30, -19));
         assert_eq!(q.input_offset, [-1, 2]);
         assert_eq!(q.left_shift, 20);
     }
@@ -788,8 +798,7 @@ mod tests {
         assert_eq!(
             softmax(1.0, 0.0625),
             Ok(SoftmaxQuant {
-                input_multiplier: 1 << 30,
-                input_left_shift: 23,
+                input_multiplier: Q31Multiplier::from_raw((1 << 30, 23)),
                 diff_min: -248
             })
         );
@@ -798,13 +807,18 @@ mod tests {
             sigmoid(0.03125, -3),
             Ok(SigmoidQuant {
                 input_zero_point: -3,
-                input_multiplier: 1 << 30,
-                input_left_shift: 23,
+                input_multiplier: Q31Multiplier::from_raw((1 << 30, 23)),
                 input_range_radius: 240
             })
         );
-        assert_eq!(mul([0.5, 0.5], 0.125), Ok((1 << 30, 2)));
-        assert_eq!(requantize(0.5, 0.25), Ok((1 << 30, 2)));
+        assert_eq!(
+            mul([0.5, 0.5], 0.125).map(Q31Multiplier::to_raw),
+            Ok((1 << 30, 2))
+        );
+        assert_eq!(
+            requantize(0.5, 0.25).map(Q31Multiplier::to_raw),
+            Ok((1 << 30, 2))
+        );
     }
 
     #[test]
@@ -812,7 +826,7 @@ mod tests {
         assert_eq!(
             relu(0.5, 0.25, -100),
             Ok(ReluQuant {
-                multiplier: (1 << 30, 2),
+                multiplier: Q31Multiplier::from_raw((1 << 30, 2)),
                 act: (-100, 127)
             })
         );
@@ -824,8 +838,7 @@ mod tests {
         assert_eq!(
             mean(0.5, 2, 0.25, 1, 4),
             Ok(MeanQuant::Requant {
-                multiplier: 1 << 30,
-                shift: 0,
+                multiplier: Q31Multiplier::from_raw((1 << 30, 0)),
                 input_zero_point: 2,
                 output_zero_point: 1
             })
@@ -834,8 +847,7 @@ mod tests {
         assert_eq!(
             mean(0.5, 2, 0.25, 1, 3),
             Ok(MeanQuant::Requant {
-                multiplier: 715_827_882,
-                shift: 1,
+                multiplier: Q31Multiplier::from_raw((715_827_882, 1)),
                 input_zero_point: 2,
                 output_zero_point: 1
             })
@@ -846,9 +858,12 @@ mod tests {
     /// kernel refuses; each helper reports it instead of returning the constant.
     #[test]
     fn shifts_beyond_31_are_errors() {
-        assert_eq!(quantize_multiplier(2f64.powi(40)), Ok((1 << 30, 41)));
         assert_eq!(
-            kernel_multiplier("x", 2f64.powi(31) - 1.0),
+            quantize_multiplier(2f64.powi(40)).map(Q31Multiplier::to_raw),
+            Ok((1 << 30, 41))
+        );
+        assert_eq!(
+            kernel_multiplier("x", 2f64.powi(31) - 1.0).map(Q31Multiplier::to_raw),
             Ok((i32::MAX, 31))
         );
         assert!(matches!(
@@ -867,7 +882,7 @@ mod tests {
         // Folding the count in brings a shift of 33 back to 31: accepted.
         assert!(matches!(
             mean(2f32.powi(32), 0, 1.0, 0, 4),
-            Ok(MeanQuant::Requant { shift: 31, .. })
+            Ok(MeanQuant::Requant { multiplier, .. }) if multiplier.shift == 31
         ));
         let msg = conv_multipliers(1.0, &[1e10], 1e-3, 1)
             .map(|_| ())
@@ -882,13 +897,13 @@ mod tests {
     #[test]
     fn per_channel_and_fc() {
         let c = conv_multipliers(0.5, &[0.5, 0.25], 0.125, 2).unwrap();
-        assert_eq!(c.multiplier, vec![1 << 30, 1 << 30]);
-        assert_eq!(c.shift, vec![2, 1]);
+        assert_eq!(c.raw_multipliers(), vec![1 << 30, 1 << 30]);
+        assert_eq!(c.shifts(), vec![2, 1]);
         let b = conv_multipliers(0.5, &[0.5], 0.125, 3).unwrap();
-        assert_eq!(b.shift, vec![2, 2, 2]);
+        assert_eq!(b.shifts(), vec![2, 2, 2]);
         assert!(conv_multipliers(0.5, &[0.5, 0.5], 0.125, 3).is_err());
         assert!(conv_multipliers(0.5, &[-0.5], 0.125, 1).is_err());
         let f = fully_connected_multipliers(0.5, &[0.5], 0.125, 4).unwrap();
-        assert_eq!((f.multiplier, f.shift), (vec![1 << 30], vec![2]));
+        assert_eq!((f.raw_multipliers(), f.shifts()), (vec![1 << 30], vec![2]));
     }
 }

@@ -54,8 +54,8 @@ fn requant(
     Ok(Requant {
         input_offset: -input.zero_point,
         output_offset: output.zero_point,
-        multiplier: m.multiplier,
-        shift: m.shift,
+        multiplier: m.raw_multipliers(),
+        shift: m.shifts(),
         act_min,
         act_max,
     })
@@ -196,12 +196,12 @@ pub fn add(
         b_offset: q.input_offset[1],
         output_offset: q.output_offset,
         left_shift: q.left_shift,
-        a_multiplier: q.input[0].0,
-        a_shift: q.input[0].1,
-        b_multiplier: q.input[1].0,
-        b_shift: q.input[1].1,
-        output_multiplier: q.output.0,
-        output_shift: q.output.1,
+        a_multiplier: q.input[0].multiplier.to_bits(),
+        a_shift: q.input[0].shift,
+        b_multiplier: q.input[1].multiplier.to_bits(),
+        b_shift: q.input[1].shift,
+        output_multiplier: q.output.multiplier.to_bits(),
+        output_shift: q.output.shift,
         act_min: q.act.0,
         act_max: q.act.1,
         b_constant: None,
@@ -219,7 +219,7 @@ pub fn mul(
     output: ActQuant,
     act: quant::Activation,
 ) -> Result<BinaryLowered, QuantError> {
-    let (m, s) = quant::mul([a.scale, b.scale], output.scale)?;
+    let (m, s) = quant::mul([a.scale, b.scale], output.scale)?.to_raw();
     let (act_min, act_max) = quant::activation_range(act, output.scale, output.zero_point)?;
     let [a_shape, b_shape, output_shape] = shapes;
     Ok(BinaryLowered {
@@ -256,8 +256,8 @@ pub fn softmax(
     Ok(SoftmaxParams {
         outer,
         depth,
-        input_multiplier: q.input_multiplier,
-        input_left_shift: q.input_left_shift,
+        input_multiplier: q.input_multiplier.multiplier.to_bits(),
+        input_left_shift: q.input_multiplier.shift,
         diff_min: q.diff_min,
     })
 }
@@ -272,8 +272,8 @@ pub fn logistic_or_tanh(len: usize, input: ActQuant) -> Result<LogisticParams, Q
         len,
         input_zero_point: q.input_zero_point,
         input_range_radius: q.input_range_radius,
-        input_multiplier: q.input_multiplier,
-        input_left_shift: q.input_left_shift,
+        input_multiplier: q.input_multiplier.multiplier.to_bits(),
+        input_left_shift: q.input_multiplier.shift,
     })
 }
 
@@ -302,12 +302,11 @@ pub fn mean(
         quant::MeanQuant::Same => MeanRequant::Same,
         quant::MeanQuant::Requant {
             multiplier,
-            shift,
             input_zero_point,
             output_zero_point,
         } => MeanRequant::Requant {
-            multiplier,
-            shift,
+            multiplier: multiplier.multiplier.to_bits(),
+            shift: multiplier.shift,
             input_zero_point,
             output_zero_point,
         },
@@ -329,8 +328,8 @@ pub fn relu(len: usize, input: ActQuant, output: ActQuant) -> Result<ReluParams,
         len,
         input_zero_point: input.zero_point,
         output_zero_point: output.zero_point,
-        multiplier: q.multiplier.0,
-        shift: q.multiplier.1,
+        multiplier: q.multiplier.multiplier.to_bits(),
+        shift: q.multiplier.shift,
         act_min: q.act.0,
         act_max: q.act.1,
     })
@@ -354,7 +353,7 @@ pub fn requantize(
     input: ActQuant,
     output: ActQuant,
 ) -> Result<RequantizeParams, QuantError> {
-    let (multiplier, shift) = quant::requantize(input.scale, output.scale)?;
+    let (multiplier, shift) = quant::requantize(input.scale, output.scale)?.to_raw();
     Ok(RequantizeParams {
         len,
         input_zero_point: input.zero_point,
@@ -902,10 +901,10 @@ pub(super) fn lower_node(
                 input_offset: q.input_offset,
                 alpha_offset: q.alpha_offset,
                 output_offset: q.output_offset,
-                multiplier_identity: q.identity.0,
-                shift_identity: q.identity.1,
-                multiplier_alpha: q.alpha.0,
-                shift_alpha: q.alpha.1,
+                multiplier_identity: q.identity.multiplier.to_bits(),
+                shift_identity: q.identity.shift,
+                multiplier_alpha: q.alpha.multiplier.to_bits(),
+                shift_alpha: q.alpha.shift,
             }))
         }
         Op::Concat { axis } => {

@@ -81,8 +81,8 @@ fn conv_constants_come_from_the_quant_helpers() {
     );
     assert_eq!((c.geometry.pad_top, c.geometry.pad_left), (1, 1));
     let want = quant::conv_multipliers(0.05, &[0.01, 0.02, 0.005], 0.1, 3).unwrap();
-    assert_eq!(c.requant.multiplier, want.multiplier);
-    assert_eq!(c.requant.shift, want.shift);
+    assert_eq!(c.requant.multiplier, want.raw_multipliers());
+    assert_eq!(c.requant.shift, want.shifts());
     assert_eq!((c.requant.input_offset, c.requant.output_offset), (3, 7));
     // Relu clamps at the output zero point.
     assert_eq!((c.requant.act_min, c.requant.act_max), (7, 127));
@@ -173,8 +173,8 @@ fn fixed_output_quantisation_is_checked() {
         vec![NodeParams::Softmax(SoftmaxParams {
             outer: 1,
             depth: 10,
-            input_multiplier: want.input_multiplier,
-            input_left_shift: want.input_left_shift,
+            input_multiplier: want.input_multiplier.multiplier.to_bits(),
+            input_left_shift: want.input_multiplier.shift,
             diff_min: want.diff_min
         })]
     );
@@ -212,7 +212,11 @@ fn element_wise_and_structural_ops() {
     let q = quant::add([0.1, 0.2], [1, -2], 0.3, -5, quant::Activation::Relu6).unwrap();
     assert_eq!(
         (add.a_multiplier, add.b_shift, add.output_multiplier),
-        (q.input[0].0, q.input[1].1, q.output.0)
+        (
+            q.input[0].multiplier.to_bits(),
+            q.input[1].shift,
+            q.output.multiplier.to_bits()
+        )
     );
     assert_eq!((add.act_min, add.act_max), q.act);
     assert_eq!(add.b_shape, vec![2]);
@@ -233,12 +237,11 @@ fn element_wise_and_structural_ops() {
             quant::MeanQuant::Same => MeanRequant::Same,
             quant::MeanQuant::Requant {
                 multiplier,
-                shift,
                 input_zero_point,
                 output_zero_point,
             } => MeanRequant::Requant {
-                multiplier,
-                shift,
+                multiplier: multiplier.multiplier.to_bits(),
+                shift: multiplier.shift,
                 input_zero_point,
                 output_zero_point,
             },
@@ -284,7 +287,7 @@ fn dense_per_tensor_uses_one_multiplier() {
     };
     let want = quant::fully_connected_multipliers(0.5, &[0.125], 0.25, 2).unwrap();
     assert_eq!((d.depth, d.units), (3, 2));
-    assert_eq!(d.requant.multiplier, want.multiplier);
+    assert_eq!(d.requant.multiplier, want.raw_multipliers());
     assert_eq!(d.requant.multiplier.len(), 1);
     assert_eq!(d.weights, vec![1, 2, 3, 4, 5, 6]);
 }

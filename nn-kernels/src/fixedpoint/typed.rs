@@ -36,7 +36,7 @@ fn integer_bits<Frac: LeEqU32>() -> i32 {
 }
 
 /// A Q31 multiplier with its power-of-two exponent, `real = multiplier 2^shift` (TFLite's
-/// `QuantizeMultiplier` result; raw form `(i32, i32)`, `nn_dsl::quant::QuantizedMultiplier`).
+/// `QuantizeMultiplier` result, what `nn_dsl::quant`'s helpers return; raw form `(i32, i32)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Q31Multiplier {
     /// The multiplier in Q0.31, in `[0.5, 1)` (or 0).
