@@ -99,6 +99,30 @@ fn blocks(module: &Module, plan: &ArenaPlan) -> Vec<Block> {
     out
 }
 
+/// `"block"` or `"chain"`: the kind of fused group `tensor` is an inner tensor (`inner`) or the
+/// output of.
+fn group_kind(
+    module: &Module,
+    plan: &ArenaPlan,
+    tensor: crate::ir::Handle<crate::ir::Tensor>,
+    inner: bool,
+) -> &'static str {
+    let produced_by = |h: crate::ir::Handle<crate::ir::Node>| {
+        module.nodes.get(h).is_some_and(|n| n.output == tensor)
+    };
+    let found = plan.blocks.iter().find(|g| {
+        if inner {
+            g.inner().into_iter().any(produced_by)
+        } else {
+            g.emit_node().is_some_and(produced_by)
+        }
+    });
+    match found {
+        Some(super::fuse::Fused::Chain(_)) => "chain",
+        _ => "block",
+    }
+}
+
 /// The summary line: arena size, lower bound, alignment, the peak layer and the heuristic.
 pub fn summary(module: &Module, plan: &ArenaPlan) -> String {
     let peak = match plan.peak_step {
@@ -134,8 +158,14 @@ pub fn tensor_table(module: &Module, plan: &ArenaPlan) -> String {
             Share::Alias => format!("alias of {parent}"),
             Share::InPlace => format!("in place of {parent}"),
             Share::Rows(write) => format!("over {parent}, rows {}", write.describe()),
-            Share::Fused => "fused: a few rows in its block's scratch".to_owned(),
-            Share::Block => format!("over {parent}, fused block"),
+            Share::Fused => format!(
+                "fused: a few rows in its {}'s scratch",
+                group_kind(module, plan, t.tensor, true)
+            ),
+            Share::Block => format!(
+                "over {parent}, fused {}",
+                group_kind(module, plan, t.tensor, false)
+            ),
         };
         rows.push([
             m.name.clone(),

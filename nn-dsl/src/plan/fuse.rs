@@ -130,6 +130,78 @@ impl Block {
     }
 }
 
+/// Layers computed together, one output row at a time, the tensors between them never stored
+/// whole: a residual block or a chain ([`super::chain`]). The group is computed at its last node
+/// ([`Fused::emit_node`]), where its scratch lives, and its output is written over the start of
+/// its input `x`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fused {
+    /// A residual block.
+    Residual(Block),
+    /// A chain of windowed layers.
+    Chain(super::chain::Chain),
+}
+
+impl Fused {
+    /// The node at which the group is computed (the block's add, the chain's last layer).
+    pub fn emit_node(&self) -> Option<Handle<Node>> {
+        match self {
+            Fused::Residual(b) => Some(b.add),
+            Fused::Chain(c) => c.last(),
+        }
+    }
+
+    /// The nodes whose outputs are never stored.
+    pub fn inner(&self) -> Vec<Handle<Node>> {
+        match self {
+            Fused::Residual(b) => [Some(b.conv_a), Some(b.conv_b), b.shortcut]
+                .into_iter()
+                .flatten()
+                .collect(),
+            Fused::Chain(c) => c.inner().to_vec(),
+        }
+    }
+
+    /// Every node of the group.
+    pub fn nodes(&self) -> Vec<Handle<Node>> {
+        let mut v = self.inner();
+        v.extend(self.emit_node());
+        v
+    }
+
+    /// The group's input, whose bytes the output takes over.
+    pub fn x(&self) -> Handle<Tensor> {
+        match self {
+            Fused::Residual(b) => b.x,
+            Fused::Chain(c) => c.x,
+        }
+    }
+
+    /// Bytes of scratch (rings and row buffers), pieces aligned to `align`. `None` on overflow.
+    pub fn scratch_bytes(&self, align: usize) -> Option<usize> {
+        match self {
+            Fused::Residual(b) => b.layout(align).map(|l| l.bytes),
+            Fused::Chain(c) => c.layout(align).map(|l| l.bytes),
+        }
+    }
+
+    /// Whether the output written over `x` never overwrites a row still to be read.
+    pub fn safe(&self) -> bool {
+        match self {
+            Fused::Residual(b) => b.safe(),
+            Fused::Chain(c) => c.safe(),
+        }
+    }
+
+    /// `"residual block"` or `"chain"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fused::Residual(_) => "residual block",
+            Fused::Chain(_) => "chain",
+        }
+    }
+}
+
 /// The nodes reading each tensor.
 fn consumers(module: &Module) -> Vec<Vec<Handle<Node>>> {
     let mut out = vec![Vec::new(); module.tensors.len()];

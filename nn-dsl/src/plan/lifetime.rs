@@ -2,7 +2,7 @@
 
 use crate::ir::{Handle, Module, Node, Op, Producer, Tensor};
 
-use super::fuse::Block;
+use super::fuse::Fused;
 use super::rows::{self, RowOrder, RowWrite};
 use super::{Memory, PlanOptions, Share};
 
@@ -86,20 +86,17 @@ pub(super) fn analyse(
     scratch: &impl Fn(&Node, &Module) -> usize,
     rows_allowed: Option<&[bool]>,
     max_chunk: usize,
-    blocks: &[Block],
+    blocks: &[Fused],
 ) -> Option<Live> {
     let count = module.tensors.len();
-    // The inner tensors of fused blocks (never stored), and the block each add computes.
+    // The inner tensors of fused groups (never stored), and the group each node computes.
     let mut fused = vec![false; count];
-    let mut block_of_add: Vec<Option<&Block>> = vec![None; module.nodes.len()];
+    let mut block_of_add: Vec<Option<&Fused>> = vec![None; module.nodes.len()];
     for b in blocks {
-        for n in [Some(b.conv_a), Some(b.conv_b), b.shortcut]
-            .into_iter()
-            .flatten()
-        {
+        for n in b.inner() {
             *fused.get_mut(module.nodes.get(n)?.output.index())? = true;
         }
-        *block_of_add.get_mut(b.add.index())? = Some(b);
+        *block_of_add.get_mut(b.emit_node()?.index())? = Some(b);
     }
     let step_count = module.nodes.len().max(1);
     let end = step_count - 1;
@@ -160,12 +157,12 @@ pub(super) fn analyse(
         }
         let mut decision = None;
         if let Some(b) = block_of_add.get(h.index()).copied().flatten() {
-            // The block's output over the start of `x`, in `x`'s group (both in the arena).
-            let r = root[b.x.index()];
+            // The group's output over the start of `x`, in `x`'s group (both in the arena).
+            let r = root[b.x().index()];
             if ext[r].is_some() || own_ext[o].is_some() {
                 return None;
             }
-            decision = Some((b.x, Share::Block));
+            decision = Some((b.x(), Share::Block));
         }
         if decision.is_none() && node.op.is_reshape_like() {
             if let Some(&i) = node.inputs.first() {
@@ -299,9 +296,21 @@ pub(super) fn analyse(
 
     let mut scratch_list = Vec::new();
     for (h, node) in module.nodes.iter() {
-        let mut bytes = scratch(node, module);
+        // A fused group's layers all run at its last node: their kernels' scratch is there,
+        // after the group's own rings and rows.
+        if fused[node.output.index()] {
+            continue;
+        }
+        let mut bytes = 0usize;
         if let Some(b) = block_of_add.get(h.index()).copied().flatten() {
-            bytes = bytes.checked_add(b.layout(options.align)?.bytes)?;
+            bytes = b.scratch_bytes(options.align)?;
+            let mut kernels = 0usize;
+            for n in b.nodes() {
+                kernels = kernels.max(scratch(module.nodes.get(n)?, module));
+            }
+            bytes = bytes.checked_add(kernels)?;
+        } else {
+            bytes = bytes.checked_add(scratch(node, module))?;
         }
         if bytes > 0 {
             scratch_list.push((h, buffers.len(), bytes));

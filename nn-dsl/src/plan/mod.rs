@@ -61,6 +61,7 @@
 //! ```
 
 mod assign;
+pub mod chain;
 pub mod chart;
 pub mod fuse;
 mod lifetime;
@@ -93,16 +94,17 @@ pub struct PlanOptions {
     /// The largest arena allowed, in bytes: a larger plan is [`PlanError::OverBudget`]. Default
     /// `None`.
     pub max_arena: Option<usize>,
-    /// Compute residual blocks (`add(conv(conv(x)), x or conv(x))`) one output row at a time,
-    /// their inner tensors never stored whole ([`fuse`]): used when it gives a smaller arena.
-    /// Default off.
+    /// Compute residual blocks (`add(conv(conv(x)), x or conv(x))`, [`fuse`]) and chains of
+    /// consecutive convolutions and pools ([`chain`]) one output row at a time, their inner
+    /// tensors never stored whole: each used when it gives a smaller arena (with a budget, chains
+    /// only when the plan does not fit it). Default off.
     pub fuse_blocks: bool,
 }
 
 impl PlanOptions {
     /// The options of the memory modes of `nndc build` / `nndc info` / [`Build`]: with
     /// `in_place` (`--in-place`) or a budget, element-wise layers in place, convolutions and
-    /// pools row by row, residual blocks fused, each where it pays.
+    /// pools row by row, residual blocks and chains fused, each where it pays.
     ///
     /// [`Build`]: crate::build::Build
     pub fn memory(in_place: bool, max_arena: Option<usize>, io_in_arena: bool) -> PlanOptions {
@@ -228,10 +230,10 @@ pub enum Share {
     /// producer ([`TensorPlan::alias_of`]), at its own offset: shifted from the input's so that
     /// no row written is one still to be read ([`RowGeometry::safe`]).
     Rows(RowWrite),
-    /// Never stored: an inner tensor of a fused residual block ([`Memory::Fused`]).
+    /// Never stored: an inner tensor of a fused residual block or chain ([`Memory::Fused`]).
     Fused,
-    /// The output of a fused residual block ([`fuse`]): written a row at a time over the start of
-    /// the block's input `x` ([`TensorPlan::alias_of`]), at the same offset.
+    /// The output of a fused residual block or chain ([`fuse::Fused`]): written a row at a time
+    /// over the start of the group's input `x` ([`TensorPlan::alias_of`]), at the same offset.
     Block,
 }
 
@@ -287,9 +289,9 @@ pub struct ArenaPlan {
     pub scratch: Vec<ScratchPlan>,
     /// The ordering whose placement was kept.
     pub heuristic: Heuristic,
-    /// The fused residual blocks ([`fuse`]); each one's scratch is its add's entry in
-    /// [`Self::scratch`].
-    pub blocks: Vec<fuse::Block>,
+    /// The fused groups: residual blocks ([`fuse`]) and chains ([`chain`]); each one's scratch
+    /// is its last node's entry in [`Self::scratch`].
+    pub blocks: Vec<fuse::Fused>,
 }
 
 impl ArenaPlan {
@@ -396,7 +398,20 @@ pub fn plan_with_scratch(
     plan_blocks(module, options, &scratch)
 }
 
-/// [`plan_with_scratch`] with or without fused blocks, whichever is smaller.
+/// Layers per fused chain at most: longer chains hold more rings than they save.
+const MAX_CHAIN: usize = 8;
+
+/// Chains tried in full per round (the best by a quick plan).
+const CHAIN_TRIES: usize = 3;
+
+/// Rounds of chain selection (chains fused at most).
+const CHAIN_ROUNDS: usize = 3;
+
+/// [`plan_with_scratch`] with or without fused residual blocks, whichever is smaller; then, while
+/// it makes the arena smaller, fused chains ([`chain`]): each round ranks the chains that avoid
+/// the layers already fused by a quick plan, plans the best few in full, and keeps the smallest.
+/// With a budget, chains are tried only when the plan does not fit it (they cost kernel calls
+/// and copies).
 fn plan_blocks(
     module: &Module,
     options: &PlanOptions,
@@ -405,18 +420,56 @@ fn plan_blocks(
     if !options.fuse_blocks {
         return plan_rows(module, options, scratch, &[]);
     }
-    let blocks = fuse::find(module);
+    let residual: Vec<fuse::Fused> = fuse::find(module)
+        .into_iter()
+        .map(fuse::Fused::Residual)
+        .collect();
     let unfused = plan_rows(module, options, scratch, &[]);
-    if blocks.is_empty() {
-        return unfused;
+    let mut best = if residual.is_empty() {
+        unfused
+    } else {
+        smaller(unfused, plan_rows(module, options, scratch, &residual))
+    };
+    for _ in 0..CHAIN_ROUNDS {
+        if options.max_arena.is_some() && best.is_ok() {
+            break;
+        }
+        let groups: Vec<fuse::Fused> = match &best {
+            Ok(p) => p.blocks.clone(),
+            Err(_) => Vec::new(),
+        };
+        let taken: Vec<Handle<Node>> = groups.iter().flat_map(fuse::Fused::nodes).collect();
+        let mut ranked: Vec<(usize, Vec<fuse::Fused>)> = chain::find(module, &taken, MAX_CHAIN)
+            .into_iter()
+            .filter_map(|c| {
+                let mut with = groups.clone();
+                with.push(fuse::Fused::Chain(c));
+                let quick = plan_once(module, options, scratch, None, 1, &with).ok()?;
+                Some((quick.arena_bytes, with))
+            })
+            .collect();
+        ranked.sort_by_key(|(bytes, _)| *bytes);
+        let before = best.as_ref().map(|p| p.arena_bytes).ok();
+        for (_, with) in ranked.into_iter().take(CHAIN_TRIES) {
+            best = smaller(best, plan_rows(module, options, scratch, &with));
+        }
+        if best.as_ref().map(|p| p.arena_bytes).ok() == before {
+            break;
+        }
     }
-    let fused = plan_rows(module, options, scratch, &blocks);
-    // The fused plan when it is smaller (or when only it fits the budget).
-    match (unfused, fused) {
+    best
+}
+
+/// The smaller of two plans (`a` on a tie), or the one that fits the budget; over the budget
+/// either way, the error of the smaller.
+fn smaller(
+    a: Result<ArenaPlan, PlanError>,
+    b: Result<ArenaPlan, PlanError>,
+) -> Result<ArenaPlan, PlanError> {
+    match (a, b) {
         (Ok(u), Ok(f)) if f.arena_bytes < u.arena_bytes => Ok(f),
         (Ok(u), _) => Ok(u),
         (Err(_), Ok(f)) => Ok(f),
-        // Over the budget either way: say what the smaller plan needs.
         (
             Err(PlanError::OverBudget { bytes: u, .. }),
             Err(e @ PlanError::OverBudget { bytes: f, .. }),
@@ -430,7 +483,7 @@ fn plan_rows(
     module: &Module,
     options: &PlanOptions,
     scratch: &impl Fn(&Node, &Module) -> usize,
-    blocks: &[fuse::Block],
+    blocks: &[fuse::Fused],
 ) -> Result<ArenaPlan, PlanError> {
     let plain_options = PlanOptions {
         in_place_rows: false,
@@ -524,7 +577,7 @@ fn plan_once(
     scratch: &impl Fn(&Node, &Module) -> usize,
     rows_allowed: Option<&[bool]>,
     max_chunk: usize,
-    blocks: &[fuse::Block],
+    blocks: &[fuse::Fused],
 ) -> Result<ArenaPlan, PlanError> {
     let too_large = || PlanError::TooLarge(module.name.clone());
     let live = lifetime::analyse(module, options, scratch, rows_allowed, max_chunk, blocks)
@@ -606,7 +659,11 @@ fn plan_once(
         tensors,
         scratch,
         heuristic,
-        blocks: blocks.to_vec(),
+        blocks: {
+            let mut groups = blocks.to_vec();
+            groups.sort_by_key(|g| g.emit_node().map(|h| h.index()));
+            groups
+        },
     };
     Ok(plan)
 }
@@ -719,9 +776,8 @@ fn verify(plan: &ArenaPlan, module: &Module) -> Result<(), String> {
                     return Err(format!("`{name}` is fused but has memory"));
                 }
                 let in_block = plan.blocks.iter().any(|b| {
-                    [Some(b.conv_a), Some(b.conv_b), b.shortcut]
+                    b.inner()
                         .into_iter()
-                        .flatten()
                         .any(|n| module.nodes.get(n).is_some_and(|n| n.output == t.tensor))
                 });
                 if !in_block {
@@ -736,13 +792,12 @@ fn verify(plan: &ArenaPlan, module: &Module) -> Result<(), String> {
                     .blocks
                     .iter()
                     .find(|b| {
-                        module
-                            .nodes
-                            .get(b.add)
+                        b.emit_node()
+                            .and_then(|h| module.nodes.get(h))
                             .is_some_and(|n| n.output == t.tensor)
                     })
                     .ok_or_else(|| format!("`{name}` is a block output without a block"))?;
-                if block.x != parent || !block.safe() {
+                if block.x() != parent || !block.safe() {
                     return Err(format!("`{name}` overwrites rows of `x` still to be read"));
                 }
                 if t.memory != Memory::Arena || p.memory != Memory::Arena || p.offset != t.offset {

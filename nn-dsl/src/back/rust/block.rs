@@ -1,5 +1,6 @@
-//! A fused residual block ([`crate::plan::fuse`]): one output row per step, the inner tensors in
-//! a few rows of scratch, the output written over the start of the block's input.
+//! A fused group ([`crate::plan::fuse::Fused`]: a residual block, or a chain of windowed layers
+//! ([`crate::plan::chain`])): one output row per step, the inner tensors in a few rows of
+//! scratch, the output written over the start of the group's input.
 //!
 //! Each step is a list of actions (row copies and kernel calls on windows of rows, with the same
 //! kernel choice as the whole layer would get). Consecutive steps whose actions have the same
@@ -9,33 +10,25 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::ir::{Node, Tensor};
+use crate::ir::{Handle, Node, Tensor};
 use crate::lower::NodeParams;
-use crate::plan::fuse::Block;
+use crate::plan::chain::{Chain, ChainAct, Dst, Src};
+use crate::plan::fuse::{Block, Fused};
 
 use super::lit::usize_lit;
 use super::node::{elem, malformed, NodeCode, Op, Place};
 use super::rows::Statics;
 use super::{Ctx, Error};
 
-/// Which kernel an action calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Which {
-    A,
-    B,
-    S,
-    Add,
-}
-
 /// One action of a step. Offsets are arena byte offsets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Act {
     /// Copy `len` bytes.
     Copy { from: usize, to: usize, len: usize },
-    /// One output row of a kernel from a window of `window` input rows with `pad_top` rows of
-    /// padding above.
+    /// One output row of a node's kernel from a window of `window` input rows with `pad_top`
+    /// rows of padding above.
     Kernel {
-        which: Which,
+        which: Handle<Node>,
         window: usize,
         pad_top: usize,
         ins: Vec<usize>,
@@ -126,19 +119,31 @@ fn window_params(
     name: &str,
 ) -> Result<NodeParams, Error> {
     let mut p = params.clone();
-    let g = match &mut p {
-        NodeParams::Conv2d(c) => &mut c.geometry,
-        NodeParams::DepthwiseConv2d(c) => &mut c.geometry,
+    match &mut p {
+        NodeParams::Conv2d(c) => {
+            c.geometry.input_h = window;
+            c.geometry.output_h = 1;
+            c.geometry.pad_top = pad_top;
+        }
+        NodeParams::DepthwiseConv2d(c) => {
+            c.geometry.input_h = window;
+            c.geometry.output_h = 1;
+            c.geometry.pad_top = pad_top;
+        }
+        // A window's rows are exactly the input rows its output reads, so an average counts the
+        // same positions as in the whole layer.
+        NodeParams::MaxPool2d(g) | NodeParams::AvgPool2d(g) => {
+            g.input_h = window;
+            g.output_h = 1;
+            g.pad_top = pad_top;
+        }
         _ => {
             return Err(malformed(
                 name,
-                "a fused block's layer is not a convolution",
+                "a fused layer is not a convolution or pool",
             ))
         }
-    };
-    g.input_h = window;
-    g.output_h = 1;
-    g.pad_top = pad_top;
+    }
     Ok(p)
 }
 
@@ -183,7 +188,7 @@ impl Ctx<'_> {
         let a_row = |k: usize, slot: usize| {
             let (lo, hi) = a.window(k);
             Act::Kernel {
-                which: Which::A,
+                which: block.conv_a,
                 window: hi - lo,
                 pad_top: a.pad_top.saturating_sub(k.saturating_mul(a.stride)),
                 ins: vec![x_off + lo * xrow],
@@ -212,7 +217,7 @@ impl Ctx<'_> {
             }
             let (lo, hi) = b.window(r);
             acts.push(Act::Kernel {
-                which: Which::B,
+                which: block.conv_b,
                 window: hi - lo,
                 pad_top: pb.saturating_sub(r),
                 ins: vec![ring + (lo + pb - r) * arow],
@@ -221,8 +226,11 @@ impl Ctx<'_> {
             let shortcut = match &block.s {
                 Some(s) => {
                     let (lo, hi) = s.window(r);
+                    let conv_s = block
+                        .shortcut
+                        .ok_or_else(|| malformed(name, "shortcut rows without a shortcut"))?;
                     acts.push(Act::Kernel {
-                        which: Which::S,
+                        which: conv_s,
                         window: hi - lo,
                         pad_top: s.pad_top.saturating_sub(r.saturating_mul(s.stride)),
                         ins: vec![x_off + lo * xrow],
@@ -239,7 +247,7 @@ impl Ctx<'_> {
                 vec![shortcut, b_row]
             };
             acts.push(Act::Kernel {
-                which: Which::Add,
+                which: block.add,
                 window: 1,
                 pad_top: 0,
                 ins,
@@ -255,40 +263,116 @@ impl Ctx<'_> {
         Ok(steps)
     }
 
-    /// The code of a fused residual block, emitted at its add. `nodes` and `params` are the
+    /// The steps of `chain`, each a list of actions: its schedule ([`Chain::schedule`]) with the
+    /// rings' slots, `x`'s rows and the output's rows turned into arena offsets.
+    fn chain_steps(
+        &self,
+        chain: &Chain,
+        scratch: usize,
+        name: &str,
+    ) -> Result<Vec<Vec<Act>>, Error> {
+        let module = self.module;
+        let arena = |t: Handle<Tensor>, what: &str| -> Result<usize, Error> {
+            match self.place(t, name)? {
+                Place::Arena { offset, .. } => Ok(offset),
+                _ => Err(malformed(
+                    name,
+                    &format!("a fused chain's {what} is not in the arena"),
+                )),
+            }
+        };
+        let x_off = arena(chain.x, "input")?;
+        let last = chain
+            .last()
+            .and_then(|h| module.nodes.get(h))
+            .ok_or_else(|| malformed(name, "a fused chain without layers"))?;
+        let out_off = arena(last.output, "output")?;
+        let layout = chain
+            .layout(self.plan.align)
+            .ok_or_else(|| malformed(name, "chain scratch overflows"))?;
+        let schedule = chain
+            .schedule()
+            .ok_or_else(|| malformed(name, "a fused chain has no schedule"))?;
+        let (xrow, orow) = (chain.x_row_bytes(), chain.out_row_bytes());
+        let slot = |ring: usize, slot: usize| -> Result<usize, Error> {
+            let base = layout
+                .rings
+                .get(ring)
+                .ok_or_else(|| malformed(name, "a fused chain's ring is missing"))?;
+            Ok(scratch + base + slot * chain.ring_row_bytes(ring))
+        };
+        let mut steps = Vec::with_capacity(schedule.len());
+        for acts in schedule {
+            let mut out = Vec::with_capacity(acts.len());
+            for act in acts {
+                out.push(match act {
+                    ChainAct::Copy { ring, from, to } => Act::Copy {
+                        from: slot(ring, from)?,
+                        to: slot(ring, to)?,
+                        len: chain.ring_row_bytes(ring),
+                    },
+                    ChainAct::Row {
+                        layer,
+                        window,
+                        pad_top,
+                        src,
+                        dst,
+                        ..
+                    } => Act::Kernel {
+                        which: *chain
+                            .nodes
+                            .get(layer)
+                            .ok_or_else(|| malformed(name, "a fused chain's layer is missing"))?,
+                        window,
+                        pad_top,
+                        ins: vec![match src {
+                            Src::X(row) => x_off + row * xrow,
+                            Src::Ring(ring, s) => slot(ring, s)?,
+                        }],
+                        out: match dst {
+                            Dst::Ring(ring, s) => slot(ring, s)?,
+                            Dst::Out(row) => out_off + row * orow,
+                        },
+                    },
+                });
+            }
+            steps.push(out);
+        }
+        Ok(steps)
+    }
+
+    /// The code of a fused group, emitted at its last node. `nodes` and `params` are the
     /// module's nodes and lowered parameters in schedule order; `prefixes` their static names.
     pub(super) fn block_node(
         &self,
-        block: &Block,
+        group: &Fused,
         params: &[NodeParams],
         prefixes: &[String],
     ) -> Result<NodeCode, Error> {
         let module = self.module;
-        let node_of = |h: crate::ir::Handle<Node>| {
+        let node_of = |h: Handle<Node>| {
             module
                 .nodes
                 .get(h)
-                .ok_or_else(|| malformed("block", "a fused block's node is missing"))
+                .ok_or_else(|| malformed("block", "a fused group's node is missing"))
         };
-        let add = node_of(block.add)?;
-        let name = add.name.as_str();
+        let emit = group
+            .emit_node()
+            .ok_or_else(|| malformed("block", "a fused group without layers"))?;
+        let last = node_of(emit)?;
+        let name = last.name.as_str();
         let scratch = self
             .plan
             .scratch
             .iter()
-            .find(|s| s.node == block.add)
+            .find(|s| s.node == emit)
             .map(|s| s.offset)
-            .ok_or_else(|| malformed(name, "a fused block has no scratch"))?;
-        let steps = self.block_steps(block, scratch)?;
-        let layer = |w: Which| -> Result<(&Node, &NodeParams, &str), Error> {
-            let h = match w {
-                Which::A => block.conv_a,
-                Which::B => block.conv_b,
-                Which::S => block
-                    .shortcut
-                    .ok_or_else(|| malformed(name, "shortcut call without a shortcut"))?,
-                Which::Add => block.add,
-            };
+            .ok_or_else(|| malformed(name, "a fused group has no scratch"))?;
+        let steps = match group {
+            Fused::Residual(block) => self.block_steps(block, scratch)?,
+            Fused::Chain(chain) => self.chain_steps(chain, scratch, name)?,
+        };
+        let layer = |h: Handle<Node>| -> Result<(&Node, &NodeParams, &str), Error> {
             let p = params
                 .get(h.index())
                 .ok_or_else(|| malformed(name, "missing lowered parameters"))?;
@@ -338,7 +422,8 @@ impl Ctx<'_> {
                         out,
                     } => {
                         let (node, p, prefix) = layer(*which)?;
-                        let (call_params, in_tensors, out_t) = if *which == Which::Add {
+                        let is_add = matches!(node.op, crate::ir::Op::Add { .. });
+                        let (call_params, in_tensors, out_t) = if is_add {
                             let NodeParams::Add(b) = p else {
                                 return Err(malformed(name, "a fused block ends in no add"));
                             };
@@ -408,14 +493,16 @@ impl Ctx<'_> {
                 block_body
             });
         }
-        let names: Vec<String> = [Some(block.conv_a), Some(block.conv_b), block.shortcut]
+        let names: Vec<String> = group
+            .inner()
             .into_iter()
-            .flatten()
             .filter_map(|h| module.nodes.get(h).map(|n| format!("`{}`", n.name)))
             .collect();
         let doc = self.block_doc(&format!(
-            "`{name}` (add) fused with {}: one output row at a time, written over its input",
-            names.join(", ")
+            "`{name}` ({}) fused with {} ({}): one output row at a time, written over its input",
+            last.op.name(),
+            names.join(", "),
+            group.kind()
         ));
         Ok(NodeCode {
             statics: shared.into_items(),

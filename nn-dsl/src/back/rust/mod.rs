@@ -575,11 +575,11 @@ fn tokens(
     }
     for (((h, node), params), prefix) in module.nodes.iter().zip(&lowered.nodes).zip(&node_prefixes)
     {
-        // The inner layers of a fused block are computed at its add.
+        // The inner layers of a fused group are computed at its last node.
         if cx.plan.tensor(node.output).map(|p| p.share) == Some(crate::plan::Share::Fused) {
             continue;
         }
-        let code = match cx.plan.blocks.iter().find(|b| b.add == h) {
+        let code = match cx.plan.blocks.iter().find(|b| b.emit_node() == Some(h)) {
             Some(block) => cx.block_node(block, &lowered.nodes, &node_prefixes)?,
             None => cx.node(node, params, prefix)?,
         };
