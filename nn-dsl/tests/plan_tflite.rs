@@ -148,6 +148,15 @@ fn chains_fuse_the_first_stages() {
             ["conv2d_15_1", "depthwise_conv2d_14_1"]
         ]
     );
+    // `nndc info` says what each chain holds and costs.
+    let table = nn_dsl::plan::chart::tensor_table(&vww, &p);
+    assert!(
+        table.contains(
+            "fused chain: `conv2d_15_1`, `depthwise_conv2d_14_1` one output row at a time \
+             (24 rows), 2304 bytes of rows in scratch, 23 row copies, 0 MACs recomputed"
+        ),
+        "{table}"
+    );
     // Without chains the same options give 38,032 bytes.
     let rows_only = plan(
         &vww,

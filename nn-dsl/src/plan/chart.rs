@@ -214,6 +214,25 @@ pub fn tensor_table(module: &Module, plan: &ArenaPlan) -> String {
     for row in &rows {
         line(row);
     }
+    // What each fused group computes together and what it costs beyond the plain layers: no
+    // multiply-accumulate is repeated (every row of every layer is computed once), rows are
+    // copied.
+    for g in &plan.blocks {
+        let names: Vec<String> = g
+            .nodes()
+            .into_iter()
+            .filter_map(|h| module.nodes.get(h).map(|n| format!("`{}`", n.name)))
+            .collect();
+        let scratch = g.scratch_bytes(plan.align).unwrap_or(0);
+        let (rows, copies) = g.rows_and_copies().unwrap_or((0, 0));
+        let _ = writeln!(
+            out,
+            "fused {}: {} one output row at a time ({rows} rows), {scratch} bytes of rows in \
+             scratch, {copies} row copies, 0 MACs recomputed",
+            g.kind(),
+            names.join(", ")
+        );
+    }
     out
 }
 

@@ -193,6 +193,27 @@ impl Fused {
         }
     }
 
+    /// Output rows (steps) and the rows copied while computing them: ring slides and, for a
+    /// residual block, each output row copied over `x`. `None` when a chain has no schedule.
+    pub fn rows_and_copies(&self) -> Option<(usize, usize)> {
+        match self {
+            Fused::Residual(b) => {
+                let rows = b.out_rows();
+                let ring = b.b.extent.saturating_sub(1) * rows.saturating_sub(1);
+                Some((rows, ring + rows))
+            }
+            Fused::Chain(c) => {
+                let steps = c.schedule()?;
+                let copies = steps
+                    .iter()
+                    .flatten()
+                    .filter(|a| matches!(a, super::chain::ChainAct::Copy { .. }))
+                    .count();
+                Some((c.out_rows(), copies))
+            }
+        }
+    }
+
     /// `"residual block"` or `"chain"`.
     pub fn kind(&self) -> &'static str {
         match self {
