@@ -52,14 +52,28 @@ fn oracle_models_plan_within_tflm_arena() {
 /// tensors take no memory, each block's output starts at its input's bytes, and the arena with
 /// I/O in it drops from 49,152 to 19,456 bytes (the input and `x` at the first layer, then `x`
 /// and 3 KiB of block scratch). Without residual blocks (KWS) the option changes nothing.
+/// An oracle model, imported.
+fn load(name: &str) -> nn_dsl::ir::Module {
+    let dir = format!("{}/../tests/vectors/models", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(format!("{dir}/{name}.tflite")).unwrap();
+    let model = nn_dsl::front::tflite::read(&bytes).unwrap();
+    nn_dsl::front::tflite::import(&model).unwrap().0
+}
+
+/// `plan` edited to put its first fused group's output one alignment step late fails `verify`.
+fn late_output_is_rejected(module: &nn_dsl::ir::Module, plan: &nn_dsl::plan::ArenaPlan) {
+    let mut broken = plan.clone();
+    let out = broken
+        .tensors
+        .iter()
+        .position(|t| t.share == nn_dsl::plan::Share::Block)
+        .unwrap();
+    broken.tensors[out].offset += 16;
+    assert!(broken.verify(module).is_err());
+}
+
 #[test]
 fn resnet8_blocks_fuse() {
-    let dir = format!("{}/../tests/vectors/models", env!("CARGO_MANIFEST_DIR"));
-    let load = |name: &str| {
-        let bytes = std::fs::read(format!("{dir}/{name}.tflite")).unwrap();
-        let model = nn_dsl::front::tflite::read(&bytes).unwrap();
-        nn_dsl::front::tflite::import(&model).unwrap().0
-    };
     let module = load("resnet8_cifar");
     let blocks = nn_dsl::plan::fuse::find(&module);
     assert_eq!(blocks.len(), 3);
@@ -97,14 +111,7 @@ fn resnet8_blocks_fuse() {
     assert_eq!(rows.arena_bytes, 19_456);
     // Breaking a block's safety (a plan edited to put the block output one row late) is caught
     // by verify.
-    let mut broken = p.clone();
-    let out = broken
-        .tensors
-        .iter()
-        .position(|t| t.share == nn_dsl::plan::Share::Block)
-        .unwrap();
-    broken.tensors[out].offset += 16;
-    assert!(broken.verify(&module).is_err());
+    late_output_is_rejected(&module, &p);
     // KWS has no residual block; fusion gives it chains instead (below).
     let kws = load("ds_cnn_kws");
     assert!(nn_dsl::plan::fuse::find(&kws).is_empty());
@@ -118,12 +125,6 @@ fn resnet8_blocks_fuse() {
 #[test]
 fn chains_fuse_the_first_stages() {
     use nn_dsl::plan::fuse::Fused;
-    let dir = format!("{}/../tests/vectors/models", env!("CARGO_MANIFEST_DIR"));
-    let load = |name: &str| {
-        let bytes = std::fs::read(format!("{dir}/{name}.tflite")).unwrap();
-        let model = nn_dsl::front::tflite::read(&bytes).unwrap();
-        nn_dsl::front::tflite::import(&model).unwrap().0
-    };
     let vww = load("mobilenet_v1_025_vww");
     let names = |module: &nn_dsl::ir::Module, p: &nn_dsl::plan::ArenaPlan| -> Vec<Vec<String>> {
         p.blocks
@@ -169,14 +170,7 @@ fn chains_fuse_the_first_stages() {
     assert_eq!(rows_only.arena_bytes, 38_032);
     // A chain's output one alignment step late overwrites input rows still to be read: verify
     // says so.
-    let mut broken = p.clone();
-    let out = broken
-        .tensors
-        .iter()
-        .position(|t| t.share == nn_dsl::plan::Share::Block)
-        .unwrap();
-    broken.tensors[out].offset += 16;
-    assert!(broken.verify(&vww).is_err());
+    late_output_is_rejected(&vww, &p);
     // KWS with fusion alone (no row-by-row layers): chains take it from 16,000 to 12,160 bytes.
     let kws = load("ds_cnn_kws");
     let fuse_only = PlanOptions {

@@ -24,6 +24,7 @@
 
 use crate::ir::{DType, Handle, Module, Node, Op, Producer, Tensor};
 
+use super::fuse::consumers;
 use super::rows::{row_geometry, RowGeometry};
 
 /// A fusable chain of windowed layers.
@@ -283,21 +284,6 @@ impl Chain {
     }
 }
 
-/// The nodes reading each tensor.
-fn consumers(module: &Module) -> Vec<Vec<Handle<Node>>> {
-    let mut out = vec![Vec::new(); module.tensors.len()];
-    for (h, n) in module.nodes.iter() {
-        for &i in &n.inputs {
-            if let Some(list) = out.get_mut(i.index()) {
-                if !list.contains(&h) {
-                    list.push(h);
-                }
-            }
-        }
-    }
-    out
-}
-
 /// A layer that can be a link of a chain: a convolution (one group), depthwise convolution or
 /// pool over int8 `[H, W, C]` data, with its data as its only input.
 fn link(module: &Module, node: &Node) -> Option<RowGeometry> {
@@ -401,18 +387,6 @@ pub fn find(module: &Module, taken: &[Handle<Node>], max_len: usize) -> Vec<Chai
 mod tests {
     use super::*;
 
-    fn g(h: usize, oh: usize, ri: usize, ro: usize, s: usize, pad: usize, k: usize) -> RowGeometry {
-        RowGeometry {
-            in_rows: h,
-            in_row_bytes: ri,
-            out_rows: oh,
-            out_row_bytes: ro,
-            stride: s,
-            pad_top: pad,
-            extent: k,
-        }
-    }
-
     fn chain(rows: Vec<RowGeometry>) -> Chain {
         Chain {
             nodes: (0..rows.len() as u32).map(Handle::from_index).collect(),
@@ -502,17 +476,26 @@ mod tests {
         let cases = vec![
             // VWW's first stage: conv 3x3 s2 (96 -> 48), dw 3x3 s1, pw, dw 3x3 s2 (48 -> 24).
             vec![
-                g(96, 48, 288, 384, 2, 0, 3),
-                g(48, 48, 384, 384, 1, 1, 3),
-                g(48, 48, 384, 768, 1, 0, 1),
-                g(48, 24, 768, 384, 2, 0, 3),
+                RowGeometry::for_tests(96, 48, 288, 384, 2, 0, 3),
+                RowGeometry::for_tests(48, 48, 384, 384, 1, 1, 3),
+                RowGeometry::for_tests(48, 48, 384, 768, 1, 0, 1),
+                RowGeometry::for_tests(48, 24, 768, 384, 2, 0, 3),
             ],
             // 1x1 stride 2 after a 3x3: every other row skipped.
-            vec![g(10, 10, 40, 40, 1, 1, 3), g(10, 5, 40, 40, 2, 0, 1)],
+            vec![
+                RowGeometry::for_tests(10, 10, 40, 40, 1, 1, 3),
+                RowGeometry::for_tests(10, 5, 40, 40, 2, 0, 1),
+            ],
             // Dilated 5-row window, then a pool 2x2 s2.
-            vec![g(20, 16, 80, 80, 1, 0, 5), g(16, 8, 80, 40, 2, 0, 2)],
+            vec![
+                RowGeometry::for_tests(20, 16, 80, 80, 1, 0, 5),
+                RowGeometry::for_tests(16, 8, 80, 40, 2, 0, 2),
+            ],
             // SAME stride 2 with padding below only (pad_top 0), then SAME 3x3.
-            vec![g(7, 4, 28, 28, 2, 0, 3), g(4, 4, 28, 28, 1, 1, 3)],
+            vec![
+                RowGeometry::for_tests(7, 4, 28, 28, 2, 0, 3),
+                RowGeometry::for_tests(4, 4, 28, 28, 1, 1, 3),
+            ],
         ];
         for rows in cases {
             let c = chain(rows.clone());
@@ -527,10 +510,10 @@ mod tests {
     #[test]
     fn vww_first_stage_writes_over_its_input_safely() {
         let c = chain(vec![
-            g(96, 48, 288, 384, 2, 0, 3),
-            g(48, 48, 384, 384, 1, 1, 3),
-            g(48, 48, 384, 768, 1, 0, 1),
-            g(48, 24, 768, 384, 2, 0, 3),
+            RowGeometry::for_tests(96, 48, 288, 384, 2, 0, 3),
+            RowGeometry::for_tests(48, 48, 384, 384, 1, 1, 3),
+            RowGeometry::for_tests(48, 48, 384, 768, 1, 0, 1),
+            RowGeometry::for_tests(48, 24, 768, 384, 2, 0, 3),
         ]);
         assert!(c.safe());
         // Rings: 3 rows of 384, 1 row of 384, 3 rows of 768.
@@ -538,9 +521,9 @@ mod tests {
         // The same stage ending at the pointwise layer (48 rows of 768 over 96 of 288): row r of
         // the output would overwrite input rows still to be read.
         let wide = chain(vec![
-            g(96, 48, 288, 384, 2, 0, 3),
-            g(48, 48, 384, 384, 1, 1, 3),
-            g(48, 48, 384, 768, 1, 0, 1),
+            RowGeometry::for_tests(96, 48, 288, 384, 2, 0, 3),
+            RowGeometry::for_tests(48, 48, 384, 384, 1, 1, 3),
+            RowGeometry::for_tests(48, 48, 384, 768, 1, 0, 1),
         ]);
         assert!(!wide.safe());
     }

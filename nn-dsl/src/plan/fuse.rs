@@ -224,7 +224,7 @@ impl Fused {
 }
 
 /// The nodes reading each tensor.
-fn consumers(module: &Module) -> Vec<Vec<Handle<Node>>> {
+pub(super) fn consumers(module: &Module) -> Vec<Vec<Handle<Node>>> {
     let mut out = vec![Vec::new(); module.tensors.len()];
     for (h, n) in module.nodes.iter() {
         for &i in &n.inputs {
@@ -377,26 +377,6 @@ fn try_block(
 mod tests {
     use super::*;
 
-    fn geometry(
-        h: usize,
-        oh: usize,
-        ri: usize,
-        ro: usize,
-        s: usize,
-        pad: usize,
-        k: usize,
-    ) -> RowGeometry {
-        RowGeometry {
-            in_rows: h,
-            in_row_bytes: ri,
-            out_rows: oh,
-            out_row_bytes: ro,
-            stride: s,
-            pad_top: pad,
-            extent: k,
-        }
-    }
-
     fn block(a: RowGeometry, b: RowGeometry, s: Option<RowGeometry>) -> Block {
         Block {
             conv_a: Handle::from_index(0),
@@ -414,13 +394,13 @@ mod tests {
     #[test]
     fn resnet_blocks_are_safe_and_wider_outputs_are_not() {
         // Identity block, 32 rows of 512 bytes.
-        let a = geometry(32, 32, 512, 512, 1, 1, 3);
-        let b = geometry(32, 32, 512, 512, 1, 1, 3);
+        let a = RowGeometry::for_tests(32, 32, 512, 512, 1, 1, 3);
+        let b = RowGeometry::for_tests(32, 32, 512, 512, 1, 1, 3);
         assert!(block(a, b, None).safe());
         // Stride-2 block with a 1x1 stride-2 shortcut: 16 output rows of 512 bytes.
-        let a2 = geometry(32, 16, 512, 512, 2, 0, 3);
-        let b2 = geometry(16, 16, 512, 512, 1, 1, 3);
-        let s2 = geometry(32, 16, 512, 512, 2, 0, 1);
+        let a2 = RowGeometry::for_tests(32, 16, 512, 512, 2, 0, 3);
+        let b2 = RowGeometry::for_tests(16, 16, 512, 512, 1, 1, 3);
+        let s2 = RowGeometry::for_tests(32, 16, 512, 512, 2, 0, 1);
         let blk = block(a2, b2, Some(s2));
         assert!(blk.safe());
         let l = blk.layout(16).unwrap();
@@ -430,8 +410,8 @@ mod tests {
         );
         // Output rows twice as wide as x's: row 0 would overwrite x's row 1 before conv_a's
         // row 2 reads it.
-        let wide_b = geometry(32, 32, 1024, 1024, 1, 1, 3);
-        let wide_a = geometry(32, 32, 512, 1024, 1, 1, 3);
+        let wide_b = RowGeometry::for_tests(32, 32, 1024, 1024, 1, 1, 3);
+        let wide_a = RowGeometry::for_tests(32, 32, 512, 1024, 1, 1, 3);
         assert!(!block(wide_a, wide_b, None).safe());
     }
 }

@@ -157,6 +157,32 @@ impl RowGeometry {
     }
 }
 
+#[cfg(test)]
+impl RowGeometry {
+    /// A geometry from its fields in order: input rows, output rows, input row bytes, output row
+    /// bytes, stride, top padding, extent (for the planner's unit tests).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn for_tests(
+        in_rows: usize,
+        out_rows: usize,
+        in_row_bytes: usize,
+        out_row_bytes: usize,
+        stride: usize,
+        pad_top: usize,
+        extent: usize,
+    ) -> RowGeometry {
+        RowGeometry {
+            in_rows,
+            in_row_bytes,
+            out_rows,
+            out_row_bytes,
+            stride,
+            pad_top,
+            extent,
+        }
+    }
+}
+
 /// The row geometry of `node` when it can be run row by row over its input: a 2-D convolution
 /// or depthwise convolution on int8 `[H, W, C]` data whose first input is its data.
 pub fn row_geometry(node: &Node, module: &Module) -> Option<RowGeometry> {
@@ -192,26 +218,6 @@ pub fn row_geometry(node: &Node, module: &Module) -> Option<RowGeometry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn geometry(
-        h: usize,
-        oh: usize,
-        ri: usize,
-        ro: usize,
-        s: usize,
-        pt: usize,
-        e: usize,
-    ) -> RowGeometry {
-        RowGeometry {
-            in_rows: h,
-            in_row_bytes: ri,
-            out_rows: oh,
-            out_row_bytes: ro,
-            stride: s,
-            pad_top: pt,
-            extent: e,
-        }
-    }
 
     /// Writes every output row in `order` over a simulated memory and checks that each input
     /// row read is still intact: the independent check of [`RowGeometry::safe`] and `shift`.
@@ -260,13 +266,13 @@ mod tests {
     #[test]
     fn shifts_are_safe_and_tight() {
         let cases = [
-            geometry(25, 25, 320, 320, 1, 1, 3), // KWS depthwise 3x3 SAME
-            geometry(25, 25, 320, 320, 1, 0, 1), // pointwise
-            geometry(48, 48, 384, 768, 1, 0, 1), // expanding pointwise
-            geometry(48, 24, 768, 384, 2, 0, 3), // stride-2 depthwise
-            geometry(96, 48, 288, 384, 2, 0, 3), // VWW's first conv
-            geometry(32, 32, 512, 512, 1, 2, 5), // dilated or 5x5
-            geometry(7, 3, 70, 40, 2, 1, 4),
+            RowGeometry::for_tests(25, 25, 320, 320, 1, 1, 3), // KWS depthwise 3x3 SAME
+            RowGeometry::for_tests(25, 25, 320, 320, 1, 0, 1), // pointwise
+            RowGeometry::for_tests(48, 48, 384, 768, 1, 0, 1), // expanding pointwise
+            RowGeometry::for_tests(48, 24, 768, 384, 2, 0, 3), // stride-2 depthwise
+            RowGeometry::for_tests(96, 48, 288, 384, 2, 0, 3), // VWW's first conv
+            RowGeometry::for_tests(32, 32, 512, 512, 1, 2, 5), // dilated or 5x5
+            RowGeometry::for_tests(7, 3, 70, 40, 2, 1, 4),
         ];
         for g in cases {
             for order in [RowOrder::Forward, RowOrder::Backward] {
@@ -297,10 +303,10 @@ mod tests {
     #[test]
     fn a_same_size_3x3_layer_needs_two_rows() {
         let one = |order| RowWrite { order, chunk: 1 };
-        let g = geometry(25, 25, 320, 320, 1, 1, 3);
+        let g = RowGeometry::for_tests(25, 25, 320, 320, 1, 1, 3);
         assert_eq!(g.shift(one(RowOrder::Forward), 16), -640);
         assert_eq!(g.shift(one(RowOrder::Backward), 16), 640);
-        let pw = geometry(25, 25, 320, 320, 1, 0, 1);
+        let pw = RowGeometry::for_tests(25, 25, 320, 320, 1, 0, 1);
         assert_eq!(pw.shift(one(RowOrder::Forward), 16), -320);
         assert_eq!(pw.shift(one(RowOrder::Backward), 16), 320);
         // Two rows per call need one more row of shift.
