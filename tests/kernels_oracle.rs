@@ -29,10 +29,11 @@ use nn_kernels::resize::{nearest_source, resize_nearest_s8, ResizeNearestParams}
 use nn_kernels::softmax::softmax_s8;
 use nn_kernels::strided_slice::{strided_slice_s8, StridedSliceParams};
 use nn_kernels::tanh::tanh_s8;
+use nn_kernels::transpose_conv::transpose_conv_s8;
 use nnd_tests::{
     compare, load_manifest, load_op, load_op_prefix, ActivationOptions, Case, ConvOptions,
     FullyConnectedOptions, LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, ResizeOptions,
-    SoftmaxOptions, SplitOptions, StridedSliceOptions, Tensor, OPS,
+    SoftmaxOptions, SplitOptions, StridedSliceOptions, Tensor, TransposeConvOptions, OPS,
 };
 
 /// Cases run per op (all of them natively, two under Miri).
@@ -182,6 +183,72 @@ fn run_conv2d(case: &Case) -> Outcome {
             &mut got,
         )
     }
+    .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+/// TRANSPOSE_CONV: the output size from `params.output_shape`, TFLite's padding for it from
+/// `nn_dsl::shape::transpose_window`, the constants from `lower::transpose_conv2d`.
+fn run_transpose_conv(case: &Case) -> Outcome {
+    let o: TransposeConvOptions = case.options().map_err(err(case))?;
+    let (x, w) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let [n, ih, iw, ic] = dim4(&x.shape, case)?;
+    let [oc, kh, kw, fc] = dim4(&w.shape, case)?;
+    let [_, oh, ow, _] = o.output_shape;
+    if n != 1 || fc != ic || o.output_shape.to_vec() != case.output.shape {
+        return Err(format!("{}: shapes do not fit", case.name));
+    }
+    if o.bias != (case.inputs.len() > 2) {
+        return Err(format!(
+            "{}: params.bias disagrees with the operands",
+            case.name
+        ));
+    }
+    let padding: Padding = o.padding.into();
+    let axis = |input, kernel, stride, output| {
+        shape::transpose_window(input, kernel, stride, padding, output)
+            .ok_or_else(|| format!("{}: output {output} does not fit input {input}", case.name))
+    };
+    let rows = axis(ih, kh, o.stride[0], oh)?;
+    let cols = axis(iw, kw, o.stride[1], ow)?;
+    let g = ConvGeometry {
+        input_h: ih,
+        input_w: iw,
+        input_c: ic,
+        output_h: oh,
+        output_w: ow,
+        output_c: oc,
+        kernel_h: kh,
+        kernel_w: kw,
+        stride_h: o.stride[0],
+        stride_w: o.stride[1],
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: rows.pad_before,
+        pad_left: cols.pad_before,
+    };
+    let c = lower::transpose_conv2d(
+        g,
+        act(x, case)?,
+        &w.scales(),
+        act(&case.output, case)?,
+        o.activation.into(),
+        w.i8_data().map_err(err(case))?,
+        bias_of(case)?,
+    )
+    .map_err(err(case))?;
+    let want = case.output.i8_data().map_err(err(case))?;
+    let mut got = vec![0i8; want.len()];
+    transpose_conv_s8(
+        &c.params(),
+        &x.i8_data().map_err(err(case))?,
+        &c.weights,
+        c.bias.as_deref(),
+        &mut got,
+    )
     .map_err(err(case))?;
     Ok(compare(&case.name, &got, &want))
 }
@@ -827,6 +894,13 @@ fn prelu() {
 #[test]
 fn resize_nearest_neighbor() {
     check_op("resize_nearest_neighbor", run_resize);
+}
+
+/// Keras `Conv2DTranspose`: TFLite's TRANSPOSE_CONV (strides 1 and 2, SAME/VALID, with and
+/// without a bias).
+#[test]
+fn transpose_conv() {
+    check_op("transpose_conv", run_transpose_conv);
 }
 
 #[test]

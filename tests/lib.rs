@@ -287,6 +287,21 @@ pub struct ConvOptions {
     pub depth_multiplier: Option<usize>,
 }
 
+/// `params` of transpose_conv (TFLite TRANSPOSE_CONV; `inputs` are `[input, filter, bias?]`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TransposeConvOptions {
+    /// SAME or VALID.
+    pub padding: PaddingName,
+    /// `[h, w]`.
+    pub stride: [usize; 2],
+    /// Fused activation.
+    pub activation: ActivationName,
+    /// The constant `output_shape` operand, `[1, H, W, C]`.
+    pub output_shape: [usize; 4],
+    /// Whether the operator has a bias operand.
+    pub bias: bool,
+}
+
 /// `params` of fully_connected.
 #[derive(Debug, Clone, Deserialize)]
 pub struct FullyConnectedOptions {
@@ -530,7 +545,7 @@ pub fn load_op_prefix(op: &str, max_cases: usize) -> Result<OpFile, VectorError>
 }
 
 /// Every op name of `docs/vectors.md`.
-pub const OPS: [&str; 30] = [
+pub const OPS: [&str; 31] = [
     "conv2d",
     "depthwise_conv2d",
     "fully_connected",
@@ -561,6 +576,7 @@ pub const OPS: [&str; 30] = [
     "resize_nearest_neighbor",
     "split",
     "strided_slice",
+    "transpose_conv",
 ];
 
 /// Compare two outputs element by element. `None` when equal; otherwise a report with the

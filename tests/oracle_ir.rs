@@ -9,7 +9,7 @@
 
 use nn_dsl::ir::{
     Activation, Conv2d, DType, Dense, DepthwiseConv2d, Module, Node, Op, Padding2d, PaddingScheme,
-    Pool2d, Producer, Quant, Tensor as IrTensor, Window2d,
+    Pool2d, Producer, Quant, Tensor as IrTensor, TransposeConv2d, Window2d,
 };
 use nn_dsl::shape::{self, Padding};
 use nn_dsl::span::Span;
@@ -18,7 +18,7 @@ use nn_dsl::weights::{WDType, WeightTensor, Weights};
 use crate::{
     ActivationName, ActivationOptions, Case, ConstOperandOptions, ConvOptions, DType as VDType,
     FullyConnectedOptions, LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, ResizeOptions,
-    SoftmaxOptions, SplitOptions, StridedSliceOptions, Tensor as VTensor,
+    SoftmaxOptions, SplitOptions, StridedSliceOptions, Tensor as VTensor, TransposeConvOptions,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -193,6 +193,36 @@ pub fn build(op: &str, case: &Case) -> (Module, Weights) {
                     bias,
                 })
             };
+            (one_node(case, 1, ir_op), layer_weights(case))
+        }
+        "transpose_conv" => {
+            let o: TransposeConvOptions = case.options().unwrap();
+            let (x, f) = (&case.inputs[0].shape, &case.inputs[1].shape);
+            let padding: Padding = o.padding.into();
+            let [_, oh, ow, _] = o.output_shape;
+            let rows = shape::transpose_window(x[1], f[1], o.stride[0], padding, oh).unwrap();
+            let cols = shape::transpose_window(x[2], f[2], o.stride[1], padding, ow).unwrap();
+            let ir_op = Op::TransposeConv2d(TransposeConv2d {
+                filters: f[0],
+                window: Window2d {
+                    kernel: [f[1], f[2]],
+                    stride: o.stride,
+                    dilation: [1, 1],
+                    padding: Padding2d {
+                        scheme: match padding {
+                            Padding::Same => PaddingScheme::Same,
+                            Padding::Valid => PaddingScheme::Valid,
+                        },
+                        top: rows.pad_before,
+                        bottom: rows.pad_after,
+                        left: cols.pad_before,
+                        right: cols.pad_after,
+                    },
+                },
+                output_size: [oh, ow],
+                activation: act(o.activation),
+                bias: o.bias,
+            });
             (one_node(case, 1, ir_op), layer_weights(case))
         }
         "fully_connected" => {

@@ -114,7 +114,7 @@ if [[ $codegen_target == cortex-m* ]]; then
         cortex_m::fully_connected::fully_connected_s8 cortex_m::add::add_s8
         cortex_m::pool::max_pool_s8 cortex_m::pool::avg_pool_s8 cortex_m::softmax::softmax_s8
         mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 resize::resize_nearest_s8
-        strided_slice::strided_slice_s8 logistic::logistic_s8
+        strided_slice::strided_slice_s8 transpose_conv::transpose_conv_s8 logistic::logistic_s8
         relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
         dequantize::dequantize_s8_f32)
 elif [[ $codegen_target == aarch64* ]]; then
@@ -125,7 +125,7 @@ elif [[ $codegen_target == aarch64* ]]; then
     kernels=(aarch64::$conv aarch64::depthwise::depthwise_s8 aarch64::add::add_s8
         aarch64::pool::avg_pool_s8 cortex_m::pool::max_pool_s8 cortex_m::softmax::softmax_s8
         mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 resize::resize_nearest_s8
-        strided_slice::strided_slice_s8 logistic::logistic_s8
+        strided_slice::strided_slice_s8 transpose_conv::transpose_conv_s8 logistic::logistic_s8
         relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
         dequantize::dequantize_s8_f32)
 elif [[ $codegen_target == k210 ]]; then
@@ -136,14 +136,14 @@ elif [[ $codegen_target == k210 ]]; then
         rv64::depthwise::depthwise_s8 cortex_m::add::add_s8
         cortex_m::pool::avg_pool_s8 cortex_m::pool::max_pool_s8 cortex_m::softmax::softmax_s8
         mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 resize::resize_nearest_s8
-        strided_slice::strided_slice_s8 logistic::logistic_s8
+        strided_slice::strided_slice_s8 transpose_conv::transpose_conv_s8 logistic::logistic_s8
         relu::relu_s8 relu::relu6_s8 requantize::requantize_s8 quantize::quantize_f32_s8
         dequantize::dequantize_s8_f32)
 else
     kernels=(conv2d::conv2d_s8 depthwise_conv2d::depthwise_conv2d_s8
         fully_connected::fully_connected_s8 max_pool2d::max_pool2d_s8 avg_pool2d::avg_pool2d_s8
         add::add_s8 mul::mul_s8 mean::mean_s8 concat::concat_s8 pad::pad_s8 resize::resize_nearest_s8
-        strided_slice::strided_slice_s8 softmax::softmax_s8
+        strided_slice::strided_slice_s8 transpose_conv::transpose_conv_s8 softmax::softmax_s8
         logistic::logistic_s8 tanh::tanh_s8 relu::relu_s8 relu::relu6_s8 requantize::requantize_s8
         quantize::quantize_f32_s8 dequantize::dequantize_s8_f32)
 fi

@@ -68,9 +68,90 @@ pub fn window(
     })
 }
 
+/// The output size a transposed convolution (TFLite `TRANSPOSE_CONV`) takes when none is given:
+/// `input * stride` for SAME and `(input - 1) * stride + kernel` for VALID, the smallest sizes
+/// whose convolution gives back `input` positions ([`transpose_sizes`]). Keras'
+/// `Conv2DTranspose` picks the same, except for VALID with a kernel below the stride, where it
+/// takes `input * stride`. `None` for a zero input, kernel or stride, or on overflow.
+pub fn transpose_output(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    padding: Padding,
+) -> Option<usize> {
+    let sizes = transpose_sizes(input, kernel, stride, padding)?;
+    Some(match padding {
+        Padding::Same => *sizes.end(),
+        Padding::Valid => *sizes.start(),
+    })
+}
+
+/// Every output size of a transposed convolution over `input` positions: the sizes `out` whose
+/// TFLite convolution ([`window`] of `out` with this kernel, stride and padding) has `input`
+/// positions, which is what TensorFlow requires of `output_shape`. SAME:
+/// `(input - 1) * stride + 1 ..= input * stride`; VALID: `(input - 1) * stride + kernel ..=
+/// (input - 1) * stride + kernel + stride - 1`. `None` for a zero input, kernel or stride, or on
+/// overflow.
+pub fn transpose_sizes(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    padding: Padding,
+) -> Option<std::ops::RangeInclusive<usize>> {
+    if input == 0 || kernel == 0 || stride == 0 {
+        return None;
+    }
+    let base = (input - 1).checked_mul(stride)?;
+    let lo = match padding {
+        Padding::Same => base.checked_add(1)?,
+        Padding::Valid => base.checked_add(kernel)?,
+    };
+    Some(lo..=lo.checked_add(stride - 1)?)
+}
+
+/// One spatial dimension of a transposed convolution with `output` positions: TFLite's padding
+/// (`ComputePaddingHeightWidth` with the output size in the input's place, as TFLM's
+/// `TRANSPOSE_CONV` does), i.e. [`window`] of `output`, whose `pad_before` rows are cut from the
+/// top of the full `(input - 1) * stride + kernel` result. `None` unless `output` is one of
+/// [`transpose_sizes`].
+pub fn transpose_window(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    padding: Padding,
+    output: usize,
+) -> Option<Dim1> {
+    if !transpose_sizes(input, kernel, stride, padding)?.contains(&output) {
+        return None;
+    }
+    let d = window(output, kernel, stride, 1, padding)?;
+    (d.out == input).then_some(Dim1 { out: output, ..d })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transposed_sizes_and_padding_follow_tflite() {
+        // SAME, stride 2: 4 inputs give 7 or 8 outputs. The forward convolution of 8 needs
+        // 3 * 2 + 3 = 9 rows: 1 of padding, 0 before (cropped from the top); of 7, 2 and 1.
+        assert_eq!(transpose_sizes(4, 3, 2, Padding::Same), Some(7..=8));
+        assert_eq!(transpose_output(4, 3, 2, Padding::Same), Some(8));
+        let d = transpose_window(4, 3, 2, Padding::Same, 8).unwrap();
+        assert_eq!((d.out, d.pad_before, d.pad_after), (8, 0, 1));
+        let d = transpose_window(4, 3, 2, Padding::Same, 7).unwrap();
+        assert_eq!((d.out, d.pad_before, d.pad_after), (7, 1, 1));
+        // VALID: the full (in - 1) * stride + kernel result, up to stride - 1 rows more.
+        assert_eq!(transpose_sizes(5, 1, 2, Padding::Valid), Some(9..=10));
+        assert_eq!(transpose_output(5, 3, 2, Padding::Valid), Some(11));
+        let d = transpose_window(5, 1, 2, Padding::Valid, 10).unwrap();
+        assert_eq!((d.pad_before, d.pad_after), (0, 0));
+        assert!(transpose_window(5, 1, 2, Padding::Valid, 11).is_none());
+        assert!(transpose_window(4, 3, 2, Padding::Same, 6).is_none());
+        assert!(transpose_sizes(0, 3, 2, Padding::Same).is_none());
+        assert!(transpose_sizes(usize::MAX, 3, 2, Padding::Same).is_none());
+    }
 
     #[test]
     fn strided_slice_axes_follow_tflite() {

@@ -210,24 +210,30 @@ fn unsupported_op_names_index_op_and_supported_list() {
 }
 
 /// Issue 16 item 10: every unsupported operator of a model is refused in one run, by its schema
-/// name (TRANSPOSE_CONV is builtin code 67, which the reader has no variant for), grouped with the
-/// positions where it occurs; nothing is imported first (the bad CONV_2D at operator 5 would
-/// otherwise be reported alone).
+/// name (UNIDIRECTIONAL_SEQUENCE_LSTM is builtin code 44, which the reader has no variant for),
+/// grouped with the positions where it occurs; nothing is imported first (the bad CONV_2D at
+/// operator 5 would otherwise be reported alone).
 #[test]
 fn every_unsupported_operator_is_named_at_once() {
-    const TRANSPOSE_CONV: i32 = 67;
+    const UNIDIRECTIONAL_SEQUENCE_LSTM: i32 = 44;
     const GATHER: i32 = 36;
     const RESIZE_BILINEAR: i32 = 23;
     let t = |name: &str| MTensor::new(name, &[1, 4], INT8, 0).q(q(0.1, 0));
-    let mut opcodes: Vec<MOpcode> = [TRANSPOSE_CONV, GATHER, RESIZE_BILINEAR, CONV_2D]
-        .iter()
-        .map(|&c| MOpcode::builtin(c))
-        .collect();
+    let mut opcodes: Vec<MOpcode> = [
+        UNIDIRECTIONAL_SEQUENCE_LSTM,
+        GATHER,
+        RESIZE_BILINEAR,
+        CONV_2D,
+    ]
+    .iter()
+    .map(|&c| MOpcode::builtin(c))
+    .collect();
     let mut custom = MOpcode::builtin(32);
     custom.custom = Some("MyOp".to_owned());
     opcodes.push(custom);
-    // Operators: TRANSPOSE_CONV, GATHER, TRANSPOSE_CONV, RESIZE_BILINEAR, custom, CONV_2D
-    // (no filter), then TRANSPOSE_CONV ten more times: positions past the eighth are counted, not listed.
+    // Operators: UNIDIRECTIONAL_SEQUENCE_LSTM, GATHER, UNIDIRECTIONAL_SEQUENCE_LSTM,
+    // RESIZE_BILINEAR, custom, CONV_2D (no filter), then UNIDIRECTIONAL_SEQUENCE_LSTM ten more
+    // times: positions past the eighth are counted, not listed.
     let mut ops = vec![
         (0, 0, 1),
         (1, 1, 2),
@@ -258,15 +264,16 @@ fn every_unsupported_operator_is_named_at_once() {
     assert!(
         msg.starts_with(
             "4 operator types are not supported (15 operators in all): \
-             TRANSPOSE_CONV (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), GATHER (operator 1), \
-             RESIZE_BILINEAR (operator 3), CUSTOM \"MyOp\" (operator 4); supported operators: CONV_2D"
+             UNIDIRECTIONAL_SEQUENCE_LSTM (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), \
+             GATHER (operator 1), RESIZE_BILINEAR (operator 3), CUSTOM \"MyOp\" (operator 4); \
+             supported operators: CONV_2D"
         ),
         "{msg}"
     );
     match run(&m) {
         Err(ImportError::UnsupportedOps(ops)) => {
             assert_eq!(ops.len(), 4);
-            assert_eq!(ops[0].op, "TRANSPOSE_CONV");
+            assert_eq!(ops[0].op, "UNIDIRECTIONAL_SEQUENCE_LSTM");
             assert_eq!(ops[0].indices.len(), 12);
         }
         other => panic!("{other:?}"),
@@ -518,16 +525,17 @@ fn per_tensor_quantisation_ignores_an_out_of_range_dimension() {
 fn dead_operators_are_dropped_and_layers_name_their_source() {
     const RELU: i32 = 19;
     const RELU6: i32 = 21;
-    const TRANSPOSE_CONV: i32 = 67;
+    const UNIDIRECTIONAL_SEQUENCE_LSTM: i32 = 44;
     let t = |name: &str| MTensor::new(name, &[1, 4], INT8, 0).q(q(0.1, 0));
-    // x -> RELU -> "model/re_lu/Relu" (the output); x -> RELU6 -> TRANSPOSE_CONV: nothing uses them.
+    // x -> RELU -> "model/re_lu/Relu" (the output); x -> RELU6 -> UNIDIRECTIONAL_SEQUENCE_LSTM: nothing uses
+    // them.
     let m = model(
-        &[RELU, RELU6, TRANSPOSE_CONV],
+        &[RELU, RELU6, UNIDIRECTIONAL_SEQUENCE_LSTM],
         vec![
             t("serving_default_x:0"),
             t("model/re_lu/Relu"),
             t("model/dead/Relu6"),
-            t("model/dead/conv_transpose"),
+            t("model/dead/lstm"),
         ],
         vec![
             MOp::new(1, &[0], &[2], MOptions::None),
@@ -541,7 +549,10 @@ fn dead_operators_are_dropped_and_layers_name_their_source() {
     let file = read(&m.build()).unwrap();
     assert_eq!(
         nn_dsl::front::tflite::dead_operators(&file),
-        vec![(0, "RELU6".to_owned()), (2, "TRANSPOSE_CONV".to_owned())]
+        vec![
+            (0, "RELU6".to_owned()),
+            (2, "UNIDIRECTIONAL_SEQUENCE_LSTM".to_owned())
+        ]
     );
     let (module, _) = run(&m).unwrap();
     assert_eq!(module.nodes.len(), 1);
@@ -974,4 +985,221 @@ fn split_outputs_become_slices() {
     }
     let msg = err(&build(false, q(0.1, 0), q(0.3, 0)));
     assert!(msg.contains("SPLIT (output 0) copies int8 values"), "{msg}");
+}
+
+const TRANSPOSE_CONV: i32 = 67;
+
+/// x [1, 2, 2, 3] -> TRANSPOSE_CONV (3x3 filters of 3 channels, 4 of them, per-channel scales)
+/// with the constant `output_shape` operand `shape` and output tensor `out`; operands
+/// `[output_shape, filter, input, bias]` (bias only with `bias`).
+fn transpose_conv_model(shape: &[i32], out: &[i32], options: MOptions, bias: bool) -> MModel {
+    let inputs: &[i32] = if bias { &[1, 2, 0, 3] } else { &[1, 2, 0] };
+    model(
+        &[TRANSPOSE_CONV],
+        vec![
+            MTensor::new("x", &[1, 2, 2, 3], INT8, 0).q(q(0.5, 1)),
+            MTensor::new("m/up/conv_transpose/input_sizes", &[4], INT32, 1),
+            MTensor::new("m/up/conv_transpose", &[4, 3, 3, 3], INT8, 2).q(per_channel(4, 0)),
+            MTensor::new("m/up/BiasAdd", &[4], INT32, 3),
+            MTensor::new("m/up/Relu;m/up/BiasAdd", out, INT8, 0).q(q(0.25, -128)),
+        ],
+        vec![MOp::new(0, inputs, &[4], options)],
+        &[0],
+        &[4],
+        vec![
+            MBuffer::empty(),
+            MBuffer::data(i32s(shape)),
+            MBuffer::data(vec![1; 4 * 3 * 3 * 3]),
+            MBuffer::data(i32s(&[1, 2, 3, 4])),
+        ],
+    )
+}
+
+fn tconv_options(padding: i8, stride: i32, act: i8, quantized_bias_type: i8) -> MOptions {
+    MOptions::TransposeConv {
+        padding,
+        stride_w: stride,
+        stride_h: stride,
+        act,
+        quantized_bias_type,
+    }
+}
+
+/// TRANSPOSE_CONV with a constant output shape imports as `transpose_conv2d` (TFLite's padding
+/// for the output size, the fused activation, the optional bias), lowers, and writes .nnd text
+/// that checks back to the same op.
+#[test]
+fn transpose_conv_imports() {
+    const SAME: i8 = 0;
+    let m = transpose_conv_model(
+        &[1, 4, 4, 4],
+        &[1, 4, 4, 4],
+        tconv_options(SAME, 2, 1, 2),
+        true,
+    );
+    let (module, w) = run(&m).unwrap();
+    let (_, node) = module.nodes.iter().next().unwrap();
+    let Op::TransposeConv2d(c) = &node.op else {
+        panic!("{:?}", node.op)
+    };
+    assert_eq!((c.filters, c.output_size, c.bias), (4, [4, 4], true));
+    assert_eq!(c.activation, nn_dsl::ir::Activation::Relu);
+    // The forward convolution of 4 rows (kernel 3, stride 2) pads 1, after the data.
+    assert_eq!([c.window.padding.top, c.window.padding.bottom], [0, 1]);
+    assert_eq!(w.get("up.weight").unwrap().shape, vec![4, 3, 3, 3]);
+    nn_dsl::lower::lower(&module, &w).unwrap();
+    let text = nn_dsl::back::nnd::write_string(&module, &Default::default()).unwrap();
+    assert!(
+        text.contains(
+            "transpose_conv2d(x, filters = 4, kernel = 3, stride = 2, padding = same, activation \
+             = relu)"
+        ),
+        "{text}"
+    );
+    let (back, _) = nn_dsl::check::check_source(&text).unwrap();
+    assert_eq!(back.nodes.iter().next().unwrap().1.op, node.op);
+
+    // Without a bias operand (3 inputs), and VALID with Keras' larger output (kernel 3 at
+    // stride 2 from 2 rows: 5, or 6 as here).
+    let m = transpose_conv_model(
+        &[1, 6, 6, 4],
+        &[1, 6, 6, 4],
+        tconv_options(1, 2, 0, 0),
+        false,
+    );
+    let (module, w) = run(&m).unwrap();
+    let (_, node) = module.nodes.iter().next().unwrap();
+    let Op::TransposeConv2d(c) = &node.op else {
+        panic!("{:?}", node.op)
+    };
+    assert_eq!((c.output_size, c.bias), ([6, 6], false));
+    assert!(w.get("up.bias").is_none());
+    nn_dsl::lower::lower(&module, &w).unwrap();
+}
+
+/// TRANSPOSE_CONV forms nnd refuses, each naming the operator and what is wrong.
+#[test]
+fn transpose_conv_refusals() {
+    let ok = tconv_options(0, 2, 0, 0);
+    let cases: Vec<(MModel, &str)> = vec![
+        (
+            transpose_conv_model(&[1, 4, 4, 4], &[1, 3, 3, 4], ok.clone(), true),
+            "(output_shape) is [1, 4, 4, 4], but the output tensor has shape [1, 3, 3, 4]",
+        ),
+        (
+            transpose_conv_model(&[1, 6, 6, 4], &[1, 6, 6, 4], ok.clone(), true),
+            "output 6x6 does not fit the input 2x2 (kernel 3x3, stride 2x2, SAME padding)",
+        ),
+        (
+            transpose_conv_model(
+                &[1, 4, 4, 4],
+                &[1, 4, 4, 4],
+                tconv_options(0, 2, 0, 4),
+                true,
+            ),
+            "quantized_bias_type INT64 is not supported",
+        ),
+        (
+            transpose_conv_model(
+                &[1, 4, 4, 4],
+                &[1, 4, 4, 4],
+                tconv_options(0, 2, 4, 0),
+                true,
+            ),
+            "fused activation Tanh is not supported",
+        ),
+        (
+            transpose_conv_model(
+                &[1, 4, 4, 4],
+                &[1, 4, 4, 4],
+                tconv_options(0, 0, 0, 0),
+                true,
+            ),
+            "stride 0 must be at least 1",
+        ),
+    ];
+    for (m, says) in cases {
+        let msg = err(&m);
+        assert!(
+            msg.contains("operator 0 (TRANSPOSE_CONV)") && msg.contains(says),
+            "{says:?} not in {msg}"
+        );
+    }
+    // The output shape computed from an activation at run time.
+    let mut m = transpose_conv_model(&[1, 4, 4, 4], &[1, 4, 4, 4], ok.clone(), true);
+    m.subgraphs.as_mut().unwrap()[0].operators[0].inputs[0] = 0;
+    let msg = err(&m);
+    assert!(msg.contains("computed at run time"), "{msg}");
+    // A filter whose channels are not the input's.
+    let mut m = transpose_conv_model(&[1, 4, 4, 4], &[1, 4, 4, 4], ok, true);
+    m.subgraphs.as_mut().unwrap()[0].tensors[2] =
+        MTensor::new("w", &[4, 3, 3, 2], INT8, 2).q(per_channel(4, 0));
+    m.buffers.as_mut().unwrap()[2] = MBuffer::data(vec![1; 4 * 3 * 3 * 2]);
+    let msg = err(&m);
+    assert!(
+        msg.contains("tensor `w`") && msg.contains("does not fit the input"),
+        "{msg}"
+    );
+}
+
+/// The converter's output shape for a free batch: SHAPE -> STRIDED_SLICE (the batch) -> PACK
+/// with the constant height, width and channels, folded at import.
+#[test]
+fn transpose_conv_output_shape_chain_folds() {
+    let scalar = |name: &str, buffer: u32| MTensor::new(name, &[], INT32, buffer);
+    let m = model(
+        &[SHAPE, STRIDED_SLICE, PACK, TRANSPOSE_CONV],
+        vec![
+            MTensor::new("x", &[1, 2, 2, 3], INT8, 0).q(q(0.5, 1)),
+            MTensor::new("m/up/Shape", &[4], INT32, 0),
+            MTensor::new("begin", &[1], INT32, 1),
+            MTensor::new("end", &[1], INT32, 2),
+            MTensor::new("strides", &[1], INT32, 2),
+            MTensor::new("m/up/strided_slice", &[], INT32, 0),
+            scalar("h", 3),
+            scalar("w", 3),
+            scalar("c", 3),
+            MTensor::new("m/up/conv_transpose/input_sizes", &[4], INT32, 0),
+            MTensor::new("m/up/conv_transpose", &[4, 3, 3, 3], INT8, 4).q(per_channel(4, 0)),
+            MTensor::new("m/up/BiasAdd", &[1, 4, 4, 4], INT8, 0).q(q(0.25, 0)),
+        ],
+        vec![
+            MOp::new(0, &[0], &[1], MOptions::None),
+            MOp::new(
+                1,
+                &[1, 2, 3, 4],
+                &[5],
+                MOptions::StridedSlice {
+                    masks: [0, 0, 0, 0, 1],
+                },
+            ),
+            MOp::new(
+                2,
+                &[5, 6, 7, 8],
+                &[9],
+                MOptions::Pack {
+                    values_count: 4,
+                    axis: 0,
+                },
+            ),
+            MOp::new(3, &[9, 10, 0, -1], &[11], tconv_options(0, 2, 0, 0)),
+        ],
+        &[0],
+        &[11],
+        vec![
+            MBuffer::empty(),
+            MBuffer::data(i32s(&[0])),
+            MBuffer::data(i32s(&[1])),
+            MBuffer::data(i32s(&[4])),
+            MBuffer::data(vec![1; 4 * 3 * 3 * 3]),
+        ],
+    );
+    let (module, w) = run(&m).unwrap();
+    assert_eq!(module.nodes.len(), 1);
+    let (_, node) = module.nodes.iter().next().unwrap();
+    let Op::TransposeConv2d(c) = &node.op else {
+        panic!("{:?}", node.op)
+    };
+    assert_eq!((c.output_size, c.bias), ([4, 4], false));
+    nn_dsl::lower::lower(&module, &w).unwrap();
 }

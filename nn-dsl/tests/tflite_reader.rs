@@ -9,7 +9,7 @@ mod writer;
 use nn_dsl::front::tflite::{
     read, Activation, BuiltinOp, BuiltinOptions, Conv2dOptions, DepthwiseConv2dOptions,
     FullyConnectedOptions, Padding, Pool2dOptions, ReadErrorKind, StridedSliceOptions, TensorType,
-    WeightsFormat,
+    TransposeConvOptions, WeightsFormat,
 };
 use writer::*;
 
@@ -197,8 +197,18 @@ fn every_decoded_option_kind_reads_back() {
             },
         ),
         (28, MOptions::None),
-        // A union type this reader does not decode (TransposeConvOptions = 49).
-        (67, MOptions::Raw { type_code: 49 }),
+        (
+            67,
+            MOptions::TransposeConv {
+                padding: 1,
+                stride_w: 2,
+                stride_h: 3,
+                act: 3,
+                quantized_bias_type: 2,
+            },
+        ),
+        // A union type this reader does not decode (GatherOptions = 23).
+        (36, MOptions::Raw { type_code: 23 }),
         // A union type code beyond the schema (kept, not decoded).
         (0, MOptions::Raw { type_code: 250 }),
     ]);
@@ -251,7 +261,14 @@ fn every_decoded_option_kind_reads_back() {
                 keep_num_dims: false,
             }),
             BuiltinOptions::None,
-            BuiltinOptions::NotDecoded { type_code: 49 },
+            BuiltinOptions::TransposeConv(TransposeConvOptions {
+                padding: Padding::Valid,
+                stride_w: 2,
+                stride_h: 3,
+                activation: Activation::Relu6,
+                quantized_bias_type: TensorType::Int32,
+            }),
+            BuiltinOptions::NotDecoded { type_code: 23 },
             BuiltinOptions::NotDecoded { type_code: 250 },
         ]
     );
@@ -272,6 +289,7 @@ fn every_decoded_option_kind_reads_back() {
     );
     assert_eq!(names[10], "TANH");
     assert_eq!(names[11], "TRANSPOSE_CONV");
+    assert_eq!(names[12], "GATHER");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! - one module per operator ([`conv2d`], [`depthwise_conv2d`], [`fully_connected`],
 //!   [`max_pool2d`], [`avg_pool2d`], [`add`], [`mul`], [`softmax`], [`logistic`], [`tanh`],
 //!   [`pad`], [`concat`](mod@concat), [`mean`], [`requantize`], [`quantize`], [`dequantize`], [`relu`],
-//!   [`minmax`], [`prelu`], [`resize`], [`strided_slice`]).
+//!   [`minmax`], [`prelu`], [`resize`], [`strided_slice`], [`transpose_conv`]).
 //!   Each has a parameter struct whose public fields hold every constant the kernel needs
 //!   (shapes, strides, paddings, offsets, Q31 multipliers and shifts, clamp bounds) and a
 //!   slice-based `*_s8` function. The constants are computed on the host by `nn_dsl::quant`;
@@ -65,6 +65,7 @@ pub mod strided_slice;
 pub mod tanh;
 #[cfg(test)]
 mod test_util;
+pub mod transpose_conv;
 pub mod typed;
 
 pub use error::KernelError;
@@ -81,7 +82,7 @@ pub mod __private {
         aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixed,
         fixedpoint, fully_connected, logistic, lut, max_pool2d, mean, minmax, mul, pad, prelu,
         qformat, quantize, relu, requantize, resize, rv64, shape, softmax, strided_slice, tanh,
-        typed, KernelError, KernelResult,
+        transpose_conv, typed, KernelError, KernelResult,
     };
 }
 

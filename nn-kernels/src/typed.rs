@@ -28,6 +28,7 @@ use crate::requantize::{requantize_s8, RequantizeParams};
 use crate::resize::{resize_nearest_s8, ResizeNearestParams};
 use crate::strided_slice::{strided_slice_s8, StridedSliceParams};
 use crate::tanh::tanh_s8;
+use crate::transpose_conv::{transpose_conv_s8, TransposeConv2dParams};
 
 /// An int8 activation tensor of one image: `H` rows of `W` pixels of `C` channels.
 pub type Tensor3<const H: usize, const W: usize, const C: usize> = [[[i8; C]; W]; H];
@@ -164,6 +165,66 @@ pub fn conv2d_grouped<
     crate::conv2d::conv2d_grouped_s8(
         &p,
         C / FC,
+        input.as_flattened().as_flattened(),
+        filter.as_flattened().as_flattened().as_flattened(),
+        bias.map(|b| b.as_slice()),
+        output.as_flattened_mut().as_flattened_mut(),
+    )
+}
+
+/// Transposed convolution (TFLite `TRANSPOSE_CONV`) of one image with shapes in the types: the
+/// filter is `[OC][KH][KW][C]`, the output size `OH x OW` is the layer's (TFLite's
+/// `output_shape`), `spec.pad` is TFLite's padding for that output size and `spec.dilation` must
+/// be `[1, 1]`.
+///
+/// # Errors
+/// [`KernelError::Param`] for a dilation other than 1, a zero stride or a padding not below the
+/// kernel.
+#[allow(clippy::too_many_arguments)]
+pub fn transpose_conv2d<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const OH: usize,
+    const OW: usize,
+    const OC: usize,
+>(
+    spec: &ConvSpec<'_, OC>,
+    input: &Tensor3<H, W, C>,
+    filter: &[[[[i8; C]; KW]; KH]; OC],
+    bias: Option<&[i32; OC]>,
+    output: &mut Tensor3<OH, OW, OC>,
+) -> KernelResult {
+    if spec.dilation != [1, 1] {
+        return Err(KernelError::Param(
+            "a transposed convolution has no dilation",
+        ));
+    }
+    let p = TransposeConv2dParams {
+        batches: 1,
+        input_h: H,
+        input_w: W,
+        input_c: C,
+        output_h: OH,
+        output_w: OW,
+        output_c: OC,
+        kernel_h: KH,
+        kernel_w: KW,
+        stride_h: spec.stride[0],
+        stride_w: spec.stride[1],
+        pad_top: spec.pad[0],
+        pad_left: spec.pad[1],
+        input_offset: spec.input_offset,
+        output_offset: spec.output_offset,
+        output_multiplier: spec.output_multiplier,
+        output_shift: spec.output_shift,
+        act_min: spec.act[0],
+        act_max: spec.act[1],
+    };
+    transpose_conv_s8(
+        &p,
         input.as_flattened().as_flattened(),
         filter.as_flattened().as_flattened().as_flattened(),
         bias.map(|b| b.as_slice()),

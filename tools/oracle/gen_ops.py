@@ -64,6 +64,7 @@ CASE_COUNTS = {
     "resize_nearest_neighbor": 30,
     "split": 24,
     "strided_slice": 30,
+    "transpose_conv": 30,
 }
 INPUTS_PER_MODEL = 2
 INPUT_MODES = ("uniform", "narrow", "extreme")
@@ -100,6 +101,7 @@ TFLITE_OP = {
     "resize_nearest_neighbor": "RESIZE_NEAREST_NEIGHBOR",
     "split": "SPLIT",
     "strided_slice": "STRIDED_SLICE",
+    "transpose_conv": "TRANSPOSE_CONV",
 }
 
 
@@ -627,6 +629,32 @@ def draw_split(rng, index):
     return draw
 
 
+def draw_transpose_conv(rng, index):
+    """Keras Conv2DTranspose: 1..8 x 1..8 inputs, IC/OC 1..12, kernel 1..4 each side, strides 1..2
+    (incl. 1x2 and 2x1), SAME/VALID (a VALID kernel below the stride gives Keras' larger output,
+    in * stride), a fused none/relu/relu6, every third model without a bias (the converter fuses
+    an activation only into a TRANSPOSE_CONV with a bias, so those have none)."""
+    h, w = (int(v) for v in rng.integers(1, 9, size=2))
+    ic, oc = int(rng.integers(1, 13)), int(rng.integers(1, 13))
+    kernel = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+    stride = pick(rng, [(1, 1), (2, 2), (2, 2), (1, 2), (2, 1)])
+    padding = pick(rng, ["same", "valid"])
+    use_bias = index % 3 != 2
+    act = pick(rng, ["none", "relu", "relu6"]) if use_bias else "none"
+    x = keras_input((1, h, w, ic))
+    layer = L.Conv2DTranspose(oc, kernel, strides=stride, padding=padding, use_bias=use_bias)
+    y = layer(x)
+    if act != "none":
+        y = activation_layer(act)(y)
+    # Keras' kernel is [KH, KW, OC, IC]: per-output-channel gains on axis 2.
+    values = [weights(rng, (*kernel, oc, ic), kernel[0] * kernel[1] * ic, 2)]
+    if use_bias:
+        values.append(bias(rng, oc))
+    layer.set_weights(values)
+    expect = {"padding": padding, "stride": list(stride), "activation": act, "bias": use_bias}
+    return Draw(keras.Model(x, y), [rep_input(rng, "x0", (1, h, w, ic))], expect)
+
+
 BUILDERS = {name: globals()[f"draw_{name}"] for name in CASE_COUNTS}
 
 # The random stream of each op: the first 18 ops in name order (as when the set was made), later
@@ -716,6 +744,22 @@ def stored_params(op_kind, model):
             "new_axis_mask": int(o.newAxisMask),
             "shrink_axis_mask": int(o.shrinkAxisMask),
         }
+    if op_kind == "transpose_conv":
+        if o.quantizedBiasType not in (0, ol.fb.TensorType.INT32):
+            raise OracleError(f"quantized_bias_type {o.quantizedBiasType}")
+        output_shape = ol.constant_data(model, op.inputs[0])
+        if output_shape is None:
+            raise OracleError("output_shape is not a constant")
+        stored = [int(d) for d in model.subgraphs[0].tensors[op.outputs[0]].shape]
+        if output_shape.astype(int).tolist() != stored:
+            raise OracleError(f"output_shape {output_shape.tolist()} differs from the output's {stored}")
+        return {
+            "padding": ol.PADDINGS[o.padding],
+            "stride": [o.strideH, o.strideW],
+            "activation": activation(),
+            "output_shape": output_shape.astype(int).tolist(),
+            "bias": len(op.inputs) > 3 and int(op.inputs[3]) >= 0,
+        }
     if op_kind == "mean":
         return {
             "axis": ol.constant_data(model, op.inputs[1]).astype(int).ravel().tolist(),
@@ -732,6 +776,9 @@ def operand_tensors(op_kind, op):
         return operands[:1]
     if op_kind == "split":
         return operands[1:2]
+    if op_kind == "transpose_conv":
+        # TFLite's order is [output_shape, filter, input, bias]: recorded as conv2d's.
+        return [operands[2], operands[1]] + [t for t in operands[3:] if t >= 0]
     if -1 in operands:
         raise OracleError("an optional operand (bias) is missing")
     return operands

@@ -250,6 +250,51 @@ fn call(
                 args.push("bias = false".into());
             }
         }
+        Op::TransposeConv2d(c) => {
+            let w = &c.window;
+            let scheme = match w.padding.scheme {
+                PaddingScheme::Same => crate::shape::Padding::Same,
+                PaddingScheme::Valid => crate::shape::Padding::Valid,
+                PaddingScheme::Explicit => {
+                    return Err(unsupported(
+                        "a transposed convolution with explicit padding has no .nnd syntax".into(),
+                    ))
+                }
+            };
+            if w.dilation != [1, 1] {
+                return Err(unsupported(
+                    "a transposed convolution with dilation has no .nnd syntax".into(),
+                ));
+            }
+            let x = n
+                .inputs
+                .first()
+                .ok_or_else(|| Error::Malformed(format!("node {} has no input", n.name)))?;
+            let dims = &tensor(module, *x)?.shape;
+            args.push(format!("filters = {}", c.filters));
+            args.push(format!("kernel = {}", pair(w.kernel)));
+            if w.stride != [1, 1] {
+                args.push(format!("stride = {}", pair(w.stride)));
+            }
+            if scheme == crate::shape::Padding::Same {
+                args.push("padding = same".into());
+            }
+            activation(&mut args, c.activation);
+            if !c.bias {
+                args.push("bias = false".into());
+            }
+            let default = |a: usize| {
+                dims.get(a).and_then(|&d| {
+                    crate::shape::transpose_output(d, w.kernel[a], w.stride[a], scheme)
+                })
+            };
+            if [default(0), default(1)] != [Some(c.output_size[0]), Some(c.output_size[1])] {
+                args.push(format!(
+                    "output_size = [{}, {}]",
+                    c.output_size[0], c.output_size[1]
+                ));
+            }
+        }
         Op::Dense(d) => {
             args.push(format!("units = {}", d.units));
             activation(&mut args, d.activation);

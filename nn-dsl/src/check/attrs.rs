@@ -148,6 +148,15 @@ impl Attrs {
         }
     }
 
+    /// A pair if given and valid, `Some(None)` if absent, `None` if invalid.
+    pub(crate) fn pair_opt(&self, name: &str) -> Option<Option<[usize; 2]>> {
+        match self.lookup(name) {
+            Ok(Some((AttrValue::Pair(v), _))) => Some(Some(*v)),
+            Ok(None) => Some(None),
+            _ => None,
+        }
+    }
+
     pub(crate) fn padding(&self, default: PadAttr) -> Option<PadAttr> {
         match self.lookup("padding") {
             Ok(Some((AttrValue::Padding(p), _))) => Some(*p),

@@ -6,7 +6,8 @@
 //! `None` means "poisoned": the problem was reported and the output tensor is not created.
 
 use crate::ir::{
-    Conv2d, DType, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d, Window2d,
+    Conv2d, DType, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d, TransposeConv2d,
+    Window2d,
 };
 use crate::shape::{self, Padding};
 use crate::span::Span;
@@ -37,6 +38,7 @@ impl Checker<'_> {
             "depthwise_conv2d" | "depthwise_conv1d" => {
                 self.depthwise(spec.name, x, attrs, name, call)
             }
+            "transpose_conv2d" => self.transpose_conv2d(x, attrs, name, call),
             "dense" => self.dense(x, attrs, name, call),
             "max_pool2d" | "avg_pool2d" | "max_pool1d" | "avg_pool1d" => {
                 self.pool(spec.name, x, attrs)
@@ -246,6 +248,123 @@ impl Checker<'_> {
             bias,
         });
         Some((op, vec![oh, ow, out_c], DType::I8))
+    }
+
+    /// `transpose_conv2d`: TFLite's TRANSPOSE_CONV. The output size is `output_size` or, when
+    /// absent, [`shape::transpose_output`]; either way each axis must be one whose forward
+    /// convolution gives back the input ([`shape::transpose_sizes`]), and the padding is TFLite's
+    /// for that convolution.
+    fn transpose_conv2d(
+        &mut self,
+        x: &TensorRef,
+        attrs: &Attrs,
+        name: &str,
+        call: Span,
+    ) -> Option<Inferred> {
+        const OP: &str = "transpose_conv2d";
+        let dt = self.need_dtype(OP, x, DType::I8);
+        let [h, w, c] = self.need_hwc(OP, x)?;
+        dt?;
+        let filters = attrs.size("filters", None);
+        let kernel = attrs.pair("kernel", None);
+        let stride = attrs.pair("stride", Some([1, 1]));
+        let padding = attrs.padding(PadAttr::Valid);
+        let activation = attrs.activation();
+        let bias = attrs.flag("bias", true);
+        let output_size = attrs.pair_opt("output_size");
+        let (filters, kernel, stride, padding) = (filters?, kernel?, stride?, padding?);
+        let (activation, bias, output_size) = (activation?, bias?, output_size?);
+        let (scheme, ir_scheme) = match padding {
+            PadAttr::Same => (Padding::Same, PaddingScheme::Same),
+            // `padding` of this op only parses `same` and `valid`.
+            PadAttr::Valid | PadAttr::Explicit(_) => (Padding::Valid, PaddingScheme::Valid),
+        };
+        let input = [h, w];
+        let size = match output_size {
+            Some(size) => size,
+            None => {
+                let mut size = [0usize; 2];
+                for a in 0..2 {
+                    let Some(s) = shape::transpose_output(input[a], kernel[a], stride[a], scheme)
+                    else {
+                        self.errors.push(CheckError::TooLarge {
+                            what: TooLargeWhat::Tensor {
+                                what: format!("tensor `{name}`"),
+                                shape: vec![
+                                    h.saturating_mul(stride[0]),
+                                    w.saturating_mul(stride[1]),
+                                    filters,
+                                ],
+                            },
+                            span: call,
+                        });
+                        return None;
+                    };
+                    size[a] = s;
+                }
+                size
+            }
+        };
+        let mut dims = [shape::Dim1 {
+            out: 0,
+            pad_before: 0,
+            pad_after: 0,
+        }; 2];
+        let mut bad = Vec::new();
+        for a in 0..2 {
+            match shape::transpose_window(input[a], kernel[a], stride[a], scheme, size[a]) {
+                Some(d) => dims[a] = d,
+                None => {
+                    let axis = ["height", "width"][a];
+                    let sizes = shape::transpose_sizes(input[a], kernel[a], stride[a], scheme)
+                        .map_or_else(
+                            || "none".to_string(),
+                            |r| {
+                                if r.start() == r.end() {
+                                    r.start().to_string()
+                                } else {
+                                    format!("{} to {}", r.start(), r.end())
+                                }
+                            },
+                        );
+                    bad.push(format!(
+                        "{axis} {} for an input {axis} of {} (possible: {sizes})",
+                        size[a], input[a]
+                    ));
+                }
+            }
+        }
+        if !bad.is_empty() {
+            self.errors.push(CheckError::BadAttr {
+                name: "output_size",
+                expected: "sizes whose convolution (same kernel, stride and padding) gives back \
+                           the input's",
+                found: bad.join("; "),
+                span: attrs.span_of("output_size"),
+            });
+            return None;
+        }
+        self.weights_fit(name, &[filters, kernel[0], kernel[1], c], call)?;
+        let window = Window2d {
+            kernel,
+            stride,
+            dilation: [1, 1],
+            padding: Padding2d {
+                scheme: ir_scheme,
+                top: dims[0].pad_before,
+                bottom: dims[0].pad_after,
+                left: dims[1].pad_before,
+                right: dims[1].pad_after,
+            },
+        };
+        let op = Op::TransposeConv2d(TransposeConv2d {
+            filters,
+            window,
+            output_size: size,
+            activation,
+            bias,
+        });
+        Some((op, vec![size[0], size[1], filters], DType::I8))
     }
 
     fn dense(&mut self, x: &TensorRef, attrs: &Attrs, name: &str, call: Span) -> Option<Inferred> {

@@ -199,6 +199,19 @@ pub(crate) const OPS: &[OpSpec] = &[
         ],
     },
     OpSpec {
+        name: "transpose_conv2d",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("filters", Kind::Size, "filters = 8"),
+            req("kernel", Kind::SizePair, "kernel = 3"),
+            STRIDE,
+            opt("padding", Kind::PoolPadding, "padding = same"),
+            ACTIVATION,
+            BIAS,
+            opt("output_size", Kind::SizePair, "output_size = [16, 16]"),
+        ],
+    },
+    OpSpec {
         name: "dense",
         arity: Arity::Exactly(1),
         attrs: &[req("units", Kind::Size, "units = 10"), ACTIVATION, BIAS],

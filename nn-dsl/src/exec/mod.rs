@@ -415,6 +415,13 @@ fn step(
             c.bias.as_deref(),
             o,
         ),
+        NodeParams::TransposeConv2d(c) => k::transpose_conv::transpose_conv_s8(
+            &c.params(),
+            x()?,
+            &c.weights,
+            c.bias.as_deref(),
+            o,
+        ),
         NodeParams::DepthwiseConv2d(c) => k::depthwise_conv2d::depthwise_conv2d_s8(
             &c.params(),
             x()?,

@@ -88,6 +88,26 @@ pub struct Conv2d {
     pub bias: bool,
 }
 
+/// Transposed 2-D convolution (TFLite `TRANSPOSE_CONV`, Keras `Conv2DTranspose`). Weights
+/// `[filters, kh, kw, in_channels]` (OHWI, as TFLite), bias `[filters]` int32 when `bias` is set.
+/// Input pixel `(iy, ix)` adds its products to output `(iy * stride - top + ky, ix * stride -
+/// left + kx)` where that lies inside `output_size`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TransposeConv2d {
+    /// Output channels.
+    pub filters: usize,
+    /// Kernel and stride (dilation `[1, 1]`); the padding scheme is SAME or VALID and its amounts
+    /// are TFLite's for the forward convolution of the output (`top` / `left` are cut from the
+    /// full result; see [`crate::shape::transpose_window`]).
+    pub window: Window2d,
+    /// Output `[height, width]`, one of [`crate::shape::transpose_sizes`] per axis.
+    pub output_size: [usize; 2],
+    /// Fused activation.
+    pub activation: Activation,
+    /// Whether a bias vector is added.
+    pub bias: bool,
+}
+
 /// Depthwise 2-D convolution. Weights `[1, kh, kw, channels * depth_multiplier]`, bias
 /// `[channels * depth_multiplier]` when `bias` is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -129,6 +149,8 @@ pub enum Op {
     Conv2d(Conv2d),
     /// `[H, W, C] -> [OH, OW, C * depth_multiplier]`.
     DepthwiseConv2d(DepthwiseConv2d),
+    /// `[H, W, C] -> [output_size[0], output_size[1], filters]`.
+    TransposeConv2d(TransposeConv2d),
     /// `[N] -> [units]`.
     Dense(Dense),
     /// `[H, W, C] -> [OH, OW, C]`.
@@ -257,6 +279,7 @@ impl Op {
         match self {
             Op::Conv2d(_) => "conv2d",
             Op::DepthwiseConv2d(_) => "depthwise_conv2d",
+            Op::TransposeConv2d(_) => "transpose_conv2d",
             Op::Dense(_) => "dense",
             Op::MaxPool2d(_) => "max_pool2d",
             Op::AvgPool2d(_) => "avg_pool2d",
@@ -302,6 +325,7 @@ impl Op {
         match self {
             Op::Conv2d(c) => Some(c.activation),
             Op::DepthwiseConv2d(c) => Some(c.activation),
+            Op::TransposeConv2d(c) => Some(c.activation),
             Op::Dense(d) => Some(d.activation),
             Op::MaxPool2d(p) | Op::AvgPool2d(p) => Some(p.activation),
             Op::Add { activation, .. }

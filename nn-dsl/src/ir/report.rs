@@ -96,11 +96,27 @@ pub fn report(module: &Module) -> Report {
 fn weight_bytes(op: &Op, params: u64, output: &[usize]) -> u64 {
     let biases = match op {
         Op::Conv2d(c) if c.bias => c.filters as u64,
+        Op::TransposeConv2d(c) if c.bias => c.filters as u64,
         Op::DepthwiseConv2d(c) if c.bias => output.get(2).copied().unwrap_or(0) as u64,
         Op::Dense(d) if d.bias => d.units as u64,
         _ => 0,
     };
     params.saturating_add(biases.saturating_mul(3))
+}
+
+/// The `(input index, filter index)` pairs of one axis of a transposed convolution whose output
+/// index `i * stride - pad + k` lies in `0..output`.
+fn transposed_taps(input: usize, kernel: usize, stride: usize, pad: usize, output: usize) -> u64 {
+    let mut n = 0u64;
+    for k in 0..kernel {
+        for i in 0..input {
+            let at = i.saturating_mul(stride).saturating_add(k);
+            if at >= pad && at - pad < output {
+                n = n.saturating_add(1);
+            }
+        }
+    }
+    n
 }
 
 /// `(macs, params)` of one op given its first input's and its output's shapes.
@@ -122,6 +138,28 @@ fn cost(op: &Op, input: &[usize], output: &[usize]) -> (u64, u64) {
             let bias = if c.bias { out_c as u64 } else { 0 };
             (
                 spatial(output).saturating_mul(weights),
+                weights.saturating_add(bias),
+            )
+        }
+        Op::TransposeConv2d(c) => {
+            let in_c = input.get(2).copied().unwrap_or(0);
+            let [kh, kw] = c.window.kernel;
+            let weights = prod(&[c.filters, kh, kw, in_c]);
+            let bias = if c.bias { c.filters as u64 } else { 0 };
+            // Every (input pixel, filter tap) pair that lands inside the output.
+            let taps = |axis: usize| {
+                transposed_taps(
+                    input.get(axis).copied().unwrap_or(0),
+                    c.window.kernel[axis],
+                    c.window.stride[axis],
+                    [c.window.padding.top, c.window.padding.left][axis],
+                    c.output_size[axis],
+                )
+            };
+            (
+                taps(0)
+                    .saturating_mul(taps(1))
+                    .saturating_mul(prod(&[c.filters, in_c])),
                 weights.saturating_add(bias),
             )
         }

@@ -36,7 +36,7 @@ pub use nn_kernels::requantize::RequantizeParams;
 pub use nn_kernels::softmax::SoftmaxParams;
 pub use node::{
     add, conv2d, dense, depthwise_conv2d, logistic_or_tanh, mean, mul, pool2d, relu, relu6,
-    requantize, softmax, ActQuant,
+    requantize, softmax, transpose_conv2d, ActQuant,
 };
 
 use nn_kernels::add::AddParams;
@@ -47,6 +47,7 @@ use nn_kernels::fully_connected::FullyConnectedParams;
 use nn_kernels::mean::MeanParams;
 use nn_kernels::mul::MulParams;
 use nn_kernels::pad::PadParams;
+use nn_kernels::transpose_conv::TransposeConv2dParams;
 
 /// Why a module cannot be lowered. Every variant names the node or tensor concerned.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -220,6 +221,7 @@ fn check_constants(node: &Node, params: &NodeParams) -> Result<(), LowerError> {
     };
     match params {
         NodeParams::Conv2d(Conv2dLowered { requant: r, .. })
+        | NodeParams::TransposeConv2d(TransposeConv2dLowered { requant: r, .. })
         | NodeParams::DepthwiseConv2d(DepthwiseLowered { requant: r, .. })
         | NodeParams::Dense(DenseLowered { requant: r, .. }) => {
             for &m in &r.multiplier {
@@ -301,6 +303,8 @@ pub enum NodeParams {
     Conv2d(Conv2dLowered),
     /// `nn_kernels::depthwise_conv2d::depthwise_conv2d_s8`.
     DepthwiseConv2d(DepthwiseLowered),
+    /// `nn_kernels::transpose_conv::transpose_conv_s8`.
+    TransposeConv2d(TransposeConv2dLowered),
     /// `nn_kernels::fully_connected::fully_connected_s8`.
     Dense(DenseLowered),
     /// `nn_kernels::max_pool2d::max_pool2d_s8`.
@@ -365,6 +369,7 @@ impl NodeParams {
         match self {
             NodeParams::Conv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::DepthwiseConv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
+            NodeParams::TransposeConv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::Dense(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::Prelu(p) => p.alpha.len(),
             NodeParams::Add(b) | NodeParams::Sub(b) | NodeParams::Mul(b) => {
@@ -459,6 +464,48 @@ impl Conv2dLowered {
             stride_w: g.stride_w,
             dilation_h: g.dilation_h,
             dilation_w: g.dilation_w,
+            pad_top: g.pad_top,
+            pad_left: g.pad_left,
+            input_offset: self.requant.input_offset,
+            output_offset: self.requant.output_offset,
+            output_multiplier: &self.requant.multiplier,
+            output_shift: &self.requant.shift,
+            act_min: self.requant.act_min,
+            act_max: self.requant.act_max,
+        }
+    }
+}
+
+/// A lowered transposed convolution (TFLite `TRANSPOSE_CONV`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransposeConv2dLowered {
+    /// Sizes, stride and TFLite's padding (`pad_top` / `pad_left` are cut from the top and left
+    /// of the full result); dilation 1.
+    pub geometry: ConvGeometry,
+    /// Offsets, multipliers, clamp (as a convolution's).
+    pub requant: Requant,
+    /// Int8 filter `[OC, KH, KW, IC]`.
+    pub weights: Vec<i8>,
+    /// Int32 bias `[OC]`, if the layer has one.
+    pub bias: Option<Vec<i32>>,
+}
+
+impl TransposeConv2dLowered {
+    /// The kernel's parameter struct, borrowing the multipliers and shifts.
+    pub fn params(&self) -> TransposeConv2dParams<'_> {
+        let g = &self.geometry;
+        TransposeConv2dParams {
+            batches: 1,
+            input_h: g.input_h,
+            input_w: g.input_w,
+            input_c: g.input_c,
+            output_h: g.output_h,
+            output_w: g.output_w,
+            output_c: g.output_c,
+            kernel_h: g.kernel_h,
+            kernel_w: g.kernel_w,
+            stride_h: g.stride_h,
+            stride_w: g.stride_w,
             pad_top: g.pad_top,
             pad_left: g.pad_left,
             input_offset: self.requant.input_offset,

@@ -9,6 +9,7 @@ use super::{
     DequantizeParams, LogisticParams, LowerError, MeanLowered, MeanRequant, MinMaxLowered,
     NodeParams, PadLowered, Pool2dParams, PreluLowered, QuantizeParams, Relu6Params, ReluParams,
     Requant, RequantizeParams, ResizeNearestLowered, SoftmaxParams, StridedSliceLowered,
+    TransposeConv2dLowered,
 };
 
 /// Per-tensor quantisation of an activation: `real = scale * (q - zero_point)`.
@@ -82,6 +83,30 @@ pub fn conv2d(
         weights,
         bias,
         groups: 1,
+    })
+}
+
+/// TRANSPOSE_CONV constants: as [`conv2d`]'s (TFLM's `PopulateConvolutionQuantizationParams`
+/// with the layer's fused activation). `geometry` holds the output size and TFLite's padding for
+/// it ([`crate::shape::transpose_window`]).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale, zero point or filter-scale count.
+pub fn transpose_conv2d(
+    geometry: ConvGeometry,
+    input: ActQuant,
+    filter_scales: &[f32],
+    output: ActQuant,
+    act: quant::Activation,
+    weights: Vec<i8>,
+    bias: Option<Vec<i32>>,
+) -> Result<TransposeConv2dLowered, QuantError> {
+    let m = quant::conv_multipliers(input.scale, filter_scales, output.scale, geometry.output_c)?;
+    Ok(TransposeConv2dLowered {
+        geometry,
+        requant: requant(input, output, m, act)?,
+        weights,
+        bias,
     })
 }
 
@@ -700,6 +725,32 @@ pub(super) fn lower_node(
                 conv2d(g, xq, &scales, yq, activation(c.activation), w, bias).map_err(qe)?;
             lowered.groups = groups;
             Ok(NodeParams::Conv2d(lowered))
+        }
+        Op::TransposeConv2d(c) => {
+            let (x, xq, y, yq) = cx.unary_q8()?;
+            let g = cx.geometry(&c.window, x, y)?;
+            let consistent = c.window.dilation == [1, 1]
+                && [g.output_h, g.output_w] == c.output_size
+                && g.output_c == c.filters
+                && g.pad_top < g.kernel_h
+                && g.pad_left < g.kernel_w;
+            if !consistent {
+                return Err(cx.malformed(
+                    "transposed convolution geometry differs from its output (size, filters, \
+                     padding below the kernel, no dilation)",
+                ));
+            }
+            let w = cx.weights_i8(&[g.output_c, g.kernel_h, g.kernel_w, g.input_c])?;
+            let scales = cx.filter_scales(g.output_c)?;
+            if cx.filter_zero_point()? != 0 {
+                return Err(
+                    cx.unsupported("int8 transposed convolution filters must have zero point 0")
+                );
+            }
+            let bias = cx.bias(c.bias, g.output_c)?;
+            transpose_conv2d(g, xq, &scales, yq, activation(c.activation), w, bias)
+                .map(NodeParams::TransposeConv2d)
+                .map_err(qe)
         }
         Op::DepthwiseConv2d(c) => {
             let (x, xq, y, yq) = cx.unary_q8()?;

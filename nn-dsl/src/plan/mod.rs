@@ -339,6 +339,7 @@ pub fn scratch_bytes(node: &Node, module: &Module) -> usize {
     match node.op {
         Op::Conv2d(_)
         | Op::DepthwiseConv2d(_)
+        | Op::TransposeConv2d(_)
         | Op::Dense(_)
         | Op::MaxPool2d(_)
         | Op::AvgPool2d(_)

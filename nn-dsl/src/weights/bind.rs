@@ -122,6 +122,11 @@ pub fn required(module: &Module) -> Vec<Required> {
                     c.bias,
                 )
             }
+            Op::TransposeConv2d(c) => {
+                let Some(&ic) = input.get(2) else { continue };
+                let [kh, kw] = c.window.kernel;
+                (vec![c.filters, kh, kw, ic], c.filters, c.bias)
+            }
             Op::DepthwiseConv2d(c) => {
                 let Some(&ic) = input.get(2) else { continue };
                 let [kh, kw] = c.window.kernel;

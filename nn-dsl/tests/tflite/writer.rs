@@ -143,6 +143,14 @@ pub enum MOptions {
         num_splits: i32,
         v: bool,
     },
+    /// `TransposeConvOptions`.
+    TransposeConv {
+        padding: i8,
+        stride_w: i32,
+        stride_h: i32,
+        act: i8,
+        quantized_bias_type: i8,
+    },
     /// An empty table tagged with an arbitrary union type code.
     Raw {
         type_code: u8,
@@ -510,6 +518,21 @@ fn write_options(fbb: &mut FlatBufferBuilder<'_>, o: &MOptions) -> Option<(u8, O
             let s = fbb.start_table();
             fbb.push_slot::<i32>(slot(0), *num_splits, 0);
             (if *v { 79 } else { 35 }, fbb.end_table(s))
+        }
+        MOptions::TransposeConv {
+            padding,
+            stride_w,
+            stride_h,
+            act,
+            quantized_bias_type,
+        } => {
+            let s = fbb.start_table();
+            fbb.push_slot::<i8>(slot(0), *padding, 0);
+            fbb.push_slot::<i32>(slot(1), *stride_w, 0);
+            fbb.push_slot::<i32>(slot(2), *stride_h, 0);
+            fbb.push_slot::<i8>(slot(3), *act, 0);
+            fbb.push_slot::<i8>(slot(4), *quantized_bias_type, 0);
+            (49, fbb.end_table(s))
         }
         MOptions::Pack { values_count, axis } => {
             let s = fbb.start_table();

@@ -227,6 +227,27 @@ fn kernels() {
     });
     let mut s = [0i8; 12];
     let _ = black_box(typed::strided_slice(&p, &x, &mut s));
+    let image = black_box([[[0i8; 4]; 4]; 4]);
+    let filter = black_box([[[[0i8; 4]; 3]; 3]; 2]);
+    let per_channel = black_box([0i32; 2]);
+    let spec = black_box(typed::ConvSpec {
+        stride: black_box([2, 2]),
+        dilation: black_box([1, 1]),
+        pad: black_box([1, 1]),
+        input_offset: i,
+        output_offset: i,
+        output_multiplier: &per_channel,
+        output_shift: &per_channel,
+        act: black_box([i, i]),
+    });
+    let mut up = [[[0i8; 2]; 8]; 8];
+    let _ = black_box(typed::transpose_conv2d(
+        &spec,
+        &image,
+        &filter,
+        Some(&per_channel),
+        &mut up,
+    ));
     let axes: &[usize] = black_box(&[0]);
     let mut m = [0i8; 8];
     let p = black_box(mean::MeanParams {
@@ -262,7 +283,7 @@ fn kernels() {
     let mut out_rows = [[0i8; 8]; 8];
     let _ = black_box(typed::softmax_rows(i, i, i, &rows, &mut out_rows));
     typed::copy(&x, &mut y);
-    black_box((&y, &big, &g, &m, &out_rows));
+    black_box((&y, &big, &g, &m, &out_rows, &up));
 }
 
 /// The RV64 depthwise kernel that walks the tensors in place: `k210` code calls it only for

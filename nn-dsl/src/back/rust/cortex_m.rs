@@ -41,6 +41,10 @@ pub fn choose(target: Target, params: &NodeParams) -> KernelChoice {
         _ if matches!(params, NodeParams::Conv2d(c) if c.groups != 1) => KernelChoice::Portable(
             Some("a grouped convolution (the target kernels take groups = 1)".into()),
         ),
+        // No target has a transposed-convolution kernel: the portable gather kernel runs.
+        _ if matches!(params, NodeParams::TransposeConv2d(_)) => KernelChoice::Portable(Some(
+            "a transposed convolution (no target kernel; the portable one runs)".into(),
+        )),
         Family::CortexM => cortex_m(params),
         Family::Aarch64 => super::aarch64::choose(target, params),
         Family::Riscv64 => super::k210::choose(params),
@@ -135,6 +139,7 @@ fn kind(p: &NodeParams) -> &'static str {
     match p {
         NodeParams::Conv2d(_) => "conv2d",
         NodeParams::DepthwiseConv2d(_) => "depthwise_conv2d",
+        NodeParams::TransposeConv2d(_) => "transpose_conv2d",
         NodeParams::Dense(_) => "dense",
         NodeParams::MaxPool2d(_) => "max_pool2d",
         NodeParams::AvgPool2d(_) => "avg_pool2d",

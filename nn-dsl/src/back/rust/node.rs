@@ -504,6 +504,23 @@ impl Op<'_> {
                     y,
                 )
             }
+            NodeParams::TransposeConv2d(c) => {
+                let g = &c.geometry;
+                let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;
+                let y = self.out_view3([g.output_h, g.output_w, g.output_c])?;
+                let dims = [g.output_c, g.kernel_h, g.kernel_w, g.input_c];
+                self.conv_like(
+                    spec_geometry(g),
+                    &c.requant,
+                    c.bias.as_ref(),
+                    &c.weights,
+                    &dims,
+                    g.output_c,
+                    quote!(transpose_conv2d),
+                    x,
+                    y,
+                )
+            }
             NodeParams::DepthwiseConv2d(c) => {
                 let g = &c.geometry;
                 let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;

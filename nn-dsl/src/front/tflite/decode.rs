@@ -9,7 +9,7 @@ use super::fb::{Fault, Table, VecRef};
 use super::model::{
     Activation, Buffer, BuiltinOp, BuiltinOptions, Conv2dOptions, DepthwiseConv2dOptions,
     FullyConnectedOptions, Model, Operator, OperatorCode, Padding, Pool2dOptions, Quantization,
-    StridedSliceOptions, Subgraph, Tensor, TensorType, WeightsFormat,
+    StridedSliceOptions, Subgraph, Tensor, TensorType, TransposeConvOptions, WeightsFormat,
 };
 use super::schema::{
     buffer, model, operator, operator_code, options, options_type, quantization, subgraph, tensor,
@@ -673,6 +673,30 @@ fn decode_options<'a>(
                 "StridedSliceOptions.shrink_axis_mask",
             )?,
             offset: boolf(o::strided_slice::OFFSET, "StridedSliceOptions.offset")?,
+        }),
+        ty::TRANSPOSE_CONV => BuiltinOptions::TransposeConv(TransposeConvOptions {
+            padding: padding(i8f(
+                o::transpose_conv::PADDING,
+                "TransposeConvOptions.padding",
+            )?)?,
+            stride_w: i32f(
+                o::transpose_conv::STRIDE_W,
+                0,
+                "TransposeConvOptions.stride_w",
+            )?,
+            stride_h: i32f(
+                o::transpose_conv::STRIDE_H,
+                0,
+                "TransposeConvOptions.stride_h",
+            )?,
+            activation: activation(i8f(
+                o::transpose_conv::ACTIVATION,
+                "TransposeConvOptions.fused_activation_function",
+            )?)?,
+            quantized_bias_type: TensorType::from_code(i8f(
+                o::transpose_conv::QUANTIZED_BIAS_TYPE,
+                "TransposeConvOptions.quantized_bias_type",
+            )?),
         }),
         ty::RESIZE_NEAREST_NEIGHBOR => BuiltinOptions::ResizeNearestNeighbor {
             align_corners: boolf(

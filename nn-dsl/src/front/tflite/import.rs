@@ -17,6 +17,8 @@
 //! - **Keras `Flatten`** emits SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE. The int32 shape
 //!   computation is evaluated here (constant folding) and only the RESHAPE becomes a node; the
 //!   folded shape must agree with the RESHAPE output tensor's stored shape.
+//! - **TRANSPOSE_CONV** needs its `output_shape` operand constant (or folded from a SHAPE /
+//!   STRIDED_SLICE / PACK chain) and equal to the output tensor's shape, which TFLM uses.
 //! - **FULLY_CONNECTED** on an input of rank > 1 gets a `flatten` node in front (the IR's `dense`
 //!   takes rank 1), and a `reshape` after it when the file keeps more output dimensions.
 //! - **PADV2** is accepted when its constant equals the input's zero point (then it is the same as
@@ -30,7 +32,7 @@ use std::collections::HashSet;
 
 use crate::ir::{
     self, Activation as IrActivation, Conv2d, DType, Dense, DepthwiseConv2d, Handle, Module, Op,
-    Padding2d, PaddingScheme, Pool2d, Producer, Quant, Window2d,
+    Padding2d, PaddingScheme, Pool2d, Producer, Quant, TransposeConv2d, Window2d,
 };
 use crate::shape;
 use crate::span::Span;
@@ -46,8 +48,8 @@ use super::{
 pub const SUPPORTED_OPS: &str = "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, \
 MAX_POOL_2D, ADD, SUB, MUL, MAXIMUM, MINIMUM, SOFTMAX, RESHAPE, EXPAND_DIMS, SQUEEZE, LOGISTIC, TANH, PAD, PADV2, \
 CONCATENATION, MEAN, QUANTIZE, DEQUANTIZE, RELU, RELU6, LEAKY_RELU, PRELU, HARD_SWISH, \
-RESIZE_NEAREST_NEIGHBOR, STRIDED_SLICE, SPLIT, SPLIT_V (and SHAPE, PACK when they only compute a \
-RESHAPE's target shape)";
+RESIZE_NEAREST_NEIGHBOR, STRIDED_SLICE, SPLIT, SPLIT_V, TRANSPOSE_CONV (and SHAPE, PACK when they \
+only compute a RESHAPE's target shape or a TRANSPOSE_CONV's output shape)";
 
 /// Everything that can stop an import. Operator errors carry the operator's index in the
 /// subgraph and its TFLite name.
@@ -212,6 +214,7 @@ fn imported(builtin: BuiltinOp) -> bool {
             | BuiltinOp::ResizeNearestNeighbor
             | BuiltinOp::Split
             | BuiltinOp::SplitV
+            | BuiltinOp::TransposeConv
     )
 }
 
@@ -759,6 +762,7 @@ impl<'m> Importer<'m> {
         let emit = match builtin {
             BuiltinOp::Conv2d => self.conv(ctx, op)?,
             BuiltinOp::DepthwiseConv2d => self.depthwise(ctx, op)?,
+            BuiltinOp::TransposeConv => self.transpose_conv(ctx, op)?,
             BuiltinOp::FullyConnected => return self.fully_connected(ctx, op, out_idx),
             BuiltinOp::AveragePool2d | BuiltinOp::MaxPool2d => self.pool(ctx, builtin, op)?,
             BuiltinOp::Add | BuiltinOp::Mul | BuiltinOp::Sub => self.binary(ctx, builtin, op)?,
@@ -1043,7 +1047,19 @@ impl<'m> Importer<'m> {
         op: &Operator,
         channels: usize,
     ) -> Result<bool, ImportError> {
-        let Some(t) = self.optional_input(ctx, op, 2)? else {
+        self.store_bias_at(ctx, layer, op, 2, channels)
+    }
+
+    /// The optional bias operand `i` of `op`, stored as `<layer>.bias`; `false` when absent.
+    fn store_bias_at(
+        &mut self,
+        ctx: Ctx<'_>,
+        layer: &str,
+        op: &Operator,
+        i: usize,
+        channels: usize,
+    ) -> Result<bool, ImportError> {
+        let Some(t) = self.optional_input(ctx, op, i)? else {
             return Ok(false);
         };
         if t.dtype != TensorType::Int32 {
@@ -1225,6 +1241,161 @@ impl<'m> Importer<'m> {
             }),
             inputs: vec![x],
             shape: vec![oh, ow, cm],
+            dtype: DType::I8,
+        })
+    }
+
+    /// TRANSPOSE_CONV: operands `[output_shape, filter, input, bias?]`. The output shape must be
+    /// a constant (or a folded shape computation) equal to the output tensor's shape, which TFLM
+    /// uses; each spatial size must be one TensorFlow allows for the input
+    /// ([`shape::transpose_sizes`]), and the padding is TFLite's for it.
+    fn transpose_conv(&mut self, ctx: Ctx<'_>, op: &Operator) -> Result<Emit, ImportError> {
+        let BuiltinOptions::TransposeConv(o) = op.options else {
+            return Err(ctx.op_err("has no TransposeConvOptions"));
+        };
+        if !matches!(op.inputs.len(), 3 | 4) {
+            return Err(ctx.op_err(format!(
+                "has {} inputs; expected output_shape, filter, input and an optional bias",
+                op.inputs.len()
+            )));
+        }
+        if !matches!(
+            o.quantized_bias_type,
+            TensorType::Float32 | TensorType::Int32
+        ) {
+            return Err(ctx.op_err(format!(
+                "quantized_bias_type {} is not supported (int8 models take an INT32 bias)",
+                o.quantized_bias_type
+            )));
+        }
+        let x = self.data_i8(ctx, op, 2)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let &[h, w, c] = in_shape.as_slice() else {
+            return Err(ctx.op_err("the input must have rank 3 ([H, W, C] without the batch)"));
+        };
+        let wt = self.input_tensor(ctx, op, 1)?;
+        let [oc, kh, kw, ic] = wt.shape[..] else {
+            return Err(ctx.tensor_err(
+                wt,
+                format!("filter shape {:?} is not [OC, KH, KW, IC]", wt.shape),
+            ));
+        };
+        if ic != c || oc == 0 || kh == 0 || kw == 0 {
+            return Err(ctx.tensor_err(
+                wt,
+                format!(
+                    "filter shape {:?} does not fit the input {} (its last dimension must be the \
+                     input's channels)",
+                    wt.shape,
+                    ir::shape_string(&in_shape)
+                ),
+            ));
+        }
+        // The output shape operand: TFLM ignores it (it reads the output tensor's shape), TFLite
+        // resizes the output to it; nnd needs it known now and equal to the stored shape.
+        let shape_t = self.input_tensor(ctx, op, 0)?;
+        if matches!(
+            op.inputs
+                .first()
+                .copied()
+                .flatten()
+                .and_then(|i| self.values.get(i)),
+            Some(Value::Tensor(_))
+        ) {
+            return Err(ctx.tensor_err(
+                shape_t,
+                "(output_shape) is computed at run time; nnd needs a constant output shape (or a \
+                 SHAPE / STRIDED_SLICE / PACK chain of static shapes, which it folds)",
+            ));
+        }
+        let output_shape = self.ints(ctx, op, 0)?.values;
+        let out = self.tensor(ctx, op.outputs.first().copied().unwrap_or(usize::MAX))?;
+        let stored: Vec<i64> = out
+            .shape
+            .iter()
+            .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
+            .collect();
+        if output_shape != stored {
+            return Err(ctx.tensor_err(
+                shape_t,
+                format!(
+                    "(output_shape) is {output_shape:?}, but the output tensor has shape \
+                     {stored:?}"
+                ),
+            ));
+        }
+        let [1, oh, ow, ooc] = output_shape[..] else {
+            return Err(ctx.tensor_err(
+                shape_t,
+                format!("(output_shape) {output_shape:?} is not [1, H, W, C]"),
+            ));
+        };
+        let size = |v: i64| usize::try_from(v).ok().filter(|&v| v >= 1);
+        let (Some(oh), Some(ow)) = (size(oh), size(ow)) else {
+            return Err(ctx.tensor_err(
+                shape_t,
+                format!("(output_shape) {output_shape:?} has an empty axis"),
+            ));
+        };
+        if size(ooc) != Some(oc) {
+            return Err(ctx.tensor_err(
+                shape_t,
+                format!("(output_shape) has {ooc} channels but the filter has {oc} filters"),
+            ));
+        }
+        let stride = |v: i32| {
+            usize::try_from(v)
+                .ok()
+                .filter(|&v| v >= 1)
+                .ok_or_else(|| ctx.op_err(format!("stride {v} must be at least 1")))
+        };
+        let stride = [stride(o.stride_h)?, stride(o.stride_w)?];
+        let (scheme, p) = match o.padding {
+            Padding::Same => (PaddingScheme::Same, shape::Padding::Same),
+            Padding::Valid => (PaddingScheme::Valid, shape::Padding::Valid),
+        };
+        let rows = shape::transpose_window(h, kh, stride[0], p, oh);
+        let cols = shape::transpose_window(w, kw, stride[1], p, ow);
+        let (Some(rows), Some(cols)) = (rows, cols) else {
+            return Err(ctx.op_err(format!(
+                "output {oh}x{ow} does not fit the input {h}x{w} (kernel {kh}x{kw}, stride \
+                 {}x{}, {} padding): TensorFlow takes sizes whose convolution gives back the \
+                 input's",
+                stride[0],
+                stride[1],
+                if p == shape::Padding::Same {
+                    "SAME"
+                } else {
+                    "VALID"
+                }
+            )));
+        };
+        let activation = Self::activation(ctx, o.activation)?;
+        let layer = self.node_name(op);
+        self.store_weight(ctx, &layer, wt, 0, oc)?;
+        let bias = self.store_bias_at(ctx, &layer, op, 3, oc)?;
+        Ok(Emit {
+            name: Some(layer),
+            op: Op::TransposeConv2d(TransposeConv2d {
+                filters: oc,
+                window: Window2d {
+                    kernel: [kh, kw],
+                    stride,
+                    dilation: [1, 1],
+                    padding: Padding2d {
+                        scheme,
+                        top: rows.pad_before,
+                        bottom: rows.pad_after,
+                        left: cols.pad_before,
+                        right: cols.pad_after,
+                    },
+                },
+                output_size: [oh, ow],
+                activation,
+                bias,
+            }),
+            inputs: vec![x],
+            shape: vec![oh, ow, oc],
             dtype: DType::I8,
         })
     }

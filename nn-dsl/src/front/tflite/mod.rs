@@ -59,7 +59,7 @@ pub use import::{dead_operators, import, ImportError, UnsupportedOp};
 pub use model::{
     Activation, Buffer, BuiltinOp, BuiltinOptions, Conv2dOptions, DepthwiseConv2dOptions,
     FullyConnectedOptions, Model, Operator, OperatorCode, Padding, Pool2dOptions, Quantization,
-    StridedSliceOptions, Subgraph, Tensor, TensorType, WeightsFormat,
+    StridedSliceOptions, Subgraph, Tensor, TensorType, TransposeConvOptions, WeightsFormat,
 };
 
 /// The four-byte file identifier of TensorFlow Lite models (schema version 3).

@@ -218,6 +218,7 @@ builtin_ops! {
     Split = 49 => "SPLIT",
     ResizeNearestNeighbor = 97 => "RESIZE_NEAREST_NEIGHBOR",
     SplitV = 102 => "SPLIT_V",
+    TransposeConv = 67 => "TRANSPOSE_CONV",
     LeakyRelu = 98 => "LEAKY_RELU",
     Shape = 77 => "SHAPE",
     Quantize = 114 => "QUANTIZE",
@@ -419,6 +420,21 @@ pub struct Pool2dOptions {
     pub activation: Activation,
 }
 
+/// Options of a transposed convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransposeConvOptions {
+    /// Padding.
+    pub padding: Padding,
+    /// Horizontal stride.
+    pub stride_w: i32,
+    /// Vertical stride.
+    pub stride_h: i32,
+    /// Fused activation (NONE in files older than version 4).
+    pub activation: Activation,
+    /// The bias type the converter asked for (`FLOAT32`, the schema's default, when unset).
+    pub quantized_bias_type: TensorType,
+}
+
 /// Options of a strided slice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StridedSliceOptions {
@@ -494,6 +510,8 @@ pub enum BuiltinOptions {
     },
     /// `StridedSliceOptions`.
     StridedSlice(StridedSliceOptions),
+    /// `TransposeConvOptions`.
+    TransposeConv(TransposeConvOptions),
     /// `ResizeNearestNeighborOptions`.
     ResizeNearestNeighbor {
         /// Corner pixels aligned.

@@ -89,6 +89,7 @@ pub(crate) mod options_type {
     pub(crate) const SUB: u8 = 28;
     pub(crate) const STRIDED_SLICE: u8 = 32;
     pub(crate) const SPLIT: u8 = 35;
+    pub(crate) const TRANSPOSE_CONV: u8 = 49;
     pub(crate) const RESIZE_NEAREST_NEIGHBOR: u8 = 74;
     pub(crate) const SPLIT_V: u8 = 79;
     pub(crate) const PAD_V2: u8 = 43;
@@ -179,6 +180,14 @@ pub(crate) mod options {
     /// `SplitOptions` and `SplitVOptions` (`num_splits` is field 0 of both).
     pub(crate) mod split {
         pub(crate) const NUM_SPLITS: u16 = 0;
+    }
+    /// `TransposeConvOptions`.
+    pub(crate) mod transpose_conv {
+        pub(crate) const PADDING: u16 = 0;
+        pub(crate) const STRIDE_W: u16 = 1;
+        pub(crate) const STRIDE_H: u16 = 2;
+        pub(crate) const ACTIVATION: u16 = 3;
+        pub(crate) const QUANTIZED_BIAS_TYPE: u16 = 4;
     }
     /// `PackOptions`.
     pub(crate) mod pack {
@@ -397,6 +406,17 @@ verify_table!(
 );
 
 verify_table!(
+    /// `TransposeConvOptions`.
+    TransposeConvV {
+        "TransposeConvOptions.padding" @ options::transpose_conv::PADDING => i8,
+        "TransposeConvOptions.stride_w" @ options::transpose_conv::STRIDE_W => i32,
+        "TransposeConvOptions.stride_h" @ options::transpose_conv::STRIDE_H => i32,
+        "TransposeConvOptions.fused_activation_function" @ options::transpose_conv::ACTIVATION => i8,
+        "TransposeConvOptions.quantized_bias_type" @ options::transpose_conv::QUANTIZED_BIAS_TYPE => i8,
+    }
+);
+
+verify_table!(
     /// `PackOptions`.
     PackV {
         "PackOptions.values_count" @ options::pack::VALUES_COUNT => i32,
@@ -464,6 +484,9 @@ fn verify_options(type_code: u8, v: &mut Verifier, pos: usize) -> VResult {
         ),
         t::SPLIT => v.verify_union_variant::<ForwardsUOffset<SplitV>>("SplitOptions", pos),
         t::SPLIT_V => v.verify_union_variant::<ForwardsUOffset<SplitV>>("SplitVOptions", pos),
+        t::TRANSPOSE_CONV => {
+            v.verify_union_variant::<ForwardsUOffset<TransposeConvV>>("TransposeConvOptions", pos)
+        }
         t::PAD => v.verify_union_variant::<ForwardsUOffset<EmptyV>>("PadOptions", pos),
         t::PAD_V2 => v.verify_union_variant::<ForwardsUOffset<EmptyV>>("PadV2Options", pos),
         // Option tables of other types are never read, so they need no verification.
