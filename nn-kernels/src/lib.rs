@@ -52,6 +52,7 @@ pub mod minmax;
 pub mod mul;
 pub mod pad;
 pub mod prelu;
+pub mod q7q15;
 pub mod qformat;
 pub mod quantize;
 pub mod relu;
@@ -81,8 +82,8 @@ pub mod __private {
     pub use crate::{
         aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixed,
         fixedpoint, fully_connected, logistic, lut, max_pool2d, mean, minmax, mul, pad, prelu,
-        qformat, quantize, relu, requantize, resize, rv64, shape, softmax, strided_slice, tanh,
-        transpose_conv, typed, KernelError, KernelResult,
+        q7q15, qformat, quantize, relu, requantize, resize, rv64, shape, softmax, strided_slice,
+        tanh, transpose_conv, typed, KernelError, KernelResult,
     };
 }
 

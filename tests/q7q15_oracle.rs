@@ -1,0 +1,233 @@
+//! The power-of-two q7/q15 kernels (`nn_kernels::q7q15`) against the committed vectors of
+//! `tests/vectors/q7q15/`, written by `tools/oracle/gen_q7q15.py` (a Python transcription of
+//! CMSIS-NN's legacy reference loops; docs/vectors.md). Outputs must be equal, element for
+//! element. One test per kernel; every file's case count is checked against its manifest.
+#![allow(clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use nn_kernels::q7q15::{self, Rounding, Shifts, Window};
+use nn_kernels::KernelResult;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct File {
+    op: String,
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    cases: BTreeMap<String, usize>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    window: Option<WindowJson>,
+    bias_shift: Option<u32>,
+    out_shift: Option<u32>,
+    rounding: Option<String>,
+    input: Vec<i32>,
+    weights: Option<Vec<i32>>,
+    bias: Option<Vec<i32>>,
+    output: Vec<i32>,
+}
+
+#[derive(Deserialize)]
+struct WindowJson {
+    input_h: usize,
+    input_w: usize,
+    input_c: usize,
+    output_h: usize,
+    output_w: usize,
+    output_c: usize,
+    kernel_h: usize,
+    kernel_w: usize,
+    stride_h: usize,
+    stride_w: usize,
+    pad_top: usize,
+    pad_left: usize,
+}
+
+impl Case {
+    fn window(&self) -> Window {
+        let w = self
+            .window
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no window", self.name));
+        Window {
+            input_h: w.input_h,
+            input_w: w.input_w,
+            input_c: w.input_c,
+            output_h: w.output_h,
+            output_w: w.output_w,
+            output_c: w.output_c,
+            kernel_h: w.kernel_h,
+            kernel_w: w.kernel_w,
+            stride_h: w.stride_h,
+            stride_w: w.stride_w,
+            pad_top: w.pad_top,
+            pad_left: w.pad_left,
+        }
+    }
+
+    fn shifts(&self) -> Shifts {
+        let rounding = match self.rounding.as_deref() {
+            Some("nearest") => Rounding::Nearest,
+            Some("truncate") => Rounding::Truncate,
+            other => panic!("{}: rounding {other:?}", self.name),
+        };
+        Shifts {
+            bias_shift: self
+                .bias_shift
+                .unwrap_or_else(|| panic!("{}: no bias_shift", self.name)),
+            out_shift: self
+                .out_shift
+                .unwrap_or_else(|| panic!("{}: no out_shift", self.name)),
+            rounding,
+        }
+    }
+
+    fn weights(&self) -> &[i32] {
+        self.weights
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}: no weights", self.name))
+    }
+
+    fn bias(&self) -> &[i32] {
+        self.bias
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}: no bias", self.name))
+    }
+}
+
+fn narrow<T: TryFrom<i32>>(name: &str, what: &str, data: &[i32]) -> Vec<T> {
+    data.iter()
+        .map(|&v| {
+            T::try_from(v).unwrap_or_else(|_| panic!("{name}: {what} value {v} out of range"))
+        })
+        .collect()
+}
+
+/// Run every case of `op` through `run` (which returns the kernel's output widened) and fail
+/// with one line per differing case.
+fn check(op: &str, run: impl Fn(&Case) -> (KernelResult, Vec<i32>)) {
+    let dir = nnd_tests::vectors_dir().join("q7q15");
+    let manifest_path = dir.join("manifest.json");
+    let manifest: Manifest = fs::read_to_string(&manifest_path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .unwrap_or_else(|e| panic!("{}: {e}", manifest_path.display()));
+    let path = dir.join(format!("{op}.json"));
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file: File =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(file.op, op);
+    assert_eq!(
+        Some(&file.cases.len()),
+        manifest.cases.get(op),
+        "{op}: case count differs from the manifest"
+    );
+    let mut failures = Vec::new();
+    for case in &file.cases {
+        let (result, got) = run(case);
+        if let Err(e) = result {
+            failures.push(format!("{}: kernel error {e}", case.name));
+            continue;
+        }
+        if let Some(at) = got.iter().zip(&case.output).position(|(a, b)| a != b) {
+            failures.push(format!(
+                "{}: output differs at index {at}: got {}, want {}",
+                case.name, got[at], case.output[at]
+            ));
+        } else if got.len() != case.output.len() {
+            failures.push(format!(
+                "{}: output length {} want {}",
+                case.name,
+                got.len(),
+                case.output.len()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{op}: {} of {} cases differ from the reference:\n{}",
+        failures.len(),
+        file.cases.len(),
+        failures.join("\n")
+    );
+}
+
+fn widen<T: Copy + Into<i32>>(v: &[T]) -> Vec<i32> {
+    v.iter().map(|&x| x.into()).collect()
+}
+
+/// A test of a layer with weights: `$kernel(window?, shifts, input, weights, bias, output)` with
+/// element types input `$x`, weights and bias `$w`, output `$o`.
+macro_rules! layer_test {
+    ($kernel:ident, $x:ty, $w:ty, $o:ty $(, $window:ident)?) => {
+        #[test]
+        fn $kernel() {
+            check(stringify!($kernel), |c| {
+                let mut out = vec![<$o>::default(); c.output.len()];
+                let r = q7q15::$kernel(
+                    $(&c.$window(),)?
+                    &c.shifts(),
+                    &narrow::<$x>(&c.name, "input", &c.input),
+                    &narrow::<$w>(&c.name, "weights", c.weights()),
+                    &narrow::<$w>(&c.name, "bias", c.bias()),
+                    &mut out,
+                );
+                (r, widen(&out))
+            });
+        }
+    };
+}
+
+layer_test!(convolve_hwc_q7, i8, i8, i8, window);
+layer_test!(convolve_hwc_q15, i16, i16, i16, window);
+layer_test!(depthwise_conv_hwc_q7, i8, i8, i8, window);
+layer_test!(fully_connected_q7, i8, i8, i8);
+layer_test!(fully_connected_q15, i16, i16, i16);
+layer_test!(fully_connected_mat_q7_vec_q15, i16, i8, i16);
+
+/// A test of a kernel mapping one vector to another: `$run(case input) -> (result, output)`.
+macro_rules! map_test {
+    ($kernel:ident, $t:ty, $run:expr) => {
+        #[test]
+        fn $kernel() {
+            check(stringify!($kernel), |c| {
+                let input = narrow::<$t>(&c.name, "input", &c.input);
+                let mut out = vec![<$t>::default(); c.output.len()];
+                let run: fn(&Case, &[$t], &mut [$t]) -> KernelResult = $run;
+                let r = run(c, &input, &mut out);
+                (r, widen(&out))
+            });
+        }
+    };
+}
+
+map_test!(maxpool_hwc_q7, i8, |c, x, y| q7q15::maxpool_hwc_q7(
+    &c.window(),
+    x,
+    y
+));
+map_test!(avepool_hwc_q7, i8, |c, x, y| q7q15::avepool_hwc_q7(
+    &c.window(),
+    x,
+    y
+));
+map_test!(softmax_q7, i8, |_, x, y| q7q15::softmax_q7(x, y));
+map_test!(softmax_q15, i16, |_, x, y| q7q15::softmax_q15(x, y));
+map_test!(relu_q7, i8, |_, x, y| {
+    y.copy_from_slice(x);
+    q7q15::relu_q7(y);
+    Ok(())
+});
+map_test!(relu_q15, i16, |_, x, y| {
+    y.copy_from_slice(x);
+    q7q15::relu_q15(y);
+    Ok(())
+});

@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Vectors for the power-of-two q7/q15 kernels (nn_kernels::q7q15).
+
+There is no pip oracle for CMSIS-NN's legacy `_q7` / `_q15` functions, so this script is the
+oracle: a transcription, in plain Python integers, of the reference (non-DSP, Cortex-M0/M3) loops
+as CMSIS 5's documentation and source define them, with C's semantics made explicit:
+
+- the accumulator is a 32-bit signed integer (`q31_t`); the generator refuses any case in which
+  an intermediate sum leaves its range, so no case depends on wrapping (undefined in C);
+- `>>` on a negative value is arithmetic (as on every Arm compiler);
+- `/` truncates toward zero (C99);
+- `__SSAT(x, n)` clamps to the signed n-bit range, `__USAT(x, n)` to 0 .. 2^n - 1;
+- `NN_ROUND(s)` is `(1 << s) >> 1` (CMSIS 5.9's definition; 0 with ARM_NN_TRUNCATE).
+
+It needs only the Python standard library. Output is byte-identical for the same seed.
+
+    python3 tools/oracle/gen_q7q15.py --seed 1 --out tests/vectors/q7q15
+"""
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def ssat(x, bits):
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return max(lo, min(hi, x))
+
+
+def usat(x, bits):
+    return max(0, min((1 << bits) - 1, x))
+
+
+def c_div(a, b):
+    """C99 integer division: the quotient truncated toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def nn_round(out_shift, rounding):
+    return ((1 << out_shift) >> 1) if rounding == "nearest" else 0
+
+
+class Acc:
+    """A q31 accumulator that refuses to leave the 32-bit range."""
+
+    def __init__(self, v):
+        self.v = self._check(v)
+
+    @staticmethod
+    def _check(v):
+        if not INT32_MIN <= v <= INT32_MAX:
+            raise OverflowError(v)
+        return v
+
+    def add(self, v):
+        self.v = self._check(self.v + v)
+
+
+# ---- reference loops ----------------------------------------------------------------------------
+
+
+def conv_hwc(w, inp, wt, bias, bias_shift, out_shift, rounding, bits):
+    """arm_convolve_HWC_q7_basic_nonsquare / arm_convolve_HWC_q15_basic: loops over output
+    channel, row, column; kernel row, column; input channel. Out-of-image taps are skipped."""
+    H, W, C = w["input_h"], w["input_w"], w["input_c"]
+    OH, OW, OC = w["output_h"], w["output_w"], w["output_c"]
+    KH, KW = w["kernel_h"], w["kernel_w"]
+    out = [0] * (OH * OW * OC)
+    for i in range(OC):
+        for j in range(OH):
+            for k in range(OW):
+                acc = Acc((bias[i] << bias_shift) + nn_round(out_shift, rounding))
+                for m in range(KH):
+                    for n in range(KW):
+                        r = w["stride_h"] * j + m - w["pad_top"]
+                        c = w["stride_w"] * k + n - w["pad_left"]
+                        if 0 <= r < H and 0 <= c < W:
+                            for l in range(C):
+                                acc.add(inp[(r * W + c) * C + l] * wt[i * KH * KW * C + (m * KW + n) * C + l])
+                out[i + (j * OW + k) * OC] = ssat(acc.v >> out_shift, bits)
+    return out
+
+
+def depthwise_hwc(w, inp, wt, bias, bias_shift, out_shift, rounding, bits):
+    """arm_depthwise_separable_conv_HWC_q7_nonsquare's reference loops; weights [KH, KW, C]."""
+    H, W, C = w["input_h"], w["input_w"], w["input_c"]
+    OH, OW = w["output_h"], w["output_w"]
+    KH, KW = w["kernel_h"], w["kernel_w"]
+    out = [0] * (OH * OW * C)
+    for y in range(OH):
+        for x in range(OW):
+            for ch in range(C):
+                acc = Acc((bias[ch] << bias_shift) + nn_round(out_shift, rounding))
+                for ky in range(KH):
+                    for kx in range(KW):
+                        r = w["stride_h"] * y + ky - w["pad_top"]
+                        c = w["stride_w"] * x + kx - w["pad_left"]
+                        if 0 <= r < H and 0 <= c < W:
+                            acc.add(inp[(r * W + c) * C + ch] * wt[(ky * KW + kx) * C + ch])
+                out[(y * OW + x) * C + ch] = ssat(acc.v >> out_shift, bits)
+    return out
+
+
+def fully_connected(inp, wt, bias, bias_shift, out_shift, rounding, bits):
+    """arm_fully_connected_q7 / _q15 / _mat_q7_vec_q15: weights row-major [rows, dim_vec]."""
+    n = len(inp)
+    out = []
+    for i in range(len(bias)):
+        acc = Acc((bias[i] << bias_shift) + nn_round(out_shift, rounding))
+        for j in range(n):
+            acc.add(inp[j] * wt[i * n + j])
+        out.append(ssat(acc.v >> out_shift, bits))
+    return out
+
+
+def pool_hwc_q7(w, inp, kind):
+    """arm_maxpool_q7_HWC / arm_avepool_q7_HWC (_nonsquare) reference loops: per channel, row,
+    column; taps outside the image are skipped; the average is sum / count in C."""
+    H, W, C = w["input_h"], w["input_w"], w["input_c"]
+    OH, OW = w["output_h"], w["output_w"]
+    out = [0] * (OH * OW * C)
+    for ch in range(C):
+        for y in range(OH):
+            for x in range(OW):
+                best, total, count = -129, 0, 0
+                r0 = y * w["stride_h"] - w["pad_top"]
+                c0 = x * w["stride_w"] - w["pad_left"]
+                for r in range(r0, r0 + w["kernel_h"]):
+                    for c in range(c0, c0 + w["kernel_w"]):
+                        if 0 <= r < H and 0 <= c < W:
+                            v = inp[ch + C * (c + r * W)]
+                            best = max(best, v)
+                            total += v
+                            count += 1
+                out[ch + C * (x + y * OW)] = best if kind == "max" else c_div(total, count)
+    return out
+
+
+def softmax_q7(vec):
+    """arm_softmax_q7 of CMSIS 5.9 (reference path)."""
+    base = -128
+    for v in vec:
+        base = max(base, v)
+    base -= 8
+    total = 0
+    for v in vec:
+        total += 1 << usat(v - base, 3)
+    output_base = c_div(1 << 20, total)
+    return [ssat(output_base >> usat(13 + base - v, 5), 8) for v in vec]
+
+
+def softmax_q15(vec):
+    """arm_softmax_q15 of CMSIS 5.9."""
+    base = -0x100000
+    for v in vec:
+        base = max(base, v)
+    base -= 16
+    total = 0
+    for v in vec:
+        if v > base:
+            total += 1 << usat(v - base, 5)
+    output_base = c_div(0x100000000, total)
+    # (int32_t) of the 64-bit quotient: sum >= 2^16 keeps it at most 2^16.
+    out = []
+    for v in vec:
+        out.append(ssat(output_base >> usat(17 + base - v, 5), 16) if v > base else 0)
+    return out
+
+
+# ---- case drawing -------------------------------------------------------------------------------
+
+
+def draw_data(rng, n, bits, mode):
+    top = (1 << (bits - 1)) - 1
+    if mode == "full":
+        return [rng.randint(-top - 1, top) for _ in range(n)]
+    if mode == "narrow":
+        span = max(1, top >> 3)
+        return [rng.randint(-span, span) for _ in range(n)]
+    # "extreme": half the values at the ends of the range
+    return [rng.choice([-top - 1, top]) if rng.random() < 0.5 else rng.randint(-top - 1, top) for _ in range(n)]
+
+
+def pick_out_shift(rng, magnitude, bits):
+    """A right shift that brings the largest accumulator near the output range, +-2, so that
+    some outputs saturate and most do not."""
+    shift = max(0, magnitude.bit_length() - (bits - 1) + rng.choice([-2, -1, 0, 1, 2]))
+    return min(shift, 31)
+
+
+def draw_window(rng, max_hw, max_c, same_channels):
+    while True:
+        w = {
+            "input_h": rng.randint(1, max_hw),
+            "input_w": rng.randint(1, max_hw),
+            "input_c": rng.randint(1, max_c),
+            "kernel_h": rng.randint(1, 5),
+            "kernel_w": rng.randint(1, 5),
+            "stride_h": rng.randint(1, 3),
+            "stride_w": rng.randint(1, 3),
+        }
+        w["pad_top"] = rng.randint(0, w["kernel_h"] - 1)
+        w["pad_left"] = rng.randint(0, w["kernel_w"] - 1)
+        oh = (w["input_h"] + 2 * w["pad_top"] - w["kernel_h"]) // w["stride_h"] + 1
+        ow = (w["input_w"] + 2 * w["pad_left"] - w["kernel_w"]) // w["stride_w"] + 1
+        if oh < 1 or ow < 1:
+            continue
+        w["output_h"], w["output_w"] = oh, ow
+        w["output_c"] = w["input_c"] if same_channels else rng.randint(1, max_c)
+        return w
+
+
+def shifted_layer(rng, i, compute, bits):
+    """Draw the shifts of a layer: bias_shift 0..8, then out_shift from the accumulators' size
+    (compute(bias_shift, out_shift, rounding) unsaturated, with shift 0 and no rounding)."""
+    bias_shift = rng.randint(0, 8)
+    raw = compute(bias_shift, 0, "truncate")
+    out_shift = pick_out_shift(rng, max(abs(v) for v in raw), bits)
+    rounding = "nearest" if i % 2 == 0 else "truncate"
+    return bias_shift, out_shift, rounding
+
+
+def conv_cases(rng, count, bits):
+    cases = []
+    while len(cases) < count:
+        i = len(cases)
+        w = draw_window(rng, 10, 8, False)
+        mode = ["full", "narrow", "extreme"][i % 3]
+        inp = draw_data(rng, w["input_h"] * w["input_w"] * w["input_c"], bits, mode)
+        taps = w["kernel_h"] * w["kernel_w"] * w["input_c"]
+        wt = draw_data(rng, w["output_c"] * taps, bits, "full" if bits == 8 else "narrow")
+        bias = draw_data(rng, w["output_c"], bits, "full")
+        try:
+            bs, os_, rnd = shifted_layer(
+                rng, i, lambda b, o, r: conv_hwc(w, inp, wt, bias, b, o, r, 32), bits)
+            out = conv_hwc(w, inp, wt, bias, bs, os_, rnd, bits)
+        except OverflowError:
+            continue
+        cases.append({"window": w, "bias_shift": bs, "out_shift": os_, "rounding": rnd,
+                      "input": inp, "weights": wt, "bias": bias, "output": out})
+    return cases
+
+
+def depthwise_cases(rng, count):
+    cases = []
+    while len(cases) < count:
+        i = len(cases)
+        w = draw_window(rng, 10, 12, True)
+        mode = ["full", "narrow", "extreme"][i % 3]
+        inp = draw_data(rng, w["input_h"] * w["input_w"] * w["input_c"], 8, mode)
+        wt = draw_data(rng, w["kernel_h"] * w["kernel_w"] * w["input_c"], 8, "full")
+        bias = draw_data(rng, w["input_c"], 8, "full")
+        bs, os_, rnd = shifted_layer(
+            rng, i, lambda b, o, r: depthwise_hwc(w, inp, wt, bias, b, o, r, 32), 8)
+        out = depthwise_hwc(w, inp, wt, bias, bs, os_, rnd, 8)
+        cases.append({"window": w, "bias_shift": bs, "out_shift": os_, "rounding": rnd,
+                      "input": inp, "weights": wt, "bias": bias, "output": out})
+    return cases
+
+
+def fc_cases(rng, count, in_bits, w_bits, out_bits):
+    cases = []
+    while len(cases) < count:
+        i = len(cases)
+        n, rows = rng.randint(1, 64), rng.randint(1, 24)
+        mode = ["full", "narrow", "extreme"][i % 3]
+        inp = draw_data(rng, n, in_bits, mode)
+        wt = draw_data(rng, rows * n, w_bits, "full" if w_bits == 8 else "narrow")
+        bias = draw_data(rng, rows, w_bits, "full")
+        try:
+            bs, os_, rnd = shifted_layer(
+                rng, i, lambda b, o, r: fully_connected(inp, wt, bias, b, o, r, 32), out_bits)
+            out = fully_connected(inp, wt, bias, bs, os_, rnd, out_bits)
+        except OverflowError:
+            continue
+        cases.append({"bias_shift": bs, "out_shift": os_, "rounding": rnd,
+                      "input": inp, "weights": wt, "bias": bias, "output": out})
+    return cases
+
+
+def pool_cases(rng, count, kind):
+    cases = []
+    while len(cases) < count:
+        i = len(cases)
+        w = draw_window(rng, 12, 10, True)
+        inp = draw_data(rng, w["input_h"] * w["input_w"] * w["input_c"], 8, ["full", "narrow", "extreme"][i % 3])
+        cases.append({"window": w, "input": inp, "output": pool_hwc_q7(w, inp, kind)})
+    return cases
+
+
+def relu_cases(rng, count, bits):
+    cases = []
+    for i in range(count):
+        inp = draw_data(rng, rng.randint(1, 64), bits, ["full", "narrow", "extreme"][i % 3])
+        cases.append({"input": inp, "output": [max(v, 0) for v in inp]})
+    return cases
+
+
+def softmax_cases(rng, count, bits, fn):
+    cases = []
+    for i in range(count):
+        n = rng.randint(1, 40)
+        if i % 4 == 3:
+            # values within a few steps of each other: many elements inside the window, ties
+            centre = rng.randint(-100, 100) * (1 if bits == 8 else 200)
+            inp = [centre + rng.randint(-10, 10) for _ in range(n)]
+        else:
+            inp = draw_data(rng, n, bits, ["full", "narrow", "extreme"][i % 3])
+        cases.append({"input": inp, "output": fn(inp)})
+    return cases
+
+
+OPS = {
+    "convolve_hwc_q7": lambda rng: conv_cases(rng, 30, 8),
+    "convolve_hwc_q15": lambda rng: conv_cases(rng, 20, 16),
+    "depthwise_conv_hwc_q7": lambda rng: depthwise_cases(rng, 25),
+    "fully_connected_q7": lambda rng: fc_cases(rng, 20, 8, 8, 8),
+    "fully_connected_q15": lambda rng: fc_cases(rng, 20, 16, 16, 16),
+    "fully_connected_mat_q7_vec_q15": lambda rng: fc_cases(rng, 20, 16, 8, 16),
+    "maxpool_hwc_q7": lambda rng: pool_cases(rng, 20, "max"),
+    "avepool_hwc_q7": lambda rng: pool_cases(rng, 20, "ave"),
+    "relu_q7": lambda rng: relu_cases(rng, 10, 8),
+    "relu_q15": lambda rng: relu_cases(rng, 10, 16),
+    "softmax_q7": lambda rng: softmax_cases(rng, 24, 8, softmax_q7),
+    "softmax_q15": lambda rng: softmax_cases(rng, 24, 16, softmax_q15),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=Path("tests/vectors/q7q15"))
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for op, make in OPS.items():
+        rng = random.Random(f"{args.seed}:{op}")
+        cases = make(rng)
+        for k, c in enumerate(cases):
+            c["name"] = f"{op}_{k:03d}"
+        counts[op] = len(cases)
+        lines = ",\n".join(json.dumps(c, separators=(",", ":"), sort_keys=True) for c in cases)
+        (args.out / f"{op}.json").write_text(f'{{"op":"{op}","cases":[\n{lines}\n]}}\n')
+    manifest = {"generator": "tools/oracle/gen_q7q15.py", "seed": args.seed, "cases": counts}
+    (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    print(f"{sum(counts.values())} cases in {len(counts)} files under {args.out}")
+
+
+if __name__ == "__main__":
+    main()
