@@ -231,3 +231,136 @@ map_test!(relu_q15, i16, |_, x, y| {
     q7q15::relu_q15(y);
     Ok(())
 });
+
+/// The q7 network written by the generator (`nn-macros/tests/ui/data/q7_cnn.nnd`: conv2d, relu,
+/// max_pool2d, depthwise_conv2d, a 1x1 conv2d, avg_pool2d, flatten, dense, softmax, every layer
+/// in CMSIS-NN's power-of-two arithmetic) checked, bound, lowered and run by the host executor:
+/// every output equal to the generator's composed reference loops.
+#[test]
+fn q7_network_through_the_compiler_equals_the_reference() {
+    use nn_dsl::exec::{self, TensorData};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let loaded = nn_dsl::front::load::load_nnd(&root.join("nn-macros/tests/ui/data/q7_cnn.nnd"))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(loaded.module.numerics, nn_dsl::ir::Numerics::Pow2);
+    let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights)
+        .unwrap_or_else(|e| panic!("lowering: {e}"));
+    let q7_kernels = lowered.nodes.iter().filter(|p| p.is_q7()).count();
+    assert_eq!(
+        q7_kernels, 6,
+        "conv, depthwise, conv, avg pool, dense, softmax"
+    );
+    let path = root.join("tests/vectors/q7q15/q7_cnn.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let cases = json["cases"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no cases"));
+    assert_eq!(cases.len(), 20);
+    let ints = |v: &serde_json::Value| -> Vec<i8> {
+        v.as_array()
+            .unwrap_or_else(|| panic!("not a list"))
+            .iter()
+            .map(|x| {
+                x.as_i64()
+                    .and_then(|x| i8::try_from(x).ok())
+                    .unwrap_or_else(|| panic!("{x}"))
+            })
+            .collect()
+    };
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let input = TensorData::I8(ints(&case["input"]));
+        let want = ints(&case["output"]);
+        match exec::run(&loaded.module, &lowered, &[input]) {
+            Ok(out) => match &out[0] {
+                TensorData::I8(got) if *got == want => {}
+                other => failures.push(format!("case {i}: got {other:?}, want {want:?}")),
+            },
+            Err(e) => failures.push(format!("case {i}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The q7 network builds for every target, plain and with the memory modes on: its q7 layers
+/// run the portable power-of-two kernels (said per layer), the others the target's.
+#[test]
+fn q7_network_builds_for_every_target() {
+    use nn_dsl::back::rust::{KernelChoice, Options, Target};
+    use nn_dsl::plan::PlanOptions;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../nn-macros/tests/ui/data/q7_cnn.nnd");
+    for name in ["generic", "cortex-m4", "aarch64-dotprod", "k210"] {
+        let target = Target::from_name(name).unwrap_or_else(|e| panic!("{e}"));
+        for plan in [
+            PlanOptions::default(),
+            PlanOptions::memory(true, None, true),
+        ] {
+            let options = Options {
+                target,
+                ..Options::default()
+            };
+            let compiled = nn_dsl::build::compile_file_with(&path, &options, &plan)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(compiled.code.contains("q7q15::convolve_hwc_q7"), "{name}");
+            assert!(
+                compiled.code.contains("q7q15::depthwise_conv_hwc_q7"),
+                "{name}"
+            );
+            assert!(compiled.code.contains("q7q15::softmax_q7_rows"), "{name}");
+            let q7: Vec<_> = compiled
+                .kernels
+                .iter()
+                .filter(|k| matches!(&k.choice, KernelChoice::Portable(Some(why)) if why.contains("q7")))
+                .map(|k| k.node.as_str())
+                .collect();
+            let expect = if name == "generic" {
+                vec![]
+            } else {
+                vec!["c1", "d1", "c2", "a1", "logits", "probs"]
+            };
+            assert_eq!(q7, expect, "{name}");
+        }
+    }
+}
+
+/// A format whose shift would be negative (more output fractional bits than the accumulator
+/// has) is refused when the weights are bound, at the layer, naming the shift.
+#[test]
+fn q7_shift_out_of_range_is_refused_at_the_layer() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nn-macros/tests/ui/data");
+    let source = fs::read_to_string(dir.join("q7_cnn.nnd")).unwrap_or_else(|e| panic!("{e}"));
+    let bad = source.replace("padding = same, frac = 5", "padding = same, frac = 20");
+    assert_ne!(bad, source);
+    let err = match nn_dsl::front::load::load_nnd_source(bad, "q7_bad.nnd".into(), &dir) {
+        Ok(_) => panic!("a negative output shift was accepted"),
+        Err(e) => e.render(),
+    };
+    assert!(err.contains("E0204"), "{err}");
+    assert!(err.contains("layer `c1` (conv2d)"), "{err}");
+    assert!(err.contains("output shift"), "{err}");
+}
+
+/// The .nnd writer prints a q7 network back with its `q7<F>` input and every `frac`: the text
+/// checks and binds to the same formats.
+#[test]
+fn q7_network_writes_back_as_nnd() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nn-macros/tests/ui/data");
+    let loaded = nn_dsl::front::load::load_nnd(&dir.join("q7_cnn.nnd"))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let text = nn_dsl::back::nnd::write_string(&loaded.module, &Default::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(text.contains("input x: q7<7>[12, 12, 2];"), "{text}");
+    assert_eq!(text.matches("frac = ").count(), 4, "{text}");
+    let again = nn_dsl::front::load::load_nnd_source(text, "again.nnd".into(), &dir)
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let formats = |m: &nn_dsl::ir::Module| -> Vec<(String, Option<i32>)> {
+        m.tensors
+            .iter()
+            .map(|(_, t)| (t.name.clone(), t.quant.as_ref().and_then(|q| q.pow2_frac())))
+            .collect()
+    };
+    assert_eq!(formats(&again.module), formats(&loaded.module));
+}

@@ -536,6 +536,26 @@ pub fn softmax_q7(input: &[i8], output: &mut [i8]) -> KernelResult {
     Ok(())
 }
 
+/// [`softmax_q7`] on each row of `depth` elements (the last axis of a tensor).
+///
+/// # Errors
+/// [`KernelError`] when the lengths differ, `depth` is 0 or does not divide them.
+pub fn softmax_q7_rows(depth: usize, input: &[i8], output: &mut [i8]) -> KernelResult {
+    check_len("output", input.len(), output.len())?;
+    if depth == 0 || !input.len().is_multiple_of(depth) {
+        return Err(KernelError::Param(
+            "softmax rows: depth must divide the length",
+        ));
+    }
+    for (x, y) in input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+    {
+        softmax_q7(x, y)?;
+    }
+    Ok(())
+}
+
 /// Base-2 softmax of `arm_softmax_q15`: with `base = max(input) - 16`, elements above `base`
 /// weigh `2^(x - base)`, `output_base = 2^32 / sum` (truncated to 32 bits), and each element
 /// above `base` gives `saturate(output_base >> clamp(17 + base - x, 0, 31))`, the others 0

@@ -198,3 +198,64 @@ fn sensor_conv1d_with_1d_layers_equals_tflm_and_exec() {
         out.to_vec()
     });
 }
+
+// The q7 (power-of-two) network of `tests/vectors/q7q15/`, through the token front end.
+nn_macros::network! {
+    network Q7CnnTokens {
+        input x: q7<7>[12, 12, 2];
+        weights "tests/ui/data/q7_cnn.safetensors";
+
+        let c1 = conv2d(x, filters = 6, kernel = 3, padding = same, frac = 5);
+        let r1 = relu(c1);
+        let p1 = max_pool2d(r1, size = 2);
+        let d1 = depthwise_conv2d(p1, kernel = 3, padding = same, frac = 4);
+        let r2 = relu(d1);
+        let c2 = conv2d(r2, filters = 8, kernel = 1, frac = 4);
+        let a1 = avg_pool2d(c2, size = 2, padding = same);
+        let f = flatten(a1);
+        let logits = dense(f, units = 5, frac = 3);
+        output probs = softmax(logits);
+    }
+}
+
+// The same network from its .nnd file (the pest front end).
+nn_macros::include_nnd!("tests/ui/data/q7_cnn.nnd");
+
+/// Both macro-generated q7 networks give the generator's reference outputs (CMSIS-NN's legacy
+/// reference loops composed, `tests/vectors/q7q15/q7_cnn.json`) and `nn_dsl::exec`'s.
+#[test]
+fn q7_network_equals_the_reference_and_exec() {
+    let path = root().join("tests/vectors/q7q15/q7_cnn.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ints = |v: &serde_json::Value| -> Vec<i8> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| i8::try_from(x.as_i64().unwrap()).unwrap())
+            .collect()
+    };
+    let cases = json["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 20);
+    let mut outputs = std::collections::BTreeSet::new();
+    for (i, case) in cases.iter().enumerate() {
+        let (x, want) = (ints(&case["input"]), ints(&case["output"]));
+        let input: &q7_cnn_tokens::Input = nn_kernels::typed::view3(&x, 0).unwrap();
+        let mut out: q7_cnn_tokens::Output = Default::default();
+        let mut arena = [0i8; q7_cnn_tokens::ARENA_BYTES];
+        Q7CnnTokens::run(input, &mut out, &mut arena).unwrap();
+        assert_eq!(out.to_vec(), want, "q7_cnn case {i}: network! vs reference");
+        let input: &q7_cnn::Input = nn_kernels::typed::view3(&x, 0).unwrap();
+        let mut out2: q7_cnn::Output = Default::default();
+        let mut arena = [0i8; q7_cnn::ARENA_BYTES];
+        Q7Cnn::run(input, &mut out2, &mut arena).unwrap();
+        assert_eq!(
+            out2.to_vec(),
+            want,
+            "q7_cnn case {i}: include_nnd! vs reference"
+        );
+        assert_eq!(out.to_vec(), exec("q7_cnn", &x), "q7_cnn case {i}: vs exec");
+        outputs.insert(out.to_vec());
+    }
+    assert!(outputs.len() > 1, "every case gives the same output");
+}

@@ -314,6 +314,131 @@ def softmax_cases(rng, count, bits, fn):
     return cases
 
 
+# ---- a whole q7 network -------------------------------------------------------------------------
+
+NETWORK = """// A small q7 (power-of-two) CNN: CMSIS-NN's legacy arithmetic end to end.
+// Written by tools/oracle/gen_q7q15.py with its weights file; outputs in
+// tests/vectors/q7q15/q7_cnn.json are the generator's reference loops composed.
+network Q7Cnn {
+    input x: q7<7>[12, 12, 2];
+    weights "q7_cnn.safetensors";
+
+    let c1 = conv2d(x, filters = 6, kernel = 3, padding = same, frac = FRAC_C1);
+    let r1 = relu(c1);
+    let p1 = max_pool2d(r1, size = 2);
+    let d1 = depthwise_conv2d(p1, kernel = 3, padding = same, frac = FRAC_D1);
+    let r2 = relu(d1);
+    let c2 = conv2d(r2, filters = 8, kernel = 1, frac = FRAC_C2);
+    let a1 = avg_pool2d(c2, size = 2, padding = same);
+    let f = flatten(a1);
+    let logits = dense(f, units = 5, frac = FRAC_FC);
+    output probs = softmax(logits);
+}
+"""
+
+
+def same_window(h, w, c, oc, k, stride):
+    """TFLite SAME: output ceil(in / stride), padding split with the smaller part first."""
+    def axis(n):
+        out = -(-n // stride)
+        total = max((out - 1) * stride + k - n, 0)
+        return out, total // 2
+    (oh, pt), (ow, pl) = axis(h), axis(w)
+    return {"input_h": h, "input_w": w, "input_c": c, "output_h": oh, "output_w": ow, "output_c": oc,
+            "kernel_h": k, "kernel_w": k, "stride_h": stride, "stride_w": stride, "pad_top": pt, "pad_left": pl}
+
+
+def valid_window(h, w, c, k, stride):
+    return {"input_h": h, "input_w": w, "input_c": c, "output_h": (h - k) // stride + 1,
+            "output_w": (w - k) // stride + 1, "output_c": c, "kernel_h": k, "kernel_w": k,
+            "stride_h": stride, "stride_w": stride, "pad_top": 0, "pad_left": 0}
+
+
+def safetensors_bytes(tensors):
+    """A safetensors file (the format's header: little-endian u64 length, JSON, data) with the
+    nnd weights metadata; tensors: name -> (dtype, shape, list of ints)."""
+    header = {"__metadata__": {"format": "nnd-weights", "version": "1"}}
+    data = bytearray()
+    for name in sorted(tensors):
+        dtype, shape, values = tensors[name]
+        size = {"I8": 1, "I32": 4}[dtype]
+        raw = b"".join(v.to_bytes(size, "little", signed=True) for v in values)
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    text = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + bytes(data)
+
+
+def network(rng, vectors_dir, data_dir):
+    in_f = 7
+    layers = {}
+
+    def layer(name, wshape, channels, w_f, bias_shift):
+        weights = [rng.randint(-128, 127) for _ in range(eval_product(wshape))]
+        bias = [rng.randint(-128, 127) for _ in range(channels)]
+        layers[name] = {"weight": weights, "bias": bias, "w_f": w_f, "bias_shift": bias_shift, "wshape": wshape}
+
+    layer("c1", [6, 3, 3, 2], 6, 7, 2)
+    layer("d1", [1, 3, 3, 6], 6, 6, 1)
+    layer("c2", [8, 1, 1, 6], 8, 7, 3)
+    layer("logits", [5, 72], 5, 8, 2)
+    # Output formats: chosen so that typical inputs use most of the q7 range.
+    fracs = {"c1": 5, "d1": 4, "c2": 4, "logits": 3}
+    w_c1 = same_window(12, 12, 2, 6, 3, 1)
+    w_p1 = valid_window(12, 12, 6, 2, 2)
+    w_d1 = same_window(6, 6, 6, 6, 3, 1)
+    w_c2 = same_window(6, 6, 6, 8, 1, 1)
+    w_a1 = same_window(6, 6, 8, 8, 2, 2)
+
+    def shifts(name, in_frac):
+        L = layers[name]
+        return L["bias_shift"], in_frac + L["w_f"] - fracs[name]
+
+    def run(x):
+        bs, os_ = shifts("c1", in_f)
+        t = conv_hwc(w_c1, x, layers["c1"]["weight"], layers["c1"]["bias"], bs, os_, "nearest", 8)
+        t = [max(v, 0) for v in t]
+        t = pool_hwc_q7(w_p1, t, "max")
+        bs, os_ = shifts("d1", fracs["c1"])
+        t = depthwise_hwc(w_d1, t, layers["d1"]["weight"], layers["d1"]["bias"], bs, os_, "truncate", 8)
+        t = [max(v, 0) for v in t]
+        bs, os_ = shifts("c2", fracs["d1"])
+        t = conv_hwc(w_c2, t, layers["c2"]["weight"], layers["c2"]["bias"], bs, os_, "nearest", 8)
+        t = pool_hwc_q7(w_a1, t, "ave")
+        bs, os_ = shifts("logits", fracs["c2"])
+        t = fully_connected(t, layers["logits"]["weight"], layers["logits"]["bias"], bs, os_, "nearest", 8)
+        return softmax_q7(t)
+
+    tensors = {}
+    in_fracs = {"c1": in_f, "d1": fracs["c1"], "c2": fracs["d1"], "logits": fracs["c2"]}
+    for name, L in layers.items():
+        tensors[f"{name}.weight"] = ("I8", L["wshape"], L["weight"])
+        tensors[f"{name}.bias"] = ("I8", [len(L["bias"])], L["bias"])
+        tensors[f"{name}.weight_frac"] = ("I32", [1], [L["w_f"]])
+        # bias_shift = in + w - b
+        tensors[f"{name}.bias_frac"] = ("I32", [1], [in_fracs[name] + L["w_f"] - L["bias_shift"]])
+    source = NETWORK
+    for key, name in [("FRAC_C1", "c1"), ("FRAC_D1", "d1"), ("FRAC_C2", "c2"), ("FRAC_FC", "logits")]:
+        source = source.replace(key, str(fracs[name]))
+    (data_dir / "q7_cnn.nnd").write_text(source)
+    (data_dir / "q7_cnn.safetensors").write_bytes(safetensors_bytes(tensors))
+    cases = []
+    for i in range(20):
+        x = draw_data(rng, 12 * 12 * 2, 8, ["full", "narrow", "extreme"][i % 3])
+        cases.append({"input": x, "output": run(x)})
+    lines = ",\n".join(json.dumps(c, separators=(",", ":")) for c in cases)
+    (vectors_dir / "q7_cnn.json").write_text(f'{{"network":"q7_cnn","cases":[\n{lines}\n]}}\n')
+    return len(cases)
+
+
+def eval_product(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
 OPS = {
     "convolve_hwc_q7": lambda rng: conv_cases(rng, 30, 8),
     "convolve_hwc_q15": lambda rng: conv_cases(rng, 20, 16),
@@ -334,6 +459,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("tests/vectors/q7q15"))
+    ap.add_argument("--network-data", type=Path, default=Path("nn-macros/tests/ui/data"),
+                    help="where the q7 network's .nnd and weights file go")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     counts = {}
@@ -345,6 +472,7 @@ def main():
         counts[op] = len(cases)
         lines = ",\n".join(json.dumps(c, separators=(",", ":"), sort_keys=True) for c in cases)
         (args.out / f"{op}.json").write_text(f'{{"op":"{op}","cases":[\n{lines}\n]}}\n')
+    counts["q7_cnn"] = network(random.Random(f"{args.seed}:q7_cnn"), args.out, args.network_data)
     manifest = {"generator": "tools/oracle/gen_q7q15.py", "seed": args.seed, "cases": counts}
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     print(f"{sum(counts.values())} cases in {len(counts)} files under {args.out}")

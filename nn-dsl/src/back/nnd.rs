@@ -88,7 +88,12 @@ pub fn write_string(module: &Module, options: &Options) -> Result<String, Error>
     let _ = writeln!(out, "network {} {{", ident(&module.name)?);
     for &h in &module.inputs {
         let t = tensor(module, h)?;
+        let q7 = (module.numerics == crate::ir::Numerics::Pow2)
+            .then(|| t.quant.as_ref().and_then(crate::ir::Quant::pow2_frac))
+            .flatten()
+            .map(|f| format!("q7<{f}>"));
         let dtype = match t.dtype {
+            DType::I8 if q7.is_some() => q7.as_deref().unwrap_or("i8"),
             DType::I8 => "i8",
             DType::F32 => "f32",
             DType::I32 => {
@@ -446,6 +451,16 @@ fn call(
         | Op::Quantize
         | Op::Dequantize
         | Op::Requantize => {}
+    }
+    if module.numerics == crate::ir::Numerics::Pow2
+        && matches!(n.op, Op::Conv2d(_) | Op::DepthwiseConv2d(_) | Op::Dense(_))
+    {
+        let frac = tensor(module, n.output)?
+            .quant
+            .as_ref()
+            .and_then(crate::ir::Quant::pow2_frac)
+            .ok_or_else(|| unsupported("a q7 layer whose output has no q7 format".into()))?;
+        args.push(format!("frac = {frac}"));
     }
     Ok(format!("{}({})", n.op.name(), args.join(", ")))
 }

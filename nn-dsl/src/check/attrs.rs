@@ -197,6 +197,15 @@ impl Attrs {
         }
     }
 
+    /// An integer if given and valid, `Some(None)` if absent, `None` if invalid.
+    pub(crate) fn int_opt(&self, name: &str) -> Option<Option<(i64, Span)>> {
+        match self.lookup(name) {
+            Ok(None) => Some(None),
+            Ok(Some((AttrValue::Int(v), s))) => Some(Some((*v, s))),
+            _ => None,
+        }
+    }
+
     /// A list of integers if given and valid, `Some(None)` if absent, `None` if invalid.
     pub(crate) fn ints_opt(&self, name: &str) -> Option<Option<Vec<(i64, Span)>>> {
         match self.lookup(name) {
@@ -387,6 +396,10 @@ fn parse_value(spec: &AttrSpec, value: &Value, errors: &mut Vec<CheckError>) -> 
         },
         Kind::Axis => match value {
             Value::Int(v) => Some(AttrValue::Int(v.node)),
+            _ => bad(spec, value, errors),
+        },
+        Kind::Frac => match value {
+            Value::Int(v) if (-31..=31).contains(&v.node) => Some(AttrValue::Int(v.node)),
             _ => bad(spec, value, errors),
         },
         Kind::Axes | Kind::Shape => match value {

@@ -356,6 +356,19 @@ pub enum CheckError {
         /// The network's name.
         span: Span,
     },
+    /// E0128: a rule of q7 (power-of-two) networks broken: a layer without its output format,
+    /// `frac` in an int8 network, an operator or attribute the q7 kernels do not have, inputs of
+    /// both kinds.
+    Q7 {
+        /// What is wrong.
+        message: String,
+        /// The primary label.
+        label: &'static str,
+        /// How to fix it.
+        help: String,
+        /// Where.
+        span: Span,
+    },
     /// W0101 (warning): a tensor no output depends on.
     Unused {
         /// The name.
@@ -427,6 +440,7 @@ impl CheckError {
             CheckError::TooDeep { .. } => "E0125",
             CheckError::ArenaTooLarge { .. } | CheckError::BufferTooLarge { .. } => "E0126",
             CheckError::ReservedName { .. } => "E0127",
+            CheckError::Q7 { .. } => "E0128",
             CheckError::Unused { .. } => "W0101",
         }
     }
@@ -952,6 +966,15 @@ impl CheckError {
                 "rename it, e.g. `network {}`",
                 super::names::suggest(name)
             )),
+            CheckError::Q7 {
+                message,
+                label,
+                help,
+                span,
+            } => Diagnostic::error(code, message.clone())
+                .with_primary(*span, *label)
+                .with_note("q7 networks run CMSIS-NN's legacy power-of-two arithmetic (docs/language.md)")
+                .with_help(help.clone()),
             CheckError::Unused { name, span, input } => {
                 let what = if *input { "input" } else { "tensor" };
                 Diagnostic::warning(code, format!("{what} `{name}` is never used by an output"))

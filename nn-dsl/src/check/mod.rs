@@ -24,6 +24,7 @@ pub mod error;
 mod infer;
 pub mod names;
 mod ops;
+mod q7;
 mod resolve;
 
 pub use error::{CheckError, TensorRef, TooLargeWhat};

@@ -57,6 +57,8 @@ pub(crate) enum Kind {
     Beta,
     /// A finite number >= 0.
     Slope,
+    /// An integer in -31..=31: the fractional bits of a q7 layer's output.
+    Frac,
 }
 
 impl Kind {
@@ -77,6 +79,7 @@ impl Kind {
             Kind::Paddings => "a list of [before, after] pairs",
             Kind::Beta => "a positive number",
             Kind::Slope => "a number >= 0",
+            Kind::Frac => "an integer from -31 to 31 (fractional bits)",
         }
     }
 }
@@ -146,6 +149,8 @@ const ACTIVATION: AttrSpec = opt("activation", Kind::Activation, "activation = r
 /// The shape of a constant second operand of `add`, `mul`, `sub` (weights `<layer>.operand`).
 const OPERAND: AttrSpec = opt("operand", Kind::Shape, "operand = [16]");
 const BIAS: AttrSpec = opt("bias", Kind::Bool, "bias = false");
+/// The output format of a layer of a q7 network: `q7<frac>`.
+const FRAC: AttrSpec = opt("frac", Kind::Frac, "frac = 5");
 const STRIDE: AttrSpec = opt("stride", Kind::StepPair, "stride = 2");
 const DILATION: AttrSpec = opt("dilation", Kind::StepPair, "dilation = 2");
 const PADDING: AttrSpec = opt("padding", Kind::Padding, "padding = same");
@@ -183,6 +188,7 @@ pub(crate) const OPS: &[OpSpec] = &[
             ACTIVATION,
             BIAS,
             opt("groups", Kind::Size, "groups = 2"),
+            FRAC,
         ],
     },
     OpSpec {
@@ -196,6 +202,7 @@ pub(crate) const OPS: &[OpSpec] = &[
             PADDING,
             ACTIVATION,
             BIAS,
+            FRAC,
         ],
     },
     OpSpec {
@@ -214,7 +221,12 @@ pub(crate) const OPS: &[OpSpec] = &[
     OpSpec {
         name: "dense",
         arity: Arity::Exactly(1),
-        attrs: &[req("units", Kind::Size, "units = 10"), ACTIVATION, BIAS],
+        attrs: &[
+            req("units", Kind::Size, "units = 10"),
+            ACTIVATION,
+            BIAS,
+            FRAC,
+        ],
     },
     OpSpec {
         name: "max_pool2d",
@@ -238,6 +250,7 @@ pub(crate) const OPS: &[OpSpec] = &[
             ACTIVATION,
             BIAS,
             opt("groups", Kind::Size, "groups = 2"),
+            FRAC,
         ],
     },
     OpSpec {
@@ -251,6 +264,7 @@ pub(crate) const OPS: &[OpSpec] = &[
             PADDING_1D,
             ACTIVATION,
             BIAS,
+            FRAC,
         ],
     },
     OpSpec {

@@ -20,6 +20,8 @@ pub(crate) const MAX_NESTING: usize = 64;
 enum Source<'a> {
     Input {
         dtype: DType,
+        /// `q7<F>`: the fractional bits and the type's span.
+        q7: Option<(i64, Span)>,
         dims: &'a [Spanned<i64>],
     },
     /// `let name = expr;` or `output name = call;`.
@@ -72,6 +74,11 @@ pub(crate) struct Checker<'a> {
     names: HashSet<String>,
     /// The next numeric suffix to try per base name in [`Checker::fresh_name`].
     next_suffix: HashMap<String, usize>,
+    /// `frac = F` of each layer that has it: node name, value, span (q7 networks, [`super::q7`]).
+    pub(crate) fracs: HashMap<String, (i64, Span)>,
+    /// Graph inputs declared `q7<F>` and the others, with their type spans (or names).
+    pub(crate) q7_inputs: Vec<Span>,
+    pub(crate) int8_inputs: Vec<Span>,
     /// Undefined names given a "did you mean" so far (see [`SUGGESTED_UNDEFINED`]).
     suggested: usize,
     input_count: usize,
@@ -92,6 +99,9 @@ impl<'a> Checker<'a> {
             outputs: Vec::new(),
             names: HashSet::new(),
             next_suffix: HashMap::new(),
+            fracs: HashMap::new(),
+            q7_inputs: Vec::new(),
+            int8_inputs: Vec::new(),
             suggested: 0,
             input_count: 0,
             assumed_used: Vec::new(),
@@ -111,6 +121,7 @@ impl<'a> Checker<'a> {
             binding.value = Value::Done(if binding.in_cycle { None } else { value });
         }
         self.lower_outputs();
+        self.check_q7();
         self.warn_unused();
         self.check_memory();
     }
@@ -178,10 +189,15 @@ impl<'a> Checker<'a> {
                     name, dtype, dims, ..
                 } => {
                     self.input_count += 1;
+                    let q7 = match dtype.node {
+                        crate::front::ast::DType::Q7 { frac } => Some((frac, dtype.span)),
+                        _ => None,
+                    };
                     self.push_binding(
                         name,
                         Source::Input {
                             dtype: dtype.node.into(),
+                            q7,
                             dims,
                         },
                     );
@@ -407,8 +423,11 @@ impl<'a> Checker<'a> {
 
     fn lower_inputs(&mut self) {
         for b in 0..self.bindings.len() {
-            if let Source::Input { dtype, dims } = self.bindings[b].source {
+            if let Source::Input { dtype, q7, dims } = self.bindings[b].source {
                 let value = self.lower_input(self.bindings[b].name, dtype, dims);
+                if let Some(h) = value {
+                    self.q7_input(h, q7);
+                }
                 self.bindings[b].value = Value::Done(if self.bindings[b].registered {
                     value
                 } else {
@@ -590,6 +609,9 @@ impl<'a> Checker<'a> {
             ),
         };
         let (op, shape, dtype) = self.infer(spec, &args, &attrs, &node_name, call.span)?;
+        if let Some(Some(frac)) = attrs.int_opt("frac") {
+            self.fracs.insert(node_name.clone(), frac);
+        }
         if !self.fits(format!("tensor `{node_name}`"), &shape, call.span) {
             return None;
         }

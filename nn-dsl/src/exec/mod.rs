@@ -461,6 +461,17 @@ fn step(
         NodeParams::Tanh(p) => k::tanh::tanh_s8(p, x()?, o),
         NodeParams::Softmax(p) => k::softmax::softmax_s8(p, x()?, o),
         NodeParams::Requantize(p) => k::requantize::requantize_s8(p, x()?, o),
+        NodeParams::Q7Conv2d(c) => {
+            k::q7q15::convolve_hwc_q7(&c.window, &c.shifts, x()?, &c.weights, &c.bias, o)
+        }
+        NodeParams::Q7DepthwiseConv2d(c) => {
+            k::q7q15::depthwise_conv_hwc_q7(&c.window, &c.shifts, x()?, &c.weights, &c.bias, o)
+        }
+        NodeParams::Q7Dense(d) => {
+            k::q7q15::fully_connected_q7(&d.shifts, x()?, &d.weights, &d.bias, o)
+        }
+        NodeParams::Q7AvgPool2d(w) => k::q7q15::avepool_hwc_q7(w, x()?, o),
+        NodeParams::Q7Softmax { depth, .. } => k::q7q15::softmax_q7_rows(*depth, x()?, o),
         NodeParams::Quantize(_) | NodeParams::Dequantize(_) | NodeParams::Copy { .. } => {
             return Err(malformed("conversion with the wrong output dtype"));
         }

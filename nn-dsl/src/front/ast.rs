@@ -26,6 +26,12 @@ pub enum DType {
     I8,
     /// `f32`: float; must pass through `quantize` before int8 ops.
     F32,
+    /// `q7<F>`: power-of-two q7 with `F` fractional bits (an `i8` holding `x / 2^F`, as
+    /// CMSIS-NN's legacy `_q7` functions take it). Makes the network a q7 network.
+    Q7 {
+        /// Fractional bits as written (the checker takes -31..=31).
+        frac: i64,
+    },
 }
 
 /// A statement of the network body.

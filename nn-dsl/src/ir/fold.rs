@@ -137,6 +137,7 @@ fn rebuild(module: &Module, skip: &[bool], window_of: &[Option<Refold>]) -> Modu
     let mut out = Module {
         name: module.name.clone(),
         weights: module.weights.clone(),
+        numerics: module.numerics,
         ..Module::default()
     };
     let mut tensor_map: Vec<Option<Handle<Tensor>>> = vec![None; module.tensors.len()];

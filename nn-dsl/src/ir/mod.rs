@@ -77,7 +77,7 @@ impl DType {
 impl From<crate::front::ast::DType> for DType {
     fn from(d: crate::front::ast::DType) -> Self {
         match d {
-            crate::front::ast::DType::I8 => DType::I8,
+            crate::front::ast::DType::I8 | crate::front::ast::DType::Q7 { .. } => DType::I8,
             crate::front::ast::DType::F32 => DType::F32,
         }
     }
@@ -89,6 +89,20 @@ impl fmt::Display for DType {
     }
 }
 
+/// The arithmetic a network's layers use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Numerics {
+    /// TensorFlow Lite's int8 scheme: scale and zero point per tensor, Q31 multipliers (every
+    /// imported model, every `.nnd` network with `i8` or `f32` inputs).
+    #[default]
+    Tflite,
+    /// Power-of-two q7 (CMSIS-NN's legacy `_q7` functions, nnom): every int8 tensor has scale
+    /// `2^-frac` and zero point 0 ([`Quant::pow2`]), weights and biases are q7 with their own
+    /// formats, and every rescaling is a shift (`nn_kernels::q7q15`). A `.nnd` network whose
+    /// inputs are declared `q7<F>`.
+    Pow2,
+}
+
 /// Affine quantisation `real = scale * (q - zero_point)`, per tensor or per channel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Quant {
@@ -98,6 +112,30 @@ pub struct Quant {
     pub zero_point: Vec<i64>,
     /// The channel axis for per-channel quantisation, `None` for per-tensor.
     pub axis: Option<usize>,
+}
+
+impl Quant {
+    /// The quantisation of a q7 tensor with `frac` fractional bits: scale `2^-frac` (exact in
+    /// `f32` for `frac` in -126..=126), zero point 0.
+    pub fn pow2(frac: i32) -> Quant {
+        let exponent = (127 - frac.clamp(-126, 126)) as u32;
+        Quant {
+            scale: vec![f32::from_bits(exponent << 23)],
+            zero_point: vec![0],
+            axis: None,
+        }
+    }
+
+    /// `Some(frac)` when this is [`Quant::pow2`]`(frac)`: one scale that is a normal power of
+    /// two, zero point 0.
+    pub fn pow2_frac(&self) -> Option<i32> {
+        match (self.scale.as_slice(), self.zero_point.as_slice()) {
+            (&[s], &[0]) if s.is_normal() && s > 0.0 && s.to_bits() & 0x7f_ffff == 0 => {
+                Some(127 - (s.to_bits() >> 23) as i32)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Who writes a tensor.
@@ -176,6 +214,8 @@ pub struct Module {
     pub inputs: Vec<Handle<Tensor>>,
     /// Graph outputs in declaration order, with their names.
     pub outputs: Vec<(String, Handle<Tensor>)>,
+    /// The arithmetic of its layers.
+    pub numerics: Numerics,
 }
 
 impl Module {

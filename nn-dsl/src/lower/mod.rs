@@ -30,6 +30,7 @@ pub use nn_kernels::dequantize::DequantizeParams;
 pub use nn_kernels::logistic::LogisticParams;
 pub use nn_kernels::max_pool2d::Pool2dParams;
 pub use nn_kernels::mean::MeanRequant;
+pub use nn_kernels::q7q15::{Rounding, Shifts, Window};
 pub use nn_kernels::quantize::QuantizeParams;
 pub use nn_kernels::relu::{Relu6Params, ReluParams};
 pub use nn_kernels::requantize::RequantizeParams;
@@ -358,6 +359,63 @@ pub enum NodeParams {
     Dequantize(DequantizeParams),
     /// `nn_kernels::requantize::requantize_s8` (int8 -> int8 QUANTIZE).
     Requantize(RequantizeParams),
+    /// `nn_kernels::q7q15::convolve_hwc_q7` (q7 networks).
+    Q7Conv2d(Q7ConvLowered),
+    /// `nn_kernels::q7q15::depthwise_conv_hwc_q7` (q7 networks).
+    Q7DepthwiseConv2d(Q7ConvLowered),
+    /// `nn_kernels::q7q15::fully_connected_q7` (q7 networks).
+    Q7Dense(Q7DenseLowered),
+    /// `nn_kernels::q7q15::avepool_hwc_q7` (q7 networks).
+    Q7AvgPool2d(Window),
+    /// `nn_kernels::q7q15::softmax_q7` on each of `rows` rows of `depth` (q7 networks).
+    Q7Softmax {
+        /// Rows (the product of every dimension but the last).
+        rows: usize,
+        /// The last dimension.
+        depth: usize,
+    },
+}
+
+/// A q7 convolution or depthwise convolution: geometry, shifts and q7 constants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Q7ConvLowered {
+    /// Sizes, kernel, stride and leading padding.
+    pub window: Window,
+    /// Bias and output shifts and the rounding.
+    pub shifts: Shifts,
+    /// Weights: `[OC, KH, KW, C]`, depthwise `[KH, KW, C]`.
+    pub weights: Vec<i8>,
+    /// q7 bias per output channel (zeros for a layer without bias).
+    pub bias: Vec<i8>,
+}
+
+/// A q7 fully connected layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Q7DenseLowered {
+    /// Input length.
+    pub depth: usize,
+    /// Outputs.
+    pub units: usize,
+    /// Bias and output shifts and the rounding.
+    pub shifts: Shifts,
+    /// Weights `[units, depth]`.
+    pub weights: Vec<i8>,
+    /// q7 bias per output (zeros for a layer without bias).
+    pub bias: Vec<i8>,
+}
+
+impl NodeParams {
+    /// True for the kernels of q7 networks (`nn_kernels::q7q15`: portable on every target).
+    pub fn is_q7(&self) -> bool {
+        matches!(
+            self,
+            NodeParams::Q7Conv2d(_)
+                | NodeParams::Q7DepthwiseConv2d(_)
+                | NodeParams::Q7Dense(_)
+                | NodeParams::Q7AvgPool2d(_)
+                | NodeParams::Q7Softmax { .. }
+        )
+    }
 }
 
 impl NodeParams {
@@ -372,6 +430,10 @@ impl NodeParams {
             NodeParams::TransposeConv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::Dense(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::Prelu(p) => p.alpha.len(),
+            NodeParams::Q7Conv2d(c) | NodeParams::Q7DepthwiseConv2d(c) => {
+                c.weights.len() + c.bias.len()
+            }
+            NodeParams::Q7Dense(d) => d.weights.len() + d.bias.len(),
             NodeParams::Add(b) | NodeParams::Sub(b) | NodeParams::Mul(b) => {
                 b.b_constant.as_ref().map_or(0, Vec::len)
             }

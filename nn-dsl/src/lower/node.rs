@@ -409,6 +409,9 @@ fn weight_name(node: &str, what: &str) -> String {
     format!("{node}.{what}")
 }
 
+#[path = "q7.rs"]
+mod q7;
+
 /// Lowering context of one node.
 struct Ctx<'a> {
     module: &'a Module,
@@ -703,6 +706,11 @@ pub(super) fn lower_node(
         weights,
         node,
     };
+    if module.numerics == ir::Numerics::Pow2 {
+        if let Some(params) = q7::lower(&cx)? {
+            return Ok(params);
+        }
+    }
     let qe = cx.quant_err();
     match &node.op {
         Op::Conv2d(c) => {

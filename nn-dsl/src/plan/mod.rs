@@ -386,6 +386,18 @@ pub fn plan_with_scratch(
         return Err(PlanError::BadAlignment(options.align));
     }
     module.validate().map_err(PlanError::InvalidModule)?;
+    // The q7 kernels have no row-window or fused forms: layers of q7 networks run whole (the
+    // element-wise ones may still run in place).
+    let q7 = PlanOptions {
+        in_place_rows: false,
+        fuse_blocks: false,
+        ..*options
+    };
+    let options = if module.numerics == crate::ir::Numerics::Pow2 {
+        &q7
+    } else {
+        options
+    };
     if options.in_place && options.max_arena.is_some() {
         // Within a budget, layers written in place (portable kernels) only when needed.
         let without = PlanOptions {

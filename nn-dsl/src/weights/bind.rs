@@ -12,7 +12,7 @@
 //!   TFLite's fixed quantisation, ... (every [`crate::lower::LowerError`], at the layer).
 
 use crate::diag::Diagnostic;
-use crate::ir::{shape_string, DType, Handle, Module, Node, Op, Producer, Quant, Tensor};
+use crate::ir::{shape_string, DType, Handle, Module, Node, Numerics, Op, Producer, Quant, Tensor};
 use crate::span::Span;
 
 use super::{WDType, WeightTensor, Weights};
@@ -34,6 +34,10 @@ pub enum Role {
     Operand,
     /// `<layer>.operand_scale`: its f32 scale (one for the tensor).
     OperandScale,
+    /// `<layer>.weight_frac`: the fractional bits of a q7 layer's weights (i32 `[1]`).
+    WeightFrac,
+    /// `<layer>.bias_frac`: the fractional bits of a q7 layer's bias (i32 `[1]`).
+    BiasFrac,
 }
 
 /// One constant a layer needs.
@@ -147,6 +151,33 @@ pub fn required(module: &Module) -> Vec<Required> {
             dtype: WDType::I8,
             shapes: vec![weight],
         });
+        if module.numerics == Numerics::Pow2 {
+            // q7: a q7 bias and the formats of weights and bias; no scales.
+            out.push(Required {
+                node: h,
+                role: Role::WeightFrac,
+                key: format!("{name}.weight_frac"),
+                dtype: WDType::I32,
+                shapes: vec![vec![1]],
+            });
+            if bias {
+                out.push(Required {
+                    node: h,
+                    role: Role::Bias,
+                    key: format!("{name}.bias"),
+                    dtype: WDType::I8,
+                    shapes: vec![vec![channels]],
+                });
+                out.push(Required {
+                    node: h,
+                    role: Role::BiasFrac,
+                    key: format!("{name}.bias_frac"),
+                    dtype: WDType::I32,
+                    shapes: vec![vec![1]],
+                });
+            }
+            continue;
+        }
         if bias {
             out.push(Required {
                 node: h,
@@ -398,6 +429,10 @@ fn activation_quants(
     weights_span: Span,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<(Handle<Tensor>, Quant)> {
+    if module.numerics == Numerics::Pow2 {
+        // Every format of a q7 network comes from the source (its types and `frac`).
+        return Vec::new();
+    }
     let mut known: Vec<Option<Quant>> = vec![None; module.tensors.len()];
     let mut out = Vec::new();
     // Inputs first, then node outputs in schedule order (producers before consumers).

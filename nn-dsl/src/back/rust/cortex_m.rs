@@ -41,6 +41,10 @@ pub fn choose(target: Target, params: &NodeParams) -> KernelChoice {
         _ if matches!(params, NodeParams::Conv2d(c) if c.groups != 1) => KernelChoice::Portable(
             Some("a grouped convolution (the target kernels take groups = 1)".into()),
         ),
+        // The power-of-two kernels of q7 networks are portable Rust on every target.
+        _ if params.is_q7() => KernelChoice::Portable(Some(
+            "a q7 layer (the power-of-two kernels are portable)".into(),
+        )),
         // No target has a transposed-convolution kernel: the portable gather kernel runs.
         _ if matches!(params, NodeParams::TransposeConv2d(_)) => KernelChoice::Portable(Some(
             "a transposed convolution (no target kernel; the portable one runs)".into(),
@@ -164,6 +168,11 @@ fn kind(p: &NodeParams) -> &'static str {
         NodeParams::Quantize(_) => "quantize",
         NodeParams::Dequantize(_) => "dequantize",
         NodeParams::Requantize(_) => "requantize",
+        NodeParams::Q7Conv2d(_) => "q7 conv2d",
+        NodeParams::Q7DepthwiseConv2d(_) => "q7 depthwise_conv2d",
+        NodeParams::Q7Dense(_) => "q7 dense",
+        NodeParams::Q7AvgPool2d(_) => "q7 avg_pool2d",
+        NodeParams::Q7Softmax { .. } => "q7 softmax",
     }
 }
 

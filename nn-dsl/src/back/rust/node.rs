@@ -418,6 +418,57 @@ impl Op<'_> {
         }
     }
 
+    /// The static `Window` of a q7 convolution or pool.
+    fn q7_window(&self, g_id: &proc_macro2::Ident, w: &crate::lower::Window) -> TokenStream {
+        let k = &self.cx.k;
+        let [ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl] = [
+            w.input_h, w.input_w, w.input_c, w.output_h, w.output_w, w.output_c, w.kernel_h,
+            w.kernel_w, w.stride_h, w.stride_w, w.pad_top, w.pad_left,
+        ]
+        .map(usize_lit);
+        quote! {
+            static #g_id: #k::q7q15::Window = #k::q7q15::Window {
+                input_h: #ih, input_w: #iw, input_c: #ic,
+                output_h: #oh, output_w: #ow, output_c: #oc,
+                kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
+                pad_top: #pt, pad_left: #pl,
+            };
+        }
+    }
+
+    /// The statics of a q7 layer: weights and bias (flat `i8` arrays) and its shifts.
+    fn q7_constants(
+        &self,
+        w_id: &proc_macro2::Ident,
+        b_id: &proc_macro2::Ident,
+        s_id: &proc_macro2::Ident,
+        weights: &[i8],
+        bias: &[i8],
+        shifts: &crate::lower::Shifts,
+    ) -> TokenStream {
+        let k = &self.cx.k;
+        let (nw, nb) = (usize_lit(weights.len()), usize_lit(bias.len()));
+        let w = nested(weights, &[weights.len()], &Literal::i8_unsuffixed);
+        let b = nested(bias, &[bias.len()], &Literal::i8_unsuffixed);
+        let (bs, os) = (
+            Literal::u32_unsuffixed(shifts.bias_shift),
+            Literal::u32_unsuffixed(shifts.out_shift),
+        );
+        let rounding = match shifts.rounding {
+            crate::lower::Rounding::Nearest => quote!(Nearest),
+            crate::lower::Rounding::Truncate => quote!(Truncate),
+        };
+        quote! {
+            static #w_id: [i8; #nw] = #w;
+            static #b_id: [i8; #nb] = #b;
+            static #s_id: #k::q7q15::Shifts = #k::q7q15::Shifts {
+                bias_shift: #bs,
+                out_shift: #os,
+                rounding: #k::q7q15::Rounding::#rounding,
+            };
+        }
+    }
+
     /// Statics `MULTIPLIER`, `SHIFT`, optional `BIAS`, and the `bias` argument.
     fn requant_statics(
         &self,
@@ -481,6 +532,60 @@ impl Op<'_> {
         }
         let k = &self.cx.k;
         match params {
+            NodeParams::Q7Conv2d(c) | NodeParams::Q7DepthwiseConv2d(c) => {
+                let f = if matches!(params, NodeParams::Q7Conv2d(_)) {
+                    quote!(convolve_hwc_q7)
+                } else {
+                    quote!(depthwise_conv_hwc_q7)
+                };
+                let (w_id, b_id, g_id, s_id) = (
+                    self.item("WEIGHTS"),
+                    self.item("BIAS"),
+                    self.item("WINDOW"),
+                    self.item("SHIFTS"),
+                );
+                let mut statics =
+                    self.q7_constants(&w_id, &b_id, &s_id, &c.weights, &c.bias, &c.shifts);
+                statics.extend(self.q7_window(&g_id, &c.window));
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::q7q15::#f(&#g_id, &#s_id, x, &#w_id, &#b_id, y)?; },
+                ))
+            }
+            NodeParams::Q7Dense(d) => {
+                let (w_id, b_id, s_id) =
+                    (self.item("WEIGHTS"), self.item("BIAS"), self.item("SHIFTS"));
+                check_len(
+                    &format!("weights of `{}`", self.name),
+                    d.weights.len(),
+                    &[d.units, d.depth],
+                )?;
+                let statics =
+                    self.q7_constants(&w_id, &b_id, &s_id, &d.weights, &d.bias, &d.shifts);
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::q7q15::fully_connected_q7(&#s_id, x, &#w_id, &#b_id, y)?; },
+                ))
+            }
+            NodeParams::Q7AvgPool2d(w) => {
+                let g_id = self.item("WINDOW");
+                let statics = self.q7_window(&g_id, w);
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::q7q15::avepool_hwc_q7(&#g_id, x, y)?; },
+                ))
+            }
+            NodeParams::Q7Softmax { depth, .. } => {
+                let d = usize_lit(*depth);
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    quote!(),
+                    quote! { let x = #x; let y = #y; #k::q7q15::softmax_q7_rows(#d, x, y)?; },
+                ))
+            }
             NodeParams::Conv2d(c) => {
                 let g = &c.geometry;
                 let x = self.in_view3(0, [g.input_h, g.input_w, g.input_c])?;

@@ -17,7 +17,12 @@ pub(crate) fn table(module: &Module, report: &Report) -> String {
     let mut out = format!("network {}\n", report.network);
     for &h in &module.inputs {
         if let Some(t) = module.tensors.get(h) {
-            out += &format!("input {}: {}{}\n", t.name, t.dtype, shape_string(&t.shape));
+            // A q7 network's inputs show their format (`q7<7>`), as written.
+            let dtype = match t.quant.as_ref().and_then(nn_dsl::ir::Quant::pow2_frac) {
+                Some(f) if module.numerics == nn_dsl::ir::Numerics::Pow2 => format!("q7<{f}>"),
+                _ => t.dtype.to_string(),
+            };
+            out += &format!("input {}: {dtype}{}\n", t.name, shape_string(&t.shape));
         }
     }
     let header = ["name", "op", "output shape", "MACs", "params"];

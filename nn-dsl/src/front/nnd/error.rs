@@ -61,6 +61,10 @@ pub enum Expected {
     CloseParen,
     /// `]`
     CloseBracket,
+    /// `<`
+    OpenAngle,
+    /// `>`
+    CloseAngle,
     /// `}`
     CloseBrace,
     /// The end of the file.
@@ -87,7 +91,9 @@ impl Expected {
             Rule::value | Rule::float | Rule::word | Rule::list => Expected::Value,
             Rule::int => Expected::Integer,
             Rule::string | Rule::string_body => Expected::Str,
-            Rule::dtype => Expected::DType,
+            Rule::dtype | Rule::qtype | Rule::kw_q7 => Expected::DType,
+            Rule::langle => Expected::OpenAngle,
+            Rule::rangle => Expected::CloseAngle,
             Rule::colon => Expected::Colon,
             Rule::eq => Expected::Equals,
             Rule::lparen => Expected::OpenParen,
@@ -120,11 +126,13 @@ impl Expected {
             Expected::Value => "a value",
             Expected::Integer => "an integer",
             Expected::Str => "a string",
-            Expected::DType => "an element type (`i8` or `f32`)",
+            Expected::DType => "an element type (`i8`, `f32` or `q7<F>`)",
             Expected::Colon => "`:`",
             Expected::Equals => "`=`",
             Expected::OpenParen => "`(`",
             Expected::OpenBracket => "`[`",
+            Expected::OpenAngle => "`<`",
+            Expected::CloseAngle => "`>`",
             Expected::OpenBrace => "`{`",
             Expected::Comma => "`,`",
             Expected::CloseParen => "`)`",
@@ -611,7 +619,11 @@ fn help_for(
         return Some("write `=` here: `let y = op(x);`, `name = value` in a call".to_owned());
     }
     if has(Expected::DType) {
-        return Some("the element type is `i8` (quantised int8) or `f32`".to_owned());
+        return Some(
+            "the element type is `i8` (quantised int8), `f32` or `q7<F>` (power-of-two q7 with F \
+             fractional bits)"
+                .to_owned(),
+        );
     }
     if has(Expected::Str) && !found_text.is_empty() && !found_text.starts_with('"') {
         return Some(

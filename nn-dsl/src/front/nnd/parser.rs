@@ -186,6 +186,14 @@ impl Builder {
                     };
                     dtype = Some(Spanned::new(ty, span_of(&child)));
                 }
+                Rule::qtype => {
+                    let at = span_of(&child);
+                    let Some(frac) = child.into_inner().find(|p| p.as_rule() == Rule::int) else {
+                        return self.internal(at);
+                    };
+                    let frac = self.int(&frac)?.node;
+                    dtype = Some(Spanned::new(DType::Q7 { frac }, at));
+                }
                 Rule::int => match self.int(&child) {
                     Some(v) => dims.push(v),
                     None => dims_ok = false,

@@ -409,11 +409,23 @@ impl Parser {
                 };
                 Spanned::new(ty, self.bump(s))
             }
+            // `q7<F>`: the tokens `q7`, `<`, an integer, `>`.
+            Some(TokenTree::Ident(id)) if ident_name(id) == "q7" => {
+                let first = self.bump(s);
+                self.expect_punct(s, '<', None)?;
+                let frac = self.int(s, "an integer (the fractional bits)")?;
+                let last = self.expect_punct(s, '>', None)?;
+                Spanned::new(DType::Q7 { frac: frac.node }, first.join(last))
+            }
             _ => {
                 self.unexpected(
                     s,
-                    "an element type (`i8` or `f32`)",
-                    Some("the element type is `i8` (quantised int8) or `f32`".to_owned()),
+                    "an element type (`i8`, `f32` or `q7<F>`)",
+                    Some(
+                        "the element type is `i8` (quantised int8), `f32` or `q7<F>` \
+                         (power-of-two q7 with F fractional bits)"
+                            .to_owned(),
+                    ),
                 );
                 return None;
             }
