@@ -55,6 +55,8 @@ t=(--target "$codegen_target")
     -o "$gen/kws_in_place.rs" 2>/dev/null
 "${nndc[@]}" build $models/mobilenet_v1_025_vww.tflite "${t[@]}" --name VwwInPlace --in-place \
     --io-in-arena -o "$gen/vww_in_place.rs" 2>/dev/null
+# A q7 network (the power-of-two kernels of nn_kernels::q7q15).
+"${nndc[@]}" build nn-macros/tests/ui/data/q7_cnn.nnd "${t[@]}" -o "$gen/q7_cnn.rs" 2>/dev/null
 # Fused residual blocks (ring copies and row windows of four layers per output row).
 "${nndc[@]}" build $models/resnet8_cifar.tflite "${t[@]}" --name Resnet8InPlace --in-place \
     --io-in-arena -o "$gen/resnet8_in_place.rs" 2>/dev/null
@@ -101,7 +103,7 @@ fi
 table=$("$nm" --demangle "$elf")
 # The networks and every kernel must really be linked (not optimised away), or the check would
 # prove nothing: each module's weight statics, and each kernel's entry point.
-networks=(kws resnet8 concat_mul vww fc_autoencoder kws_in_place vww_in_place)
+networks=(kws resnet8 concat_mul vww fc_autoencoder kws_in_place vww_in_place q7_cnn)
 for m in "${networks[@]}"; do
     if ! grep -q "nnd_nostd_check::$m::" <<<"$table"; then
         echo "FAIL: no statics of module $m in the binary; the check would be vacuous" >&2
@@ -147,6 +149,10 @@ else
         logistic::logistic_s8 tanh::tanh_s8 relu::relu_s8 relu::relu6_s8 requantize::requantize_s8
         quantize::quantize_f32_s8 dequantize::dequantize_s8_f32)
 fi
+# The power-of-two kernels run on every target (portable).
+kernels+=(q7q15::convolve_hwc_q7 q7q15::convolve_hwc_q15 q7q15::depthwise_conv_hwc_q7
+    q7q15::fully_connected_q7 q7q15::fully_connected_q15 q7q15::fully_connected_mat_q7_vec_q15
+    q7q15::maxpool_hwc_q7 q7q15::avepool_hwc_q7 q7q15::softmax_q7 q7q15::softmax_q15)
 for k in "${kernels[@]}"; do
     if ! grep -q "nn_kernels::$k" <<<"$table"; then
         echo "FAIL: nn_kernels::$k is not in the binary; the check would be vacuous" >&2

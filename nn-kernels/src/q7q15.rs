@@ -169,10 +169,12 @@ impl Window {
     /// `o * stride - pad .. + kernel`, clipped to `0..input`.
     #[inline(always)]
     fn span(o: usize, stride: usize, pad: usize, kernel: usize, input: usize) -> (usize, usize) {
-        let start = (o * stride) as isize - pad as isize;
-        let end = start + kernel as isize;
-        let lo = start.clamp(0, input as isize) as usize;
-        let hi = end.clamp(0, input as isize) as usize;
+        // Saturating: no overflow for any sizes, and `min`/`max` where `clamp` could panic.
+        let start = o.saturating_mul(stride) as isize - pad as isize;
+        let end = start.saturating_add(kernel as isize);
+        let top = input.min(isize::MAX as usize) as isize;
+        let lo = start.max(0).min(top) as usize;
+        let hi = end.max(0).min(top) as usize;
         (lo, hi)
     }
 
@@ -503,11 +505,8 @@ pub fn avepool_hwc_q7(g: &Window, input: &[i8], output: &mut [i8]) -> KernelResu
         let (sum, count) = w.fold((0i32, 0i32), |(s, n), x| {
             (s.wrapping_add(i32::from(x)), n + 1)
         });
-        if count == 0 {
-            0
-        } else {
-            i8::saturate(sum / count)
-        }
+        // C's `/` (truncating); no window is empty unless the padding covers it.
+        sum.checked_div(count).map_or(0, i8::saturate)
     })
 }
 

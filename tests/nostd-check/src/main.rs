@@ -42,6 +42,9 @@ mod resnet8_in_place {
 mod fc_autoencoder {
     include!(concat!(env!("NND_GEN_DIR"), "/fc_autoencoder.rs"));
 }
+mod q7_cnn {
+    include!(concat!(env!("NND_GEN_DIR"), "/q7_cnn.rs"));
+}
 
 #[panic_handler]
 fn panic(_: &PanicInfo<'_>) -> ! {
@@ -55,6 +58,7 @@ fn panic(_: &PanicInfo<'_>) -> ! {
 pub extern "C" fn _start() -> ! {
     networks();
     kernels();
+    q7q15_kernels();
     #[cfg(target_arch = "riscv64")]
     rv64_kernels();
     #[cfg(feature = "panic-probe")]
@@ -141,6 +145,58 @@ fn networks() {
     let mut arena = [0i8; resnet8_in_place::ARENA_BYTES];
     let r = resnet8_in_place::Resnet8InPlace::run_in_arena(black_box(&mut arena));
     let _ = black_box((r, resnet8_in_place::Resnet8InPlace::output_in_arena(&arena)));
+    // The q7 network (power-of-two kernels, nn_kernels::q7q15).
+    let input = black_box([[[0i8; 2]; 12]; 12]);
+    let mut output = [0i8; 5];
+    let mut arena = [0i8; q7_cnn::ARENA_BYTES];
+    let r = q7_cnn::Q7Cnn::run(&input, &mut output, black_box(&mut arena));
+    let _ = black_box((r, &output));
+}
+
+/// The power-of-two kernels with opaque geometry, shifts and slices (the q7 network above calls
+/// the q7 ones with its constants; the q15 ones no generated code calls yet).
+fn q7q15_kernels() {
+    use nn_kernels::q7q15::{self, Rounding, Shifts, Window};
+    let n = black_box(4usize);
+    let g = black_box(Window {
+        input_h: n,
+        input_w: n,
+        input_c: n,
+        output_h: n,
+        output_w: n,
+        output_c: n,
+        kernel_h: n,
+        kernel_w: n,
+        stride_h: n,
+        stride_w: n,
+        pad_top: n,
+        pad_left: n,
+    });
+    let s = black_box(Shifts {
+        bias_shift: black_box(3),
+        out_shift: black_box(9),
+        rounding: black_box(Rounding::Nearest),
+    });
+    let x8 = black_box([0i8; 64]);
+    let x16 = black_box([0i16; 64]);
+    let (mut y8, mut y16) = ([0i8; 64], [0i16; 64]);
+    let (b8, b16) = (black_box(&x8[..4]), black_box(&x16[..4]));
+    let r = [
+        q7q15::convolve_hwc_q7(&g, &s, &x8, &x8, b8, &mut y8),
+        q7q15::convolve_hwc_q15(&g, &s, &x16, &x16, b16, &mut y16),
+        q7q15::depthwise_conv_hwc_q7(&g, &s, &x8, &x8, b8, &mut y8),
+        q7q15::fully_connected_q7(&s, &x8[..4], &x8, b8, &mut y8[..4]),
+        q7q15::fully_connected_q15(&s, &x16[..4], &x16, b16, &mut y16[..4]),
+        q7q15::fully_connected_mat_q7_vec_q15(&s, &x16[..4], &x8, b8, &mut y16[..4]),
+        q7q15::maxpool_hwc_q7(&g, &x8, &mut y8),
+        q7q15::avepool_hwc_q7(&g, &x8, &mut y8),
+        q7q15::softmax_q7(&x8[..4], &mut y8[..4]),
+        q7q15::softmax_q7_rows(n, &x8, &mut y8),
+        q7q15::softmax_q15(&x16[..4], &mut y16[..4]),
+    ];
+    q7q15::relu_q7(black_box(&mut y8));
+    q7q15::relu_q15(black_box(&mut y16));
+    let _ = black_box((r, &y8, &y16));
 }
 
 /// Every typed wrapper the generated code may call and the networks above do not, with opaque
