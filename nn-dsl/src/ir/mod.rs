@@ -309,3 +309,34 @@ pub fn shape_string(shape: &[usize]) -> String {
     let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
     format!("[{}]", dims.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Quant;
+
+    /// `pow2(f)` is exactly `2^-f` and `pow2_frac` gives `f` back; other quantisations are not
+    /// q7 formats.
+    #[test]
+    fn pow2_formats_round_trip() {
+        for f in -31..=31 {
+            let q = Quant::pow2(f);
+            assert_eq!(f64::from(q.scale[0]), 2f64.powi(-f), "{f}");
+            assert_eq!(q.pow2_frac(), Some(f));
+        }
+        let not = |scale: f32, zero_point: i64| Quant {
+            scale: vec![scale],
+            zero_point: vec![zero_point],
+            axis: None,
+        };
+        assert_eq!(not(0.75, 0).pow2_frac(), None);
+        assert_eq!(not(0.5, 3).pow2_frac(), None);
+        assert_eq!(not(f32::MIN_POSITIVE / 2.0, 0).pow2_frac(), None);
+        assert_eq!(not(-0.5, 0).pow2_frac(), None);
+        let per_channel = Quant {
+            scale: vec![0.5, 0.5],
+            zero_point: vec![0, 0],
+            axis: Some(0),
+        };
+        assert_eq!(per_channel.pow2_frac(), None);
+    }
+}
