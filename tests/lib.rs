@@ -454,6 +454,40 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: PathBuf) -> Result<T, VectorErr
     serde_json::from_str(&text).map_err(|e| VectorError::Json(path, e))
 }
 
+/// `tests/vectors/q7q15/manifest.json` (written by `tools/oracle/gen_q7q15.py`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Q7Manifest {
+    /// Cases per kernel file, and of the q7 network (`q7_cnn`).
+    pub cases: BTreeMap<String, usize>,
+}
+
+/// One recorded case of a q7 network (`tests/vectors/q7q15/<network>.json`): the q7 input and
+/// the reference output.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Q7NetworkCase {
+    /// The input, flattened.
+    pub input: Vec<i8>,
+    /// The output the reference loops give.
+    pub output: Vec<i8>,
+}
+
+#[derive(Deserialize)]
+struct Q7NetworkFile {
+    cases: Vec<Q7NetworkCase>,
+}
+
+/// Load `tests/vectors/q7q15/manifest.json`.
+pub fn load_q7_manifest() -> Result<Q7Manifest, VectorError> {
+    read_json(vectors_dir().join("q7q15").join("manifest.json"))
+}
+
+/// Load the cases of the q7 network `tests/vectors/q7q15/<network>.json`.
+pub fn load_q7_network(network: &str) -> Result<Vec<Q7NetworkCase>, VectorError> {
+    let file: Q7NetworkFile =
+        read_json(vectors_dir().join("q7q15").join(format!("{network}.json")))?;
+    Ok(file.cases)
+}
+
 /// Load `tests/vectors/manifest.json`.
 pub fn load_manifest() -> Result<Manifest, VectorError> {
     read_json(vectors_dir().join("manifest.json"))

@@ -4,7 +4,6 @@
 //! element. One test per kernel; every file's case count is checked against its manifest.
 #![allow(clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::fs;
 
 use nn_kernels::q7q15::{self, Rounding, Shifts, Window};
@@ -15,11 +14,6 @@ use serde::Deserialize;
 struct File {
     op: String,
     cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Manifest {
-    cases: BTreeMap<String, usize>,
 }
 
 #[derive(Deserialize)]
@@ -115,11 +109,7 @@ fn narrow<T: TryFrom<i32>>(name: &str, what: &str, data: &[i32]) -> Vec<T> {
 /// with one line per differing case.
 fn check(op: &str, run: impl Fn(&Case) -> (KernelResult, Vec<i32>)) {
     let dir = nnd_tests::vectors_dir().join("q7q15");
-    let manifest_path = dir.join("manifest.json");
-    let manifest: Manifest = fs::read_to_string(&manifest_path)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-        .unwrap_or_else(|e| panic!("{}: {e}", manifest_path.display()));
+    let manifest = nnd_tests::load_q7_manifest().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.join(format!("{op}.json"));
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let file: File =
@@ -250,32 +240,15 @@ fn q7_network_through_the_compiler_equals_the_reference() {
         q7_kernels, 6,
         "conv, depthwise, conv, avg pool, dense, softmax"
     );
-    let path = root.join("tests/vectors/q7q15/q7_cnn.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}")))
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let cases = json["cases"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no cases"));
+    let cases = nnd_tests::load_q7_network("q7_cnn").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cases.len(), 20);
-    let ints = |v: &serde_json::Value| -> Vec<i8> {
-        v.as_array()
-            .unwrap_or_else(|| panic!("not a list"))
-            .iter()
-            .map(|x| {
-                x.as_i64()
-                    .and_then(|x| i8::try_from(x).ok())
-                    .unwrap_or_else(|| panic!("{x}"))
-            })
-            .collect()
-    };
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
-        let input = TensorData::I8(ints(&case["input"]));
-        let want = ints(&case["output"]);
+        let input = TensorData::I8(case.input.clone());
+        let want = &case.output;
         match exec::run(&loaded.module, &lowered, &[input]) {
             Ok(out) => match &out[0] {
-                TensorData::I8(got) if *got == want => {}
+                TensorData::I8(got) if got == want => {}
                 other => failures.push(format!("case {i}: got {other:?}, want {want:?}")),
             },
             Err(e) => failures.push(format!("case {i}: {e}")),

@@ -30,24 +30,6 @@ struct ModelEntry {
 }
 
 /// The bytes of a vector tensor as the module stores it: int8 bytes, or f32 little-endian.
-/// `tests/vectors/q7q15/manifest.json`: cases per kernel and of the q7 network.
-#[derive(Debug, serde::Deserialize)]
-struct Q7Manifest {
-    cases: std::collections::BTreeMap<String, usize>,
-}
-
-/// `tests/vectors/q7q15/q7_cnn.json`.
-#[derive(Debug, serde::Deserialize)]
-struct Q7File {
-    cases: Vec<Q7Case>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct Q7Case {
-    input: Vec<i8>,
-    output: Vec<i8>,
-}
-
 fn bytes(t: &VTensor) -> Result<Vec<u8>, String> {
     if t.dtype == crate::DType::Float32 {
         let v = t.f32_data().map_err(|e| e.to_string())?;
@@ -351,25 +333,16 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
 
     // The q7 (power-of-two) network written by tools/oracle/gen_q7q15.py, every case, in the
     // shard after the models.
-    let q7_dir = vectors.join("q7q15");
-    let q7_manifest: Q7Manifest = serde_json::from_str(
-        &std::fs::read_to_string(q7_dir.join("manifest.json"))
-            .map_err(|e| format!("{}: {e}", q7_dir.display()))?,
-    )
-    .map_err(|e| format!("{}/manifest.json: {e}", q7_dir.display()))?;
+    let q7_manifest = crate::load_q7_manifest().map_err(|e| e.to_string())?;
     let mut expected_q7 = 0usize;
     if mine(models.len()) {
         let nnd = vectors.join("../../nn-macros/tests/ui/data/q7_cnn.nnd");
         println!("cargo::rerun-if-changed={}", nnd.display());
         let loaded = nn_dsl::front::load::load_nnd(&nnd).map_err(|e| e.render())?;
-        let json = q7_dir.join("q7_cnn.json");
-        let file: Q7File = serde_json::from_str(
-            &std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?,
-        )
-        .map_err(|e| format!("{}: {e}", json.display()))?;
+        let cases = crate::load_q7_network("q7_cnn").map_err(|e| e.to_string())?;
         let n = g.compile("q7_cnn", &loaded.module, &loaded.weights)?;
         let as_bytes = |v: &[i8]| v.iter().map(|&b| b as u8).collect::<Vec<u8>>();
-        for (k, case) in file.cases.iter().enumerate() {
+        for (k, case) in cases.iter().enumerate() {
             g.case(
                 &format!("q7_cnn case {k}"),
                 n,

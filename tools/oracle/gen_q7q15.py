@@ -19,6 +19,7 @@ It needs only the Python standard library. Output is byte-identical for the same
 
 import argparse
 import json
+import math
 import random
 from pathlib import Path
 
@@ -375,7 +376,7 @@ def network(rng, vectors_dir, data_dir):
     layers = {}
 
     def layer(name, wshape, channels, w_f, bias_shift):
-        weights = [rng.randint(-128, 127) for _ in range(eval_product(wshape))]
+        weights = [rng.randint(-128, 127) for _ in range(math.prod(wshape))]
         bias = [rng.randint(-128, 127) for _ in range(channels)]
         layers[name] = {"weight": weights, "bias": bias, "w_f": w_f, "bias_shift": bias_shift, "wshape": wshape}
 
@@ -431,12 +432,6 @@ def network(rng, vectors_dir, data_dir):
     (vectors_dir / "q7_cnn.json").write_text(f'{{"network":"q7_cnn","cases":[\n{lines}\n]}}\n')
     return len(cases)
 
-
-def eval_product(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 OPS = {

@@ -88,21 +88,13 @@ pub fn write_string(module: &Module, options: &Options) -> Result<String, Error>
     let _ = writeln!(out, "network {} {{", ident(&module.name)?);
     for &h in &module.inputs {
         let t = tensor(module, h)?;
-        let q7 = (module.numerics == crate::ir::Numerics::Pow2)
-            .then(|| t.quant.as_ref().and_then(crate::ir::Quant::pow2_frac))
-            .flatten()
-            .map(|f| format!("q7<{f}>"));
-        let dtype = match t.dtype {
-            DType::I8 if q7.is_some() => q7.as_deref().unwrap_or("i8"),
-            DType::I8 => "i8",
-            DType::F32 => "f32",
-            DType::I32 => {
-                return Err(Error::Unsupported {
-                    node: t.name.clone(),
-                    detail: "i32 inputs cannot be declared in .nnd".into(),
-                })
-            }
-        };
+        if t.dtype == DType::I32 {
+            return Err(Error::Unsupported {
+                node: t.name.clone(),
+                detail: "i32 inputs cannot be declared in .nnd".into(),
+            });
+        }
+        let dtype = module.element_type(t);
         let _ = writeln!(
             out,
             "    input {}: {dtype}{};",

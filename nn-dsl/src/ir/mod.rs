@@ -227,6 +227,17 @@ impl Module {
         }
     }
 
+    /// The element type of `t` as `.nnd` writes it: `q7<F>` for an int8 tensor of a q7 network,
+    /// the dtype's name otherwise.
+    pub fn element_type(&self, t: &Tensor) -> String {
+        match t.quant.as_ref().and_then(Quant::pow2_frac) {
+            Some(f) if self.numerics == Numerics::Pow2 && t.dtype == DType::I8 => {
+                format!("q7<{f}>")
+            }
+            _ => t.dtype.name().to_owned(),
+        }
+    }
+
     /// The tensor named `name`, if any.
     pub fn tensor_by_name(&self, name: &str) -> Option<Handle<Tensor>> {
         self.tensors

@@ -18,10 +18,7 @@ pub(crate) fn table(module: &Module, report: &Report) -> String {
     for &h in &module.inputs {
         if let Some(t) = module.tensors.get(h) {
             // A q7 network's inputs show their format (`q7<7>`), as written.
-            let dtype = match t.quant.as_ref().and_then(nn_dsl::ir::Quant::pow2_frac) {
-                Some(f) if module.numerics == nn_dsl::ir::Numerics::Pow2 => format!("q7<{f}>"),
-                _ => t.dtype.to_string(),
-            };
+            let dtype = module.element_type(t);
             out += &format!("input {}: {dtype}{}\n", t.name, shape_string(&t.shape));
         }
     }
