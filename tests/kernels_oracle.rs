@@ -30,10 +30,11 @@ use nn_kernels::softmax::softmax_s8;
 use nn_kernels::strided_slice::{strided_slice_s8, StridedSliceParams};
 use nn_kernels::tanh::tanh_s8;
 use nn_kernels::transpose_conv::transpose_conv_s8;
+use nnd_tests::DType;
 use nnd_tests::{
     compare, load_manifest, load_op, load_op_prefix, ActivationOptions, Case, ConvOptions,
     FullyConnectedOptions, LeakyReluOptions, MeanOptions, PadOptions, PoolOptions, ResizeOptions,
-    SoftmaxOptions, SplitOptions, StridedSliceOptions, Tensor, TransposeConvOptions, OPS,
+    SoftmaxOptions, SplitOptions, StridedSliceOptions, Tensor, TransposeConvOptions, OPS, OPS_16X8,
 };
 
 /// Cases run per op (all of them natively, two under Miri).
@@ -103,9 +104,11 @@ fn bias_of(case: &Case) -> Result<Option<Vec<i32>>, String> {
 
 /// The per-tensor quantisation of a stored tensor.
 fn act(t: &Tensor, case: &Case) -> Result<ActQuant, String> {
-    Ok(ActQuant {
-        scale: t.scale0().map_err(err(case))?,
-        zero_point: t.zp0().map_err(err(case))?,
+    let (scale, zero_point) = (t.scale0().map_err(err(case))?, t.zp0().map_err(err(case))?);
+    Ok(if t.dtype == DType::Int16 {
+        ActQuant::int16(scale, zero_point)
+    } else {
+        ActQuant::int8(scale, zero_point)
     })
 }
 
@@ -911,6 +914,283 @@ fn split() {
 #[test]
 fn strided_slice() {
     check_op("strided_slice", run_strided_slice);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TFLite's 16x8 scheme: the same builders with int16 quantisation (`ActQuant::int16`: int16
+// clamps, zero offsets) and the `_s16` kernels with the int64 bias.
+
+fn bias64_of(case: &Case) -> Result<Option<Vec<i64>>, String> {
+    case.inputs
+        .get(2)
+        .map(|b| b.i64_data())
+        .transpose()
+        .map_err(err(case))
+}
+
+fn run_conv2d_16x8(case: &Case) -> Outcome {
+    let o: ConvOptions = case.options().map_err(err(case))?;
+    let (x, w) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let [oc, kh, kw, fc] = dim4(&w.shape, case)?;
+    let g = geometry(case, [kh, kw], o.stride, o.dilation, o.padding.into(), oc)?;
+    let groups = g.input_c.checked_div(fc).unwrap_or(1);
+    let c = lower::conv2d(
+        g,
+        act(x, case)?,
+        &w.scales(),
+        act(&case.output, case)?,
+        o.activation.into(),
+        w.i8_data().map_err(err(case))?,
+        None,
+    )
+    .map_err(err(case))?;
+    let want = case.output.i16_data().map_err(err(case))?;
+    let mut got = vec![0i16; want.len()];
+    let xd = x.i16_data().map_err(err(case))?;
+    let bias = bias64_of(case)?;
+    nn_kernels::conv2d::conv2d_grouped_s16(
+        &c.params(),
+        groups,
+        &xd,
+        &c.weights,
+        bias.as_deref(),
+        &mut got,
+    )
+    .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_depthwise_16x8(case: &Case) -> Outcome {
+    let o: ConvOptions = case.options().map_err(err(case))?;
+    let (x, w) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let [_, _, _, ic] = dim4(&x.shape, case)?;
+    let [_, kh, kw, oc] = dim4(&w.shape, case)?;
+    let mult = o
+        .depth_multiplier
+        .unwrap_or(oc.checked_div(ic).unwrap_or(1));
+    let g = geometry(case, [kh, kw], o.stride, o.dilation, o.padding.into(), oc)?;
+    let c = lower::depthwise_conv2d(
+        g,
+        mult,
+        act(x, case)?,
+        &w.scales(),
+        act(&case.output, case)?,
+        o.activation.into(),
+        w.i8_data().map_err(err(case))?,
+        None,
+    )
+    .map_err(err(case))?;
+    let want = case.output.i16_data().map_err(err(case))?;
+    let mut got = vec![0i16; want.len()];
+    let bias = bias64_of(case)?;
+    nn_kernels::depthwise_conv2d::depthwise_conv2d_s16(
+        &c.params(),
+        &x.i16_data().map_err(err(case))?,
+        &c.weights,
+        bias.as_deref(),
+        &mut got,
+    )
+    .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_fully_connected_16x8(case: &Case) -> Outcome {
+    let o: FullyConnectedOptions = case.options().map_err(err(case))?;
+    let (x, w) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let [units, depth] = <[usize; 2]>::try_from(w.shape.as_slice())
+        .map_err(|_| format!("{}: weights must be 2-D", case.name))?;
+    let batches = x.len().checked_div(depth).unwrap_or(0);
+    let d = lower::dense(
+        batches,
+        depth,
+        units,
+        act(x, case)?,
+        &w.scales(),
+        w.zp0().map_err(err(case))?,
+        act(&case.output, case)?,
+        o.activation.into(),
+        w.i8_data().map_err(err(case))?,
+        None,
+    )
+    .map_err(err(case))?;
+    let want = case.output.i16_data().map_err(err(case))?;
+    let mut got = vec![0i16; want.len()];
+    let bias = bias64_of(case)?;
+    nn_kernels::fully_connected::fully_connected_s16(
+        &d.params(),
+        &x.i16_data().map_err(err(case))?,
+        &d.weights,
+        bias.as_deref(),
+        &mut got,
+    )
+    .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_pool_16x8(case: &Case, max: bool) -> Outcome {
+    let o: PoolOptions = case.options().map_err(err(case))?;
+    let x = case.input(0).map_err(err(case))?;
+    let [_, _, _, c] = dim4(&x.shape, case)?;
+    let g = geometry(case, o.filter, o.stride, [1, 1], o.padding.into(), c)?;
+    let p = lower::pool2d(g, act(&case.output, case)?, o.activation.into()).map_err(err(case))?;
+    let want = case.output.i16_data().map_err(err(case))?;
+    let mut got = vec![0i16; want.len()];
+    let input = x.i16_data().map_err(err(case))?;
+    if max {
+        nn_kernels::max_pool2d::max_pool2d_s16(&p, &input, &mut got).map_err(err(case))?;
+    } else {
+        nn_kernels::avg_pool2d::avg_pool2d_s16(&p, &input, &mut got).map_err(err(case))?;
+    }
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_binary_16x8(case: &Case, kind: Binary) -> Outcome {
+    let o: ActivationOptions = case.options().map_err(err(case))?;
+    let (a, b) = (
+        case.input(0).map_err(err(case))?,
+        case.input(1).map_err(err(case))?,
+    );
+    let shapes = [a.shape.clone(), b.shape.clone(), case.output.shape.clone()];
+    let (aq, bq, oq) = (act(a, case)?, act(b, case)?, act(&case.output, case)?);
+    let want = case.output.i16_data().map_err(err(case))?;
+    let mut got = vec![0i16; want.len()];
+    let (ad, bd) = (
+        a.i16_data().map_err(err(case))?,
+        b.i16_data().map_err(err(case))?,
+    );
+    if matches!(kind, Binary::Mul) {
+        let p = lower::mul(shapes, aq, bq, oq, o.activation.into()).map_err(err(case))?;
+        nn_kernels::mul::mul_s16(&p.mul_params(), &ad, &bd, &mut got).map_err(err(case))?;
+    } else {
+        let p = lower::add(shapes, aq, bq, oq, o.activation.into()).map_err(err(case))?;
+        nn_kernels::add::add_s16(&p.add_params(), &ad, &bd, &mut got).map_err(err(case))?;
+    }
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_quantize_16x8(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let p = QuantizeParams {
+        len: x.len(),
+        scale: case.output.scale0().map_err(err(case))?,
+        zero_point: case.output.zp0().map_err(err(case))?,
+    };
+    let want = case.output.i16_data().map_err(err(case))?;
+    let mut got = vec![0i16; want.len()];
+    nn_kernels::quantize::quantize_f32_s16(&p, &x.f32_data().map_err(err(case))?, &mut got)
+        .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_dequantize_16x8(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let p = DequantizeParams {
+        len: x.len(),
+        scale: x.scale0().map_err(err(case))?,
+        zero_point: x.zp0().map_err(err(case))?,
+    };
+    let want: Vec<u32> = case
+        .output
+        .f32_data()
+        .map_err(err(case))?
+        .iter()
+        .map(|v| v.to_bits())
+        .collect();
+    let mut got = vec![0f32; want.len()];
+    nn_kernels::dequantize::dequantize_s16_f32(&p, &x.i16_data().map_err(err(case))?, &mut got)
+        .map_err(err(case))?;
+    let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+    Ok(compare(&case.name, &got, &want).map(|d| format!("{d} (f32 bit patterns)")))
+}
+
+#[test]
+fn conv2d_16x8() {
+    check_op("conv2d_16x8", run_conv2d_16x8);
+}
+
+#[test]
+fn depthwise_conv2d_16x8() {
+    check_op("depthwise_conv2d_16x8", run_depthwise_16x8);
+}
+
+#[test]
+fn fully_connected_16x8() {
+    check_op("fully_connected_16x8", run_fully_connected_16x8);
+}
+
+#[test]
+fn max_pool2d_16x8() {
+    check_op("max_pool2d_16x8", |c| run_pool_16x8(c, true));
+}
+
+#[test]
+fn avg_pool2d_16x8() {
+    check_op("avg_pool2d_16x8", |c| run_pool_16x8(c, false));
+}
+
+#[test]
+fn add_16x8() {
+    check_op("add_16x8", |c| run_binary_16x8(c, Binary::Add));
+}
+
+#[test]
+fn mul_16x8() {
+    check_op("mul_16x8", |c| run_binary_16x8(c, Binary::Mul));
+}
+
+#[test]
+fn quantize_16x8() {
+    check_op("quantize_16x8", run_quantize_16x8);
+}
+
+#[test]
+fn dequantize_16x8() {
+    check_op("dequantize_16x8", run_dequantize_16x8);
+}
+
+/// The 16x8 files are present with enough cases, every tensor of theirs is int16 (activations),
+/// int8 (weights), int64 (biases) or float32 (quantize/dequantize), and the manifest agrees.
+#[test]
+#[cfg_attr(miri, ignore = "parses whole files: too slow under Miri")]
+fn case_counts_16x8() {
+    let manifest = load_manifest().unwrap_or_else(|e| panic!("cannot load the manifest: {e}"));
+    for op in OPS_16X8 {
+        let file = load_op(op).unwrap_or_else(|e| panic!("cannot load {op} vectors: {e}"));
+        assert!(file.cases.len() >= 10, "{op}: {} cases", file.cases.len());
+        assert_eq!(
+            manifest.ops.get(op).copied(),
+            Some(file.cases.len()),
+            "{op}"
+        );
+        for case in &file.cases {
+            assert!(
+                matches!(case.output.dtype, DType::Int16 | DType::Float32),
+                "{}: output {:?}",
+                case.name,
+                case.output.dtype
+            );
+            for t in &case.inputs {
+                assert!(
+                    matches!(
+                        t.dtype,
+                        DType::Int16 | DType::Int8 | DType::Int64 | DType::Float32
+                    ),
+                    "{}: input {:?}",
+                    case.name,
+                    t.dtype
+                );
+            }
+        }
+    }
 }
 
 /// The prefix loader used under Miri returns exactly the first cases of the full parse.

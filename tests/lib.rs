@@ -126,8 +126,12 @@ impl Case {
 pub enum DType {
     /// int8 activations and weights.
     Int8,
+    /// int16 activations (TFLite's 16x8 scheme).
+    Int16,
     /// int32 biases.
     Int32,
+    /// int64 biases (16x8 scheme).
+    Int64,
     /// float32 (quantize input, dequantize output).
     Float32,
 }
@@ -188,6 +192,25 @@ impl Tensor {
     /// Data as int32.
     pub fn i32_data(&self) -> Result<Vec<i32>, VectorError> {
         self.ints("int32")
+    }
+
+    /// Data as int16.
+    pub fn i16_data(&self) -> Result<Vec<i16>, VectorError> {
+        self.ints("int16")
+    }
+
+    /// Data as int64 (exact: every value written is below 2^53 in magnitude, checked).
+    pub fn i64_data(&self) -> Result<Vec<i64>, VectorError> {
+        if let Some(v) = self
+            .data
+            .iter()
+            .find(|v| v.abs() >= 9_007_199_254_740_992.0)
+        {
+            return Err(VectorError::Data(format!(
+                "int64 value {v} is not exact in the JSON number"
+            )));
+        }
+        self.ints("int64")
     }
 
     /// Data as float32 (exact: the decimals are those of float32 values).
@@ -611,6 +634,25 @@ pub const OPS: [&str; 31] = [
     "split",
     "strided_slice",
     "transpose_conv",
+];
+
+/// The ops of TFLite's 16x8 scheme with oracle vectors (`tests/vectors/ops/<op>.json`): int16
+/// activations, int8 weights, int64 biases. Kept apart from [`OPS`], whose cases also run on the
+/// emulated targets.
+pub const OPS_16X8: [&str; 13] = [
+    "conv2d_16x8",
+    "depthwise_conv2d_16x8",
+    "fully_connected_16x8",
+    "max_pool2d_16x8",
+    "avg_pool2d_16x8",
+    "add_16x8",
+    "mul_16x8",
+    "quantize_16x8",
+    "dequantize_16x8",
+    "pad_16x8",
+    "strided_slice_16x8",
+    "split_16x8",
+    "resize_nearest_neighbor_16x8",
 ];
 
 /// Compare two outputs element by element. `None` when equal; otherwise a report with the

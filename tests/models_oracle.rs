@@ -17,11 +17,14 @@ use std::path::PathBuf;
 use nn_dsl::exec::{self, TensorData};
 use nn_dsl::ir::Module;
 use nn_dsl::weights::Weights;
-use nnd_tests::{compare, load_op, Case, DType as VDType, ModelFile, Tensor as VTensor, OPS};
+use nnd_tests::{
+    compare, load_op, Case, DType as VDType, ModelFile, Tensor as VTensor, OPS, OPS_16X8,
+};
 
 fn input_data(t: &VTensor) -> TensorData {
     match t.dtype {
         VDType::Float32 => TensorData::F32(t.f32_data().unwrap()),
+        VDType::Int16 => TensorData::I16(t.i16_data().unwrap()),
         _ => TensorData::I8(t.i8_data().unwrap()),
     }
 }
@@ -38,6 +41,7 @@ fn run_single(op: &str, case: &Case) -> Result<Option<String>, String> {
     let out = exec::run(&module, &lowered, &inputs).map_err(|e| e.to_string())?;
     Ok(match &out[0] {
         TensorData::I8(got) => compare(&case.name, got, &case.output.i8_data().unwrap()),
+        TensorData::I16(got) => compare(&case.name, got, &case.output.i16_data().unwrap()),
         TensorData::F32(got) => {
             let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
             let want: Vec<u32> = case
@@ -56,7 +60,7 @@ fn run_single(op: &str, case: &Case) -> Result<Option<String>, String> {
 fn single_op_vectors_through_exec() {
     let mut failures = Vec::new();
     let mut ran = 0usize;
-    for op in OPS {
+    for op in OPS.iter().chain(&OPS_16X8) {
         let file = load_op(op).unwrap_or_else(|e| panic!("cannot load {op} vectors: {e}"));
         for case in &file.cases {
             ran += 1;
@@ -121,16 +125,13 @@ fn run_cases(
         };
         assert_eq!(out.len(), case.output.len(), "{label}: output count");
         for (k, (got, want)) in out.iter().zip(&case.output).enumerate() {
-            let got = got
-                .as_i8()
-                .unwrap_or_else(|| panic!("{label}: output {k} is not int8"));
-            if let Some(d) = compare(
-                &format!("{label} output {k}"),
-                got,
-                &want.i8_data().unwrap(),
-            ) {
-                failures.push(d);
-            }
+            let what = format!("{label} output {k}");
+            let diff = match (got, want.dtype) {
+                (TensorData::I8(g), VDType::Int8) => compare(&what, g, &want.i8_data().unwrap()),
+                (TensorData::I16(g), VDType::Int16) => compare(&what, g, &want.i16_data().unwrap()),
+                (g, w) => panic!("{what}: nnd gives {} data, TFLM {w:?}", g.dtype()),
+            };
+            failures.extend(diff);
         }
         outputs.push(out);
     }
@@ -172,19 +173,33 @@ fn import_round_trip_gives_identical_bytes() {
     use nn_dsl::back::nnd::{write_string, Options};
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("models_oracle_round_trip");
     let mut checked = 0usize;
+    let mut skipped = 0usize;
     for (name, tflite, file) in &model_files() {
         let direct = nn_dsl::front::load::load_tflite(tflite)
             .unwrap_or_else(|e| panic!("{name}: {}", e.render()));
         let out = dir.join(name);
         std::fs::create_dir_all(&out).unwrap();
-        let text = write_string(
+        let written = write_string(
             &direct.module,
             &Options {
                 weights: Some(format!("{name}.safetensors")),
                 header: vec![],
             },
-        )
-        .unwrap();
+        );
+        let int16 = direct
+            .module
+            .tensors
+            .iter()
+            .any(|(_, t)| t.dtype == nn_dsl::ir::DType::I16);
+        if int16 {
+            // The language has no i16 element type yet: the writer refuses a 16x8 model
+            // instead of writing text that would not load.
+            let e = written.expect_err("a 16x8 model written as .nnd");
+            assert!(e.to_string().contains("no i16 element type"), "{name}: {e}");
+            skipped += 1;
+            continue;
+        }
+        let text = written.unwrap();
         std::fs::write(out.join(format!("{name}.nnd")), text).unwrap();
         direct
             .weights
@@ -208,6 +223,7 @@ fn import_round_trip_gives_identical_bytes() {
         checked += outputs.len();
     }
     assert!(checked >= 120, "only {checked} round-trip cases");
+    assert_eq!(skipped, 1, "16x8 models refused by the .nnd writer");
 }
 
 /// The Keras Conv1D model written by hand with the language's 1-D layers (`conv1d`,

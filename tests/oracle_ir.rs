@@ -43,7 +43,8 @@ fn ir_shape(shape: &[usize]) -> Vec<usize> {
 fn dtype(t: &VTensor) -> DType {
     match t.dtype {
         VDType::Int8 => DType::I8,
-        VDType::Int32 => DType::I32,
+        VDType::Int16 => DType::I16,
+        VDType::Int32 | VDType::Int64 => DType::I32,
         VDType::Float32 => DType::F32,
     }
 }
@@ -122,14 +123,26 @@ fn layer_weights(case: &Case) -> Weights {
         &[f.scale.len()],
         scales,
     );
-    if let Some(b) = case.inputs.get(2) {
-        let bd: Vec<u8> = b
-            .i32_data()
-            .unwrap()
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
-        put(&mut w, "n.bias", WDType::I32, &b.shape, bd);
+    match case.inputs.get(2) {
+        Some(b) if b.dtype == VDType::Int64 => {
+            let bd: Vec<u8> = b
+                .i64_data()
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            put(&mut w, "n.bias", WDType::I64, &b.shape, bd);
+        }
+        Some(b) => {
+            let bd: Vec<u8> = b
+                .i32_data()
+                .unwrap()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            put(&mut w, "n.bias", WDType::I32, &b.shape, bd);
+        }
+        None => {}
     }
     w
 }
@@ -169,6 +182,8 @@ fn axis(a: i64, stored_rank: usize) -> usize {
 
 /// The module and weights for one single-op case.
 pub fn build(op: &str, case: &Case) -> (Module, Weights) {
+    // A 16x8 case (`conv2d_16x8`) is its int8 op's graph: the dtypes come from the vectors.
+    let op = op.strip_suffix("_16x8").unwrap_or(op);
     let none = Weights::default;
     match op {
         "conv2d" | "conv2d_grouped" | "depthwise_conv2d" => {

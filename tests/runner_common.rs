@@ -42,6 +42,41 @@ fn fill_i8(dst: &mut [i8], src: &[u8]) {
     }
 }
 
+// Unused in a runner part without 16x8 cases (`NND_RUNNER_SHARD`).
+#[allow(dead_code)]
+fn fill_i16(dst: &mut [i16], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src.chunks_exact(2)) {
+        if let &[a, b] = s {
+            *d = i16::from_le_bytes([a, b]);
+        }
+    }
+}
+
+/// The runner's arena as `i16` elements from its first even address (a 16x8 network's arena is
+/// `[i16; ARENA_BYTES / 2]`).
+#[allow(dead_code)]
+fn arena_i16(arena: &mut [i8]) -> &mut [i16] {
+    // SAFETY: every bit pattern is a valid `i16`, and `align_to_mut` returns only the part of
+    // `arena` that is aligned for `i16`, borrowed uniquely for the returned lifetime.
+    let (_, mid, _) = unsafe { arena.align_to_mut::<i16>() };
+    mid
+}
+
+// Unused in a runner part without 16x8 cases (`NND_RUNNER_SHARD`).
+#[allow(dead_code)]
+fn differ_i16(got: &[i16], want: &[u8]) -> Option<(usize, i64, i64)> {
+    if got.len() * 2 != want.len() {
+        return Some((0, got.len() as i64, (want.len() / 2) as i64));
+    }
+    got.iter()
+        .zip(want.chunks_exact(2))
+        .position(|(g, w)| g.to_le_bytes() != w)
+        .map(|i| {
+            let w = want.get(2 * i..2 * i + 2).unwrap_or(&[0; 2]);
+            (i, i64::from(got[i]), i64::from(i16::from_le_bytes([w[0], w[1]])))
+        })
+}
+
 // Unused in a runner part without float cases (`NND_RUNNER_SHARD`).
 #[allow(dead_code)]
 fn fill_f32(dst: &mut [f32], src: &[u8]) {

@@ -29,10 +29,14 @@ struct ModelEntry {
     cases: usize,
 }
 
-/// The bytes of a vector tensor as the module stores it: int8 bytes, or f32 little-endian.
+/// The bytes of a vector tensor as the module stores it: int8 bytes, or int16 / f32
+/// little-endian.
 fn bytes(t: &VTensor) -> Result<Vec<u8>, String> {
     if t.dtype == crate::DType::Float32 {
         let v = t.f32_data().map_err(|e| e.to_string())?;
+        Ok(v.iter().flat_map(|x| x.to_le_bytes()).collect())
+    } else if t.dtype == crate::DType::Int16 {
+        let v = t.i16_data().map_err(|e| e.to_string())?;
         Ok(v.iter().flat_map(|x| x.to_le_bytes()).collect())
     } else {
         let v = t.i8_data().map_err(|e| e.to_string())?;
@@ -44,6 +48,7 @@ fn bytes(t: &VTensor) -> Result<Vec<u8>, String> {
 fn elem(d: DType) -> Result<&'static str, String> {
     match d {
         DType::I8 => Ok("i8"),
+        DType::I16 => Ok("i16"),
         DType::F32 => Ok("f32"),
         other => Err(format!("graph tensor of type {other}")),
     }
@@ -150,10 +155,16 @@ impl Gen {
                 "    if let Some(d) = differ_{e}(flat(&out{k}), include_bytes!(concat!(env!(\"OUT_DIR\"), \"/c{i}_out{k}.bin\"))) {{ return Err(Failure::Differ({k}, d)); }}"
             );
         }
+        // A 16x8 network's arena is `[i16; ARENA_BYTES / 2]`: the runner's arena seen as int16.
+        let arena = if module.tensors.iter().any(|(_, t)| t.dtype == DType::I16) {
+            format!("arena_i16(arena).get_mut(..m{n}::ARENA_BYTES / 2)")
+        } else {
+            format!("arena.get_mut(..m{n}::ARENA_BYTES)")
+        };
         let _ = writeln!(
             self.index,
             "fn run_c{i}(arena: &mut [i8]) -> Result<(), Failure> {{\n{body}    \
-             let arena: &mut m{n}::Arena = arena.get_mut(..m{n}::ARENA_BYTES).and_then(|a| a.try_into().ok()).ok_or(Failure::Arena)?;\n    \
+             let arena: &mut m{n}::Arena = {arena}.and_then(|a| a.try_into().ok()).ok_or(Failure::Arena)?;\n    \
              m{n}::Net::run({args}, arena).map_err(Failure::Kernel)?;\n{checks}    Ok(())\n}}\n",
             args = args.join(", "),
         );
@@ -164,11 +175,11 @@ impl Gen {
 
 /// A zero value of the nested array type for `shape`.
 fn zero(e: &str, shape: &[usize]) -> String {
-    let z = if e == "f32" { "0f32" } else { "0i8" };
+    let z = format!("0{e}");
     if shape.is_empty() {
         return format!("[{z}; 1]");
     }
-    let mut s = z.to_string();
+    let mut s = z;
     for d in shape.iter().rev() {
         s = format!("[{s}; {d}]");
     }
@@ -221,7 +232,8 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
 
     // Single-op cases.
     let mut op_cases = 0usize;
-    for op in crate::OPS
+    let all_ops: Vec<&str> = crate::OPS.iter().chain(&crate::OPS_16X8).copied().collect();
+    for op in all_ops
         .iter()
         .enumerate()
         .filter(|&(i, _)| mine(i))
@@ -358,7 +370,7 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
     // The expected number of cases, counted independently from the vectors' manifests: every op
     // and every model they list must have been generated, each with all of its cases.
     let manifest = crate::load_manifest().map_err(|e| e.to_string())?;
-    let mut ops: Vec<&str> = crate::OPS.to_vec();
+    let mut ops: Vec<&str> = all_ops.clone();
     ops.sort_unstable();
     let listed: Vec<&str> = manifest.ops.keys().map(String::as_str).collect();
     if ops != listed {
@@ -366,7 +378,7 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
             "the runner generates ops {ops:?}, the vectors' manifest lists {listed:?}"
         ));
     }
-    let expected_ops: usize = crate::OPS
+    let expected_ops: usize = all_ops
         .iter()
         .enumerate()
         .filter(|&(i, _)| mine(i))
@@ -420,7 +432,8 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
          /// The largest arena of any case.\npub const MAX_ARENA: usize = {};\n\
          /// The target the cases were generated for.\npub const TARGET: &str = \"{}\";",
         expected_ops + expected_models,
-        g.max_arena.max(1),
+        // One int16 element more: an int16 arena starts at the runner arena's first even address.
+        g.max_arena.max(1) + 2,
         target.name()
     );
     rust::write_if_changed(&out.join("cases.rs"), &file).map_err(|e| e.to_string())?;

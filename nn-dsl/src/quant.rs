@@ -54,6 +54,9 @@ pub enum QuantError {
     /// A zero point is outside int8.
     #[error("zero point {0} outside the int8 range")]
     ZeroPoint(i32),
+    /// An int16 tensor of TFLite's 16x8 scheme has a zero point other than 0.
+    #[error("zero point {0} on an int16 tensor (the 16x8 scheme needs 0)")]
+    ZeroPoint16(i32),
     /// A multiplier so large that its Q31 form needs a left shift beyond 31: no int8 kernel (nor
     /// TFLM's `MultiplyByQuantizedMultiplier`) can apply it.
     #[error(
@@ -249,6 +252,39 @@ pub enum Activation {
     ReluN1To1,
 }
 
+/// The storage of a quantised activation: TFLite's int8 scheme, or its 16x8 scheme (int16
+/// activations with zero point 0, int8 weights, int64 bias).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Storage {
+    /// int8, zero point in the int8 range.
+    #[default]
+    Int8,
+    /// int16, zero point 0.
+    Int16,
+}
+
+impl Storage {
+    /// The value range `(min, max)`.
+    pub fn range(self) -> (i32, i32) {
+        match self {
+            Storage::Int8 => (i32::from(i8::MIN), i32::from(i8::MAX)),
+            Storage::Int16 => (i32::from(i16::MIN), i32::from(i16::MAX)),
+        }
+    }
+
+    /// Checks a zero point: in the int8 range, or 0 for int16.
+    ///
+    /// # Errors
+    /// [`QuantError::ZeroPoint`] / [`QuantError::ZeroPoint16`].
+    pub fn zero_point(self, zp: i32) -> Result<i32, QuantError> {
+        match self {
+            Storage::Int8 => zero_point(zp),
+            Storage::Int16 if zp == 0 => Ok(0),
+            Storage::Int16 => Err(QuantError::ZeroPoint16(zp)),
+        }
+    }
+}
+
 /// TFLite `CalculateActivationRangeQuantized` for an int8 output: the `[min, max]` clamp of a
 /// fused activation, with `zero_point + round(f / scale)` (division in `f32`).
 ///
@@ -259,8 +295,21 @@ pub fn activation_range(
     output_scale: f32,
     output_zero_point: i32,
 ) -> Result<(i32, i32), QuantError> {
+    activation_range_of(Storage::Int8, activation, output_scale, output_zero_point)
+}
+
+/// [`activation_range`] for an output stored as `storage` (the int16 range for the 16x8 scheme).
+///
+/// # Errors
+/// As [`activation_range`]; a non-zero zero point on int16.
+pub fn activation_range_of(
+    storage: Storage,
+    activation: Activation,
+    output_scale: f32,
+    output_zero_point: i32,
+) -> Result<(i32, i32), QuantError> {
     let s = scale("output", output_scale)?;
-    let zp = zero_point(output_zero_point)?;
+    let zp = storage.zero_point(output_zero_point)?;
     let quantize = |f: f32| -> Result<i32, QuantError> {
         let t = (f / s).round();
         if !(-2_147_483_648.0..=2_147_483_647.0).contains(&t) {
@@ -271,7 +320,7 @@ pub fn activation_range(
         }
         Ok(zp.saturating_add(t as i32))
     };
-    let (qmin, qmax) = (i32::from(i8::MIN), i32::from(i8::MAX));
+    let (qmin, qmax) = storage.range();
     Ok(match activation {
         Activation::None => (qmin, qmax),
         Activation::Relu => (qmin.max(quantize(0.0)?), qmax),
@@ -321,27 +370,53 @@ pub fn add(
     output_zero_point: i32,
     activation: Activation,
 ) -> Result<AddQuant, QuantError> {
+    add_of(
+        Storage::Int8,
+        input_scales,
+        input_zero_points,
+        output_scale,
+        output_zero_point,
+        activation,
+    )
+}
+
+/// [`add`] for operands stored as `storage`: TFLM's general-scale ADD uses `left_shift` 15 for
+/// int16 (and zero points 0) instead of 20.
+///
+/// # Errors
+/// As [`add`].
+pub fn add_of(
+    storage: Storage,
+    input_scales: [f32; 2],
+    input_zero_points: [i32; 2],
+    output_scale: f32,
+    output_zero_point: i32,
+    activation: Activation,
+) -> Result<AddQuant, QuantError> {
     let s1 = scale("input 1", input_scales[0])?;
     let s2 = scale("input 2", input_scales[1])?;
     let so = scale("output", output_scale)?;
-    let left_shift = 20;
+    let left_shift = match storage {
+        Storage::Int8 => 20,
+        Storage::Int16 => 15,
+    };
     let twice_max = 2.0 * f64::from(s1.max(s2));
     let real1 = f64::from(s1) / twice_max;
     let real2 = f64::from(s2) / twice_max;
     let real_out = twice_max / (f64::from(1u32 << left_shift) * f64::from(so));
     Ok(AddQuant {
         input_offset: [
-            -zero_point(input_zero_points[0])?,
-            -zero_point(input_zero_points[1])?,
+            -storage.zero_point(input_zero_points[0])?,
+            -storage.zero_point(input_zero_points[1])?,
         ],
-        output_offset: zero_point(output_zero_point)?,
+        output_offset: storage.zero_point(output_zero_point)?,
         left_shift,
         input: [
             smaller_than_one("add input 1", real1)?,
             smaller_than_one("add input 2", real2)?,
         ],
         output: smaller_than_one("add output", real_out)?,
-        act: activation_range(activation, so, output_zero_point)?,
+        act: activation_range_of(storage, activation, so, output_zero_point)?,
     })
 }
 

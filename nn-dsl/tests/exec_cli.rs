@@ -693,3 +693,93 @@ fn batches_and_folders_with_expect() {
         text(&o.stderr)
     );
 }
+
+/// A 16x8 model (int16 activations): int16 `.npy` in, out and expected, equal to TFLM on every
+/// recorded case; int8 data for its int16 input is refused naming both types; `--float` takes
+/// float32 and dequantises the int16 output.
+#[test]
+fn int16_model_runs_on_int16_npy() {
+    let dir = scratch("int16");
+    let model = models().join("cnn_16x8.tflite");
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(models().join("cnn_16x8.json")).unwrap())
+            .unwrap();
+    let ints = |t: &Value| -> Vec<i16> {
+        t["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| i16::try_from(x.as_i64().unwrap()).unwrap())
+            .collect()
+    };
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 20);
+    for (i, c) in cases.iter().enumerate() {
+        let (x, want) = (ints(&c["input"][0]), ints(&c["output"][0]));
+        let (xp, yp, ep) = (
+            dir.join(format!("x{i}.npy")),
+            dir.join(format!("y{i}.npy")),
+            dir.join(format!("e{i}.npy")),
+        );
+        write_npy(&xp, &[1, 12, 12, 3], &x);
+        write_npy(&ep, &[1, 5], &want);
+        let o = nndc(&[
+            Path::new("run"),
+            &model,
+            Path::new("--input"),
+            &xp,
+            Path::new("--output"),
+            &yp,
+            Path::new("--expect"),
+            &ep,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "case {i}: {}", text(&o.stderr));
+        let (shape, y) = read_npy::<i16>(&yp);
+        assert_eq!(shape, vec![1, 5]);
+        assert_eq!(y, want, "case {i} differs from TFLM");
+    }
+    // An expected value off by one is reported with both values.
+    let (x, mut want) = (ints(&cases[0]["input"][0]), ints(&cases[0]["output"][0]));
+    want[2] = want[2].wrapping_add(1);
+    let (xp, ep) = (dir.join("x.npy"), dir.join("bad.npy"));
+    write_npy(&xp, &[1, 12, 12, 3], &x);
+    write_npy(&ep, &[1, 5], &want);
+    let o = nndc(&[
+        Path::new("run"),
+        &model,
+        Path::new("--input"),
+        &xp,
+        Path::new("--expect"),
+        &ep,
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(&format!(
+            "[2] {} (expected {})",
+            want[2].wrapping_sub(1),
+            want[2]
+        )),
+        "{out}"
+    );
+    // int8 data for the int16 input.
+    let narrow: Vec<i8> = x.iter().map(|&v| (v >> 8) as i8).collect();
+    let np = dir.join("narrow.npy");
+    write_npy(&np, &[1, 12, 12, 3], &narrow);
+    let o = nndc(&[Path::new("run"), &model, Path::new("--input"), &np]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let e = text(&o.stderr);
+    assert!(e.contains("holds int8") && e.contains("needs int16"), "{e}");
+    // --float: float32 in, quantised with the input's scale; the output dequantised.
+    let fp = dir.join("f.npy");
+    write_npy(&fp, &[1, 12, 12, 3], &vec![0.25f32; 432]);
+    let o = nndc(&[
+        Path::new("run"),
+        &model,
+        Path::new("--input"),
+        &fp,
+        Path::new("--float"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("f32[5]"), "{}", text(&o.stdout));
+}

@@ -294,8 +294,13 @@ fn unsupported_dtypes_and_batches_are_errors() {
         &[1],
         vec![MBuffer::empty()],
     );
+    // An int16 graph input is a 16x8 model's; SOFTMAX has no 16x8 kernel, so it is refused at
+    // the operator, naming the tensor's type and the operators that take int16.
     let msg = err(&m);
-    assert!(msg.contains("graph input `a`: has type INT16"), "{msg}");
+    assert!(
+        msg.contains("operator 0 (SOFTMAX)") && msg.contains("INT16") && msg.contains("16x8"),
+        "{msg}"
+    );
     // A batch of 2.
     let m = model(
         &[SOFTMAX],
@@ -1202,4 +1207,32 @@ fn transpose_conv_output_shape_chain_folds() {
     };
     assert_eq!((c.output_size, c.bias), ([4, 4], false));
     nn_dsl::lower::lower(&module, &w).unwrap();
+}
+
+/// A 16x8 model's ADD imports with int16 tensors; an int16 activation whose zero point is not 0
+/// (TFLite's 16x8 scheme has 0), and an int16 ADD with an int8 operand, are refused naming the
+/// tensor.
+#[test]
+fn int16_activations_are_16x8() {
+    let add = |zp: i64, b_type: i8| {
+        model(
+            &[ADD],
+            vec![
+                MTensor::new("a", &[1, 4], INT16, 0).q(q(0.01, zp)),
+                MTensor::new("b", &[1, 4], b_type, 0).q(q(0.02, 0)),
+                MTensor::new("y", &[1, 4], INT16, 0).q(q(0.03, 0)),
+            ],
+            vec![MOp::new(0, &[0, 1], &[2], MOptions::None)],
+            &[0, 1],
+            &[2],
+            vec![MBuffer::empty()],
+        )
+    };
+    let (module, _) = run(&add(0, INT16)).unwrap();
+    let dtypes: Vec<_> = module.tensors.iter().map(|(_, t)| t.dtype).collect();
+    assert_eq!(dtypes, vec![nn_dsl::ir::DType::I16; 3]);
+    let msg = err(&add(3, INT16));
+    assert!(msg.contains("zero point 3 on an INT16 activation"), "{msg}");
+    let msg = err(&add(0, INT8));
+    assert!(msg.contains("`b`") && msg.contains("INT16"), "{msg}");
 }

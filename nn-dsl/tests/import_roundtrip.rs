@@ -75,14 +75,21 @@ fn every_int8_model_round_trips_through_nnd_and_safetensors() {
         imported += 1;
         loaded.module.validate().unwrap();
         let dir = out_dir(&stem);
-        let text = write_string(
+        let written = write_string(
             &loaded.module,
             &Options {
                 weights: Some(format!("{stem}.safetensors")),
                 header: vec![],
             },
-        )
-        .unwrap();
+        );
+        if stem.ends_with("_16x8") {
+            // The language has no i16 element type yet: a 16x8 model (int16 activations) is
+            // refused by the writer rather than written as text that would not load.
+            let e = written.expect_err("a 16x8 model written as .nnd");
+            assert!(e.to_string().contains("no i16 element type"), "{stem}: {e}");
+            continue;
+        }
+        let text = written.unwrap();
         std::fs::write(dir.join(format!("{stem}.nnd")), &text).unwrap();
         loaded
             .weights

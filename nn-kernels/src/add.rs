@@ -10,7 +10,7 @@
 use crate::error::{check_len, product};
 use crate::fixedpoint::multiply_by_quantized_multiplier_smaller_than_one_exp as scale_down;
 use crate::shape::{broadcast_strides, extend, for_each_index, offset, MAX_RANK};
-use crate::{clamp_i8, KernelError, KernelResult};
+use crate::{Act, KernelError, KernelResult};
 
 /// Every constant of one int8 addition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,17 +85,23 @@ pub(crate) fn broadcast(
 }
 
 /// Apply `f(a, b)` over the broadcast of `a` and `b` into `output` (row-major).
-pub(crate) fn broadcast_map(
+pub(crate) fn broadcast_map<T: Copy + Default>(
     bc: &Broadcast,
-    a: &[i8],
-    b: &[i8],
-    output: &mut [i8],
-    f: impl Fn(i8, i8) -> i8,
+    a: &[T],
+    b: &[T],
+    output: &mut [T],
+    f: impl Fn(T, T) -> T,
 ) {
     let mut out_iter = output.iter_mut();
     for_each_index(&bc.out, |idx| {
-        let x = a.get(offset(idx, &bc.a_strides)).copied().unwrap_or(0);
-        let y = b.get(offset(idx, &bc.b_strides)).copied().unwrap_or(0);
+        let x = a
+            .get(offset(idx, &bc.a_strides))
+            .copied()
+            .unwrap_or_default();
+        let y = b
+            .get(offset(idx, &bc.b_strides))
+            .copied()
+            .unwrap_or_default();
         if let Some(o) = out_iter.next() {
             *o = f(x, y);
         }
@@ -119,12 +125,12 @@ pub enum Over {
 ///
 /// # Errors
 /// As [`broadcast`], and when the operand written over does not have the output's shape.
-pub(crate) fn map_over(
+pub(crate) fn map_over<T: Copy + Default>(
     shapes: [&[usize]; 3],
-    data: &mut [i8],
+    data: &mut [T],
     over: Over,
-    other: &[i8],
-    f: impl Fn(i8, i8) -> i8,
+    other: &[T],
+    f: impl Fn(T, T) -> T,
 ) -> KernelResult {
     let [a_shape, b_shape, out_shape] = shapes;
     let (a_len, b_len, over_shape) = match over {
@@ -143,7 +149,10 @@ pub(crate) fn map_over(
     };
     let mut data_iter = data.iter_mut();
     for_each_index(&bc.out, |idx| {
-        let y = other.get(offset(idx, other_strides)).copied().unwrap_or(0);
+        let y = other
+            .get(offset(idx, other_strides))
+            .copied()
+            .unwrap_or_default();
         if let Some(d) = data_iter.next() {
             *d = match over {
                 Over::A => f(*d, y),
@@ -160,22 +169,22 @@ impl AddParams<'_> {
     }
 
     #[inline(always)]
-    fn apply(&self, x: i8, y: i8) -> i8 {
+    fn apply<T: Act>(&self, x: T, y: T) -> T {
         self.combine(x, y, i32::wrapping_add)
     }
 
     /// Both inputs scaled to the common scale, combined by `f` (sum or difference), scaled to
     /// the output, offset and clamped.
     #[inline(always)]
-    fn combine(&self, x: i8, y: i8, f: impl Fn(i32, i32) -> i32) -> i8 {
+    fn combine<T: Act>(&self, x: T, y: T, f: impl Fn(i32, i32) -> i32) -> T {
         let shift = self.left_shift.clamp(0, 31);
-        let xa = (i32::from(x).wrapping_add(self.a_offset)).wrapping_mul(1i32 << shift);
-        let yb = (i32::from(y).wrapping_add(self.b_offset)).wrapping_mul(1i32 << shift);
+        let xa = (x.widen().wrapping_add(self.a_offset)).wrapping_mul(1i32 << shift);
+        let yb = (y.widen().wrapping_add(self.b_offset)).wrapping_mul(1i32 << shift);
         let sa = scale_down(xa, self.a_multiplier, self.a_shift);
         let sb = scale_down(yb, self.b_multiplier, self.b_shift);
         let out = scale_down(f(sa, sb), self.output_multiplier, self.output_shift)
             .wrapping_add(self.output_offset);
-        clamp_i8(out, self.act_min, self.act_max)
+        T::narrow(out, self.act_min, self.act_max)
     }
 }
 
@@ -185,7 +194,18 @@ impl AddParams<'_> {
 /// [`KernelError`] when the shapes do not broadcast to `output_shape`, a rank exceeds
 /// [`MAX_RANK`], or a slice length disagrees with its shape.
 pub fn add_s8(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -> KernelResult {
-    let bc = checked(p, a, b, output)?;
+    let bc = checked(p, a.len(), b.len(), output.len())?;
+    broadcast_map(&bc, a, b, output, |x, y| p.apply(x, y));
+    Ok(())
+}
+
+/// [`add_s8`] on int16 activations (TFLite's 16x8 `ADD` with general scales,
+/// `pot_scale_int16 = false`: TFLM runs the int8 arithmetic with `left_shift` 15).
+///
+/// # Errors
+/// As [`add_s8`].
+pub fn add_s16(p: &AddParams<'_>, a: &[i16], b: &[i16], output: &mut [i16]) -> KernelResult {
+    let bc = checked(p, a.len(), b.len(), output.len())?;
     broadcast_map(&bc, a, b, output, |x, y| p.apply(x, y));
     Ok(())
 }
@@ -197,7 +217,7 @@ pub fn add_s8(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -> Kerne
 /// # Errors
 /// As [`add_s8`].
 pub fn sub_s8(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &mut [i8]) -> KernelResult {
-    let bc = checked(p, a, b, output)?;
+    let bc = checked(p, a.len(), b.len(), output.len())?;
     broadcast_map(&bc, a, b, output, |x, y| p.combine(x, y, i32::wrapping_sub));
     Ok(())
 }
@@ -241,16 +261,9 @@ fn check_shifts(p: &AddParams<'_>) -> KernelResult {
     Ok(())
 }
 
-fn checked(p: &AddParams<'_>, a: &[i8], b: &[i8], output: &[i8]) -> Result<Broadcast, KernelError> {
+fn checked(p: &AddParams<'_>, a: usize, b: usize, output: usize) -> Result<Broadcast, KernelError> {
     check_shifts(p)?;
-    broadcast(
-        p.a_shape,
-        p.b_shape,
-        p.output_shape,
-        a.len(),
-        b.len(),
-        output.len(),
-    )
+    broadcast(p.a_shape, p.b_shape, p.output_shape, a, b, output)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! (integer division truncating toward zero).
 
 pub use crate::max_pool2d::Pool2dParams;
-use crate::{clamp_i8, KernelResult};
+use crate::{Act, KernelResult};
 
 /// Run average pooling.
 ///
@@ -13,6 +13,19 @@ use crate::{clamp_i8, KernelResult};
 /// [`crate::KernelError`] on a wrong slice length, a zero stride, or a window with no in-bounds tap
 /// (TFLite fails the same way).
 pub fn avg_pool2d_s8(p: &Pool2dParams, input: &[i8], output: &mut [i8]) -> KernelResult {
+    avg_pool2d(p, input, output)
+}
+
+/// [`avg_pool2d_s8`] on int16 activations (TFLite's 16x8 scheme; TFLM's int16
+/// `AveragePool`): the same sum in 32 bits and the same rounding division.
+///
+/// # Errors
+/// As [`avg_pool2d_s8`].
+pub fn avg_pool2d_s16(p: &Pool2dParams, input: &[i16], output: &mut [i16]) -> KernelResult {
+    avg_pool2d(p, input, output)
+}
+
+fn avg_pool2d<T: Act>(p: &Pool2dParams, input: &[T], output: &mut [T]) -> KernelResult {
     p.check(input.len(), output.len())?;
     let c = p.channels;
     let mut out_iter = output.iter_mut();
@@ -29,7 +42,7 @@ pub fn avg_pool2d_s8(p: &Pool2dParams, input: &[i8], output: &mut [i8]) -> Kerne
                         for fx in xs..xe {
                             let ix = (x0 + fx as isize) as usize;
                             if let Some(&v) = input.get(image + (iy * p.input_w + ix) * c + ch) {
-                                sum = sum.wrapping_add(i32::from(v));
+                                sum = sum.wrapping_add(v.widen());
                             }
                         }
                     }
@@ -39,7 +52,7 @@ pub fn avg_pool2d_s8(p: &Pool2dParams, input: &[i8], output: &mut [i8]) -> Kerne
                         (sum - count / 2) / count
                     };
                     if let Some(o) = out_iter.next() {
-                        *o = clamp_i8(avg, p.act_min, p.act_max);
+                        *o = T::narrow(avg, p.act_min, p.act_max);
                     }
                 }
             }

@@ -1,9 +1,9 @@
 //! 2-D convolution, int8 activations, int8 per-channel weights, int32 bias
 //! (TFLite `CONV_2D`; TFLM `reference_integer_ops::ConvPerChannel`).
 
-use crate::error::{check_len, check_shifts, product};
-use crate::fixedpoint::multiply_by_quantized_multiplier;
-use crate::{clamp_i8, KernelError, KernelResult};
+use crate::error::{check_len, product};
+use crate::scheme::{Scheme, S16, S8};
+use crate::{Act, KernelError, KernelResult};
 
 /// Every constant of one int8 convolution. Layouts: input `[N, H, W, C]`, filter
 /// `[OC, KH, KW, C]`, bias `[OC]`, output `[N, OH, OW, OC]`.
@@ -83,6 +83,36 @@ pub fn conv2d_grouped_s8(
     bias: Option<&[i32]>,
     output: &mut [i8],
 ) -> KernelResult {
+    conv2d_grouped::<S8>(p, groups, input, filter, bias, output)
+}
+
+/// Run a grouped convolution on int16 activations (TFLite's 16x8 scheme; TFLM's int16
+/// `ConvPerChannel` with an int64 bias): the products summed in 64 bits, the bias added, and
+/// the 64-bit `MultiplyByQuantizedMultiplier`. Zero points are 0, so `input_offset` and
+/// `output_offset` must be 0. `groups = 1` is a plain convolution.
+///
+/// # Errors
+/// As [`conv2d_grouped_s8`]; also [`KernelError::Param`] for a non-zero offset or a shift
+/// outside `-31..=14`.
+pub fn conv2d_grouped_s16(
+    p: &Conv2dParams<'_>,
+    groups: usize,
+    input: &[i16],
+    filter: &[i8],
+    bias: Option<&[i64]>,
+    output: &mut [i16],
+) -> KernelResult {
+    conv2d_grouped::<S16>(p, groups, input, filter, bias, output)
+}
+
+fn conv2d_grouped<S: Scheme>(
+    p: &Conv2dParams<'_>,
+    groups: usize,
+    input: &[S::X],
+    filter: &[i8],
+    bias: Option<&[S::Acc]>,
+    output: &mut [S::X],
+) -> KernelResult {
     if p.stride_h == 0 || p.stride_w == 0 || p.dilation_h == 0 || p.dilation_w == 0 {
         return Err(KernelError::Param("zero stride or dilation"));
     }
@@ -115,7 +145,7 @@ pub fn conv2d_grouped_s8(
     }
     check_len("multiplier", p.output_c, p.output_multiplier.len())?;
     check_len("shift", p.output_c, p.output_shift.len())?;
-    check_shifts(p.output_shift)?;
+    S::check(&[p.input_offset, p.output_offset], p.output_shift)?;
 
     let filter_stride = p.kernel_h * p.kernel_w * fc;
     let mut out_iter = output.iter_mut();
@@ -126,7 +156,7 @@ pub fn conv2d_grouped_s8(
             for ox in 0..p.output_w {
                 let x0 = (ox * p.stride_w) as isize - p.pad_left as isize;
                 for oc in 0..p.output_c {
-                    let mut acc: i32 = 0;
+                    let mut acc = S::Acc::default();
                     let f_base = oc * filter_stride;
                     let channel0 = (oc / per_group.max(1)) * fc;
                     for ky in 0..p.kernel_h {
@@ -148,22 +178,18 @@ pub fn conv2d_grouped_s8(
                                 continue;
                             };
                             for (&x, &w) in xs.iter().zip(ws) {
-                                acc = acc.wrapping_add(
-                                    i32::from(w)
-                                        .wrapping_mul(i32::from(x).wrapping_add(p.input_offset)),
-                                );
+                                acc = S::mac(acc, x, p.input_offset, i32::from(w));
                             }
                         }
                     }
                     if let Some(&bv) = bias.and_then(|b| b.get(oc)) {
-                        acc = acc.wrapping_add(bv);
+                        acc = S::add(acc, bv);
                     }
                     let m = p.output_multiplier.get(oc).copied().unwrap_or(0);
                     let s = p.output_shift.get(oc).copied().unwrap_or(0);
-                    let v =
-                        multiply_by_quantized_multiplier(acc, m, s).wrapping_add(p.output_offset);
+                    let v = S::requantize(acc, m, s).wrapping_add(p.output_offset);
                     if let Some(o) = out_iter.next() {
-                        *o = clamp_i8(v, p.act_min, p.act_max);
+                        *o = S::X::narrow(v, p.act_min, p.act_max);
                     }
                 }
             }

@@ -1,9 +1,9 @@
 //! Depthwise 2-D convolution with a depth multiplier, int8 per-channel
 //! (TFLite `DEPTHWISE_CONV_2D`; TFLM `reference_integer_ops::DepthwiseConvPerChannel`).
 
-use crate::error::{check_len, check_shifts, product};
-use crate::fixedpoint::multiply_by_quantized_multiplier;
-use crate::{clamp_i8, KernelError, KernelResult};
+use crate::error::{check_len, product};
+use crate::scheme::{Scheme, S16, S8};
+use crate::{Act, KernelError, KernelResult};
 
 /// Every constant of one int8 depthwise convolution. Layouts: input `[N, H, W, C]`, filter
 /// `[1, KH, KW, C * M]`, bias `[C * M]`, output `[N, OH, OW, C * M]`; output channel
@@ -66,6 +66,33 @@ pub fn depthwise_conv2d_s8(
     bias: Option<&[i32]>,
     output: &mut [i8],
 ) -> KernelResult {
+    depthwise_conv2d::<S8>(p, input, filter, bias, output)
+}
+
+/// Run the depthwise convolution on int16 activations (TFLite's 16x8 scheme; TFLM's int16
+/// `DepthwiseConvPerChannel`): 64-bit accumulation, int64 bias, the 64-bit
+/// `MultiplyByQuantizedMultiplier`; `input_offset` and `output_offset` must be 0.
+///
+/// # Errors
+/// As [`depthwise_conv2d_s8`]; also [`KernelError::Param`] for a non-zero offset or a shift
+/// outside `-31..=14`.
+pub fn depthwise_conv2d_s16(
+    p: &DepthwiseConv2dParams<'_>,
+    input: &[i16],
+    filter: &[i8],
+    bias: Option<&[i64]>,
+    output: &mut [i16],
+) -> KernelResult {
+    depthwise_conv2d::<S16>(p, input, filter, bias, output)
+}
+
+fn depthwise_conv2d<S: Scheme>(
+    p: &DepthwiseConv2dParams<'_>,
+    input: &[S::X],
+    filter: &[i8],
+    bias: Option<&[S::Acc]>,
+    output: &mut [S::X],
+) -> KernelResult {
     if p.stride_h == 0 || p.stride_w == 0 || p.dilation_h == 0 || p.dilation_w == 0 {
         return Err(KernelError::Param("zero stride or dilation"));
     }
@@ -91,7 +118,7 @@ pub fn depthwise_conv2d_s8(
     }
     check_len("multiplier", oc, p.output_multiplier.len())?;
     check_len("shift", oc, p.output_shift.len())?;
-    check_shifts(p.output_shift)?;
+    S::check(&[p.input_offset, p.output_offset], p.output_shift)?;
 
     let mut out_iter = output.iter_mut();
     for b in 0..p.batches {
@@ -103,7 +130,7 @@ pub fn depthwise_conv2d_s8(
                 for c in 0..ic {
                     for m in 0..p.depth_multiplier {
                         let o = c * p.depth_multiplier + m;
-                        let mut acc: i32 = 0;
+                        let mut acc = S::Acc::default();
                         for ky in 0..p.kernel_h {
                             let iy = y0 + (ky * p.dilation_h) as isize;
                             if iy < 0 || iy >= p.input_h as isize {
@@ -117,22 +144,18 @@ pub fn depthwise_conv2d_s8(
                                 let i_at = image + (iy as usize * p.input_w + ix as usize) * ic + c;
                                 let f_at = (ky * p.kernel_w + kx) * oc + o;
                                 if let (Some(&x), Some(&w)) = (input.get(i_at), filter.get(f_at)) {
-                                    acc =
-                                        acc.wrapping_add(i32::from(w).wrapping_mul(
-                                            i32::from(x).wrapping_add(p.input_offset),
-                                        ));
+                                    acc = S::mac(acc, x, p.input_offset, i32::from(w));
                                 }
                             }
                         }
                         if let Some(&bv) = bias.and_then(|b| b.get(o)) {
-                            acc = acc.wrapping_add(bv);
+                            acc = S::add(acc, bv);
                         }
                         let mul = p.output_multiplier.get(o).copied().unwrap_or(0);
                         let sh = p.output_shift.get(o).copied().unwrap_or(0);
-                        let v = multiply_by_quantized_multiplier(acc, mul, sh)
-                            .wrapping_add(p.output_offset);
+                        let v = S::requantize(acc, mul, sh).wrapping_add(p.output_offset);
                         if let Some(out) = out_iter.next() {
-                            *out = clamp_i8(v, p.act_min, p.act_max);
+                            *out = S::X::narrow(v, p.act_min, p.act_max);
                         }
                     }
                 }

@@ -28,6 +28,19 @@ pub fn dequantize_s8_f32(p: &DequantizeParams, input: &[i8], output: &mut [f32])
     Ok(())
 }
 
+/// Run the dequantisation of int16 data (TFLite `DEQUANTIZE` of the 16x8 scheme).
+///
+/// # Errors
+/// [`crate::KernelError`] on wrong slice lengths.
+pub fn dequantize_s16_f32(p: &DequantizeParams, input: &[i16], output: &mut [f32]) -> KernelResult {
+    check_len("input", p.len, input.len())?;
+    check_len("output", p.len, output.len())?;
+    for (&x, o) in input.iter().zip(output.iter_mut()) {
+        *o = p.scale * (i32::from(x).wrapping_sub(p.zero_point)) as f32;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

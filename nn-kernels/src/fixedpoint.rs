@@ -87,6 +87,77 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     }
 }
 
+/// TFLite's `MultiplyByQuantizedMultiplier` for a 64-bit accumulator (the 16x8 kernels: int16
+/// activations, int8 weights, int64 bias), as built by default: the Q31 multiplier is first
+/// rounded to Q15 (`(m + 2^15) >> 16`, or `0x7FFF` at the top of the range), the product is
+/// taken in 64 bits and shifted right by `15 - shift` with ties toward +infinity, and the result
+/// is truncated to 32 bits as C's conversion does.
+///
+/// `shift` must be in `-47..=14` (a right shift of 1 to 62 bits); callers check it
+/// ([`check_shifts_i64`]). Outside it the shift is clamped, so nothing here can panic.
+#[inline(always)]
+#[must_use]
+pub fn multiply_by_quantized_multiplier_i64_double_rounding(
+    x: i64,
+    multiplier: i32,
+    shift: i32,
+) -> i32 {
+    let reduced = if multiplier < 0x7FFF_0000 {
+        i64::from(multiplier.wrapping_add(1 << 15) >> 16)
+    } else {
+        0x7FFF
+    };
+    let total_shift = (15 - shift).clamp(1, 62) as u32;
+    let v = x
+        .wrapping_mul(reduced)
+        .wrapping_add(1i64 << (total_shift - 1));
+    (v >> total_shift) as i32
+}
+
+/// The 64-bit accumulator form of TFLite's `MultiplyByQuantizedMultiplier` under
+/// `TFLITE_SINGLE_ROUNDING`: the full Q31 multiplier, one rounding shift by `31 - shift`.
+#[inline(always)]
+#[must_use]
+pub fn multiply_by_quantized_multiplier_i64_single_rounding(
+    x: i64,
+    multiplier: i32,
+    shift: i32,
+) -> i32 {
+    let total_shift = (31 - shift).clamp(1, 62) as u32;
+    let v = x
+        .wrapping_mul(i64::from(multiplier))
+        .wrapping_add(1i64 << (total_shift - 1));
+    (v >> total_shift) as i32
+}
+
+/// The 64-bit accumulator `MultiplyByQuantizedMultiplier` in the variant this crate is built for
+/// (see [`multiply_by_quantized_multiplier`]).
+#[inline(always)]
+#[must_use]
+pub fn multiply_by_quantized_multiplier_i64(x: i64, multiplier: i32, shift: i32) -> i32 {
+    #[cfg(feature = "single-rounding")]
+    {
+        multiply_by_quantized_multiplier_i64_single_rounding(x, multiplier, shift)
+    }
+    #[cfg(not(feature = "single-rounding"))]
+    {
+        multiply_by_quantized_multiplier_i64_double_rounding(x, multiplier, shift)
+    }
+}
+
+/// Checks the shifts of [`multiply_by_quantized_multiplier_i64`]: `-31..=14` (TFLite's
+/// quantised multipliers never leave `-31..=7`; above 14 the Q15 form would shift left).
+///
+/// # Errors
+/// [`crate::KernelError::Param`] for a shift outside the range.
+pub fn check_shifts_i64(shifts: &[i32]) -> crate::KernelResult {
+    if shifts.iter().all(|s| (-31..=14).contains(s)) {
+        Ok(())
+    } else {
+        Err(crate::KernelError::Param("16x8 shift outside -31..=14"))
+    }
+}
+
 /// TFLite `MultiplyByQuantizedMultiplierSmallerThanOneExp` (`left_shift <= 0`).
 #[inline(always)]
 #[must_use]
@@ -323,6 +394,28 @@ pub fn get_reciprocal(x: i32, x_integer_digits: i32) -> (i32, i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The 64-bit form, worked by hand: 2^30 (0.5) rounds to the Q15 16384; 1000 * 0.5 = 500;
+    /// ties go toward +infinity (3 * 0.5 = 1.5 -> 2, -3 * 0.5 = -1.5 -> -1); the top multiplier
+    /// saturates to 0x7FFF; a positive shift multiplies.
+    #[test]
+    fn i64_multiplier_by_hand() {
+        let m = multiply_by_quantized_multiplier_i64_double_rounding;
+        assert_eq!(m(1000, 1 << 30, 0), 500);
+        assert_eq!(m(3, 1 << 30, 0), 2);
+        assert_eq!(m(-3, 1 << 30, 0), -1);
+        assert_eq!(
+            m(1 << 20, i32::MAX, 0),
+            (((1i64 << 20) * 0x7FFF + (1 << 14)) >> 15) as i32
+        );
+        assert_eq!(m(5, 1 << 30, 2), 10);
+        assert_eq!(m(1 << 40, 1 << 30, -9), 1 << 30);
+        // Q31 0x4000_8000 rounds up to Q15 0x4001, not down to 0x4000.
+        assert_eq!(m(1 << 15, 0x4000_8000, 0), 0x4001);
+        assert!(check_shifts_i64(&[-31, 0, 14]).is_ok());
+        assert!(check_shifts_i64(&[15]).is_err());
+        assert!(check_shifts_i64(&[-32]).is_err());
+    }
 
     #[test]
     fn srdhm_hand_values() {

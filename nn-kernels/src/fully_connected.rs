@@ -2,9 +2,9 @@
 //! (TFLite `FULLY_CONNECTED`; TFLM `reference_integer_ops::FullyConnected` and
 //! `FullyConnectedPerChannel`).
 
-use crate::error::{check_len, check_shifts, product};
-use crate::fixedpoint::multiply_by_quantized_multiplier;
-use crate::{clamp_i8, KernelError, KernelResult};
+use crate::error::{check_len, product};
+use crate::scheme::{Scheme, S16, S8};
+use crate::{Act, KernelError, KernelResult};
 
 /// Every constant of one int8 fully connected layer. Layouts: input `[batches, depth]`,
 /// weights `[units, depth]`, bias `[units]`, output `[batches, units]`.
@@ -44,6 +44,33 @@ pub fn fully_connected_s8(
     bias: Option<&[i32]>,
     output: &mut [i8],
 ) -> KernelResult {
+    fully_connected::<S8>(p, input, weights, bias, output)
+}
+
+/// Run the layer on int16 activations (TFLite's 16x8 scheme; TFLM's int16 `FullyConnected` /
+/// `FullyConnectedPerChannel` with an int64 bias): 64-bit accumulation and the 64-bit
+/// `MultiplyByQuantizedMultiplier`; `input_offset` and `output_offset` must be 0.
+///
+/// # Errors
+/// As [`fully_connected_s8`]; also [`KernelError::Param`] for a non-zero offset or a shift
+/// outside `-31..=14`.
+pub fn fully_connected_s16(
+    p: &FullyConnectedParams<'_>,
+    input: &[i16],
+    weights: &[i8],
+    bias: Option<&[i64]>,
+    output: &mut [i16],
+) -> KernelResult {
+    fully_connected::<S16>(p, input, weights, bias, output)
+}
+
+fn fully_connected<S: Scheme>(
+    p: &FullyConnectedParams<'_>,
+    input: &[S::X],
+    weights: &[i8],
+    bias: Option<&[S::Acc]>,
+    output: &mut [S::X],
+) -> KernelResult {
     check_len("input", product(&[p.batches, p.depth])?, input.len())?;
     check_len("weights", product(&[p.units, p.depth])?, weights.len())?;
     check_len("output", product(&[p.batches, p.units])?, output.len())?;
@@ -60,30 +87,31 @@ pub fn fully_connected_s8(
         }
     };
     check_len("shift", p.output_multiplier.len(), p.output_shift.len())?;
-    check_shifts(p.output_shift)?;
+    S::check(&[p.input_offset, p.output_offset], p.output_shift)?;
 
     let mut out_iter = output.iter_mut();
     for b in 0..p.batches {
         let row = input.get(b * p.depth..(b + 1) * p.depth).unwrap_or(&[]);
         for u in 0..p.units {
             let w_row = weights.get(u * p.depth..(u + 1) * p.depth).unwrap_or(&[]);
-            let mut acc: i32 = 0;
+            let mut acc = S::Acc::default();
             for (&x, &w) in row.iter().zip(w_row) {
-                acc = acc.wrapping_add(
-                    i32::from(w)
-                        .wrapping_add(p.filter_offset)
-                        .wrapping_mul(i32::from(x).wrapping_add(p.input_offset)),
+                acc = S::mac(
+                    acc,
+                    x,
+                    p.input_offset,
+                    i32::from(w).wrapping_add(p.filter_offset),
                 );
             }
             if let Some(&bv) = bias.and_then(|bias| bias.get(u)) {
-                acc = acc.wrapping_add(bv);
+                acc = S::add(acc, bv);
             }
             let ch = if per_channel { u } else { 0 };
             let m = p.output_multiplier.get(ch).copied().unwrap_or(0);
             let s = p.output_shift.get(ch).copied().unwrap_or(0);
-            let v = multiply_by_quantized_multiplier(acc, m, s).wrapping_add(p.output_offset);
+            let v = S::requantize(acc, m, s).wrapping_add(p.output_offset);
             if let Some(o) = out_iter.next() {
-                *o = clamp_i8(v, p.act_min, p.act_max);
+                *o = S::X::narrow(v, p.act_min, p.act_max);
             }
         }
     }

@@ -59,6 +59,7 @@ pub mod relu;
 pub mod requantize;
 pub mod resize;
 pub mod rv64;
+mod scheme;
 pub mod shape;
 pub mod shaped;
 pub mod softmax;
@@ -138,6 +139,49 @@ pub(crate) fn round_f32(x: f32) -> f32 {
     } else {
         t
     }
+}
+
+/// An activation element type of the quantised kernels: `i8` (TFLite's int8 scheme) or `i16`
+/// (its 16x8 scheme: int16 activations, int8 weights). Lets one kernel body serve both where
+/// TFLM's arithmetic is the same for the two (pooling, ADD, MUL).
+pub(crate) trait Act: Copy + Default + Ord {
+    /// The smallest value (the start of a running maximum).
+    const MIN: Self;
+    /// The value as an `i32`.
+    fn widen(self) -> i32;
+    /// `v` clamped to `[min, max]` and then to the type's range.
+    fn narrow(v: i32, min: i32, max: i32) -> Self;
+}
+
+impl Act for i8 {
+    const MIN: i8 = i8::MIN;
+    #[inline(always)]
+    fn widen(self) -> i32 {
+        i32::from(self)
+    }
+    #[inline(always)]
+    fn narrow(v: i32, min: i32, max: i32) -> i8 {
+        clamp_i8(v, min, max)
+    }
+}
+
+impl Act for i16 {
+    const MIN: i16 = i16::MIN;
+    #[inline(always)]
+    fn widen(self) -> i32 {
+        i32::from(self)
+    }
+    #[inline(always)]
+    fn narrow(v: i32, min: i32, max: i32) -> i16 {
+        clamp_i16(v, min, max)
+    }
+}
+
+/// Clamp an `i32` to `[min, max]` and narrow it to `i16` (saturating, as [`clamp_i8`]).
+#[inline(always)]
+pub(crate) fn clamp_i16(v: i32, min: i32, max: i32) -> i16 {
+    let v = v.max(min).min(max);
+    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
 }
 
 /// Clamp an `i32` accumulator to `[min, max]` and narrow it to `i8`.

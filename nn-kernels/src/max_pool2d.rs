@@ -1,7 +1,7 @@
 //! Max pooling, int8 (TFLite `MAX_POOL_2D`; TFLM `reference_integer_ops::MaxPool`).
 
 use crate::error::{check_len, product};
-use crate::{clamp_i8, KernelError, KernelResult};
+use crate::{Act, KernelError, KernelResult};
 
 /// Every constant of one pooling layer (shared by max and average pooling). Layouts: input
 /// `[N, H, W, C]`, output `[N, OH, OW, C]`. Pooling keeps the input's scale and zero point.
@@ -104,6 +104,19 @@ impl Pool2dParams {
 /// # Errors
 /// [`KernelError`] on a wrong slice length or a zero stride.
 pub fn max_pool2d_s8(p: &Pool2dParams, input: &[i8], output: &mut [i8]) -> KernelResult {
+    max_pool2d(p, input, output)
+}
+
+/// [`max_pool2d_s8`] on int16 activations (TFLite's 16x8 scheme; TFLM's int16 `MaxPool`); an
+/// empty window yields `i16::MIN` before the clamp.
+///
+/// # Errors
+/// As [`max_pool2d_s8`].
+pub fn max_pool2d_s16(p: &Pool2dParams, input: &[i16], output: &mut [i16]) -> KernelResult {
+    max_pool2d(p, input, output)
+}
+
+fn max_pool2d<T: Act>(p: &Pool2dParams, input: &[T], output: &mut [T]) -> KernelResult {
     p.check(input.len(), output.len())?;
     let c = p.channels;
     let mut out_iter = output.iter_mut();
@@ -113,7 +126,7 @@ pub fn max_pool2d_s8(p: &Pool2dParams, input: &[i8], output: &mut [i8]) -> Kerne
             for ox in 0..p.output_w {
                 let (ys, ye, xs, xe, y0, x0) = p.window(oy, ox);
                 for ch in 0..c {
-                    let mut max = i8::MIN;
+                    let mut max = T::MIN;
                     for fy in ys..ye {
                         let iy = (y0 + fy as isize) as usize;
                         for fx in xs..xe {
@@ -124,7 +137,7 @@ pub fn max_pool2d_s8(p: &Pool2dParams, input: &[i8], output: &mut [i8]) -> Kerne
                         }
                     }
                     if let Some(o) = out_iter.next() {
-                        *o = clamp_i8(i32::from(max), p.act_min, p.act_max);
+                        *o = T::narrow(max.widen(), p.act_min, p.act_max);
                     }
                 }
             }

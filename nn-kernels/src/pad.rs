@@ -21,6 +21,18 @@ pub struct PadParams<'a> {
 /// # Errors
 /// [`KernelError`] on a rank mismatch or above [`MAX_RANK`], or wrong slice lengths.
 pub fn pad_s8(p: &PadParams<'_>, input: &[i8], output: &mut [i8]) -> KernelResult {
+    pad(p, input, output)
+}
+
+/// [`pad_s8`] on int16 data (TFLite's 16x8 scheme: PAD fills with the output zero point, 0).
+///
+/// # Errors
+/// As [`pad_s8`].
+pub fn pad_s16(p: &PadParams<'_>, input: &[i16], output: &mut [i16]) -> KernelResult {
+    pad(p, input, output)
+}
+
+fn pad<T: Copy + From<i8>>(p: &PadParams<'_>, input: &[T], output: &mut [T]) -> KernelResult {
     if p.paddings.len() != p.input_shape.len() {
         return Err(KernelError::Param("one [before, after] pair per dimension"));
     }
@@ -41,7 +53,7 @@ pub fn pad_s8(p: &PadParams<'_>, input: &[i8], output: &mut [i8]) -> KernelResul
     check_len("output", product(&out_shape)?, output.len())?;
 
     // Fill, then copy each innermost input row into place.
-    output.fill(p.pad_value);
+    output.fill(T::from(p.pad_value));
     let last = MAX_RANK - 1;
     let row = in_shape[last];
     if row == 0 {

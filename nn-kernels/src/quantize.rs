@@ -43,6 +43,21 @@ pub fn quantize_f32_s8(p: &QuantizeParams, input: &[f32], output: &mut [i8]) -> 
     Ok(())
 }
 
+/// Run the quantisation to int16 (TFLite `QUANTIZE` float -> int16 of the 16x8 scheme; the
+/// same arithmetic clamped to the int16 range).
+///
+/// # Errors
+/// [`crate::KernelError`] on wrong slice lengths.
+pub fn quantize_f32_s16(p: &QuantizeParams, input: &[f32], output: &mut [i16]) -> KernelResult {
+    check_len("input", p.len, input.len())?;
+    check_len("output", p.len, output.len())?;
+    for (&x, o) in input.iter().zip(output.iter_mut()) {
+        let q = f32_to_i32_like_x86(crate::round_f32(x / p.scale)).wrapping_add(p.zero_point);
+        *o = q.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

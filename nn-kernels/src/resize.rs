@@ -67,6 +67,26 @@ pub fn resize_nearest_s8(
     input: &[i8],
     output: &mut [i8],
 ) -> KernelResult {
+    resize_nearest(p, input, output)
+}
+
+/// [`resize_nearest_s8`] on int16 data (TFLite's 16x8 scheme).
+///
+/// # Errors
+/// As [`resize_nearest_s8`].
+pub fn resize_nearest_s16(
+    p: &ResizeNearestParams<'_>,
+    input: &[i16],
+    output: &mut [i16],
+) -> KernelResult {
+    resize_nearest(p, input, output)
+}
+
+fn resize_nearest<T: Copy>(
+    p: &ResizeNearestParams<'_>,
+    input: &[T],
+    output: &mut [T],
+) -> KernelResult {
     let [h, w, c] = p.input_shape;
     if p.rows.iter().any(|&r| r >= h) || p.cols.iter().any(|&col| col >= w) {
         return Err(KernelError::Param("resize source index outside the input"));

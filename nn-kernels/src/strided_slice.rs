@@ -33,6 +33,26 @@ pub fn strided_slice_s8(
     input: &[i8],
     output: &mut [i8],
 ) -> KernelResult {
+    strided_slice(p, input, output)
+}
+
+/// [`strided_slice_s8`] on int16 data (TFLite's 16x8 scheme).
+///
+/// # Errors
+/// As [`strided_slice_s8`].
+pub fn strided_slice_s16(
+    p: &StridedSliceParams<'_>,
+    input: &[i16],
+    output: &mut [i16],
+) -> KernelResult {
+    strided_slice(p, input, output)
+}
+
+fn strided_slice<T: Copy>(
+    p: &StridedSliceParams<'_>,
+    input: &[T],
+    output: &mut [T],
+) -> KernelResult {
     let rank = p.input_shape.len();
     if rank > MAX_RANK {
         return Err(KernelError::Param("rank above MAX_RANK"));

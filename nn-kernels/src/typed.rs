@@ -914,36 +914,36 @@ pub fn mean<const N: usize, const M: usize>(
 ///
 /// # Errors
 /// [`KernelError`] when `p` disagrees with `N` or `M`.
-pub fn pad<const N: usize, const M: usize>(
+pub fn pad<T: Element, const N: usize, const M: usize>(
     p: &PadParams<'_>,
-    input: &[i8; N],
-    output: &mut [i8; M],
+    input: &[T; N],
+    output: &mut [T; M],
 ) -> KernelResult {
-    pad_s8(p, input, output)
+    T::pad(p, input, output)
 }
 
 /// RESIZE_NEAREST_NEIGHBOR of an `N`-element `[H, W, C]` tensor into `M` elements (tables in `p`).
 ///
 /// # Errors
 /// [`KernelError`] when `p` disagrees with `N` or `M`.
-pub fn resize_nearest<const N: usize, const M: usize>(
+pub fn resize_nearest<T: Element, const N: usize, const M: usize>(
     p: &ResizeNearestParams<'_>,
-    input: &[i8; N],
-    output: &mut [i8; M],
+    input: &[T; N],
+    output: &mut [T; M],
 ) -> KernelResult {
-    resize_nearest_s8(p, input, output)
+    T::resize_nearest(p, input, output)
 }
 
 /// STRIDED_SLICE (or a SPLIT output) of an `N`-element tensor into `M` elements.
 ///
 /// # Errors
 /// [`KernelError`] when `p` disagrees with `N` or `M`.
-pub fn strided_slice<const N: usize, const M: usize>(
+pub fn strided_slice<T: Element, const N: usize, const M: usize>(
     p: &StridedSliceParams<'_>,
-    input: &[i8; N],
-    output: &mut [i8; M],
+    input: &[T; N],
+    output: &mut [T; M],
 ) -> KernelResult {
-    strided_slice_s8(p, input, output)
+    T::strided_slice(p, input, output)
 }
 
 /// Concatenation of `inputs` into `N` elements (sizes in `p`).
@@ -1009,19 +1009,90 @@ pub fn array_mut<T, const N: usize>(data: &mut [T], offset: usize) -> Option<&mu
     <&mut [T; N]>::try_from(data.get_mut(offset..offset.checked_add(N)?)?).ok()
 }
 
+/// An activation element the data-movement wrappers ([`pad`], [`strided_slice`],
+/// [`resize_nearest`]) take: `i8`, or `i16` for TFLite's 16x8 scheme. Sealed: implemented for
+/// those two only.
+pub trait Element: Copy + sealed::Sealed {
+    /// The PAD kernel for this element.
+    ///
+    /// # Errors
+    /// As [`pad_s8`].
+    fn pad(p: &PadParams<'_>, input: &[Self], output: &mut [Self]) -> KernelResult;
+    /// The STRIDED_SLICE kernel for this element.
+    ///
+    /// # Errors
+    /// As [`strided_slice_s8`].
+    fn strided_slice(
+        p: &StridedSliceParams<'_>,
+        input: &[Self],
+        output: &mut [Self],
+    ) -> KernelResult;
+    /// The RESIZE_NEAREST_NEIGHBOR kernel for this element.
+    ///
+    /// # Errors
+    /// As [`resize_nearest_s8`].
+    fn resize_nearest(
+        p: &ResizeNearestParams<'_>,
+        input: &[Self],
+        output: &mut [Self],
+    ) -> KernelResult;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for i8 {}
+    impl Sealed for i16 {}
+}
+
+impl Element for i8 {
+    fn pad(p: &PadParams<'_>, input: &[i8], output: &mut [i8]) -> KernelResult {
+        pad_s8(p, input, output)
+    }
+    fn strided_slice(p: &StridedSliceParams<'_>, input: &[i8], output: &mut [i8]) -> KernelResult {
+        strided_slice_s8(p, input, output)
+    }
+    fn resize_nearest(
+        p: &ResizeNearestParams<'_>,
+        input: &[i8],
+        output: &mut [i8],
+    ) -> KernelResult {
+        resize_nearest_s8(p, input, output)
+    }
+}
+
+impl Element for i16 {
+    fn pad(p: &PadParams<'_>, input: &[i16], output: &mut [i16]) -> KernelResult {
+        crate::pad::pad_s16(p, input, output)
+    }
+    fn strided_slice(
+        p: &StridedSliceParams<'_>,
+        input: &[i16],
+        output: &mut [i16],
+    ) -> KernelResult {
+        crate::strided_slice::strided_slice_s16(p, input, output)
+    }
+    fn resize_nearest(
+        p: &ResizeNearestParams<'_>,
+        input: &[i16],
+        output: &mut [i16],
+    ) -> KernelResult {
+        crate::resize::resize_nearest_s16(p, input, output)
+    }
+}
+
 /// An arena with one region lent out mutably (see [`split_arena`]): every byte outside that
 /// region can still be read, at its offset in the whole arena.
 #[derive(Clone, Copy, Debug)]
-pub struct ArenaRest<'a> {
-    head: &'a [i8],
-    tail: &'a [i8],
+pub struct ArenaRest<'a, T = i8> {
+    head: &'a [T],
+    tail: &'a [T],
     tail_start: usize,
 }
 
-impl<'a> ArenaRest<'a> {
+impl<'a, T> ArenaRest<'a, T> {
     /// The whole arena, read-only (for a layer whose output is not in the arena).
     #[must_use]
-    pub fn whole(arena: &'a [i8]) -> Self {
+    pub fn whole(arena: &'a [T]) -> Self {
         ArenaRest {
             head: arena,
             tail: &[],
@@ -1032,7 +1103,7 @@ impl<'a> ArenaRest<'a> {
     /// `arena[offset .. offset + len]`, or `None` when the region overlaps the lent-out one or
     /// runs past the arena.
     #[must_use]
-    pub fn get(&self, offset: usize, len: usize) -> Option<&'a [i8]> {
+    pub fn get(&self, offset: usize, len: usize) -> Option<&'a [T]> {
         let end = offset.checked_add(len)?;
         if end <= self.head.len() {
             self.head.get(offset..end)
@@ -1046,13 +1117,15 @@ impl<'a> ArenaRest<'a> {
 }
 
 /// Lend out `arena[offset .. offset + len]` mutably (a layer's output) while keeping the rest
-/// readable (its inputs). `None` when the region runs past the arena.
+/// readable (its inputs). `None` when the region runs past the arena. Offsets and lengths count
+/// elements of the arena (bytes for the `i8` arena of int8 networks, `i16` elements for the
+/// arena of a 16x8 network).
 #[must_use]
-pub fn split_arena(
-    arena: &mut [i8],
+pub fn split_arena<T>(
+    arena: &mut [T],
     offset: usize,
     len: usize,
-) -> Option<(ArenaRest<'_>, &mut [i8])> {
+) -> Option<(ArenaRest<'_, T>, &mut [T])> {
     let end = offset.checked_add(len)?;
     let (head, rest) = arena.split_at_mut_checked(offset)?;
     let (out, tail) = rest.split_at_mut_checked(len)?;

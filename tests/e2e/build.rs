@@ -98,11 +98,15 @@ fn run() -> Result<(), String> {
             } else {
                 format!("Input{i}")
             };
+            let e = t.dtype.name();
             let _ = writeln!(
                 body,
                 "    let mut in{i}: Box<{module}::{ty}> = Box::new({zero});\n    \
-                 in{i}{flat}.copy_from_slice(inputs.next().ok_or(\"missing input\")?);",
-                zero = zero(&t.shape),
+                 let src = inputs.next().ok_or(\"missing input\")?;\n    \
+                 if src.len() != in{i}{flat}.len() {{ return Err(\"input length\".into()); }}\n    \
+                 for (d, &v) in in{i}{flat}.iter_mut().zip(src.iter()) {{\n        \
+                 *d = {e}::try_from(v).map_err(|_| format!(\"input value {{v}} is not {e}\"))?;\n    }}",
+                zero = zero(&t.shape, e),
                 flat = flat_mut(t.shape.len()),
             );
             args.push(format!("&in{i}"));
@@ -118,7 +122,7 @@ fn run() -> Result<(), String> {
             let _ = writeln!(
                 body,
                 "    let mut out{j}: Box<{module}::{ty}> = Box::new({zero});",
-                zero = zero(&t.shape),
+                zero = zero(&t.shape, t.dtype.name()),
             );
             args.push(format!("&mut out{j}"));
         }
@@ -126,17 +130,40 @@ fn run() -> Result<(), String> {
             .outputs
             .iter()
             .enumerate()
-            .map(|(j, (_, h))| format!("out{j}{}.to_vec()", flat_ref(m.tensors[*h].shape.len())))
+            .map(|(j, (_, h))| {
+                format!(
+                    "out{j}{}.iter().map(|&v| i32::from(v)).collect()",
+                    flat_ref(m.tensors[*h].shape.len())
+                )
+            })
             .collect();
-        let all_i8 = m
+        let int_io = m
             .inputs
             .iter()
             .chain(m.outputs.iter().map(|(_, h)| h))
-            .all(|&h| m.tensors[h].dtype == nn_dsl::ir::DType::I8);
-        let function = if all_i8 {
+            .all(|&h| {
+                matches!(
+                    m.tensors[h].dtype,
+                    nn_dsl::ir::DType::I8 | nn_dsl::ir::DType::I16
+                )
+            });
+        // A 16x8 network's arena holds i16 elements (`[i16; ARENA_BYTES / 2]`).
+        let (arena_fill, arena_len) = if m
+            .tensors
+            .iter()
+            .any(|(_, t)| t.dtype == nn_dsl::ir::DType::I16)
+        {
+            (
+                "i16::from(arena_fill)",
+                format!("{module}::ARENA_BYTES / 2"),
+            )
+        } else {
+            ("arena_fill", format!("{module}::ARENA_BYTES"))
+        };
+        let function = if int_io {
             format!(
-                "fn run_{module}(inputs: &[&[i8]], arena_fill: i8) -> Result<Vec<Vec<i8>>, String> {{\n    \
-                 let mut inputs = inputs.iter();\n{body}    let mut arena: Box<{module}::Arena> = Box::new([arena_fill; {module}::ARENA_BYTES]);\n    \
+                "fn run_{module}(inputs: &[&[i32]], arena_fill: i8) -> Result<Vec<Vec<i32>>, String> {{\n    \
+                 let mut inputs = inputs.iter();\n{body}    let mut arena: Box<{module}::Arena> = Box::new([{arena_fill}; {arena_len}]);\n    \
                  {module}::{net}::run({args}, &mut arena).map_err(|e| e.to_string())?;\n    \
                  Ok(vec![{outs}])\n}}\n\n",
                 args = args.join(", "),
@@ -144,8 +171,8 @@ fn run() -> Result<(), String> {
             )
         } else {
             format!(
-                "fn run_{module}(_: &[&[i8]], _: i8) -> Result<Vec<Vec<i8>>, String> {{\n    \
-                 Err(\"the e2e harness runs int8 inputs and outputs only\".into())\n}}\n\n"
+                "fn run_{module}(_: &[&[i32]], _: i8) -> Result<Vec<Vec<i32>>, String> {{\n    \
+                 Err(\"the e2e harness runs int8 and int16 inputs and outputs only\".into())\n}}\n\n"
             )
         };
         index.push_str(&function);
@@ -258,13 +285,14 @@ fn run() -> Result<(), String> {
 }
 
 /// A zero value of the nested array for `shape`: `[[0i8; 3]; 2]`.
-fn zero(shape: &[usize]) -> String {
-    let mut s = "0i8".to_string();
+/// A zero array of the nested shape `shape` with elements of type `elem` (`i8`, `i16`).
+fn zero(shape: &[usize], elem: &str) -> String {
+    let mut s = format!("0{elem}");
     for d in shape.iter().rev() {
         s = format!("[{s}; {d}]");
     }
     if shape.is_empty() {
-        s = "[0i8; 1]".into();
+        s = format!("[0{elem}; 1]");
     }
     s
 }

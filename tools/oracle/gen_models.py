@@ -176,15 +176,51 @@ def zero_pad_cnn(batch_size):
     return keras.Model(inputs, x, name="zero_pad_cnn")
 
 
+def cnn_16x8(batch_size):
+    """A small CNN converted with TFLite's 16x8 scheme (int16 activations, int8 weights, int64
+    biases; int16 input and output): PAD (nnd folds it into the convolution after it), convolutions, a
+    STRIDED_SLICE, RESIZE_NEAREST_NEIGHBOR, depthwise, both pools, a residual ADD, a MUL gate, a
+    Reshape, a Dense without bias and a Dense head."""
+    x = inputs = keras.Input((12, 12, 3), batch_size=batch_size, name="x0")
+    x = L.ZeroPadding2D(((1, 0), (0, 1)))(x)
+    x = L.Conv2D(8, 3, padding="valid", activation="relu")(x)
+    x = L.Lambda(lambda t: t[:, ::2, ::2, :])(x)
+    x = L.Lambda(lambda t: ol.tf.image.resize(t, (12, 12), method="nearest"))(x)
+    x = L.MaxPooling2D(2)(x)
+    y = L.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
+    y = L.Conv2D(8, 1)(y)
+    x = L.Add()([x, y])
+    g = L.Conv2D(8, 1, strides=2)(x)
+    x = L.Conv2D(8, 3, strides=2, padding="same")(x)
+    x = L.Multiply()([x, g])
+    x = L.AveragePooling2D(3)(x)
+    x = L.Reshape((8,))(x)
+    x = L.Dense(12, use_bias=False, activation="relu")(x)  # FULLY_CONNECTED without a bias
+    x = L.Dense(5)(x)
+    return keras.Model(inputs, x, name="cnn_16x8")
+
+
+# Converted with the 16x8 scheme (int16 activations) instead of int8.
+INT16_MODELS = {"cnn_16x8"}
 # Converted with batch size None instead of 1 (Keras Flatten / Reshape then build the shape at run time).
 DYNAMIC_BATCH = {"flatten_cnn"}
 NETWORKS = {
     f.__name__: f
     for f in (
         ds_cnn_kws, mobilenet_v1_025_vww, resnet8_cifar, fc_autoencoder, concat_mul, flatten_cnn, sensor_conv1d,
-        upsample_split, zero_pad_cnn,
+        upsample_split, zero_pad_cnn, cnn_16x8,
     )  # fmt: skip
 }
+
+
+# The random stream of each network: the first nine in name order (as when the set was made), later
+# ones appended, so that adding a network leaves every other network's vectors byte-identical.
+STREAMS = sorted(
+    [
+        "ds_cnn_kws", "mobilenet_v1_025_vww", "resnet8_cifar", "fc_autoencoder", "concat_mul", "flatten_cnn",
+        "sensor_conv1d", "upsample_split", "zero_pad_cnn",
+    ]
+) + ["cnn_16x8"]  # fmt: skip
 
 
 def randomize(model, rng):
@@ -215,7 +251,8 @@ def build(name, seed, rng):
         model = NETWORKS[name](1)
         model.set_weights(free.get_weights())
     shape = (1, *free.inputs[0].shape[1:])
-    return ol.convert_int8(model, [RepInput("x0", shape, 0.0, 1.0)], rng, samples=32)
+    int16 = name in INT16_MODELS
+    return ol.convert_int8(model, [RepInput("x0", shape, 0.0, 1.0)], rng, samples=32, int16=int16)
 
 
 def make_cases(model_bytes, rng):
@@ -229,7 +266,10 @@ def make_cases(model_bytes, rng):
         for t in subgraph.inputs:
             tensor = subgraph.tensors[t]
             shape = tuple(int(d) for d in tensor.shape)
-            feeds.append(ol.int8_input(rng, shape, mode, int(tensor.quantization.zeroPoint[0])))
+            if tensor.type == ol.fb.TensorType.INT16:
+                feeds.append(ol.int16_input(rng, shape, mode))
+            else:
+                feeds.append(ol.int8_input(rng, shape, mode, int(tensor.quantization.zeroPoint[0])))
         outputs = oracle.run(feeds)
         cases.append(
             {
@@ -253,7 +293,7 @@ def main():
     entries = dict(manifest.get("models", {}))
     for name in args.models or list(NETWORKS):
         start = time.monotonic()
-        rng = np.random.default_rng([args.seed, sorted(NETWORKS).index(name)])
+        rng = np.random.default_rng([args.seed, STREAMS.index(name)])
         model_bytes = build(name, args.seed, rng)
         cases, arena, ops = make_cases(model_bytes, rng)
         (args.out / f"{name}.tflite").write_bytes(model_bytes)

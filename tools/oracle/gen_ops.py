@@ -65,7 +65,23 @@ CASE_COUNTS = {
     "split": 24,
     "strided_slice": 30,
     "transpose_conv": 30,
+    # TFLite's 16x8 scheme (int16 activations, int8 weights, int64 bias): the int8 op's builder,
+    # converted with int16=True (see SUFFIX_16X8).
+    "conv2d_16x8": 30,
+    "depthwise_conv2d_16x8": 30,
+    "fully_connected_16x8": 30,
+    "max_pool2d_16x8": 15,
+    "avg_pool2d_16x8": 15,
+    "add_16x8": 20,
+    "mul_16x8": 20,
+    "quantize_16x8": 10,
+    "dequantize_16x8": 10,
+    "pad_16x8": 15,
+    "strided_slice_16x8": 15,
+    "split_16x8": 12,
+    "resize_nearest_neighbor_16x8": 15,
 }
+SUFFIX_16X8 = "_16x8"
 INPUTS_PER_MODEL = 2
 INPUT_MODES = ("uniform", "narrow", "extreme")
 MAX_ATTEMPTS_PER_MODEL = 20
@@ -655,7 +671,16 @@ def draw_transpose_conv(rng, index):
     return Draw(keras.Model(x, y), [rep_input(rng, "x0", (1, h, w, ic))], expect)
 
 
-BUILDERS = {name: globals()[f"draw_{name}"] for name in CASE_COUNTS}
+def base_op(op_kind):
+    """The int8 op a 16x8 op kind is drawn, checked and recorded as (`conv2d_16x8` -> `conv2d`)."""
+    return op_kind.removesuffix(SUFFIX_16X8)
+
+
+def is_16x8(op_kind):
+    return op_kind.endswith(SUFFIX_16X8)
+
+
+BUILDERS = {name: globals()[f"draw_{base_op(name)}"] for name in CASE_COUNTS}
 
 # The random stream of each op: the first 18 ops in name order (as when the set was made), later
 # ops appended, so that adding an op leaves every other op's vectors byte-identical.
@@ -668,13 +693,17 @@ FIRST_OPS = sorted(
 )  # fmt: skip
 STREAMS = FIRST_OPS + [
     "leaky_relu", "hard_swish", "sub", "maximum", "minimum", "prelu", "add_const", "mul_const",
-    "conv2d_grouped", "resize_nearest_neighbor", "split", "strided_slice", "transpose_conv"]  # fmt: skip
+    "conv2d_grouped", "resize_nearest_neighbor", "split", "strided_slice", "transpose_conv",
+    "conv2d_16x8", "depthwise_conv2d_16x8", "fully_connected_16x8", "max_pool2d_16x8", "avg_pool2d_16x8",
+    "add_16x8", "mul_16x8", "quantize_16x8", "dequantize_16x8", "pad_16x8",
+    "strided_slice_16x8", "split_16x8", "resize_nearest_neighbor_16x8"]  # fmt: skip
 
 # ----------------------------------------------------------------------------- reading the result
 
 
 def stored_params(op_kind, model):
     """The op's parameters as the flatbuffer stores them (docs/vectors.md, 'params by op')."""
+    op_kind = base_op(op_kind)
     op = model.subgraphs[0].operators[0]
     o = op.builtinOptions
 
@@ -772,6 +801,7 @@ def operand_tensors(op_kind, op):
     """The op's operands recorded in `inputs` (docs/vectors.md order): constants like PAD's paddings
     or MEAN's axes go to params instead."""
     operands = [int(t) for t in op.inputs]
+    op_kind = base_op(op_kind)
     if op_kind in ("pad", "mean", "resize_nearest_neighbor", "strided_slice"):
         return operands[:1]
     if op_kind == "split":
@@ -800,18 +830,20 @@ def split_op(model):
 
 def check(op_kind, model, draw):
     """Raises OracleError unless the model is exactly the one operator with the params asked for."""
-    op = split_op(model) if op_kind == "split" else ol.graph_inputs_of_op(model)
-    if ol.op_name(model, op) != TFLITE_OP[op_kind]:
-        raise OracleError(f"got {ol.op_name(model, op)}, wanted {TFLITE_OP[op_kind]}")
+    op = split_op(model) if base_op(op_kind) == "split" else ol.graph_inputs_of_op(model)
+    wanted = TFLITE_OP[base_op(op_kind)]
+    if ol.op_name(model, op) != wanted:
+        raise OracleError(f"got {ol.op_name(model, op)}, wanted {wanted}")
     params = stored_params(op_kind, model)
-    if op_kind == "split" and params["index"] != draw.keep:
+    if base_op(op_kind) == "split" and params["index"] != draw.keep:
         raise OracleError(f"index: stored {params['index']}, asked {draw.keep}")
     for key, value in draw.expect.items():
         if params.get(key) != value:
             raise OracleError(f"{key}: stored {params.get(key)!r}, asked {value!r}")
     subgraph = model.subgraphs[0]
-    in_type = ol.fb.TensorType.FLOAT32 if op_kind == "quantize" else ol.fb.TensorType.INT8
-    out_type = ol.fb.TensorType.FLOAT32 if op_kind == "dequantize" else ol.fb.TensorType.INT8
+    act_type = ol.fb.TensorType.INT16 if is_16x8(op_kind) else ol.fb.TensorType.INT8
+    in_type = ol.fb.TensorType.FLOAT32 if base_op(op_kind) == "quantize" else act_type
+    out_type = ol.fb.TensorType.FLOAT32 if base_op(op_kind) == "dequantize" else act_type
     if any(subgraph.tensors[t].type != in_type for t in subgraph.inputs):
         raise OracleError("unexpected graph input type")
     if subgraph.tensors[subgraph.outputs[0]].type != out_type:
@@ -819,13 +851,14 @@ def check(op_kind, model, draw):
     return op, params
 
 
-def float_input(rng, shape, out_scale, out_zero_point):
-    """Float inputs for QUANTIZE: half spread over twice the int8 range (so both clamps are hit),
-    half near rounding ties (k + 1/2) * scale."""
-    lo, hi = (-128 - out_zero_point) * out_scale, (127 - out_zero_point) * out_scale
+def float_input(rng, shape, out_scale, out_zero_point, bits=8):
+    """Float inputs for QUANTIZE: half spread over twice the output range (int8 or int16, so both
+    clamps are hit), half near rounding ties (k + 1/2) * scale."""
+    q_min, q_max = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    lo, hi = (q_min - out_zero_point) * out_scale, (q_max - out_zero_point) * out_scale
     centre, half = (lo + hi) / 2, (hi - lo)
     wide = centre + half * rng.uniform(-1, 1, size=shape)
-    ties = (rng.integers(-128, 128, size=shape) - out_zero_point + 0.5) * out_scale
+    ties = (rng.integers(q_min, q_max + 1, size=shape) - out_zero_point + 0.5) * out_scale
     return np.where(rng.random(shape) < 0.5, wide, ties).astype(np.float32)
 
 
@@ -843,7 +876,10 @@ def make_cases(op_kind, index, draw, model_bytes, rng, first_case):
             shape = tuple(int(d) for d in tensor.shape)
             if tensor.type == ol.fb.TensorType.FLOAT32:
                 out_q = subgraph.tensors[subgraph.outputs[0]].quantization
-                feeds.append(float_input(rng, shape, float(out_q.scale[0]), int(out_q.zeroPoint[0])))
+                bits = 16 if is_16x8(op_kind) else 8
+                feeds.append(float_input(rng, shape, float(out_q.scale[0]), int(out_q.zeroPoint[0]), bits))
+            elif tensor.type == ol.fb.TensorType.INT16:
+                feeds.append(ol.int16_input(rng, shape, mode))
             else:
                 feeds.append(ol.int8_input(rng, shape, mode, int(tensor.quantization.zeroPoint[0])))
         (output,) = oracle.run(feeds)
@@ -871,7 +907,12 @@ def generate_op(op_kind, count, rng):
                 keras.backend.clear_session()
                 draw = BUILDERS[op_kind](rng, index)
                 model_bytes = ol.convert_int8(
-                    draw.model, draw.rep, rng, float_io=draw.float_io, per_channel_dense=draw.per_channel_dense
+                    draw.model,
+                    draw.rep,
+                    rng,
+                    float_io=draw.float_io,
+                    per_channel_dense=draw.per_channel_dense,
+                    int16=is_16x8(op_kind),
                 )
                 if draw.rewrite is not None:
                     model_bytes = ol.serialize_model(draw.rewrite(ol.parse_model(model_bytes)))

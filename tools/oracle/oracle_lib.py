@@ -35,7 +35,9 @@ ACTIVATIONS = {
 PADDINGS = {fb.Padding.SAME: "same", fb.Padding.VALID: "valid"}
 DTYPES = {
     fb.TensorType.INT8: ("int8", np.int8),
+    fb.TensorType.INT16: ("int16", np.int16),
     fb.TensorType.INT32: ("int32", np.int32),
+    fb.TensorType.INT64: ("int64", np.int64),
     fb.TensorType.FLOAT32: ("float32", np.float32),
 }
 TFLITE_FILE_IDENTIFIER = b"TFL3"
@@ -74,11 +76,13 @@ class RepInput:
     std: float
 
 
-def convert_int8(model, rep_inputs, rng, samples=16, float_io=False, per_channel_dense=True):
+def convert_int8(model, rep_inputs, rng, samples=16, float_io=False, per_channel_dense=True, int16=False):
     """Converts a Keras model to int8 with a representative dataset drawn from `rep_inputs`.
 
     With float_io the model keeps float32 input/output (the converter then adds QUANTIZE /
-    DEQUANTIZE at the edges); otherwise input and output are int8.
+    DEQUANTIZE at the edges); otherwise input and output are int8. With int16 the model uses
+    TFLite's 16x8 scheme instead (int16 activations with zero point 0, int8 weights, int64
+    biases; EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8) and int16 input/output.
     """
     batches = [
         {r.name: (r.mean + r.std * rng.standard_normal(r.shape)).astype(np.float32) for r in rep_inputs}
@@ -91,8 +95,12 @@ def convert_int8(model, rep_inputs, rng, samples=16, float_io=False, per_channel
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative_dataset
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    io_type = tf.float32 if float_io else tf.int8
+    if int16:
+        ops = tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        converter.target_spec.supported_ops = [ops]
+    else:
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    io_type = tf.float32 if float_io else (tf.int16 if int16 else tf.int8)
     converter.inference_input_type = io_type
     converter.inference_output_type = io_type
     # Dense layers are quantised per channel unless this private converter flag disables it.
@@ -130,7 +138,9 @@ def constant_data(model, tensor_index):
         return None
     _, np_type = dtype_of(tensor)
     raw = np.asarray(buffer.data, dtype=np.uint8).tobytes()
-    return np.frombuffer(raw, dtype=np.dtype(np_type).newbyteorder("<")).reshape(tuple(tensor.shape))
+    # A scalar may be stored with no shape at all (the 16x8 converter writes SPLIT's axis so).
+    shape = () if tensor.shape is None else tuple(tensor.shape)
+    return np.frombuffer(raw, dtype=np.dtype(np_type).newbyteorder("<")).reshape(shape)
 
 
 def dtype_of(tensor):
@@ -263,3 +273,18 @@ def int8_input(rng, shape, mode, zero_point):
     else:
         raise ValueError(f"unknown input mode {mode!r}")
     return np.clip(values, -128, 127).astype(np.int8)
+
+
+def int16_input(rng, shape, mode):
+    """Random int16 activations (zero point 0). Modes as int8_input: 'uniform' over the whole
+    range; 'narrow' a few thousand around 0; 'extreme' half saturated at -32768/32767."""
+    if mode == "uniform":
+        values = rng.integers(-32768, 32768, size=shape)
+    elif mode == "narrow":
+        values = np.rint(3000.0 * rng.standard_normal(shape))
+    elif mode == "extreme":
+        edges = rng.choice(np.array([-32768, 32767]), size=shape)
+        values = np.where(rng.random(shape) < 0.5, edges, rng.integers(-32768, 32768, size=shape))
+    else:
+        raise ValueError(f"unknown input mode {mode!r}")
+    return np.clip(values, -32768, 32767).astype(np.int16)

@@ -94,6 +94,14 @@ pub fn write_string(module: &Module, options: &Options) -> Result<String, Error>
                 detail: "i32 inputs cannot be declared in .nnd".into(),
             });
         }
+        if t.dtype == DType::I16 {
+            return Err(Error::Unsupported {
+                node: t.name.clone(),
+                detail: "the .nnd language has no i16 element type yet: a 16x8 model (int16 \
+                         activations) is run and built from its .tflite file"
+                    .into(),
+            });
+        }
         let dtype = module.element_type(t);
         let _ = writeln!(
             out,

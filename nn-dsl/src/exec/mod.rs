@@ -35,6 +35,8 @@ use crate::lower::{Lowered, NodeParams};
 pub enum TensorData {
     /// Int8 (quantised) values.
     I8(Vec<i8>),
+    /// Int16 (quantised, TFLite's 16x8 scheme) values.
+    I16(Vec<i16>),
     /// Float values.
     F32(Vec<f32>),
 }
@@ -44,6 +46,7 @@ impl TensorData {
     pub fn dtype(&self) -> DType {
         match self {
             TensorData::I8(_) => DType::I8,
+            TensorData::I16(_) => DType::I16,
             TensorData::F32(_) => DType::F32,
         }
     }
@@ -52,6 +55,7 @@ impl TensorData {
     pub fn len(&self) -> usize {
         match self {
             TensorData::I8(v) => v.len(),
+            TensorData::I16(v) => v.len(),
             TensorData::F32(v) => v.len(),
         }
     }
@@ -65,7 +69,15 @@ impl TensorData {
     pub fn as_i8(&self) -> Option<&[i8]> {
         match self {
             TensorData::I8(v) => Some(v),
-            TensorData::F32(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The int16 values, if this is int16 data.
+    pub fn as_i16(&self) -> Option<&[i16]> {
+        match self {
+            TensorData::I16(v) => Some(v),
+            _ => None,
         }
     }
 
@@ -73,13 +85,14 @@ impl TensorData {
     pub fn as_f32(&self) -> Option<&[f32]> {
         match self {
             TensorData::F32(v) => Some(v),
-            TensorData::I8(_) => None,
+            _ => None,
         }
     }
 
     fn zeros(t: &Tensor) -> Result<TensorData, ExecError> {
         match t.dtype {
             DType::I8 => Ok(TensorData::I8(filled(t.elements(), 0, &t.name)?)),
+            DType::I16 => Ok(TensorData::I16(filled(t.elements(), 0, &t.name)?)),
             DType::F32 => Ok(TensorData::F32(filled(t.elements(), 0.0, &t.name)?)),
             DType::I32 => Err(ExecError::DType {
                 tensor: t.name.clone(),
@@ -92,6 +105,7 @@ impl TensorData {
     fn try_clone(&self, tensor: &str) -> Result<TensorData, ExecError> {
         Ok(match self {
             TensorData::I8(v) => TensorData::I8(copied(v, tensor)?),
+            TensorData::I16(v) => TensorData::I16(copied(v, tensor)?),
             TensorData::F32(v) => TensorData::F32(copied(v, tensor)?),
         })
     }
@@ -313,9 +327,9 @@ pub fn run_i8(
         .zip(outputs)
         .map(|((name, _), d)| match d {
             TensorData::I8(v) => Ok(v),
-            TensorData::F32(_) => Err(ExecError::DType {
+            other => Err(ExecError::DType {
                 tensor: name.clone(),
-                dtype: DType::F32,
+                dtype: other.dtype(),
             }),
         })
         .collect()
@@ -394,12 +408,29 @@ fn step(
                 o.copy_from_slice(x);
                 Ok(())
             }
+            (TensorData::I16(x), TensorData::I16(o)) if x.len() == o.len() => {
+                o.copy_from_slice(x);
+                Ok(())
+            }
             (TensorData::F32(x), TensorData::F32(o)) if x.len() == o.len() => {
                 o.copy_from_slice(x);
                 Ok(())
             }
             _ => Err(malformed("reshape changes the dtype or the size")),
         };
+    }
+    if let NodeParams::S16(p) = params {
+        return step_s16(p, ins, out, malformed)?.map_err(kernel);
+    }
+    // Data movement of int16 (16x8) tensors: the int8 constants, the int16 kernels.
+    if let (TensorData::I16(o), Some(TensorData::I16(x))) = (&mut *out, ins.first()) {
+        let r = match params {
+            NodeParams::Pad(p) => k::pad::pad_s16(&p.params(), x, o),
+            NodeParams::ResizeNearest(p) => k::resize::resize_nearest_s16(&p.params(), x, o),
+            NodeParams::StridedSlice(p) => k::strided_slice::strided_slice_s16(&p.params(), x, o),
+            _ => return Err(malformed("an int8 kernel given int16 tensors")),
+        };
+        return r.map_err(kernel);
     }
     let TensorData::I8(o) = out else {
         return Err(malformed("the output of an int8 kernel is not int8"));
@@ -472,11 +503,78 @@ fn step(
         }
         NodeParams::Q7AvgPool2d(w) => k::q7q15::avepool_hwc_q7(w, x()?, o),
         NodeParams::Q7Softmax { depth, .. } => k::q7q15::softmax_q7_rows(*depth, x()?, o),
-        NodeParams::Quantize(_) | NodeParams::Dequantize(_) | NodeParams::Copy { .. } => {
+        NodeParams::Quantize(_)
+        | NodeParams::Dequantize(_)
+        | NodeParams::Copy { .. }
+        | NodeParams::S16(_) => {
             return Err(malformed("conversion with the wrong output dtype"));
         }
     };
     r.map_err(kernel)
+}
+
+/// Runs one layer of the 16x8 scheme; `malformed` reports operands of the wrong type.
+fn step_s16(
+    p: &crate::lower::S16Params,
+    ins: &[&TensorData],
+    out: &mut TensorData,
+    malformed: impl Fn(&str) -> ExecError,
+) -> Result<Result<(), KernelError>, ExecError> {
+    use crate::lower::S16Params as P;
+    use nn_kernels as k;
+    let i16_in = |i: usize| {
+        ins.get(i)
+            .and_then(|d| d.as_i16())
+            .ok_or_else(|| malformed(&format!("input {i} is missing or not int16")))
+    };
+    if let P::Quantize(q) = p {
+        let x = ins
+            .first()
+            .and_then(|d| d.as_f32())
+            .ok_or_else(|| malformed("quantize input is not f32"))?;
+        let TensorData::I16(o) = out else {
+            return Err(malformed("quantize output is not int16"));
+        };
+        return Ok(k::quantize::quantize_f32_s16(q, x, o));
+    }
+    if let P::Dequantize(q) = p {
+        let TensorData::F32(o) = out else {
+            return Err(malformed("dequantize output is not f32"));
+        };
+        return Ok(k::dequantize::dequantize_s16_f32(q, i16_in(0)?, o));
+    }
+    let TensorData::I16(o) = out else {
+        return Err(malformed("the output of a 16x8 kernel is not int16"));
+    };
+    Ok(match p {
+        P::Conv2d(c, bias) => k::conv2d::conv2d_grouped_s16(
+            &c.params(),
+            c.groups,
+            i16_in(0)?,
+            &c.weights,
+            bias.as_deref(),
+            o,
+        ),
+        P::DepthwiseConv2d(c, bias) => k::depthwise_conv2d::depthwise_conv2d_s16(
+            &c.params(),
+            i16_in(0)?,
+            &c.weights,
+            bias.as_deref(),
+            o,
+        ),
+        P::Dense(c, bias) => k::fully_connected::fully_connected_s16(
+            &c.params(),
+            i16_in(0)?,
+            &c.weights,
+            bias.as_deref(),
+            o,
+        ),
+        P::MaxPool2d(q) => k::max_pool2d::max_pool2d_s16(q, i16_in(0)?, o),
+        P::AvgPool2d(q) => k::avg_pool2d::avg_pool2d_s16(q, i16_in(0)?, o),
+        P::Add(b) => k::add::add_s16(&b.add_params(), i16_in(0)?, i16_in(1)?, o),
+        P::Mul(b) => k::mul::mul_s16(&b.mul_params(), i16_in(0)?, i16_in(1)?, o),
+        P::Quantize(_) | P::Dequantize(_) => return Err(malformed("conversion out of place")),
+    })
 }
 
 /// The per-tensor quantisation of graph input or output `t`.
@@ -502,8 +600,8 @@ fn quant_of(t: &Tensor) -> Result<(f32, i32), ExecError> {
 }
 
 /// Converts float data for graph input `index` to what the network takes: quantised with the
-/// input's own scale and zero point (TFLite's QUANTIZE rounding) for an int8 input, unchanged for
-/// a float input.
+/// input's own scale and zero point (TFLite's QUANTIZE rounding) for an int8 or int16 input,
+/// unchanged for a float input.
 ///
 /// # Errors
 /// [`ExecError`] on a bad index, a length mismatch or a missing quantisation.
@@ -527,21 +625,10 @@ pub fn from_float_input(
     match t.dtype {
         DType::F32 => Ok(TensorData::F32(copied(values, &t.name)?)),
         DType::I8 => {
-            let (scale, zero_point) = quant_of(t)?;
-            let p = nn_kernels::quantize::QuantizeParams {
-                len: values.len(),
-                scale,
-                zero_point,
-            };
-            let mut out = filled(values.len(), 0i8, &t.name)?;
-            nn_kernels::quantize::quantize_f32_s8(&p, values, &mut out).map_err(|error| {
-                ExecError::Kernel {
-                    node: t.name.clone(),
-                    op: "quantize",
-                    error,
-                }
-            })?;
-            Ok(TensorData::I8(out))
+            quantized(t, values, nn_kernels::quantize::quantize_f32_s8).map(TensorData::I8)
+        }
+        DType::I16 => {
+            quantized(t, values, nn_kernels::quantize::quantize_f32_s16).map(TensorData::I16)
         }
         DType::I32 => Err(ExecError::DType {
             tensor: t.name.clone(),
@@ -550,8 +637,56 @@ pub fn from_float_input(
     }
 }
 
+/// `values` quantised with graph tensor `t`'s scale and zero point by `kernel` (TFLite's
+/// QUANTIZE into int8 or int16).
+fn quantized<T: Copy + Default>(
+    t: &Tensor,
+    values: &[f32],
+    kernel: fn(&nn_kernels::quantize::QuantizeParams, &[f32], &mut [T]) -> nn_kernels::KernelResult,
+) -> Result<Vec<T>, ExecError> {
+    let (scale, zero_point) = quant_of(t)?;
+    let p = nn_kernels::quantize::QuantizeParams {
+        len: values.len(),
+        scale,
+        zero_point,
+    };
+    let mut out = filled(values.len(), T::default(), &t.name)?;
+    kernel(&p, values, &mut out).map_err(|error| ExecError::Kernel {
+        node: t.name.clone(),
+        op: "quantize",
+        error,
+    })?;
+    Ok(out)
+}
+
+/// `values` dequantised with graph tensor `t`'s scale and zero point by `kernel` (TFLite's
+/// DEQUANTIZE from int8 or int16).
+fn dequantized<S>(
+    t: &Tensor,
+    values: &[S],
+    kernel: fn(
+        &nn_kernels::dequantize::DequantizeParams,
+        &[S],
+        &mut [f32],
+    ) -> nn_kernels::KernelResult,
+) -> Result<Vec<f32>, ExecError> {
+    let (scale, zero_point) = quant_of(t)?;
+    let p = nn_kernels::dequantize::DequantizeParams {
+        len: values.len(),
+        scale,
+        zero_point,
+    };
+    let mut out = filled(values.len(), 0f32, &t.name)?;
+    kernel(&p, values, &mut out).map_err(|error| ExecError::Kernel {
+        node: t.name.clone(),
+        op: "dequantize",
+        error,
+    })?;
+    Ok(out)
+}
+
 /// Converts graph output `index`'s data to floats: dequantised with the output's own scale and
-/// zero point for int8, unchanged for float.
+/// zero point for int8 and int16, unchanged for float.
 ///
 /// # Errors
 /// [`ExecError`] on a bad index or a missing quantisation.
@@ -567,23 +702,8 @@ pub fn to_float_output(
     let t = tensor(module, *h, name)?;
     match data {
         TensorData::F32(v) => copied(v, &t.name),
-        TensorData::I8(v) => {
-            let (scale, zero_point) = quant_of(t)?;
-            let p = nn_kernels::dequantize::DequantizeParams {
-                len: v.len(),
-                scale,
-                zero_point,
-            };
-            let mut out = filled(v.len(), 0f32, &t.name)?;
-            nn_kernels::dequantize::dequantize_s8_f32(&p, v, &mut out).map_err(|error| {
-                ExecError::Kernel {
-                    node: t.name.clone(),
-                    op: "dequantize",
-                    error,
-                }
-            })?;
-            Ok(out)
-        }
+        TensorData::I8(v) => dequantized(t, v, nn_kernels::dequantize::dequantize_s8_f32),
+        TensorData::I16(v) => dequantized(t, v, nn_kernels::dequantize::dequantize_s16_f32),
     }
 }
 

@@ -49,6 +49,9 @@ pub use op::{
 pub enum DType {
     /// Signed 8-bit, quantised (TFLite int8 scheme).
     I8,
+    /// Signed 16-bit, quantised with zero point 0 (TFLite's 16x8 scheme: int16 activations,
+    /// int8 weights, int64 bias).
+    I16,
     /// IEEE single precision.
     F32,
     /// Signed 32-bit (biases, indices).
@@ -56,10 +59,11 @@ pub enum DType {
 }
 
 impl DType {
-    /// The name used in .nnd (`i8`, `f32`, `i32`).
+    /// The name used in .nnd (`i8`, `i16`, `f32`, `i32`).
     pub fn name(self) -> &'static str {
         match self {
             DType::I8 => "i8",
+            DType::I16 => "i16",
             DType::F32 => "f32",
             DType::I32 => "i32",
         }
@@ -69,6 +73,7 @@ impl DType {
     pub fn size_bytes(self) -> usize {
         match self {
             DType::I8 => 1,
+            DType::I16 => 2,
             DType::F32 | DType::I32 => 4,
         }
     }

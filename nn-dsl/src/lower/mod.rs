@@ -293,6 +293,54 @@ fn check_constants(node: &Node, params: &NodeParams) -> Result<(), LowerError> {
             check("input left shift", p.input_left_shift, 0, 31, "0..=31")
         }
         NodeParams::MaxPool2d(p) | NodeParams::AvgPool2d(p) => clamp(p.act_min, p.act_max),
+        NodeParams::S16(p) => {
+            let int16 = |what, v| check(what, v, -32768, 32767, "-32768..=32767");
+            let zero = |what, v| check(what, v, 0, 0, "0 (int16 zero points are 0)");
+            let clamp16 = |min: i32, max: i32| {
+                int16("activation minimum", min)?;
+                int16("activation maximum", max)?;
+                check(
+                    "activation maximum",
+                    max,
+                    min,
+                    32767,
+                    "activation minimum..=32767",
+                )
+            };
+            match p {
+                S16Params::Conv2d(Conv2dLowered { requant: r, .. }, _)
+                | S16Params::DepthwiseConv2d(DepthwiseLowered { requant: r, .. }, _)
+                | S16Params::Dense(DenseLowered { requant: r, .. }, _) => {
+                    for &m in &r.multiplier {
+                        multiplier("output multiplier", m)?;
+                    }
+                    for &s in &r.shift {
+                        check("output shift", s, -31, 14, "-31..=14 (16x8)")?;
+                    }
+                    zero("input offset", r.input_offset)?;
+                    zero("output offset", r.output_offset)?;
+                    clamp16(r.act_min, r.act_max)
+                }
+                S16Params::Add(b) => {
+                    for (m, s) in [
+                        (b.a_multiplier, b.a_shift),
+                        (b.b_multiplier, b.b_shift),
+                        (b.output_multiplier, b.output_shift),
+                    ] {
+                        multiplier("multiplier", m)?;
+                        check("shift", s, -31, 0, "-31..=0")?;
+                    }
+                    clamp16(b.act_min, b.act_max)
+                }
+                S16Params::Mul(b) => {
+                    multiplier("output multiplier", b.output_multiplier)?;
+                    shift("output shift", b.output_shift)?;
+                    clamp16(b.act_min, b.act_max)
+                }
+                S16Params::MaxPool2d(p) | S16Params::AvgPool2d(p) => clamp16(p.act_min, p.act_max),
+                S16Params::Quantize(_) | S16Params::Dequantize(_) => Ok(()),
+            }
+        }
         _ => Ok(()),
     }
 }
@@ -374,6 +422,51 @@ pub enum NodeParams {
         /// The last dimension.
         depth: usize,
     },
+    /// A layer of TFLite's 16x8 scheme (int16 activations): the `_s16` kernels.
+    S16(S16Params),
+}
+
+/// The constants of a layer of TFLite's 16x8 scheme: int16 activations with zero point 0, int8
+/// weights, int64 bias. The int8 layer's constants are reused with the int16 clamps and zero
+/// offsets; the bias of a multiply-accumulate layer is held beside them as int64 (the int8
+/// struct's `bias` is `None`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum S16Params {
+    /// `nn_kernels::conv2d::conv2d_grouped_s16`.
+    Conv2d(Conv2dLowered, Option<Vec<i64>>),
+    /// `nn_kernels::depthwise_conv2d::depthwise_conv2d_s16`.
+    DepthwiseConv2d(DepthwiseLowered, Option<Vec<i64>>),
+    /// `nn_kernels::fully_connected::fully_connected_s16`.
+    Dense(DenseLowered, Option<Vec<i64>>),
+    /// `nn_kernels::max_pool2d::max_pool2d_s16`.
+    MaxPool2d(Pool2dParams),
+    /// `nn_kernels::avg_pool2d::avg_pool2d_s16`.
+    AvgPool2d(Pool2dParams),
+    /// `nn_kernels::add::add_s16` (left shift 15).
+    Add(BinaryLowered),
+    /// `nn_kernels::mul::mul_s16`.
+    Mul(BinaryLowered),
+    /// `nn_kernels::quantize::quantize_f32_s16`.
+    Quantize(QuantizeParams),
+    /// `nn_kernels::dequantize::dequantize_s16_f32`.
+    Dequantize(DequantizeParams),
+}
+
+impl S16Params {
+    /// The TFLite operator name, for reports and errors.
+    pub fn op_name(&self) -> &'static str {
+        match self {
+            S16Params::Conv2d(..) => "conv2d",
+            S16Params::DepthwiseConv2d(..) => "depthwise_conv2d",
+            S16Params::Dense(..) => "dense",
+            S16Params::MaxPool2d(_) => "max_pool2d",
+            S16Params::AvgPool2d(_) => "avg_pool2d",
+            S16Params::Add(_) => "add",
+            S16Params::Mul(_) => "mul",
+            S16Params::Quantize(_) => "quantize",
+            S16Params::Dequantize(_) => "dequantize",
+        }
+    }
 }
 
 /// A q7 convolution or depthwise convolution: geometry, shifts and q7 constants.
@@ -434,6 +527,15 @@ impl NodeParams {
                 c.weights.len() + c.bias.len()
             }
             NodeParams::Q7Dense(d) => d.weights.len() + d.bias.len(),
+            NodeParams::S16(S16Params::Conv2d(c, b)) => {
+                per_channel(&c.requant, &c.weights, None) + 8 * b.as_ref().map_or(0, Vec::len)
+            }
+            NodeParams::S16(S16Params::DepthwiseConv2d(c, b)) => {
+                per_channel(&c.requant, &c.weights, None) + 8 * b.as_ref().map_or(0, Vec::len)
+            }
+            NodeParams::S16(S16Params::Dense(c, b)) => {
+                per_channel(&c.requant, &c.weights, None) + 8 * b.as_ref().map_or(0, Vec::len)
+            }
             NodeParams::Add(b) | NodeParams::Sub(b) | NodeParams::Mul(b) => {
                 b.b_constant.as_ref().map_or(0, Vec::len)
             }

@@ -17,8 +17,31 @@ use super::{
 pub struct ActQuant {
     /// Scale (finite, > 0).
     pub scale: f32,
-    /// Zero point (int8 range).
+    /// Zero point (int8 range; 0 for int16).
     pub zero_point: i32,
+    /// int8, or int16 of TFLite's 16x8 scheme (the range of the clamps).
+    pub storage: quant::Storage,
+}
+
+impl ActQuant {
+    /// An int8 activation's quantisation.
+    pub fn int8(scale: f32, zero_point: i32) -> ActQuant {
+        ActQuant {
+            scale,
+            zero_point,
+            storage: quant::Storage::Int8,
+        }
+    }
+
+    /// An int16 activation's quantisation (16x8 scheme; the zero point is checked to be 0 by
+    /// the builders).
+    pub fn int16(scale: f32, zero_point: i32) -> ActQuant {
+        ActQuant {
+            scale,
+            zero_point,
+            storage: quant::Storage::Int16,
+        }
+    }
 }
 
 /// Copying ops (resize, strided slice) move int8 values unchanged, as TFLM does: the output must
@@ -51,7 +74,8 @@ fn requant(
     m: quant::ChannelMultipliers,
     act: quant::Activation,
 ) -> Result<Requant, QuantError> {
-    let (act_min, act_max) = quant::activation_range(act, output.scale, output.zero_point)?;
+    let (act_min, act_max) =
+        quant::activation_range_of(output.storage, act, output.scale, output.zero_point)?;
     Ok(Requant {
         input_offset: -input.zero_point,
         output_offset: output.zero_point,
@@ -175,7 +199,8 @@ pub fn pool2d(
     output: ActQuant,
     act: quant::Activation,
 ) -> Result<Pool2dParams, QuantError> {
-    let (act_min, act_max) = quant::activation_range(act, output.scale, output.zero_point)?;
+    let (act_min, act_max) =
+        quant::activation_range_of(output.storage, act, output.scale, output.zero_point)?;
     Ok(Pool2dParams {
         batches: 1,
         input_h: geometry.input_h,
@@ -205,7 +230,8 @@ pub fn add(
     output: ActQuant,
     act: quant::Activation,
 ) -> Result<BinaryLowered, QuantError> {
-    let q = quant::add(
+    let q = quant::add_of(
+        output.storage,
         [a.scale, b.scale],
         [a.zero_point, b.zero_point],
         output.scale,
@@ -245,7 +271,8 @@ pub fn mul(
     act: quant::Activation,
 ) -> Result<BinaryLowered, QuantError> {
     let (m, s) = quant::mul([a.scale, b.scale], output.scale)?.to_raw();
-    let (act_min, act_max) = quant::activation_range(act, output.scale, output.zero_point)?;
+    let (act_min, act_max) =
+        quant::activation_range_of(output.storage, act, output.scale, output.zero_point)?;
     let [a_shape, b_shape, output_shape] = shapes;
     Ok(BinaryLowered {
         a_shape,
@@ -411,6 +438,8 @@ fn weight_name(node: &str, what: &str) -> String {
 
 #[path = "q7.rs"]
 mod q7;
+#[path = "s16.rs"]
+mod s16;
 
 /// Lowering context of one node.
 struct Ctx<'a> {
@@ -650,6 +679,17 @@ impl<'a> Ctx<'a> {
         Ok((x, self.q8(x)?, y, self.q8(y)?))
     }
 
+    /// Input 0 and the output of a data-movement layer (pad, strided slice, resize), both int8
+    /// or both int16 (16x8 scheme), with their quantisation.
+    fn unary_data(&self) -> Result<(&'a Tensor, ActQuant, &'a Tensor, ActQuant), LowerError> {
+        self.arity(1)?;
+        let (x, y) = (self.input(0)?, self.output()?);
+        if x.dtype == DType::I16 && y.dtype == DType::I16 {
+            return Ok((x, act_quant(x)?, y, act_quant(y)?));
+        }
+        self.unary_q8()
+    }
+
     /// TFLM fixes the output quantisation of softmax, logistic and tanh.
     fn fixed_output(&self, y: &Tensor, scale: f32, zero_point: i32) -> Result<(), LowerError> {
         let q = self.q8(y)?;
@@ -688,11 +728,19 @@ fn act_quant(t: &Tensor) -> Result<ActQuant, LowerError> {
     if !(scale.is_finite() && scale > 0.0) {
         return Err(bad(format!("scale {scale} is not finite and positive")));
     }
+    if t.dtype == DType::I16 {
+        if zp != 0 {
+            return Err(bad(format!(
+                "zero point {zp} on an int16 tensor (TFLite's 16x8 scheme needs 0)"
+            )));
+        }
+        return Ok(ActQuant::int16(scale, 0));
+    }
     let zero_point = i32::try_from(zp)
         .ok()
         .filter(|z| (-128..=127).contains(z))
         .ok_or_else(|| bad(format!("zero point {zp} is outside int8")))?;
-    Ok(ActQuant { scale, zero_point })
+    Ok(ActQuant::int8(scale, zero_point))
 }
 
 /// Lowers one node.
@@ -710,6 +758,9 @@ pub(super) fn lower_node(
         if let Some(params) = q7::lower(&cx)? {
             return Ok(params);
         }
+    }
+    if let Some(params) = s16::lower(&cx)? {
+        return Ok(params);
     }
     let qe = cx.quant_err();
     match &node.op {
@@ -874,7 +925,7 @@ pub(super) fn lower_node(
                     let (_, s) = cx.checked("operand_scale", WDType::F32, &[1])?;
                     let scale = f32::from_le_bytes([s.data[0], s.data[1], s.data[2], s.data[3]]);
                     let zero_point = cx.zero_point_of("operand_zero_point")?;
-                    (shape.clone(), ActQuant { scale, zero_point }, Some(data))
+                    (shape.clone(), ActQuant::int8(scale, zero_point), Some(data))
                 }
             };
             let shapes = [a.shape.clone(), b_shape, y.shape.clone()];
@@ -1002,7 +1053,7 @@ pub(super) fn lower_node(
             })
         }
         Op::Pad { paddings, .. } => {
-            let (x, _, _, yq) = cx.unary_q8()?;
+            let (x, _, _, yq) = cx.unary_data()?;
             if paddings.len() != x.shape.len() {
                 return Err(cx.malformed("one [before, after] pair per dimension"));
             }
@@ -1018,7 +1069,7 @@ pub(super) fn lower_node(
             align_corners,
             half_pixel_centers,
         } => {
-            let (x, xq, y, yq) = cx.unary_q8()?;
+            let (x, xq, y, yq) = cx.unary_data()?;
             same_quant(cx.op(), x, xq, yq)?;
             let &[h, w, c] = x.shape.as_slice() else {
                 return Err(cx.malformed("resize_nearest needs an [H, W, C] input"));
@@ -1054,7 +1105,7 @@ pub(super) fn lower_node(
             strides,
             shape,
         } => {
-            let (x, xq, y, yq) = cx.unary_q8()?;
+            let (x, xq, y, yq) = cx.unary_data()?;
             same_quant(cx.op(), x, xq, yq)?;
             let rank = x.shape.len();
             if begin.len() != rank || end.len() != rank || strides.len() != rank {
@@ -1158,6 +1209,7 @@ pub(super) fn lower_node(
                 DType::I8 => requantize(x.elements(), act_quant(x)?, yq)
                     .map(NodeParams::Requantize)
                     .map_err(qe),
+                DType::I16 => Err(cx.unsupported("quantize from i16 to i8")),
                 DType::I32 => Err(cx.unsupported("quantize from i32")),
             }
         }

@@ -347,3 +347,43 @@ fn constants_the_kernels_refuse_are_lowering_errors() {
     p.requant.act_max = 5;
     assert!(check_constants(&node, &NodeParams::Conv2d(p)).is_err());
 }
+
+/// The conv of `conv_setup` with its tensors retyped to int16 (TFLite's 16x8 scheme): an int64
+/// bias lowers to the `_s16` kernel with int16 clamps; the int32 bias of the int8 setup is
+/// refused (TFLM would accumulate in 32 bits), and so is a non-zero int16 zero point.
+#[test]
+fn sixteen_by_eight_conv() {
+    let (mut m, mut w) = conv_setup();
+    for name in ["x", "c"] {
+        let h = m.tensor_by_name(name).unwrap();
+        m.tensors[h].dtype = crate::ir::DType::I16;
+    }
+    set_quant(&mut m, "x", 0.05, 0);
+    set_quant(&mut m, "c", 0.1, 0);
+    let e = lower(&m, &w).unwrap_err().to_string();
+    assert!(e.contains("int64 bias"), "{e}");
+    put(
+        &mut w,
+        "c.bias",
+        WDType::I64,
+        &[3],
+        [100i64, -200, 70000]
+            .iter()
+            .flat_map(|b| b.to_le_bytes())
+            .collect(),
+    );
+    let l = lower(&m, &w).unwrap();
+    match &l.nodes[0] {
+        NodeParams::S16(S16Params::Conv2d(c, Some(b))) => {
+            assert_eq!(b, &[100, -200, 70000]);
+            // RELU on an int16 output: [0, 32767]; zero offsets.
+            assert_eq!((c.requant.act_min, c.requant.act_max), (0, 32767));
+            assert_eq!((c.requant.input_offset, c.requant.output_offset), (0, 0));
+            assert!(c.bias.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    set_quant(&mut m, "c", 0.1, 5);
+    let e = lower(&m, &w).unwrap_err().to_string();
+    assert!(e.contains("zero point 5 on an int16 tensor"), "{e}");
+}

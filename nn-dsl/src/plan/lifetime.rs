@@ -173,7 +173,12 @@ pub(super) fn analyse(
                 }
             }
         }
-        if decision.is_none() && options.in_place && element_wise(&node.op) {
+        // The in-place kernels are int8's: a 16x8 layer writes a buffer of its own.
+        let int8_out = module
+            .tensors
+            .get(node.output)
+            .is_some_and(|t| t.dtype == crate::ir::DType::I8);
+        if decision.is_none() && options.in_place && int8_out && element_wise(&node.op) {
             let out = module.tensors.get(node.output)?;
             decision = node
                 .inputs

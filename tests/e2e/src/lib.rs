@@ -18,13 +18,14 @@ pub struct Model {
     pub in_place: bool,
     /// Its `ARENA_BYTES`.
     pub arena_bytes: usize,
-    /// Runs it on int8 inputs (flat, one per graph input) with the arena pre-filled with
-    /// `arena_fill`; returns the outputs.
+    /// Runs it on int8 or int16 inputs (flat, one per graph input, widened to `i32`) with the
+    /// arena pre-filled with `arena_fill`; returns the outputs, widened to `i32`.
     pub run: RunFn,
 }
 
-/// Runs a model on flat int8 inputs with the arena pre-filled with a value; returns the outputs.
-pub type RunFn = fn(&[&[i8]], i8) -> Result<Vec<Vec<i8>>, String>;
+/// Runs a model on flat inputs (int8 or int16 values as `i32`) with the arena pre-filled with a
+/// value; returns the outputs as `i32`.
+pub type RunFn = fn(&[&[i32]], i8) -> Result<Vec<Vec<i32>>, String>;
 
 /// A model built with `Build::in_place` and `Build::io_in_arena`, run through `run_in_arena`.
 #[derive(Debug, Clone, Copy)]

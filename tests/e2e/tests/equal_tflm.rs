@@ -5,8 +5,9 @@
 
 use std::path::PathBuf;
 
+use nn_dsl::exec::TensorData;
 use nnd_e2e::MODELS;
-use nnd_tests::{compare, ModelFile};
+use nnd_tests::{compare, DType as VDType, ModelFile, Tensor as VTensor};
 
 fn models_dir() -> PathBuf {
     nnd_tests::vectors_dir().join("models")
@@ -39,6 +40,22 @@ fn every_model_is_compiled() {
     assert!(MODELS.len() >= 36, "only {} models", MODELS.len());
 }
 
+/// A recorded int8 or int16 tensor's values, widened to `i32` (the harness's common type).
+fn widened(t: &VTensor) -> Vec<i32> {
+    match t.dtype {
+        VDType::Int16 => t.i16_data().unwrap().into_iter().map(i32::from).collect(),
+        _ => t.i8_data().unwrap().into_iter().map(i32::from).collect(),
+    }
+}
+
+/// A recorded input as the host executor takes it.
+fn host_data(t: &VTensor) -> TensorData {
+    match t.dtype {
+        VDType::Int16 => TensorData::I16(t.i16_data().unwrap()),
+        _ => TensorData::I8(t.i8_data().unwrap()),
+    }
+}
+
 #[test]
 fn generated_code_equals_tflm_and_exec() {
     let mut failures = Vec::new();
@@ -54,20 +71,24 @@ fn generated_code_equals_tflm_and_exec() {
         let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights).unwrap();
         for (i, case) in file.cases.iter().enumerate() {
             let label = format!("{} case {i}", model.name);
-            let inputs: Vec<Vec<i8>> = case.input.iter().map(|t| t.i8_data().unwrap()).collect();
-            let refs: Vec<&[i8]> = inputs.iter().map(Vec::as_slice).collect();
+            let inputs: Vec<Vec<i32>> = case.input.iter().map(widened).collect();
+            let refs: Vec<&[i32]> = inputs.iter().map(Vec::as_slice).collect();
             // The arena's previous contents must not matter: a different fill per case.
             let fill = (i as i8).wrapping_mul(37);
             let got = (model.run)(&refs, fill).unwrap_or_else(|e| panic!("{label}: {e}"));
-            let host = nn_dsl::exec::run_i8(&loaded.module, &lowered, &refs).unwrap();
+            let data: Vec<TensorData> = case.input.iter().map(host_data).collect();
+            let host = nn_dsl::exec::run(&loaded.module, &lowered, &data).unwrap();
             assert_eq!(got.len(), case.output.len(), "{label}: output count");
             for (k, ((g, want), h)) in got.iter().zip(&case.output).zip(&host).enumerate() {
-                if let Some(d) =
-                    compare(&format!("{label} output {k}"), g, &want.i8_data().unwrap())
-                {
+                if let Some(d) = compare(&format!("{label} output {k}"), g, &widened(want)) {
                     failures.push(d);
                 }
-                if g != h {
+                let h: Vec<i32> = match h {
+                    TensorData::I8(v) => v.iter().map(|&x| i32::from(x)).collect(),
+                    TensorData::I16(v) => v.iter().map(|&x| i32::from(x)).collect(),
+                    TensorData::F32(_) => panic!("{label}: a float output"),
+                };
+                if *g != h {
                     failures.push(format!("{label} output {k}: differs from nn_dsl::exec"));
                 }
                 bytes += g.len();

@@ -45,6 +45,9 @@ mod fc_autoencoder {
 mod q7_cnn {
     include!(concat!(env!("NND_GEN_DIR"), "/q7_cnn.rs"));
 }
+mod cnn_16x8 {
+    include!(concat!(env!("NND_GEN_DIR"), "/cnn_16x8.rs"));
+}
 
 #[panic_handler]
 fn panic(_: &PanicInfo<'_>) -> ! {
@@ -59,6 +62,7 @@ pub extern "C" fn _start() -> ! {
     networks();
     kernels();
     q7q15_kernels();
+    s16_kernels();
     #[cfg(target_arch = "riscv64")]
     rv64_kernels();
     #[cfg(feature = "panic-probe")]
@@ -151,6 +155,180 @@ fn networks() {
     let mut arena = [0i8; q7_cnn::ARENA_BYTES];
     let r = q7_cnn::Q7Cnn::run(&input, &mut output, black_box(&mut arena));
     let _ = black_box((r, &output));
+    // The 16x8 network (int16 activations, an `[i16; _]` arena).
+    let input = black_box([[[0i16; 3]; 12]; 12]);
+    let mut output = [0i16; 5];
+    let mut arena = [0i16; cnn_16x8::ARENA_BYTES / 2];
+    let r = cnn_16x8::Cnn16x8::run(&input, &mut output, black_box(&mut arena));
+    let _ = black_box((r, &output));
+}
+
+/// The 16x8 kernels (`_s16`) with opaque parameters and slices.
+fn s16_kernels() {
+    use nn_kernels::{add, avg_pool2d, conv2d, depthwise_conv2d, dequantize, fully_connected};
+    use nn_kernels::{max_pool2d, mul, quantize};
+    let n = black_box(4usize);
+    let i = black_box(0i32);
+    let x = black_box([0i16; 64]);
+    let w = black_box([0i8; 64]);
+    let b = black_box([0i64; 4]);
+    let mut y = [0i16; 64];
+    let m = black_box([0i32; 4]);
+    let conv = black_box(conv2d::Conv2dParams {
+        batches: 1,
+        input_h: n,
+        input_w: n,
+        input_c: n,
+        output_h: n,
+        output_w: n,
+        output_c: n,
+        kernel_h: n,
+        kernel_w: n,
+        stride_h: n,
+        stride_w: n,
+        dilation_h: n,
+        dilation_w: n,
+        pad_top: n,
+        pad_left: n,
+        input_offset: i,
+        output_offset: i,
+        output_multiplier: &m,
+        output_shift: &m,
+        act_min: i,
+        act_max: i,
+    });
+    let dw = black_box(depthwise_conv2d::DepthwiseConv2dParams {
+        batches: 1,
+        input_h: n,
+        input_w: n,
+        input_c: n,
+        depth_multiplier: n,
+        output_h: n,
+        output_w: n,
+        kernel_h: n,
+        kernel_w: n,
+        stride_h: n,
+        stride_w: n,
+        dilation_h: n,
+        dilation_w: n,
+        pad_top: n,
+        pad_left: n,
+        input_offset: i,
+        output_offset: i,
+        output_multiplier: &m,
+        output_shift: &m,
+        act_min: i,
+        act_max: i,
+    });
+    let fc = black_box(fully_connected::FullyConnectedParams {
+        batches: n,
+        depth: n,
+        units: n,
+        input_offset: i,
+        filter_offset: i,
+        output_offset: i,
+        output_multiplier: &m,
+        output_shift: &m,
+        act_min: i,
+        act_max: i,
+    });
+    let pool = black_box(max_pool2d::Pool2dParams {
+        batches: 1,
+        input_h: n,
+        input_w: n,
+        channels: n,
+        output_h: n,
+        output_w: n,
+        filter_h: n,
+        filter_w: n,
+        stride_h: n,
+        stride_w: n,
+        pad_top: n,
+        pad_left: n,
+        act_min: i,
+        act_max: i,
+    });
+    let shape = black_box([n, n, n]);
+    let addp = black_box(add::AddParams {
+        a_shape: &shape,
+        b_shape: &shape,
+        output_shape: &shape,
+        a_offset: i,
+        b_offset: i,
+        output_offset: i,
+        left_shift: i,
+        a_multiplier: i,
+        a_shift: i,
+        b_multiplier: i,
+        b_shift: i,
+        output_multiplier: i,
+        output_shift: i,
+        act_min: i,
+        act_max: i,
+    });
+    let mulp = black_box(mul::MulParams {
+        a_shape: &shape,
+        b_shape: &shape,
+        output_shape: &shape,
+        a_offset: i,
+        b_offset: i,
+        output_offset: i,
+        output_multiplier: i,
+        output_shift: i,
+        act_min: i,
+        act_max: i,
+    });
+    let q = black_box(quantize::QuantizeParams {
+        len: n,
+        scale: black_box(0.5),
+        zero_point: i,
+    });
+    let dq = black_box(dequantize::DequantizeParams {
+        len: n,
+        scale: black_box(0.5),
+        zero_point: i,
+    });
+    let mut f = [0f32; 64];
+    let r = [
+        conv2d::conv2d_grouped_s16(&conv, n, &x, &w, Some(&b), &mut y),
+        depthwise_conv2d::depthwise_conv2d_s16(&dw, &x, &w, Some(&b), &mut y),
+        fully_connected::fully_connected_s16(&fc, &x, &w, Some(&b), &mut y),
+        max_pool2d::max_pool2d_s16(&pool, &x, &mut y),
+        avg_pool2d::avg_pool2d_s16(&pool, &x, &mut y),
+        add::add_s16(&addp, &x, &x, &mut y),
+        mul::mul_s16(&mulp, &x, &x, &mut y),
+        quantize::quantize_f32_s16(&q, &black_box([0f32; 64]), &mut y),
+        dequantize::dequantize_s16_f32(&dq, &x, &mut f),
+        nn_kernels::pad::pad_s16(
+            &black_box(nn_kernels::pad::PadParams {
+                input_shape: &shape,
+                paddings: &black_box([[n, n]; 3]),
+                pad_value: 0,
+            }),
+            &x,
+            &mut y,
+        ),
+        nn_kernels::strided_slice::strided_slice_s16(
+            &black_box(nn_kernels::strided_slice::StridedSliceParams {
+                input_shape: &shape,
+                begin: &shape,
+                strides: &black_box([1isize; 3]),
+                sizes: &shape,
+            }),
+            &x,
+            &mut y,
+        ),
+        nn_kernels::resize::resize_nearest_s16(
+            &black_box(nn_kernels::resize::ResizeNearestParams {
+                input_shape: black_box([n, n, n]),
+                rows: &shape,
+                cols: &shape,
+            }),
+            &x,
+            &mut y,
+        ),
+    ];
+    let _ = black_box((r, &y, &f));
 }
 
 /// The power-of-two kernels with opaque geometry, shifts and slices (the q7 network above calls

@@ -158,6 +158,10 @@ struct Ctx<'a> {
     block_docs: bool,
     /// The target whose kernels are called.
     target: Target,
+    /// The arena's element type: `i8`, or `i16` for a 16x8 network (whose arena tensors are all
+    /// int16, so the arena is an `[i16; _]` array, 2-byte aligned by its type). Offsets and
+    /// lengths of [`Place::Arena`] count these elements.
+    arena: DType,
 }
 
 /// One graph input or output as the module exposes it.
@@ -234,7 +238,7 @@ fn port_items(p: &Port, what: &str, k: &TokenStream) -> Result<TokenStream, Erro
         #[allow(dead_code)]
         pub const #shape_id: [usize; #rank] = #shape;
     };
-    if t.dtype == DType::I8 {
+    if matches!(t.dtype, DType::I8 | DType::I16) {
         if let Some(q) = &t.quant {
             if let (&[scale], &[zp]) = (q.scale.as_slice(), q.zero_point.as_slice()) {
                 let scale_id = format_ident!("{}_SCALE", p.konst);
@@ -256,7 +260,10 @@ fn port_items(p: &Port, what: &str, k: &TokenStream) -> Result<TokenStream, Erro
                     #[allow(dead_code)]
                     pub const #zp_id: i32 = #z;
                 });
-                items.extend(qformat_items(p, what, k, scale, zi)?);
+                // The fixed-point conversions (`nn_kernels::qformat`) are int8's.
+                if t.dtype == DType::I8 {
+                    items.extend(qformat_items(p, what, k, scale, zi)?);
+                }
             }
         }
     }
@@ -463,6 +470,31 @@ fn flatten(x: &proc_macro2::Ident, rank: usize, mutable: bool) -> TokenStream {
     e
 }
 
+/// The element type of the arena: `i16` for a 16x8 network (one with an int16 tensor; then no
+/// int8 tensor may be in the arena), `i8` otherwise.
+fn arena_dtype(module: &Module, plan: &ArenaPlan) -> Result<DType, Error> {
+    let Some((_, wide)) = module.tensors.iter().find(|(_, t)| t.dtype == DType::I16) else {
+        return Ok(DType::I8);
+    };
+    let narrow = module.tensors.iter().find(|&(h, t)| {
+        t.dtype == DType::I8
+            && plan
+                .tensor(h)
+                .is_some_and(|p| p.memory == crate::plan::Memory::Arena)
+    });
+    match narrow {
+        Some((_, t)) => Err(Error::Unsupported {
+            node: t.name.clone(),
+            reason: format!(
+                "`{}` is i8 and in the arena of a network with int16 tensors (`{}`): the \
+                 generated code does not mix int8 and int16 activations in one arena yet",
+                t.name, wide.name
+            ),
+        }),
+        None => Ok(DType::I16),
+    }
+}
+
 /// Writes `module` as a Rust module for `options.target`.
 ///
 /// # Errors
@@ -520,6 +552,7 @@ fn tokens(
         k,
         block_docs,
         target: options.target,
+        arena: arena_dtype(module, plan)?,
     };
     let k = &cx.k;
 
@@ -637,7 +670,8 @@ fn tokens(
         bindings.extend(quote!(let #flat: &mut [#e] = #f;));
     }
     if uses_arena {
-        bindings.extend(quote!(let arena: &mut [i8] = arena.as_mut_slice();));
+        let e = elem(cx.arena)?;
+        bindings.extend(quote!(let arena: &mut [#e] = arena.as_mut_slice();));
     } else {
         bindings.extend(quote!(let _ = arena;));
     }
@@ -666,6 +700,19 @@ fn tokens(
         )
         .collect::<Vec<_>>()
         .join(", ");
+    let (arena_type, arena_type_doc) = if cx.arena == DType::I16 {
+        (
+            quote!([i16; ARENA_BYTES / 2]),
+            " The activation arena: put it in a `static`, a chosen RAM section, or on the stack. \
+             Its elements are `i16` (a 16x8 network: int16 activations), which keeps every \
+             tensor 2-byte aligned.",
+        )
+    } else {
+        (
+            quote!([i8; ARENA_BYTES]),
+            " The activation arena: put it in a `static`, a chosen RAM section, or on the stack.",
+        )
+    };
     let run_doc = format!(
         " Runs the network: reads {arg_list}, uses `arena` as scratch (its contents before and \
          after the call do not matter). The outputs equal TensorFlow Lite Micro's int8 kernels \
@@ -691,8 +738,8 @@ fn tokens(
         /// Alignment of every tensor offset in the arena.
         #[allow(dead_code)]
         pub const ARENA_ALIGN: usize = #align;
-        /// The activation arena: put it in a `static`, a chosen RAM section, or on the stack.
-        pub type Arena = [i8; ARENA_BYTES];
+        #[doc = #arena_type_doc]
+        pub type Arena = #arena_type;
         #port_defs
 
         /// The error `run` returns when a view of the arena does not fit (unreachable with the
@@ -789,26 +836,32 @@ fn run_functions(
         };
         let (o, n) = (usize_lit(offset), usize_lit(len));
         let base = p.arg.to_string();
+        let unit = if cx.arena == DType::I16 {
+            "int16 values"
+        } else {
+            "bytes"
+        };
         let doc = if is_out {
             format!(
-                " The bytes of `{}` in the arena after [`Self::run_in_arena`] (flat, {len} \
-                 bytes at offset {offset}).",
+                " The {unit} of `{}` in the arena after [`Self::run_in_arena`] (flat, {len} \
+                 {unit} at offset {offset}).",
                 p.tensor.name
             )
         } else {
             format!(
                 " Where [`Self::run_in_arena`] reads `{}`: write the input here first (flat, \
-                 {len} bytes at offset {offset}; the call overwrites it).",
+                 {len} {unit} at offset {offset}; the call overwrites it).",
                 p.tensor.name
             )
         };
+        let e = elem(cx.arena)?;
         accessors.extend(if is_out {
             let f = format_ident!("{}_in_arena", base);
             quote! {
                 #[doc = #doc]
                 #[allow(dead_code)]
-                pub fn #f(arena: &Arena) -> Option<&[i8; #n]> {
-                    #k::typed::array::<i8, #n>(arena.as_slice(), #o)
+                pub fn #f(arena: &Arena) -> Option<&[#e; #n]> {
+                    #k::typed::array::<#e, #n>(arena.as_slice(), #o)
                 }
             }
         } else {
@@ -816,8 +869,8 @@ fn run_functions(
             quote! {
                 #[doc = #doc]
                 #[allow(dead_code)]
-                pub fn #f(arena: &mut Arena) -> Option<&mut [i8; #n]> {
-                    #k::typed::array_mut::<i8, #n>(arena.as_mut_slice(), #o)
+                pub fn #f(arena: &mut Arena) -> Option<&mut [#e; #n]> {
+                    #k::typed::array_mut::<#e, #n>(arena.as_mut_slice(), #o)
                 }
             }
         });

@@ -66,16 +66,27 @@ impl Ctx<'_> {
             )),
             Memory::Input(i) => Ok(Place::Input(i)),
             Memory::Output(j) => Ok(Place::Output(j)),
-            Memory::Arena if t.dtype == DType::I8 => Ok(Place::Arena {
-                offset: p.offset,
-                len: t.elements(),
-                step: 0,
-            }),
+            Memory::Arena if t.dtype == self.arena => {
+                // Offsets are aligned to the plan's alignment (a multiple of 2), so an int16
+                // arena's element offset is exact.
+                let size = self.arena.size_bytes();
+                if p.offset % size != 0 {
+                    return Err(Error::Mismatch(format!(
+                        "`{}` at byte offset {} is not aligned to its {size}-byte elements",
+                        t.name, p.offset
+                    )));
+                }
+                Ok(Place::Arena {
+                    offset: p.offset / size,
+                    len: t.elements(),
+                    step: 0,
+                })
+            }
             Memory::Arena => Err(Error::Unsupported {
                 node: node.to_owned(),
                 reason: format!(
-                    "tensor `{}` is {} and in the arena; only int8 activations live there (float \
-                     tensors must be graph inputs or outputs)",
+                    "tensor `{}` is {} and in the arena; only int8 activations (int16 in a 16x8 \
+                     network) live there (float tensors must be graph inputs or outputs)",
                     t.name, t.dtype
                 ),
             }),
@@ -279,6 +290,7 @@ fn offset_expr(offset: usize, step: usize) -> TokenStream {
 pub(super) fn elem(d: DType) -> Result<TokenStream, Error> {
     match d {
         DType::I8 => Ok(quote!(i8)),
+        DType::I16 => Ok(quote!(i16)),
         DType::F32 => Ok(quote!(f32)),
         DType::I32 => Err(Error::Unsupported {
             node: String::new(),
@@ -404,6 +416,15 @@ impl Op<'_> {
         Ok(quote!(#k::typed::array_mut::<#e, #n>(out, 0).ok_or(VIEW_ERROR)?))
     }
 
+    /// The element type of a data-movement layer (pad, strided slice, resize): its output's,
+    /// `i8` or `i16` (16x8 scheme).
+    fn data_dtype(&self) -> Result<DType, Error> {
+        match self.out.dtype {
+            d @ (DType::I8 | DType::I16) => Ok(d),
+            d => Err(self.mismatch(&format!("a data-movement layer on {d} tensors"))),
+        }
+    }
+
     /// Per-channel tables of `n` entries (a single entry is repeated).
     pub(super) fn per_channel(
         &self,
@@ -503,6 +524,338 @@ impl Op<'_> {
         Ok((statics, bias_arg))
     }
 
+    /// A layer of the 16x8 scheme: its constants as statics (the kernel's own parameter struct,
+    /// per-channel multipliers and shifts, int8 weights, int64 bias) and a call of the portable
+    /// `_s16` kernel on flat `[i16; N]` views.
+    fn s16(&self, p: &crate::lower::S16Params) -> Result<(TokenStream, TokenStream), Error> {
+        use crate::lower::S16Params as P;
+        let k = &self.cx.k;
+        let (p_id, m_id, s_id, w_id, b_id) = (
+            self.item("PARAMS"),
+            self.item("MULTIPLIER"),
+            self.item("SHIFT"),
+            self.item("WEIGHTS"),
+            self.item("BIAS"),
+        );
+        // The statics of a multiply-accumulate layer: `n` multipliers and shifts (1 for a
+        // per-tensor dense layer), the flat weights (checked against `dims`) and the bias of its
+        // `channels` outputs; and the bias argument.
+        let mac = |r: &Requant,
+                   n: usize,
+                   weights: &[i8],
+                   dims: &[usize],
+                   bias: Option<&Vec<i64>>,
+                   channels| {
+            check_len(&format!("weights of `{}`", self.name), weights.len(), dims)?;
+            let m = self.per_channel(&r.multiplier, n, "multiplier")?;
+            let s = self.per_channel(&r.shift, n, "shift")?;
+            let (nn, nw) = (usize_lit(n), usize_lit(weights.len()));
+            let (m, s) = (i32_list(&m), i32_list(&s));
+            let w = nested(weights, &[weights.len()], &Literal::i8_unsuffixed);
+            let mut statics = quote! {
+                static #m_id: [i32; #nn] = #m;
+                static #s_id: [i32; #nn] = #s;
+                static #w_id: [i8; #nw] = #w;
+            };
+            let arg = match bias {
+                Some(b) => {
+                    check_len(&format!("bias of `{}`", self.name), b.len(), &[channels])?;
+                    let (nc, v) = (
+                        usize_lit(channels),
+                        nested(b, &[channels], &Literal::i64_unsuffixed),
+                    );
+                    statics.extend(quote!(static #b_id: [i64; #nc] = #v;));
+                    quote!(Some(&#b_id))
+                }
+                None => quote!(None),
+            };
+            Ok::<_, Error>((statics, arg))
+        };
+        let io = || Ok::<_, Error>((self.in_array(0, DType::I16)?, self.out_array(DType::I16)?));
+        // A convolution or depthwise convolution: its statics, its parameter block, and the
+        // call of kernel `f` with `groups` (convolution) before the input.
+        let conv = |g: &crate::lower::ConvGeometry,
+                    r: &Requant,
+                    weights: &[i8],
+                    dims: &[usize],
+                    bias: Option<&Vec<i64>>,
+                    depth_multiplier: Option<usize>,
+                    f: TokenStream,
+                    groups: TokenStream| {
+            let (mut statics, b) = mac(r, g.output_c, weights, dims, bias, g.output_c)?;
+            statics.extend(self.s16_conv_params(&p_id, &m_id, &s_id, g, r, depth_multiplier));
+            let (x, y) = io()?;
+            let call =
+                quote! { let x = #x; let y = #y; #k::#f(&#p_id, #groups x, &#w_id, #b, y)?; };
+            Ok::<_, Error>((statics, call))
+        };
+        let (statics, call) = match p {
+            P::Conv2d(c, bias) => {
+                let g = &c.geometry;
+                let groups = c.groups.max(1);
+                let dims = [g.output_c, g.kernel_h, g.kernel_w, g.input_c / groups];
+                let gr = usize_lit(groups);
+                conv(
+                    g,
+                    &c.requant,
+                    &c.weights,
+                    &dims,
+                    bias.as_ref(),
+                    None,
+                    quote!(conv2d::conv2d_grouped_s16),
+                    quote!(#gr,),
+                )?
+            }
+            P::DepthwiseConv2d(c, bias) => {
+                let g = &c.geometry;
+                let dims = [g.kernel_h, g.kernel_w, g.output_c];
+                conv(
+                    g,
+                    &c.requant,
+                    &c.weights,
+                    &dims,
+                    bias.as_ref(),
+                    Some(c.depth_multiplier),
+                    quote!(depthwise_conv2d::depthwise_conv2d_s16),
+                    quote!(),
+                )?
+            }
+            P::Dense(d, bias) => {
+                let n = if d.requant.multiplier.len() == 1 && d.requant.shift.len() == 1 {
+                    1
+                } else {
+                    d.units
+                };
+                let dims = [d.units, d.depth];
+                let (mut statics, b) =
+                    mac(&d.requant, n, &d.weights, &dims, bias.as_ref(), d.units)?;
+                let r = &d.requant;
+                let [batches, depth, units] = [d.batches, d.depth, d.units].map(usize_lit);
+                let (io_, fo, oo) = (
+                    i32_lit(r.input_offset),
+                    i32_lit(d.filter_offset),
+                    i32_lit(r.output_offset),
+                );
+                let (lo, hi) = (i32_lit(r.act_min), i32_lit(r.act_max));
+                statics.extend(quote! {
+                    static #p_id: #k::fully_connected::FullyConnectedParams<'static> =
+                        #k::fully_connected::FullyConnectedParams {
+                            batches: #batches, depth: #depth, units: #units,
+                            input_offset: #io_, filter_offset: #fo, output_offset: #oo,
+                            output_multiplier: &#m_id, output_shift: &#s_id,
+                            act_min: #lo, act_max: #hi,
+                        };
+                });
+                let (x, y) = io()?;
+                (
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::fully_connected::fully_connected_s16(&#p_id, x, &#w_id, #b, y)?; },
+                )
+            }
+            P::MaxPool2d(q) | P::AvgPool2d(q) => {
+                let [b, ih, iw, c, oh, ow, fh, fw, sh, sw, pt, pl] = [
+                    q.batches, q.input_h, q.input_w, q.channels, q.output_h, q.output_w,
+                    q.filter_h, q.filter_w, q.stride_h, q.stride_w, q.pad_top, q.pad_left,
+                ]
+                .map(usize_lit);
+                let (lo, hi) = (i32_lit(q.act_min), i32_lit(q.act_max));
+                let f = if matches!(p, P::MaxPool2d(_)) {
+                    quote!(max_pool2d::max_pool2d_s16)
+                } else {
+                    quote!(avg_pool2d::avg_pool2d_s16)
+                };
+                let statics = quote! {
+                    static #p_id: #k::max_pool2d::Pool2dParams = #k::max_pool2d::Pool2dParams {
+                        batches: #b, input_h: #ih, input_w: #iw, channels: #c,
+                        output_h: #oh, output_w: #ow, filter_h: #fh, filter_w: #fw,
+                        stride_h: #sh, stride_w: #sw, pad_top: #pt, pad_left: #pl,
+                        act_min: #lo, act_max: #hi,
+                    };
+                };
+                let (x, y) = io()?;
+                (
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::#f(&#p_id, x, y)?; },
+                )
+            }
+            P::Add(bl) | P::Mul(bl) => {
+                let (a_id, bs_id, o_id) = (
+                    self.item("A_SHAPE"),
+                    self.item("B_SHAPE"),
+                    self.item("OUT_SHAPE"),
+                );
+                let [na, nb, no] =
+                    [&bl.a_shape, &bl.b_shape, &bl.output_shape].map(|v| usize_lit(v.len()));
+                let (av, bv, ov) = (
+                    usize_list(&bl.a_shape),
+                    usize_list(&bl.b_shape),
+                    usize_list(&bl.output_shape),
+                );
+                let mut statics = quote! {
+                    static #a_id: [usize; #na] = #av;
+                    static #bs_id: [usize; #nb] = #bv;
+                    static #o_id: [usize; #no] = #ov;
+                };
+                let (ao, bo, oo) = (
+                    i32_lit(bl.a_offset),
+                    i32_lit(bl.b_offset),
+                    i32_lit(bl.output_offset),
+                );
+                let (om, os) = (i32_lit(bl.output_multiplier), i32_lit(bl.output_shift));
+                let (lo, hi) = (i32_lit(bl.act_min), i32_lit(bl.act_max));
+                let f = if matches!(p, P::Add(_)) {
+                    let (ls, am, as_, bm, bs) = (
+                        i32_lit(bl.left_shift),
+                        i32_lit(bl.a_multiplier),
+                        i32_lit(bl.a_shift),
+                        i32_lit(bl.b_multiplier),
+                        i32_lit(bl.b_shift),
+                    );
+                    statics.extend(quote! {
+                        static #p_id: #k::add::AddParams<'static> = #k::add::AddParams {
+                            a_shape: &#a_id, b_shape: &#bs_id, output_shape: &#o_id,
+                            a_offset: #ao, b_offset: #bo, output_offset: #oo,
+                            left_shift: #ls,
+                            a_multiplier: #am, a_shift: #as_,
+                            b_multiplier: #bm, b_shift: #bs,
+                            output_multiplier: #om, output_shift: #os,
+                            act_min: #lo, act_max: #hi,
+                        };
+                    });
+                    quote!(add::add_s16)
+                } else {
+                    statics.extend(quote! {
+                        static #p_id: #k::mul::MulParams<'static> = #k::mul::MulParams {
+                            a_shape: &#a_id, b_shape: &#bs_id, output_shape: &#o_id,
+                            a_offset: #ao, b_offset: #bo, output_offset: #oo,
+                            output_multiplier: #om, output_shift: #os,
+                            act_min: #lo, act_max: #hi,
+                        };
+                    });
+                    quote!(mul::mul_s16)
+                };
+                let a = self.in_array(0, DType::I16)?;
+                let b = self.in_array(1, DType::I16)?;
+                let y = self.out_array(DType::I16)?;
+                return Ok((
+                    statics,
+                    quote! { let a = #a; let b = #b; let y = #y; #k::#f(&#p_id, a, b, y)?; },
+                ));
+            }
+            P::Quantize(q) => {
+                let names = (
+                    quote!(quantize::QuantizeParams),
+                    quote!(quantize::quantize_f32_s16),
+                );
+                let io = (DType::F32, DType::I16);
+                return self.s16_conversion(&p_id, names, (q.len, q.scale, q.zero_point), io);
+            }
+            P::Dequantize(q) => {
+                let names = (
+                    quote!(dequantize::DequantizeParams),
+                    quote!(dequantize::dequantize_s16_f32),
+                );
+                let io = (DType::I16, DType::F32);
+                return self.s16_conversion(&p_id, names, (q.len, q.scale, q.zero_point), io);
+            }
+        };
+        Ok((statics, call))
+    }
+
+    /// A 16x8 QUANTIZE or DEQUANTIZE: the static parameter block `names.0 { len, scale,
+    /// zero_point }` and a call of kernel `names.1` from an `io.0` array to an `io.1` one.
+    fn s16_conversion(
+        &self,
+        p_id: &proc_macro2::Ident,
+        names: (TokenStream, TokenStream),
+        (len, scale, zero_point): (usize, f32, i32),
+        io: (DType, DType),
+    ) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let (ty, f) = names;
+        let (len, scale, zp) = (
+            usize_lit(len),
+            f32_lit(scale, &format!("scale of `{}`", self.name))?,
+            i32_lit(zero_point),
+        );
+        let statics = quote! {
+            #[allow(clippy::approx_constant)]
+            static #p_id: #k::#ty = #k::#ty { len: #len, scale: #scale, zero_point: #zp };
+        };
+        let (x, y) = (self.in_array(0, io.0)?, self.out_array(io.1)?);
+        Ok((
+            statics,
+            quote! { let x = #x; let y = #y; #k::#f(&#p_id, x, y)?; },
+        ))
+    }
+
+    /// The static `Conv2dParams` (or `DepthwiseConv2dParams` with `depth_multiplier`) of a 16x8
+    /// layer, pointing at its multiplier and shift statics.
+    fn s16_conv_params(
+        &self,
+        p_id: &proc_macro2::Ident,
+        m_id: &proc_macro2::Ident,
+        s_id: &proc_macro2::Ident,
+        g: &crate::lower::ConvGeometry,
+        r: &Requant,
+        depth_multiplier: Option<usize>,
+    ) -> TokenStream {
+        let k = &self.cx.k;
+        let [ih, iw, ic, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl] = [
+            g.input_h,
+            g.input_w,
+            g.input_c,
+            g.output_h,
+            g.output_w,
+            g.kernel_h,
+            g.kernel_w,
+            g.stride_h,
+            g.stride_w,
+            g.dilation_h,
+            g.dilation_w,
+            g.pad_top,
+            g.pad_left,
+        ]
+        .map(usize_lit);
+        let (io, oo, lo, hi) = (
+            i32_lit(r.input_offset),
+            i32_lit(r.output_offset),
+            i32_lit(r.act_min),
+            i32_lit(r.act_max),
+        );
+        match depth_multiplier {
+            None => {
+                let oc = usize_lit(g.output_c);
+                quote! {
+                    static #p_id: #k::conv2d::Conv2dParams<'static> = #k::conv2d::Conv2dParams {
+                        batches: 1, input_h: #ih, input_w: #iw, input_c: #ic,
+                        output_h: #oh, output_w: #ow, output_c: #oc,
+                        kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
+                        dilation_h: #dh, dilation_w: #dw, pad_top: #pt, pad_left: #pl,
+                        input_offset: #io, output_offset: #oo,
+                        output_multiplier: &#m_id, output_shift: &#s_id,
+                        act_min: #lo, act_max: #hi,
+                    };
+                }
+            }
+            Some(m) => {
+                let m = usize_lit(m);
+                quote! {
+                    static #p_id: #k::depthwise_conv2d::DepthwiseConv2dParams<'static> =
+                        #k::depthwise_conv2d::DepthwiseConv2dParams {
+                            batches: 1, input_h: #ih, input_w: #iw, input_c: #ic,
+                            depth_multiplier: #m, output_h: #oh, output_w: #ow,
+                            kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
+                            dilation_h: #dh, dilation_w: #dw, pad_top: #pt, pad_left: #pl,
+                            input_offset: #io, output_offset: #oo,
+                            output_multiplier: &#m_id, output_shift: &#s_id,
+                            act_min: #lo, act_max: #hi,
+                        };
+                }
+            }
+        }
+    }
+
     /// The statics and the call of the node's kernel.
     pub(super) fn emit(&self, params: &NodeParams) -> Result<(TokenStream, TokenStream), Error> {
         if self.in_place.is_some() {
@@ -532,6 +885,7 @@ impl Op<'_> {
         }
         let k = &self.cx.k;
         match params {
+            NodeParams::S16(p) => self.s16(p),
             NodeParams::Q7Conv2d(c) | NodeParams::Q7DepthwiseConv2d(c) => {
                 let f = if matches!(params, NodeParams::Q7Conv2d(_)) {
                     quote!(convolve_hwc_q7)
@@ -952,7 +1306,8 @@ impl Op<'_> {
                         pad_value: #v,
                     };
                 };
-                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                let d = self.data_dtype()?;
+                let (x, y) = (self.in_array(0, d)?, self.out_array(d)?);
                 Ok((
                     statics,
                     quote! { let x = #x; let y = #y; #k::typed::pad(&#p_id, x, y)?; },
@@ -970,7 +1325,8 @@ impl Op<'_> {
                             cols: &#cols,
                         };
                 };
-                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                let d = self.data_dtype()?;
+                let (x, y) = (self.in_array(0, d)?, self.out_array(d)?);
                 Ok((
                     statics,
                     quote! { let x = #x; let y = #y; #k::typed::resize_nearest(&#p_id, x, y)?; },
@@ -991,7 +1347,8 @@ impl Op<'_> {
                             sizes: &#sizes,
                         };
                 };
-                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                let d = self.data_dtype()?;
+                let (x, y) = (self.in_array(0, d)?, self.out_array(d)?);
                 Ok((
                     statics,
                     quote! { let x = #x; let y = #y; #k::typed::strided_slice(&#p_id, x, y)?; },

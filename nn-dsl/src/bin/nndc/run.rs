@@ -266,6 +266,7 @@ fn differences(got: &TensorData, want: &TensorData) -> Vec<Diff> {
     }
     match (got, want) {
         (TensorData::I8(g), TensorData::I8(w)) => diff(g, w, |a, b| a == b),
+        (TensorData::I16(g), TensorData::I16(w)) => diff(g, w, |a, b| a == b),
         (TensorData::F32(g), TensorData::F32(w)) => diff(g, w, |a, b| a.to_bits() == b.to_bits()),
         // `read_npy` reads expected values in the output's own type; a mix cannot occur.
         _ => vec![Diff {
@@ -355,7 +356,7 @@ fn read_input(module: &Module, index: usize, path: &Path, float: bool) -> Result
         .and_then(|&h| module.tensors.get(h))
         .ok_or_else(|| CliError(format!("no input {index}")))?;
     let want_f32 = float || t.dtype == DType::F32;
-    let hint = !float && t.dtype == DType::I8;
+    let hint = !float && matches!(t.dtype, DType::I8 | DType::I16);
     let (files, folder) = if path.is_dir() {
         (npy_files(path)?, true)
     } else {
@@ -423,6 +424,7 @@ fn split(flat: TensorData, n: usize) -> Vec<TensorData> {
     }
     match flat {
         TensorData::I8(v) => chunks(&v, n).into_iter().map(TensorData::I8).collect(),
+        TensorData::I16(v) => chunks(&v, n).into_iter().map(TensorData::I16).collect(),
         TensorData::F32(v) => chunks(&v, n).into_iter().map(TensorData::F32).collect(),
     }
 }
@@ -528,6 +530,12 @@ fn read_npy(
             count,
             &shown.to_string(),
         )?)
+    } else if t.dtype == DType::I16 {
+        TensorData::I16(collect_values(
+            npy.try_data::<i16>().map_err(|_| bad_dtype("int16"))?,
+            count,
+            &shown.to_string(),
+        )?)
     } else {
         TensorData::I8(collect_values(
             npy.try_data::<i8>().map_err(|_| bad_dtype("int8"))?,
@@ -626,8 +634,28 @@ fn write_values(out: &mut impl Write, data: &TensorData) -> std::io::Result<()> 
     }
     match data {
         TensorData::I8(v) => list(out, v),
+        TensorData::I16(v) => list(out, v),
         TensorData::F32(v) => list(out, v),
     }
+}
+
+/// The .npy bytes (header and data) of `samples`, whose values `pick` gives, with shape `dims`.
+fn npy_values<T: npyz::AutoSerialize + Copy>(
+    buf: &mut Vec<u8>,
+    dims: &[u64],
+    samples: &[&TensorData],
+    pick: fn(&TensorData) -> Option<&[T]>,
+) -> std::io::Result<()> {
+    use npyz::WriterBuilder;
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(dims)
+        .writer(buf)
+        .begin_nd()?;
+    for v in samples.iter().filter_map(|d| pick(d)) {
+        w.extend(v.iter().copied())?;
+    }
+    w.finish()
 }
 
 /// Writes the `n` samples of one output as .npy with shape `[n, ...shape]` (a batch of 1 for one
@@ -638,7 +666,6 @@ fn write_npy(
     shape: &[usize],
     samples: &[&TensorData],
 ) -> Result<(), CliError> {
-    use npyz::WriterBuilder;
     let shown = path.display();
     let dims: Vec<u64> = std::iter::once(n as u64)
         .chain(shape.iter().map(|&d| d as u64))
@@ -646,35 +673,12 @@ fn write_npy(
     let err = |e: std::io::Error| CliError(format!("cannot write `{shown}`: {e}"));
     // Written to memory, then to the file at once (`files::write_atomic`).
     let mut buf: Vec<u8> = Vec::new();
-    let float = samples
-        .first()
-        .is_some_and(|d| matches!(d, TensorData::F32(_)));
-    if float {
-        let mut w = npyz::WriteOptions::new()
-            .default_dtype()
-            .shape(&dims)
-            .writer(&mut buf)
-            .begin_nd()
-            .map_err(err)?;
-        for d in samples {
-            if let TensorData::F32(v) = d {
-                w.extend(v.iter().copied()).map_err(err)?;
-            }
-        }
-        w.finish().map_err(err)?;
-    } else {
-        let mut w = npyz::WriteOptions::new()
-            .default_dtype()
-            .shape(&dims)
-            .writer(&mut buf)
-            .begin_nd()
-            .map_err(err)?;
-        for d in samples {
-            if let TensorData::I8(v) = d {
-                w.extend(v.iter().copied()).map_err(err)?;
-            }
-        }
-        w.finish().map_err(err)?;
+    // Every sample has the output's type: the first one's decides the file's.
+    match samples.first() {
+        Some(TensorData::F32(_)) => npy_values(&mut buf, &dims, samples, TensorData::as_f32),
+        Some(TensorData::I16(_)) => npy_values(&mut buf, &dims, samples, TensorData::as_i16),
+        _ => npy_values(&mut buf, &dims, samples, TensorData::as_i8),
     }
+    .map_err(err)?;
     nn_dsl::files::write_atomic(path, &buf).map_err(err)
 }

@@ -455,13 +455,14 @@ impl<'m> Importer<'m> {
         t: &TfTensor,
         err: impl Fn(String) -> ImportError,
     ) -> Result<Option<Quant>, ImportError> {
-        if t.dtype != TensorType::Int8 {
+        if !matches!(t.dtype, TensorType::Int8 | TensorType::Int16) {
             return Ok(None);
         }
         let Some(q) = &t.quantization else {
-            return Err(err(
-                "int8 activation has no quantisation parameters (scale and zero point)".into(),
-            ));
+            return Err(err(format!(
+                "{} activation has no quantisation parameters (scale and zero point)",
+                t.dtype
+            )));
         };
         let (Some(&scale), Some(&zp)) = (q.scale.first(), q.zero_point.first()) else {
             return Err(err("int8 activation has an empty quantisation".into()));
@@ -470,6 +471,11 @@ impl<'m> Importer<'m> {
             return Err(err(format!(
                 "activation has {} scales; int8 activations are quantised per tensor",
                 q.scale.len()
+            )));
+        }
+        if t.dtype == TensorType::Int16 && zp != 0 {
+            return Err(err(format!(
+                "zero point {zp} on an INT16 activation (TFLite's 16x8 scheme has 0)"
             )));
         }
         if !(-128..=127).contains(&zp) {
@@ -539,10 +545,12 @@ impl<'m> Importer<'m> {
             };
             let dtype = match t.dtype {
                 TensorType::Int8 => DType::I8,
+                TensorType::Int16 => DType::I16,
                 TensorType::Float32 => DType::F32,
                 other => {
                     return Err(err(format!(
-                        "has type {other}; graph inputs must be INT8 or FLOAT32"
+                        "has type {other}; graph inputs must be INT8, INT16 (16x8 models) or \
+                         FLOAT32"
                     )))
                 }
             };
@@ -637,11 +645,30 @@ impl<'m> Importer<'m> {
             let t = self.input_tensor(ctx, op, i)?;
             return Err(ctx.type_err(
                 t,
-                "INT8 (nnd imports fully int8-quantised models; convert with \
-                 TFLITE_BUILTINS_INT8)",
+                "INT8 (nnd imports int8-quantised models, and 16x8 models whose layers are \
+                 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pools, ADD, MUL, RESHAPE, \
+                 QUANTIZE and DEQUANTIZE)",
             ));
         }
         Ok(h)
+    }
+
+    /// An int8 data input, or an int16 one (TFLite's 16x8 scheme) for the operators that have
+    /// 16x8 kernels; returns the handle and its dtype (which the operator's output keeps).
+    fn data_act(
+        &self,
+        ctx: Ctx<'_>,
+        op: &Operator,
+        i: usize,
+    ) -> Result<(Handle<ir::Tensor>, DType), ImportError> {
+        let h = self.data(ctx, op, i)?;
+        match self.module.tensors[h].dtype {
+            d @ (DType::I8 | DType::I16) => Ok((h, d)),
+            _ => {
+                let t = self.input_tensor(ctx, op, i)?;
+                Err(ctx.type_err(t, "INT8 or INT16"))
+            }
+        }
     }
 
     fn input_tensor(
@@ -840,21 +867,27 @@ impl<'m> Importer<'m> {
             BuiltinOp::Quantize => {
                 let x = self.data(ctx, op, 0)?;
                 let xt = self.input_tensor(ctx, op, 0)?;
-                let op = match self.module.tensors[x].dtype {
-                    DType::F32 => Op::Quantize,
-                    DType::I8 => Op::Requantize,
-                    DType::I32 => return Err(ctx.type_err(xt, "FLOAT32 or INT8")),
+                let (op, dtype) = match (self.module.tensors[x].dtype, out.dtype) {
+                    (DType::F32, TensorType::Int16) => (Op::Quantize, DType::I16),
+                    (DType::F32, _) => (Op::Quantize, DType::I8),
+                    (DType::I8, _) => (Op::Requantize, DType::I8),
+                    (DType::I16 | DType::I32, _) => {
+                        return Err(ctx.type_err(
+                            xt,
+                            "FLOAT32 or INT8 (int16 -> int8 QUANTIZE is not supported yet)",
+                        ))
+                    }
                 };
                 Emit {
                     name: None,
                     op,
                     inputs: vec![x],
                     shape: self.module.tensors[x].shape.clone(),
-                    dtype: DType::I8,
+                    dtype,
                 }
             }
             BuiltinOp::Dequantize => {
-                let x = self.data_i8(ctx, op, 0)?;
+                let (x, _) = self.data_act(ctx, op, 0)?;
                 Emit {
                     name: None,
                     op: Op::Dequantize,
@@ -895,6 +928,7 @@ impl<'m> Importer<'m> {
         let out = self.tensor(ctx, out_idx)?;
         let expected_type = match emit.dtype {
             DType::I8 => TensorType::Int8,
+            DType::I16 => TensorType::Int16,
             DType::F32 => TensorType::Float32,
             DType::I32 => TensorType::Int32,
         };
@@ -1062,9 +1096,11 @@ impl<'m> Importer<'m> {
         let Some(t) = self.optional_input(ctx, op, i)? else {
             return Ok(false);
         };
-        if t.dtype != TensorType::Int32 {
-            return Err(ctx.type_err(t, "INT32 bias (int8 models)"));
-        }
+        let dtype = match t.dtype {
+            TensorType::Int32 => WDType::I32,
+            TensorType::Int64 => WDType::I64,
+            _ => return Err(ctx.type_err(t, "INT32 bias (int8 models) or INT64 (16x8 models)")),
+        };
         let Some(data) = self.model.tensor_data(t) else {
             return Err(ctx.tensor_err(t, "the bias must be a constant"));
         };
@@ -1074,7 +1110,7 @@ impl<'m> Importer<'m> {
         self.weights.tensors.insert(
             format!("{layer}.bias"),
             WeightTensor {
-                dtype: WDType::I32,
+                dtype,
                 shape: vec![channels],
                 data: data.to_vec(),
             },
@@ -1145,7 +1181,7 @@ impl<'m> Importer<'m> {
         let BuiltinOptions::Conv2d(o) = op.options else {
             return Err(ctx.op_err("has no Conv2DOptions"));
         };
-        let x = self.data_i8(ctx, op, 0)?;
+        let (x, act_dtype) = self.data_act(ctx, op, 0)?;
         let in_shape = self.module.tensors[x].shape.clone();
         let w = self.input_tensor(ctx, op, 1)?;
         let [oc, kh, kw, ic] = w.shape[..] else {
@@ -1191,7 +1227,7 @@ impl<'m> Importer<'m> {
             }),
             inputs: vec![x],
             shape: vec![oh, ow, oc],
-            dtype: DType::I8,
+            dtype: act_dtype,
         })
     }
 
@@ -1199,7 +1235,7 @@ impl<'m> Importer<'m> {
         let BuiltinOptions::DepthwiseConv2d(o) = op.options else {
             return Err(ctx.op_err("has no DepthwiseConv2DOptions"));
         };
-        let x = self.data_i8(ctx, op, 0)?;
+        let (x, act_dtype) = self.data_act(ctx, op, 0)?;
         let in_shape = self.module.tensors[x].shape.clone();
         let w = self.input_tensor(ctx, op, 1)?;
         let [1, kh, kw, cm] = w.shape[..] else {
@@ -1241,7 +1277,7 @@ impl<'m> Importer<'m> {
             }),
             inputs: vec![x],
             shape: vec![oh, ow, cm],
-            dtype: DType::I8,
+            dtype: act_dtype,
         })
     }
 
@@ -1420,7 +1456,7 @@ impl<'m> Importer<'m> {
             return Err(ctx.op_err("shuffled FULLY_CONNECTED weights are not supported"));
         }
         let activation = Self::activation(ctx, o.activation)?;
-        let x = self.data_i8(ctx, op, 0)?;
+        let (x, act_dtype) = self.data_act(ctx, op, 0)?;
         let w = self.input_tensor(ctx, op, 1)?;
         let out = self.tensor(ctx, out_idx)?;
         let [units, n] = w.shape[..] else {
@@ -1466,7 +1502,7 @@ impl<'m> Importer<'m> {
                     op: Op::Flatten,
                     inputs: vec![x],
                     shape: vec![n],
-                    dtype: DType::I8,
+                    dtype: act_dtype,
                 },
                 q,
             )?
@@ -1488,7 +1524,7 @@ impl<'m> Importer<'m> {
             }),
             inputs: vec![x],
             shape: vec![units],
-            dtype: DType::I8,
+            dtype: act_dtype,
         };
         if !reshape_after {
             self.finish(
@@ -1510,7 +1546,7 @@ impl<'m> Importer<'m> {
             },
             inputs: vec![d],
             shape: stored,
-            dtype: DType::I8,
+            dtype: act_dtype,
         };
         self.finish(ctx, out_idx, emit)?;
         Ok(())
@@ -1525,7 +1561,7 @@ impl<'m> Importer<'m> {
         let BuiltinOptions::Pool2d(o) = op.options else {
             return Err(ctx.op_err("has no Pool2DOptions"));
         };
-        let x = self.data_i8(ctx, op, 0)?;
+        let (x, act_dtype) = self.data_act(ctx, op, 0)?;
         let in_shape = self.module.tensors[x].shape.clone();
         let k = |v: i32| {
             usize::try_from(v)
@@ -1557,7 +1593,7 @@ impl<'m> Importer<'m> {
             },
             inputs: vec![x],
             shape: vec![oh, ow, c],
-            dtype: DType::I8,
+            dtype: act_dtype,
         })
     }
 
@@ -1724,8 +1760,27 @@ impl<'m> Importer<'m> {
                 (None, None) => Err(ctx.op_err("no constant operand")),
             };
         }
-        let a = self.data_i8(ctx, op, 0)?;
-        let b = self.data_i8(ctx, op, 1)?;
+        // ADD and MUL have 16x8 kernels; SUB, MAXIMUM and MINIMUM are int8 only.
+        let (a, b, act_dtype) = if matches!(builtin, BuiltinOp::Add | BuiltinOp::Mul) {
+            let (a, da) = self.data_act(ctx, op, 0)?;
+            let (b, db) = self.data_act(ctx, op, 1)?;
+            if da != db {
+                let t = self.input_tensor(ctx, op, 1)?;
+                let want = if da == DType::I16 {
+                    "INT16, as the first operand"
+                } else {
+                    "INT8, as the first operand"
+                };
+                return Err(ctx.type_err(t, want));
+            }
+            (a, b, da)
+        } else {
+            (
+                self.data_i8(ctx, op, 0)?,
+                self.data_i8(ctx, op, 1)?,
+                DType::I8,
+            )
+        };
         let act = match op.options {
             BuiltinOptions::Add { activation }
             | BuiltinOptions::Mul { activation }
@@ -1762,7 +1817,7 @@ impl<'m> Importer<'m> {
             },
             inputs: vec![a, b],
             shape,
-            dtype: DType::I8,
+            dtype: act_dtype,
         })
     }
 
@@ -1857,7 +1912,7 @@ impl<'m> Importer<'m> {
         op: &Operator,
         out: &TfTensor,
     ) -> Result<Emit, ImportError> {
-        let x = self.data_i8(ctx, op, 0)?;
+        let (x, act_dtype) = self.data_act(ctx, op, 0)?;
         let in_shape = self.module.tensors[x].shape.clone();
         let count: usize = in_shape.iter().product();
         // The target shape: input 1 (constant or folded), else the options, else the output.
@@ -1912,7 +1967,7 @@ impl<'m> Importer<'m> {
             op,
             inputs: vec![x],
             shape: stored,
-            dtype: DType::I8,
+            dtype: act_dtype,
         })
     }
 
@@ -1960,7 +2015,7 @@ impl<'m> Importer<'m> {
         builtin: BuiltinOp,
         op: &Operator,
     ) -> Result<Emit, ImportError> {
-        let x = self.data_i8(ctx, op, 0)?;
+        let (x, act_dtype) = self.data_act(ctx, op, 0)?;
         let in_shape = self.module.tensors[x].shape.clone();
         let p = self.ints(ctx, op, 1)?;
         let rank = in_shape.len() + 1;
@@ -2018,7 +2073,7 @@ impl<'m> Importer<'m> {
             op: Op::Pad { paddings },
             inputs: vec![x],
             shape,
-            dtype: DType::I8,
+            dtype: act_dtype,
         })
     }
 
@@ -2058,7 +2113,7 @@ impl<'m> Importer<'m> {
         else {
             return Err(ctx.op_err("has no ResizeNearestNeighborOptions"));
         };
-        let x = self.data_i8(ctx, op, 0)?;
+        let (x, act_dtype) = self.data_act(ctx, op, 0)?;
         self.same_quant(
             ctx,
             "RESIZE_NEAREST_NEIGHBOR",
@@ -2096,7 +2151,7 @@ impl<'m> Importer<'m> {
             },
             inputs: vec![x],
             shape: vec![size[0], size[1], c],
-            dtype: DType::I8,
+            dtype: act_dtype,
         })
     }
 
@@ -2114,7 +2169,7 @@ impl<'m> Importer<'m> {
         if o.offset {
             return Err(ctx.op_err("the offset form (StridedSliceOptions.offset) is not supported"));
         }
-        let x = self.data_i8(ctx, op, 0)?;
+        let (x, act_dtype) = self.data_act(ctx, op, 0)?;
         let xt = self.input_tensor(ctx, op, 0)?;
         self.same_quant(ctx, "STRIDED_SLICE", xt, out)?;
         let (begin, end, strides) = (
@@ -2160,7 +2215,7 @@ impl<'m> Importer<'m> {
             },
             inputs: vec![x],
             shape: shape[1..].to_vec(),
-            dtype: DType::I8,
+            dtype: act_dtype,
         })
     }
 
@@ -2179,7 +2234,7 @@ impl<'m> Importer<'m> {
         } else {
             (0, 2)
         };
-        let x = self.data_i8(ctx, op, data_at)?;
+        let (x, act_dtype) = self.data_act(ctx, op, data_at)?;
         let xt = self.input_tensor(ctx, op, data_at)?;
         let in_shape = self.module.tensors[x].shape.clone();
         let rank = in_shape.len() + 1;
@@ -2274,7 +2329,7 @@ impl<'m> Importer<'m> {
                 },
                 inputs: vec![x],
                 shape,
-                dtype: DType::I8,
+                dtype: act_dtype,
             };
             self.finish(ctx, out_idx, emit)?;
         }
