@@ -92,6 +92,55 @@ pub fn load_model(stem: &str) -> Result<ModelFile, VectorError> {
     Ok(file)
 }
 
+/// `tests/vectors/stateful/<stem>.json`: a network with state (SVDF) run by TFLM over sequences.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatefulFile {
+    /// The model's file name (`<stem>.tflite`).
+    pub model: String,
+    /// The sequences; each starts from TFLM's reset state.
+    pub cases: Vec<Sequence>,
+}
+
+/// One sequence: the steps in order, run on one state.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sequence {
+    /// The steps' inputs and TFLM's outputs.
+    pub steps: Vec<ModelCase>,
+}
+
+/// The stems of `tests/vectors/stateful/*.tflite`, sorted.
+///
+/// # Errors
+/// [`VectorError::Io`] when the directory cannot be read.
+pub fn stateful_stems() -> Result<Vec<String>, VectorError> {
+    let dir = vectors_dir().join("stateful");
+    let entries = std::fs::read_dir(&dir).map_err(|e| VectorError::Io(dir.clone(), e))?;
+    let mut stems: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tflite"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    stems.sort();
+    Ok(stems)
+}
+
+/// Loads `tests/vectors/stateful/<stem>.json`.
+///
+/// # Errors
+/// [`VectorError`] when the file cannot be read or parsed, or names another model.
+pub fn load_stateful(stem: &str) -> Result<StatefulFile, VectorError> {
+    let file: StatefulFile =
+        read_json(vectors_dir().join("stateful").join(format!("{stem}.json")))?;
+    if file.model != format!("{stem}.tflite") {
+        return Err(VectorError::Data(format!(
+            "{stem}.json names model {:?}",
+            file.model
+        )));
+    }
+    Ok(file)
+}
+
 /// One single-op model run through TFLM.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Case {

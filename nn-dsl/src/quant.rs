@@ -599,6 +599,44 @@ pub fn leaky_relu(
     })
 }
 
+/// The two requantisations of an int8 SVDF (TFLM `PrepareSvdf`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SvdfQuant {
+    /// `input_scale * feature_scale / state_scale`: feature dot products to state values.
+    pub feature: Q31Multiplier,
+    /// `state_scale * time_scale / output_scale`: unit sums to output values.
+    pub output: Q31Multiplier,
+}
+
+/// Int8 SVDF constants (TFLM `PrepareSvdf`): each multiplier is the product and quotient of the
+/// three `f32` scales taken in `f32`, then widened to `f64`, as TFLM computes them.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale, or a multiplier the kernel cannot apply.
+pub fn svdf(
+    input_scale: f32,
+    feature_scale: f32,
+    state_scale: f32,
+    time_scale: f32,
+    output_scale: f32,
+) -> Result<SvdfQuant, QuantError> {
+    let si = scale("input", input_scale)?;
+    let sf = scale("feature weights", feature_scale)?;
+    let ss = scale("state", state_scale)?;
+    let st = scale("time weights", time_scale)?;
+    let so = scale("output", output_scale)?;
+    Ok(SvdfQuant {
+        feature: kernel_multiplier(
+            "svdf (input scale * feature weight scale / state scale)",
+            f64::from(si * sf / ss),
+        )?,
+        output: kernel_multiplier(
+            "svdf (state scale * time weight scale / output scale)",
+            f64::from(ss * st / so),
+        )?,
+    })
+}
+
 /// Constants of an int8 PRELU (TFLM `CalculatePreluParams`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PreluQuant {

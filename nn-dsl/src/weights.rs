@@ -22,6 +22,8 @@ pub use bind::{bind, required, Required, Role};
 pub enum WDType {
     /// Signed 8-bit.
     I8,
+    /// Signed 16-bit (an SVDF's time weights).
+    I16,
     /// Signed 32-bit (biases).
     I32,
     /// Signed 64-bit (zero points as TFLite stores them).
@@ -35,15 +37,17 @@ impl WDType {
     pub fn size_bytes(self) -> usize {
         match self {
             WDType::I8 => 1,
+            WDType::I16 => 2,
             WDType::I32 | WDType::F32 => 4,
             WDType::I64 => 8,
         }
     }
 
-    /// Lower-case name (`i8`, `i32`, `i64`, `f32`).
+    /// Lower-case name (`i8`, `i16`, `i32`, `i64`, `f32`).
     pub fn name(self) -> &'static str {
         match self {
             WDType::I8 => "i8",
+            WDType::I16 => "i16",
             WDType::I32 => "i32",
             WDType::I64 => "i64",
             WDType::F32 => "f32",
@@ -74,6 +78,7 @@ impl WDType {
     fn from_safetensors(d: safetensors::Dtype) -> Option<Self> {
         match d {
             safetensors::Dtype::I8 => Some(WDType::I8),
+            safetensors::Dtype::I16 => Some(WDType::I16),
             safetensors::Dtype::I32 => Some(WDType::I32),
             safetensors::Dtype::I64 => Some(WDType::I64),
             safetensors::Dtype::F32 => Some(WDType::F32),
@@ -132,6 +137,16 @@ impl WeightTensor {
             self.data
                 .chunks_exact(4)
                 .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()
+        })
+    }
+
+    /// The values of an i16 tensor.
+    pub fn to_i16(&self) -> Option<Vec<i16>> {
+        (self.dtype == WDType::I16).then(|| {
+            self.data
+                .chunks_exact(2)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]))
                 .collect()
         })
     }

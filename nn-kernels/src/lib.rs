@@ -64,6 +64,7 @@ pub mod shape;
 pub mod shaped;
 pub mod softmax;
 pub mod strided_slice;
+pub mod svdf;
 pub mod tanh;
 #[cfg(test)]
 mod test_util;

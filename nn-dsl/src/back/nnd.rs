@@ -232,6 +232,19 @@ fn call(
         detail,
     };
     match &n.op {
+        Op::Svdf(v) => {
+            args.push(format!("units = {}", v.units));
+            args.push(format!("memory = {}", v.memory));
+            if v.rank != 1 {
+                args.push(format!("rank = {}", v.rank));
+            }
+            if !v.bias {
+                args.push("bias = false".into());
+            }
+            if v.state != DType::I16 {
+                args.push(format!("state = {}", v.state.name()));
+            }
+        }
         Op::Conv2d(c) => {
             args.push(format!("filters = {}", c.filters));
             args.push(format!("kernel = {}", pair(c.window.kernel)));

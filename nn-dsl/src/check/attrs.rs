@@ -4,7 +4,7 @@
 //! only sees values that passed, and `None` for the others (already reported).
 
 use crate::front::ast::{Attr, Value};
-use crate::ir::Activation;
+use crate::ir::{Activation, DType};
 use crate::span::Span;
 
 use super::error::{CheckError, TooLargeWhat, MAX_ELEMENTS};
@@ -34,6 +34,8 @@ pub(crate) enum AttrValue {
     /// `[before, after]` pairs.
     Pairs(Vec<[usize; 2]>),
     Float(f64),
+    /// An element type (`state = i16`).
+    DType(DType),
 }
 
 /// The state of one attribute after parsing.
@@ -169,6 +171,14 @@ impl Attrs {
         match self.lookup("activation") {
             Ok(Some((AttrValue::Activation(a), _))) => Some(*a),
             Ok(None) => Some(Activation::None),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn dtype(&self, name: &str, default: DType) -> Option<DType> {
+        match self.lookup(name) {
+            Ok(Some((AttrValue::DType(d), _))) => Some(*d),
+            Ok(None) => Some(default),
             _ => None,
         }
     }
@@ -387,6 +397,11 @@ fn parse_value(spec: &AttrSpec, value: &Value, errors: &mut Vec<CheckError>) -> 
             Some("none") => Some(AttrValue::Activation(Activation::None)),
             Some("relu") => Some(AttrValue::Activation(Activation::Relu)),
             Some("relu6") => Some(AttrValue::Activation(Activation::Relu6)),
+            _ => bad(spec, value, errors),
+        },
+        Kind::StateType => match word(value) {
+            Some("i16") => Some(AttrValue::DType(DType::I16)),
+            Some("i8") => Some(AttrValue::DType(DType::I8)),
             _ => bad(spec, value, errors),
         },
         Kind::Bool => match word(value) {

@@ -6,8 +6,8 @@
 //! `None` means "poisoned": the problem was reported and the output tensor is not created.
 
 use crate::ir::{
-    Conv2d, DType, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d, TransposeConv2d,
-    Window2d,
+    Conv2d, DType, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d, Svdf,
+    TransposeConv2d, Window2d,
 };
 use crate::shape::{self, Padding};
 use crate::span::Span;
@@ -40,6 +40,7 @@ impl Checker<'_> {
             }
             "transpose_conv2d" => self.transpose_conv2d(x, attrs, name, call),
             "dense" => self.dense(x, attrs, name, call),
+            "svdf" => self.svdf(x, attrs, name, call),
             "max_pool2d" | "avg_pool2d" | "max_pool1d" | "avg_pool1d" => {
                 self.pool(spec.name, x, attrs)
             }
@@ -387,6 +388,38 @@ impl Checker<'_> {
             units,
             activation,
             bias,
+        });
+        Some((op, vec![units], DType::I8))
+    }
+
+    /// `svdf(x, units, memory, rank = 1, bias = true, state = i16)` on a rank-1 int8 input.
+    fn svdf(&mut self, x: &TensorRef, attrs: &Attrs, name: &str, call: Span) -> Option<Inferred> {
+        let dt = self.need_dtype("svdf", x, DType::I8);
+        let &[n] = x.shape.as_slice() else {
+            self.errors.push(CheckError::Rank {
+                op: "svdf",
+                arg: x.clone(),
+                expected: "a rank-1 input [N] (one step of the stream)",
+            });
+            return None;
+        };
+        dt?;
+        let units = attrs.size("units", None);
+        let memory = attrs.size("memory", None);
+        let rank = attrs.size("rank", Some(1));
+        let bias = attrs.flag("bias", true);
+        let state = attrs.dtype("state", DType::I16);
+        let (units, memory, rank, bias, state) = (units?, memory?, rank?, bias?, state?);
+        let filters = units.saturating_mul(rank);
+        self.weights_fit(name, &[filters, n], call)?;
+        self.fits(format!("the state of `{name}`"), &[filters, memory], call)
+            .then_some(())?;
+        let op = Op::Svdf(Svdf {
+            units,
+            rank,
+            memory,
+            bias,
+            state,
         });
         Some((op, vec![units], DType::I8))
     }

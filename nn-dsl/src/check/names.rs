@@ -1,7 +1,7 @@
 //! Which names can name a network.
 //!
 //! A network's name becomes the name of a Rust type (a unit struct) in the module the back end
-//! generates, next to the module's own items: the types `Arena`, `Input`, `Output` (`Input0`,
+//! generates, next to the module's own items: the types `Arena`, `State`, `Input`, `Output` (`Input0`,
 //! `Output1`, ... with several), constants and statics in SCREAMING_SNAKE_CASE (`ARENA_BYTES`,
 //! `INPUT_SHAPE`, `C1_WEIGHTS`), functions and local variables in snake_case (`run`,
 //! `input_from_fixed_i16`, `x`, `rest`), and the prelude's `Result`, `Ok`, `Err`, `Option`,
@@ -49,6 +49,12 @@ pub fn reserved(name: &str) -> Option<&'static str> {
         return Some(
             "the generated module defines the types `Arena`, `Input` and `Output` (`Input0`, \
              `Output1`, ... for several inputs or outputs)",
+        );
+    }
+    if name == "State" {
+        return Some(
+            "the generated module of a network with stateful layers (`svdf`) defines the type \
+             `State`",
         );
     }
     if !name.chars().any(|c| c.is_ascii_uppercase()) {

@@ -59,6 +59,8 @@ pub(crate) enum Kind {
     Slope,
     /// An integer in -31..=31: the fractional bits of a q7 layer's output.
     Frac,
+    /// `i16` or `i8`: the element type of a stateful layer's state.
+    StateType,
 }
 
 impl Kind {
@@ -80,6 +82,7 @@ impl Kind {
             Kind::Beta => "a positive number",
             Kind::Slope => "a number >= 0",
             Kind::Frac => "an integer from -31 to 31 (fractional bits)",
+            Kind::StateType => "`i16` or `i8`",
         }
     }
 }
@@ -226,6 +229,17 @@ pub(crate) const OPS: &[OpSpec] = &[
             ACTIVATION,
             BIAS,
             FRAC,
+        ],
+    },
+    OpSpec {
+        name: "svdf",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("units", Kind::Size, "units = 16"),
+            req("memory", Kind::Size, "memory = 8"),
+            opt("rank", Kind::Size, "rank = 2"),
+            BIAS,
+            opt("state", Kind::StateType, "state = i8"),
         ],
     },
     OpSpec {

@@ -219,8 +219,73 @@ pub enum ExecError {
     },
 }
 
+/// The state of a module's stateful layers (SVDF) kept between runs on a stream: one buffer per
+/// stateful node, starting at its zero point ([`ExecState::reset`] returns there).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecState {
+    /// Per lowered node: its state, `None` for a stateless node.
+    slots: Vec<Option<TensorData>>,
+}
+
+impl ExecState {
+    /// The reset state of every stateful layer of `lowered`.
+    ///
+    /// # Errors
+    /// [`ExecError::Alloc`] if the host cannot allocate a state buffer.
+    pub fn new(lowered: &Lowered) -> Result<ExecState, ExecError> {
+        let mut slots = Vec::new();
+        slots
+            .try_reserve_exact(lowered.nodes.len())
+            .map_err(|_| ExecError::Alloc {
+                tensor: "state".into(),
+                bytes: lowered.nodes.len(),
+            })?;
+        for params in &lowered.nodes {
+            let slot = match params {
+                NodeParams::Svdf(s) => {
+                    let len = s.params.state_len().unwrap_or(0);
+                    let z = s.params.state_zero_point;
+                    Some(match s.time {
+                        crate::lower::TimeWeights::I8(_) => {
+                            let z = i8::try_from(z).unwrap_or(0);
+                            TensorData::I8(filled(len, z, "state")?)
+                        }
+                        crate::lower::TimeWeights::I16(_) => {
+                            let z = i16::try_from(z).unwrap_or(0);
+                            TensorData::I16(filled(len, z, "state")?)
+                        }
+                    })
+                }
+                _ => None,
+            };
+            slots.push(slot);
+        }
+        Ok(ExecState { slots })
+    }
+
+    /// True if the module has a stateful layer.
+    pub fn is_stateful(&self) -> bool {
+        self.slots.iter().any(Option::is_some)
+    }
+
+    /// Back to the start of a stream: every state element its zero point.
+    pub fn reset(&mut self, lowered: &Lowered) {
+        for (slot, params) in self.slots.iter_mut().zip(&lowered.nodes) {
+            if let (Some(data), NodeParams::Svdf(s)) = (slot, params) {
+                let z = s.params.state_zero_point;
+                match data {
+                    TensorData::I8(v) => nn_kernels::svdf::svdf_reset(v, z),
+                    TensorData::I16(v) => nn_kernels::svdf::svdf_reset(v, z),
+                    TensorData::F32(_) => {}
+                }
+            }
+        }
+    }
+}
+
 /// Runs `module` on `inputs` (one per graph input, in order) and returns the graph outputs in
-/// order.
+/// order. A stateful layer starts from its reset state (one step of a new stream; see
+/// [`run_with_state`] to continue a stream).
 ///
 /// # Errors
 /// [`ExecError`] on inputs that do not fit the module, a lowering of another module, a kernel
@@ -231,6 +296,26 @@ pub fn run(
     lowered: &Lowered,
     inputs: &[TensorData],
 ) -> Result<Vec<TensorData>, ExecError> {
+    let mut state = ExecState::new(lowered)?;
+    run_with_state(module, lowered, inputs, &mut state)
+}
+
+/// [`run`] as one step of a stream: stateful layers read and update `state`.
+///
+/// # Errors
+/// As [`run`]; [`ExecError::Mismatch`] if `state` was made for another lowering.
+pub fn run_with_state(
+    module: &Module,
+    lowered: &Lowered,
+    inputs: &[TensorData],
+    state: &mut ExecState,
+) -> Result<Vec<TensorData>, ExecError> {
+    if state.slots.len() != lowered.nodes.len() {
+        return Err(ExecError::Mismatch {
+            expected: lowered.nodes.len(),
+            found: state.slots.len(),
+        });
+    }
     if inputs.len() != module.inputs.len() {
         return Err(ExecError::InputCount {
             expected: module.inputs.len(),
@@ -264,7 +349,12 @@ pub fn run(
             *slot = Some(data.try_clone(&t.name)?);
         }
     }
-    for ((_, node), params) in module.nodes.iter().zip(&lowered.nodes) {
+    for (((_, node), params), slot) in module
+        .nodes
+        .iter()
+        .zip(&lowered.nodes)
+        .zip(&mut state.slots)
+    {
         let out_t = tensor(module, node.output, &node.name)?;
         let mut out = TensorData::zeros(out_t)?;
         {
@@ -281,7 +371,10 @@ pub fn run(
                         })
                 })
                 .collect::<Result<_, _>>()?;
-            step(&node.name, node.op.name(), params, &ins, &mut out)?;
+            match (params, slot.as_mut()) {
+                (NodeParams::Svdf(s), Some(st)) => svdf_step(&node.name, s, &ins, st, &mut out)?,
+                _ => step(&node.name, node.op.name(), params, &ins, &mut out)?,
+            }
         }
         if let Some(slot) = buffers.get_mut(node.output.index()) {
             *slot = Some(out);
@@ -355,7 +448,6 @@ fn i8_in<'a>(node: &str, ins: &[&'a TensorData], i: usize) -> Result<&'a [i8], E
         })
 }
 
-/// Runs one node's kernel.
 /// The second operand of ADD / MUL / SUB: the constant, or the node's second input.
 fn operand<'a>(
     node: &str,
@@ -368,6 +460,38 @@ fn operand<'a>(
     }
 }
 
+/// One step of an SVDF: reads and updates its state.
+fn svdf_step(
+    node: &str,
+    s: &crate::lower::SvdfLowered,
+    ins: &[&TensorData],
+    state: &mut TensorData,
+    out: &mut TensorData,
+) -> Result<(), ExecError> {
+    use crate::lower::TimeWeights;
+    use nn_kernels::svdf::svdf_s8;
+    let x = i8_in(node, ins, 0)?;
+    let malformed = |reason: &str| ExecError::Malformed {
+        node: node.to_string(),
+        reason: reason.to_string(),
+    };
+    let TensorData::I8(o) = out else {
+        return Err(malformed("the output of an svdf is not int8"));
+    };
+    let (p, w, b) = (&s.params, &s.weights, s.bias.as_deref());
+    let r = match (&s.time, state) {
+        (TimeWeights::I8(t), TensorData::I8(st)) => svdf_s8(p, x, w, t, b, st, o),
+        (TimeWeights::I16(t), TensorData::I16(st)) => svdf_s8(p, x, w, t, b, st, o),
+        _ => return Err(malformed("the state's type differs from the time weights'")),
+    };
+    r.map_err(|error| ExecError::Kernel {
+        node: node.to_string(),
+        op: "svdf",
+        error,
+    })
+}
+
+/// Runs one node's kernel.
 fn step(
     node: &str,
     op: &'static str,
@@ -476,6 +600,7 @@ fn step(
         NodeParams::Maximum(m) => k::minmax::maximum_s8(&m.params(), x()?, i8_in(node, ins, 1)?, o),
         NodeParams::Minimum(m) => k::minmax::minimum_s8(&m.params(), x()?, i8_in(node, ins, 1)?, o),
         NodeParams::Prelu(p) => k::prelu::prelu_s8(&p.params(), x()?, &p.alpha, o),
+        NodeParams::Svdf(_) => return Err(malformed("an svdf run without its state")),
         NodeParams::Concat(c) => {
             let slices: Vec<&[i8]> = (0..ins.len())
                 .map(|i| i8_in(node, ins, i))

@@ -40,7 +40,7 @@ use crate::span::{Span, Spanned};
 
 pub use arena::{Arena, ArenaFull, Handle};
 pub use op::{
-    Activation, Conv2d, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d,
+    Activation, Conv2d, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d, Svdf,
     TransposeConv2d, Window2d,
 };
 

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::DType;
+
 /// A fused activation applied to an op's output (TFLite's `FusedActivationFunction` subset that
 /// int8 kernels support).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -142,6 +144,38 @@ pub struct Pool2d {
     pub activation: Activation,
 }
 
+/// SVDF (TFLite `SVDF`): a rank-factorised filter over the last `memory` steps of a stream. Weights
+/// `<layer>.weights_feature` `[units * rank, in]` int8, `<layer>.weights_time` `[units * rank,
+/// memory]` of the state type, bias `[units]` int32 when `bias` is set; the state (`[units * rank,
+/// memory]`, oldest step first) persists between runs and is owned by the caller (the generated
+/// module's `State`). Its quantisation is in the weights (`<layer>.state_scale`,
+/// `<layer>.state_zero_point`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Svdf {
+    /// Output features.
+    pub units: usize,
+    /// Filters per unit, >= 1.
+    pub rank: usize,
+    /// Steps remembered per filter, >= 1.
+    pub memory: usize,
+    /// Whether a bias vector is added.
+    pub bias: bool,
+    /// Element type of the time weights and the state: [`DType::I16`] or [`DType::I8`].
+    pub state: DType,
+}
+
+impl Svdf {
+    /// Filters: `units * rank`.
+    pub fn filters(&self) -> usize {
+        self.units.saturating_mul(self.rank)
+    }
+
+    /// Elements of the state: `units * rank * memory`.
+    pub fn state_len(&self) -> usize {
+        self.filters().saturating_mul(self.memory)
+    }
+}
+
 /// An operator and its resolved attributes. Shapes in comments exclude the implicit batch.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -153,6 +187,8 @@ pub enum Op {
     TransposeConv2d(TransposeConv2d),
     /// `[N] -> [units]`.
     Dense(Dense),
+    /// `[N] -> [units]`, with state kept between runs.
+    Svdf(Svdf),
     /// `[H, W, C] -> [OH, OW, C]`.
     MaxPool2d(Pool2d),
     /// `[H, W, C] -> [OH, OW, C]`.
@@ -281,6 +317,7 @@ impl Op {
             Op::DepthwiseConv2d(_) => "depthwise_conv2d",
             Op::TransposeConv2d(_) => "transpose_conv2d",
             Op::Dense(_) => "dense",
+            Op::Svdf(_) => "svdf",
             Op::MaxPool2d(_) => "max_pool2d",
             Op::AvgPool2d(_) => "avg_pool2d",
             Op::GlobalAvgPool { .. } => "global_avg_pool",

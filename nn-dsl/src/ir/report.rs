@@ -99,6 +99,18 @@ fn weight_bytes(op: &Op, params: u64, output: &[usize]) -> u64 {
         Op::TransposeConv2d(c) if c.bias => c.filters as u64,
         Op::DepthwiseConv2d(c) if c.bias => output.get(2).copied().unwrap_or(0) as u64,
         Op::Dense(d) if d.bias => d.units as u64,
+        Op::Svdf(v) => {
+            // int16 time weights take one byte more each, int32 biases three.
+            let bias = if v.bias { v.units as u64 } else { 0 };
+            let time = if v.state == super::DType::I16 {
+                prod(&[v.filters(), v.memory])
+            } else {
+                0
+            };
+            return params
+                .saturating_add(bias.saturating_mul(3))
+                .saturating_add(time);
+        }
         _ => 0,
     };
     params.saturating_add(biases.saturating_mul(3))
@@ -167,6 +179,16 @@ fn cost(op: &Op, input: &[usize], output: &[usize]) -> (u64, u64) {
             let weights = prod(&[input.first().copied().unwrap_or(0), d.units]);
             let bias = if d.bias { d.units as u64 } else { 0 };
             (weights, weights.saturating_add(bias))
+        }
+        Op::Svdf(v) => {
+            let n = input.first().copied().unwrap_or(0);
+            let feature = prod(&[v.filters(), n]);
+            let time = prod(&[v.filters(), v.memory]);
+            let bias = if v.bias { v.units as u64 } else { 0 };
+            (
+                feature.saturating_add(time),
+                feature.saturating_add(time).saturating_add(bias),
+            )
         }
         Op::Prelu { alpha_shape } => (0, prod(alpha_shape)),
         _ => (0, 0),

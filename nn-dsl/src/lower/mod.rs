@@ -374,6 +374,8 @@ pub enum NodeParams {
     Minimum(MinMaxLowered),
     /// `nn_kernels::prelu::prelu_s8`.
     Prelu(PreluLowered),
+    /// `nn_kernels::svdf::svdf_s8` (with state kept between runs).
+    Svdf(SvdfLowered),
     /// `nn_kernels::concat::concat_s8`.
     Concat(ConcatLowered),
     /// `nn_kernels::pad::pad_s8`.
@@ -523,6 +525,9 @@ impl NodeParams {
             NodeParams::TransposeConv2d(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::Dense(c) => per_channel(&c.requant, &c.weights, c.bias.as_ref()),
             NodeParams::Prelu(p) => p.alpha.len(),
+            NodeParams::Svdf(s) => {
+                s.weights.len() + s.time.bytes() + 4 * s.bias.as_ref().map_or(0, Vec::len)
+            }
             NodeParams::Q7Conv2d(c) | NodeParams::Q7DepthwiseConv2d(c) => {
                 c.weights.len() + c.bias.len()
             }
@@ -884,6 +889,52 @@ impl MinMaxLowered {
             output_shape: &self.output_shape,
         }
     }
+}
+
+/// The time weights of an SVDF, in the state's element type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimeWeights {
+    /// With an int8 state.
+    I8(Vec<i8>),
+    /// With an int16 state.
+    I16(Vec<i16>),
+}
+
+impl TimeWeights {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            TimeWeights::I8(v) => v.len(),
+            TimeWeights::I16(v) => v.len(),
+        }
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of the values.
+    pub fn bytes(&self) -> usize {
+        match self {
+            TimeWeights::I8(v) => v.len(),
+            TimeWeights::I16(v) => 2 * v.len(),
+        }
+    }
+}
+
+/// A lowered SVDF: its kernel parameters and constants. The state (`params.state_len()` elements
+/// of the time weights' type, starting at `state_zero_point` everywhere) belongs to the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SvdfLowered {
+    /// The kernel's parameters.
+    pub params: nn_kernels::svdf::SvdfParams,
+    /// Feature weights `[units * rank, input]`.
+    pub weights: Vec<i8>,
+    /// Time weights `[units * rank, memory]`.
+    pub time: TimeWeights,
+    /// Bias `[units]`.
+    pub bias: Option<Vec<i32>>,
 }
 
 /// A lowered PRELU with its constant alpha.

@@ -9,7 +9,7 @@ use super::{
     DequantizeParams, LogisticParams, LowerError, MeanLowered, MeanRequant, MinMaxLowered,
     NodeParams, PadLowered, Pool2dParams, PreluLowered, QuantizeParams, Relu6Params, ReluParams,
     Requant, RequantizeParams, ResizeNearestLowered, SoftmaxParams, StridedSliceLowered,
-    TransposeConv2dLowered,
+    SvdfLowered, TimeWeights, TransposeConv2dLowered,
 };
 
 /// Per-tensor quantisation of an activation: `real = scale * (q - zero_point)`.
@@ -636,6 +636,41 @@ impl<'a> Ctx<'a> {
             })
     }
 
+    /// The one f32 stored as `<node>.<what>`.
+    fn scalar_f32(&self, what: &str) -> Result<f32, LowerError> {
+        let (_, w) = self.checked(what, WDType::F32, &[1])?;
+        Ok(f32::from_le_bytes([
+            w.data[0], w.data[1], w.data[2], w.data[3],
+        ]))
+    }
+
+    /// The zero point stored as `<node>.<what>` (one i64 or i32; 0 when absent), inside `range`.
+    fn wide_zero_point(
+        &self,
+        what: &str,
+        range: std::ops::RangeInclusive<i32>,
+    ) -> Result<i32, LowerError> {
+        let name = weight_name(&self.node.name, what);
+        let Some(w) = self.weights.tensors.get(&name) else {
+            return Ok(0);
+        };
+        let value = w
+            .to_i64()
+            .filter(|v| v.len() == 1)
+            .and_then(|v| v.first().copied())
+            .ok_or_else(|| self.bad_weight(&name, "i64[1] or i32[1]".into(), w))?;
+        i32::try_from(value)
+            .ok()
+            .filter(|z| range.contains(z))
+            .ok_or_else(|| {
+                self.unsupported(format!(
+                    "zero point {value} in `{name}` is outside {}..={}",
+                    range.start(),
+                    range.end()
+                ))
+            })
+    }
+
     fn hwc(&self, t: &Tensor) -> Result<[usize; 3], LowerError> {
         <[usize; 3]>::try_from(t.shape.as_slice()).map_err(|_| {
             self.malformed(format!(
@@ -862,6 +897,53 @@ pub(super) fn lower_node(
             )
             .map(NodeParams::Dense)
             .map_err(qe)
+        }
+        Op::Svdf(v) => {
+            let (x, xq, y, yq) = cx.unary_q8()?;
+            let n = x.elements();
+            if x.shape.len() != 1 || y.shape != [v.units] {
+                return Err(cx.malformed("svdf takes [N] to [units]"));
+            }
+            let filters = v.filters();
+            let weights = cx.weights_i8(&[filters, n])?;
+            let feature_scale = cx.scalar_f32("weight_scale")?;
+            let time_scale = cx.scalar_f32("time_weight_scale")?;
+            let state_scale = cx.scalar_f32("state_scale")?;
+            let (time, range) = if v.state == DType::I8 {
+                let (_, w) = cx.checked("time_weight", WDType::I8, &[filters, v.memory])?;
+                let t = w.data.iter().map(|&b| b as i8).collect();
+                (TimeWeights::I8(t), -128..=127)
+            } else {
+                let (_, w) = cx.checked("time_weight", WDType::I16, &[filters, v.memory])?;
+                (
+                    TimeWeights::I16(w.to_i16().unwrap_or_default()),
+                    -32768..=32767,
+                )
+            };
+            let state_zero_point = cx.wide_zero_point("state_zero_point", range)?;
+            let bias = cx.bias(v.bias, v.units)?;
+            let q = quant::svdf(xq.scale, feature_scale, state_scale, time_scale, yq.scale)
+                .map_err(qe)?;
+            let (feature_multiplier, feature_shift) = q.feature.to_raw();
+            let (output_multiplier, output_shift) = q.output.to_raw();
+            Ok(NodeParams::Svdf(SvdfLowered {
+                params: nn_kernels::svdf::SvdfParams {
+                    input_size: n,
+                    units: v.units,
+                    rank: v.rank,
+                    memory: v.memory,
+                    input_offset: -xq.zero_point,
+                    feature_multiplier,
+                    feature_shift,
+                    state_zero_point,
+                    output_multiplier,
+                    output_shift,
+                    output_zero_point: yq.zero_point,
+                },
+                weights,
+                time,
+                bias,
+            }))
         }
         Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
             let (x, _, y, yq) = cx.unary_q8()?;

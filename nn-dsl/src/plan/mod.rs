@@ -341,6 +341,7 @@ pub fn scratch_bytes(node: &Node, module: &Module) -> usize {
         | Op::DepthwiseConv2d(_)
         | Op::TransposeConv2d(_)
         | Op::Dense(_)
+        | Op::Svdf(_)
         | Op::MaxPool2d(_)
         | Op::AvgPool2d(_)
         | Op::GlobalAvgPool { .. }

@@ -38,6 +38,14 @@ pub enum Role {
     WeightFrac,
     /// `<layer>.bias_frac`: the fractional bits of a q7 layer's bias (i32 `[1]`).
     BiasFrac,
+    /// `<layer>.time_weight`: an SVDF's time weights (i16 or i8, the state's type).
+    TimeWeight,
+    /// `<layer>.time_weight_scale`: their f32 scale (one for the tensor).
+    TimeWeightScale,
+    /// `<layer>.state_scale`: the f32 scale of an SVDF's state.
+    StateScale,
+    /// `<layer>.state_zero_point`: the zero point of an SVDF's state (i64 `[1]`; 0 for i16).
+    StateZeroPoint,
 }
 
 /// One constant a layer needs.
@@ -96,6 +104,49 @@ pub fn required(module: &Module) -> Vec<Required> {
                 dtype: WDType::F32,
                 shapes: vec![vec![1]],
             });
+            continue;
+        }
+        if let Op::Svdf(v) = &node.op {
+            let name = &node.name;
+            let n = input.iter().product::<usize>();
+            let time = if v.state == DType::I8 {
+                WDType::I8
+            } else {
+                WDType::I16
+            };
+            let mut need = |role, key: &str, dtype, shape: Vec<usize>| {
+                out.push(Required {
+                    node: h,
+                    role,
+                    key: format!("{name}.{key}"),
+                    dtype,
+                    shapes: vec![shape],
+                });
+            };
+            need(Role::Weight, "weight", WDType::I8, vec![v.filters(), n]);
+            need(Role::WeightScale, "weight_scale", WDType::F32, vec![1]);
+            need(
+                Role::TimeWeight,
+                "time_weight",
+                time,
+                vec![v.filters(), v.memory],
+            );
+            need(
+                Role::TimeWeightScale,
+                "time_weight_scale",
+                WDType::F32,
+                vec![1],
+            );
+            if v.bias {
+                need(Role::Bias, "bias", WDType::I32, vec![v.units]);
+            }
+            need(Role::StateScale, "state_scale", WDType::F32, vec![1]);
+            need(
+                Role::StateZeroPoint,
+                "state_zero_point",
+                WDType::I64,
+                vec![1],
+            );
             continue;
         }
         if let Op::Prelu { alpha_shape } = &node.op {
@@ -360,7 +411,11 @@ fn check_layers(
                 diags.push(with_weights(d, weights_span));
             } else if matches!(
                 r.role,
-                Role::WeightScale | Role::AlphaScale | Role::OperandScale
+                Role::WeightScale
+                    | Role::AlphaScale
+                    | Role::OperandScale
+                    | Role::TimeWeightScale
+                    | Role::StateScale
             ) {
                 if let Some(bad) = t
                     .to_f32()

@@ -157,6 +157,7 @@ fn kind(p: &NodeParams) -> &'static str {
         NodeParams::Maximum(_) => "maximum",
         NodeParams::Minimum(_) => "minimum",
         NodeParams::Prelu(_) => "prelu",
+        NodeParams::Svdf(_) => "svdf",
         NodeParams::Mul(_) => "mul",
         NodeParams::Concat(_) => "concat",
         NodeParams::Pad(_) => "pad",

@@ -606,6 +606,7 @@ fn tokens(
         }
         node_prefixes.push(prefix);
     }
+    let state = state_struct(module, &lowered.nodes, &node_prefixes)?;
     for (((h, node), params), prefix) in module.nodes.iter().zip(&lowered.nodes).zip(&node_prefixes)
     {
         // The inner layers of a fused group are computed at its last node.
@@ -713,11 +714,21 @@ fn tokens(
             " The activation arena: put it in a `static`, a chosen RAM section, or on the stack.",
         )
     };
-    let run_doc = format!(
-        " Runs the network: reads {arg_list}, uses `arena` as scratch (its contents before and \
-         after the call do not matter). The outputs equal TensorFlow Lite Micro's int8 kernels \
-         byte for byte.",
-    );
+    let run_doc = if state.is_empty() {
+        format!(
+            " Runs the network: reads {arg_list}, uses `arena` as scratch (its contents before \
+             and after the call do not matter). The outputs equal TensorFlow Lite Micro's int8 \
+             kernels byte for byte.",
+        )
+    } else {
+        format!(
+            " Runs one step of the stream: reads {arg_list}, reads and updates `state` (the \
+             layers' memory of earlier steps; start a stream with `State::new()` or \
+             `state.reset()`), uses `arena` as scratch (its contents before and after the call \
+             do not matter). The outputs equal TensorFlow Lite Micro's over the same sequence, \
+             byte for byte.",
+        )
+    };
     let run_errors = " A `KernelError` if a kernel rejects its arguments, which the compiler's \
                       checks rule out; there is no panic path.";
     let kernel_error = quote!(#k::KernelError);
@@ -750,6 +761,8 @@ fn tokens(
         #guard
 
         #statics
+
+        #state
 
         #[doc = #net_doc]
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -795,13 +808,19 @@ fn run_functions(
             quote!(#a: &mut #t)
         })
         .collect();
+    let stateful = is_stateful(module);
+    let (state_arg, state_pass) = if stateful {
+        (quote!(state: &mut State,), quote!(state,))
+    } else {
+        (quote!(), quote!())
+    };
     let Some((copy_in, copy_out)) = copies else {
         return Ok(quote! {
             #[doc = #run_doc]
             ///
             /// # Errors
             #[doc = #run_errors]
-            pub fn run(#(#in_args,)* #(#out_args,)* arena: &mut Arena) -> Result<(), #kernel_error> {
+            pub fn run(#(#in_args,)* #(#out_args,)* #state_arg arena: &mut Arena) -> Result<(), #kernel_error> {
                 #bindings
                 #body
                 Ok(())
@@ -884,13 +903,13 @@ fn run_functions(
         /// # Errors
         #[doc = #run_errors]
         #[allow(dead_code)]
-        pub fn run(#(#in_args,)* #(#out_args,)* arena: &mut Arena) -> Result<(), #kernel_error> {
+        pub fn run(#(#in_args,)* #(#out_args,)* #state_arg arena: &mut Arena) -> Result<(), #kernel_error> {
             {
                 #in_bind
                 let arena: &mut [i8] = arena.as_mut_slice();
                 #copy_in
             }
-            Self::run_in_arena(arena)?;
+            Self::run_in_arena(#state_pass arena)?;
             #out_bind
             let arena: &mut [i8] = arena.as_mut_slice();
             #copy_out
@@ -904,13 +923,102 @@ fn run_functions(
         /// # Errors
         #[doc = #run_errors]
         #[allow(unused_variables, dead_code)]
-        pub fn run_in_arena(arena: &mut Arena) -> Result<(), #kernel_error> {
+        pub fn run_in_arena(#state_arg arena: &mut Arena) -> Result<(), #kernel_error> {
             let arena: &mut [i8] = arena.as_mut_slice();
             #body
             Ok(())
         }
 
         #accessors
+    })
+}
+
+/// True if `module` has a stateful layer (its `run` takes `state: &mut State`).
+fn is_stateful(module: &Module) -> bool {
+    module
+        .nodes
+        .iter()
+        .any(|(_, n)| matches!(n.op, crate::ir::Op::Svdf(_)))
+}
+
+/// The `State` struct of a network with stateful layers (one field per SVDF: its memory), or
+/// nothing.
+fn state_struct(
+    module: &Module,
+    nodes: &[crate::lower::NodeParams],
+    prefixes: &[String],
+) -> Result<TokenStream, Error> {
+    let mut fields = TokenStream::new();
+    let mut inits = TokenStream::new();
+    let mut names = Vec::new();
+    for ((_, node), (params, prefix)) in module.nodes.iter().zip(nodes.iter().zip(prefixes)) {
+        let crate::lower::NodeParams::Svdf(s) = params else {
+            continue;
+        };
+        let len = s.params.state_len().ok_or_else(|| {
+            Error::Mismatch(format!("node `{}`: svdf state size overflows", node.name))
+        })?;
+        let field = node::state_field(prefix);
+        let n = usize_lit(len);
+        let z = s.params.state_zero_point;
+        let (e, zero) = match s.time {
+            crate::lower::TimeWeights::I8(_) => {
+                (quote!(i8), proc_macro2::Literal::i8_unsuffixed(z as i8))
+            }
+            crate::lower::TimeWeights::I16(_) => {
+                (quote!(i16), proc_macro2::Literal::i16_unsuffixed(z as i16))
+            }
+        };
+        let doc = format!(
+            " The memory of `{}` (svdf): {} filters x {} steps, oldest first; {} at the start \
+             of a stream.",
+            node.name,
+            s.params.filters().unwrap_or(0),
+            s.params.memory,
+            z
+        );
+        fields.extend(quote! {
+            #[doc = #doc]
+            pub #field: [#e; #n],
+        });
+        inits.extend(quote!(#field: [#zero; #n],));
+        names.push(format!("`{}`", node.name));
+    }
+    if names.is_empty() {
+        return Ok(TokenStream::new());
+    }
+    let doc = format!(
+        " The memory the network's stateful layers ({}) keep between calls of `run`: one \
+         value per call is a step of a stream. Own one per stream; `reset` it (or make a new \
+         one) where a stream starts. Plain data: copy it to save a stream's position.",
+        names.join(", ")
+    );
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct State {
+            #fields
+        }
+
+        impl State {
+            /// The state at the start of a stream (every element its layer's state zero point).
+            #[must_use]
+            pub const fn new() -> State {
+                State { #inits }
+            }
+
+            /// Returns to the start of a stream.
+            #[allow(dead_code)]
+            pub fn reset(&mut self) {
+                *self = State::new();
+            }
+        }
+
+        impl Default for State {
+            fn default() -> State {
+                State::new()
+            }
+        }
     })
 }
 

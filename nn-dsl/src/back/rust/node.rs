@@ -323,6 +323,93 @@ impl Op<'_> {
             .ok_or_else(|| malformed(self.name, &format!("input {i} is missing")))
     }
 
+    /// An SVDF: its constants, and a call that reads and updates its field of the caller's
+    /// `State` ([`state_field`]).
+    fn svdf(&self, s: &crate::lower::SvdfLowered) -> Result<(TokenStream, TokenStream), Error> {
+        use crate::lower::TimeWeights;
+        let k = &self.cx.k;
+        let p = &s.params;
+        let (filters, state_len) = p
+            .filters()
+            .zip(p.state_len())
+            .ok_or_else(|| self.mismatch("svdf sizes overflow"))?;
+        check_len(
+            &format!("feature weights of `{}`", self.name),
+            s.weights.len(),
+            &[filters, p.input_size],
+        )?;
+        let (p_id, w_id, t_id, b_id) = (
+            self.item("PARAMS"),
+            self.item("WEIGHTS"),
+            self.item("TIME_WEIGHTS"),
+            self.item("BIAS"),
+        );
+        let field = state_field(self.prefix);
+        let w = nested(&s.weights, &[s.weights.len()], &Literal::i8_unsuffixed);
+        let w_ty = array_type(&quote!(i8), &[s.weights.len()]);
+        let (t, t_ty, e) = match &s.time {
+            TimeWeights::I8(v) => (
+                nested(v, &[v.len()], &Literal::i8_unsuffixed),
+                array_type(&quote!(i8), &[v.len()]),
+                quote!(i8),
+            ),
+            TimeWeights::I16(v) => (
+                nested(v, &[v.len()], &Literal::i16_unsuffixed),
+                array_type(&quote!(i16), &[v.len()]),
+                quote!(i16),
+            ),
+        };
+        if s.time.len() != state_len {
+            return Err(self.mismatch("time weights and state differ in size"));
+        }
+        let i = |v: i32| i32_lit(v);
+        let u = |v: usize| usize_lit(v);
+        let (n, units, rank, memory) = (u(p.input_size), u(p.units), u(p.rank), u(p.memory));
+        let (io, fm, fs, sz, om, os, oz) = (
+            i(p.input_offset),
+            i(p.feature_multiplier),
+            i(p.feature_shift),
+            i(p.state_zero_point),
+            i(p.output_multiplier),
+            i(p.output_shift),
+            i(p.output_zero_point),
+        );
+        let mut statics = quote! {
+            static #p_id: #k::svdf::SvdfParams = #k::svdf::SvdfParams {
+                input_size: #n,
+                units: #units,
+                rank: #rank,
+                memory: #memory,
+                input_offset: #io,
+                feature_multiplier: #fm,
+                feature_shift: #fs,
+                state_zero_point: #sz,
+                output_multiplier: #om,
+                output_shift: #os,
+                output_zero_point: #oz,
+            };
+            static #w_id: #w_ty = #w;
+            static #t_id: #t_ty = #t;
+        };
+        let bias = match &s.bias {
+            Some(b) => {
+                let (list, ty) = (i32_list(b), array_type(&quote!(i32), &[b.len()]));
+                statics.extend(quote!(static #b_id: #ty = #list;));
+                quote!(Some(&#b_id))
+            }
+            None => quote!(None),
+        };
+        let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+        Ok((
+            statics,
+            quote! {
+                let x = #x;
+                let y = #y;
+                #k::svdf::svdf_s8::<#e>(&#p_id, x, &#w_id, &#t_id, #bias, &mut state.#field, y)?;
+            },
+        ))
+    }
+
     pub(super) fn item(&self, suffix: &str) -> proc_macro2::Ident {
         ident(&format!("{}_{}", self.prefix, suffix))
     }
@@ -1265,6 +1352,7 @@ impl Op<'_> {
                     quote! { let x = #x; let y = #y; #k::typed::prelu(&#p_id, x, &#a_id, y)?; },
                 ))
             }
+            NodeParams::Svdf(s) => self.svdf(s),
             NodeParams::Concat(c) => {
                 if c.axis_sizes.len() != self.ins.len() {
                     return Err(self.mismatch("concat sizes and inputs differ in number"));
@@ -1633,5 +1721,16 @@ fn spec_geometry(g: &crate::lower::ConvGeometry) -> SpecGeometry {
         stride: [g.stride_h, g.stride_w],
         dilation: [g.dilation_h, g.dilation_w],
         pad: [g.pad_top, g.pad_left],
+    }
+}
+
+/// The field of the generated `State` that holds the state of the node whose statics are
+/// prefixed `prefix`: the prefix in lower case (with `_` appended where that is a keyword).
+pub(super) fn state_field(prefix: &str) -> proc_macro2::Ident {
+    let lower = prefix.to_ascii_lowercase();
+    if syn::parse_str::<syn::Ident>(&lower).is_ok() {
+        ident(&lower)
+    } else {
+        ident(&format!("{lower}_"))
     }
 }

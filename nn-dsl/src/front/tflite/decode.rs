@@ -610,6 +610,17 @@ fn decode_options<'a>(
                 )?,
             })
         }
+        ty::SVDF => BuiltinOptions::Svdf {
+            rank: i32f(o::svdf::RANK, 0, "SVDFOptions.rank")?,
+            activation: activation(i8f(
+                o::svdf::ACTIVATION,
+                "SVDFOptions.fused_activation_function",
+            )?)?,
+            asymmetric_quantize_inputs: boolf(
+                o::svdf::ASYMMETRIC_QUANTIZE_INPUTS,
+                "SVDFOptions.asymmetric_quantize_inputs",
+            )?,
+        },
         ty::SOFTMAX => BuiltinOptions::Softmax {
             beta: t.scalar::<f32>(o::softmax::BETA, 0.0, "SoftmaxOptions.beta")?,
         },

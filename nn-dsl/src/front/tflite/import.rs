@@ -192,6 +192,7 @@ fn imported(builtin: BuiltinOp) -> bool {
             | BuiltinOp::Maximum
             | BuiltinOp::Minimum
             | BuiltinOp::Prelu
+            | BuiltinOp::Svdf
             | BuiltinOp::Softmax
             | BuiltinOp::Logistic
             | BuiltinOp::Tanh
@@ -812,6 +813,7 @@ impl<'m> Importer<'m> {
                 self.binary(ctx, builtin, op)?
             }
             BuiltinOp::Prelu => self.prelu(ctx, op)?,
+            BuiltinOp::Svdf => self.svdf(ctx, op)?,
             BuiltinOp::Softmax => {
                 let x = self.data_i8(ctx, op, 0)?;
                 let beta = match op.options {
@@ -1441,6 +1443,179 @@ impl<'m> Importer<'m> {
     fn node_name(&mut self, op: &Operator) -> String {
         let idx = op.outputs.first().copied().unwrap_or(0);
         self.output_name(idx)
+    }
+
+    /// SVDF (int8 input and output, int16 or int8 time weights and state): the state tensor must
+    /// be a variable tensor of the time weights' type, `[1, memory * filters]`. TFLM's integer
+    /// SVDF applies no fused activation, and neither does nnd's (the flag is read and ignored).
+    fn svdf(&mut self, ctx: Ctx<'_>, op: &Operator) -> Result<Emit, ImportError> {
+        let BuiltinOptions::Svdf { rank, .. } = op.options else {
+            return Err(ctx.op_err("has no SVDFOptions"));
+        };
+        let x = self.data_i8(ctx, op, 0)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let &[n] = in_shape.as_slice() else {
+            return Err(ctx.op_err(format!(
+                "input {} is not [1, N] (one step of one stream)",
+                ir::shape_string(&in_shape)
+            )));
+        };
+        let wf = self.input_tensor(ctx, op, 1)?;
+        let wt = self.input_tensor(ctx, op, 2)?;
+        let st = self.input_tensor(ctx, op, 4)?;
+        let [filters, wn] = wf.shape[..] else {
+            return Err(ctx.tensor_err(
+                wf,
+                format!(
+                    "feature weights shape {:?} is not [filters, inputs]",
+                    wf.shape
+                ),
+            ));
+        };
+        if wn != n {
+            return Err(ctx.tensor_err(
+                wf,
+                format!(
+                    "feature weights shape {:?} needs {wn} inputs, the input has {n}",
+                    wf.shape
+                ),
+            ));
+        }
+        let rank = usize::try_from(rank)
+            .ok()
+            .filter(|&r| r >= 1 && filters % r == 0)
+            .ok_or_else(|| {
+                ctx.op_err(format!(
+                    "rank {rank} is not a positive divisor of the {filters} filters"
+                ))
+            })?;
+        let units = filters / rank;
+        let [wt_filters, memory] = wt.shape[..] else {
+            return Err(ctx.tensor_err(
+                wt,
+                format!("time weights shape {:?} is not [filters, memory]", wt.shape),
+            ));
+        };
+        if wt_filters != filters || memory == 0 {
+            return Err(ctx.tensor_err(
+                wt,
+                format!(
+                    "time weights shape {:?} is not [{filters}, memory >= 1]",
+                    wt.shape
+                ),
+            ));
+        }
+        let (state, time_dtype, zp_range) = match wt.dtype {
+            TensorType::Int16 => (DType::I16, WDType::I16, -32768..=32767),
+            TensorType::Int8 => (DType::I8, WDType::I8, -128..=127),
+            _ => return Err(ctx.type_err(wt, "INT16 or INT8 time weights")),
+        };
+        if st.dtype != wt.dtype {
+            return Err(ctx.type_err(st, "a state of the time weights' type"));
+        }
+        if !st.is_variable {
+            return Err(ctx.tensor_err(
+                st,
+                "the SVDF state must be a variable tensor (is_variable), which TFLM keeps between \
+                 invocations",
+            ));
+        }
+        if st.shape != [1, memory * filters] {
+            return Err(ctx.tensor_err(
+                st,
+                format!(
+                    "state shape {:?} is not [1, {}] (batch 1, memory x filters)",
+                    st.shape,
+                    memory * filters
+                ),
+            ));
+        }
+        let per_tensor = |t: &TfTensor, what: &str| -> Result<(f32, i64), ImportError> {
+            match &t.quantization {
+                Some(q) if q.scale.len() == 1 && q.zero_point.len() <= 1 => {
+                    let (s, z) = (q.scale[0], q.zero_point.first().copied().unwrap_or(0));
+                    if s.is_finite() && s > 0.0 {
+                        Ok((s, z))
+                    } else {
+                        Err(ctx.tensor_err(t, format!("{what} scale {s} is not finite and positive")))
+                    }
+                }
+                _ => Err(ctx.tensor_err(
+                    t,
+                    format!("{what} needs one scale and one zero point (per-tensor quantisation, as TFLM's SVDF reads it)"),
+                )),
+            }
+        };
+        per_tensor(wf, "feature weights")?;
+        let (time_scale, time_zp) = per_tensor(wt, "time weights")?;
+        let (state_scale, state_zp) = per_tensor(st, "state")?;
+        if time_zp != 0 {
+            return Err(ctx.tensor_err(
+                wt,
+                format!("time weight zero point {time_zp} is not 0 (TFLM's SVDF ignores it)"),
+            ));
+        }
+        if !zp_range.contains(&state_zp) {
+            return Err(ctx.tensor_err(
+                st,
+                format!("state zero point {state_zp} is outside the state type"),
+            ));
+        }
+        let Some(time) = self.model.tensor_data(wt) else {
+            return Err(ctx.tensor_err(wt, "the time weights must be a constant"));
+        };
+        let time = time.to_vec();
+        let layer = self.node_name(op);
+        self.store_weight(ctx, &layer, wf, 0, filters)?;
+        let bias = self.store_bias_at(ctx, &layer, op, 3, units)?;
+        if bias
+            && self
+                .weights
+                .tensors
+                .get(&format!("{layer}.bias"))
+                .map(|w| w.dtype)
+                != Some(WDType::I32)
+        {
+            return Err(ctx.op_err("an SVDF bias must be INT32"));
+        }
+        let mut put = |key: &str, dtype, shape: Vec<usize>, data: Vec<u8>| {
+            self.weights.tensors.insert(
+                format!("{layer}.{key}"),
+                WeightTensor { dtype, shape, data },
+            );
+        };
+        put("time_weight", time_dtype, vec![filters, memory], time);
+        put(
+            "time_weight_scale",
+            WDType::F32,
+            vec![1],
+            time_scale.to_le_bytes().to_vec(),
+        );
+        put(
+            "state_scale",
+            WDType::F32,
+            vec![1],
+            state_scale.to_le_bytes().to_vec(),
+        );
+        put(
+            "state_zero_point",
+            WDType::I64,
+            vec![1],
+            state_zp.to_le_bytes().to_vec(),
+        );
+        Ok(Emit {
+            name: Some(layer),
+            op: Op::Svdf(ir::Svdf {
+                units,
+                rank,
+                memory,
+                bias,
+                state,
+            }),
+            inputs: vec![x],
+            shape: vec![units],
+            dtype: DType::I8,
+        })
     }
 
     fn fully_connected(

@@ -201,6 +201,7 @@ builtin_ops! {
     Relu6 = 21 => "RELU6",
     Reshape = 22 => "RESHAPE",
     Softmax = 25 => "SOFTMAX",
+    Svdf = 27 => "SVDF",
     Tanh = 28 => "TANH",
     Custom = 32 => "CUSTOM",
     Pad = 34 => "PAD",
@@ -466,6 +467,15 @@ pub enum BuiltinOptions {
     FullyConnected(FullyConnectedOptions),
     /// `Pool2DOptions` (average and max pooling).
     Pool2d(Pool2dOptions),
+    /// `SVDFOptions`.
+    Svdf {
+        /// Filters per unit.
+        rank: i32,
+        /// Fused activation (TFLM's integer SVDF does not apply it).
+        activation: Activation,
+        /// Hybrid (float) models only.
+        asymmetric_quantize_inputs: bool,
+    },
     /// `AddOptions`.
     Add {
         /// Fused activation.

@@ -78,6 +78,7 @@ pub(crate) mod options_type {
     pub(crate) const CONV_2D: u8 = 1;
     pub(crate) const DEPTHWISE_CONV_2D: u8 = 2;
     pub(crate) const POOL_2D: u8 = 5;
+    pub(crate) const SVDF: u8 = 6;
     pub(crate) const FULLY_CONNECTED: u8 = 8;
     pub(crate) const SOFTMAX: u8 = 9;
     pub(crate) const CONCATENATION: u8 = 10;
@@ -132,6 +133,12 @@ pub(crate) mod options {
         pub(crate) const ACTIVATION: u16 = 0;
         pub(crate) const WEIGHTS_FORMAT: u16 = 1;
         pub(crate) const KEEP_NUM_DIMS: u16 = 2;
+    }
+    /// `SVDFOptions`.
+    pub(crate) mod svdf {
+        pub(crate) const RANK: u16 = 0;
+        pub(crate) const ACTIVATION: u16 = 1;
+        pub(crate) const ASYMMETRIC_QUANTIZE_INPUTS: u16 = 2;
     }
     /// `SoftmaxOptions`.
     pub(crate) mod softmax {
@@ -328,6 +335,15 @@ verify_table!(
 );
 
 verify_table!(
+    /// `SVDFOptions`.
+    SvdfV {
+        "SVDFOptions.rank" @ options::svdf::RANK => i32,
+        "SVDFOptions.fused_activation_function" @ options::svdf::ACTIVATION => i8,
+        "SVDFOptions.asymmetric_quantize_inputs" @ options::svdf::ASYMMETRIC_QUANTIZE_INPUTS => bool,
+    }
+);
+
+verify_table!(
     /// `SoftmaxOptions`.
     SoftmaxV {
         "SoftmaxOptions.beta" @ options::softmax::BETA => f32,
@@ -463,6 +479,7 @@ fn verify_options(type_code: u8, v: &mut Verifier, pos: usize) -> VResult {
             v.verify_union_variant::<ForwardsUOffset<FullyConnectedV>>("FullyConnectedOptions", pos)
         }
         t::SOFTMAX => v.verify_union_variant::<ForwardsUOffset<SoftmaxV>>("SoftmaxOptions", pos),
+        t::SVDF => v.verify_union_variant::<ForwardsUOffset<SvdfV>>("SVDFOptions", pos),
         t::LEAKY_RELU => {
             v.verify_union_variant::<ForwardsUOffset<LeakyReluV>>("LeakyReluOptions", pos)
         }
