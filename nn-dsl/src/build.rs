@@ -141,6 +141,8 @@ pub struct Compiled {
     pub network: String,
     /// Its `ARENA_BYTES`.
     pub arena_bytes: usize,
+    /// Its `STATE_BYTES`: the stateful layers' memory, kept between runs (0 without state).
+    pub state_bytes: usize,
     /// Every file that was read: the network file, then its weights file (for `.nnd`).
     pub inputs: Vec<PathBuf>,
     /// The kernel each node runs on the target, in schedule order.
@@ -226,6 +228,7 @@ pub fn compile_file_with(
             .clone()
             .unwrap_or_else(|| loaded.module.name.clone()),
         arena_bytes: plan.arena_bytes,
+        state_bytes: loaded.module.state_bytes(),
         inputs,
         kernels,
     })

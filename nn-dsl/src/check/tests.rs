@@ -1011,3 +1011,63 @@ fn layer_chains_are_mostly_accepted() {
     // The generator is only useful if the invariant branch above runs often.
     assert!(accepted > 60, "only {accepted} of 200 chains accepted");
 }
+
+// ----- svdf ----------------------------------------------------------------------------------------
+
+#[test]
+fn svdf_resolves_its_attributes_and_defaults() {
+    let m = single(
+        &[40],
+        call(
+            "svdf",
+            vec![r("x")],
+            vec![("units", int(24)), ("memory", int(8)), ("rank", int(2))],
+        ),
+    );
+    assert_eq!(shape_of(&m, "y"), vec![24]);
+    let Op::Svdf(s) = op_of(&m, "y") else {
+        panic!("not an svdf")
+    };
+    assert_eq!((s.units, s.rank, s.memory, s.bias), (24, 2, 8, true));
+    assert_eq!(s.state, DType::I16);
+    assert_eq!((s.filters(), s.state_len()), (48, 384));
+    assert_eq!(m.state_bytes(), 768);
+    let m = single(
+        &[9],
+        call(
+            "svdf",
+            vec![r("x")],
+            vec![
+                ("units", int(7)),
+                ("memory", int(1)),
+                ("bias", word("false")),
+                ("state", word("i8")),
+            ],
+        ),
+    );
+    let Op::Svdf(s) = op_of(&m, "y") else {
+        panic!("not an svdf")
+    };
+    assert_eq!((s.rank, s.bias, s.state), (1, false, DType::I8));
+    assert_eq!(m.state_bytes(), 7);
+}
+
+#[test]
+fn svdf_refuses_a_frame_of_rank_two_a_bad_state_and_missing_sizes() {
+    let y = |dims: &[i64], attrs: Vec<(&str, Value)>| {
+        codes(vec![
+            input("x", dims),
+            let_("y", call("svdf", vec![r("x")], attrs)),
+            output(r("y")),
+        ])
+    };
+    let sizes = || vec![("units", int(4)), ("memory", int(3))];
+    assert_eq!(y(&[4, 10], sizes()), vec!["E0116"]);
+    let mut bad = sizes();
+    bad.push(("state", word("i32")));
+    assert_eq!(y(&[10], bad), vec!["E0104"]);
+    assert_eq!(y(&[10], vec![("units", int(4))]), vec!["E0103"]);
+    let mut zero = sizes();
+    zero.push(("rank", int(0)));
+    assert!(!y(&[10], zero).is_empty());
+}

@@ -243,6 +243,18 @@ impl Module {
         }
     }
 
+    /// Bytes of the state the stateful layers (SVDF) keep between runs, outside the arena (0
+    /// for a network without state).
+    pub fn state_bytes(&self) -> usize {
+        self.nodes
+            .iter()
+            .map(|(_, n)| match &n.op {
+                Op::Svdf(s) => s.state_len().saturating_mul(s.state.size_bytes()),
+                _ => 0,
+            })
+            .fold(0usize, usize::saturating_add)
+    }
+
     /// The tensor named `name`, if any.
     pub fn tensor_by_name(&self, name: &str) -> Option<Handle<Tensor>> {
         self.tensors

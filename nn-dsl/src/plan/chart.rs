@@ -129,8 +129,12 @@ pub fn summary(module: &Module, plan: &ArenaPlan) -> String {
         Some(s) => format!("peak at step {s} `{}`", node_name(module, s)),
         None => "no layers".to_string(),
     };
+    let state = match module.state_bytes() {
+        0 => String::new(),
+        n => format!("; state {n} bytes, kept between runs outside the arena"),
+    };
     format!(
-        "arena {} bytes, lower bound {} bytes, {}-byte aligned, {peak} ({})",
+        "arena {} bytes, lower bound {} bytes, {}-byte aligned, {peak} ({}){state}",
         plan.arena_bytes, plan.lower_bound_bytes, plan.align, plan.heuristic
     )
 }

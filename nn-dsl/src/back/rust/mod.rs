@@ -987,6 +987,7 @@ fn state_struct(
     if names.is_empty() {
         return Ok(TokenStream::new());
     }
+    let bytes = usize_lit(module.state_bytes());
     let doc = format!(
         " The memory the network's stateful layers ({}) keep between calls of `run`: one \
          value per call is a step of a stream. Own one per stream; `reset` it (or make a new \
@@ -994,6 +995,10 @@ fn state_struct(
         names.join(", ")
     );
     Ok(quote! {
+        /// Bytes of `State`: the stateful layers' memory, kept between runs outside the arena.
+        #[allow(dead_code)]
+        pub const STATE_BYTES: usize = #bytes;
+
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         pub struct State {

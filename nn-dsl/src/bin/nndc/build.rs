@@ -72,8 +72,12 @@ pub(crate) fn run(args: &BuildArgs) -> Result<ExitCode, CliError> {
             return Ok(ExitCode::from(1));
         }
     };
+    let state = match compiled.state_bytes {
+        0 => String::new(),
+        n => format!(", {n} state bytes"),
+    };
     let what = format!(
-        "network `{}` for target `{target}` ({} arena bytes)",
+        "network `{}` for target `{target}` ({} arena bytes{state})",
         compiled.network, compiled.arena_bytes
     );
     let status = match &args.out {
