@@ -11,6 +11,10 @@ enum Failure {
     Kernel(#[allow(dead_code)] KernelError),
     /// Output `.0` differs from TFLM's: first index, got, want (as bytes).
     Differ(usize, (usize, i64, i64)),
+    /// Step `.0` of a sequence (a stateful network) differs from TFLM's: first index, got,
+    /// want (printed with `Debug`).
+    #[allow(dead_code)]
+    Step(usize, (usize, i64, i64)),
 }
 
 /// A nested array of `T` as a flat slice.

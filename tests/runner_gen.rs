@@ -173,6 +173,53 @@ impl Gen {
     }
 }
 
+impl Gen {
+    /// Adds sequence `name` of a stateful network with one int8 input and output: module
+    /// `m{n}` run step by step on one `State` from `State::new()`, each step compared with
+    /// TFLM's.
+    fn sequence(
+        &mut self,
+        name: &str,
+        n: usize,
+        module: &Module,
+        steps: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), String> {
+        let (&[x], &[(_, y)]) = (module.inputs.as_slice(), module.outputs.as_slice()) else {
+            return Err(format!("{name}: a sequence needs one input and one output"));
+        };
+        if module.tensors[x].dtype != DType::I8 || module.tensors[y].dtype != DType::I8 {
+            return Err(format!("{name}: a sequence needs int8 input and output"));
+        }
+        let i = self.count;
+        self.count += 1;
+        let mut body = String::new();
+        for (k, (input, output)) in steps.iter().enumerate() {
+            std::fs::write(self.out.join(format!("c{i}_s{k}_in.bin")), input)
+                .map_err(|e| e.to_string())?;
+            std::fs::write(self.out.join(format!("c{i}_s{k}_out.bin")), output)
+                .map_err(|e| e.to_string())?;
+            let _ = writeln!(
+                body,
+                "    fill_i8(flat_mut(&mut input), include_bytes!(concat!(env!(\"OUT_DIR\"), \"/c{i}_s{k}_in.bin\")));\n    \
+                 m{n}::Net::run(&input, &mut output, &mut state, arena).map_err(Failure::Kernel)?;\n    \
+                 if let Some(d) = differ_i8(flat(&output), include_bytes!(concat!(env!(\"OUT_DIR\"), \"/c{i}_s{k}_out.bin\"))) {{ return Err(Failure::Step({k}, d)); }}"
+            );
+        }
+        let _ = writeln!(
+            self.index,
+            "fn run_c{i}(arena: &mut [i8]) -> Result<(), Failure> {{\n    \
+             let arena: &mut m{n}::Arena = arena.get_mut(..m{n}::ARENA_BYTES).and_then(|a| a.try_into().ok()).ok_or(Failure::Arena)?;\n    \
+             let mut state = m{n}::State::new();\n    \
+             let mut input: m{n}::Input = {zi};\n    \
+             let mut output: m{n}::Output = {zo};\n{body}    Ok(())\n}}\n",
+            zi = zero("i8", &module.tensors[x].shape),
+            zo = zero("i8", &module.tensors[y].shape),
+        );
+        let _ = writeln!(self.table, "    (\"{name}\", run_c{i}),");
+        Ok(())
+    }
+}
+
 /// A zero value of the nested array type for `shape`.
 fn zero(e: &str, shape: &[usize]) -> String {
     let z = format!("0{e}");
@@ -367,6 +414,56 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
         expected_q7 = q7_manifest.cases.get("q7_cnn").copied().unwrap_or(0);
     }
 
+    // Stateful networks (SVDF): every recorded sequence, run step by step on one state, in the
+    // shard after the q7 network.
+    let mut sequences = 0usize;
+    let mut expected_sequences = 0usize;
+    if mine(models.len() + 1) {
+        let stems = crate::stateful_stems().map_err(|e| e.to_string())?;
+        let path = vectors.join("stateful/manifest.json");
+        println!(
+            "cargo::rerun-if-changed={}",
+            vectors.join("stateful").display()
+        );
+        let manifest: ModelManifest = serde_json::from_str(
+            &std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+        let listed: Vec<String> = manifest.models.keys().cloned().collect();
+        let mut sorted = stems.clone();
+        sorted.sort();
+        if sorted != listed {
+            return Err(format!(
+                "the runner generates stateful models {sorted:?}, {} lists {listed:?}",
+                path.display()
+            ));
+        }
+        expected_sequences = manifest.models.values().map(|m| m.cases).sum();
+        for stem in &stems {
+            let tflite = vectors.join("stateful").join(format!("{stem}.tflite"));
+            let loaded = nn_dsl::front::load::load_tflite(&tflite).map_err(|e| e.render())?;
+            let file = crate::load_stateful(stem).map_err(|e| e.to_string())?;
+            let n = g.compile(stem, &loaded.module, &loaded.weights)?;
+            for (c, seq) in file.cases.iter().enumerate() {
+                let steps = seq
+                    .steps
+                    .iter()
+                    .map(|s| match (s.input.as_slice(), s.output.as_slice()) {
+                        ([x], [y]) => Ok((bytes(x)?, bytes(y)?)),
+                        _ => Err(format!("{stem}: a step with several inputs or outputs")),
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                g.sequence(&format!("{stem} sequence {c}"), n, &loaded.module, &steps)?;
+                sequences += 1;
+            }
+        }
+    }
+    if sequences != expected_sequences {
+        return Err(format!(
+            "generated {sequences} sequences, the stateful manifest lists {expected_sequences}"
+        ));
+    }
+
     // The expected number of cases, counted independently from the vectors' manifests: every op
     // and every model they list must have been generated, each with all of its cases.
     let manifest = crate::load_manifest().map_err(|e| e.to_string())?;
@@ -427,11 +524,12 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
         file,
         "/// Single-op cases generated.\npub const OP_CASES: usize = {op_cases};\n\
          /// Whole-network cases.\npub const MODEL_CASES: usize = {model_cases};\n\
+         /// Sequences of stateful networks (one case each).\npub const SEQUENCES: usize = {sequences};\n\
          /// Of which with row-by-row in-place convolutions.\npub const IN_PLACE_CASES: usize = {in_place_cases};\n\
          /// The number of cases the vectors' manifests list.\npub const EXPECTED_CASES: usize = {};\n\
          /// The largest arena of any case.\npub const MAX_ARENA: usize = {};\n\
          /// The target the cases were generated for.\npub const TARGET: &str = \"{}\";",
-        expected_ops + expected_models,
+        expected_ops + expected_models + expected_sequences,
         // One int16 element more: an int16 arena starts at the runner arena's first even address.
         g.max_arena.max(1) + 2,
         target.name()

@@ -6,7 +6,7 @@
 fn main() {
     let mut arena = vec![0i8; MAX_ARENA];
     println!(
-        "nnd oracle runner: target `{TARGET}`, {OP_CASES} single-op cases, {MODEL_CASES} whole-network cases ({IN_PLACE_CASES} of them in place)"
+        "nnd oracle runner: target `{TARGET}`, {OP_CASES} single-op cases, {MODEL_CASES} whole-network cases ({IN_PLACE_CASES} of them in place), {SEQUENCES} sequences of stateful networks"
     );
     let (mut passed, mut failed) = (0usize, 0usize);
     for (name, run) in CASES {
@@ -31,6 +31,6 @@ fn main() {
             passed + failed
         );
     }
-    let ok = failed == 0 && passed == EXPECTED_CASES && passed == OP_CASES + MODEL_CASES;
+    let ok = failed == 0 && passed == EXPECTED_CASES && passed == OP_CASES + MODEL_CASES + SEQUENCES;
     std::process::exit(if ok { 0 } else { 1 });
 }

@@ -30,7 +30,7 @@ fn main() -> ! {
     // could use it (none does).
     let arena: &mut [i8] = unsafe { &mut *core::ptr::addr_of_mut!(ARENA) };
     say(format_args!(
-        "nnd oracle runner: target `{TARGET}`, {OP_CASES} single-op cases, {MODEL_CASES} whole-network cases ({IN_PLACE_CASES} of them in place)\n"
+        "nnd oracle runner: target `{TARGET}`, {OP_CASES} single-op cases, {MODEL_CASES} whole-network cases ({IN_PLACE_CASES} of them in place), {SEQUENCES} sequences of stateful networks\n"
     ));
     let (mut passed, mut failed) = (0usize, 0usize);
     for (name, run) in CASES {
@@ -55,7 +55,7 @@ fn main() -> ! {
             passed + failed
         ));
     }
-    if failed == 0 && passed == EXPECTED_CASES && passed == OP_CASES + MODEL_CASES {
+    if failed == 0 && passed == EXPECTED_CASES && passed == OP_CASES + MODEL_CASES + SEQUENCES {
         debug::exit(debug::EXIT_SUCCESS);
     } else {
         debug::exit(debug::EXIT_FAILURE);
