@@ -59,6 +59,8 @@ t=(--target "$codegen_target")
 "${nndc[@]}" build nn-macros/tests/ui/data/q7_cnn.nnd "${t[@]}" -o "$gen/q7_cnn.rs" 2>/dev/null
 # The 16x8 network (int16 activations: nn_kernels' _s16 kernels).
 "${nndc[@]}" build $models/cnn_16x8.tflite "${t[@]}" --name Cnn16x8 -o "$gen/cnn_16x8.rs" 2>/dev/null
+# A stateful network (SVDF layers, int16 and int8 state: nn_kernels::svdf).
+"${nndc[@]}" build tests/vectors/stateful/svdf_kws.tflite "${t[@]}" --name SvdfKws -o "$gen/svdf_kws.rs" 2>/dev/null
 # Fused residual blocks (ring copies and row windows of four layers per output row).
 "${nndc[@]}" build $models/resnet8_cifar.tflite "${t[@]}" --name Resnet8InPlace --in-place \
     --io-in-arena -o "$gen/resnet8_in_place.rs" 2>/dev/null
@@ -105,7 +107,7 @@ fi
 table=$("$nm" --demangle "$elf")
 # The networks and every kernel must really be linked (not optimised away), or the check would
 # prove nothing: each module's weight statics, and each kernel's entry point.
-networks=(kws resnet8 concat_mul vww fc_autoencoder kws_in_place vww_in_place q7_cnn cnn_16x8)
+networks=(kws resnet8 concat_mul vww fc_autoencoder kws_in_place vww_in_place q7_cnn cnn_16x8 svdf_kws)
 for m in "${networks[@]}"; do
     if ! grep -q "nnd_nostd_check::$m::" <<<"$table"; then
         echo "FAIL: no statics of module $m in the binary; the check would be vacuous" >&2
@@ -156,6 +158,9 @@ kernels+=(conv2d::conv2d_grouped_s16 depthwise_conv2d::depthwise_conv2d_s16
     fully_connected::fully_connected_s16 max_pool2d::max_pool2d_s16 avg_pool2d::avg_pool2d_s16
     add::add_s16 mul::mul_s16 quantize::quantize_f32_s16 dequantize::dequantize_s16_f32
     pad::pad_s16 strided_slice::strided_slice_s16 resize::resize_nearest_s16)
+# The SVDF kernel (portable on every target). `svdf_s8` is generic over the state type and is
+# inlined into the network's `run`; its argument check stays a function of its own.
+kernels+=(svdf::check)
 # The power-of-two kernels run on every target (portable).
 kernels+=(q7q15::convolve_hwc_q7 q7q15::convolve_hwc_q15 q7q15::depthwise_conv_hwc_q7
     q7q15::fully_connected_q7 q7q15::fully_connected_q15 q7q15::fully_connected_mat_q7_vec_q15

@@ -48,6 +48,9 @@ mod q7_cnn {
 mod cnn_16x8 {
     include!(concat!(env!("NND_GEN_DIR"), "/cnn_16x8.rs"));
 }
+mod svdf_kws {
+    include!(concat!(env!("NND_GEN_DIR"), "/svdf_kws.rs"));
+}
 
 #[panic_handler]
 fn panic(_: &PanicInfo<'_>) -> ! {
@@ -161,6 +164,17 @@ fn networks() {
     let mut arena = [0i16; cnn_16x8::ARENA_BYTES / 2];
     let r = cnn_16x8::Cnn16x8::run(&input, &mut output, black_box(&mut arena));
     let _ = black_box((r, &output));
+    // The stateful network (SVDF: the state kept between calls, two steps).
+    let mut state = black_box(svdf_kws::State::new());
+    let mut output = [0i8; 4];
+    let mut arena = [0i8; svdf_kws::ARENA_BYTES];
+    for _ in 0..2 {
+        let input = black_box([0i8; 40]);
+        let r = svdf_kws::SvdfKws::run(&input, &mut output, &mut state, black_box(&mut arena));
+        let _ = black_box((r, &output));
+    }
+    state.reset();
+    let _ = black_box(&state);
 }
 
 /// The 16x8 kernels (`_s16`) with opaque parameters and slices.
