@@ -85,7 +85,7 @@ pub mod __private {
         aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixed,
         fixedpoint, fully_connected, logistic, lut, max_pool2d, mean, minmax, mul, pad, prelu,
         q7q15, qformat, quantize, relu, requantize, resize, rv64, shape, softmax, strided_slice,
-        tanh, transpose_conv, typed, KernelError, KernelResult,
+        svdf, tanh, transpose_conv, typed, KernelError, KernelResult,
     };
 }
 
