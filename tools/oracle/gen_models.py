@@ -257,26 +257,11 @@ def build(name, seed, rng):
 
 def make_cases(model_bytes, rng):
     model = ol.parse_model(model_bytes)
-    subgraph = model.subgraphs[0]
     oracle = ol.Oracle(model_bytes)
     cases = []
     for k in range(CASES_PER_MODEL):
-        mode = INPUT_MODES[k % len(INPUT_MODES)]
-        feeds = []
-        for t in subgraph.inputs:
-            tensor = subgraph.tensors[t]
-            shape = tuple(int(d) for d in tensor.shape)
-            if tensor.type == ol.fb.TensorType.INT16:
-                feeds.append(ol.int16_input(rng, shape, mode))
-            else:
-                feeds.append(ol.int8_input(rng, shape, mode, int(tensor.quantization.zeroPoint[0])))
-        outputs = oracle.run(feeds)
-        cases.append(
-            {
-                "input": [ol.tensor_json(model, int(t), v) for t, v in zip(subgraph.inputs, feeds, strict=True)],
-                "output": [ol.tensor_json(model, int(t), v) for t, v in zip(subgraph.outputs, outputs, strict=True)],
-            }
-        )
+        feeds = ol.random_feeds(model, rng, INPUT_MODES[k % len(INPUT_MODES)])
+        cases.append(ol.io_json(model, feeds, oracle.run(feeds)))
     return cases, oracle.arena_bytes_used(), ol.op_names(model)
 
 
@@ -296,10 +281,7 @@ def main():
         rng = np.random.default_rng([args.seed, STREAMS.index(name)])
         model_bytes = build(name, args.seed, rng)
         cases, arena, ops = make_cases(model_bytes, rng)
-        (args.out / f"{name}.tflite").write_bytes(model_bytes)
-        lines = [json.dumps(case, separators=(",", ":")) for case in cases]
-        head = {"model": f"{name}.tflite", "tflm_arena_bytes": arena, "ops": sorted(set(ops))}
-        (args.out / f"{name}.json").write_text(json.dumps(head)[:-1] + ',"cases":[\n' + ",\n".join(lines) + "\n]}\n")
+        ol.write_network_vectors(args.out, name, model_bytes, cases, arena, ops)
         entries[name] = {"cases": len(cases), "operators": len(ops), "tflite_bytes": len(model_bytes)}
         print(
             f"{name}: {len(ops)} ops {sorted(set(ops))}, {len(model_bytes)} B, arena {arena} B, "

@@ -253,7 +253,6 @@ NETWORKS = {
 
 def make_cases(model_bytes, rng):
     model = ol.parse_model(model_bytes)
-    subgraph = model.subgraphs[0]
     oracle = ol.Oracle(model_bytes)
     cases = []
     for k in range(CASES_PER_MODEL):
@@ -261,20 +260,8 @@ def make_cases(model_bytes, rng):
         oracle.interpreter.reset()
         steps = []
         for _ in range(STEPS_PER_CASE):
-            feeds = []
-            for t in subgraph.inputs:
-                tensor = subgraph.tensors[t]
-                shape = tuple(int(d) for d in tensor.shape)
-                feeds.append(ol.int8_input(rng, shape, mode, int(tensor.quantization.zeroPoint[0])))
-            outputs = oracle.run(feeds)
-            steps.append(
-                {
-                    "input": [ol.tensor_json(model, int(t), v) for t, v in zip(subgraph.inputs, feeds, strict=True)],
-                    "output": [
-                        ol.tensor_json(model, int(t), v) for t, v in zip(subgraph.outputs, outputs, strict=True)
-                    ],
-                }
-            )
+            feeds = ol.random_feeds(model, rng, mode)
+            steps.append(ol.io_json(model, feeds, oracle.run(feeds)))
         cases.append({"steps": steps})
     return cases, oracle.arena_bytes_used(), ol.op_names(model)
 
@@ -296,10 +283,7 @@ def main():
         rng = np.random.default_rng([args.seed, streams.index(name)])
         model_bytes = NETWORKS[name](rng)
         cases, arena, ops = make_cases(model_bytes, rng)
-        (args.out / f"{name}.tflite").write_bytes(model_bytes)
-        lines = [json.dumps(case, separators=(",", ":")) for case in cases]
-        head = {"model": f"{name}.tflite", "tflm_arena_bytes": arena, "ops": sorted(set(ops))}
-        (args.out / f"{name}.json").write_text(json.dumps(head)[:-1] + ',"cases":[\n' + ",\n".join(lines) + "\n]}\n")
+        ol.write_network_vectors(args.out, name, model_bytes, cases, arena, ops)
         entries[name] = {
             "cases": len(cases),
             "steps": STEPS_PER_CASE,

@@ -11,6 +11,7 @@ Three jobs:
 
 import contextlib
 import copy
+import json
 import os
 import re
 import sys
@@ -288,3 +289,35 @@ def int16_input(rng, shape, mode):
     else:
         raise ValueError(f"unknown input mode {mode!r}")
     return np.clip(values, -32768, 32767).astype(np.int16)
+
+
+def random_feeds(model, rng, mode):
+    """One random value per graph input of `model`: int16 (zero point 0) or int8 at the input's
+    zero point, drawn in `mode` (see int8_input)."""
+    subgraph = model.subgraphs[0]
+    feeds = []
+    for t in subgraph.inputs:
+        tensor = subgraph.tensors[t]
+        shape = tuple(int(d) for d in tensor.shape)
+        if tensor.type == fb.TensorType.INT16:
+            feeds.append(int16_input(rng, shape, mode))
+        else:
+            feeds.append(int8_input(rng, shape, mode, int(tensor.quantization.zeroPoint[0])))
+    return feeds
+
+
+def io_json(model, feeds, outputs):
+    """One recorded run: {"input": [TENSOR], "output": [TENSOR]} in graph order."""
+    subgraph = model.subgraphs[0]
+    return {
+        "input": [tensor_json(model, int(t), v) for t, v in zip(subgraph.inputs, feeds, strict=True)],
+        "output": [tensor_json(model, int(t), v) for t, v in zip(subgraph.outputs, outputs, strict=True)],
+    }
+
+
+def write_network_vectors(out, name, model_bytes, cases, arena, ops):
+    """Writes <name>.tflite and <name>.json (one case per line) into `out`."""
+    (out / f"{name}.tflite").write_bytes(model_bytes)
+    lines = [json.dumps(case, separators=(",", ":")) for case in cases]
+    head = {"model": f"{name}.tflite", "tflm_arena_bytes": arena, "ops": sorted(set(ops))}
+    (out / f"{name}.json").write_text(json.dumps(head)[:-1] + ',"cases":[\n' + ",\n".join(lines) + "\n]}\n")
