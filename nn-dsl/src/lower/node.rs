@@ -611,18 +611,8 @@ impl<'a> Ctx<'a> {
         let Some(w) = self.weights.tensors.get(&name) else {
             return Ok(0);
         };
-        let values: Vec<i64> = match w.dtype {
-            WDType::I64 => w
-                .data
-                .chunks_exact(8)
-                .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-                .collect(),
-            WDType::I32 => w
-                .data
-                .chunks_exact(4)
-                .map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-                .collect(),
-            _ => return Err(self.bad_weight(&name, "i64[1] or i32[1]".into(), w)),
+        let Some(values) = w.to_i64() else {
+            return Err(self.bad_weight(&name, "i64[1] or i32[1]".into(), w));
         };
         let first = values.first().copied().unwrap_or(0);
         if values.iter().any(|&z| z != first) {
