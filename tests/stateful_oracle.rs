@@ -1,12 +1,14 @@
-//! Networks with state (SVDF) against TFLM over whole sequences.
+//! Networks with state (SVDF, LSTM) against TFLM over whole sequences.
 //!
 //! - `stateful_networks_equal_tflm_over_sequences`: every `tests/vectors/stateful/*.tflite` is
 //!   imported and lowered; each recorded sequence starts from a reset state and runs step by step
 //!   through `nn_dsl::exec::run_with_state`: every step's outputs must EQUAL TFLM's. The state is
 //!   what carries the sequence, so a wrong shift, a wrong reset value or a state that is not kept
 //!   shows up as a differing step.
-//! - `import_round_trip_keeps_the_state`: .tflite -> .nnd (`svdf(...)`) + .safetensors -> load:
-//!   the same lowering, and the same outputs over every sequence.
+//! - `import_round_trip_keeps_the_state`: .tflite -> .nnd (`svdf(...)`, `lstm(...)`) +
+//!   .safetensors -> load: the same lowering, and the same outputs over every sequence.
+//! - `a_step_without_the_stream_differs_from_the_stream`: the vectors depend on the state, for
+//!   both kinds of stateful layer.
 //!
 //! The same sequences run through the generated Rust of three targets in
 //! `examples/streaming/tests/tflm.rs`.
@@ -73,8 +75,8 @@ fn stateful_networks_equal_tflm_over_sequences() {
         failures.len(),
         failures.join("\n")
     );
-    assert!(stems.len() >= 3, "only {} stateful models", stems.len());
-    assert!(steps >= 216, "only {steps} steps");
+    assert!(stems.len() >= 5, "only {} stateful models", stems.len());
+    assert!(steps >= 360, "only {steps} steps");
 }
 
 #[test]
@@ -93,7 +95,10 @@ fn import_round_trip_keeps_the_state() {
             },
         )
         .unwrap();
-        assert!(text.contains("= svdf("), "{stem}: {text}");
+        assert!(
+            text.contains("= svdf(") || text.contains("= lstm("),
+            "{stem}: {text}"
+        );
         let nnd = dir.join(format!("{stem}.nnd"));
         std::fs::write(&nnd, text).unwrap();
         direct
@@ -115,29 +120,31 @@ fn import_round_trip_keeps_the_state() {
         );
         steps += n;
     }
-    assert!(steps >= 216);
+    assert!(steps >= 360);
 }
 
 #[test]
 fn a_step_without_the_stream_differs_from_the_stream() {
     // The vectors would pass a network that ignored its state only if every step's output were
     // the first step's: show that they are not, so the tests above can fail.
-    let file = load_stateful("svdf_kws").unwrap();
-    let loaded = nn_dsl::front::load::load_tflite(&tflite("svdf_kws")).unwrap();
-    let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights).unwrap();
-    let mut differ = 0;
-    for seq in &file.cases {
-        for step in &seq.steps[1..] {
-            let x = TensorData::I8(step.input[0].i8_data().unwrap());
-            // `run` starts from a reset state every time.
-            let out = exec::run(&loaded.module, &lowered, &[x]).unwrap();
-            if out[0].as_i8().unwrap() != step.output[0].i8_data().unwrap().as_slice() {
-                differ += 1;
+    for stem in ["svdf_kws", "lstm_classifier", "lstm_clip"] {
+        let file = load_stateful(stem).unwrap();
+        let loaded = nn_dsl::front::load::load_tflite(&tflite(stem)).unwrap();
+        let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights).unwrap();
+        let mut differ = 0;
+        for seq in &file.cases {
+            for step in &seq.steps[1..] {
+                let x = TensorData::I8(step.input[0].i8_data().unwrap());
+                // `run` starts from a reset state every time.
+                let out = exec::run(&loaded.module, &lowered, &[x]).unwrap();
+                if out[0].as_i8().unwrap() != step.output[0].i8_data().unwrap().as_slice() {
+                    differ += 1;
+                }
             }
         }
+        assert!(
+            differ > 20,
+            "{stem}: only {differ} steps depend on the earlier ones"
+        );
     }
-    assert!(
-        differ > 20,
-        "only {differ} steps depend on the earlier ones"
-    );
 }

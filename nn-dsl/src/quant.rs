@@ -637,6 +637,89 @@ pub fn svdf(
     })
 }
 
+/// The requantisations of an int8 LSTM (TFLM `PrepareGateParametersInteger` and
+/// `CreateLstmCellStateInfo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LstmQuant {
+    /// Per gate (input, forget, cell, output): `input_scale * weight_scale / 2^-12`.
+    pub input: [Q31Multiplier; 4],
+    /// Per gate: `hidden_scale * recurrent_weight_scale / 2^-12`.
+    pub recurrent: [Q31Multiplier; 4],
+    /// `2^-15 * cell_scale / cell_scale`: forget gate times cell state.
+    pub forget: Q31Multiplier,
+    /// `2^-15 * 2^-15 / cell_scale`: input gate times cell gate.
+    pub input_cell: Q31Multiplier,
+    /// `2^-15 * 2^-15 / hidden_scale`: tanh of the cell times output gate.
+    pub output: Q31Multiplier,
+    /// `log2(cell_scale)`.
+    pub cell_scale_power: i32,
+    /// The cell clip in cell state units (TFLM truncates toward zero, saturating to int16).
+    pub cell_clip: i16,
+}
+
+/// Int8 LSTM constants. The gate multipliers take the product of the two `f32` scales in `f32`
+/// and divide by 2^-12 in `f64` (TFLM builds them with its fully connected helper, whose product
+/// is in `f32`); the element-wise products are `f64` throughout. The cell state's scale must be
+/// a power of two: TFLM's integer tanh reads it as one.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale, a cell scale that is not a power of two, or a multiplier the
+/// kernel cannot apply.
+pub fn lstm(
+    input_scale: f32,
+    weight_scales: [f32; 4],
+    hidden_scale: f32,
+    recurrent_scales: [f32; 4],
+    cell_scale: f32,
+    cell_clip: f32,
+) -> Result<LstmQuant, QuantError> {
+    let si = scale("input", input_scale)?;
+    let sh = scale("hidden state", hidden_scale)?;
+    let sc = scale("cell state", cell_scale)?;
+    let (mantissa, exponent) = frexp(f64::from(sc));
+    if mantissa != 0.5 {
+        return Err(QuantError::OutOfRange {
+            what: "lstm cell state scale (must be a power of two)",
+            value: f64::from(sc),
+        });
+    }
+    let gate = 1.0 / 4096.0;
+    let pair = |g: usize| -> Result<(Q31Multiplier, Q31Multiplier), QuantError> {
+        let w = scale("lstm input weights", weight_scales[g])?;
+        let r = scale("lstm recurrent weights", recurrent_scales[g])?;
+        Ok((
+            kernel_multiplier(
+                "lstm gate (input scale * weight scale / 2^-12)",
+                f64::from(si * w) / gate,
+            )?,
+            kernel_multiplier(
+                "lstm gate (hidden scale * recurrent weight scale / 2^-12)",
+                f64::from(sh * r) / gate,
+            )?,
+        ))
+    };
+    let (g0, g1, g2, g3) = (pair(0)?, pair(1)?, pair(2)?, pair(3)?);
+    let input = [g0.0, g1.0, g2.0, g3.0];
+    let recurrent = [g0.1, g1.1, g2.1, g3.1];
+    let q15 = 1.0 / 32768.0;
+    let sc64 = f64::from(sc);
+    if !(cell_clip.is_finite() && cell_clip >= 0.0) {
+        return Err(QuantError::OutOfRange {
+            what: "lstm cell clip",
+            value: f64::from(cell_clip),
+        });
+    }
+    Ok(LstmQuant {
+        input,
+        recurrent,
+        forget: kernel_multiplier("lstm forget gate x cell state", q15 * sc64 / sc64)?,
+        input_cell: kernel_multiplier("lstm input gate x cell gate", q15 * q15 / sc64)?,
+        output: kernel_multiplier("lstm output gate x tanh(cell)", q15 * q15 / f64::from(sh))?,
+        cell_scale_power: exponent - 1,
+        cell_clip: (f64::from(cell_clip) / sc64).clamp(-32768.0, 32767.0) as i16,
+    })
+}
+
 /// Constants of an int8 PRELU (TFLM `CalculatePreluParams`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PreluQuant {

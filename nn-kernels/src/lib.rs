@@ -45,6 +45,7 @@ mod error;
 pub mod fixedpoint;
 pub mod fully_connected;
 pub mod logistic;
+pub mod lstm;
 pub mod lut;
 pub mod max_pool2d;
 pub mod mean;
@@ -62,6 +63,7 @@ pub mod rv64;
 mod scheme;
 pub mod shape;
 pub mod shaped;
+pub mod sigmoid16;
 pub mod softmax;
 pub mod strided_slice;
 pub mod svdf;
@@ -83,9 +85,9 @@ pub use fixed;
 pub mod __private {
     pub use crate::{
         aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixed,
-        fixedpoint, fully_connected, logistic, lut, max_pool2d, mean, minmax, mul, pad, prelu,
-        q7q15, qformat, quantize, relu, requantize, resize, rv64, shape, softmax, strided_slice,
-        svdf, tanh, transpose_conv, typed, KernelError, KernelResult,
+        fixedpoint, fully_connected, logistic, lstm, lut, max_pool2d, mean, minmax, mul, pad,
+        prelu, q7q15, qformat, quantize, relu, requantize, resize, rv64, shape, sigmoid16, softmax,
+        strided_slice, svdf, tanh, transpose_conv, typed, KernelError, KernelResult,
     };
 }
 

@@ -1,16 +1,20 @@
-"""Stateful oracle vectors: networks with SVDF layers run over sequences by TFLM.
+"""Stateful oracle vectors: networks with SVDF or LSTM layers run over sequences by TFLM.
 
     tools/oracle/.venv/bin/python tools/oracle/gen_stateful.py --seed 1 --out tests/vectors/stateful
 
-TensorFlow's converter emits no SVDF from Keras, so the flatbuffers are written here with the TFLM
-package's schema bindings: float weights drawn at random, a float forward pass over random
+TensorFlow's converter emits no SVDF from Keras, and the pinned converter (TensorFlow 2.21)
+crashes (SIGSEGV in the calibrator's _feed_tensors) when it quantises a Keras LSTM, so the
+flatbuffers are written here with the TFLM package's schema bindings. LSTM weights are those of a
+Keras `LSTM` layer (its initialisers; a check below runs the Keras layer and the float reference
+used here side by side, so the gate order and formulas are Keras's). Otherwise float weights drawn at random, a float forward pass over random
 sequences measures every activation range, and the int8 / int16 quantisation follows from those
 ranges as the converter would choose it (symmetric int8 weights, int32 bias at input scale x weight
-scale, activations from their min/max). The state tensor of each SVDF is a variable tensor, which
-TFLM keeps between invocations and resets with `reset()`.
+scale, activations from their min/max; an LSTM's int16 cell state gets the power-of-two scale
+TFLM's integer LSTM requires). The state tensors (an SVDF's memory, an LSTM's hidden and cell
+state) are variable tensors, which TFLM keeps between invocations and resets with `reset()`.
 
-Each case is one sequence: the interpreter is reset, then invoked once per step; every step's
-inputs and outputs are recorded (docs/vectors.md, "Stateful networks"). Written per network:
+Each case is one sequence: the interpreter is reset, then invoked once per step (an LSTM network
+takes a window of several time steps per invocation); every step's inputs and outputs are recorded (docs/vectors.md, "Stateful networks"). Written per network:
 <name>.tflite, <name>.json and manifest.json for the set.
 """
 
@@ -240,6 +244,183 @@ def svdf_single(rng, units, rank, memory, bias, activation, state_bits, n_input)
     return g.model([x], [y])
 
 
+# --- LSTM ---
+
+GATES = ("input", "forget", "cell", "output")
+
+
+def sigmoid(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def keras_lstm(rng, n_input, units):
+    """The weights of a Keras LSTM layer (glorot / orthogonal initialisers, unit forget bias),
+    with a random bias added so that no gate sits at its initial value: {"w": [4, units, n_input],
+    "r": [4, units, units], "b": [4, units]} in Keras's gate order (input, forget, cell, output)."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(int(rng.integers(1 << 30)))
+    layer = tf.keras.layers.LSTM(units, return_sequences=True)
+    layer.build((1, None, n_input))
+    kernel, recurrent, bias = layer.get_weights()
+    bias = bias + 0.3 * rng.standard_normal(bias.shape)
+    layer.set_weights([kernel, recurrent, bias])
+    weights = {
+        "w": kernel.T.reshape(4, units, n_input).astype(np.float64),
+        "r": recurrent.T.reshape(4, units, units).astype(np.float64),
+        "b": bias.reshape(4, units).astype(np.float64),
+    }
+    # The float reference below is Keras's LSTM: same outputs on a random sequence.
+    probe = rng.standard_normal((1, 5, n_input)).astype(np.float32)
+    ours, _ = lstm_float(weights, probe[0], np.zeros(units), np.zeros(units))
+    theirs = np.asarray(layer(probe))[0]
+    if not np.allclose(ours, theirs, atol=1e-5):
+        raise ol.OracleError(f"float LSTM reference differs from Keras by {np.abs(ours - theirs).max()}")
+    return weights
+
+
+def lstm_float(layer, frames, h, c, clip=0.0):
+    """Float LSTM over `frames` [T, n_input] from state (h, c): the outputs [T, units], and the
+    final (h, c) plus the largest |c| seen, as a tuple."""
+    w, r, b = layer["w"], layer["r"], layer["b"]
+    outs, c_max = [], 0.0
+    for x in frames:
+        pre = np.einsum("gun,n->gu", w, x) + np.einsum("guv,v->gu", r, h) + b
+        i, f, g, o = sigmoid(pre[0]), sigmoid(pre[1]), np.tanh(pre[2]), sigmoid(pre[3])
+        c = f * c + i * g
+        if clip > 0:
+            c = np.clip(c, -clip, clip)
+        c_max = max(c_max, float(np.abs(c).max()))
+        h = o * np.tanh(c)
+        outs.append(h)
+    return np.array(outs), (h, c, c_max)
+
+
+def calibrate_lstm(layer, windows_per_sequence, clip=0.0):
+    """Runs the float layer over calibration sequences (each a list of windows, the state carried
+    across windows as TFLM carries it across invocations); returns the per-sequence list of output
+    windows and sets the layer's hidden (= output) and cell state quantisation."""
+    units = layer["b"].shape[1]
+    outputs, c_max, lo, hi = [], 0.0, 0.0, 0.0
+    for windows in windows_per_sequence:
+        h, c, seq = np.zeros(units), np.zeros(units), []
+        for frames in windows:
+            y, (h, c, m) = lstm_float(layer, frames, h, c, clip)
+            c_max, lo, hi = max(c_max, m), min(lo, y.min()), max(hi, y.max())
+            seq.append(y)
+        outputs.append(seq)
+    layer["hidden_q"] = asymmetric(lo, hi)
+    # TFLM's integer LSTM needs a power-of-two cell scale: the smallest covering the range.
+    layer["cell_pow"] = int(np.ceil(np.log2(max(c_max, 1e-3)))) - 15
+    return outputs
+
+
+def lstm_layer(graph, name, x, x_q, layer, time_steps, clip=0.0):
+    """Adds one int8 UNIDIRECTIONAL_SEQUENCE_LSTM (batch-major [1, T, n_input] -> [1, T, units],
+    int16 cell state, hidden state = output quantisation) reading tensor `x`."""
+    units, n_input = layer["w"].shape[1], layer["w"].shape[2]
+    inputs = [x]
+    w_scales = []
+    for k, gate in enumerate(GATES):
+        q, scale = symmetric(layer["w"][k])
+        w_scales.append(scale)
+        inputs.append(graph.tensor(f"{name}/input_to_{gate}", [units, n_input], fb.TensorType.INT8, scale, 0, q))
+    for k, gate in enumerate(GATES):
+        q, scale = symmetric(layer["r"][k])
+        inputs.append(graph.tensor(f"{name}/recurrent_to_{gate}", [units, units], fb.TensorType.INT8, scale, 0, q))
+    inputs += [-1, -1, -1]  # no peepholes
+    for k, gate in enumerate(GATES):
+        scale = float(np.float32(x_q[0] * w_scales[k]))
+        q = np.round(layer["b"][k] / scale).astype(np.int32)
+        inputs.append(graph.tensor(f"{name}/{gate}_bias", [units], fb.TensorType.INT32, scale, 0, q))
+    inputs += [-1, -1]  # no projection
+    h_q = layer["hidden_q"]
+    inputs.append(graph.tensor(f"{name}/hidden_state", [1, units], fb.TensorType.INT8, *h_q, variable=True))
+    cell_scale = float(2.0 ** layer["cell_pow"])
+    inputs.append(graph.tensor(f"{name}/cell_state", [1, units], fb.TensorType.INT16, cell_scale, 0, variable=True))
+    inputs += [-1, -1, -1, -1]  # no layer normalisation
+    y = graph.tensor(name, [1, time_steps, units], fb.TensorType.INT8, *h_q)
+    options = fb.UnidirectionalSequenceLSTMOptionsT()
+    options.fusedActivationFunction = fb.ActivationFunctionType.TANH
+    options.cellClip = float(clip)
+    options.projClip = 0.0
+    options.timeMajor = False
+    graph.op(
+        fb.BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM,
+        inputs,
+        [y],
+        fb.BuiltinOptions.UnidirectionalSequenceLSTMOptions,
+        options,
+    )
+    return y
+
+
+def random_windows(rng, time_steps, n_input):
+    return [
+        [rng.standard_normal((time_steps, n_input)) for _ in range(STEPS_PER_CASE)]
+        for _ in range(CALIBRATION_SEQUENCES)
+    ]
+
+
+def lstm_classifier(rng):
+    """A gesture-style classifier on a stream of 6-axis sensor windows: two stacked LSTM layers
+    (20 then 12 units), the last step taken by a strided slice (as Keras's return_sequences=False
+    converts), a dense layer and softmax; each invocation takes a window of 8 time steps and the
+    states carry over to the next."""
+    t, n_input = 8, 6
+    in_q = (float(np.float32(1 / 40)), 3)
+    l1 = keras_lstm(rng, n_input, 20)
+    l2 = keras_lstm(rng, 20, 12)
+    fc_w = rng.standard_normal((5, 12)) / np.sqrt(12) * 2
+    fc_b = 0.1 * rng.standard_normal(5)
+    windows = random_windows(rng, t, n_input)
+    o1 = calibrate_lstm(l1, windows)
+    o2 = calibrate_lstm(l2, o1)
+    logits = np.concatenate([w[-1] @ fc_w.T + fc_b for seq in o2 for w in seq])
+    q3 = asymmetric(logits.min(), logits.max())
+
+    g = Graph()
+    x = g.tensor("x0", [1, t, n_input], fb.TensorType.INT8, *in_q)
+    y1 = lstm_layer(g, "lstm1", x, in_q, l1, t)
+    y2 = lstm_layer(g, "lstm2", y1, l1["hidden_q"], l2, t)
+    begin = g.tensor("last/begin", [3], fb.TensorType.INT32, data=np.array([0, t - 1, 0], np.int32))
+    end = g.tensor("last/end", [3], fb.TensorType.INT32, data=np.array([1, t, 12], np.int32))
+    strides = g.tensor("last/strides", [3], fb.TensorType.INT32, data=np.array([1, 1, 1], np.int32))
+    last = g.tensor("last", [1, 12], fb.TensorType.INT8, *l2["hidden_q"])
+    so = fb.StridedSliceOptionsT()
+    so.shrinkAxisMask = 2
+    g.op(fb.BuiltinOperator.STRIDED_SLICE, [y2, begin, end, strides], [last], fb.BuiltinOptions.StridedSliceOptions, so)
+    w_q, w_scale = symmetric(fc_w)
+    w = g.tensor("dense/weights", [5, 12], fb.TensorType.INT8, w_scale, 0, w_q)
+    b_scale = float(np.float32(l2["hidden_q"][0] * w_scale))
+    b = g.tensor("dense/bias", [5], fb.TensorType.INT32, b_scale, 0, np.round(fc_b / b_scale).astype(np.int32))
+    logit = g.tensor("dense", [1, 5], fb.TensorType.INT8, *q3)
+    fco = fb.FullyConnectedOptionsT()
+    g.op(fb.BuiltinOperator.FULLY_CONNECTED, [last, w, b], [logit], fb.BuiltinOptions.FullyConnectedOptions, fco)
+    probs = g.tensor("probs", [1, 5], fb.TensorType.INT8, 1 / 256, -128)
+    sm = fb.SoftmaxOptionsT()
+    sm.beta = 1.0
+    g.op(fb.BuiltinOperator.SOFTMAX, [logit], [probs], fb.BuiltinOptions.SoftmaxOptions, sm)
+    return g.model([x], [probs])
+
+
+def lstm_single(rng, units, n_input, t, clip_fraction):
+    """One LSTM layer on its own, its whole output sequence recorded; with clip_fraction > 0 the
+    cell clip is that fraction of the largest cell value seen in calibration, so it bites."""
+    in_q = (float(np.float32(1 / 24)), -9)
+    layer = keras_lstm(rng, n_input, units)
+    windows = random_windows(rng, t, n_input)
+    clip = 0.0
+    if clip_fraction > 0:
+        calibrate_lstm(layer, windows)
+        clip = float(np.float32(clip_fraction * 2.0 ** (layer["cell_pow"] + 15)))
+    calibrate_lstm(layer, windows, clip)
+    g = Graph()
+    x = g.tensor("x0", [1, t, n_input], fb.TensorType.INT8, *in_q)
+    y = lstm_layer(g, "lstm", x, in_q, layer, t, clip)
+    return g.model([x], [y])
+
+
 NETWORKS = {
     "svdf_kws": svdf_kws,
     # rank 3, int16 state, RELU requested (TFLM's integer SVDF applies no fused activation). Every
@@ -248,6 +429,9 @@ NETWORKS = {
     "svdf_rank3": lambda rng: svdf_single(rng, 5, 3, 6, True, "relu", 16, 12),
     # int8 time weights and int8 state with a non-zero state zero point, memory 1
     "svdf_int8_state": lambda rng: svdf_single(rng, 7, 1, 1, True, "none", 8, 9),
+    "lstm_classifier": lstm_classifier,
+    # 5 units over windows of 3 steps, the cell clipped at 0.4 of its calibrated range
+    "lstm_clip": lambda rng: lstm_single(rng, 5, 7, 3, 0.4),
 }
 
 

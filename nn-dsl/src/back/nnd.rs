@@ -232,6 +232,12 @@ fn call(
         detail,
     };
     match &n.op {
+        Op::Lstm(l) => {
+            args.push(format!("units = {}", l.units));
+            if l.cell_clip != 0.0 {
+                args.push(format!("cell_clip = {}", float(l.cell_clip)));
+            }
+        }
         Op::Svdf(v) => {
             args.push(format!("units = {}", v.units));
             args.push(format!("memory = {}", v.memory));

@@ -6,7 +6,7 @@
 //! `None` means "poisoned": the problem was reported and the output tensor is not created.
 
 use crate::ir::{
-    Conv2d, DType, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d, Svdf,
+    Conv2d, DType, Dense, DepthwiseConv2d, Lstm, Op, Padding2d, PaddingScheme, Pool2d, Svdf,
     TransposeConv2d, Window2d,
 };
 use crate::shape::{self, Padding};
@@ -41,6 +41,7 @@ impl Checker<'_> {
             "transpose_conv2d" => self.transpose_conv2d(x, attrs, name, call),
             "dense" => self.dense(x, attrs, name, call),
             "svdf" => self.svdf(x, attrs, name, call),
+            "lstm" => self.lstm(x, attrs, name, call),
             "max_pool2d" | "avg_pool2d" | "max_pool1d" | "avg_pool1d" => {
                 self.pool(spec.name, x, attrs)
             }
@@ -422,6 +423,31 @@ impl Checker<'_> {
             state,
         });
         Some((op, vec![units], DType::I8))
+    }
+
+    /// `lstm(x, units, cell_clip = 0)` on a rank-2 int8 input `[T, N]` (T steps per run).
+    fn lstm(&mut self, x: &TensorRef, attrs: &Attrs, name: &str, call: Span) -> Option<Inferred> {
+        let dt = self.need_dtype("lstm", x, DType::I8);
+        let &[t, n] = x.shape.as_slice() else {
+            self.errors.push(CheckError::Rank {
+                op: "lstm",
+                arg: x.clone(),
+                expected: "a rank-2 input [T, N] (T time steps of N features per run)",
+            });
+            return None;
+        };
+        dt?;
+        let units = attrs.size("units", None);
+        let clip = attrs.float("cell_clip", 0.0);
+        let (units, clip) = (units?, clip?);
+        let gates = units.saturating_mul(4);
+        self.weights_fit(name, &[gates, n], call)?;
+        self.weights_fit(name, &[gates, units], call)?;
+        let op = Op::Lstm(Lstm {
+            units,
+            cell_clip: clip as f32,
+        });
+        Some((op, vec![t, units], DType::I8))
     }
 
     fn pool(&mut self, op_name: &'static str, x: &TensorRef, attrs: &Attrs) -> Option<Inferred> {

@@ -53,8 +53,8 @@ pub fn reserved(name: &str) -> Option<&'static str> {
     }
     if name == "State" {
         return Some(
-            "the generated module of a network with stateful layers (`svdf`) defines the type \
-             `State`",
+            "the generated module of a network with stateful layers (`svdf`, `lstm`) defines \
+             the type `State`",
         );
     }
     if !name.chars().any(|c| c.is_ascii_uppercase()) {

@@ -243,6 +243,14 @@ pub(crate) const OPS: &[OpSpec] = &[
         ],
     },
     OpSpec {
+        name: "lstm",
+        arity: Arity::Exactly(1),
+        attrs: &[
+            req("units", Kind::Size, "units = 16"),
+            opt("cell_clip", Kind::Slope, "cell_clip = 3.0"),
+        ],
+    },
+    OpSpec {
         name: "max_pool2d",
         arity: Arity::Exactly(1),
         attrs: POOL_ATTRS,

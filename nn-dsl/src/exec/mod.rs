@@ -219,12 +219,23 @@ pub enum ExecError {
     },
 }
 
-/// The state of a module's stateful layers (SVDF) kept between runs on a stream: one buffer per
-/// stateful node, starting at its zero point ([`ExecState::reset`] returns there).
+/// The state of a module's stateful layers (SVDF, LSTM) kept between runs on a stream: buffers
+/// per stateful node, starting at their zero points ([`ExecState::reset`] returns there).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExecState {
-    /// Per lowered node: its state, `None` for a stateless node.
-    slots: Vec<Option<TensorData>>,
+    /// Per lowered node: its state.
+    slots: Vec<Slot>,
+}
+
+/// The state of one node.
+#[derive(Clone, Debug, PartialEq)]
+enum Slot {
+    /// A stateless node.
+    None,
+    /// An SVDF's memory (the time weights' type).
+    Svdf(TensorData),
+    /// An LSTM's hidden (int8) and cell (int16) states.
+    Lstm { hidden: Vec<i8>, cell: Vec<i16> },
 }
 
 impl ExecState {
@@ -242,10 +253,22 @@ impl ExecState {
             })?;
         for params in &lowered.nodes {
             let slot = match params {
+                NodeParams::Lstm(l) => {
+                    let (mut hidden, mut cell) = (
+                        filled(l.params.units, 0i8, "hidden state")?,
+                        filled(l.params.units, 0i16, "cell state")?,
+                    );
+                    nn_kernels::lstm::lstm_reset(
+                        &mut hidden,
+                        &mut cell,
+                        l.params.hidden_zero_point,
+                    );
+                    Slot::Lstm { hidden, cell }
+                }
                 NodeParams::Svdf(s) => {
                     let len = s.params.state_len().unwrap_or(0);
                     let z = s.params.state_zero_point;
-                    Some(match s.time {
+                    Slot::Svdf(match s.time {
                         crate::lower::TimeWeights::I8(_) => {
                             let z = i8::try_from(z).unwrap_or(0);
                             TensorData::I8(filled(len, z, "state")?)
@@ -256,7 +279,7 @@ impl ExecState {
                         }
                     })
                 }
-                _ => None,
+                _ => Slot::None,
             };
             slots.push(slot);
         }
@@ -265,19 +288,25 @@ impl ExecState {
 
     /// True if the module has a stateful layer.
     pub fn is_stateful(&self) -> bool {
-        self.slots.iter().any(Option::is_some)
+        self.slots.iter().any(|s| *s != Slot::None)
     }
 
     /// Back to the start of a stream: every state element its zero point.
     pub fn reset(&mut self, lowered: &Lowered) {
         for (slot, params) in self.slots.iter_mut().zip(&lowered.nodes) {
-            if let (Some(data), NodeParams::Svdf(s)) = (slot, params) {
-                let z = s.params.state_zero_point;
-                match data {
-                    TensorData::I8(v) => nn_kernels::svdf::svdf_reset(v, z),
-                    TensorData::I16(v) => nn_kernels::svdf::svdf_reset(v, z),
-                    TensorData::F32(_) => {}
+            match (slot, params) {
+                (Slot::Svdf(data), NodeParams::Svdf(s)) => {
+                    let z = s.params.state_zero_point;
+                    match data {
+                        TensorData::I8(v) => nn_kernels::svdf::svdf_reset(v, z),
+                        TensorData::I16(v) => nn_kernels::svdf::svdf_reset(v, z),
+                        TensorData::F32(_) => {}
+                    }
                 }
+                (Slot::Lstm { hidden, cell }, NodeParams::Lstm(l)) => {
+                    nn_kernels::lstm::lstm_reset(hidden, cell, l.params.hidden_zero_point);
+                }
+                _ => {}
             }
         }
     }
@@ -371,8 +400,27 @@ pub fn run_with_state(
                         })
                 })
                 .collect::<Result<_, _>>()?;
-            match (params, slot.as_mut()) {
-                (NodeParams::Svdf(s), Some(st)) => svdf_step(&node.name, s, &ins, st, &mut out)?,
+            match (params, slot) {
+                (NodeParams::Svdf(s), Slot::Svdf(st)) => {
+                    svdf_step(&node.name, s, &ins, st, &mut out)?;
+                }
+                (NodeParams::Lstm(l), Slot::Lstm { hidden, cell }) => {
+                    let x = i8_in(&node.name, &ins, 0)?;
+                    let TensorData::I8(o) = &mut out else {
+                        return Err(ExecError::Malformed {
+                            node: node.name.clone(),
+                            reason: "the output of an lstm is not int8".into(),
+                        });
+                    };
+                    let (p, w, r, b) = (&l.params, &l.input_weights, &l.recurrent_weights, &l.bias);
+                    nn_kernels::lstm::lstm_s8(p, x, w, r, b, hidden, cell, o).map_err(|error| {
+                        ExecError::Kernel {
+                            node: node.name.clone(),
+                            op: "lstm",
+                            error,
+                        }
+                    })?;
+                }
                 _ => step(&node.name, node.op.name(), params, &ins, &mut out)?,
             }
         }
@@ -601,6 +649,7 @@ fn step(
         NodeParams::Minimum(m) => k::minmax::minimum_s8(&m.params(), x()?, i8_in(node, ins, 1)?, o),
         NodeParams::Prelu(p) => k::prelu::prelu_s8(&p.params(), x()?, &p.alpha, o),
         NodeParams::Svdf(_) => return Err(malformed("an svdf run without its state")),
+        NodeParams::Lstm(_) => return Err(malformed("an lstm run without its state")),
         NodeParams::Concat(c) => {
             let slices: Vec<&[i8]> = (0..ins.len())
                 .map(|i| i8_in(node, ins, i))

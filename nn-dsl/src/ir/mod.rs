@@ -40,7 +40,7 @@ use crate::span::{Span, Spanned};
 
 pub use arena::{Arena, ArenaFull, Handle};
 pub use op::{
-    Activation, Conv2d, Dense, DepthwiseConv2d, Op, Padding2d, PaddingScheme, Pool2d, Svdf,
+    Activation, Conv2d, Dense, DepthwiseConv2d, Lstm, Op, Padding2d, PaddingScheme, Pool2d, Svdf,
     TransposeConv2d, Window2d,
 };
 
@@ -243,13 +243,15 @@ impl Module {
         }
     }
 
-    /// Bytes of the state the stateful layers (SVDF) keep between runs, outside the arena (0
-    /// for a network without state).
+    /// Bytes of the state the stateful layers (SVDF, LSTM) keep between runs, outside the arena
+    /// (0 for a network without state).
     pub fn state_bytes(&self) -> usize {
         self.nodes
             .iter()
             .map(|(_, n)| match &n.op {
                 Op::Svdf(s) => s.state_len().saturating_mul(s.state.size_bytes()),
+                // int8 hidden state and int16 cell state.
+                Op::Lstm(l) => l.units.saturating_mul(3),
                 _ => 0,
             })
             .fold(0usize, usize::saturating_add)

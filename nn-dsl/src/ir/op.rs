@@ -176,6 +176,22 @@ impl Svdf {
     }
 }
 
+/// LSTM (TFLite `UNIDIRECTIONAL_SEQUENCE_LSTM`, batch-major, no peepholes, projection or layer
+/// normalisation): `[T, N] -> [T, units]`, the hidden state of every step. Weights
+/// `<layer>.weight` `[4 * units, N]` and `<layer>.recurrent_weight` `[4 * units, units]` int8
+/// (gates input, forget, cell, output, each with its own f32 scale in `<layer>.weight_scale` /
+/// `<layer>.recurrent_weight_scale` `[4]`), bias `[4 * units]` int32, and the int16 cell
+/// state's power-of-two scale `<layer>.cell_scale`. The hidden state has the output's
+/// quantisation. Both states persist between runs and are owned by the caller (the generated
+/// module's `State`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Lstm {
+    /// Units: the size of the hidden and cell states.
+    pub units: usize,
+    /// The cell state is clipped to `±cell_clip` (real value) after each update; 0 for none.
+    pub cell_clip: f32,
+}
+
 /// An operator and its resolved attributes. Shapes in comments exclude the implicit batch.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -189,6 +205,8 @@ pub enum Op {
     Dense(Dense),
     /// `[N] -> [units]`, with state kept between runs.
     Svdf(Svdf),
+    /// `[T, N] -> [T, units]`, with state kept between runs.
+    Lstm(Lstm),
     /// `[H, W, C] -> [OH, OW, C]`.
     MaxPool2d(Pool2d),
     /// `[H, W, C] -> [OH, OW, C]`.
@@ -318,6 +336,7 @@ impl Op {
             Op::TransposeConv2d(_) => "transpose_conv2d",
             Op::Dense(_) => "dense",
             Op::Svdf(_) => "svdf",
+            Op::Lstm(_) => "lstm",
             Op::MaxPool2d(_) => "max_pool2d",
             Op::AvgPool2d(_) => "avg_pool2d",
             Op::GlobalAvgPool { .. } => "global_avg_pool",

@@ -99,6 +99,10 @@ fn weight_bytes(op: &Op, params: u64, output: &[usize]) -> u64 {
         Op::TransposeConv2d(c) if c.bias => c.filters as u64,
         Op::DepthwiseConv2d(c) if c.bias => output.get(2).copied().unwrap_or(0) as u64,
         Op::Dense(d) if d.bias => d.units as u64,
+        Op::Lstm(l) => {
+            // int32 biases take three bytes more each.
+            return params.saturating_add(prod(&[4, l.units]).saturating_mul(3));
+        }
         Op::Svdf(v) => {
             // int16 time weights take one byte more each, int32 biases three.
             let bias = if v.bias { v.units as u64 } else { 0 };
@@ -179,6 +183,18 @@ fn cost(op: &Op, input: &[usize], output: &[usize]) -> (u64, u64) {
             let weights = prod(&[input.first().copied().unwrap_or(0), d.units]);
             let bias = if d.bias { d.units as u64 } else { 0 };
             (weights, weights.saturating_add(bias))
+        }
+        Op::Lstm(l) => {
+            let (t, n) = (
+                input.first().copied().unwrap_or(0),
+                input.get(1).copied().unwrap_or(0),
+            );
+            let per_step = prod(&[4, l.units, n.saturating_add(l.units)]);
+            let weights = per_step;
+            (
+                per_step.saturating_mul(t as u64),
+                weights.saturating_add(prod(&[4, l.units])),
+            )
         }
         Op::Svdf(v) => {
             let n = input.first().copied().unwrap_or(0);

@@ -376,6 +376,8 @@ pub enum NodeParams {
     Prelu(PreluLowered),
     /// `nn_kernels::svdf::svdf_s8` (with state kept between runs).
     Svdf(SvdfLowered),
+    /// `nn_kernels::lstm::lstm_s8` (with state kept between runs).
+    Lstm(LstmLowered),
     /// `nn_kernels::concat::concat_s8`.
     Concat(ConcatLowered),
     /// `nn_kernels::pad::pad_s8`.
@@ -527,6 +529,9 @@ impl NodeParams {
             NodeParams::Prelu(p) => p.alpha.len(),
             NodeParams::Svdf(s) => {
                 s.weights.len() + s.time.bytes() + 4 * s.bias.as_ref().map_or(0, Vec::len)
+            }
+            NodeParams::Lstm(l) => {
+                l.input_weights.len() + l.recurrent_weights.len() + 4 * l.bias.len()
             }
             NodeParams::Q7Conv2d(c) | NodeParams::Q7DepthwiseConv2d(c) => {
                 c.weights.len() + c.bias.len()
@@ -935,6 +940,21 @@ pub struct SvdfLowered {
     pub time: TimeWeights,
     /// Bias `[units]`.
     pub bias: Option<Vec<i32>>,
+}
+
+/// A lowered LSTM: its kernel parameters and constants. The states (`units` int8 hidden values
+/// starting at the output zero point, `units` int16 cell values starting at 0) belong to the
+/// caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LstmLowered {
+    /// The kernel's parameters.
+    pub params: nn_kernels::lstm::LstmParams,
+    /// Input weights `[4 * units, input]` (gates input, forget, cell, output).
+    pub input_weights: Vec<i8>,
+    /// Recurrent weights `[4 * units, units]`.
+    pub recurrent_weights: Vec<i8>,
+    /// Bias `[4 * units]`.
+    pub bias: Vec<i32>,
 }
 
 /// A lowered PRELU with its constant alpha.

@@ -6,10 +6,10 @@ use crate::weights::{WDType, WeightTensor, Weights};
 
 use super::{
     BinaryLowered, ConcatLowered, Conv2dLowered, ConvGeometry, DenseLowered, DepthwiseLowered,
-    DequantizeParams, LogisticParams, LowerError, MeanLowered, MeanRequant, MinMaxLowered,
-    NodeParams, PadLowered, Pool2dParams, PreluLowered, QuantizeParams, Relu6Params, ReluParams,
-    Requant, RequantizeParams, ResizeNearestLowered, SoftmaxParams, StridedSliceLowered,
-    SvdfLowered, TimeWeights, TransposeConv2dLowered,
+    DequantizeParams, LogisticParams, LowerError, LstmLowered, MeanLowered, MeanRequant,
+    MinMaxLowered, NodeParams, PadLowered, Pool2dParams, PreluLowered, QuantizeParams, Relu6Params,
+    ReluParams, Requant, RequantizeParams, ResizeNearestLowered, SoftmaxParams,
+    StridedSliceLowered, SvdfLowered, TimeWeights, TransposeConv2dLowered,
 };
 
 /// Per-tensor quantisation of an activation: `real = scale * (q - zero_point)`.
@@ -661,6 +661,17 @@ impl<'a> Ctx<'a> {
             })
     }
 
+    /// The two dimensions of a rank-2 tensor.
+    fn pair(&self, t: &Tensor) -> Result<[usize; 2], LowerError> {
+        <[usize; 2]>::try_from(t.shape.as_slice()).map_err(|_| {
+            self.malformed(format!(
+                "`{}` has shape {}, not [T, N]",
+                t.name,
+                crate::ir::shape_string(&t.shape)
+            ))
+        })
+    }
+
     fn hwc(&self, t: &Tensor) -> Result<[usize; 3], LowerError> {
         <[usize; 3]>::try_from(t.shape.as_slice()).map_err(|_| {
             self.malformed(format!(
@@ -887,6 +898,64 @@ pub(super) fn lower_node(
             )
             .map(NodeParams::Dense)
             .map_err(qe)
+        }
+        Op::Lstm(l) => {
+            let (x, xq, y, yq) = cx.unary_q8()?;
+            let (u, [t, n]) = (l.units, cx.pair(x)?);
+            if y.shape != [t, u] {
+                return Err(cx.malformed("lstm takes [T, N] to [T, units]"));
+            }
+            let input_weights = cx.weights_i8(&[4 * u, n])?;
+            let (_, r) = cx.checked("recurrent_weight", WDType::I8, &[4 * u, u])?;
+            let recurrent_weights = r.data.iter().map(|&b| b as i8).collect();
+            let four = |what: &str| -> Result<[f32; 4], LowerError> {
+                let (name, w) = cx.checked(what, WDType::F32, &[4])?;
+                w.to_f32()
+                    .and_then(|v| <[f32; 4]>::try_from(v).ok())
+                    .ok_or_else(|| cx.bad_weight(&name, "f32[4]".into(), w))
+            };
+            let (ws, rs) = (four("weight_scale")?, four("recurrent_weight_scale")?);
+            let cell_scale = cx.scalar_f32("cell_scale")?;
+            let bias = cx.bias(true, 4 * u)?.unwrap_or_default();
+            let q = quant::lstm(xq.scale, ws, yq.scale, rs, cell_scale, l.cell_clip).map_err(qe)?;
+            let gate = |g: usize| {
+                let (input_multiplier, input_shift) = q.input[g].to_raw();
+                let (recurrent_multiplier, recurrent_shift) = q.recurrent[g].to_raw();
+                nn_kernels::lstm::GateParams {
+                    input_multiplier,
+                    input_shift,
+                    recurrent_multiplier,
+                    recurrent_shift,
+                }
+            };
+            let (forget_multiplier, forget_shift) = q.forget.to_raw();
+            let (input_multiplier, input_shift) = q.input_cell.to_raw();
+            let (output_multiplier, output_shift) = q.output.to_raw();
+            let (cell_tanh_multiplier, cell_tanh_shift) =
+                nn_kernels::lstm::LstmParams::cell_tanh(q.cell_scale_power);
+            Ok(NodeParams::Lstm(LstmLowered {
+                params: nn_kernels::lstm::LstmParams {
+                    time_steps: t,
+                    input_size: n,
+                    units: u,
+                    input_offset: -xq.zero_point,
+                    hidden_zero_point: yq.zero_point,
+                    gates: [gate(0), gate(1), gate(2), gate(3)],
+                    forget_multiplier,
+                    forget_shift,
+                    input_multiplier,
+                    input_shift,
+                    output_multiplier,
+                    output_shift,
+                    clip_cell: l.cell_clip > 0.0,
+                    cell_clip: q.cell_clip,
+                    cell_tanh_multiplier,
+                    cell_tanh_shift,
+                },
+                input_weights,
+                recurrent_weights,
+                bias,
+            }))
         }
         Op::Svdf(v) => {
             let (x, xq, y, yq) = cx.unary_q8()?;

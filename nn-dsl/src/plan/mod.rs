@@ -342,6 +342,7 @@ pub fn scratch_bytes(node: &Node, module: &Module) -> usize {
         | Op::TransposeConv2d(_)
         | Op::Dense(_)
         | Op::Svdf(_)
+        | Op::Lstm(_)
         | Op::MaxPool2d(_)
         | Op::AvgPool2d(_)
         | Op::GlobalAvgPool { .. }

@@ -46,6 +46,12 @@ pub enum Role {
     StateScale,
     /// `<layer>.state_zero_point`: the zero point of an SVDF's state (i64 `[1]`; 0 for i16).
     StateZeroPoint,
+    /// `<layer>.recurrent_weight`: an LSTM's int8 hidden-to-gate weights.
+    RecurrentWeight,
+    /// `<layer>.recurrent_weight_scale`: their f32 scales (one per gate).
+    RecurrentWeightScale,
+    /// `<layer>.cell_scale`: the f32 power-of-two scale of an LSTM's int16 cell state.
+    CellScale,
 }
 
 /// One constant a layer needs.
@@ -104,6 +110,37 @@ pub fn required(module: &Module) -> Vec<Required> {
                 dtype: WDType::F32,
                 shapes: vec![vec![1]],
             });
+            continue;
+        }
+        if let Op::Lstm(l) = &node.op {
+            let name = &node.name;
+            let n = input.last().copied().unwrap_or(0);
+            let gates = l.units.saturating_mul(4);
+            let mut need = |role, key: &str, dtype, shape: Vec<usize>| {
+                out.push(Required {
+                    node: h,
+                    role,
+                    key: format!("{name}.{key}"),
+                    dtype,
+                    shapes: vec![shape],
+                });
+            };
+            need(Role::Weight, "weight", WDType::I8, vec![gates, n]);
+            need(Role::WeightScale, "weight_scale", WDType::F32, vec![4]);
+            need(
+                Role::RecurrentWeight,
+                "recurrent_weight",
+                WDType::I8,
+                vec![gates, l.units],
+            );
+            need(
+                Role::RecurrentWeightScale,
+                "recurrent_weight_scale",
+                WDType::F32,
+                vec![4],
+            );
+            need(Role::Bias, "bias", WDType::I32, vec![gates]);
+            need(Role::CellScale, "cell_scale", WDType::F32, vec![1]);
             continue;
         }
         if let Op::Svdf(v) = &node.op {
@@ -416,6 +453,8 @@ fn check_layers(
                     | Role::OperandScale
                     | Role::TimeWeightScale
                     | Role::StateScale
+                    | Role::RecurrentWeightScale
+                    | Role::CellScale
             ) {
                 if let Some(bad) = t
                     .to_f32()

@@ -158,6 +158,7 @@ fn kind(p: &NodeParams) -> &'static str {
         NodeParams::Minimum(_) => "minimum",
         NodeParams::Prelu(_) => "prelu",
         NodeParams::Svdf(_) => "svdf",
+        NodeParams::Lstm(_) => "lstm",
         NodeParams::Mul(_) => "mul",
         NodeParams::Concat(_) => "concat",
         NodeParams::Pad(_) => "pad",

@@ -938,11 +938,11 @@ fn is_stateful(module: &Module) -> bool {
     module
         .nodes
         .iter()
-        .any(|(_, n)| matches!(n.op, crate::ir::Op::Svdf(_)))
+        .any(|(_, n)| matches!(n.op, crate::ir::Op::Svdf(_) | crate::ir::Op::Lstm(_)))
 }
 
-/// The `State` struct of a network with stateful layers (one field per SVDF: its memory), or
-/// nothing.
+/// The `State` struct of a network with stateful layers (one field per SVDF: its memory; two
+/// per LSTM: its hidden and cell states), or nothing.
 fn state_struct(
     module: &Module,
     nodes: &[crate::lower::NodeParams],
@@ -952,6 +952,30 @@ fn state_struct(
     let mut inits = TokenStream::new();
     let mut names = Vec::new();
     for ((_, node), (params, prefix)) in module.nodes.iter().zip(nodes.iter().zip(prefixes)) {
+        if let crate::lower::NodeParams::Lstm(l) = params {
+            let (hidden, cell) = node::lstm_state_fields(prefix);
+            let n = usize_lit(l.params.units);
+            let z = l.params.hidden_zero_point.clamp(-128, 127);
+            let zero = proc_macro2::Literal::i8_unsuffixed(z as i8);
+            let doc_h = format!(
+                " The hidden state of `{}` (lstm): its last output row; {z} (the output zero \
+                 point) at the start of a stream.",
+                node.name
+            );
+            let doc_c = format!(
+                " The cell state of `{}` (lstm), int16; 0 at the start of a stream.",
+                node.name
+            );
+            fields.extend(quote! {
+                #[doc = #doc_h]
+                pub #hidden: [i8; #n],
+                #[doc = #doc_c]
+                pub #cell: [i16; #n],
+            });
+            inits.extend(quote!(#hidden: [#zero; #n], #cell: [0; #n],));
+            names.push(format!("`{}`", node.name));
+            continue;
+        }
         let crate::lower::NodeParams::Svdf(s) = params else {
             continue;
         };

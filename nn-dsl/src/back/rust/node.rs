@@ -410,6 +410,109 @@ impl Op<'_> {
         ))
     }
 
+    /// An LSTM: its constants, and a call that reads and updates its two fields of the caller's
+    /// `State` ([`lstm_state_fields`]).
+    fn lstm(&self, l: &crate::lower::LstmLowered) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let p = &l.params;
+        let (u, n, t) = (p.units, p.input_size, p.time_steps);
+        check_len(
+            &format!("input weights of `{}`", self.name),
+            l.input_weights.len(),
+            &[4, u, n],
+        )?;
+        check_len(
+            &format!("recurrent weights of `{}`", self.name),
+            l.recurrent_weights.len(),
+            &[4, u, u],
+        )?;
+        check_len(&format!("bias of `{}`", self.name), l.bias.len(), &[4, u])?;
+        let (p_id, w_id, r_id, b_id) = (
+            self.item("PARAMS"),
+            self.item("WEIGHTS"),
+            self.item("RECURRENT_WEIGHTS"),
+            self.item("BIAS"),
+        );
+        let (hidden, cell) = lstm_state_fields(self.prefix);
+        let w = nested(
+            &l.input_weights,
+            &[l.input_weights.len()],
+            &Literal::i8_unsuffixed,
+        );
+        let w_ty = array_type(&quote!(i8), &[l.input_weights.len()]);
+        let r = nested(
+            &l.recurrent_weights,
+            &[l.recurrent_weights.len()],
+            &Literal::i8_unsuffixed,
+        );
+        let r_ty = array_type(&quote!(i8), &[l.recurrent_weights.len()]);
+        let (b, b_ty) = (i32_list(&l.bias), array_type(&quote!(i32), &[l.bias.len()]));
+        let i = |v: i32| i32_lit(v);
+        let gates = p.gates.iter().map(|g| {
+            let (im, is, rm, rs) = (
+                i(g.input_multiplier),
+                i(g.input_shift),
+                i(g.recurrent_multiplier),
+                i(g.recurrent_shift),
+            );
+            quote! {
+                #k::lstm::GateParams {
+                    input_multiplier: #im,
+                    input_shift: #is,
+                    recurrent_multiplier: #rm,
+                    recurrent_shift: #rs,
+                }
+            }
+        });
+        let (t, n, u) = (usize_lit(t), usize_lit(n), usize_lit(u));
+        let (io, hz) = (i(p.input_offset), i(p.hidden_zero_point));
+        let (fm, fs, im, is, om, os) = (
+            i(p.forget_multiplier),
+            i(p.forget_shift),
+            i(p.input_multiplier),
+            i(p.input_shift),
+            i(p.output_multiplier),
+            i(p.output_shift),
+        );
+        let (clip_cell, clip) = (p.clip_cell, Literal::i16_unsuffixed(p.cell_clip));
+        let (tm, ts) = (i(p.cell_tanh_multiplier), i(p.cell_tanh_shift));
+        let statics = quote! {
+            static #p_id: #k::lstm::LstmParams = #k::lstm::LstmParams {
+                time_steps: #t,
+                input_size: #n,
+                units: #u,
+                input_offset: #io,
+                hidden_zero_point: #hz,
+                gates: [#(#gates),*],
+                forget_multiplier: #fm,
+                forget_shift: #fs,
+                input_multiplier: #im,
+                input_shift: #is,
+                output_multiplier: #om,
+                output_shift: #os,
+                clip_cell: #clip_cell,
+                cell_clip: #clip,
+                cell_tanh_multiplier: #tm,
+                cell_tanh_shift: #ts,
+            };
+            static #w_id: #w_ty = #w;
+            static #r_id: #r_ty = #r;
+            static #b_id: #b_ty = #b;
+        };
+        let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+        Ok((
+            statics,
+            quote! {
+                let x = #x;
+                let y = #y;
+                #k::lstm::lstm_s8(
+                    &#p_id, x, &#w_id, &#r_id, &#b_id,
+                    &mut state.#hidden, &mut state.#cell, y,
+                )?;
+            },
+        ))
+    }
+
     pub(super) fn item(&self, suffix: &str) -> proc_macro2::Ident {
         ident(&format!("{}_{}", self.prefix, suffix))
     }
@@ -1353,6 +1456,7 @@ impl Op<'_> {
                 ))
             }
             NodeParams::Svdf(s) => self.svdf(s),
+            NodeParams::Lstm(l) => self.lstm(l),
             NodeParams::Concat(c) => {
                 if c.axis_sizes.len() != self.ins.len() {
                     return Err(self.mismatch("concat sizes and inputs differ in number"));
@@ -1733,4 +1837,14 @@ pub(super) fn state_field(prefix: &str) -> proc_macro2::Ident {
     } else {
         ident(&format!("{lower}_"))
     }
+}
+
+/// The fields of the generated `State` that hold the hidden and cell states of the LSTM whose
+/// statics are prefixed `prefix`: `<prefix>_hidden` and `<prefix>_cell`, in lower case.
+pub(super) fn lstm_state_fields(prefix: &str) -> (proc_macro2::Ident, proc_macro2::Ident) {
+    let lower = prefix.to_ascii_lowercase();
+    (
+        ident(&format!("{lower}_hidden")),
+        ident(&format!("{lower}_cell")),
+    )
 }

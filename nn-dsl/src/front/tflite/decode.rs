@@ -610,6 +610,30 @@ fn decode_options<'a>(
                 )?,
             })
         }
+        ty::UNIDIRECTIONAL_SEQUENCE_LSTM => BuiltinOptions::UnidirectionalSequenceLstm {
+            activation: activation(i8f(
+                o::lstm::ACTIVATION,
+                "UnidirectionalSequenceLSTMOptions.fused_activation_function",
+            )?)?,
+            cell_clip: t.scalar::<f32>(
+                o::lstm::CELL_CLIP,
+                0.0,
+                "UnidirectionalSequenceLSTMOptions.cell_clip",
+            )?,
+            proj_clip: t.scalar::<f32>(
+                o::lstm::PROJ_CLIP,
+                0.0,
+                "UnidirectionalSequenceLSTMOptions.proj_clip",
+            )?,
+            time_major: boolf(
+                o::lstm::TIME_MAJOR,
+                "UnidirectionalSequenceLSTMOptions.time_major",
+            )?,
+            asymmetric_quantize_inputs: boolf(
+                o::lstm::ASYMMETRIC_QUANTIZE_INPUTS,
+                "UnidirectionalSequenceLSTMOptions.asymmetric_quantize_inputs",
+            )?,
+        },
         ty::SVDF => BuiltinOptions::Svdf {
             rank: i32f(o::svdf::RANK, 0, "SVDFOptions.rank")?,
             activation: activation(i8f(

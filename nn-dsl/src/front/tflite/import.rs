@@ -193,6 +193,7 @@ fn imported(builtin: BuiltinOp) -> bool {
             | BuiltinOp::Minimum
             | BuiltinOp::Prelu
             | BuiltinOp::Svdf
+            | BuiltinOp::UnidirectionalSequenceLstm
             | BuiltinOp::Softmax
             | BuiltinOp::Logistic
             | BuiltinOp::Tanh
@@ -814,6 +815,7 @@ impl<'m> Importer<'m> {
             }
             BuiltinOp::Prelu => self.prelu(ctx, op)?,
             BuiltinOp::Svdf => self.svdf(ctx, op)?,
+            BuiltinOp::UnidirectionalSequenceLstm => self.lstm(ctx, op)?,
             BuiltinOp::Softmax => {
                 let x = self.data_i8(ctx, op, 0)?;
                 let beta = match op.options {
@@ -1443,6 +1445,220 @@ impl<'m> Importer<'m> {
     fn node_name(&mut self, op: &Operator) -> String {
         let idx = op.outputs.first().copied().unwrap_or(0);
         self.output_name(idx)
+    }
+
+    /// UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM's integer kernel runs it: int8 input, output and
+    /// hidden state (one quantisation for output and hidden state), int8 per-tensor weights,
+    /// int32 biases, an int16 cell state with a power-of-two scale; batch-major, batch 1; no
+    /// peepholes, projection or layer normalisation (TFLM supports none of them); TANH as the
+    /// cell gate's activation. The two states must be variable tensors.
+    fn lstm(&mut self, ctx: Ctx<'_>, op: &Operator) -> Result<Emit, ImportError> {
+        let BuiltinOptions::UnidirectionalSequenceLstm {
+            activation,
+            cell_clip,
+            time_major,
+            ..
+        } = op.options
+        else {
+            return Err(ctx.op_err("has no UnidirectionalSequenceLSTMOptions"));
+        };
+        if time_major {
+            return Err(ctx.op_err(
+                "time_major is set; nnd imports batch-major LSTMs ([1, T, N], what Keras \
+                 converts to)",
+            ));
+        }
+        if activation != Activation::Tanh {
+            return Err(ctx.op_err(format!(
+                "cell gate activation {activation:?} is not supported (TFLM's integer LSTM \
+                 uses TANH)"
+            )));
+        }
+        if !(cell_clip.is_finite() && cell_clip >= 0.0) {
+            return Err(ctx.op_err(format!("cell_clip {cell_clip} is not finite and >= 0")));
+        }
+        for (range, what) in [
+            (9..12, "peephole weights"),
+            (16..18, "a projection"),
+            (20..24, "layer normalisation"),
+        ] {
+            for i in range {
+                if self.optional_input(ctx, op, i)?.is_some() {
+                    return Err(ctx.op_err(format!(
+                        "has {what} (input {i}); TFLM's integer LSTM and nnd support the plain \
+                         LSTM only"
+                    )));
+                }
+            }
+        }
+        let x = self.data_i8(ctx, op, 0)?;
+        let in_shape = self.module.tensors[x].shape.clone();
+        let &[t, n] = in_shape.as_slice() else {
+            return Err(ctx.op_err(format!(
+                "input {} is not [1, T, N] (batch 1, T steps of N features)",
+                ir::shape_string(&in_shape)
+            )));
+        };
+        let per_tensor = |t: &TfTensor, what: &str| -> Result<(f32, i64), ImportError> {
+            match &t.quantization {
+                Some(q) if q.scale.len() == 1 && q.zero_point.len() <= 1 => {
+                    let (s, z) = (q.scale[0], q.zero_point.first().copied().unwrap_or(0));
+                    if s.is_finite() && s > 0.0 {
+                        Ok((s, z))
+                    } else {
+                        Err(ctx.tensor_err(t, format!("{what} scale {s} is not finite and positive")))
+                    }
+                }
+                _ => Err(ctx.tensor_err(
+                    t,
+                    format!("{what} needs one scale and one zero point (per-tensor quantisation, as TFLM's LSTM reads it)"),
+                )),
+            }
+        };
+        let matrices = |first: usize,
+                        cols: usize,
+                        what: &str|
+         -> Result<(Vec<u8>, Vec<f32>, usize), ImportError> {
+            let mut data = Vec::new();
+            let mut scales = Vec::new();
+            let mut units = None;
+            for i in first..first + 4 {
+                let w = self.input_tensor(ctx, op, i)?;
+                if w.dtype != TensorType::Int8 {
+                    return Err(ctx.type_err(w, "INT8 weights"));
+                }
+                let rows = match w.shape[..] {
+                    [r, c] if c == cols || (cols == 0 && c == r) => r,
+                    _ => {
+                        return Err(ctx.tensor_err(
+                            w,
+                            format!(
+                                "{what} shape {:?} is not [units, {}]",
+                                w.shape,
+                                if cols == 0 {
+                                    "units".to_string()
+                                } else {
+                                    cols.to_string()
+                                }
+                            ),
+                        ))
+                    }
+                };
+                if units.is_some_and(|u| u != rows) {
+                    return Err(
+                        ctx.tensor_err(w, format!("{what} of the four gates differ in units"))
+                    );
+                }
+                units = Some(rows);
+                let (s, z) = per_tensor(w, what)?;
+                if z != 0 {
+                    return Err(ctx.tensor_err(w, format!("weight zero point {z} is not 0")));
+                }
+                let Some(bytes) = self.model.tensor_data(w) else {
+                    return Err(ctx.tensor_err(w, "weights must be a constant"));
+                };
+                data.extend_from_slice(bytes);
+                scales.push(s);
+            }
+            Ok((data, scales, units.unwrap_or(0)))
+        };
+        let (w, ws, units) = matrices(1, n, "input weights")?;
+        let (r, rs, r_units) = matrices(5, 0, "recurrent weights")?;
+        if r_units != units || units == 0 {
+            return Err(ctx.op_err(format!(
+                "recurrent weights have {r_units} units, input weights {units}"
+            )));
+        }
+        let mut bias = Vec::new();
+        for i in 12..16 {
+            let b = self.input_tensor(ctx, op, i)?;
+            if b.dtype != TensorType::Int32 {
+                return Err(ctx.type_err(b, "an INT32 bias (int8 LSTM)"));
+            }
+            if b.shape != [units] {
+                return Err(ctx.tensor_err(b, format!("bias shape {:?} is not [{units}]", b.shape)));
+            }
+            let Some(bytes) = self.model.tensor_data(b) else {
+                return Err(ctx.tensor_err(b, "the bias must be a constant"));
+            };
+            bias.extend_from_slice(bytes);
+        }
+        let hidden = self.input_tensor(ctx, op, 18)?;
+        let cell = self.input_tensor(ctx, op, 19)?;
+        for (s, ty, what) in [
+            (hidden, TensorType::Int8, "INT8 hidden state (int8 LSTM)"),
+            (cell, TensorType::Int16, "INT16 cell state (int8 LSTM)"),
+        ] {
+            if s.dtype != ty {
+                return Err(ctx.type_err(s, what));
+            }
+            if !s.is_variable {
+                return Err(ctx.tensor_err(
+                    s,
+                    "an LSTM state must be a variable tensor (is_variable), which TFLM keeps \
+                     between invocations",
+                ));
+            }
+            if s.shape.iter().product::<usize>() != units {
+                return Err(ctx.tensor_err(
+                    s,
+                    format!(
+                        "state shape {:?} does not hold {units} values (batch 1)",
+                        s.shape
+                    ),
+                ));
+            }
+        }
+        let (hidden_scale, hidden_zp) = per_tensor(hidden, "hidden state")?;
+        let (cell_scale, cell_zp) = per_tensor(cell, "cell state")?;
+        if cell_zp != 0 {
+            return Err(ctx.tensor_err(cell, format!("cell state zero point {cell_zp} is not 0")));
+        }
+        if cell_scale.to_bits() & 0x007F_FFFF != 0 {
+            return Err(ctx.tensor_err(
+                cell,
+                format!(
+                    "cell state scale {cell_scale} is not a power of two (TFLM's integer LSTM \
+                     needs one)"
+                ),
+            ));
+        }
+        let out = op
+            .outputs
+            .first()
+            .and_then(|&o| self.sg.tensors.get(o))
+            .ok_or_else(|| ctx.op_err("has no output"))?;
+        let (out_scale, out_zp) = per_tensor(out, "output")?;
+        if (out_scale, out_zp) != (hidden_scale, hidden_zp) {
+            return Err(ctx.tensor_err(
+                out,
+                format!(
+                    "output quantisation ({out_scale}, {out_zp}) differs from the hidden state's \
+                     ({hidden_scale}, {hidden_zp}); TFLM copies the hidden state to the output"
+                ),
+            ));
+        }
+        let layer = self.node_name(op);
+        let mut put = |key: &str, dtype, shape: Vec<usize>, data: Vec<u8>| {
+            self.weights.tensors.insert(
+                format!("{layer}.{key}"),
+                WeightTensor { dtype, shape, data },
+            );
+        };
+        let f32s = |v: &[f32]| v.iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<u8>>();
+        put("weight", WDType::I8, vec![4 * units, n], w);
+        put("weight_scale", WDType::F32, vec![4], f32s(&ws));
+        put("recurrent_weight", WDType::I8, vec![4 * units, units], r);
+        put("recurrent_weight_scale", WDType::F32, vec![4], f32s(&rs));
+        put("bias", WDType::I32, vec![4 * units], bias);
+        put("cell_scale", WDType::F32, vec![1], f32s(&[cell_scale]));
+        Ok(Emit {
+            name: Some(layer),
+            op: Op::Lstm(ir::Lstm { units, cell_clip }),
+            inputs: vec![x],
+            shape: vec![t, units],
+            dtype: DType::I8,
+        })
     }
 
     /// SVDF (int8 input and output, int16 or int8 time weights and state): the state tensor must

@@ -206,6 +206,7 @@ builtin_ops! {
     Custom = 32 => "CUSTOM",
     Pad = 34 => "PAD",
     Transpose = 39 => "TRANSPOSE",
+    UnidirectionalSequenceLstm = 44 => "UNIDIRECTIONAL_SEQUENCE_LSTM",
     ExpandDims = 70 => "EXPAND_DIMS",
     Mean = 40 => "MEAN",
     Sub = 41 => "SUB",
@@ -467,6 +468,19 @@ pub enum BuiltinOptions {
     FullyConnected(FullyConnectedOptions),
     /// `Pool2DOptions` (average and max pooling).
     Pool2d(Pool2dOptions),
+    /// `UnidirectionalSequenceLSTMOptions`.
+    UnidirectionalSequenceLstm {
+        /// The cell gate's activation (TFLM's integer LSTM: TANH).
+        activation: Activation,
+        /// Clip of the cell state (0: none).
+        cell_clip: f32,
+        /// Clip of the projection (0: none).
+        proj_clip: f32,
+        /// `[T, B, N]` instead of `[B, T, N]`.
+        time_major: bool,
+        /// Hybrid (float) models only.
+        asymmetric_quantize_inputs: bool,
+    },
     /// `SVDFOptions`.
     Svdf {
         /// Filters per unit.

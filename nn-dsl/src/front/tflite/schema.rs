@@ -79,6 +79,7 @@ pub(crate) mod options_type {
     pub(crate) const DEPTHWISE_CONV_2D: u8 = 2;
     pub(crate) const POOL_2D: u8 = 5;
     pub(crate) const SVDF: u8 = 6;
+    pub(crate) const UNIDIRECTIONAL_SEQUENCE_LSTM: u8 = 71;
     pub(crate) const FULLY_CONNECTED: u8 = 8;
     pub(crate) const SOFTMAX: u8 = 9;
     pub(crate) const CONCATENATION: u8 = 10;
@@ -133,6 +134,15 @@ pub(crate) mod options {
         pub(crate) const ACTIVATION: u16 = 0;
         pub(crate) const WEIGHTS_FORMAT: u16 = 1;
         pub(crate) const KEEP_NUM_DIMS: u16 = 2;
+    }
+    /// `UnidirectionalSequenceLSTMOptions`.
+    pub(crate) mod lstm {
+        pub(crate) const ACTIVATION: u16 = 0;
+        pub(crate) const CELL_CLIP: u16 = 1;
+        pub(crate) const PROJ_CLIP: u16 = 2;
+        pub(crate) const TIME_MAJOR: u16 = 3;
+        pub(crate) const ASYMMETRIC_QUANTIZE_INPUTS: u16 = 4;
+        pub(crate) const DIAGONAL_RECURRENT_TENSORS: u16 = 5;
     }
     /// `SVDFOptions`.
     pub(crate) mod svdf {
@@ -335,6 +345,18 @@ verify_table!(
 );
 
 verify_table!(
+    /// `UnidirectionalSequenceLSTMOptions`.
+    LstmV {
+        "UnidirectionalSequenceLSTMOptions.fused_activation_function" @ options::lstm::ACTIVATION => i8,
+        "UnidirectionalSequenceLSTMOptions.cell_clip" @ options::lstm::CELL_CLIP => f32,
+        "UnidirectionalSequenceLSTMOptions.proj_clip" @ options::lstm::PROJ_CLIP => f32,
+        "UnidirectionalSequenceLSTMOptions.time_major" @ options::lstm::TIME_MAJOR => bool,
+        "UnidirectionalSequenceLSTMOptions.asymmetric_quantize_inputs" @ options::lstm::ASYMMETRIC_QUANTIZE_INPUTS => bool,
+        "UnidirectionalSequenceLSTMOptions.diagonal_recurrent_tensors" @ options::lstm::DIAGONAL_RECURRENT_TENSORS => bool,
+    }
+);
+
+verify_table!(
     /// `SVDFOptions`.
     SvdfV {
         "SVDFOptions.rank" @ options::svdf::RANK => i32,
@@ -480,6 +502,10 @@ fn verify_options(type_code: u8, v: &mut Verifier, pos: usize) -> VResult {
         }
         t::SOFTMAX => v.verify_union_variant::<ForwardsUOffset<SoftmaxV>>("SoftmaxOptions", pos),
         t::SVDF => v.verify_union_variant::<ForwardsUOffset<SvdfV>>("SVDFOptions", pos),
+        t::UNIDIRECTIONAL_SEQUENCE_LSTM => v.verify_union_variant::<ForwardsUOffset<LstmV>>(
+            "UnidirectionalSequenceLSTMOptions",
+            pos,
+        ),
         t::LEAKY_RELU => {
             v.verify_union_variant::<ForwardsUOffset<LeakyReluV>>("LeakyReluOptions", pos)
         }
