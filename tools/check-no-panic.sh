@@ -61,6 +61,9 @@ t=(--target "$codegen_target")
 "${nndc[@]}" build $models/cnn_16x8.tflite "${t[@]}" --name Cnn16x8 -o "$gen/cnn_16x8.rs" 2>/dev/null
 # A stateful network (SVDF layers, int16 and int8 state: nn_kernels::svdf).
 "${nndc[@]}" build tests/vectors/stateful/svdf_kws.tflite "${t[@]}" --name SvdfKws -o "$gen/svdf_kws.rs" 2>/dev/null
+# A recurrent network (two LSTM layers, int16 cell states: nn_kernels::lstm).
+"${nndc[@]}" build tests/vectors/stateful/lstm_classifier.tflite "${t[@]}" --name LstmClassifier \
+    -o "$gen/lstm_classifier.rs" 2>/dev/null
 # Fused residual blocks (ring copies and row windows of four layers per output row).
 "${nndc[@]}" build $models/resnet8_cifar.tflite "${t[@]}" --name Resnet8InPlace --in-place \
     --io-in-arena -o "$gen/resnet8_in_place.rs" 2>/dev/null
@@ -107,7 +110,8 @@ fi
 table=$("$nm" --demangle "$elf")
 # The networks and every kernel must really be linked (not optimised away), or the check would
 # prove nothing: each module's weight statics, and each kernel's entry point.
-networks=(kws resnet8 concat_mul vww fc_autoencoder kws_in_place vww_in_place q7_cnn cnn_16x8 svdf_kws)
+networks=(kws resnet8 concat_mul vww fc_autoencoder kws_in_place vww_in_place q7_cnn cnn_16x8 svdf_kws
+    lstm_classifier)
 for m in "${networks[@]}"; do
     if ! grep -q "nnd_nostd_check::$m::" <<<"$table"; then
         echo "FAIL: no statics of module $m in the binary; the check would be vacuous" >&2
@@ -160,7 +164,7 @@ kernels+=(conv2d::conv2d_grouped_s16 depthwise_conv2d::depthwise_conv2d_s16
     pad::pad_s16 strided_slice::strided_slice_s16 resize::resize_nearest_s16)
 # The SVDF kernel (portable on every target). `svdf_s8` is generic over the state type and is
 # inlined into the network's `run`; its argument check stays a function of its own.
-kernels+=(svdf::check)
+kernels+=(svdf::check lstm::lstm_s8)
 # The power-of-two kernels run on every target (portable).
 kernels+=(q7q15::convolve_hwc_q7 q7q15::convolve_hwc_q15 q7q15::depthwise_conv_hwc_q7
     q7q15::fully_connected_q7 q7q15::fully_connected_q15 q7q15::fully_connected_mat_q7_vec_q15

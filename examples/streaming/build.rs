@@ -1,13 +1,20 @@
-//! Compiles the stateful oracle networks (`tests/vectors/stateful/*.tflite`: SVDF layers) with
-//! nnd's build.rs API, once per target whose code builds on the host: `generic`, `cortex-m4` and
-//! `k210` (SVDF runs the portable kernel on every target; the tests check each module anyway).
+//! Compiles the stateful oracle networks (`tests/vectors/stateful/*.tflite`: SVDF and LSTM
+//! layers) with nnd's build.rs API, once per target whose code builds on the host: `generic`,
+//! `cortex-m4` and `k210` (SVDF and LSTM run the portable kernels on every target; the tests
+//! check each module anyway).
 
 // A build script reports failure on stderr; cargo shows it when the build fails.
 #![allow(clippy::print_stderr)]
 
 use std::path::PathBuf;
 
-const MODELS: [&str; 3] = ["svdf_kws", "svdf_rank3", "svdf_int8_state"];
+const MODELS: [&str; 5] = [
+    "svdf_kws",
+    "svdf_rank3",
+    "svdf_int8_state",
+    "lstm_classifier",
+    "lstm_clip",
+];
 
 fn main() {
     if let Err(e) = run() {

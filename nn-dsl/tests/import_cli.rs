@@ -119,7 +119,7 @@ fn tflite_problems_exit_1_or_2_with_a_message() {
 #[test]
 fn unsupported_operators_are_refused_at_once_everywhere() {
     use writer::*;
-    const UNIDIRECTIONAL_SEQUENCE_LSTM: i32 = 44;
+    const BIDIRECTIONAL_SEQUENCE_LSTM: i32 = 52;
     const GATHER: i32 = 36;
     const RESIZE_BILINEAR: i32 = 23;
     let q = MQuant::per_tensor(0.1, 0);
@@ -131,7 +131,7 @@ fn unsupported_operators_are_refused_at_once_everywhere() {
         .map(|&(c, i, o)| MOp::new(c, &[i], &[o], MOptions::None))
         .collect();
     let m = MModel::new(
-        [UNIDIRECTIONAL_SEQUENCE_LSTM, RESIZE_BILINEAR, GATHER]
+        [BIDIRECTIONAL_SEQUENCE_LSTM, RESIZE_BILINEAR, GATHER]
             .iter()
             .map(|&c| MOpcode::builtin(c))
             .collect(),
@@ -156,7 +156,7 @@ fn unsupported_operators_are_refused_at_once_everywhere() {
     );
     let path = model.to_str().unwrap();
     let message = "3 operator types are not supported (5 operators in all): \
-                   UNIDIRECTIONAL_SEQUENCE_LSTM (operators 0, 3), GATHER (operator 1), \
+                   BIDIRECTIONAL_SEQUENCE_LSTM (operators 0, 3), GATHER (operator 1), \
                    RESIZE_BILINEAR (operators 2, 4); supported operators: CONV_2D";
     let out = dir.join("out");
     let rs = dir.join("conv1d.rs");

@@ -210,17 +210,17 @@ fn unsupported_op_names_index_op_and_supported_list() {
 }
 
 /// Issue 16 item 10: every unsupported operator of a model is refused in one run, by its schema
-/// name (UNIDIRECTIONAL_SEQUENCE_LSTM is builtin code 44, which the reader has no variant for),
+/// name (BIDIRECTIONAL_SEQUENCE_LSTM is builtin code 52, which the reader has no variant for),
 /// grouped with the positions where it occurs; nothing is imported first (the bad CONV_2D at
 /// operator 5 would otherwise be reported alone).
 #[test]
 fn every_unsupported_operator_is_named_at_once() {
-    const UNIDIRECTIONAL_SEQUENCE_LSTM: i32 = 44;
+    const BIDIRECTIONAL_SEQUENCE_LSTM: i32 = 52;
     const GATHER: i32 = 36;
     const RESIZE_BILINEAR: i32 = 23;
     let t = |name: &str| MTensor::new(name, &[1, 4], INT8, 0).q(q(0.1, 0));
     let mut opcodes: Vec<MOpcode> = [
-        UNIDIRECTIONAL_SEQUENCE_LSTM,
+        BIDIRECTIONAL_SEQUENCE_LSTM,
         GATHER,
         RESIZE_BILINEAR,
         CONV_2D,
@@ -231,8 +231,8 @@ fn every_unsupported_operator_is_named_at_once() {
     let mut custom = MOpcode::builtin(32);
     custom.custom = Some("MyOp".to_owned());
     opcodes.push(custom);
-    // Operators: UNIDIRECTIONAL_SEQUENCE_LSTM, GATHER, UNIDIRECTIONAL_SEQUENCE_LSTM,
-    // RESIZE_BILINEAR, custom, CONV_2D (no filter), then UNIDIRECTIONAL_SEQUENCE_LSTM ten more
+    // Operators: BIDIRECTIONAL_SEQUENCE_LSTM, GATHER, BIDIRECTIONAL_SEQUENCE_LSTM,
+    // RESIZE_BILINEAR, custom, CONV_2D (no filter), then BIDIRECTIONAL_SEQUENCE_LSTM ten more
     // times: positions past the eighth are counted, not listed.
     let mut ops = vec![
         (0, 0, 1),
@@ -264,7 +264,7 @@ fn every_unsupported_operator_is_named_at_once() {
     assert!(
         msg.starts_with(
             "4 operator types are not supported (15 operators in all): \
-             UNIDIRECTIONAL_SEQUENCE_LSTM (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), \
+             BIDIRECTIONAL_SEQUENCE_LSTM (operators 0, 2, 6, 7, 8, 9, 10, 11 and 4 more), \
              GATHER (operator 1), RESIZE_BILINEAR (operator 3), CUSTOM \"MyOp\" (operator 4); \
              supported operators: CONV_2D"
         ),
@@ -273,7 +273,7 @@ fn every_unsupported_operator_is_named_at_once() {
     match run(&m) {
         Err(ImportError::UnsupportedOps(ops)) => {
             assert_eq!(ops.len(), 4);
-            assert_eq!(ops[0].op, "UNIDIRECTIONAL_SEQUENCE_LSTM");
+            assert_eq!(ops[0].op, "BIDIRECTIONAL_SEQUENCE_LSTM");
             assert_eq!(ops[0].indices.len(), 12);
         }
         other => panic!("{other:?}"),
@@ -530,12 +530,12 @@ fn per_tensor_quantisation_ignores_an_out_of_range_dimension() {
 fn dead_operators_are_dropped_and_layers_name_their_source() {
     const RELU: i32 = 19;
     const RELU6: i32 = 21;
-    const UNIDIRECTIONAL_SEQUENCE_LSTM: i32 = 44;
+    const BIDIRECTIONAL_SEQUENCE_LSTM: i32 = 52;
     let t = |name: &str| MTensor::new(name, &[1, 4], INT8, 0).q(q(0.1, 0));
-    // x -> RELU -> "model/re_lu/Relu" (the output); x -> RELU6 -> UNIDIRECTIONAL_SEQUENCE_LSTM: nothing uses
+    // x -> RELU -> "model/re_lu/Relu" (the output); x -> RELU6 -> BIDIRECTIONAL_SEQUENCE_LSTM: nothing uses
     // them.
     let m = model(
-        &[RELU, RELU6, UNIDIRECTIONAL_SEQUENCE_LSTM],
+        &[RELU, RELU6, BIDIRECTIONAL_SEQUENCE_LSTM],
         vec![
             t("serving_default_x:0"),
             t("model/re_lu/Relu"),
@@ -556,7 +556,7 @@ fn dead_operators_are_dropped_and_layers_name_their_source() {
         nn_dsl::front::tflite::dead_operators(&file),
         vec![
             (0, "RELU6".to_owned()),
-            (2, "UNIDIRECTIONAL_SEQUENCE_LSTM".to_owned())
+            (2, "BIDIRECTIONAL_SEQUENCE_LSTM".to_owned())
         ]
     );
     let (module, _) = run(&m).unwrap();

@@ -1,4 +1,4 @@
-//! Streaming inference with nnd: networks whose SVDF layers remember earlier frames.
+//! Streaming inference with nnd: networks whose SVDF and LSTM layers remember earlier frames.
 //!
 //! A generated module of a network with state has, besides `Arena`, `Input` and `Output`, a
 //! `State` struct: the memory of every stateful layer. `run(&input, &mut output, &mut state,
@@ -13,6 +13,9 @@
 /// The keyword-spotting network (two SVDF layers, a dense layer and softmax), `generic` target.
 pub use generic::svdf_kws as kws;
 
+/// The gesture classifier (two LSTM layers over windows of 8 sensor readings), `generic` target.
+pub use generic::lstm_classifier as gesture;
+
 /// The generated modules, per target.
 pub mod generic {
     /// Two SVDF layers, dense, softmax.
@@ -26,6 +29,14 @@ pub mod generic {
     /// One SVDF with an int8 state.
     pub mod svdf_int8_state {
         include!(concat!(env!("OUT_DIR"), "/generic/svdf_int8_state.rs"));
+    }
+    /// Two stacked LSTM layers, the last step, dense, softmax (8 time steps per call).
+    pub mod lstm_classifier {
+        include!(concat!(env!("OUT_DIR"), "/generic/lstm_classifier.rs"));
+    }
+    /// One LSTM with a cell clip (3 time steps per call, every step's output).
+    pub mod lstm_clip {
+        include!(concat!(env!("OUT_DIR"), "/generic/lstm_clip.rs"));
     }
 }
 
@@ -43,6 +54,14 @@ pub mod cortex_m4 {
     pub mod svdf_int8_state {
         include!(concat!(env!("OUT_DIR"), "/cortex-m4/svdf_int8_state.rs"));
     }
+    /// Two stacked LSTM layers, the last step, dense, softmax (8 time steps per call).
+    pub mod lstm_classifier {
+        include!(concat!(env!("OUT_DIR"), "/cortex-m4/lstm_classifier.rs"));
+    }
+    /// One LSTM with a cell clip (3 time steps per call, every step's output).
+    pub mod lstm_clip {
+        include!(concat!(env!("OUT_DIR"), "/cortex-m4/lstm_clip.rs"));
+    }
 }
 
 /// As [`generic`], for the K210 target (built for the host here).
@@ -58,6 +77,14 @@ pub mod k210 {
     /// One SVDF with an int8 state.
     pub mod svdf_int8_state {
         include!(concat!(env!("OUT_DIR"), "/k210/svdf_int8_state.rs"));
+    }
+    /// Two stacked LSTM layers, the last step, dense, softmax (8 time steps per call).
+    pub mod lstm_classifier {
+        include!(concat!(env!("OUT_DIR"), "/k210/lstm_classifier.rs"));
+    }
+    /// One LSTM with a cell clip (3 time steps per call, every step's output).
+    pub mod lstm_clip {
+        include!(concat!(env!("OUT_DIR"), "/k210/lstm_clip.rs"));
     }
 }
 

@@ -86,6 +86,10 @@ fn int(v: i64) -> Value {
     Value::Int(Spanned::new(v, Span::UNDEFINED))
 }
 
+fn float(v: f64) -> Value {
+    Value::Float(Spanned::new(v, Span::UNDEFINED))
+}
+
 fn word(w: &str) -> Value {
     Value::Word(Spanned::new(w.to_string(), Span::UNDEFINED))
 }
@@ -1070,4 +1074,52 @@ fn svdf_refuses_a_frame_of_rank_two_a_bad_state_and_missing_sizes() {
     let mut zero = sizes();
     zero.push(("rank", int(0)));
     assert!(!y(&[10], zero).is_empty());
+}
+
+// ----- lstm ----------------------------------------------------------------------------------------
+
+#[test]
+fn lstm_resolves_its_attributes_and_defaults() {
+    let m = single(
+        &[8, 6],
+        call("lstm", vec![r("x")], vec![("units", int(20))]),
+    );
+    assert_eq!(shape_of(&m, "y"), vec![8, 20]);
+    let Op::Lstm(l) = op_of(&m, "y") else {
+        panic!("not an lstm")
+    };
+    assert_eq!((l.units, l.cell_clip), (20, 0.0));
+    // int8 hidden state and int16 cell state.
+    assert_eq!(m.state_bytes(), 60);
+    let m = single(
+        &[3, 7],
+        call(
+            "lstm",
+            vec![r("x")],
+            vec![("units", int(5)), ("cell_clip", float(1.5))],
+        ),
+    );
+    let Op::Lstm(l) = op_of(&m, "y") else {
+        panic!("not an lstm")
+    };
+    assert_eq!((l.units, l.cell_clip), (5, 1.5));
+}
+
+#[test]
+fn lstm_refuses_a_rank_one_input_a_negative_clip_and_no_units() {
+    let y = |dims: &[i64], attrs: Vec<(&str, Value)>| {
+        codes(vec![
+            input("x", dims),
+            let_("y", call("lstm", vec![r("x")], attrs)),
+            output(r("y")),
+        ])
+    };
+    assert_eq!(y(&[10], vec![("units", int(4))]), vec!["E0116"]);
+    assert_eq!(y(&[2, 10], vec![]), vec!["E0103"]);
+    assert!(!y(
+        &[2, 10],
+        vec![("units", int(4)), ("cell_clip", float(-1.0))]
+    )
+    .is_empty());
+    assert!(y(&[2, 10], vec![("units", int(4))]).is_empty());
 }

@@ -51,6 +51,9 @@ mod cnn_16x8 {
 mod svdf_kws {
     include!(concat!(env!("NND_GEN_DIR"), "/svdf_kws.rs"));
 }
+mod lstm_classifier {
+    include!(concat!(env!("NND_GEN_DIR"), "/lstm_classifier.rs"));
+}
 
 #[panic_handler]
 fn panic(_: &PanicInfo<'_>) -> ! {
@@ -171,6 +174,22 @@ fn networks() {
     for _ in 0..2 {
         let input = black_box([0i8; 40]);
         let r = svdf_kws::SvdfKws::run(&input, &mut output, &mut state, black_box(&mut arena));
+        let _ = black_box((r, &output));
+    }
+    state.reset();
+    let _ = black_box(&state);
+    // The recurrent network (two LSTM layers: hidden and cell states kept between windows).
+    let mut state = black_box(lstm_classifier::State::new());
+    let mut output = [0i8; 5];
+    let mut arena = [0i8; lstm_classifier::ARENA_BYTES];
+    for _ in 0..2 {
+        let input = black_box([[0i8; 6]; 8]);
+        let r = lstm_classifier::LstmClassifier::run(
+            &input,
+            &mut output,
+            &mut state,
+            black_box(&mut arena),
+        );
         let _ = black_box((r, &output));
     }
     state.reset();
