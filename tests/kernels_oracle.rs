@@ -1112,6 +1112,45 @@ fn run_dequantize_16x8(case: &Case) -> Outcome {
     Ok(compare(&case.name, &got, &want).map(|d| format!("{d} (f32 bit patterns)")))
 }
 
+/// Int16 LOGISTIC / TANH: TFLM's input scaling from `nn_dsl::quant::sigmoid16`, then the
+/// table interpolation of `nn_kernels::sigmoid16`.
+fn run_sigmoid_16x8(case: &Case, tanh: bool) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let (input_multiplier, input_left_shift) = nn_dsl::quant::sigmoid16(
+        x.scale0().map_err(err(case))?,
+        x.zp0().map_err(err(case))?,
+        case.output.scale0().map_err(err(case))?,
+        case.output.zp0().map_err(err(case))?,
+        tanh,
+    )
+    .map_err(err(case))?;
+    let p = nn_kernels::sigmoid16::Sigmoid16Params {
+        len: x.len(),
+        input_multiplier,
+        input_left_shift,
+    };
+    let want = case.output.i16_data().map_err(err(case))?;
+    let mut got = vec![0i16; want.len()];
+    let input = x.i16_data().map_err(err(case))?;
+    if tanh {
+        nn_kernels::sigmoid16::tanh_s16(&p, &input, &mut got)
+    } else {
+        nn_kernels::sigmoid16::logistic_s16(&p, &input, &mut got)
+    }
+    .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+#[test]
+fn logistic_16x8() {
+    check_op("logistic_16x8", |c| run_sigmoid_16x8(c, false));
+}
+
+#[test]
+fn tanh_16x8() {
+    check_op("tanh_16x8", |c| run_sigmoid_16x8(c, true));
+}
+
 #[test]
 fn conv2d_16x8() {
     check_op("conv2d_16x8", run_conv2d_16x8);

@@ -637,6 +637,63 @@ pub fn svdf(
     })
 }
 
+/// TFLite's `CheckedLog2` (in `f32`, as TFLite computes it): `log2(x)` rounded, and whether `x`
+/// is within 1e-3 (in the exponent) of that power of two.
+fn checked_log2(x: f32) -> (i32, bool) {
+    let log2 = x.ln() * (1.0f32 / 2.0f32.ln());
+    let rounded = log2.round();
+    (rounded as i32, (log2 - rounded).abs() < 1e-3)
+}
+
+/// The input scaling of an int16 LOGISTIC (`tanh = false`) or TANH (TFLM's prepare for int16
+/// data): `(input_multiplier, input_left_shift)`. A power-of-two input scale of 2^-12 (or, for
+/// TANH, 2^-11) gives multiplier 0; any other gives `scale * 3 * 4096`, doubled until it exceeds
+/// 16383.5 (at most 31 times), truncated. Input and output zero points must be 0 and the output
+/// scale 2^-15.
+///
+/// # Errors
+/// [`QuantError`] on a bad scale, a non-zero zero point or another output scale.
+pub fn sigmoid16(
+    input_scale: f32,
+    input_zero_point: i32,
+    output_scale: f32,
+    output_zero_point: i32,
+    tanh: bool,
+) -> Result<(i32, i32), QuantError> {
+    let si = scale("input", input_scale)?;
+    let so = scale("output", output_scale)?;
+    for zp in [input_zero_point, output_zero_point] {
+        if zp != 0 {
+            return Err(QuantError::ZeroPoint16(zp));
+        }
+    }
+    if checked_log2(so) != (-15, true) {
+        return Err(QuantError::OutOfRange {
+            what: "int16 logistic / tanh output scale (must be 2^-15)",
+            value: f64::from(so),
+        });
+    }
+    let (log2, pot) = checked_log2(si);
+    let left_shift = 12 + log2;
+    let pot = pot && (left_shift == 0 || (tanh && left_shift == 1));
+    if pot {
+        return Ok((0, left_shift));
+    }
+    let mut multiplier = f64::from(si) * 4096.0 * 3.0;
+    let mut shift = 0;
+    while multiplier <= 32767.0 / 2.0 && shift <= 30 {
+        shift += 1;
+        multiplier *= 2.0;
+    }
+    if !(multiplier.is_finite() && multiplier < 2_147_483_648.0) {
+        return Err(QuantError::OutOfRange {
+            what: "int16 logistic / tanh input scale",
+            value: f64::from(si),
+        });
+    }
+    Ok((multiplier as i32, shift))
+}
+
 /// The requantisations of an int8 LSTM (TFLM `PrepareGateParametersInteger` and
 /// `CreateLstmCellStateInfo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1088,6 +1145,34 @@ mod tests {
             msg.contains("multiplier is 1.000e13, which needs a shift of 44"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn sigmoid16_input_scaling() {
+        let q15 = 1.0 / 32768.0;
+        // Power-of-two input scales: multiplier 0 (2^-11 only for tanh).
+        assert_eq!(sigmoid16(1.0 / 4096.0, 0, q15, 0, false).unwrap(), (0, 0));
+        assert_eq!(sigmoid16(1.0 / 2048.0, 0, q15, 0, true).unwrap(), (0, 1));
+        // Otherwise scale * 3 * 4096 doubled past 16383.5, truncated: 2^-11 * 12288 = 6 ->
+        // 24576 after 12 doublings; 0.001 * 12288 = 12.288 -> 25165.8 after 11.
+        assert_eq!(
+            sigmoid16(1.0 / 2048.0, 0, q15, 0, false).unwrap(),
+            (24576, 12)
+        );
+        assert_eq!(sigmoid16(0.001, 0, q15, 0, false).unwrap(), (25165, 11));
+        assert!(sigmoid16(0.001, 3, q15, 0, false).is_err());
+        assert!(sigmoid16(0.001, 0, 1.0 / 256.0, 0, true).is_err());
+    }
+
+    #[test]
+    fn lstm_constants() {
+        let q = lstm(0.5, [0.25; 4], 1.0 / 128.0, [0.5; 4], 1.0 / 2048.0, 0.75).unwrap();
+        // 0.5 * 0.25 / 2^-12 = 512 = 0.5 * 2^10.
+        assert_eq!(q.input[0].to_raw(), (1 << 30, 10));
+        assert_eq!(q.forget.to_raw(), (1 << 30, -14));
+        assert_eq!(q.cell_scale_power, -11);
+        assert_eq!(q.cell_clip, 1536);
+        assert!(lstm(0.5, [0.25; 4], 1.0 / 128.0, [0.5; 4], 0.001, 0.0).is_err());
     }
 
     #[test]

@@ -24,7 +24,7 @@
 
 use crate::error::check_len;
 use crate::fixedpoint::multiply_by_quantized_multiplier;
-use crate::sigmoid16::{sigmoid_s16, tanh_s16};
+use crate::sigmoid16::{sigmoid_s16_value, tanh_s16_value};
 use crate::{KernelError, KernelResult};
 
 /// The requantisations of one gate's two dot products to Q3.12.
@@ -205,9 +205,9 @@ pub fn lstm_s8(
                 ));
                 let pre = clamp16(from_input + from_hidden) as i16;
                 *a = i32::from(if GATE_SIGMOID[g] {
-                    sigmoid_s16(pre, 0, 0)
+                    sigmoid_s16_value(pre, 0, 0)
                 } else {
-                    tanh_s16(pre, 0, 0)
+                    tanh_s16_value(pre, 0, 0)
                 });
             }
             let [i_gate, f_gate, c_gate, o_gate] = act;
@@ -227,7 +227,11 @@ pub fn lstm_s8(
                 next = next.clamp(-clip, clip);
             }
             *c = next as i16;
-            let t = i32::from(tanh_s16(*c, p.cell_tanh_multiplier, p.cell_tanh_shift));
+            let t = i32::from(tanh_s16_value(
+                *c,
+                p.cell_tanh_multiplier,
+                p.cell_tanh_shift,
+            ));
             let h = multiply_by_quantized_multiplier(
                 t.wrapping_mul(o_gate),
                 p.output_multiplier,

@@ -15,6 +15,49 @@
 mod table;
 pub use table::SIGMOID_TABLE;
 
+use crate::error::check_len;
+use crate::KernelResult;
+
+/// The parameters of an int16 LOGISTIC or TANH layer (TFLM's `input_multiplier` and
+/// `input_left_shift`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sigmoid16Params {
+    /// Elements.
+    pub len: usize,
+    /// 0 for a power-of-two input scale (the input is multiplied by `3 << input_left_shift`),
+    /// else `input_scale * 3 * 4096 * 2^input_left_shift`, truncated.
+    pub input_multiplier: i32,
+    /// The input's left shift (0 to 31; a rounding right shift when `input_multiplier` is set).
+    pub input_left_shift: i32,
+}
+
+/// Int16 LOGISTIC (TFLM `reference_integer_ops::Logistic` on int16): output scale 2^-15, zero
+/// point 0.
+///
+/// # Errors
+/// [`crate::KernelError`] on wrong slice lengths.
+pub fn logistic_s16(p: &Sigmoid16Params, input: &[i16], output: &mut [i16]) -> KernelResult {
+    check_len("input", p.len, input.len())?;
+    check_len("output", p.len, output.len())?;
+    for (&x, y) in input.iter().zip(output.iter_mut()) {
+        *y = sigmoid_s16_value(x, p.input_multiplier, p.input_left_shift);
+    }
+    Ok(())
+}
+
+/// Int16 TANH (TFLM `reference_integer_ops::Tanh` on int16): output scale 2^-15, zero point 0.
+///
+/// # Errors
+/// [`crate::KernelError`] on wrong slice lengths.
+pub fn tanh_s16(p: &Sigmoid16Params, input: &[i16], output: &mut [i16]) -> KernelResult {
+    check_len("input", p.len, input.len())?;
+    check_len("output", p.len, output.len())?;
+    for (&x, y) in input.iter().zip(output.iter_mut()) {
+        *y = tanh_s16_value(x, p.input_multiplier, p.input_left_shift);
+    }
+    Ok(())
+}
+
 /// The input scaled onto the table's grid (`int32` arithmetic as TFLM's).
 #[inline(always)]
 fn scaled(x: i16, multiplier: i32, left_shift: i32) -> i32 {
@@ -37,7 +80,7 @@ fn entry(i: u32) -> u32 {
 /// documentation; the result has scale 2^-15.
 #[inline]
 #[must_use]
-pub fn sigmoid_s16(x: i16, input_multiplier: i32, input_left_shift: i32) -> i16 {
+pub fn sigmoid_s16_value(x: i16, input_multiplier: i32, input_left_shift: i32) -> i16 {
     let v = scaled(x, input_multiplier, input_left_shift);
     let a = v.unsigned_abs();
     let uh = a >> 9;
@@ -59,7 +102,7 @@ pub fn sigmoid_s16(x: i16, input_multiplier: i32, input_left_shift: i32) -> i16 
 /// documentation; the result has scale 2^-15.
 #[inline]
 #[must_use]
-pub fn tanh_s16(x: i16, input_multiplier: i32, input_left_shift: i32) -> i16 {
+pub fn tanh_s16_value(x: i16, input_multiplier: i32, input_left_shift: i32) -> i16 {
     let v = scaled(x, input_multiplier, input_left_shift);
     let a = v.unsigned_abs();
     let uh = a >> 8;
@@ -97,8 +140,8 @@ mod tests {
         let mut last_s = i16::MIN;
         let mut last_t = i16::MIN;
         for x in i16::MIN..=i16::MAX {
-            let s = sigmoid_s16(x, 0, 0);
-            let t = tanh_s16(x, 0, 0);
+            let s = sigmoid_s16_value(x, 0, 0);
+            let t = tanh_s16_value(x, 0, 0);
             assert!(
                 s >= last_s && (0..=32767).contains(&s),
                 "sigmoid({x}) = {s}"
@@ -111,18 +154,21 @@ mod tests {
             last_t = t;
         }
         // Q3.12 input: 0 -> 0.5 and 0.
-        assert_eq!(sigmoid_s16(0, 0, 0), 16384);
-        assert_eq!(tanh_s16(0, 0, 0), 0);
+        assert_eq!(sigmoid_s16_value(0, 0, 0), 16384);
+        assert_eq!(tanh_s16_value(0, 0, 0), 0);
         // sigmoid(1.0) = 0.7311 and tanh(1.0) = 0.7616 in Q0.15, to the table's precision.
-        assert!((sigmoid_s16(4096, 0, 0) - 23955).abs() <= 3);
-        assert!((tanh_s16(4096, 0, 0) - 24956).abs() <= 3);
+        assert!((sigmoid_s16_value(4096, 0, 0) - 23955).abs() <= 3);
+        assert!((tanh_s16_value(4096, 0, 0) - 24956).abs() <= 3);
     }
 
     #[test]
     fn a_rounding_shift_scales_the_input() {
         // Multiplier 3 with a right shift of 1 is the same grid as x / 2 with multiplier 0.
         for x in [-20000i16, -4096, -1, 0, 1, 4095, 30000] {
-            assert_eq!(tanh_s16(x & !1, 3, 1), tanh_s16((x & !1) / 2, 0, 0));
+            assert_eq!(
+                tanh_s16_value(x & !1, 3, 1),
+                tanh_s16_value((x & !1) / 2, 0, 0)
+            );
         }
     }
 }

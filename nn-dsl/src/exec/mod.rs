@@ -747,6 +747,8 @@ fn step_s16(
         P::AvgPool2d(q) => k::avg_pool2d::avg_pool2d_s16(q, i16_in(0)?, o),
         P::Add(b) => k::add::add_s16(&b.add_params(), i16_in(0)?, i16_in(1)?, o),
         P::Mul(b) => k::mul::mul_s16(&b.mul_params(), i16_in(0)?, i16_in(1)?, o),
+        P::Logistic(q) => k::sigmoid16::logistic_s16(q, i16_in(0)?, o),
+        P::Tanh(q) => k::sigmoid16::tanh_s16(q, i16_in(0)?, o),
         P::Quantize(_) | P::Dequantize(_) => return Err(malformed("conversion out of place")),
     })
 }

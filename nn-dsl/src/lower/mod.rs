@@ -338,7 +338,10 @@ fn check_constants(node: &Node, params: &NodeParams) -> Result<(), LowerError> {
                     clamp16(b.act_min, b.act_max)
                 }
                 S16Params::MaxPool2d(p) | S16Params::AvgPool2d(p) => clamp16(p.act_min, p.act_max),
-                S16Params::Quantize(_) | S16Params::Dequantize(_) => Ok(()),
+                S16Params::Quantize(_)
+                | S16Params::Dequantize(_)
+                | S16Params::Logistic(_)
+                | S16Params::Tanh(_) => Ok(()),
             }
         }
         _ => Ok(()),
@@ -454,6 +457,10 @@ pub enum S16Params {
     Quantize(QuantizeParams),
     /// `nn_kernels::dequantize::dequantize_s16_f32`.
     Dequantize(DequantizeParams),
+    /// `nn_kernels::sigmoid16::logistic_s16`.
+    Logistic(nn_kernels::sigmoid16::Sigmoid16Params),
+    /// `nn_kernels::sigmoid16::tanh_s16`.
+    Tanh(nn_kernels::sigmoid16::Sigmoid16Params),
 }
 
 impl S16Params {
@@ -469,6 +476,8 @@ impl S16Params {
             S16Params::Mul(_) => "mul",
             S16Params::Quantize(_) => "quantize",
             S16Params::Dequantize(_) => "dequantize",
+            S16Params::Logistic(_) => "logistic",
+            S16Params::Tanh(_) => "tanh",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! 0, and the int64 bias beside them ([`S16Params`]).
 
 use crate::ir::{DType, Op, Tensor};
+use crate::quant;
 use crate::weights::WDType;
 
 use super::super::{DequantizeParams, NodeParams, QuantizeParams, S16Params};
@@ -132,6 +133,23 @@ pub(super) fn lower(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
                 zero_point: 0,
             })
         }
+        Op::Logistic | Op::Tanh => {
+            let (x, xq, _, yq) = unary(cx)?;
+            let tanh = matches!(cx.node.op, Op::Tanh);
+            let (input_multiplier, input_left_shift) =
+                quant::sigmoid16(xq.scale, xq.zero_point, yq.scale, yq.zero_point, tanh)
+                    .map_err(qe)?;
+            let p = nn_kernels::sigmoid16::Sigmoid16Params {
+                len: x.elements(),
+                input_multiplier,
+                input_left_shift,
+            };
+            if tanh {
+                S16Params::Tanh(p)
+            } else {
+                S16Params::Logistic(p)
+            }
+        }
         Op::Dequantize => {
             cx.arity(1)?;
             let (x, y) = (cx.input(0)?, cx.output()?);
@@ -146,8 +164,8 @@ pub(super) fn lower(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
         _ => {
             return Err(cx.unsupported(
                 "no 16x8 (int16 activation) kernel for this operator yet; the 16x8 scheme runs \
-                 conv2d, depthwise_conv2d, dense, max/avg pooling, add, mul, quantize, \
-                 dequantize, pad, strided_slice, resize_nearest, reshape and flatten \
+                 conv2d, depthwise_conv2d, dense, max/avg pooling, add, mul, logistic, tanh, \
+                 quantize, dequantize, pad, strided_slice, resize_nearest, reshape and flatten \
                  (docs/ops.md)",
             ))
         }

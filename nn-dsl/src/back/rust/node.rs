@@ -932,6 +932,31 @@ impl Op<'_> {
                     quote! { let a = #a; let b = #b; let y = #y; #k::#f(&#p_id, a, b, y)?; },
                 ));
             }
+            P::Logistic(q) | P::Tanh(q) => {
+                let f = if matches!(p, P::Tanh(_)) {
+                    quote!(tanh_s16)
+                } else {
+                    quote!(logistic_s16)
+                };
+                let (len, m, s) = (
+                    usize_lit(q.len),
+                    i32_lit(q.input_multiplier),
+                    i32_lit(q.input_left_shift),
+                );
+                let statics = quote! {
+                    static #p_id: #k::sigmoid16::Sigmoid16Params = #k::sigmoid16::Sigmoid16Params {
+                        len: #len,
+                        input_multiplier: #m,
+                        input_left_shift: #s,
+                    };
+                };
+                let x = self.in_array(0, DType::I16)?;
+                let y = self.out_array(DType::I16)?;
+                return Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::sigmoid16::#f(&#p_id, x, y)?; },
+                ));
+            }
             P::Quantize(q) => {
                 let names = (
                     quote!(quantize::QuantizeParams),

@@ -648,8 +648,8 @@ impl<'m> Importer<'m> {
             return Err(ctx.type_err(
                 t,
                 "INT8 (nnd imports int8-quantised models, and 16x8 models whose layers are \
-                 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pools, ADD, MUL, RESHAPE, \
-                 QUANTIZE and DEQUANTIZE)",
+                 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pools, ADD, MUL, LOGISTIC, TANH, \
+                 RESHAPE, QUANTIZE and DEQUANTIZE)",
             ));
         }
         Ok(h)
@@ -828,11 +828,11 @@ impl<'m> Importer<'m> {
                 self.unary(x, Op::Softmax { beta })
             }
             BuiltinOp::Logistic => {
-                let x = self.data_i8(ctx, op, 0)?;
+                let (x, _) = self.data_act(ctx, op, 0)?;
                 self.unary(x, Op::Logistic)
             }
             BuiltinOp::Tanh => {
-                let x = self.data_i8(ctx, op, 0)?;
+                let (x, _) = self.data_act(ctx, op, 0)?;
                 self.unary(x, Op::Tanh)
             }
             BuiltinOp::Relu => {
@@ -917,7 +917,7 @@ impl<'m> Importer<'m> {
             op,
             inputs: vec![x],
             shape: self.module.tensors[x].shape.clone(),
-            dtype: DType::I8,
+            dtype: self.module.tensors[x].dtype,
         }
     }
 
