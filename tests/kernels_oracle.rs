@@ -1141,6 +1141,40 @@ fn run_sigmoid_16x8(case: &Case, tanh: bool) -> Outcome {
     Ok(compare(&case.name, &got, &want))
 }
 
+/// Int16 SOFTMAX: the multiplier from `nn_dsl::quant::softmax16`, then
+/// `nn_kernels::softmax16::softmax_s16` over the last axis.
+fn run_softmax_16x8(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let o: SoftmaxOptions = case.options().map_err(err(case))?;
+    let beta = o.beta as f32;
+    let m = nn_dsl::quant::softmax16(
+        x.scale0().map_err(err(case))?,
+        x.zp0().map_err(err(case))?,
+        beta,
+        case.output.scale0().map_err(err(case))?,
+        case.output.zp0().map_err(err(case))?,
+    )
+    .map_err(err(case))?;
+    let (input_multiplier, input_shift) = m.to_raw();
+    let depth = x.shape.last().copied().unwrap_or(1);
+    let p = nn_kernels::softmax16::Softmax16Params {
+        rows: x.len() / depth,
+        depth,
+        input_multiplier,
+        input_shift,
+    };
+    let want = case.output.i16_data().map_err(err(case))?;
+    let mut got = vec![0i16; want.len()];
+    nn_kernels::softmax16::softmax_s16(&p, &x.i16_data().map_err(err(case))?, &mut got)
+        .map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+#[test]
+fn softmax_16x8() {
+    check_op("softmax_16x8", run_softmax_16x8);
+}
+
 #[test]
 fn logistic_16x8() {
     check_op("logistic_16x8", |c| run_sigmoid_16x8(c, false));

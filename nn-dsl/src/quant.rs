@@ -694,6 +694,41 @@ pub fn sigmoid16(
     Ok((multiplier as i32, shift))
 }
 
+/// The input multiplier of an int16 SOFTMAX (TFLM's prepare for int16 data): the Q31 form of
+/// `input_scale * beta / (10 / 65535)` in `f64`. The input and output zero points must be 0 and
+/// the output scale 2^-15 (TFLM allows 0.1% off it).
+///
+/// # Errors
+/// [`QuantError`] on a bad scale or beta, a non-zero zero point, another output scale or a
+/// multiplier the kernel cannot apply.
+pub fn softmax16(
+    input_scale: f32,
+    input_zero_point: i32,
+    beta: f32,
+    output_scale: f32,
+    output_zero_point: i32,
+) -> Result<Q31Multiplier, QuantError> {
+    let si = scale("input", input_scale)?;
+    let so = scale("output", output_scale)?;
+    let beta = scale("softmax beta", beta)?;
+    for zp in [input_zero_point, output_zero_point] {
+        if zp != 0 {
+            return Err(QuantError::ZeroPoint16(zp));
+        }
+    }
+    let q15 = 1.0f32 / 32768.0;
+    if (so - q15).abs() > 0.001 * q15 {
+        return Err(QuantError::OutOfRange {
+            what: "int16 softmax output scale (must be 2^-15)",
+            value: f64::from(so),
+        });
+    }
+    kernel_multiplier(
+        "int16 softmax (input scale * beta / (10 / 65535))",
+        f64::from(si) * f64::from(beta) / (10.0 / 65535.0),
+    )
+}
+
 /// The requantisations of an int8 LSTM (TFLM `PrepareGateParametersInteger` and
 /// `CreateLstmCellStateInfo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -65,6 +65,7 @@ pub mod shape;
 pub mod shaped;
 pub mod sigmoid16;
 pub mod softmax;
+pub mod softmax16;
 pub mod strided_slice;
 pub mod svdf;
 pub mod tanh;
@@ -87,7 +88,7 @@ pub mod __private {
         aarch64, add, avg_pool2d, concat, conv2d, cortex_m, depthwise_conv2d, dequantize, fixed,
         fixedpoint, fully_connected, logistic, lstm, lut, max_pool2d, mean, minmax, mul, pad,
         prelu, q7q15, qformat, quantize, relu, requantize, resize, rv64, shape, sigmoid16, softmax,
-        strided_slice, svdf, tanh, transpose_conv, typed, KernelError, KernelResult,
+        softmax16, strided_slice, svdf, tanh, transpose_conv, typed, KernelError, KernelResult,
     };
 }
 

@@ -82,6 +82,7 @@ CASE_COUNTS = {
     "resize_nearest_neighbor_16x8": 15,
     "logistic_16x8": 20,
     "tanh_16x8": 20,
+    "softmax_16x8": 20,
 }
 SUFFIX_16X8 = "_16x8"
 INPUTS_PER_MODEL = 2
@@ -698,7 +699,8 @@ STREAMS = FIRST_OPS + [
     "conv2d_grouped", "resize_nearest_neighbor", "split", "strided_slice", "transpose_conv",
     "conv2d_16x8", "depthwise_conv2d_16x8", "fully_connected_16x8", "max_pool2d_16x8", "avg_pool2d_16x8",
     "add_16x8", "mul_16x8", "quantize_16x8", "dequantize_16x8", "pad_16x8",
-    "strided_slice_16x8", "split_16x8", "resize_nearest_neighbor_16x8", "logistic_16x8", "tanh_16x8"]  # fmt: skip
+    "strided_slice_16x8", "split_16x8", "resize_nearest_neighbor_16x8", "logistic_16x8", "tanh_16x8",
+    "softmax_16x8"]  # fmt: skip
 
 # ----------------------------------------------------------------------------- reading the result
 

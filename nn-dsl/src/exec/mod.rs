@@ -749,6 +749,7 @@ fn step_s16(
         P::Mul(b) => k::mul::mul_s16(&b.mul_params(), i16_in(0)?, i16_in(1)?, o),
         P::Logistic(q) => k::sigmoid16::logistic_s16(q, i16_in(0)?, o),
         P::Tanh(q) => k::sigmoid16::tanh_s16(q, i16_in(0)?, o),
+        P::Softmax(q) => k::softmax16::softmax_s16(q, i16_in(0)?, o),
         P::Quantize(_) | P::Dequantize(_) => return Err(malformed("conversion out of place")),
     })
 }

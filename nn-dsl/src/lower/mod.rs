@@ -341,7 +341,8 @@ fn check_constants(node: &Node, params: &NodeParams) -> Result<(), LowerError> {
                 S16Params::Quantize(_)
                 | S16Params::Dequantize(_)
                 | S16Params::Logistic(_)
-                | S16Params::Tanh(_) => Ok(()),
+                | S16Params::Tanh(_)
+                | S16Params::Softmax(_) => Ok(()),
             }
         }
         _ => Ok(()),
@@ -461,6 +462,8 @@ pub enum S16Params {
     Logistic(nn_kernels::sigmoid16::Sigmoid16Params),
     /// `nn_kernels::sigmoid16::tanh_s16`.
     Tanh(nn_kernels::sigmoid16::Sigmoid16Params),
+    /// `nn_kernels::softmax16::softmax_s16`.
+    Softmax(nn_kernels::softmax16::Softmax16Params),
 }
 
 impl S16Params {
@@ -478,6 +481,7 @@ impl S16Params {
             S16Params::Dequantize(_) => "dequantize",
             S16Params::Logistic(_) => "logistic",
             S16Params::Tanh(_) => "tanh",
+            S16Params::Softmax(_) => "softmax",
         }
     }
 }

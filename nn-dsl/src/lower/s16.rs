@@ -133,6 +133,19 @@ pub(super) fn lower(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
                 zero_point: 0,
             })
         }
+        Op::Softmax { beta } => {
+            let (x, xq, _, yq) = unary(cx)?;
+            let depth = x.shape.last().copied().unwrap_or(1);
+            let m = quant::softmax16(xq.scale, xq.zero_point, *beta, yq.scale, yq.zero_point)
+                .map_err(qe)?;
+            let (input_multiplier, input_shift) = m.to_raw();
+            S16Params::Softmax(nn_kernels::softmax16::Softmax16Params {
+                rows: x.elements() / depth.max(1),
+                depth,
+                input_multiplier,
+                input_shift,
+            })
+        }
         Op::Logistic | Op::Tanh => {
             let (x, xq, _, yq) = unary(cx)?;
             let tanh = matches!(cx.node.op, Op::Tanh);
@@ -164,7 +177,7 @@ pub(super) fn lower(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
         _ => {
             return Err(cx.unsupported(
                 "no 16x8 (int16 activation) kernel for this operator yet; the 16x8 scheme runs \
-                 conv2d, depthwise_conv2d, dense, max/avg pooling, add, mul, logistic, tanh, \
+                 conv2d, depthwise_conv2d, dense, max/avg pooling, add, mul, logistic, tanh, softmax, \
                  quantize, dequantize, pad, strided_slice, resize_nearest, reshape and flatten \
                  (docs/ops.md)",
             ))

@@ -932,6 +932,28 @@ impl Op<'_> {
                     quote! { let a = #a; let b = #b; let y = #y; #k::#f(&#p_id, a, b, y)?; },
                 ));
             }
+            P::Softmax(q) => {
+                let (rows, depth, m, s) = (
+                    usize_lit(q.rows),
+                    usize_lit(q.depth),
+                    i32_lit(q.input_multiplier),
+                    i32_lit(q.input_shift),
+                );
+                let statics = quote! {
+                    static #p_id: #k::softmax16::Softmax16Params = #k::softmax16::Softmax16Params {
+                        rows: #rows,
+                        depth: #depth,
+                        input_multiplier: #m,
+                        input_shift: #s,
+                    };
+                };
+                let x = self.in_array(0, DType::I16)?;
+                let y = self.out_array(DType::I16)?;
+                return Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::softmax16::softmax_s16(&#p_id, x, y)?; },
+                ));
+            }
             P::Logistic(q) | P::Tanh(q) => {
                 let f = if matches!(p, P::Tanh(_)) {
                     quote!(tanh_s16)

@@ -649,7 +649,7 @@ impl<'m> Importer<'m> {
                 t,
                 "INT8 (nnd imports int8-quantised models, and 16x8 models whose layers are \
                  CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pools, ADD, MUL, LOGISTIC, TANH, \
-                 RESHAPE, QUANTIZE and DEQUANTIZE)",
+                 SOFTMAX, RESHAPE, QUANTIZE and DEQUANTIZE)",
             ));
         }
         Ok(h)
@@ -817,7 +817,7 @@ impl<'m> Importer<'m> {
             BuiltinOp::Svdf => self.svdf(ctx, op)?,
             BuiltinOp::UnidirectionalSequenceLstm => self.lstm(ctx, op)?,
             BuiltinOp::Softmax => {
-                let x = self.data_i8(ctx, op, 0)?;
+                let (x, _) = self.data_act(ctx, op, 0)?;
                 let beta = match op.options {
                     BuiltinOptions::Softmax { beta } => beta,
                     _ => 1.0,
