@@ -595,6 +595,24 @@ fn run_concat(case: &Case) -> Outcome {
         .iter()
         .map(|t| t.shape.get(axis).copied().unwrap_or(0))
         .collect();
+    let p = ConcatParams {
+        outer,
+        inner,
+        axis_sizes: &axis_sizes,
+    };
+    if case.output.dtype == DType::Int16 {
+        let data: Vec<Vec<i16>> = case
+            .inputs
+            .iter()
+            .map(|t| t.i16_data())
+            .collect::<Result<_, _>>()
+            .map_err(err(case))?;
+        let slices: Vec<&[i16]> = data.iter().map(Vec::as_slice).collect();
+        let want = case.output.i16_data().map_err(err(case))?;
+        let mut got = vec![0i16; want.len()];
+        nn_kernels::concat::concat_s16(&p, &slices, &mut got).map_err(err(case))?;
+        return Ok(compare(&case.name, &got, &want));
+    }
     let data: Vec<Vec<i8>> = case
         .inputs
         .iter()
@@ -602,11 +620,6 @@ fn run_concat(case: &Case) -> Outcome {
         .collect::<Result<_, _>>()
         .map_err(err(case))?;
     let slices: Vec<&[i8]> = data.iter().map(Vec::as_slice).collect();
-    let p = ConcatParams {
-        outer,
-        inner,
-        axis_sizes: &axis_sizes,
-    };
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
     concat_s8(&p, &slices, &mut got).map_err(err(case))?;
@@ -643,6 +656,17 @@ fn run_requantize(case: &Case) -> Outcome {
     let want = case.output.i8_data().map_err(err(case))?;
     let mut got = vec![0i8; want.len()];
     requantize_s8(&p, &x.i8_data().map_err(err(case))?, &mut got).map_err(err(case))?;
+    Ok(compare(&case.name, &got, &want))
+}
+
+fn run_requantize_16x8(case: &Case) -> Outcome {
+    let x = case.input(0).map_err(err(case))?;
+    let p =
+        lower::requantize(x.len(), act(x, case)?, act(&case.output, case)?).map_err(err(case))?;
+    let want = case.output.i16_data().map_err(err(case))?;
+    let mut got = vec![0i16; want.len()];
+    nn_kernels::requantize::requantize_s16(&p, &x.i16_data().map_err(err(case))?, &mut got)
+        .map_err(err(case))?;
     Ok(compare(&case.name, &got, &want))
 }
 
@@ -1168,6 +1192,16 @@ fn run_softmax_16x8(case: &Case) -> Outcome {
     nn_kernels::softmax16::softmax_s16(&p, &x.i16_data().map_err(err(case))?, &mut got)
         .map_err(err(case))?;
     Ok(compare(&case.name, &got, &want))
+}
+
+#[test]
+fn concat_16x8() {
+    check_op("concat_16x8", run_concat);
+}
+
+#[test]
+fn requantize_16x8() {
+    check_op("requantize_16x8", run_requantize_16x8);
 }
 
 #[test]

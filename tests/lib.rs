@@ -688,7 +688,7 @@ pub const OPS: [&str; 31] = [
 /// The ops of TFLite's 16x8 scheme with oracle vectors (`tests/vectors/ops/<op>.json`): int16
 /// activations, int8 weights, int64 biases. Kept apart from [`OPS`], whose cases also run on the
 /// emulated targets.
-pub const OPS_16X8: [&str; 16] = [
+pub const OPS_16X8: [&str; 18] = [
     "conv2d_16x8",
     "depthwise_conv2d_16x8",
     "fully_connected_16x8",
@@ -705,6 +705,8 @@ pub const OPS_16X8: [&str; 16] = [
     "logistic_16x8",
     "tanh_16x8",
     "softmax_16x8",
+    "concat_16x8",
+    "requantize_16x8",
 ];
 
 /// Compare two outputs element by element. `None` when equal; otherwise a report with the

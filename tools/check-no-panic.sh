@@ -161,7 +161,9 @@ fi
 kernels+=(conv2d::conv2d_grouped_s16 depthwise_conv2d::depthwise_conv2d_s16
     fully_connected::fully_connected_s16 max_pool2d::max_pool2d_s16 avg_pool2d::avg_pool2d_s16
     add::add_s16 mul::mul_s16 quantize::quantize_f32_s16 dequantize::dequantize_s16_f32
-    pad::pad_s16 strided_slice::strided_slice_s16 resize::resize_nearest_s16)
+    pad::pad_s16 strided_slice::strided_slice_s16 resize::resize_nearest_s16
+    sigmoid16::logistic_s16 sigmoid16::tanh_s16 softmax16::softmax_s16 requantize::requantize_s16
+    concat::concat_s16)
 # The SVDF kernel (portable on every target). `svdf_s8` is generic over the state type and is
 # inlined into the network's `run`; its argument check stays a function of its own.
 kernels+=(svdf::check lstm::lstm_s8)

@@ -1,6 +1,6 @@
-//! Concatenation along one axis, int8 (TFLite `CONCATENATION`; TFLM's int8 kernel copies the
-//! bytes unchanged: it does not requantise inputs whose scale or zero point differ from the
-//! output's, so neither does this kernel).
+//! Concatenation along one axis, int8 or int16 (TFLite `CONCATENATION`; TFLM's int8 and int16
+//! kernels copy the values unchanged: they do not requantise inputs whose scale or zero point
+//! differ from the output's, so neither do these kernels).
 
 use crate::error::{check_len, product};
 use crate::{KernelError, KernelResult};
@@ -22,6 +22,18 @@ pub struct ConcatParams<'a> {
 /// # Errors
 /// [`KernelError`] when the number of inputs disagrees with `axis_sizes` or a length is wrong.
 pub fn concat_s8(p: &ConcatParams<'_>, inputs: &[&[i8]], output: &mut [i8]) -> KernelResult {
+    concat(p, inputs, output)
+}
+
+/// [`concat_s8`] for int16 values (TFLite's 16x8 scheme).
+///
+/// # Errors
+/// As [`concat_s8`].
+pub fn concat_s16(p: &ConcatParams<'_>, inputs: &[&[i16]], output: &mut [i16]) -> KernelResult {
+    concat(p, inputs, output)
+}
+
+fn concat<T: Copy>(p: &ConcatParams<'_>, inputs: &[&[T]], output: &mut [T]) -> KernelResult {
     if inputs.len() != p.axis_sizes.len() {
         return Err(KernelError::Param("one axis size per input"));
     }

@@ -1,5 +1,5 @@
-//! Requantisation int8 -> int8 (TFLite `QUANTIZE` with an int8 input; TFLM
-//! `reference_ops::Requantize`).
+//! Requantisation int8 -> int8 and int16 -> int16 (TFLite `QUANTIZE` with an integer input;
+//! TFLM `reference_ops::Requantize`).
 
 use crate::error::check_len;
 use crate::fixedpoint::multiply_by_quantized_multiplier;
@@ -32,6 +32,27 @@ pub fn requantize_s8(p: &RequantizeParams, input: &[i8], output: &mut [i8]) -> K
         i32::from(i8::MIN),
         i32::from(i8::MAX),
     )
+}
+
+/// [`requantize_s8`] for int16 values (TFLite's 16x8 scheme, where the converter requantises
+/// the operands of a concatenation to the output's scale): clamped to int16.
+///
+/// # Errors
+/// As [`requantize_s8`].
+pub fn requantize_s16(p: &RequantizeParams, input: &[i16], output: &mut [i16]) -> KernelResult {
+    check_shift(affine(p))?;
+    check_len("input", p.len, input.len())?;
+    check_len("output", p.len, output.len())?;
+    for (&x, o) in input.iter().zip(output.iter_mut()) {
+        let v = multiply_by_quantized_multiplier(
+            i32::from(x).wrapping_sub(p.input_zero_point),
+            p.multiplier,
+            p.shift,
+        )
+        .wrapping_add(p.output_zero_point);
+        *o = v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+    }
+    Ok(())
 }
 
 /// [`requantize_s8`] over `data` itself (the output written over its input).

@@ -950,12 +950,12 @@ pub fn strided_slice<T: Element, const N: usize, const M: usize>(
 ///
 /// # Errors
 /// [`KernelError`] when the inputs disagree with `p` or `N`.
-pub fn concat<const N: usize>(
+pub fn concat<T: Element, const N: usize>(
     p: &ConcatParams<'_>,
-    inputs: &[&[i8]],
-    output: &mut [i8; N],
+    inputs: &[&[T]],
+    output: &mut [T; N],
 ) -> KernelResult {
-    concat_s8(p, inputs, output)
+    T::concat(p, inputs, output)
 }
 
 /// Copy of `N` elements (a reshape that cannot be an alias).
@@ -1010,7 +1010,7 @@ pub fn array_mut<T, const N: usize>(data: &mut [T], offset: usize) -> Option<&mu
 }
 
 /// An activation element the data-movement wrappers ([`pad`], [`strided_slice`],
-/// [`resize_nearest`]) take: `i8`, or `i16` for TFLite's 16x8 scheme. Sealed: implemented for
+/// [`resize_nearest`], [`concat`]) take: `i8`, or `i16` for TFLite's 16x8 scheme. Sealed: implemented for
 /// those two only.
 pub trait Element: Copy + sealed::Sealed {
     /// The PAD kernel for this element.
@@ -1036,6 +1036,11 @@ pub trait Element: Copy + sealed::Sealed {
         input: &[Self],
         output: &mut [Self],
     ) -> KernelResult;
+    /// The CONCATENATION kernel for this element.
+    ///
+    /// # Errors
+    /// As [`concat_s8`].
+    fn concat(p: &ConcatParams<'_>, inputs: &[&[Self]], output: &mut [Self]) -> KernelResult;
 }
 
 mod sealed {
@@ -1058,6 +1063,9 @@ impl Element for i8 {
     ) -> KernelResult {
         resize_nearest_s8(p, input, output)
     }
+    fn concat(p: &ConcatParams<'_>, inputs: &[&[i8]], output: &mut [i8]) -> KernelResult {
+        concat_s8(p, inputs, output)
+    }
 }
 
 impl Element for i16 {
@@ -1077,6 +1085,9 @@ impl Element for i16 {
         output: &mut [i16],
     ) -> KernelResult {
         crate::resize::resize_nearest_s16(p, input, output)
+    }
+    fn concat(p: &ConcatParams<'_>, inputs: &[&[i16]], output: &mut [i16]) -> KernelResult {
+        crate::concat::concat_s16(p, inputs, output)
     }
 }
 

@@ -200,15 +200,31 @@ def cnn_16x8(batch_size):
     return keras.Model(inputs, x, name="cnn_16x8")
 
 
+def branches_16x8(batch_size):
+    """A 16x8 network with two differently scaled branches concatenated (the converter requantises
+    one with an int16 -> int16 QUANTIZE before the CONCATENATION), a TANH branch, a LOGISTIC gate,
+    and a SOFTMAX head."""
+    x = inputs = keras.Input((10, 10, 3), batch_size=batch_size, name="x0")
+    a = L.Conv2D(6, 3, padding="same", activation="relu")(x)
+    b = L.Conv2D(4, 1, activation="tanh")(x)
+    x = L.Concatenate()([a, b])
+    g = L.Conv2D(10, 1, activation="sigmoid")(x)
+    x = L.Multiply()([x, g])
+    x = L.AveragePooling2D(10)(x)
+    x = L.Reshape((10,))(x)
+    x = L.Softmax()(L.Dense(5)(x))
+    return keras.Model(inputs, x, name="branches_16x8")
+
+
 # Converted with the 16x8 scheme (int16 activations) instead of int8.
-INT16_MODELS = {"cnn_16x8"}
+INT16_MODELS = {"cnn_16x8", "branches_16x8"}
 # Converted with batch size None instead of 1 (Keras Flatten / Reshape then build the shape at run time).
 DYNAMIC_BATCH = {"flatten_cnn"}
 NETWORKS = {
     f.__name__: f
     for f in (
         ds_cnn_kws, mobilenet_v1_025_vww, resnet8_cifar, fc_autoencoder, concat_mul, flatten_cnn, sensor_conv1d,
-        upsample_split, zero_pad_cnn, cnn_16x8,
+        upsample_split, zero_pad_cnn, cnn_16x8, branches_16x8,
     )  # fmt: skip
 }
 
@@ -220,7 +236,7 @@ STREAMS = sorted(
         "ds_cnn_kws", "mobilenet_v1_025_vww", "resnet8_cifar", "fc_autoencoder", "concat_mul", "flatten_cnn",
         "sensor_conv1d", "upsample_split", "zero_pad_cnn",
     ]
-) + ["cnn_16x8"]  # fmt: skip
+) + ["cnn_16x8", "branches_16x8"]  # fmt: skip
 
 
 def randomize(model, rng):

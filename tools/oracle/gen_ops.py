@@ -83,6 +83,8 @@ CASE_COUNTS = {
     "logistic_16x8": 20,
     "tanh_16x8": 20,
     "softmax_16x8": 20,
+    "concat_16x8": 20,
+    "requantize_16x8": 15,
 }
 SUFFIX_16X8 = "_16x8"
 INPUTS_PER_MODEL = 2
@@ -508,6 +510,15 @@ def draw_concat(rng, index):
     return Draw(keras.Model(inputs, y), rep, {"axis": axis, "activation": "none"})
 
 
+def draw_concat_16x8(rng, index):
+    """draw_concat for the 16x8 scheme: the converter requantises differently scaled operands with
+    int16 QUANTIZE ops before the CONCATENATION; the case is the CONCATENATION alone (its inputs
+    then carry the output's scale, which TFLM requires)."""
+    draw = draw_concat(rng, index)
+    draw.rewrite = cut_op("CONCATENATION")
+    return draw
+
+
 def draw_mean(rng, index):
     shape = (1, int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 25)))
     x = keras_input(shape)
@@ -564,6 +575,27 @@ def draw_requantize(rng, index):
         tensor.quantization = ol.fb.QuantizationParametersT()
         tensor.quantization.scale = np.array([out_q.scale[0] * ratio], dtype=np.float32)
         tensor.quantization.zeroPoint = np.array([zero_point], dtype=np.int64)
+        return model
+
+    return float_io_draw(rng, rewrite)
+
+
+def draw_requantize_16x8(rng, index):
+    """As draw_requantize for the 16x8 scheme: the float->int16 QUANTIZE cut out, its input
+    retyped to int16 (zero point 0, as the scheme has it) with a random scale, so TFLM runs its
+    int16->int16 requantisation. Every third case keeps the output scale."""
+    ratio = 1.0 if index % 3 == 0 else float(np.exp(rng.uniform(-3, 3)))
+    cut = cut_op("QUANTIZE")
+
+    def rewrite(model):
+        model = cut(model)
+        subgraph = model.subgraphs[0]
+        out_q = subgraph.tensors[subgraph.outputs[0]].quantization
+        tensor = subgraph.tensors[subgraph.inputs[0]]
+        tensor.type = ol.fb.TensorType.INT16
+        tensor.quantization = ol.fb.QuantizationParametersT()
+        tensor.quantization.scale = np.array([out_q.scale[0] * ratio], dtype=np.float32)
+        tensor.quantization.zeroPoint = np.array([0], dtype=np.int64)
         return model
 
     return float_io_draw(rng, rewrite)
@@ -683,7 +715,8 @@ def is_16x8(op_kind):
     return op_kind.endswith(SUFFIX_16X8)
 
 
-BUILDERS = {name: globals()[f"draw_{base_op(name)}"] for name in CASE_COUNTS}
+# A 16x8 op uses its int8 op's builder unless it has one of its own.
+BUILDERS = {name: globals().get(f"draw_{name}") or globals()[f"draw_{base_op(name)}"] for name in CASE_COUNTS}
 
 # The random stream of each op: the first 18 ops in name order (as when the set was made), later
 # ops appended, so that adding an op leaves every other op's vectors byte-identical.
@@ -700,7 +733,7 @@ STREAMS = FIRST_OPS + [
     "conv2d_16x8", "depthwise_conv2d_16x8", "fully_connected_16x8", "max_pool2d_16x8", "avg_pool2d_16x8",
     "add_16x8", "mul_16x8", "quantize_16x8", "dequantize_16x8", "pad_16x8",
     "strided_slice_16x8", "split_16x8", "resize_nearest_neighbor_16x8", "logistic_16x8", "tanh_16x8",
-    "softmax_16x8"]  # fmt: skip
+    "softmax_16x8", "concat_16x8", "requantize_16x8"]  # fmt: skip
 
 # ----------------------------------------------------------------------------- reading the result
 

@@ -600,6 +600,16 @@ fn step(
             NodeParams::Pad(p) => k::pad::pad_s16(&p.params(), x, o),
             NodeParams::ResizeNearest(p) => k::resize::resize_nearest_s16(&p.params(), x, o),
             NodeParams::StridedSlice(p) => k::strided_slice::strided_slice_s16(&p.params(), x, o),
+            NodeParams::Concat(c) => {
+                let slices: Vec<&[i16]> = ins
+                    .iter()
+                    .map(|d| {
+                        d.as_i16()
+                            .ok_or_else(|| malformed("a concat input is not int16"))
+                    })
+                    .collect::<Result<_, _>>()?;
+                k::concat::concat_s16(&c.params(), &slices, o)
+            }
             _ => return Err(malformed("an int8 kernel given int16 tensors")),
         };
         return r.map_err(kernel);
@@ -750,6 +760,7 @@ fn step_s16(
         P::Logistic(q) => k::sigmoid16::logistic_s16(q, i16_in(0)?, o),
         P::Tanh(q) => k::sigmoid16::tanh_s16(q, i16_in(0)?, o),
         P::Softmax(q) => k::softmax16::softmax_s16(q, i16_in(0)?, o),
+        P::Requantize(q) => k::requantize::requantize_s16(q, i16_in(0)?, o),
         P::Quantize(_) | P::Dequantize(_) => return Err(malformed("conversion out of place")),
     })
 }

@@ -342,7 +342,8 @@ fn check_constants(node: &Node, params: &NodeParams) -> Result<(), LowerError> {
                 | S16Params::Dequantize(_)
                 | S16Params::Logistic(_)
                 | S16Params::Tanh(_)
-                | S16Params::Softmax(_) => Ok(()),
+                | S16Params::Softmax(_)
+                | S16Params::Requantize(_) => Ok(()),
             }
         }
         _ => Ok(()),
@@ -464,6 +465,8 @@ pub enum S16Params {
     Tanh(nn_kernels::sigmoid16::Sigmoid16Params),
     /// `nn_kernels::softmax16::softmax_s16`.
     Softmax(nn_kernels::softmax16::Softmax16Params),
+    /// `nn_kernels::requantize::requantize_s16` (int16 -> int16 QUANTIZE).
+    Requantize(RequantizeParams),
 }
 
 impl S16Params {
@@ -482,6 +485,7 @@ impl S16Params {
             S16Params::Logistic(_) => "logistic",
             S16Params::Tanh(_) => "tanh",
             S16Params::Softmax(_) => "softmax",
+            S16Params::Requantize(_) => "requantize",
         }
     }
 }

@@ -1160,7 +1160,12 @@ pub(super) fn lower_node(
         }
         Op::Concat { axis } => {
             let y = cx.output()?;
-            cx.q8(y)?;
+            // int8, or int16 (16x8 scheme; the same constants, the int16 kernel).
+            let data = |t: &Tensor| match t.dtype {
+                DType::I16 if y.dtype == DType::I16 => act_quant(t),
+                _ => cx.q8(t),
+            };
+            data(y)?;
             if node.inputs.len() < 2 {
                 return Err(cx.malformed("concat needs at least two inputs"));
             }
@@ -1169,7 +1174,7 @@ pub(super) fn lower_node(
                 let x = cx.input(i)?;
                 // TFLM's int8 concatenation copies bytes without requantising; the inputs'
                 // quantisation must exist but is not used.
-                cx.q8(x)?;
+                data(x)?;
                 axis_sizes.push(
                     *x.shape
                         .get(*axis)

@@ -26,6 +26,7 @@ pub(super) fn lower(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
         // pick the int16 kernel from the tensors' type).
         Op::Reshape { .. }
         | Op::Flatten
+        | Op::Concat { .. }
         | Op::Pad { .. }
         | Op::StridedSlice { .. }
         | Op::ResizeNearest { .. } => return Ok(None),
@@ -120,9 +121,16 @@ pub(super) fn lower(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
         Op::Quantize => {
             cx.arity(1)?;
             let (x, y) = (cx.input(0)?, cx.output()?);
+            if x.dtype == DType::I16 {
+                // int16 -> int16: a requantisation, as `quantize` from i8 to i8 is.
+                let (xq, yq) = (q16(cx, x)?, q16(cx, y)?);
+                return Ok(Some(NodeParams::S16(S16Params::Requantize(
+                    super::requantize(x.elements(), xq, yq).map_err(qe)?,
+                ))));
+            }
             if x.dtype != DType::F32 {
                 return Err(cx.unsupported(format!(
-                    "quantize from {} to {} (the 16x8 scheme has f32 -> i16 so far)",
+                    "quantize from {} to {} (the 16x8 scheme has f32 -> i16 and i16 -> i16)",
                     x.dtype, y.dtype
                 )));
             }
@@ -132,6 +140,10 @@ pub(super) fn lower(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
                 scale: yq.scale,
                 zero_point: 0,
             })
+        }
+        Op::Requantize => {
+            let (x, xq, _, yq) = unary(cx)?;
+            S16Params::Requantize(super::requantize(x.elements(), xq, yq).map_err(qe)?)
         }
         Op::Softmax { beta } => {
             let (x, xq, _, yq) = unary(cx)?;
@@ -178,7 +190,8 @@ pub(super) fn lower(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
             return Err(cx.unsupported(
                 "no 16x8 (int16 activation) kernel for this operator yet; the 16x8 scheme runs \
                  conv2d, depthwise_conv2d, dense, max/avg pooling, add, mul, logistic, tanh, softmax, \
-                 quantize, dequantize, pad, strided_slice, resize_nearest, reshape and flatten \
+                 quantize, requantize, dequantize, concat, pad, strided_slice, resize_nearest, \
+                 reshape and flatten \
                  (docs/ops.md)",
             ))
         }

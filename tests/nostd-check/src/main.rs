@@ -321,6 +321,11 @@ fn s16_kernels() {
         scale: black_box(0.5),
         zero_point: i,
     });
+    let sig = black_box(nn_kernels::sigmoid16::Sigmoid16Params {
+        len: n,
+        input_multiplier: i,
+        input_left_shift: i,
+    });
     let mut f = [0f32; 64];
     let r = [
         conv2d::conv2d_grouped_s16(&conv, n, &x, &w, Some(&b), &mut y),
@@ -332,6 +337,38 @@ fn s16_kernels() {
         mul::mul_s16(&mulp, &x, &x, &mut y),
         quantize::quantize_f32_s16(&q, &black_box([0f32; 64]), &mut y),
         dequantize::dequantize_s16_f32(&dq, &x, &mut f),
+        nn_kernels::sigmoid16::logistic_s16(&sig, &x, &mut y),
+        nn_kernels::sigmoid16::tanh_s16(&sig, &x, &mut y),
+        nn_kernels::softmax16::softmax_s16(
+            &black_box(nn_kernels::softmax16::Softmax16Params {
+                rows: n,
+                depth: n,
+                input_multiplier: i,
+                input_shift: i,
+            }),
+            &x,
+            &mut y,
+        ),
+        nn_kernels::requantize::requantize_s16(
+            &black_box(nn_kernels::requantize::RequantizeParams {
+                len: n,
+                input_zero_point: i,
+                output_zero_point: i,
+                multiplier: i,
+                shift: i,
+            }),
+            &x,
+            &mut y,
+        ),
+        nn_kernels::concat::concat_s16(
+            &black_box(nn_kernels::concat::ConcatParams {
+                outer: n,
+                inner: n,
+                axis_sizes: &black_box([n, n]),
+            }),
+            &[&x, &x],
+            &mut y,
+        ),
         nn_kernels::pad::pad_s16(
             &black_box(nn_kernels::pad::PadParams {
                 input_shape: &shape,

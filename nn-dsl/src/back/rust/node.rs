@@ -932,6 +932,30 @@ impl Op<'_> {
                     quote! { let a = #a; let b = #b; let y = #y; #k::#f(&#p_id, a, b, y)?; },
                 ));
             }
+            P::Requantize(q) => {
+                let (len, iz, oz, m, s) = (
+                    usize_lit(q.len),
+                    i32_lit(q.input_zero_point),
+                    i32_lit(q.output_zero_point),
+                    i32_lit(q.multiplier),
+                    i32_lit(q.shift),
+                );
+                let statics = quote! {
+                    static #p_id: #k::requantize::RequantizeParams = #k::requantize::RequantizeParams {
+                        len: #len,
+                        input_zero_point: #iz,
+                        output_zero_point: #oz,
+                        multiplier: #m,
+                        shift: #s,
+                    };
+                };
+                let x = self.in_array(0, DType::I16)?;
+                let y = self.out_array(DType::I16)?;
+                return Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::requantize::requantize_s16(&#p_id, x, y)?; },
+                ));
+            }
             P::Softmax(q) => {
                 let (rows, depth, m, s) = (
                     usize_lit(q.rows),
@@ -1525,9 +1549,11 @@ impl Op<'_> {
                 let names: Vec<_> = (0..self.ins.len())
                     .map(|i| format_ident!("x{}", i))
                     .collect();
-                let y = self.out_array(DType::I8)?;
+                let d = self.data_dtype()?;
+                let e = elem(d)?;
+                let y = self.out_array(d)?;
                 let call = quote! {
-                    #(let #names: &[i8] = #srcs;)*
+                    #(let #names: &[#e] = #srcs;)*
                     let y = #y;
                     #k::typed::concat(&#p_id, &[#(#names),*], y)?;
                 };

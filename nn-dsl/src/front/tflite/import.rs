@@ -871,17 +871,18 @@ impl<'m> Importer<'m> {
             BuiltinOp::Quantize => {
                 let x = self.data(ctx, op, 0)?;
                 let xt = self.input_tensor(ctx, op, 0)?;
-                let (op, dtype) = match (self.module.tensors[x].dtype, out.dtype) {
-                    (DType::F32, TensorType::Int16) => (Op::Quantize, DType::I16),
-                    (DType::F32, _) => (Op::Quantize, DType::I8),
-                    (DType::I8, _) => (Op::Requantize, DType::I8),
-                    (DType::I16 | DType::I32, _) => {
-                        return Err(ctx.type_err(
+                let (op, dtype) =
+                    match (self.module.tensors[x].dtype, out.dtype) {
+                        (DType::F32, TensorType::Int16) => (Op::Quantize, DType::I16),
+                        (DType::F32, _) => (Op::Quantize, DType::I8),
+                        (DType::I8, _) => (Op::Requantize, DType::I8),
+                        (DType::I16, TensorType::Int16) => (Op::Requantize, DType::I16),
+                        (DType::I16 | DType::I32, _) => return Err(ctx.type_err(
                             xt,
-                            "FLOAT32 or INT8 (int16 -> int8 QUANTIZE is not supported yet)",
-                        ))
-                    }
-                };
+                            "FLOAT32, INT8, or INT16 into INT16 (int16 -> int8 QUANTIZE is not \
+                             supported yet)",
+                        )),
+                    };
                 Emit {
                     name: None,
                     op,
@@ -2738,8 +2739,15 @@ impl<'m> Importer<'m> {
             return Err(ctx.op_err("needs at least two inputs"));
         }
         let mut inputs = Vec::with_capacity(op.inputs.len());
+        let mut dtype = None;
         for i in 0..op.inputs.len() {
-            inputs.push(self.data_i8(ctx, op, i)?);
+            let (h, d) = self.data_act(ctx, op, i)?;
+            if dtype.is_some_and(|first| first != d) {
+                let t = self.input_tensor(ctx, op, i)?;
+                return Err(ctx.type_err(t, "the type of the first input (all INT8 or all INT16)"));
+            }
+            dtype = Some(d);
+            inputs.push(h);
         }
         let first = self.module.tensors[inputs[0]].shape.clone();
         let rank = first.len() + 1;
@@ -2771,7 +2779,7 @@ impl<'m> Importer<'m> {
             op: Op::Concat { axis },
             inputs,
             shape,
-            dtype: DType::I8,
+            dtype: dtype.unwrap_or(DType::I8),
         })
     }
 
