@@ -182,7 +182,15 @@ pub fn lstm_s8(
         output.len(),
     )?;
 
-    for (x, out) in input.chunks_exact(n).zip(output.chunks_exact_mut(u)) {
+    // Steps by index (the lengths were checked): no chunk iterator with a divisor to prove
+    // non-zero.
+    for t in 0..p.time_steps {
+        let (Some(x), Some(out)) = (
+            input.get(t * n..(t + 1) * n),
+            output.get_mut(t * u..(t + 1) * u),
+        ) else {
+            break;
+        };
         for (j, (c, o)) in cell.iter_mut().zip(out.iter_mut()).enumerate() {
             let mut act = [0i32; 4];
             for (g, (a, gp)) in act.iter_mut().zip(&p.gates).enumerate() {
@@ -240,7 +248,9 @@ pub fn lstm_s8(
             .wrapping_add(p.hidden_zero_point);
             *o = h.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8;
         }
-        hidden.copy_from_slice(out);
+        for (h, &o) in hidden.iter_mut().zip(out.iter()) {
+            *h = o;
+        }
     }
     Ok(())
 }
