@@ -558,12 +558,12 @@ def draw_dequantize(rng, index):
     return float_io_draw(rng, cut_op("DEQUANTIZE"))
 
 
-def draw_requantize(rng, index):
-    """The float->int8 QUANTIZE cut out, its input retyped to int8 with a random scale and zero
-    point: TFLM then runs its int8->int8 requantisation. Every third case keeps the output scale
-    (only the zero point moves)."""
+def requantize_draw(rng, index, int16):
+    """The float->int QUANTIZE cut out, its input retyped to the output's integer type with a
+    random scale (and, for int8, zero point; int16 keeps 0, as the 16x8 scheme has it): TFLM then
+    runs its int8->int8 or int16->int16 requantisation. Every third case keeps the output scale."""
     ratio = 1.0 if index % 3 == 0 else float(np.exp(rng.uniform(-3, 3)))
-    zero_point = int(rng.integers(-128, 128))
+    zero_point = 0 if int16 else int(rng.integers(-128, 128))
     cut = cut_op("QUANTIZE")
 
     def rewrite(model):
@@ -571,7 +571,7 @@ def draw_requantize(rng, index):
         subgraph = model.subgraphs[0]
         out_q = subgraph.tensors[subgraph.outputs[0]].quantization
         tensor = subgraph.tensors[subgraph.inputs[0]]
-        tensor.type = ol.fb.TensorType.INT8
+        tensor.type = ol.fb.TensorType.INT16 if int16 else ol.fb.TensorType.INT8
         tensor.quantization = ol.fb.QuantizationParametersT()
         tensor.quantization.scale = np.array([out_q.scale[0] * ratio], dtype=np.float32)
         tensor.quantization.zeroPoint = np.array([zero_point], dtype=np.int64)
@@ -580,25 +580,12 @@ def draw_requantize(rng, index):
     return float_io_draw(rng, rewrite)
 
 
+def draw_requantize(rng, index):
+    return requantize_draw(rng, index, int16=False)
+
+
 def draw_requantize_16x8(rng, index):
-    """As draw_requantize for the 16x8 scheme: the float->int16 QUANTIZE cut out, its input
-    retyped to int16 (zero point 0, as the scheme has it) with a random scale, so TFLM runs its
-    int16->int16 requantisation. Every third case keeps the output scale."""
-    ratio = 1.0 if index % 3 == 0 else float(np.exp(rng.uniform(-3, 3)))
-    cut = cut_op("QUANTIZE")
-
-    def rewrite(model):
-        model = cut(model)
-        subgraph = model.subgraphs[0]
-        out_q = subgraph.tensors[subgraph.outputs[0]].quantization
-        tensor = subgraph.tensors[subgraph.inputs[0]]
-        tensor.type = ol.fb.TensorType.INT16
-        tensor.quantization = ol.fb.QuantizationParametersT()
-        tensor.quantization.scale = np.array([out_q.scale[0] * ratio], dtype=np.float32)
-        tensor.quantization.zeroPoint = np.array([0], dtype=np.int64)
-        return model
-
-    return float_io_draw(rng, rewrite)
+    return requantize_draw(rng, index, int16=True)
 
 
 def draw_resize_nearest_neighbor(rng, index):

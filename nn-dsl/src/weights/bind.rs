@@ -69,6 +69,24 @@ pub struct Required {
     pub shapes: Vec<Vec<usize>>,
 }
 
+/// The constant `<layer>.<key>` of `node`, of one dtype and one shape.
+fn one(
+    node: Handle<Node>,
+    layer: &str,
+    role: Role,
+    key: &str,
+    dtype: WDType,
+    shape: Vec<usize>,
+) -> Required {
+    Required {
+        node,
+        role,
+        key: format!("{layer}.{key}"),
+        dtype,
+        shapes: vec![shape],
+    }
+}
+
 /// Every constant the layers of `module` need, in node order. A layer whose input shape is
 /// unknown (an unchecked module) is skipped.
 pub fn required(module: &Module) -> Vec<Required> {
@@ -117,13 +135,7 @@ pub fn required(module: &Module) -> Vec<Required> {
             let n = input.last().copied().unwrap_or(0);
             let gates = l.units.saturating_mul(4);
             let mut need = |role, key: &str, dtype, shape: Vec<usize>| {
-                out.push(Required {
-                    node: h,
-                    role,
-                    key: format!("{name}.{key}"),
-                    dtype,
-                    shapes: vec![shape],
-                });
+                out.push(one(h, name, role, key, dtype, shape));
             };
             need(Role::Weight, "weight", WDType::I8, vec![gates, n]);
             need(Role::WeightScale, "weight_scale", WDType::F32, vec![4]);
@@ -152,13 +164,7 @@ pub fn required(module: &Module) -> Vec<Required> {
                 WDType::I16
             };
             let mut need = |role, key: &str, dtype, shape: Vec<usize>| {
-                out.push(Required {
-                    node: h,
-                    role,
-                    key: format!("{name}.{key}"),
-                    dtype,
-                    shapes: vec![shape],
-                });
+                out.push(one(h, name, role, key, dtype, shape));
             };
             need(Role::Weight, "weight", WDType::I8, vec![v.filters(), n]);
             need(Role::WeightScale, "weight_scale", WDType::F32, vec![1]);

@@ -940,21 +940,15 @@ impl Op<'_> {
                     i32_lit(q.multiplier),
                     i32_lit(q.shift),
                 );
-                let statics = quote! {
-                    static #p_id: #k::requantize::RequantizeParams = #k::requantize::RequantizeParams {
-                        len: #len,
-                        input_zero_point: #iz,
-                        output_zero_point: #oz,
-                        multiplier: #m,
-                        shift: #s,
-                    };
-                };
-                let x = self.in_array(0, DType::I16)?;
-                let y = self.out_array(DType::I16)?;
-                return Ok((
-                    statics,
-                    quote! { let x = #x; let y = #y; #k::requantize::requantize_s16(&#p_id, x, y)?; },
-                ));
+                return self.s16_unary(
+                    &p_id,
+                    quote!(requantize::RequantizeParams),
+                    quote! {
+                        len: #len, input_zero_point: #iz, output_zero_point: #oz,
+                        multiplier: #m, shift: #s,
+                    },
+                    quote!(requantize::requantize_s16),
+                );
             }
             P::Softmax(q) => {
                 let (rows, depth, m, s) = (
@@ -963,45 +957,30 @@ impl Op<'_> {
                     i32_lit(q.input_multiplier),
                     i32_lit(q.input_shift),
                 );
-                let statics = quote! {
-                    static #p_id: #k::softmax16::Softmax16Params = #k::softmax16::Softmax16Params {
-                        rows: #rows,
-                        depth: #depth,
-                        input_multiplier: #m,
-                        input_shift: #s,
-                    };
-                };
-                let x = self.in_array(0, DType::I16)?;
-                let y = self.out_array(DType::I16)?;
-                return Ok((
-                    statics,
-                    quote! { let x = #x; let y = #y; #k::softmax16::softmax_s16(&#p_id, x, y)?; },
-                ));
+                return self.s16_unary(
+                    &p_id,
+                    quote!(softmax16::Softmax16Params),
+                    quote! { rows: #rows, depth: #depth, input_multiplier: #m, input_shift: #s, },
+                    quote!(softmax16::softmax_s16),
+                );
             }
             P::Logistic(q) | P::Tanh(q) => {
                 let f = if matches!(p, P::Tanh(_)) {
-                    quote!(tanh_s16)
+                    quote!(sigmoid16::tanh_s16)
                 } else {
-                    quote!(logistic_s16)
+                    quote!(sigmoid16::logistic_s16)
                 };
                 let (len, m, s) = (
                     usize_lit(q.len),
                     i32_lit(q.input_multiplier),
                     i32_lit(q.input_left_shift),
                 );
-                let statics = quote! {
-                    static #p_id: #k::sigmoid16::Sigmoid16Params = #k::sigmoid16::Sigmoid16Params {
-                        len: #len,
-                        input_multiplier: #m,
-                        input_left_shift: #s,
-                    };
-                };
-                let x = self.in_array(0, DType::I16)?;
-                let y = self.out_array(DType::I16)?;
-                return Ok((
-                    statics,
-                    quote! { let x = #x; let y = #y; #k::sigmoid16::#f(&#p_id, x, y)?; },
-                ));
+                return self.s16_unary(
+                    &p_id,
+                    quote!(sigmoid16::Sigmoid16Params),
+                    quote! { len: #len, input_multiplier: #m, input_left_shift: #s, },
+                    f,
+                );
             }
             P::Quantize(q) => {
                 let names = (
@@ -1021,6 +1000,24 @@ impl Op<'_> {
             }
         };
         Ok((statics, call))
+    }
+
+    /// A 16x8 element-wise layer from an int16 array to one of the same size: the static
+    /// parameter block `ty { fields }` and a call of kernel `f` (paths under the kernels crate).
+    fn s16_unary(
+        &self,
+        p_id: &proc_macro2::Ident,
+        ty: TokenStream,
+        fields: TokenStream,
+        f: TokenStream,
+    ) -> Result<(TokenStream, TokenStream), Error> {
+        let k = &self.cx.k;
+        let statics = quote! { static #p_id: #k::#ty = #k::#ty { #fields }; };
+        let (x, y) = (self.in_array(0, DType::I16)?, self.out_array(DType::I16)?);
+        Ok((
+            statics,
+            quote! { let x = #x; let y = #y; #k::#f(&#p_id, x, y)?; },
+        ))
     }
 
     /// A 16x8 QUANTIZE or DEQUANTIZE: the static parameter block `names.0 { len, scale,

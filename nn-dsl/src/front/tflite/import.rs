@@ -1500,22 +1500,7 @@ impl<'m> Importer<'m> {
                 ir::shape_string(&in_shape)
             )));
         };
-        let per_tensor = |t: &TfTensor, what: &str| -> Result<(f32, i64), ImportError> {
-            match &t.quantization {
-                Some(q) if q.scale.len() == 1 && q.zero_point.len() <= 1 => {
-                    let (s, z) = (q.scale[0], q.zero_point.first().copied().unwrap_or(0));
-                    if s.is_finite() && s > 0.0 {
-                        Ok((s, z))
-                    } else {
-                        Err(ctx.tensor_err(t, format!("{what} scale {s} is not finite and positive")))
-                    }
-                }
-                _ => Err(ctx.tensor_err(
-                    t,
-                    format!("{what} needs one scale and one zero point (per-tensor quantisation, as TFLM's LSTM reads it)"),
-                )),
-            }
-        };
+        let per_tensor = |t: &TfTensor, what: &str| per_tensor_quant(ctx, t, what, "LSTM");
         let matrices = |first: usize,
                         cols: usize,
                         what: &str|
@@ -1747,22 +1732,7 @@ impl<'m> Importer<'m> {
                 ),
             ));
         }
-        let per_tensor = |t: &TfTensor, what: &str| -> Result<(f32, i64), ImportError> {
-            match &t.quantization {
-                Some(q) if q.scale.len() == 1 && q.zero_point.len() <= 1 => {
-                    let (s, z) = (q.scale[0], q.zero_point.first().copied().unwrap_or(0));
-                    if s.is_finite() && s > 0.0 {
-                        Ok((s, z))
-                    } else {
-                        Err(ctx.tensor_err(t, format!("{what} scale {s} is not finite and positive")))
-                    }
-                }
-                _ => Err(ctx.tensor_err(
-                    t,
-                    format!("{what} needs one scale and one zero point (per-tensor quantisation, as TFLM's SVDF reads it)"),
-                )),
-            }
-        };
+        let per_tensor = |t: &TfTensor, what: &str| per_tensor_quant(ctx, t, what, "SVDF");
         per_tensor(wf, "feature weights")?;
         let (time_scale, time_zp) = per_tensor(wt, "time weights")?;
         let (state_scale, state_zp) = per_tensor(st, "state")?;
@@ -2982,6 +2952,34 @@ fn resolve_reshape(target: &[i64], count: usize) -> Option<Vec<usize>> {
         None => {}
     }
     Some(out)
+}
+
+/// The one scale and zero point of tensor `t` (`what` in messages), which `op` (an operator TFLM
+/// reads with per-tensor quantisation) requires: an error for per-channel or missing parameters
+/// and for a scale that is not finite and positive.
+fn per_tensor_quant(
+    ctx: Ctx<'_>,
+    t: &TfTensor,
+    what: &str,
+    op: &str,
+) -> Result<(f32, i64), ImportError> {
+    match &t.quantization {
+        Some(q) if q.scale.len() == 1 && q.zero_point.len() <= 1 => {
+            let (s, z) = (q.scale[0], q.zero_point.first().copied().unwrap_or(0));
+            if s.is_finite() && s > 0.0 {
+                Ok((s, z))
+            } else {
+                Err(ctx.tensor_err(t, format!("{what} scale {s} is not finite and positive")))
+            }
+        }
+        _ => Err(ctx.tensor_err(
+            t,
+            format!(
+                "{what} needs one scale and one zero point (per-tensor quantisation, as TFLM's \
+                 {op} reads it)"
+            ),
+        )),
+    }
 }
 
 /// `axis` (negative counts from the end) as an index below `rank`.
