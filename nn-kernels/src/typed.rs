@@ -1010,7 +1010,7 @@ pub fn array_mut<T, const N: usize>(data: &mut [T], offset: usize) -> Option<&mu
 }
 
 /// An activation element the data-movement wrappers ([`pad`], [`strided_slice`],
-/// [`resize_nearest`], [`concat`]) take: `i8`, or `i16` for TFLite's 16x8 scheme. Sealed: implemented for
+/// [`resize_nearest`], [`concat()`]) take: `i8`, or `i16` for TFLite's 16x8 scheme. Sealed: implemented for
 /// those two only.
 pub trait Element: Copy + sealed::Sealed {
     /// The PAD kernel for this element.
