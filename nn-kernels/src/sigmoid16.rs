@@ -136,6 +136,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "no unsafe code; 65,536 inputs")]
     fn sigmoid_and_tanh_are_monotonic_and_bounded() {
         let mut last_s = i16::MIN;
         let mut last_t = i16::MIN;
