@@ -169,6 +169,26 @@ def svdf_layer(graph, name, x, x_q, layer, out_q, state_bits):
     return y
 
 
+def dense_softmax(graph, x, x_q, fc_w, fc_b, logit_q):
+    """Adds a classifier head reading tensor `x` (quantised `x_q`): FULLY_CONNECTED with weights
+    `fc_w` [classes, n] and bias `fc_b`, then SOFTMAX into int8 probabilities (scale 1/256, zero
+    point -128); returns the probabilities' tensor."""
+    classes, n = fc_w.shape
+    w_q, w_scale = symmetric(fc_w)
+    w = graph.tensor("dense/weights", [classes, n], fb.TensorType.INT8, w_scale, 0, w_q)
+    b_scale = float(np.float32(x_q[0] * w_scale))
+    bias = np.round(fc_b / b_scale).astype(np.int32)
+    b = graph.tensor("dense/bias", [classes], fb.TensorType.INT32, b_scale, 0, bias)
+    logit = graph.tensor("dense", [1, classes], fb.TensorType.INT8, *logit_q)
+    fco = fb.FullyConnectedOptionsT()
+    graph.op(fb.BuiltinOperator.FULLY_CONNECTED, [x, w, b], [logit], fb.BuiltinOptions.FullyConnectedOptions, fco)
+    probs = graph.tensor("probs", [1, classes], fb.TensorType.INT8, 1 / 256, -128)
+    so = fb.SoftmaxOptionsT()
+    so.beta = 1.0
+    graph.op(fb.BuiltinOperator.SOFTMAX, [logit], [probs], fb.BuiltinOptions.SoftmaxOptions, so)
+    return probs
+
+
 def random_svdf(rng, n_input, units, rank, memory, bias, activation):
     filters = units * rank
     return {
@@ -216,17 +236,7 @@ def svdf_kws(rng):
     x = g.tensor("x0", [1, n_input], fb.TensorType.INT8, *in_q)
     y1 = svdf_layer(g, "svdf1", x, in_q, l1, q1, 16)
     y2 = svdf_layer(g, "svdf2", y1, q1, l2, q2, 8)
-    w_q, w_scale = symmetric(fc_w)
-    w = g.tensor("dense/weights", [4, 16], fb.TensorType.INT8, w_scale, 0, w_q)
-    b_scale = float(np.float32(q2[0] * w_scale))
-    b = g.tensor("dense/bias", [4], fb.TensorType.INT32, b_scale, 0, np.round(fc_b / b_scale).astype(np.int32))
-    logit = g.tensor("dense", [1, 4], fb.TensorType.INT8, *q3)
-    fco = fb.FullyConnectedOptionsT()
-    g.op(fb.BuiltinOperator.FULLY_CONNECTED, [y2, w, b], [logit], fb.BuiltinOptions.FullyConnectedOptions, fco)
-    probs = g.tensor("probs", [1, 4], fb.TensorType.INT8, 1 / 256, -128)
-    so = fb.SoftmaxOptionsT()
-    so.beta = 1.0
-    g.op(fb.BuiltinOperator.SOFTMAX, [logit], [probs], fb.BuiltinOptions.SoftmaxOptions, so)
+    probs = dense_softmax(g, y2, q2, fc_w, fc_b, q3)
     return g.model([x], [probs])
 
 
@@ -390,17 +400,7 @@ def lstm_classifier(rng):
     so = fb.StridedSliceOptionsT()
     so.shrinkAxisMask = 2
     g.op(fb.BuiltinOperator.STRIDED_SLICE, [y2, begin, end, strides], [last], fb.BuiltinOptions.StridedSliceOptions, so)
-    w_q, w_scale = symmetric(fc_w)
-    w = g.tensor("dense/weights", [5, 12], fb.TensorType.INT8, w_scale, 0, w_q)
-    b_scale = float(np.float32(l2["hidden_q"][0] * w_scale))
-    b = g.tensor("dense/bias", [5], fb.TensorType.INT32, b_scale, 0, np.round(fc_b / b_scale).astype(np.int32))
-    logit = g.tensor("dense", [1, 5], fb.TensorType.INT8, *q3)
-    fco = fb.FullyConnectedOptionsT()
-    g.op(fb.BuiltinOperator.FULLY_CONNECTED, [last, w, b], [logit], fb.BuiltinOptions.FullyConnectedOptions, fco)
-    probs = g.tensor("probs", [1, 5], fb.TensorType.INT8, 1 / 256, -128)
-    sm = fb.SoftmaxOptionsT()
-    sm.beta = 1.0
-    g.op(fb.BuiltinOperator.SOFTMAX, [logit], [probs], fb.BuiltinOptions.SoftmaxOptions, sm)
+    probs = dense_softmax(g, last, l2["hidden_q"], fc_w, fc_b, q3)
     return g.model([x], [probs])
 
 
