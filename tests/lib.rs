@@ -529,7 +529,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: PathBuf) -> Result<T, VectorErr
 /// `tests/vectors/q7q15/manifest.json` (written by `tools/oracle/gen_q7q15.py`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Q7Manifest {
-    /// Cases per kernel file, and of the q7 network (`q7_cnn`).
+    /// Cases per kernel file, and of the q7 and q15 networks (`q7_cnn`, `q15_net`).
     pub cases: BTreeMap<String, usize>,
 }
 
@@ -546,6 +546,28 @@ pub struct Q7NetworkCase {
 #[derive(Deserialize)]
 struct Q7NetworkFile {
     cases: Vec<Q7NetworkCase>,
+}
+
+/// One recorded case of a q15 network (`tests/vectors/q7q15/<network>.json`): the q15 input
+/// and the reference output.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Q15NetworkCase {
+    /// The input, flattened.
+    pub input: Vec<i16>,
+    /// The output the reference loops give.
+    pub output: Vec<i16>,
+}
+
+#[derive(Deserialize)]
+struct Q15NetworkFile {
+    cases: Vec<Q15NetworkCase>,
+}
+
+/// Load the cases of the q15 network `tests/vectors/q7q15/<network>.json`.
+pub fn load_q15_network(network: &str) -> Result<Vec<Q15NetworkCase>, VectorError> {
+    let file: Q15NetworkFile =
+        read_json(vectors_dir().join("q7q15").join(format!("{network}.json")))?;
+    Ok(file.cases)
 }
 
 /// Load `tests/vectors/q7q15/manifest.json`.

@@ -337,3 +337,174 @@ fn q7_network_writes_back_as_nnd() {
     };
     assert_eq!(formats(&again.module), formats(&loaded.module));
 }
+
+/// The q15 network written by the generator (`nn-macros/tests/ui/data/q15_net.nnd`: conv2d,
+/// relu, a strided conv2d, relu, flatten, dense with q15 weights, relu, dense with q7 weights,
+/// softmax, every layer in CMSIS-NN's power-of-two `_q15` arithmetic) checked, bound, lowered
+/// and run by the host executor: every output equal to the generator's composed reference loops.
+#[test]
+fn q15_network_through_the_compiler_equals_the_reference() {
+    use nn_dsl::exec::{self, TensorData};
+    use nn_dsl::lower::NodeParams;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let loaded = nn_dsl::front::load::load_nnd(&root.join("nn-macros/tests/ui/data/q15_net.nnd"))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(loaded.module.numerics, nn_dsl::ir::Numerics::Pow2);
+    assert!(
+        loaded
+            .module
+            .tensors
+            .iter()
+            .all(|(_, t)| t.dtype == nn_dsl::ir::DType::I16),
+        "every tensor of a q15 network is i16"
+    );
+    let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights)
+        .unwrap_or_else(|e| panic!("lowering: {e}"));
+    let kernels: Vec<&str> = lowered
+        .nodes
+        .iter()
+        .filter_map(|p| match p {
+            NodeParams::Q15(q) => Some(q.op_name()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kernels,
+        [
+            "q15 conv2d",
+            "q15 relu",
+            "q15 conv2d",
+            "q15 relu",
+            "q15 dense",
+            "q15 relu",
+            "q15 dense (q7 weights)",
+            "q15 softmax"
+        ]
+    );
+    assert!(
+        lowered
+            .nodes
+            .iter()
+            .any(|p| matches!(p, NodeParams::Copy { .. })),
+        "flatten"
+    );
+    let cases = nnd_tests::load_q15_network("q15_net").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cases.len(), 20);
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let input = TensorData::I16(case.input.clone());
+        let want = &case.output;
+        match exec::run(&loaded.module, &lowered, &[input]) {
+            Ok(out) => match &out[0] {
+                TensorData::I16(got) if got == want => {}
+                other => failures.push(format!("case {i}: got {other:?}, want {want:?}")),
+            },
+            Err(e) => failures.push(format!("case {i}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The q15 network builds for every target, plain and with the memory modes on: every layer
+/// but the flatten runs a portable `_q15` kernel, said per layer on the targets with kernels
+/// of their own.
+#[test]
+fn q15_network_builds_for_every_target() {
+    use nn_dsl::back::rust::{KernelChoice, Options, Target};
+    use nn_dsl::plan::PlanOptions;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../nn-macros/tests/ui/data/q15_net.nnd");
+    for name in ["generic", "cortex-m4", "aarch64-dotprod", "k210"] {
+        let target = Target::from_name(name).unwrap_or_else(|e| panic!("{e}"));
+        for plan in [
+            PlanOptions::default(),
+            PlanOptions::memory(true, None, true),
+        ] {
+            let options = Options {
+                target,
+                ..Options::default()
+            };
+            let compiled = nn_dsl::build::compile_file_with(&path, &options, &plan)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            for f in [
+                "q7q15::convolve_hwc_q15",
+                "q7q15::relu_q15_copy",
+                "q7q15::fully_connected_q15",
+                "q7q15::fully_connected_mat_q7_vec_q15",
+                "q7q15::softmax_q15_rows",
+            ] {
+                assert!(compiled.code.contains(f), "{name}: {f}");
+            }
+            let q15: Vec<_> = compiled
+                .kernels
+                .iter()
+                .filter(|k| matches!(&k.choice, KernelChoice::Portable(Some(why)) if why.contains("q15")))
+                .map(|k| k.node.as_str())
+                .collect();
+            let expect = if name == "generic" {
+                vec![]
+            } else {
+                vec!["c1", "r1", "c2", "r2", "h", "r3", "logits", "probs"]
+            };
+            assert_eq!(q15, expect, "{name}");
+        }
+    }
+}
+
+/// The .nnd writer prints a q15 network back with its `q15<F>` input and every `frac`: the
+/// text checks and binds to the same formats and types.
+#[test]
+fn q15_network_writes_back_as_nnd() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nn-macros/tests/ui/data");
+    let loaded = nn_dsl::front::load::load_nnd(&dir.join("q15_net.nnd"))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let text = nn_dsl::back::nnd::write_string(&loaded.module, &Default::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(text.contains("input x: q15<12>[8, 8, 2];"), "{text}");
+    assert_eq!(text.matches("frac = ").count(), 4, "{text}");
+    let again = nn_dsl::front::load::load_nnd_source(text, "again.nnd".into(), &dir)
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let formats = |m: &nn_dsl::ir::Module| -> Vec<(String, nn_dsl::ir::DType, Option<i32>)> {
+        m.tensors
+            .iter()
+            .map(|(_, t)| {
+                (
+                    t.name.clone(),
+                    t.dtype,
+                    t.quant.as_ref().and_then(|q| q.pow2_frac()),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(formats(&again.module), formats(&loaded.module));
+}
+
+/// A q15 dense layer whose weights file holds q7 weights but a q15 bias is refused when the
+/// weights are bound, naming the key and the type it needs (the weights' type chooses the
+/// bias's).
+#[test]
+fn q15_dense_bias_type_follows_its_weights() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nn-macros/tests/ui/data");
+    let loaded = nn_dsl::front::load::load_nnd(&dir.join("q15_net.nnd"))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut weights = loaded.weights.clone();
+    let w = weights
+        .get("h.weight")
+        .cloned()
+        .unwrap_or_else(|| panic!("h.weight"));
+    assert_eq!(w.dtype, nn_dsl::weights::WDType::I16);
+    // h's weights as q7 (the mixed kernel), its q15 bias left in place.
+    let q7 = nn_dsl::weights::WeightTensor {
+        dtype: nn_dsl::weights::WDType::I8,
+        shape: w.shape.clone(),
+        data: w.data.chunks_exact(2).map(|c| c[0]).collect(),
+    };
+    weights.tensors.insert("h.weight".into(), q7);
+    let mut module = loaded.module.clone();
+    let diags = nn_dsl::weights::bind(&mut module, &weights, nn_dsl::Span::default())
+        .expect_err("a q15 bias beside q7 weights");
+    let text: Vec<String> = diags.iter().map(|d| format!("{d:?}")).collect();
+    let text = text.join("\n");
+    assert!(text.contains("E0202"), "{text}");
+    assert!(text.contains("`h.bias` is i16"), "{text}");
+}

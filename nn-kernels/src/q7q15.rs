@@ -593,6 +593,37 @@ pub fn softmax_q15(input: &[i16], output: &mut [i16]) -> KernelResult {
     Ok(())
 }
 
+/// [`softmax_q15`] on each row of `depth` elements (the last axis of a tensor).
+///
+/// # Errors
+/// [`KernelError`] when the lengths differ, `depth` is 0 or does not divide them.
+pub fn softmax_q15_rows(depth: usize, input: &[i16], output: &mut [i16]) -> KernelResult {
+    check_len("output", input.len(), output.len())?;
+    if depth == 0 || !input.len().is_multiple_of(depth) {
+        return Err(KernelError::Param(
+            "softmax rows: depth must divide the length",
+        ));
+    }
+    for (x, y) in input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+    {
+        softmax_q15(x, y)?;
+    }
+    Ok(())
+}
+
+/// [`relu_q15`] from `input` into `output` (a layer that does not run in place).
+///
+/// # Errors
+/// [`KernelError::Length`] when `input` and `output` differ in length.
+pub fn relu_q15_copy(input: &[i16], output: &mut [i16]) -> KernelResult {
+    check_len("output", input.len(), output.len())?;
+    output.copy_from_slice(input);
+    relu_q15(output);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -259,3 +259,84 @@ fn q7_network_equals_the_reference_and_exec() {
     }
     assert!(outputs.len() > 1, "every case gives the same output");
 }
+
+// The q15 (power-of-two, int16) network of `tests/vectors/q7q15/`, through the token front end.
+nn_macros::network! {
+    network Q15NetTokens {
+        input x: q15<12>[8, 8, 2];
+        weights "tests/ui/data/q15_net.safetensors";
+
+        let c1 = conv2d(x, filters = 4, kernel = 3, padding = same, frac = 12);
+        let r1 = relu(c1);
+        let c2 = conv2d(r1, filters = 6, kernel = 3, stride = 2, padding = same, frac = 13);
+        let r2 = relu(c2);
+        let f = flatten(r2);
+        let h = dense(f, units = 8, frac = 15);
+        let r3 = relu(h);
+        let logits = dense(r3, units = 5, frac = 6);
+        output probs = softmax(logits);
+    }
+}
+
+// The same network from its .nnd file (the pest front end).
+nn_macros::include_nnd!("tests/ui/data/q15_net.nnd");
+
+/// Both macro-generated q15 networks give the generator's reference outputs (CMSIS-NN's legacy
+/// `_q15` reference loops composed, `tests/vectors/q7q15/q15_net.json`) and `nn_dsl::exec`'s.
+#[test]
+fn q15_network_equals_the_reference_and_exec() {
+    let path = root().join("tests/vectors/q7q15/q15_net.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ints = |v: &serde_json::Value| -> Vec<i16> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| i16::try_from(x.as_i64().unwrap()).unwrap())
+            .collect()
+    };
+    let nnd = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/data/q15_net.nnd");
+    let loaded = nn_dsl::front::load::load_nnd(&nnd).unwrap();
+    let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights).unwrap();
+    let cases = json["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 20);
+    let mut outputs = std::collections::BTreeSet::new();
+    for (i, case) in cases.iter().enumerate() {
+        let (x, want) = (ints(&case["input"]), ints(&case["output"]));
+        let mut input: q15_net::Input = Default::default();
+        input
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .copy_from_slice(&x);
+        let input: &q15_net_tokens::Input = &input;
+        let mut out: q15_net_tokens::Output = Default::default();
+        let mut arena = [0i16; q15_net_tokens::ARENA_BYTES / 2];
+        Q15NetTokens::run(input, &mut out, &mut arena).unwrap();
+        assert_eq!(
+            out.to_vec(),
+            want,
+            "q15_net case {i}: network! vs reference"
+        );
+        let mut out2: q15_net::Output = Default::default();
+        let mut arena = [0i16; q15_net::ARENA_BYTES / 2];
+        Q15Net::run(input, &mut out2, &mut arena).unwrap();
+        assert_eq!(
+            out2.to_vec(),
+            want,
+            "q15_net case {i}: include_nnd! vs reference"
+        );
+        let ran = nn_dsl::exec::run(
+            &loaded.module,
+            &lowered,
+            &[nn_dsl::exec::TensorData::I16(x.clone())],
+        )
+        .unwrap();
+        assert_eq!(
+            ran[0].as_i16(),
+            Some(out.as_slice()),
+            "q15_net case {i}: vs exec"
+        );
+        outputs.insert(out.to_vec());
+    }
+    assert!(outputs.len() > 1, "every case gives the same output");
+}

@@ -362,7 +362,7 @@ def safetensors_bytes(tensors):
     data = bytearray()
     for name in sorted(tensors):
         dtype, shape, values = tensors[name]
-        size = {"I8": 1, "I32": 4}[dtype]
+        size = {"I8": 1, "I16": 2, "I32": 4}[dtype]
         raw = b"".join(v.to_bytes(size, "little", signed=True) for v in values)
         header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
         data += raw
@@ -434,6 +434,121 @@ def network(rng, vectors_dir, data_dir):
 
 
 
+# ---- a whole q15 network ------------------------------------------------------------------------
+
+NETWORK_Q15 = """// A small q15 (power-of-two) CNN: CMSIS-NN's legacy `_q15` arithmetic end to end.
+// Written by tools/oracle/gen_q7q15.py with its weights file; outputs in
+// tests/vectors/q7q15/q15_net.json are the generator's reference loops composed.
+network Q15Net {
+    input x: q15<12>[8, 8, 2];
+    weights "q15_net.safetensors";
+
+    let c1 = conv2d(x, filters = 4, kernel = 3, padding = same, frac = FRAC_C1);
+    let r1 = relu(c1);
+    let c2 = conv2d(r1, filters = 6, kernel = 3, stride = 2, padding = same, frac = FRAC_C2);
+    let r2 = relu(c2);
+    let f = flatten(r2);
+    // q15 weights in the weights file: fully_connected_q15.
+    let h = dense(f, units = 8, frac = FRAC_H);
+    let r3 = relu(h);
+    // q7 weights in the weights file: fully_connected_mat_q7_vec_q15.
+    let logits = dense(r3, units = 5, frac = FRAC_FC);
+    // q15<15>: 32768 stands for 100%.
+    output probs = softmax(logits);
+}
+"""
+
+
+class Calibrated(Exception):
+    """Carries a layer's raw accumulators out of the composed network (calibration)."""
+
+    def __init__(self, acc):
+        super().__init__()
+        self.acc = acc
+
+
+def network_q15(rng, vectors_dir, data_dir):
+    """q15_net: every activation q15 (i16, scale 2^-frac); c1, c2, h with q15 weights and bias,
+    logits with q7 weights and bias. Weight magnitudes keep every accumulator inside 32 bits for
+    any input (the Acc class checks it anyway). The output formats are calibrated on inputs
+    drawn apart from the cases: each layer's largest accumulator, shifted, lands near the top
+    of the q15 range (the logits near 2^5, where the base-2 softmax is not one-hot)."""
+    in_f = 12
+    spec = [
+        # name, weight shape, channels, weight bound, word bits, weight frac, bias shift
+        ("c1", [4, 3, 3, 2], 4, 1 << 10, 16, 13, 3),
+        ("c2", [6, 3, 3, 4], 6, 1 << 10, 16, 12, 2),
+        ("h", [8, 96], 8, 1 << 9, 16, 12, 4),
+        ("logits", [5, 8], 5, 127, 8, 7, 2),
+    ]
+    layers = {}
+    for name, wshape, channels, bound, bits, w_f, bias_shift in spec:
+        top = (1 << (bits - 1)) - 1
+        layers[name] = {
+            "weight": [rng.randint(-bound, bound) for _ in range(math.prod(wshape))],
+            "bias": [rng.randint(-top - 1, top) for _ in range(channels)],
+            "bits": bits, "w_f": w_f, "bias_shift": bias_shift, "wshape": wshape,
+        }
+    w_c1 = same_window(8, 8, 2, 4, 3, 1)
+    w_c2 = same_window(8, 8, 4, 6, 3, 2)
+    relu = lambda t: [max(v, 0) for v in t]
+
+    def run(x, fracs, upto=None):
+        """The network on x with output formats `fracs`; `upto` returns that layer's
+        accumulators (shift 0, no rounding, unsaturated) instead, for the calibration."""
+        def layer(name, in_frac, compute):
+            L = layers[name]
+            if name == upto:
+                raise Calibrated(compute(L["bias_shift"], 0, "truncate", 64))
+            return compute(L["bias_shift"], in_frac + L["w_f"] - fracs[name], "nearest", 16)
+        L = layers
+        t = layer("c1", in_f, lambda bs, os_, r, b: conv_hwc(w_c1, x, L["c1"]["weight"], L["c1"]["bias"], bs, os_, r, b))
+        t = relu(t)
+        t = layer("c2", fracs["c1"], lambda bs, os_, r, b: conv_hwc(w_c2, t, L["c2"]["weight"], L["c2"]["bias"], bs, os_, r, b))
+        t = relu(t)
+        t = layer("h", fracs["c2"], lambda bs, os_, r, b: fully_connected(t, L["h"]["weight"], L["h"]["bias"], bs, os_, r, b))
+        t = relu(t)
+        t = layer("logits", fracs["h"], lambda bs, os_, r, b: fully_connected(t, L["logits"]["weight"], L["logits"]["bias"], bs, os_, r, b))
+        return softmax_q15(t)
+
+    # Calibration: formats chosen one layer at a time, on inputs that are not cases.
+    calibration = [draw_data(rng, 8 * 8 * 2, 16, ["full", "narrow"][i % 2]) for i in range(6)]
+    fracs = {}
+    in_fracs = {}
+    prev = in_f
+    for name, target in [("c1", 15), ("c2", 15), ("h", 15), ("logits", 5)]:
+        peak = 0
+        for x in calibration:
+            try:
+                run(x, fracs, upto=name)
+            except Calibrated as c:
+                peak = max(peak, max(abs(v) for v in c.acc))
+        out_shift = max(0, peak.bit_length() - target)
+        fracs[name] = prev + layers[name]["w_f"] - out_shift
+        in_fracs[name] = prev
+        prev = fracs[name]
+    tensors = {}
+    for name, L in layers.items():
+        word = "I16" if L["bits"] == 16 else "I8"
+        tensors[f"{name}.weight"] = (word, L["wshape"], L["weight"])
+        tensors[f"{name}.bias"] = (word, [len(L["bias"])], L["bias"])
+        tensors[f"{name}.weight_frac"] = ("I32", [1], [L["w_f"]])
+        # bias_shift = in + w - b
+        tensors[f"{name}.bias_frac"] = ("I32", [1], [in_fracs[name] + L["w_f"] - L["bias_shift"]])
+    source = NETWORK_Q15
+    for key, name in [("FRAC_C1", "c1"), ("FRAC_C2", "c2"), ("FRAC_H", "h"), ("FRAC_FC", "logits")]:
+        source = source.replace(key, str(fracs[name]))
+    (data_dir / "q15_net.nnd").write_text(source)
+    (data_dir / "q15_net.safetensors").write_bytes(safetensors_bytes(tensors))
+    cases = []
+    for i in range(20):
+        x = draw_data(rng, 8 * 8 * 2, 16, ["full", "narrow", "extreme"][i % 3])
+        cases.append({"input": x, "output": run(x, fracs)})
+    lines = ",\n".join(json.dumps(c, separators=(",", ":")) for c in cases)
+    (vectors_dir / "q15_net.json").write_text(f'{{"network":"q15_net","cases":[\n{lines}\n]}}\n')
+    return len(cases)
+
+
 OPS = {
     "convolve_hwc_q7": lambda rng: conv_cases(rng, 30, 8),
     "convolve_hwc_q15": lambda rng: conv_cases(rng, 20, 16),
@@ -455,7 +570,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("tests/vectors/q7q15"))
     ap.add_argument("--network-data", type=Path, default=Path("nn-macros/tests/ui/data"),
-                    help="where the q7 network's .nnd and weights file go")
+                    help="where the q7 and q15 networks' .nnd and weights files go")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     counts = {}
@@ -468,6 +583,7 @@ def main():
         lines = ",\n".join(json.dumps(c, separators=(",", ":"), sort_keys=True) for c in cases)
         (args.out / f"{op}.json").write_text(f'{{"op":"{op}","cases":[\n{lines}\n]}}\n')
     counts["q7_cnn"] = network(random.Random(f"{args.seed}:q7_cnn"), args.out, args.network_data)
+    counts["q15_net"] = network_q15(random.Random(f"{args.seed}:q15_net"), args.out, args.network_data)
     manifest = {"generator": "tools/oracle/gen_q7q15.py", "seed": args.seed, "cases": counts}
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     print(f"{sum(counts.values())} cases in {len(counts)} files under {args.out}")

@@ -94,7 +94,13 @@ pub fn write_string(module: &Module, options: &Options) -> Result<String, Error>
                 detail: "i32 inputs cannot be declared in .nnd".into(),
             });
         }
-        if t.dtype == DType::I16 {
+        // A q15 network's int16 inputs are written `q15<F>`.
+        let q15 = module.numerics == crate::ir::Numerics::Pow2
+            && t.quant
+                .as_ref()
+                .and_then(crate::ir::Quant::pow2_frac)
+                .is_some();
+        if t.dtype == DType::I16 && !q15 {
             return Err(Error::Unsupported {
                 node: t.name.clone(),
                 detail: "the .nnd language has no i16 element type yet: a 16x8 model (int16 \
@@ -478,7 +484,9 @@ fn call(
             .quant
             .as_ref()
             .and_then(crate::ir::Quant::pow2_frac)
-            .ok_or_else(|| unsupported("a q7 layer whose output has no q7 format".into()))?;
+            .ok_or_else(|| {
+                unsupported("a q7 / q15 layer whose output has no power-of-two format".into())
+            })?;
         args.push(format!("frac = {frac}"));
     }
     Ok(format!("{}({})", n.op.name(), args.join(", ")))

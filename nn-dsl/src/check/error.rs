@@ -356,9 +356,9 @@ pub enum CheckError {
         /// The network's name.
         span: Span,
     },
-    /// E0128: a rule of q7 (power-of-two) networks broken: a layer without its output format,
-    /// `frac` in an int8 network, an operator or attribute the q7 kernels do not have, inputs of
-    /// both kinds.
+    /// E0128: a rule of q7 / q15 (power-of-two) networks broken: a layer without its output
+    /// format, `frac` in an int8 network, an operator or attribute the q7 / q15 kernels do not
+    /// have, inputs of two kinds.
     Q7 {
         /// What is wrong.
         message: String,
@@ -973,7 +973,10 @@ impl CheckError {
                 span,
             } => Diagnostic::error(code, message.clone())
                 .with_primary(*span, *label)
-                .with_note("q7 networks run CMSIS-NN's legacy power-of-two arithmetic (docs/language.md)")
+                .with_note(
+                    "q7 and q15 networks run CMSIS-NN's legacy power-of-two arithmetic \
+                     (docs/language.md)",
+                )
                 .with_help(help.clone()),
             CheckError::Unused { name, span, input } => {
                 let what = if *input { "input" } else { "tensor" };

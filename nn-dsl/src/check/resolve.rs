@@ -20,8 +20,8 @@ pub(crate) const MAX_NESTING: usize = 64;
 enum Source<'a> {
     Input {
         dtype: DType,
-        /// `q7<F>`: the fractional bits and the type's span.
-        q7: Option<(i64, Span)>,
+        /// `q7<F>` / `q15<F>`: the word, the fractional bits and the type's span.
+        q7: Option<(super::q7::Word, i64, Span)>,
         dims: &'a [Spanned<i64>],
     },
     /// `let name = expr;` or `output name = call;`.
@@ -76,8 +76,10 @@ pub(crate) struct Checker<'a> {
     next_suffix: HashMap<String, usize>,
     /// `frac = F` of each layer that has it: node name, value, span (q7 networks, [`super::q7`]).
     pub(crate) fracs: HashMap<String, (i64, Span)>,
-    /// Graph inputs declared `q7<F>` and the others, with their type spans (or names).
+    /// Graph inputs declared `q7<F>`, `q15<F>` and the others, with their type spans (or
+    /// names).
     pub(crate) q7_inputs: Vec<Span>,
+    pub(crate) q15_inputs: Vec<Span>,
     pub(crate) int8_inputs: Vec<Span>,
     /// Undefined names given a "did you mean" so far (see [`SUGGESTED_UNDEFINED`]).
     suggested: usize,
@@ -101,6 +103,7 @@ impl<'a> Checker<'a> {
             next_suffix: HashMap::new(),
             fracs: HashMap::new(),
             q7_inputs: Vec::new(),
+            q15_inputs: Vec::new(),
             int8_inputs: Vec::new(),
             suggested: 0,
             input_count: 0,
@@ -189,14 +192,23 @@ impl<'a> Checker<'a> {
                     name, dtype, dims, ..
                 } => {
                     self.input_count += 1;
+                    use super::q7::Word;
+                    use crate::front::ast::DType as Ast;
                     let q7 = match dtype.node {
-                        crate::front::ast::DType::Q7 { frac } => Some((frac, dtype.span)),
+                        Ast::Q7 { frac } => Some((Word::Q7, frac, dtype.span)),
+                        Ast::Q15 { frac } => Some((Word::Q15, frac, dtype.span)),
                         _ => None,
+                    };
+                    // A q15 network is inferred as a q7 one (every operator takes int8 here);
+                    // `check_q7` widens its tensors to i16 once its layers are checked.
+                    let ir_dtype = match dtype.node {
+                        Ast::Q15 { .. } => DType::I8,
+                        d => d.into(),
                     };
                     self.push_binding(
                         name,
                         Source::Input {
-                            dtype: dtype.node.into(),
+                            dtype: ir_dtype,
                             q7,
                             dims,
                         },

@@ -594,6 +594,9 @@ fn step(
     if let NodeParams::S16(p) = params {
         return step_s16(p, ins, out, malformed)?.map_err(kernel);
     }
+    if let NodeParams::Q15(p) = params {
+        return step_q15(p, ins, out, malformed)?.map_err(kernel);
+    }
     // Data movement of int16 (16x8) tensors: the int8 constants, the int16 kernels.
     if let (TensorData::I16(o), Some(TensorData::I16(x))) = (&mut *out, ins.first()) {
         let r = match params {
@@ -690,11 +693,43 @@ fn step(
         NodeParams::Quantize(_)
         | NodeParams::Dequantize(_)
         | NodeParams::Copy { .. }
-        | NodeParams::S16(_) => {
+        | NodeParams::S16(_)
+        | NodeParams::Q15(_) => {
             return Err(malformed("conversion with the wrong output dtype"));
         }
     };
     r.map_err(kernel)
+}
+
+/// Runs one layer of a q15 network; `malformed` reports operands of the wrong type.
+fn step_q15(
+    p: &crate::lower::Q15Params,
+    ins: &[&TensorData],
+    out: &mut TensorData,
+    malformed: impl Fn(&str) -> ExecError,
+) -> Result<Result<(), KernelError>, ExecError> {
+    use crate::lower::{Q15Params as P, Q15Weights};
+    use nn_kernels::q7q15 as k;
+    let x = ins
+        .first()
+        .and_then(|d| d.as_i16())
+        .ok_or_else(|| malformed("the input of a q15 layer is missing or not int16"))?;
+    let TensorData::I16(o) = out else {
+        return Err(malformed("the output of a q15 layer is not int16"));
+    };
+    Ok(match p {
+        P::Conv2d(c) => k::convolve_hwc_q15(&c.window, &c.shifts, x, &c.weights, &c.bias, o),
+        P::Dense(d) => match &d.weights {
+            Q15Weights::Q15 { weights, bias } => {
+                k::fully_connected_q15(&d.shifts, x, weights, bias, o)
+            }
+            Q15Weights::Q7 { weights, bias } => {
+                k::fully_connected_mat_q7_vec_q15(&d.shifts, x, weights, bias, o)
+            }
+        },
+        P::Relu => k::relu_q15_copy(x, o),
+        P::Softmax { depth, .. } => k::softmax_q15_rows(*depth, x, o),
+    })
 }
 
 /// Runs one layer of the 16x8 scheme; `malformed` reports operands of the wrong type.

@@ -32,6 +32,12 @@ pub enum DType {
         /// Fractional bits as written (the checker takes -31..=31).
         frac: i64,
     },
+    /// `q15<F>`: power-of-two q15 with `F` fractional bits (an `i16` holding `x / 2^F`, as
+    /// CMSIS-NN's legacy `_q15` functions take it). Makes the network a q15 network.
+    Q15 {
+        /// Fractional bits as written (the checker takes -31..=31).
+        frac: i64,
+    },
 }
 
 /// A statement of the network body.

@@ -83,6 +83,7 @@ impl From<crate::front::ast::DType> for DType {
     fn from(d: crate::front::ast::DType) -> Self {
         match d {
             crate::front::ast::DType::I8 | crate::front::ast::DType::Q7 { .. } => DType::I8,
+            crate::front::ast::DType::Q15 { .. } => DType::I16,
             crate::front::ast::DType::F32 => DType::F32,
         }
     }
@@ -101,10 +102,11 @@ pub enum Numerics {
     /// imported model, every `.nnd` network with `i8` or `f32` inputs).
     #[default]
     Tflite,
-    /// Power-of-two q7 (CMSIS-NN's legacy `_q7` functions, nnom): every int8 tensor has scale
-    /// `2^-frac` and zero point 0 ([`Quant::pow2`]), weights and biases are q7 with their own
+    /// Power-of-two q7 or q15 (CMSIS-NN's legacy `_q7` / `_q15` functions, nnom): every tensor
+    /// has scale `2^-frac` and zero point 0 ([`Quant::pow2`]), weights and biases have their own
     /// formats, and every rescaling is a shift (`nn_kernels::q7q15`). A `.nnd` network whose
-    /// inputs are declared `q7<F>`.
+    /// inputs are declared `q7<F>` (every tensor [`DType::I8`]) or `q15<F>` (every tensor
+    /// [`DType::I16`]).
     Pow2,
 }
 
@@ -233,11 +235,14 @@ impl Module {
     }
 
     /// The element type of `t` as `.nnd` writes it: `q7<F>` for an int8 tensor of a q7 network,
-    /// the dtype's name otherwise.
+    /// `q15<F>` for an int16 tensor of a q15 network, the dtype's name otherwise.
     pub fn element_type(&self, t: &Tensor) -> String {
         match t.quant.as_ref().and_then(Quant::pow2_frac) {
             Some(f) if self.numerics == Numerics::Pow2 && t.dtype == DType::I8 => {
                 format!("q7<{f}>")
+            }
+            Some(f) if self.numerics == Numerics::Pow2 && t.dtype == DType::I16 => {
+                format!("q15<{f}>")
             }
             _ => t.dtype.name().to_owned(),
         }

@@ -433,6 +433,89 @@ pub enum NodeParams {
     },
     /// A layer of TFLite's 16x8 scheme (int16 activations): the `_s16` kernels.
     S16(S16Params),
+    /// A layer of a q15 network: the `_q15` kernels of `nn_kernels::q7q15`.
+    Q15(Q15Params),
+}
+
+/// The constants of a layer of a q15 network (power-of-two, int16 tensors; reshape and flatten
+/// lower to [`NodeParams::Copy`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Q15Params {
+    /// `nn_kernels::q7q15::convolve_hwc_q15`.
+    Conv2d(Q15ConvLowered),
+    /// `nn_kernels::q7q15::fully_connected_q15`, or `fully_connected_mat_q7_vec_q15` with q7
+    /// weights.
+    Dense(Q15DenseLowered),
+    /// `nn_kernels::q7q15::relu_q15` (on a copy of the input).
+    Relu,
+    /// `nn_kernels::q7q15::softmax_q15` on each of `rows` rows of `depth`.
+    Softmax {
+        /// Rows (the product of every dimension but the last).
+        rows: usize,
+        /// The last dimension.
+        depth: usize,
+    },
+}
+
+impl Q15Params {
+    /// The operator's name, for reports and errors.
+    pub fn op_name(&self) -> &'static str {
+        match self {
+            Q15Params::Conv2d(_) => "q15 conv2d",
+            Q15Params::Dense(Q15DenseLowered {
+                weights: Q15Weights::Q7 { .. },
+                ..
+            }) => "q15 dense (q7 weights)",
+            Q15Params::Dense(_) => "q15 dense",
+            Q15Params::Relu => "q15 relu",
+            Q15Params::Softmax { .. } => "q15 softmax",
+        }
+    }
+}
+
+/// A q15 convolution: geometry, shifts and q15 constants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Q15ConvLowered {
+    /// Sizes, kernel, stride and leading padding.
+    pub window: Window,
+    /// Bias and output shifts and the rounding.
+    pub shifts: Shifts,
+    /// Weights `[OC, KH, KW, C]`.
+    pub weights: Vec<i16>,
+    /// q15 bias per output channel (zeros for a layer without bias).
+    pub bias: Vec<i16>,
+}
+
+/// A fully connected layer of a q15 network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Q15DenseLowered {
+    /// Input length.
+    pub depth: usize,
+    /// Outputs.
+    pub units: usize,
+    /// Bias and output shifts and the rounding.
+    pub shifts: Shifts,
+    /// Weights `[units, depth]` and bias, q15 or q7.
+    pub weights: Q15Weights,
+}
+
+/// The weights and bias of a q15 dense layer: the weights file's element type chooses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Q15Weights {
+    /// q15 weights and bias (`fully_connected_q15`).
+    Q15 {
+        /// Weights `[units, depth]`.
+        weights: Vec<i16>,
+        /// Bias per output (zeros without one).
+        bias: Vec<i16>,
+    },
+    /// q7 weights and bias (`fully_connected_mat_q7_vec_q15`).
+    Q7 {
+        /// Weights `[units, depth]`.
+        weights: Vec<i8>,
+        /// Bias per output (zeros without one).
+        bias: Vec<i8>,
+    },
 }
 
 /// The constants of a layer of TFLite's 16x8 scheme: int16 activations with zero point 0, int8
@@ -554,6 +637,11 @@ impl NodeParams {
                 c.weights.len() + c.bias.len()
             }
             NodeParams::Q7Dense(d) => d.weights.len() + d.bias.len(),
+            NodeParams::Q15(Q15Params::Conv2d(c)) => 2 * (c.weights.len() + c.bias.len()),
+            NodeParams::Q15(Q15Params::Dense(d)) => match &d.weights {
+                Q15Weights::Q15 { weights, bias } => 2 * (weights.len() + bias.len()),
+                Q15Weights::Q7 { weights, bias } => weights.len() + bias.len(),
+            },
             NodeParams::S16(S16Params::Conv2d(c, b)) => {
                 per_channel(&c.requant, &c.weights, None) + 8 * b.as_ref().map_or(0, Vec::len)
             }

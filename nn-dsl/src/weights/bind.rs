@@ -238,15 +238,25 @@ pub fn required(module: &Module) -> Vec<Required> {
             _ => continue,
         };
         let name = &node.name;
+        // A layer of a q15 network (int16 input) takes q15 weights and bias (a dense layer may
+        // take q7 ones instead: see `q15_dense_q7`).
+        let q15 = module.numerics == Numerics::Pow2
+            && node
+                .inputs
+                .first()
+                .and_then(|&t| module.tensors.get(t))
+                .is_some_and(|t| t.dtype == crate::ir::DType::I16);
+        let word = if q15 { WDType::I16 } else { WDType::I8 };
         out.push(Required {
             node: h,
             role: Role::Weight,
             key: format!("{name}.weight"),
-            dtype: WDType::I8,
+            dtype: word,
             shapes: vec![weight],
         });
         if module.numerics == Numerics::Pow2 {
-            // q7: a q7 bias and the formats of weights and bias; no scales.
+            // q7 / q15: a bias of the weights' word and the formats of weights and bias; no
+            // scales.
             out.push(Required {
                 node: h,
                 role: Role::WeightFrac,
@@ -259,7 +269,7 @@ pub fn required(module: &Module) -> Vec<Required> {
                     node: h,
                     role: Role::Bias,
                     key: format!("{name}.bias"),
-                    dtype: WDType::I8,
+                    dtype: word,
                     shapes: vec![vec![channels]],
                 });
                 out.push(Required {
@@ -383,13 +393,38 @@ fn describe(dtype: WDType, shape: &[usize]) -> String {
     format!("{dtype} {}", shape_string(shape))
 }
 
+/// True when `node` is a dense layer of a q15 network (int16 input) and the weights file holds
+/// its `weight` as i8: the layer takes q7 weights and a q7 bias
+/// (`nn_kernels::q7q15::fully_connected_mat_q7_vec_q15`).
+fn q15_dense_q7(module: &Module, weights: &Weights, node: Handle<Node>) -> bool {
+    let Some(n) = module.nodes.get(node) else {
+        return false;
+    };
+    module.numerics == Numerics::Pow2
+        && matches!(n.op, Op::Dense(_))
+        && n.inputs
+            .first()
+            .and_then(|&t| module.tensors.get(t))
+            .is_some_and(|t| t.dtype == crate::ir::DType::I16)
+        && weights
+            .get(&format!("{}.weight", n.name))
+            .is_some_and(|w| w.dtype == WDType::I8)
+}
+
 fn check_layers(
     module: &Module,
     weights: &Weights,
     weights_span: Span,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let reqs = required(module);
+    let mut reqs = required(module);
+    // A dense layer of a q15 network whose weights file holds i8 weights is CMSIS's mixed
+    // `fully_connected_mat_q7_vec_q15`: q7 weights and bias.
+    for r in &mut reqs {
+        if matches!(r.role, Role::Weight | Role::Bias) && q15_dense_q7(module, weights, r.node) {
+            r.dtype = WDType::I8;
+        }
+    }
     let mut i = 0;
     while i < reqs.len() {
         let node_h = reqs[i].node;

@@ -45,6 +45,9 @@ pub fn choose(target: Target, params: &NodeParams) -> KernelChoice {
         _ if params.is_q7() => KernelChoice::Portable(Some(
             "a q7 layer (the power-of-two kernels are portable)".into(),
         )),
+        _ if matches!(params, NodeParams::Q15(_)) => KernelChoice::Portable(Some(
+            "a q15 layer (the power-of-two kernels are portable)".into(),
+        )),
         // The 16x8 kernels (int16 activations) are portable Rust on every target.
         _ if matches!(params, NodeParams::S16(_)) => KernelChoice::Portable(Some(
             "a 16x8 layer (int16 activations: the portable kernels run)".into(),
@@ -180,6 +183,7 @@ fn kind(p: &NodeParams) -> &'static str {
         NodeParams::Q7AvgPool2d(_) => "q7 avg_pool2d",
         NodeParams::Q7Softmax { .. } => "q7 softmax",
         NodeParams::S16(p) => p.op_name(),
+        NodeParams::Q15(p) => p.op_name(),
     }
 }
 

@@ -657,10 +657,42 @@ impl Op<'_> {
         bias: &[i8],
         shifts: &crate::lower::Shifts,
     ) -> TokenStream {
-        let k = &self.cx.k;
         let (nw, nb) = (usize_lit(weights.len()), usize_lit(bias.len()));
         let w = nested(weights, &[weights.len()], &Literal::i8_unsuffixed);
         let b = nested(bias, &[bias.len()], &Literal::i8_unsuffixed);
+        let shifts = self.q7_shifts(s_id, shifts);
+        quote! {
+            static #w_id: [i8; #nw] = #w;
+            static #b_id: [i8; #nb] = #b;
+            #shifts
+        }
+    }
+
+    /// The statics of a q15 layer with q15 constants: weights and bias (flat `i16` arrays) and
+    /// its shifts.
+    fn q15_constants(
+        &self,
+        w_id: &proc_macro2::Ident,
+        b_id: &proc_macro2::Ident,
+        s_id: &proc_macro2::Ident,
+        weights: &[i16],
+        bias: &[i16],
+        shifts: &crate::lower::Shifts,
+    ) -> TokenStream {
+        let (nw, nb) = (usize_lit(weights.len()), usize_lit(bias.len()));
+        let w = nested(weights, &[weights.len()], &Literal::i16_unsuffixed);
+        let b = nested(bias, &[bias.len()], &Literal::i16_unsuffixed);
+        let shifts = self.q7_shifts(s_id, shifts);
+        quote! {
+            static #w_id: [i16; #nw] = #w;
+            static #b_id: [i16; #nb] = #b;
+            #shifts
+        }
+    }
+
+    /// The static `Shifts` of a q7 or q15 layer.
+    fn q7_shifts(&self, s_id: &proc_macro2::Ident, shifts: &crate::lower::Shifts) -> TokenStream {
+        let k = &self.cx.k;
         let (bs, os) = (
             Literal::u32_unsuffixed(shifts.bias_shift),
             Literal::u32_unsuffixed(shifts.out_shift),
@@ -670,8 +702,6 @@ impl Op<'_> {
             crate::lower::Rounding::Truncate => quote!(Truncate),
         };
         quote! {
-            static #w_id: [i8; #nw] = #w;
-            static #b_id: [i8; #nb] = #b;
             static #s_id: #k::q7q15::Shifts = #k::q7q15::Shifts {
                 bias_shift: #bs,
                 out_shift: #os,
@@ -1114,6 +1144,73 @@ impl Op<'_> {
         }
     }
 
+    /// The statics and the call of a layer of a q15 network (the portable `_q15` kernels).
+    fn q15(&self, p: &crate::lower::Q15Params) -> Result<(TokenStream, TokenStream), Error> {
+        use crate::lower::{Q15Params, Q15Weights};
+        let k = &self.cx.k;
+        let (x, y) = (self.in_array(0, DType::I16)?, self.out_array(DType::I16)?);
+        match p {
+            Q15Params::Conv2d(c) => {
+                let (w_id, b_id, g_id, s_id) = (
+                    self.item("WEIGHTS"),
+                    self.item("BIAS"),
+                    self.item("WINDOW"),
+                    self.item("SHIFTS"),
+                );
+                let mut statics =
+                    self.q15_constants(&w_id, &b_id, &s_id, &c.weights, &c.bias, &c.shifts);
+                statics.extend(self.q7_window(&g_id, &c.window));
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::q7q15::convolve_hwc_q15(&#g_id, &#s_id, x, &#w_id, &#b_id, y)?; },
+                ))
+            }
+            Q15Params::Dense(d) => {
+                let (w_id, b_id, s_id) =
+                    (self.item("WEIGHTS"), self.item("BIAS"), self.item("SHIFTS"));
+                let (statics, f) = match &d.weights {
+                    Q15Weights::Q15 { weights, bias } => {
+                        check_len(
+                            &format!("weights of `{}`", self.name),
+                            weights.len(),
+                            &[d.units, d.depth],
+                        )?;
+                        (
+                            self.q15_constants(&w_id, &b_id, &s_id, weights, bias, &d.shifts),
+                            quote!(fully_connected_q15),
+                        )
+                    }
+                    Q15Weights::Q7 { weights, bias } => {
+                        check_len(
+                            &format!("weights of `{}`", self.name),
+                            weights.len(),
+                            &[d.units, d.depth],
+                        )?;
+                        (
+                            self.q7_constants(&w_id, &b_id, &s_id, weights, bias, &d.shifts),
+                            quote!(fully_connected_mat_q7_vec_q15),
+                        )
+                    }
+                };
+                Ok((
+                    statics,
+                    quote! { let x = #x; let y = #y; #k::q7q15::#f(&#s_id, x, &#w_id, &#b_id, y)?; },
+                ))
+            }
+            Q15Params::Relu => Ok((
+                quote!(),
+                quote! { let x = #x; let y = #y; #k::q7q15::relu_q15_copy(x, y)?; },
+            )),
+            Q15Params::Softmax { depth, .. } => {
+                let d = usize_lit(*depth);
+                Ok((
+                    quote!(),
+                    quote! { let x = #x; let y = #y; #k::q7q15::softmax_q15_rows(#d, x, y)?; },
+                ))
+            }
+        }
+    }
+
     /// The statics and the call of the node's kernel.
     pub(super) fn emit(&self, params: &NodeParams) -> Result<(TokenStream, TokenStream), Error> {
         if self.in_place.is_some() {
@@ -1144,6 +1241,7 @@ impl Op<'_> {
         let k = &self.cx.k;
         match params {
             NodeParams::S16(p) => self.s16(p),
+            NodeParams::Q15(p) => self.q15(p),
             NodeParams::Q7Conv2d(c) | NodeParams::Q7DepthwiseConv2d(c) => {
                 let f = if matches!(params, NodeParams::Q7Conv2d(_)) {
                     quote!(convolve_hwc_q7)

@@ -17,7 +17,7 @@ pub(crate) fn table(module: &Module, report: &Report) -> String {
     let mut out = format!("network {}\n", report.network);
     for &h in &module.inputs {
         if let Some(t) = module.tensors.get(h) {
-            // A q7 network's inputs show their format (`q7<7>`), as written.
+            // A q7 / q15 network's inputs show their format (`q7<7>`, `q15<15>`), as written.
             let dtype = module.element_type(t);
             out += &format!("input {}: {dtype}{}\n", t.name, shape_string(&t.shape));
         }

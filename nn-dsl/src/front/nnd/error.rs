@@ -91,7 +91,7 @@ impl Expected {
             Rule::value | Rule::float | Rule::word | Rule::list => Expected::Value,
             Rule::int => Expected::Integer,
             Rule::string | Rule::string_body => Expected::Str,
-            Rule::dtype | Rule::qtype | Rule::kw_q7 => Expected::DType,
+            Rule::dtype | Rule::qtype | Rule::kw_q7 | Rule::kw_q15 => Expected::DType,
             Rule::langle => Expected::OpenAngle,
             Rule::rangle => Expected::CloseAngle,
             Rule::colon => Expected::Colon,
@@ -126,7 +126,7 @@ impl Expected {
             Expected::Value => "a value",
             Expected::Integer => "an integer",
             Expected::Str => "a string",
-            Expected::DType => "an element type (`i8`, `f32` or `q7<F>`)",
+            Expected::DType => "an element type (`i8`, `f32`, `q7<F>` or `q15<F>`)",
             Expected::Colon => "`:`",
             Expected::Equals => "`=`",
             Expected::OpenParen => "`(`",
@@ -620,8 +620,8 @@ fn help_for(
     }
     if has(Expected::DType) {
         return Some(
-            "the element type is `i8` (quantised int8), `f32` or `q7<F>` (power-of-two q7 with F \
-             fractional bits)"
+            "the element type is `i8` (quantised int8), `f32`, `q7<F>` or `q15<F>` (power-of-two \
+             q7 / q15 with F fractional bits)"
                 .to_owned(),
         );
     }

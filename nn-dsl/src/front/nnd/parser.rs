@@ -188,11 +188,20 @@ impl Builder {
                 }
                 Rule::qtype => {
                     let at = span_of(&child);
+                    let q15 = child
+                        .clone()
+                        .into_inner()
+                        .any(|p| p.as_rule() == Rule::kw_q15);
                     let Some(frac) = child.into_inner().find(|p| p.as_rule() == Rule::int) else {
                         return self.internal(at);
                     };
                     let frac = self.int(&frac)?.node;
-                    dtype = Some(Spanned::new(DType::Q7 { frac }, at));
+                    let ty = if q15 {
+                        DType::Q15 { frac }
+                    } else {
+                        DType::Q7 { frac }
+                    };
+                    dtype = Some(Spanned::new(ty, at));
                 }
                 Rule::int => match self.int(&child) {
                     Some(v) => dims.push(v),

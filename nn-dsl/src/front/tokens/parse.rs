@@ -409,21 +409,27 @@ impl Parser {
                 };
                 Spanned::new(ty, self.bump(s))
             }
-            // `q7<F>`: the tokens `q7`, `<`, an integer, `>`.
-            Some(TokenTree::Ident(id)) if ident_name(id) == "q7" => {
+            // `q7<F>` / `q15<F>`: the tokens `q7` or `q15`, `<`, an integer, `>`.
+            Some(TokenTree::Ident(id)) if matches!(ident_name(id).as_str(), "q7" | "q15") => {
+                let q15 = ident_name(id) == "q15";
                 let first = self.bump(s);
                 self.expect_punct(s, '<', None)?;
                 let frac = self.int(s, "an integer (the fractional bits)")?;
                 let last = self.expect_punct(s, '>', None)?;
-                Spanned::new(DType::Q7 { frac: frac.node }, first.join(last))
+                let ty = if q15 {
+                    DType::Q15 { frac: frac.node }
+                } else {
+                    DType::Q7 { frac: frac.node }
+                };
+                Spanned::new(ty, first.join(last))
             }
             _ => {
                 self.unexpected(
                     s,
-                    "an element type (`i8`, `f32` or `q7<F>`)",
+                    "an element type (`i8`, `f32`, `q7<F>` or `q15<F>`)",
                     Some(
-                        "the element type is `i8` (quantised int8), `f32` or `q7<F>` \
-                         (power-of-two q7 with F fractional bits)"
+                        "the element type is `i8` (quantised int8), `f32`, `q7<F>` or `q15<F>` \
+                         (power-of-two q7 / q15 with F fractional bits)"
                             .to_owned(),
                     ),
                 );
