@@ -121,6 +121,8 @@ fn check(
 struct Rows<'a, const IC: usize, const KH: usize, const KW: usize, const KP: usize> {
     s: &'a ConvSpec,
     input: *const i8,
+    /// Bytes of the input.
+    len: usize,
     direct: bool,
 }
 
@@ -138,6 +140,19 @@ impl<const IC: usize, const KH: usize, const KW: usize, const KP: usize> Rows<'_
             p.checked_div(s.output_w).unwrap_or(0),
             p.checked_rem(s.output_w).unwrap_or(0),
         );
+        // SAFETY: the caller's bounds.
+        unsafe { self.row_at(oy, ox, dst) }
+    }
+
+    /// [`Rows::row`] of output pixel `(oy, ox)`. Bytes of `dst` past the receptive field may
+    /// be overwritten with input values by the 16-byte copies; the filters are zero there.
+    ///
+    /// # Safety
+    /// `oy < output_h`, `ox < output_w` and the spec was validated by [`check`] against the
+    /// input.
+    #[inline(always)]
+    unsafe fn row_at(&self, oy: usize, ox: usize, dst: &mut [i8; KP]) -> *const i8 {
+        let s = self.s;
         if self.direct {
             // SAFETY: `direct` guarantees the strided pixel lies in the input, which holds
             // `input_h * input_w * IC` values.
@@ -149,18 +164,28 @@ impl<const IC: usize, const KH: usize, const KW: usize, const KP: usize> Rows<'_
         let d = dst.as_mut_ptr();
         // Const sizes: the copies below compile to plain loads and stores.
         let span = KW * IC;
+        // A row segment shorter than 16 bytes is copied as one 16-byte load and store when
+        // both stay inside their buffers; the bytes past it are rewritten by the next segment
+        // or lie past the receptive field (zero filters).
+        let wide = span.div_ceil(16) * 16;
         let mut at = 0usize;
         for ky in 0..KH {
             let iy = (oy * s.stride_h + ky * s.dilation_h) as isize - s.pad_top as isize;
             let x0 = (ox * s.stride_w) as isize - s.pad_left as isize;
             // SAFETY (every write below): `at + span <= kernel_h * kernel_w * IC <= KP`, the
-            // bytes of `dst`; every read is of a pixel checked to lie inside the input.
+            // bytes of `dst` (`at + wide <= KP` for the wide copy); every read is of a pixel
+            // checked to lie inside the input (`from + wide <= len` for the wide copy).
             unsafe {
                 if iy < 0 || iy >= s.input_h as isize {
                     core::ptr::write_bytes(d.add(at), s.pad_value as u8, span);
                 } else if s.dilation_w == 1 && x0 >= 0 && x0 as usize + s.kernel_w <= s.input_w {
                     let from = (iy as usize * s.input_w + x0 as usize) * IC;
-                    core::ptr::copy_nonoverlapping(self.input.add(from), d.add(at), span);
+                    if span < 16 && at + wide <= KP && from + wide <= self.len {
+                        let v = core::ptr::read_unaligned(self.input.add(from).cast::<[u8; 16]>());
+                        core::ptr::write_unaligned(d.add(at).cast::<[u8; 16]>(), v);
+                    } else {
+                        core::ptr::copy_nonoverlapping(self.input.add(from), d.add(at), span);
+                    }
                 } else {
                     for kx in 0..KW {
                         let ix = x0 + (kx * s.dilation_w) as isize;
@@ -469,6 +494,7 @@ fn run_c16<
     let rows: Rows<'_, IC, KH, KW, KP> = Rows {
         s,
         input: input.as_ptr(),
+        len: input.len(),
         direct: s.direct(IC, KP),
     };
     let st = OutStage::new(rq);
@@ -605,6 +631,425 @@ mod dot {
         }
     }
 
+    /// Two `SDOT`s by element: the accumulators `$a` and `$b` (vectors 0 and 1, or 2 and 3, of
+    /// one pixel) take lane `$l` of that pixel's values `v$x` times the filter vectors in
+    /// `v6` and `v7`.
+    macro_rules! sdot2 {
+        ($a:literal, $b:literal, $x:literal, $l:literal) => {
+            concat!(
+                "sdot v",
+                $a,
+                ".4s, v6.16b, v",
+                $x,
+                ".4b[",
+                $l,
+                "]\n",
+                "sdot v",
+                $b,
+                ".4s, v7.16b, v",
+                $x,
+                ".4b[",
+                $l,
+                "]\n",
+            )
+        };
+    }
+
+    /// One group of 4 values (lane `$l` of the 16 loaded per pixel) for six pixels and 16
+    /// channels: the four filter vectors of the group in two pairs, 24 `SDOT`s. Pixel `p`'s
+    /// vector `v` accumulates in `v(8 + 4 p + v)`.
+    macro_rules! lane6 {
+        ($l:literal) => {
+            concat!(
+                "ldp q6, q7, [{w}], #32\n",
+                sdot2!(8, 9, 0, $l),
+                sdot2!(12, 13, 1, $l),
+                sdot2!(16, 17, 2, $l),
+                sdot2!(20, 21, 3, $l),
+                sdot2!(24, 25, 4, $l),
+                sdot2!(28, 29, 5, $l),
+                "ldp q6, q7, [{w}], #32\n",
+                sdot2!(10, 11, 0, $l),
+                sdot2!(14, 15, 1, $l),
+                sdot2!(18, 19, 2, $l),
+                sdot2!(22, 23, 3, $l),
+                sdot2!(26, 27, 4, $l),
+                sdot2!(30, 31, 5, $l),
+            )
+        };
+    }
+
+    /// Pixels per block of the 16-channel kernel: 24 accumulators, six rows of 16 values and
+    /// two filter vectors fill the 32 vector registers, so each filter vector loaded serves six
+    /// pixels (four in [`block_dot`], where the compiler allocates registers).
+    pub(super) const MR6: usize = 6;
+
+    /// Six rows times one block of 16 filters: `[pixel][vector]` sums of 4 channels each,
+    /// starting from `init`. Chunk `j` (16 values) of row `p` is at `px[p] + offs[j]`; `w` holds
+    /// the block's filters as [`crate::aarch64::pack::pack_dot`] lays them out with 4 vectors
+    /// (`16 n` values: `n * 256` bytes). One chunk per loop pass: 6 loads of values, 8 of
+    /// filters, 96 `SDOT`s, the next offset and the loop branch.
+    ///
+    /// # Safety
+    /// `n >= 1`; `offs` is valid for `n` reads; for every `j < n` and `p`, `px[p] + offs[j]` is
+    /// valid for 16 bytes of reads; `w` is valid for `256 n` bytes of reads.
+    #[inline(always)]
+    unsafe fn dot6x16(
+        px: &[*const i8; MR6],
+        offs: *const u32,
+        n: usize,
+        w: *const i8,
+        init: [int32x4_t; 4],
+    ) -> [[int32x4_t; 4]; MR6] {
+        let [i0, i1, i2, i3] = init;
+        let mut a = [[i0, i1, i2, i3]; MR6];
+        let [[a0, a1, a2, a3], [a4, a5, a6, a7], [a8, a9, a10, a11], [a12, a13, a14, a15], [a16, a17, a18, a19], [a20, a21, a22, a23]] =
+            &mut a;
+        // SAFETY: the caller's bounds: every load reads 16 bytes at `px[p] + offs[j]` or the
+        // next 64 bytes of `w`, `n >= 1` passes; no stores; v0-v7 are declared clobbered and
+        // the accumulators are the v8-v31 operands.
+        unsafe {
+            core::arch::asm!(
+                "2:",
+                "ldr {o:w}, [{t}], #4",
+                "ldr q0, [{p0}, {o}]",
+                "ldr q1, [{p1}, {o}]",
+                "ldr q2, [{p2}, {o}]",
+                "ldr q3, [{p3}, {o}]",
+                "ldr q4, [{p4}, {o}]",
+                "ldr q5, [{p5}, {o}]",
+                lane6!(0),
+                lane6!(1),
+                lane6!(2),
+                lane6!(3),
+                "subs {n}, {n}, #1",
+                "b.ne 2b",
+                t = inout(reg) offs => _,
+                n = inout(reg) n => _,
+                w = inout(reg) w => _,
+                o = out(reg) _,
+                p0 = in(reg) px[0],
+                p1 = in(reg) px[1],
+                p2 = in(reg) px[2],
+                p3 = in(reg) px[3],
+                p4 = in(reg) px[4],
+                p5 = in(reg) px[5],
+                out("v0") _,
+                out("v1") _,
+                out("v2") _,
+                out("v3") _,
+                out("v4") _,
+                out("v5") _,
+                out("v6") _,
+                out("v7") _,
+                inout("v8") *a0,
+                inout("v9") *a1,
+                inout("v10") *a2,
+                inout("v11") *a3,
+                inout("v12") *a4,
+                inout("v13") *a5,
+                inout("v14") *a6,
+                inout("v15") *a7,
+                inout("v16") *a8,
+                inout("v17") *a9,
+                inout("v18") *a10,
+                inout("v19") *a11,
+                inout("v20") *a12,
+                inout("v21") *a13,
+                inout("v22") *a14,
+                inout("v23") *a15,
+                inout("v24") *a16,
+                inout("v25") *a17,
+                inout("v26") *a18,
+                inout("v27") *a19,
+                inout("v28") *a20,
+                inout("v29") *a21,
+                inout("v30") *a22,
+                inout("v31") *a23,
+                options(nostack, readonly),
+            );
+        }
+        a
+    }
+
+    /// Up to six pixels waiting for one pass of [`dot6x16`]: their rows and outputs.
+    struct Block6 {
+        px: [*const i8; MR6],
+        out: [*mut i8; MR6],
+        n: usize,
+    }
+
+    impl Block6 {
+        const fn new() -> Block6 {
+            Block6 {
+                px: [core::ptr::null(); MR6],
+                out: [core::ptr::null_mut(); MR6],
+                n: 0,
+            }
+        }
+
+        /// Adds a pixel; the caller flushes the block when it holds six.
+        #[inline(always)]
+        fn push(&mut self, px: *const i8, out: *mut i8) {
+            if let (Some(p), Some(o)) = (self.px.get_mut(self.n), self.out.get_mut(self.n)) {
+                *p = px;
+                *o = out;
+                self.n += 1;
+            }
+        }
+    }
+
+    /// The output pixels `lo..hi` of a dimension whose windows lie wholly inside the input:
+    /// `o * stride >= pad` and `o * stride - pad + (k - 1) * dilation < size`.
+    fn inside(
+        size: usize,
+        k: usize,
+        stride: usize,
+        dilation: usize,
+        pad: usize,
+        outs: usize,
+    ) -> (usize, usize) {
+        let lo = pad.div_ceil(stride.max(1));
+        let reach = (k - 1) * dilation;
+        let hi = match (size + pad).checked_sub(reach + 1) {
+            Some(last) => (last / stride.max(1) + 1).min(outs),
+            None => 0,
+        };
+        (lo.min(hi), hi)
+    }
+
+    /// Multiplies the pending rows of `blk` (chunk offsets `offs`) by every filter block,
+    /// requantises and stores them; slots past `n` repeat row 0 and are not stored.
+    ///
+    /// # Safety
+    /// Every pending row is valid for the reads `offs` describes (`chunks >= 1` offsets), every
+    /// output for `OC` writes; `CP = 16 OB`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn flush6<
+        const OC: usize,
+        const NB: usize,
+        const K4: usize,
+        const OB: usize,
+        const CP: usize,
+        const RIGHT_ONLY: bool,
+    >(
+        blk: &mut Block6,
+        offs: *const u32,
+        chunks: usize,
+        weights: &[[[[i8; 16]; NB]; K4]; OB],
+        rq: &Requant<CP>,
+        st: OutStage,
+    ) {
+        if blk.n == 0 {
+            return;
+        }
+        let n = blk.n.min(MR6);
+        let first = blk.px[0];
+        for slot in blk.px.iter_mut().skip(n) {
+            *slot = first;
+        }
+        // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
+        // intrinsics' feature requirement holds; every memory access is justified where it occurs.
+        #[allow(unused_unsafe)]
+        unsafe {
+            for (b, wb) in weights.iter().enumerate() {
+                let c = 16 * b;
+                let mut q = [None; 4];
+                let mut init = [vdupq_n_s32(0); 4];
+                for (v, (qv, bi)) in q.iter_mut().zip(init.iter_mut()).enumerate() {
+                    // SAFETY: `c + 4 v + 4 <= 16 OB = CP`.
+                    let r = unsafe { Rq4::load(rq, c + 4 * v) };
+                    *bi = r.bias;
+                    *qv = Some(r);
+                }
+                // SAFETY: the caller's bounds; the block's filters are `K4 * 64 = 256 chunks`
+                // bytes.
+                let sums =
+                    unsafe { dot6x16(&blk.px, offs, chunks, wb.as_ptr().cast::<i8>(), init) };
+                let left = OC.saturating_sub(c).min(16);
+                for (sp, &out) in sums.iter().zip(blk.out.iter()).take(n) {
+                    let mut v4 = [vdupq_n_s32(0); 4];
+                    for v in 0..4 {
+                        if let Some(qv) = q[v] {
+                            v4[v] = qv.apply::<RIGHT_ONLY>(sp[v]);
+                        }
+                    }
+                    // SAFETY: `out + c + left <= out + OC`.
+                    unsafe { store_n(st.narrow16(v4), out.add(c), left) };
+                }
+            }
+        }
+        blk.n = 0;
+    }
+
+    /// Every pixel of a 16-channel-block layer (`NB == 4`), six at a time ([`dot6x16`]):
+    /// pixels whose windows lie inside the input are read in place when `IC % 16 == 0` (the six
+    /// may come from different output rows: each has its own pointer, the chunk offsets are
+    /// shared), the others gathered; a last partial block of each kind repeats a row.
+    ///
+    /// # Safety
+    /// As [`run_dot`]: `check` validated the lengths; `NB == 4`, `K4 = KP / 4`, `CP = 16 OB`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn run6<
+        const IC: usize,
+        const OC: usize,
+        const KH: usize,
+        const KW: usize,
+        const KP: usize,
+        const NB: usize,
+        const K4: usize,
+        const OB: usize,
+        const CP: usize,
+        const RIGHT_ONLY: bool,
+    >(
+        s: &ConvSpec,
+        rq: &Requant<CP>,
+        rows: &Rows<'_, IC, KH, KW, KP>,
+        input: *const i8,
+        weights: &[[[[i8; 16]; NB]; K4]; OB],
+        y: *mut i8,
+        st: OutStage,
+        scratch: &mut [[i8; KP]; MR6],
+    ) {
+        let chunks = KP / 16;
+        if chunks == 0 || chunks > K4 {
+            return;
+        }
+        // Chunk offsets: in a gathered row, 16 j; in place, tap `t = j / (IC / 16)` at its
+        // offset from the window corner plus the chunk's place in the tap. `u32` keeps the
+        // table small; a layer too large for it reads every row gathered.
+        let mut gathered = [0u32; K4];
+        let mut inplace = [0u32; K4];
+        let mut can_in_place = IC.is_multiple_of(16) && IC > 0;
+        for j in 0..chunks {
+            gathered[j] = (16 * j) as u32;
+            if can_in_place {
+                let per_tap = IC / 16;
+                let (t, ch) = (j / per_tap, j % per_tap);
+                let (ty, tx) = (t / KW, t % KW);
+                let off = (ty * s.dilation_h * s.input_w + tx * s.dilation_w) * IC + 16 * ch;
+                match u32::try_from(off) {
+                    Ok(o) => inplace[j] = o,
+                    Err(_) => can_in_place = false,
+                }
+            }
+        }
+        let (y_lo, y_hi) = if can_in_place {
+            inside(
+                s.input_h,
+                KH,
+                s.stride_h,
+                s.dilation_h,
+                s.pad_top,
+                s.output_h,
+            )
+        } else {
+            (0, 0)
+        };
+        let (x_lo, x_hi) = inside(
+            s.input_w,
+            KW,
+            s.stride_w,
+            s.dilation_w,
+            s.pad_left,
+            s.output_w,
+        );
+        let mut inp = Block6::new();
+        let mut gat = Block6::new();
+        // SAFETY (the loop): pixel `(oy, ox)` is an output pixel, its output `OC` bytes at
+        // `(oy OW + ox) OC`; an in-place row's window lies inside the input (`y_lo..y_hi`,
+        // `x_lo..x_hi`), its chunk offsets inside the window; a gathered row is a `KP`-byte
+        // slot of `scratch` (or an input pixel, `direct`) read at `16 j < KP`.
+        unsafe {
+            for oy in 0..s.output_h {
+                let row_inside = oy >= y_lo && oy < y_hi;
+                let out_row = y.add(oy * s.output_w * OC);
+                let mut ox = 0;
+                while ox < s.output_w {
+                    if row_inside && ox >= x_lo && ox < x_hi {
+                        // The interior run of this row, in place.
+                        let iy = oy * s.stride_h - s.pad_top;
+                        let mut src =
+                            input.add((iy * s.input_w + ox * s.stride_w - s.pad_left) * IC);
+                        let step = s.stride_w * IC;
+                        while ox < x_hi {
+                            if inp.n == 0 && x_hi - ox >= MR6 {
+                                // Six pixels of this run: one block, no bookkeeping per pixel.
+                                let out = out_row.add(ox * OC);
+                                inp.px = [
+                                    src,
+                                    src.wrapping_add(step),
+                                    src.wrapping_add(2 * step),
+                                    src.wrapping_add(3 * step),
+                                    src.wrapping_add(4 * step),
+                                    src.wrapping_add(5 * step),
+                                ];
+                                inp.out = [
+                                    out,
+                                    out.wrapping_add(OC),
+                                    out.wrapping_add(2 * OC),
+                                    out.wrapping_add(3 * OC),
+                                    out.wrapping_add(4 * OC),
+                                    out.wrapping_add(5 * OC),
+                                ];
+                                inp.n = MR6;
+                                src = src.wrapping_add(MR6 * step);
+                                ox += MR6;
+                            } else {
+                                inp.push(src, out_row.add(ox * OC));
+                                src = src.wrapping_add(step);
+                                ox += 1;
+                            }
+                            if inp.n == MR6 {
+                                flush6::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                                    &mut inp,
+                                    inplace.as_ptr(),
+                                    chunks,
+                                    weights,
+                                    rq,
+                                    st,
+                                );
+                            }
+                        }
+                        continue;
+                    }
+                    let Some(slot) = scratch.get_mut(gat.n) else {
+                        return;
+                    };
+                    gat.push(rows.row_at(oy, ox, slot), out_row.add(ox * OC));
+                    if gat.n == MR6 {
+                        flush6::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                            &mut gat,
+                            gathered.as_ptr(),
+                            chunks,
+                            weights,
+                            rq,
+                            st,
+                        );
+                    }
+                    ox += 1;
+                }
+            }
+            flush6::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                &mut inp,
+                inplace.as_ptr(),
+                chunks,
+                weights,
+                rq,
+                st,
+            );
+            flush6::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                &mut gat,
+                gathered.as_ptr(),
+                chunks,
+                weights,
+                rq,
+                st,
+            );
+        }
+    }
+
     /// `MRB` rows times every filter block, requantised and stored.
     ///
     /// # Safety
@@ -716,16 +1161,30 @@ mod dot {
         let rows: Rows<'_, IC, KH, KW, KP> = Rows {
             s,
             input: input.as_ptr(),
+            len: input.len(),
             direct: s.direct(IC, KP),
         };
         let st = OutStage::new(rq);
         let pixels = s.output_h * s.output_w;
         let y = output.as_mut_ptr();
-        let mut scratch = [[0i8; KP]; MR];
+        let mut scratch = [[0i8; KP]; MR6];
         let mut p = 0;
         // SAFETY: as in `run_c16`: validated lengths, rows of `KP = 4 K4` bytes, outputs of
         // `OC` bytes, `CP = 4 NB OB`.
         unsafe {
+            if NB == 4 {
+                run6::<IC, OC, KH, KW, KP, NB, K4, OB, CP, RIGHT_ONLY>(
+                    s,
+                    rq,
+                    &rows,
+                    input.as_ptr(),
+                    weights,
+                    y,
+                    st,
+                    &mut scratch,
+                );
+                return;
+            }
             while p + MR <= pixels {
                 let o = [
                     y.add(p * OC),
@@ -736,7 +1195,7 @@ mod dot {
                 if let Some(a) = in_place::<IC, KH, KW>(s, input.as_ptr(), p, MR) {
                     tile_dot::<MR, OC, NB, K4, OB, CP, RIGHT_ONLY, _>(&a, weights, rq, st, &o);
                 } else {
-                    let [s0, s1, s2, s3] = &mut scratch;
+                    let [s0, s1, s2, s3, _, _] = &mut scratch;
                     let a = Contig::<_, KP>([
                         rows.row(p, s0),
                         rows.row(p + 1, s1),
@@ -978,6 +1437,7 @@ mod mm {
         let rows: Rows<'_, IC, KH, KW, KP> = Rows {
             s,
             input: input.as_ptr(),
+            len: input.len(),
             direct: s.direct(IC, KP),
         };
         let st = OutStage::new(rq);
