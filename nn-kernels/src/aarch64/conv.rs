@@ -631,22 +631,35 @@ mod dot {
         }
     }
 
-    /// Two `SDOT`s by element: the accumulators `$a` and `$b` (vectors 0 and 1, or 2 and 3, of
-    /// one pixel) take lane `$l` of that pixel's values `v$x` times the filter vectors in
-    /// `v6` and `v7`.
-    macro_rules! sdot2 {
-        ($a:literal, $b:literal, $x:literal, $l:literal) => {
+    /// Four `SDOT`s by element: pixel `$x`'s four accumulators `v$a..v$a+3` take lane `$l` of
+    /// its values `v$x` times the filter vectors `v5..v8`.
+    macro_rules! sdot4 {
+        ($a:literal, $b:literal, $c:literal, $d:literal, $x:literal, $l:literal) => {
             concat!(
                 "sdot v",
                 $a,
-                ".4s, v6.16b, v",
+                ".4s, v5.16b, v",
                 $x,
                 ".4b[",
                 $l,
                 "]\n",
                 "sdot v",
                 $b,
+                ".4s, v6.16b, v",
+                $x,
+                ".4b[",
+                $l,
+                "]\n",
+                "sdot v",
+                $c,
                 ".4s, v7.16b, v",
+                $x,
+                ".4b[",
+                $l,
+                "]\n",
+                "sdot v",
+                $d,
+                ".4s, v8.16b, v",
                 $x,
                 ".4b[",
                 $l,
@@ -655,59 +668,52 @@ mod dot {
         };
     }
 
-    /// One group of 4 values (lane `$l` of the 16 loaded per pixel) for six pixels and 16
-    /// channels: the four filter vectors of the group in two pairs, 24 `SDOT`s. Pixel `p`'s
-    /// vector `v` accumulates in `v(8 + 4 p + v)`.
-    macro_rules! lane6 {
+    /// One group of 4 values (lane `$l` of the 16 loaded per pixel) for five pixels and 16
+    /// channels: the group's four filter vectors in one `LD1`, 20 `SDOT`s. Pixel `p`'s vector
+    /// `v` accumulates in `v(12 + 4 p + v)`.
+    macro_rules! lane5 {
         ($l:literal) => {
             concat!(
-                "ldp q6, q7, [{w}], #32\n",
-                sdot2!(8, 9, 0, $l),
-                sdot2!(12, 13, 1, $l),
-                sdot2!(16, 17, 2, $l),
-                sdot2!(20, 21, 3, $l),
-                sdot2!(24, 25, 4, $l),
-                sdot2!(28, 29, 5, $l),
-                "ldp q6, q7, [{w}], #32\n",
-                sdot2!(10, 11, 0, $l),
-                sdot2!(14, 15, 1, $l),
-                sdot2!(18, 19, 2, $l),
-                sdot2!(22, 23, 3, $l),
-                sdot2!(26, 27, 4, $l),
-                sdot2!(30, 31, 5, $l),
+                "ld1 {{v5.16b, v6.16b, v7.16b, v8.16b}}, [{w}], #64\n",
+                sdot4!(12, 13, 14, 15, 0, $l),
+                sdot4!(16, 17, 18, 19, 1, $l),
+                sdot4!(20, 21, 22, 23, 2, $l),
+                sdot4!(24, 25, 26, 27, 3, $l),
+                sdot4!(28, 29, 30, 31, 4, $l),
             )
         };
     }
 
-    /// Pixels per block of the 16-channel kernel: 24 accumulators, six rows of 16 values and
-    /// two filter vectors fill the 32 vector registers, so each filter vector loaded serves six
-    /// pixels (four in [`block_dot`], where the compiler allocates registers).
-    pub(super) const MR6: usize = 6;
+    /// Pixels per block of the 16-channel kernel: 20 accumulators, five rows of 16 values and
+    /// four filter vectors take 29 of the 32 vector registers, so each filter vector loaded
+    /// serves five pixels (four in [`block_dot`], where the compiler allocates registers) and
+    /// the requantisation constants of 16 channels still fit beside the accumulators.
+    pub(super) const MR5: usize = 5;
 
-    /// Six rows times one block of 16 filters: `[pixel][vector]` sums of 4 channels each,
+    /// Five rows times one block of 16 filters: `[pixel][vector]` sums of 4 channels each,
     /// starting from `init`. Chunk `j` (16 values) of row `p` is at `px[p] + offs[j]`; `w` holds
     /// the block's filters as [`crate::aarch64::pack::pack_dot`] lays them out with 4 vectors
-    /// (`16 n` values: `n * 256` bytes). One chunk per loop pass: 6 loads of values, 8 of
-    /// filters, 96 `SDOT`s, the next offset and the loop branch.
+    /// (`16 n` values: `n * 256` bytes). One chunk per loop pass: its offset, 5 loads of values,
+    /// 4 of filters (64 bytes each), 80 `SDOT`s and the loop branch.
     ///
     /// # Safety
     /// `n >= 1`; `offs` is valid for `n` reads; for every `j < n` and `p`, `px[p] + offs[j]` is
     /// valid for 16 bytes of reads; `w` is valid for `256 n` bytes of reads.
     #[inline(always)]
-    unsafe fn dot6x16(
-        px: &[*const i8; MR6],
+    unsafe fn dot5x16(
+        px: &[*const i8; MR5],
         offs: *const u32,
         n: usize,
         w: *const i8,
         init: [int32x4_t; 4],
-    ) -> [[int32x4_t; 4]; MR6] {
+    ) -> [[int32x4_t; 4]; MR5] {
         let [i0, i1, i2, i3] = init;
-        let mut a = [[i0, i1, i2, i3]; MR6];
-        let [[a0, a1, a2, a3], [a4, a5, a6, a7], [a8, a9, a10, a11], [a12, a13, a14, a15], [a16, a17, a18, a19], [a20, a21, a22, a23]] =
+        let mut a = [[i0, i1, i2, i3]; MR5];
+        let [[a0, a1, a2, a3], [a4, a5, a6, a7], [a8, a9, a10, a11], [a12, a13, a14, a15], [a16, a17, a18, a19]] =
             &mut a;
-        // SAFETY: the caller's bounds: every load reads 16 bytes at `px[p] + offs[j]` or the
-        // next 64 bytes of `w`, `n >= 1` passes; no stores; v0-v7 are declared clobbered and
-        // the accumulators are the v8-v31 operands.
+        // SAFETY: the caller's bounds: every load reads 16 bytes at `px[p] + offs[j]`, 4 bytes
+        // of `offs` or the next 64 bytes of `w`, `n >= 1` passes; no stores; v0-v8 are declared
+        // clobbered and the accumulators are the v12-v31 operands.
         unsafe {
             core::arch::asm!(
                 "2:",
@@ -717,11 +723,10 @@ mod dot {
                 "ldr q2, [{p2}, {o}]",
                 "ldr q3, [{p3}, {o}]",
                 "ldr q4, [{p4}, {o}]",
-                "ldr q5, [{p5}, {o}]",
-                lane6!(0),
-                lane6!(1),
-                lane6!(2),
-                lane6!(3),
+                lane5!(0),
+                lane5!(1),
+                lane5!(2),
+                lane5!(3),
                 "subs {n}, {n}, #1",
                 "b.ne 2b",
                 t = inout(reg) offs => _,
@@ -733,7 +738,6 @@ mod dot {
                 p2 = in(reg) px[2],
                 p3 = in(reg) px[3],
                 p4 = in(reg) px[4],
-                p5 = in(reg) px[5],
                 out("v0") _,
                 out("v1") _,
                 out("v2") _,
@@ -742,53 +746,50 @@ mod dot {
                 out("v5") _,
                 out("v6") _,
                 out("v7") _,
-                inout("v8") *a0,
-                inout("v9") *a1,
-                inout("v10") *a2,
-                inout("v11") *a3,
-                inout("v12") *a4,
-                inout("v13") *a5,
-                inout("v14") *a6,
-                inout("v15") *a7,
-                inout("v16") *a8,
-                inout("v17") *a9,
-                inout("v18") *a10,
-                inout("v19") *a11,
-                inout("v20") *a12,
-                inout("v21") *a13,
-                inout("v22") *a14,
-                inout("v23") *a15,
-                inout("v24") *a16,
-                inout("v25") *a17,
-                inout("v26") *a18,
-                inout("v27") *a19,
-                inout("v28") *a20,
-                inout("v29") *a21,
-                inout("v30") *a22,
-                inout("v31") *a23,
+                out("v8") _,
+                inout("v12") *a0,
+                inout("v13") *a1,
+                inout("v14") *a2,
+                inout("v15") *a3,
+                inout("v16") *a4,
+                inout("v17") *a5,
+                inout("v18") *a6,
+                inout("v19") *a7,
+                inout("v20") *a8,
+                inout("v21") *a9,
+                inout("v22") *a10,
+                inout("v23") *a11,
+                inout("v24") *a12,
+                inout("v25") *a13,
+                inout("v26") *a14,
+                inout("v27") *a15,
+                inout("v28") *a16,
+                inout("v29") *a17,
+                inout("v30") *a18,
+                inout("v31") *a19,
                 options(nostack, readonly),
             );
         }
         a
     }
 
-    /// Up to six pixels waiting for one pass of [`dot6x16`]: their rows and outputs.
-    struct Block6 {
-        px: [*const i8; MR6],
-        out: [*mut i8; MR6],
+    /// Up to five pixels waiting for one pass of [`dot5x16`]: their rows and outputs.
+    struct Block5 {
+        px: [*const i8; MR5],
+        out: [*mut i8; MR5],
         n: usize,
     }
 
-    impl Block6 {
-        const fn new() -> Block6 {
-            Block6 {
-                px: [core::ptr::null(); MR6],
-                out: [core::ptr::null_mut(); MR6],
+    impl Block5 {
+        const fn new() -> Block5 {
+            Block5 {
+                px: [core::ptr::null(); MR5],
+                out: [core::ptr::null_mut(); MR5],
                 n: 0,
             }
         }
 
-        /// Adds a pixel; the caller flushes the block when it holds six.
+        /// Adds a pixel; the caller flushes the block when it holds five.
         #[inline(always)]
         fn push(&mut self, px: *const i8, out: *mut i8) {
             if let (Some(p), Some(o)) = (self.px.get_mut(self.n), self.out.get_mut(self.n)) {
@@ -826,7 +827,7 @@ mod dot {
     /// output for `OC` writes; `CP = 16 OB`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn flush6<
+    unsafe fn flush5<
         const OC: usize,
         const NB: usize,
         const K4: usize,
@@ -834,7 +835,7 @@ mod dot {
         const CP: usize,
         const RIGHT_ONLY: bool,
     >(
-        blk: &mut Block6,
+        blk: &mut Block5,
         offs: *const u32,
         chunks: usize,
         weights: &[[[[i8; 16]; NB]; K4]; OB],
@@ -844,7 +845,7 @@ mod dot {
         if blk.n == 0 {
             return;
         }
-        let n = blk.n.min(MR6);
+        let n = blk.n.min(MR5);
         let first = blk.px[0];
         for slot in blk.px.iter_mut().skip(n) {
             *slot = first;
@@ -866,7 +867,7 @@ mod dot {
                 // SAFETY: the caller's bounds; the block's filters are `K4 * 64 = 256 chunks`
                 // bytes.
                 let sums =
-                    unsafe { dot6x16(&blk.px, offs, chunks, wb.as_ptr().cast::<i8>(), init) };
+                    unsafe { dot5x16(&blk.px, offs, chunks, wb.as_ptr().cast::<i8>(), init) };
                 let left = OC.saturating_sub(c).min(16);
                 for (sp, &out) in sums.iter().zip(blk.out.iter()).take(n) {
                     let mut v4 = [vdupq_n_s32(0); 4];
@@ -883,15 +884,15 @@ mod dot {
         blk.n = 0;
     }
 
-    /// Every pixel of a 16-channel-block layer (`NB == 4`), six at a time ([`dot6x16`]):
-    /// pixels whose windows lie inside the input are read in place when `IC % 16 == 0` (the six
+    /// Every pixel of a 16-channel-block layer (`NB == 4`), five at a time ([`dot5x16`]):
+    /// pixels whose windows lie inside the input are read in place when `IC % 16 == 0` (the five
     /// may come from different output rows: each has its own pointer, the chunk offsets are
     /// shared), the others gathered; a last partial block of each kind repeats a row.
     ///
     /// # Safety
     /// As [`run_dot`]: `check` validated the lengths; `NB == 4`, `K4 = KP / 4`, `CP = 16 OB`.
     #[allow(clippy::too_many_arguments)]
-    unsafe fn run6<
+    unsafe fn run5<
         const IC: usize,
         const OC: usize,
         const KH: usize,
@@ -910,7 +911,7 @@ mod dot {
         weights: &[[[[i8; 16]; NB]; K4]; OB],
         y: *mut i8,
         st: OutStage,
-        scratch: &mut [[i8; KP]; MR6],
+        scratch: &mut [[i8; KP]; MR5],
     ) {
         let chunks = KP / 16;
         if chunks == 0 || chunks > K4 {
@@ -955,8 +956,8 @@ mod dot {
             s.pad_left,
             s.output_w,
         );
-        let mut inp = Block6::new();
-        let mut gat = Block6::new();
+        let mut inp = Block5::new();
+        let mut gat = Block5::new();
         // SAFETY (the loop): pixel `(oy, ox)` is an output pixel, its output `OC` bytes at
         // `(oy OW + ox) OC`; an in-place row's window lies inside the input (`y_lo..y_hi`,
         // `x_lo..x_hi`), its chunk offsets inside the window; a gathered row is a `KP`-byte
@@ -974,8 +975,8 @@ mod dot {
                             input.add((iy * s.input_w + ox * s.stride_w - s.pad_left) * IC);
                         let step = s.stride_w * IC;
                         while ox < x_hi {
-                            if inp.n == 0 && x_hi - ox >= MR6 {
-                                // Six pixels of this run: one block, no bookkeeping per pixel.
+                            if inp.n == 0 && x_hi - ox >= MR5 {
+                                // Five pixels of this run: one block, no bookkeeping per pixel.
                                 let out = out_row.add(ox * OC);
                                 inp.px = [
                                     src,
@@ -983,7 +984,6 @@ mod dot {
                                     src.wrapping_add(2 * step),
                                     src.wrapping_add(3 * step),
                                     src.wrapping_add(4 * step),
-                                    src.wrapping_add(5 * step),
                                 ];
                                 inp.out = [
                                     out,
@@ -991,18 +991,17 @@ mod dot {
                                     out.wrapping_add(2 * OC),
                                     out.wrapping_add(3 * OC),
                                     out.wrapping_add(4 * OC),
-                                    out.wrapping_add(5 * OC),
                                 ];
-                                inp.n = MR6;
-                                src = src.wrapping_add(MR6 * step);
-                                ox += MR6;
+                                inp.n = MR5;
+                                src = src.wrapping_add(MR5 * step);
+                                ox += MR5;
                             } else {
                                 inp.push(src, out_row.add(ox * OC));
                                 src = src.wrapping_add(step);
                                 ox += 1;
                             }
-                            if inp.n == MR6 {
-                                flush6::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                            if inp.n == MR5 {
+                                flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
                                     &mut inp,
                                     inplace.as_ptr(),
                                     chunks,
@@ -1018,8 +1017,8 @@ mod dot {
                         return;
                     };
                     gat.push(rows.row_at(oy, ox, slot), out_row.add(ox * OC));
-                    if gat.n == MR6 {
-                        flush6::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                    if gat.n == MR5 {
+                        flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
                             &mut gat,
                             gathered.as_ptr(),
                             chunks,
@@ -1031,7 +1030,7 @@ mod dot {
                     ox += 1;
                 }
             }
-            flush6::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+            flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
                 &mut inp,
                 inplace.as_ptr(),
                 chunks,
@@ -1039,7 +1038,7 @@ mod dot {
                 rq,
                 st,
             );
-            flush6::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+            flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
                 &mut gat,
                 gathered.as_ptr(),
                 chunks,
@@ -1167,13 +1166,13 @@ mod dot {
         let st = OutStage::new(rq);
         let pixels = s.output_h * s.output_w;
         let y = output.as_mut_ptr();
-        let mut scratch = [[0i8; KP]; MR6];
+        let mut scratch = [[0i8; KP]; MR5];
         let mut p = 0;
         // SAFETY: as in `run_c16`: validated lengths, rows of `KP = 4 K4` bytes, outputs of
         // `OC` bytes, `CP = 4 NB OB`.
         unsafe {
             if NB == 4 {
-                run6::<IC, OC, KH, KW, KP, NB, K4, OB, CP, RIGHT_ONLY>(
+                run5::<IC, OC, KH, KW, KP, NB, K4, OB, CP, RIGHT_ONLY>(
                     s,
                     rq,
                     &rows,
@@ -1195,7 +1194,7 @@ mod dot {
                 if let Some(a) = in_place::<IC, KH, KW>(s, input.as_ptr(), p, MR) {
                     tile_dot::<MR, OC, NB, K4, OB, CP, RIGHT_ONLY, _>(&a, weights, rq, st, &o);
                 } else {
-                    let [s0, s1, s2, s3, _, _] = &mut scratch;
+                    let [s0, s1, s2, s3, _] = &mut scratch;
                     let a = Contig::<_, KP>([
                         rows.row(p, s0),
                         rows.row(p + 1, s1),
