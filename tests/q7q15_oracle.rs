@@ -508,3 +508,33 @@ fn q15_dense_bias_type_follows_its_weights() {
     assert!(text.contains("E0202"), "{text}");
     assert!(text.contains("`h.bias` is i16"), "{text}");
 }
+
+/// The emulated runners' generator (`nnd_tests::runner_gen`, used by `tools/cortex-m-test.sh`,
+/// `tools/aarch64-test.sh`, `tools/riscv64-test.sh`) writes every case of both power-of-two
+/// networks, the q15 one with int16 ports, and its case count agrees with the manifests.
+#[test]
+fn runner_generator_writes_the_q7_and_q15_networks() {
+    let out = std::env::temp_dir().join(format!("nnd-q15-runner-{}", std::process::id()));
+    fs::create_dir_all(&out).unwrap_or_else(|e| panic!("{e}"));
+    let target =
+        nn_dsl::back::rust::Target::from_name("cortex-m4").unwrap_or_else(|e| panic!("{e}"));
+    let r = nnd_tests::runner_gen::generate(&out, target);
+    let cases = fs::read_to_string(out.join("cases.rs"));
+    let _ = fs::remove_dir_all(&out);
+    r.unwrap_or_else(|e| panic!("{e}"));
+    let cases = cases.unwrap_or_else(|e| panic!("{e}"));
+    for k in 0..20 {
+        assert!(
+            cases.contains(&format!("\"q7_cnn case {k}\"")),
+            "q7_cnn case {k}"
+        );
+        assert!(
+            cases.contains(&format!("\"q15_net case {k}\"")),
+            "q15_net case {k}"
+        );
+    }
+    assert!(
+        cases.contains("fill_i16"),
+        "the q15 network's input is int16"
+    );
+}

@@ -390,8 +390,8 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
         }
     }
 
-    // The q7 (power-of-two) network written by tools/oracle/gen_q7q15.py, every case, in the
-    // shard after the models.
+    // The q7 and q15 (power-of-two) networks written by tools/oracle/gen_q7q15.py, every case,
+    // in the shard after the models.
     let q7_manifest = crate::load_q7_manifest().map_err(|e| e.to_string())?;
     let mut expected_q7 = 0usize;
     if mine(models.len()) {
@@ -412,6 +412,24 @@ pub fn generate(out: &Path, target: Target) -> Result<(), String> {
             model_cases += 1;
         }
         expected_q7 = q7_manifest.cases.get("q7_cnn").copied().unwrap_or(0);
+        // The q15 network (int16 tensors, little-endian bytes), in the same shard.
+        let nnd = vectors.join("../../nn-macros/tests/ui/data/q15_net.nnd");
+        println!("cargo::rerun-if-changed={}", nnd.display());
+        let loaded = nn_dsl::front::load::load_nnd(&nnd).map_err(|e| e.render())?;
+        let cases = crate::load_q15_network("q15_net").map_err(|e| e.to_string())?;
+        let n = g.compile("q15_net", &loaded.module, &loaded.weights)?;
+        let as_bytes = |v: &[i16]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        for (k, case) in cases.iter().enumerate() {
+            g.case(
+                &format!("q15_net case {k}"),
+                n,
+                &loaded.module,
+                &[as_bytes(&case.input)],
+                &[as_bytes(&case.output)],
+            )?;
+            model_cases += 1;
+        }
+        expected_q7 += q7_manifest.cases.get("q15_net").copied().unwrap_or(0);
     }
 
     // Stateful networks (SVDF): every recorded sequence, run step by step on one state, in the

@@ -57,6 +57,8 @@ t=(--target "$codegen_target")
     --io-in-arena -o "$gen/vww_in_place.rs" 2>/dev/null
 # A q7 network (the power-of-two kernels of nn_kernels::q7q15).
 "${nndc[@]}" build nn-macros/tests/ui/data/q7_cnn.nnd "${t[@]}" -o "$gen/q7_cnn.rs" 2>/dev/null
+# A q15 network (int16 tensors, the `_q15` power-of-two kernels).
+"${nndc[@]}" build nn-macros/tests/ui/data/q15_net.nnd "${t[@]}" -o "$gen/q15_net.rs" 2>/dev/null
 # The 16x8 network (int16 activations: nn_kernels' _s16 kernels).
 "${nndc[@]}" build $models/cnn_16x8.tflite "${t[@]}" --name Cnn16x8 -o "$gen/cnn_16x8.rs" 2>/dev/null
 # A stateful network (SVDF layers, int16 and int8 state: nn_kernels::svdf).
@@ -110,8 +112,8 @@ fi
 table=$("$nm" --demangle "$elf")
 # The networks and every kernel must really be linked (not optimised away), or the check would
 # prove nothing: each module's weight statics, and each kernel's entry point.
-networks=(kws resnet8 concat_mul vww fc_autoencoder kws_in_place vww_in_place q7_cnn cnn_16x8 svdf_kws
-    lstm_classifier)
+networks=(kws resnet8 concat_mul vww fc_autoencoder kws_in_place vww_in_place q7_cnn q15_net cnn_16x8
+    svdf_kws lstm_classifier)
 for m in "${networks[@]}"; do
     if ! grep -q "nnd_nostd_check::$m::" <<<"$table"; then
         echo "FAIL: no statics of module $m in the binary; the check would be vacuous" >&2

@@ -45,6 +45,9 @@ mod fc_autoencoder {
 mod q7_cnn {
     include!(concat!(env!("NND_GEN_DIR"), "/q7_cnn.rs"));
 }
+mod q15_net {
+    include!(concat!(env!("NND_GEN_DIR"), "/q15_net.rs"));
+}
 mod cnn_16x8 {
     include!(concat!(env!("NND_GEN_DIR"), "/cnn_16x8.rs"));
 }
@@ -160,6 +163,12 @@ fn networks() {
     let mut output = [0i8; 5];
     let mut arena = [0i8; q7_cnn::ARENA_BYTES];
     let r = q7_cnn::Q7Cnn::run(&input, &mut output, black_box(&mut arena));
+    let _ = black_box((r, &output));
+    // The q15 network (power-of-two `_q15` kernels, an `[i16; _]` arena).
+    let input = black_box([[[0i16; 2]; 8]; 8]);
+    let mut output = [0i16; 5];
+    let mut arena = [0i16; q15_net::ARENA_BYTES / 2];
+    let r = q15_net::Q15Net::run(&input, &mut output, black_box(&mut arena));
     let _ = black_box((r, &output));
     // The 16x8 network (int16 activations, an `[i16; _]` arena).
     let input = black_box([[[0i16; 3]; 12]; 12]);
