@@ -684,6 +684,25 @@ mod dot {
         };
     }
 
+    /// One chunk of 16 values for five pixels: its offset, the five rows' values, four lane
+    /// groups.
+    macro_rules! chunk5 {
+        () => {
+            concat!(
+                "ldr {o:w}, [{t}], #4\n",
+                "ldr q0, [{p0}, {o}]\n",
+                "ldr q1, [{p1}, {o}]\n",
+                "ldr q2, [{p2}, {o}]\n",
+                "ldr q3, [{p3}, {o}]\n",
+                "ldr q4, [{p4}, {o}]\n",
+                lane5!(0),
+                lane5!(1),
+                lane5!(2),
+                lane5!(3),
+            )
+        };
+    }
+
     /// Pixels per block of the 16-channel kernel: 20 accumulators, five rows of 16 values and
     /// four filter vectors take 29 of the 32 vector registers, so each filter vector loaded
     /// serves five pixels (four in [`block_dot`], where the compiler allocates registers) and
@@ -693,8 +712,8 @@ mod dot {
     /// Five rows times one block of 16 filters: `[pixel][vector]` sums of 4 channels each,
     /// starting from `init`. Chunk `j` (16 values) of row `p` is at `px[p] + offs[j]`; `w` holds
     /// the block's filters as [`crate::aarch64::pack::pack_dot`] lays them out with 4 vectors
-    /// (`16 n` values: `n * 256` bytes). One chunk per loop pass: its offset, 5 loads of values,
-    /// 4 of filters (64 bytes each), 80 `SDOT`s and the loop branch.
+    /// (`16 n` values: `n * 256` bytes). Per chunk: its offset, 5 loads of values, 4 of filters
+    /// (64 bytes each) and 80 `SDOT`s; two chunks per loop pass.
     ///
     /// # Safety
     /// `n >= 1`; `offs` is valid for `n` reads; for every `j < n` and `p`, `px[p] + offs[j]` is
@@ -716,19 +735,17 @@ mod dot {
         // clobbered and the accumulators are the v12-v31 operands.
         unsafe {
             core::arch::asm!(
-                "2:",
-                "ldr {o:w}, [{t}], #4",
-                "ldr q0, [{p0}, {o}]",
-                "ldr q1, [{p1}, {o}]",
-                "ldr q2, [{p2}, {o}]",
-                "ldr q3, [{p3}, {o}]",
-                "ldr q4, [{p4}, {o}]",
-                lane5!(0),
-                lane5!(1),
-                lane5!(2),
-                lane5!(3),
+                // An odd chunk first, then two per loop pass.
+                "tbz {n}, #0, 2f",
+                chunk5!(),
                 "subs {n}, {n}, #1",
+                "b.eq 3f",
+                "2:",
+                chunk5!(),
+                chunk5!(),
+                "subs {n}, {n}, #2",
                 "b.ne 2b",
+                "3:",
                 t = inout(reg) offs => _,
                 n = inout(reg) n => _,
                 w = inout(reg) w => _,
@@ -911,7 +928,7 @@ mod dot {
         weights: &[[[[i8; 16]; NB]; K4]; OB],
         y: *mut i8,
         st: OutStage,
-        scratch: &mut [[i8; KP]; MR5],
+        scratch: &mut [[i8; KP]; MR5 + 1],
     ) {
         let chunks = KP / 16;
         if chunks == 0 || chunks > K4 {
@@ -936,18 +953,23 @@ mod dot {
                 }
             }
         }
-        let (y_lo, y_hi) = if can_in_place {
-            inside(
-                s.input_h,
-                KH,
-                s.stride_h,
-                s.dilation_h,
-                s.pad_top,
-                s.output_h,
-            )
-        } else {
-            (0, 0)
-        };
+        let (gy_lo, gy_hi) = inside(
+            s.input_h,
+            KH,
+            s.stride_h,
+            s.dilation_h,
+            s.pad_top,
+            s.output_h,
+        );
+        let (y_lo, y_hi) = if can_in_place { (gy_lo, gy_hi) } else { (0, 0) };
+        // Gathering a pixel whose window lies inside the input when a filter row is at most 16
+        // values: one 16-byte copy per filter row (the bytes past the row are rewritten by the
+        // next copy, or land past the receptive field where the filters are zero, or in the
+        // next scratch slot, which its own gathering rewrites; the last slot has a spare one).
+        let wide_rows = s.dilation_w == 1 && KW * IC <= 16;
+        let pitch = s.dilation_h * s.input_w * IC;
+        let reach = (KH - 1) * pitch + 16;
+        let slots = scratch.as_mut_ptr().cast::<i8>();
         let (x_lo, x_hi) = inside(
             s.input_w,
             KW,
@@ -1013,10 +1035,90 @@ mod dot {
                         }
                         continue;
                     }
-                    let Some(slot) = scratch.get_mut(gat.n) else {
+                    let step = s.stride_w * IC;
+                    if wide_rows
+                        && gat.n == 0
+                        && oy >= gy_lo
+                        && oy < gy_hi
+                        && ox >= x_lo
+                        && x_hi.saturating_sub(ox) >= MR5
+                    {
+                        let corner = ((oy * s.stride_h - s.pad_top) * s.input_w
+                            + (ox * s.stride_w - s.pad_left))
+                            * IC;
+                        if corner + (MR5 - 1) * step + reach <= rows.len {
+                            // Five interior pixels of this row, gathered 16 bytes per filter
+                            // row (slot `i + 1` is written after slot `i` spills into it).
+                            for i in 0..MR5 {
+                                let src = input.add(corner + i * step);
+                                let dst = slots.add(i * KP);
+                                for ky in 0..KH {
+                                    let v = core::ptr::read_unaligned(
+                                        src.add(ky * pitch).cast::<[u8; 16]>(),
+                                    );
+                                    core::ptr::write_unaligned(
+                                        dst.add(ky * KW * IC).cast::<[u8; 16]>(),
+                                        v,
+                                    );
+                                }
+                            }
+                            let out = out_row.add(ox * OC);
+                            gat.px = [
+                                slots,
+                                slots.add(KP),
+                                slots.add(2 * KP),
+                                slots.add(3 * KP),
+                                slots.add(4 * KP),
+                            ]
+                            .map(<*mut i8>::cast_const);
+                            gat.out = [
+                                out,
+                                out.wrapping_add(OC),
+                                out.wrapping_add(2 * OC),
+                                out.wrapping_add(3 * OC),
+                                out.wrapping_add(4 * OC),
+                            ];
+                            gat.n = MR5;
+                            flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                                &mut gat,
+                                gathered.as_ptr(),
+                                chunks,
+                                weights,
+                                rq,
+                                st,
+                            );
+                            ox += MR5;
+                            continue;
+                        }
+                    }
+                    if gat.n >= MR5 {
                         return;
+                    }
+                    let corner = ((oy * s.stride_h).wrapping_sub(s.pad_top) * s.input_w
+                        + (ox * s.stride_w).wrapping_sub(s.pad_left))
+                        * IC;
+                    let row = if wide_rows
+                        && oy >= gy_lo
+                        && oy < gy_hi
+                        && ox >= x_lo
+                        && ox < x_hi
+                        && corner + reach <= rows.len
+                    {
+                        let dst = slots.add(gat.n * KP);
+                        for ky in 0..KH {
+                            let v = core::ptr::read_unaligned(
+                                input.add(corner + ky * pitch).cast::<[u8; 16]>(),
+                            );
+                            core::ptr::write_unaligned(dst.add(ky * KW * IC).cast::<[u8; 16]>(), v);
+                        }
+                        dst.cast_const()
+                    } else {
+                        let Some(slot) = scratch.get_mut(gat.n) else {
+                            return;
+                        };
+                        rows.row_at(oy, ox, slot)
                     };
-                    gat.push(rows.row_at(oy, ox, slot), out_row.add(ox * OC));
+                    gat.push(row, out_row.add(ox * OC));
                     if gat.n == MR5 {
                         flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
                             &mut gat,
@@ -1166,7 +1268,7 @@ mod dot {
         let st = OutStage::new(rq);
         let pixels = s.output_h * s.output_w;
         let y = output.as_mut_ptr();
-        let mut scratch = [[0i8; KP]; MR5];
+        let mut scratch = [[0i8; KP]; MR5 + 1];
         let mut p = 0;
         // SAFETY: as in `run_c16`: validated lengths, rows of `KP = 4 K4` bytes, outputs of
         // `OC` bytes, `CP = 4 NB OB`.
@@ -1194,7 +1296,7 @@ mod dot {
                 if let Some(a) = in_place::<IC, KH, KW>(s, input.as_ptr(), p, MR) {
                     tile_dot::<MR, OC, NB, K4, OB, CP, RIGHT_ONLY, _>(&a, weights, rq, st, &o);
                 } else {
-                    let [s0, s1, s2, s3, _] = &mut scratch;
+                    let [s0, s1, s2, s3, _, _] = &mut scratch;
                     let a = Contig::<_, KP>([
                         rows.row(p, s0),
                         rows.row(p + 1, s1),

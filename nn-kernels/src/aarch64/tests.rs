@@ -280,6 +280,7 @@ conv_case!(conv_1x1_c16_o8, 16, 8, 1, 1);
 conv_case!(conv_1x1_c32_o20, 32, 20, 1, 1);
 conv_case!(conv_1x1_c6_o5, 6, 5, 1, 1);
 conv_case!(conv_3x3_c3_o8, 3, 8, 3, 3);
+conv_case!(conv_3x3_c3_o16, 3, 16, 3, 3);
 conv_case!(conv_10x4_c1_o7, 1, 7, 10, 4);
 conv_case!(conv_3x3_c16_o16, 16, 16, 3, 3);
 conv_case!(conv_3x3_c32_o32, 32, 32, 3, 3);
