@@ -89,15 +89,24 @@ pub fn add_s8<const N: usize>(s: &AddSpec, a: &[i8], b: &[i8], output: &mut [i8]
     check_len("a", N, a.len())?;
     check_len("b", N, b.len())?;
     check_len("output", N, output.len())?;
-    if s.a.right_only && s.b.right_only && s.out.right_only {
-        run::<N, true>(s, a, b, output);
-    } else {
-        run::<N, false>(s, a, b, output);
+    let right_only = s.a.right_only && s.b.right_only && s.out.right_only;
+    // TFLite's int8 addition shifts left by 20: then the offset input, shifted left by 4 in
+    // int16 (|x + offset| <= 255, so it fits), is widened and shifted by 16 in one `SHLL`.
+    match (right_only, s.left_shift >= 16) {
+        (true, true) => run::<N, true, true>(s, a, b, output),
+        (true, false) => run::<N, true, false>(s, a, b, output),
+        (false, true) => run::<N, false, true>(s, a, b, output),
+        (false, false) => run::<N, false, false>(s, a, b, output),
     }
     Ok(())
 }
 
-fn run<const N: usize, const RIGHT_ONLY: bool>(s: &AddSpec, a: &[i8], b: &[i8], y: &mut [i8]) {
+fn run<const N: usize, const RIGHT_ONLY: bool, const HIGH: bool>(
+    s: &AddSpec,
+    a: &[i8],
+    b: &[i8],
+    y: &mut [i8],
+) {
     let st = OutStage::new(&s.out);
     let mut i = 0;
     // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target; `Rq4::load` reads
@@ -110,15 +119,27 @@ fn run<const N: usize, const RIGHT_ONLY: bool>(s: &AddSpec, a: &[i8], b: &[i8], 
             vdupq_n_s16(s.b_offset as i16),
         );
         let ls = vdupq_n_s32(s.left_shift);
+        // `HIGH`: `left_shift - 16` in 0..=4 (checked by `AddSpec::new`: at most 20).
+        let ls16 = vdupq_n_s16((s.left_shift - 16).max(0) as i16);
         let scale = |x: int8x16_t, off: int16x8_t, q: &Rq4| -> [int32x4_t; 4] {
             let lo = vaddw_s8(off, vget_low_s8(x));
             let hi = vaddw_high_s8(off, x);
-            [
-                q.apply::<RIGHT_ONLY>(vshlq_s32(vmovl_s16(vget_low_s16(lo)), ls)),
-                q.apply::<RIGHT_ONLY>(vshlq_s32(vmovl_high_s16(lo), ls)),
-                q.apply::<RIGHT_ONLY>(vshlq_s32(vmovl_s16(vget_low_s16(hi)), ls)),
-                q.apply::<RIGHT_ONLY>(vshlq_s32(vmovl_high_s16(hi), ls)),
-            ]
+            if HIGH {
+                let (lo, hi) = (vshlq_s16(lo, ls16), vshlq_s16(hi, ls16));
+                [
+                    q.apply::<RIGHT_ONLY>(vshll_n_s16::<16>(vget_low_s16(lo))),
+                    q.apply::<RIGHT_ONLY>(vshll_high_n_s16::<16>(lo)),
+                    q.apply::<RIGHT_ONLY>(vshll_n_s16::<16>(vget_low_s16(hi))),
+                    q.apply::<RIGHT_ONLY>(vshll_high_n_s16::<16>(hi)),
+                ]
+            } else {
+                [
+                    q.apply::<RIGHT_ONLY>(vshlq_s32(vmovl_s16(vget_low_s16(lo)), ls)),
+                    q.apply::<RIGHT_ONLY>(vshlq_s32(vmovl_high_s16(lo), ls)),
+                    q.apply::<RIGHT_ONLY>(vshlq_s32(vmovl_s16(vget_low_s16(hi)), ls)),
+                    q.apply::<RIGHT_ONLY>(vshlq_s32(vmovl_high_s16(hi), ls)),
+                ]
+            }
         };
         while i + 16 <= N {
             let va = scale(vld1q_s8(a.as_ptr().add(i)), oa, &qa);

@@ -431,20 +431,20 @@ proptest! {
                            zb in -128i32..=127, zo in -128i32..=127, relu in any::<bool>(),
                            sa in -12i32..=0, sb in -12i32..=0, so in -25i32..=0,
                            ma in (1i32 << 30)..=i32::MAX, mb in (1i32 << 30)..=i32::MAX,
-                           mo in (1i32 << 30)..=i32::MAX) {
+                           mo in (1i32 << 30)..=i32::MAX, ls in prop_oneof![Just(20i32), 0i32..=20]) {
         use crate::add::{add_s8, AddParams};
         let (a, b) = (bytes(seed, 80), bytes(seed ^ 9, 80));
         let (lo, hi) = act(relu, seed, zo);
         let shape = [n];
         let p = AddParams {
             a_shape: &shape, b_shape: &shape, output_shape: &shape, a_offset: -za,
-            b_offset: -zb, output_offset: zo, left_shift: 20, a_multiplier: ma, a_shift: sa,
+            b_offset: -zb, output_offset: zo, left_shift: ls, a_multiplier: ma, a_shift: sa,
             b_multiplier: mb, b_shift: sb, output_multiplier: mo, output_shift: so,
             act_min: lo, act_max: hi,
         };
         let mut want = vec![0i8; n];
         add_s8(&p, &a[..n], &b[..n], &mut want).unwrap();
-        let spec = super::add::AddSpec::new(-za, -zb, 20, (ma, sa), (mb, sb), (mo, so), zo, lo, hi).unwrap();
+        let spec = super::add::AddSpec::new(-za, -zb, ls, (ma, sa), (mb, sb), (mo, so), zo, lo, hi).unwrap();
         let mut got = vec![0i8; n];
         macro_rules! with_n {
             ($($k:literal)*) => { match n { $($k => super::add::add_s8::<$k>(&spec, &a[..n], &b[..n], &mut got),)* _ => unreachable!() } };
