@@ -837,11 +837,10 @@ mod dot {
     }
 
     /// Multiplies the pending rows of `blk` (chunk offsets `offs`) by every filter block,
-    /// requantises and stores them; slots past `n` repeat row 0 and are not stored.
+    /// requantises and stores them ([`block5`]), and empties `blk`.
     ///
     /// # Safety
-    /// Every pending row is valid for the reads `offs` describes (`chunks >= 1` offsets), every
-    /// output for `OC` writes; `CP = 16 OB`.
+    /// As [`block5`] for the pending rows.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn flush5<
@@ -859,12 +858,46 @@ mod dot {
         rq: &Requant<CP>,
         st: OutStage,
     ) {
-        if blk.n == 0 {
-            return;
+        if blk.n > 0 {
+            // SAFETY: the caller's bounds.
+            unsafe {
+                block5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                    blk.px, blk.out, blk.n, offs, chunks, weights, rq, st,
+                );
+            }
         }
-        let n = blk.n.min(MR5);
-        let first = blk.px[0];
-        for slot in blk.px.iter_mut().skip(n) {
+        blk.n = 0;
+    }
+
+    /// Multiplies rows `px[..n]` (chunk offsets `offs`) by every filter block, requantises
+    /// and stores them at `out[..n]`; slots past `n` repeat row 0 and are not stored. Taking
+    /// the pointers by value lets a caller that makes them keep them in registers.
+    ///
+    /// # Safety
+    /// `1 <= n <= 5`; rows `px[..n]` are valid for the reads `offs` describes (`chunks >= 1`
+    /// offsets), outputs `out[..n]` for `OC` writes; `CP = 16 OB`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn block5<
+        const OC: usize,
+        const NB: usize,
+        const K4: usize,
+        const OB: usize,
+        const CP: usize,
+        const RIGHT_ONLY: bool,
+    >(
+        mut px: [*const i8; MR5],
+        out: [*mut i8; MR5],
+        n: usize,
+        offs: *const u32,
+        chunks: usize,
+        weights: &[[[[i8; 16]; NB]; K4]; OB],
+        rq: &Requant<CP>,
+        st: OutStage,
+    ) {
+        let n = n.min(MR5);
+        let first = px[0];
+        for slot in px.iter_mut().skip(n) {
             *slot = first;
         }
         // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
@@ -883,22 +916,20 @@ mod dot {
                 }
                 // SAFETY: the caller's bounds; the block's filters are `K4 * 64 = 256 chunks`
                 // bytes.
-                let sums =
-                    unsafe { dot5x16(&blk.px, offs, chunks, wb.as_ptr().cast::<i8>(), init) };
+                let sums = unsafe { dot5x16(&px, offs, chunks, wb.as_ptr().cast::<i8>(), init) };
                 let left = OC.saturating_sub(c).min(16);
-                for (sp, &out) in sums.iter().zip(blk.out.iter()).take(n) {
+                for (sp, &o) in sums.iter().zip(out.iter()).take(n) {
                     let mut v4 = [vdupq_n_s32(0); 4];
                     for v in 0..4 {
                         if let Some(qv) = q[v] {
                             v4[v] = qv.apply::<RIGHT_ONLY>(sp[v]);
                         }
                     }
-                    // SAFETY: `out + c + left <= out + OC`.
-                    unsafe { store_n(st.narrow16(v4), out.add(c), left) };
+                    // SAFETY: `o + c + left <= o + OC`.
+                    unsafe { store_n(st.narrow16(v4), o.add(c), left) };
                 }
             }
         }
-        blk.n = 0;
     }
 
     /// Every pixel of a 16-channel-block layer (`NB == 4`), five at a time ([`dot5x16`]):
@@ -998,23 +1029,30 @@ mod dot {
                         let step = s.stride_w * IC;
                         while ox < x_hi {
                             if inp.n == 0 && x_hi - ox >= MR5 {
-                                // Five pixels of this run: one block, no bookkeeping per pixel.
+                                // Five pixels of this run: one block, pointers in registers.
                                 let out = out_row.add(ox * OC);
-                                inp.px = [
-                                    src,
-                                    src.wrapping_add(step),
-                                    src.wrapping_add(2 * step),
-                                    src.wrapping_add(3 * step),
-                                    src.wrapping_add(4 * step),
-                                ];
-                                inp.out = [
-                                    out,
-                                    out.wrapping_add(OC),
-                                    out.wrapping_add(2 * OC),
-                                    out.wrapping_add(3 * OC),
-                                    out.wrapping_add(4 * OC),
-                                ];
-                                inp.n = MR5;
+                                block5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                                    [
+                                        src,
+                                        src.wrapping_add(step),
+                                        src.wrapping_add(2 * step),
+                                        src.wrapping_add(3 * step),
+                                        src.wrapping_add(4 * step),
+                                    ],
+                                    [
+                                        out,
+                                        out.wrapping_add(OC),
+                                        out.wrapping_add(2 * OC),
+                                        out.wrapping_add(3 * OC),
+                                        out.wrapping_add(4 * OC),
+                                    ],
+                                    MR5,
+                                    inplace.as_ptr(),
+                                    chunks,
+                                    weights,
+                                    rq,
+                                    st,
+                                );
                                 src = src.wrapping_add(MR5 * step);
                                 ox += MR5;
                             } else {
@@ -1063,24 +1101,23 @@ mod dot {
                                 }
                             }
                             let out = out_row.add(ox * OC);
-                            gat.px = [
-                                slots,
-                                slots.add(KP),
-                                slots.add(2 * KP),
-                                slots.add(3 * KP),
-                                slots.add(4 * KP),
-                            ]
-                            .map(<*mut i8>::cast_const);
-                            gat.out = [
-                                out,
-                                out.wrapping_add(OC),
-                                out.wrapping_add(2 * OC),
-                                out.wrapping_add(3 * OC),
-                                out.wrapping_add(4 * OC),
-                            ];
-                            gat.n = MR5;
-                            flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
-                                &mut gat,
+                            block5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
+                                [
+                                    slots,
+                                    slots.add(KP),
+                                    slots.add(2 * KP),
+                                    slots.add(3 * KP),
+                                    slots.add(4 * KP),
+                                ]
+                                .map(<*mut i8>::cast_const),
+                                [
+                                    out,
+                                    out.wrapping_add(OC),
+                                    out.wrapping_add(2 * OC),
+                                    out.wrapping_add(3 * OC),
+                                    out.wrapping_add(4 * OC),
+                                ],
+                                MR5,
                                 gathered.as_ptr(),
                                 chunks,
                                 weights,
