@@ -538,3 +538,67 @@ fn runner_generator_writes_the_q7_and_q15_networks() {
         "the q15 network's input is int16"
     );
 }
+
+/// A q15 `conv1d` (a height-1 `conv2d` between two reshapes, all int16) lowers to
+/// `convolve_hwc_q15` and gives what that kernel gives on the same data, then `relu_q15`.
+#[test]
+fn q15_conv1d_runs_the_q15_convolution() {
+    use nn_dsl::exec::{self, TensorData};
+    use nn_dsl::lower::{NodeParams, Q15Params};
+    use nn_dsl::weights::{WDType, WeightTensor, Weights};
+    let dir = std::env::temp_dir().join(format!("nnd-q15-conv1d-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let le = |v: &[i16]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let weights: Vec<i16> = (0..4 * 3 * 3)
+        .map(|i| (i * 97 % 401 - 200) as i16)
+        .collect();
+    let bias: Vec<i16> = vec![300, -1200, 0, 4000];
+    let mut w = Weights::default();
+    let mut put = |k: &str, t: Option<WeightTensor>| {
+        w.tensors
+            .insert(k.into(), t.unwrap_or_else(|| panic!("{k}")));
+    };
+    put(
+        "c.weight",
+        WeightTensor::new(WDType::I16, vec![4, 1, 3, 3], le(&weights)),
+    );
+    put("c.bias", WeightTensor::new(WDType::I16, vec![4], le(&bias)));
+    put(
+        "c.weight_frac",
+        WeightTensor::new(WDType::I32, vec![1], 12i32.to_le_bytes().to_vec()),
+    );
+    put(
+        "c.bias_frac",
+        WeightTensor::new(WDType::I32, vec![1], 18i32.to_le_bytes().to_vec()),
+    );
+    w.write(&dir.join("w.safetensors"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let source =
+        "network Q15Seq {\n    input x: q15<10>[16, 3];\n    weights \"w.safetensors\";\n    \
+                  let c = conv1d(x, filters = 4, kernel = 3, padding = same, frac = 9);\n    \
+                  output y = relu(c);\n}\n";
+    let loaded = nn_dsl::front::load::load_nnd_source(source.into(), "seq.nnd".into(), &dir);
+    let _ = fs::remove_dir_all(&dir);
+    let loaded = loaded.unwrap_or_else(|e| panic!("{}", e.render()));
+    let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights)
+        .unwrap_or_else(|e| panic!("lowering: {e}"));
+    let conv = lowered
+        .nodes
+        .iter()
+        .find_map(|p| match p {
+            NodeParams::Q15(Q15Params::Conv2d(c)) => Some(c),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no q15 convolution in {:?}", lowered.nodes));
+    // in 10 + w 12 - out 9; in 10 + w 12 - bias 18.
+    assert_eq!((conv.shifts.out_shift, conv.shifts.bias_shift), (13, 4));
+    let x: Vec<i16> = (0..48).map(|i| (i * 1237 % 9000 - 4500) as i16).collect();
+    let mut want = vec![0i16; 16 * 4];
+    q7q15::convolve_hwc_q15(&conv.window, &conv.shifts, &x, &weights, &bias, &mut want)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    q7q15::relu_q15(&mut want);
+    let out = exec::run(&loaded.module, &lowered, &[TensorData::I16(x)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out[0].as_i16(), Some(want.as_slice()));
+    assert!(want.iter().any(|&v| v > 0) && want.contains(&0), "{want:?}");
+}

@@ -170,8 +170,9 @@ impl Checker<'_> {
         }
     }
 
-    /// The output format of one layer of a q7 network: `Some(Some(f))` for a new format,
-    /// `Some(None)` for its input's, `None` (reported) when the layer cannot run in q7.
+    /// The output format of one layer of a q7 or q15 network: `Some(Some(f))` for a new
+    /// format, `Some(None)` for its input's, `None` (reported) when the layer cannot run in the
+    /// network's word.
     fn q7_layer(
         &mut self,
         word: Word,
@@ -189,6 +190,29 @@ impl Checker<'_> {
             help: help.to_owned(),
             span,
         };
+        let has_kernel = match op {
+            Op::Conv2d(_)
+            | Op::Dense(_)
+            | Op::Relu
+            | Op::Reshape { .. }
+            | Op::Flatten
+            | Op::Softmax { .. } => true,
+            Op::DepthwiseConv2d(_) | Op::MaxPool2d(_) | Op::AvgPool2d(_) => word == Word::Q7,
+            _ => false,
+        };
+        if !has_kernel {
+            let help = match word {
+                Word::Q7 => format!("q7 networks take {Q7_OPS}"),
+                Word::Q15 => format!(
+                    "q15 networks take {Q15_OPS}: CMSIS-NN's legacy `_q15` functions have no \
+                     depthwise convolution or pooling (and nnd does not take their table-based \
+                     sigmoid and tanh yet)"
+                ),
+            };
+            self.errors
+                .push(refuse(format!("has no {} kernel", word.name()), &help));
+            return None;
+        }
         let activation = match op {
             Op::Conv2d(c) => Some(c.activation),
             Op::DepthwiseConv2d(d) => Some(d.activation),
@@ -220,7 +244,7 @@ impl Checker<'_> {
                 }
                 true
             }
-            Op::DepthwiseConv2d(d) if word == Word::Q7 => {
+            Op::DepthwiseConv2d(d) => {
                 if d.depth_multiplier != 1 || d.window.dilation != [1, 1] {
                     self.errors.push(refuse(
                         "has a depth multiplier or dilation above 1".into(),
@@ -231,8 +255,9 @@ impl Checker<'_> {
                 true
             }
             Op::Dense(_) => true,
-            Op::MaxPool2d(_) | Op::AvgPool2d(_) if word == Word::Q7 => false,
-            Op::Relu | Op::Reshape { .. } | Op::Flatten => false,
+            Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::Relu | Op::Reshape { .. } | Op::Flatten => {
+                false
+            }
             Op::Softmax { beta } => {
                 if *beta != 1.0 {
                     self.errors.push(refuse(
@@ -251,19 +276,8 @@ impl Checker<'_> {
                     Word::Q15 => 15,
                 }));
             }
-            _ => {
-                let help = match word {
-                    Word::Q7 => format!("q7 networks take {Q7_OPS}"),
-                    Word::Q15 => format!(
-                        "q15 networks take {Q15_OPS}: CMSIS-NN's legacy `_q15` functions have no \
-                         depthwise convolution or pooling (and nnd does not take their \
-                         table-based sigmoid and tanh yet)"
-                    ),
-                };
-                self.errors
-                    .push(refuse(format!("has no {} kernel", word.name()), &help));
-                return None;
-            }
+            // Refused above.
+            _ => return None,
         };
         match (weighted, frac) {
             (true, Some((f, _))) => Some(Some(f as i32)),
