@@ -12,7 +12,7 @@
 
 use core::arch::aarch64::*;
 
-use super::neon::{OutStage, Rq4};
+use super::neon::{Bounds, OutStage, Rq4};
 use super::pack::kpad;
 use super::Requant;
 use crate::error::{check_len, product};
@@ -181,8 +181,7 @@ impl<const IC: usize, const KH: usize, const KW: usize, const KP: usize> Rows<'_
                 } else if s.dilation_w == 1 && x0 >= 0 && x0 as usize + s.kernel_w <= s.input_w {
                     let from = (iy as usize * s.input_w + x0 as usize) * IC;
                     if span < 16 && at + wide <= KP && from + wide <= self.len {
-                        let v = core::ptr::read_unaligned(self.input.add(from).cast::<[u8; 16]>());
-                        core::ptr::write_unaligned(d.add(at).cast::<[u8; 16]>(), v);
+                        copy16(self.input.add(from), d.add(at));
                     } else {
                         core::ptr::copy_nonoverlapping(self.input.add(from), d.add(at), span);
                     }
@@ -203,6 +202,17 @@ impl<const IC: usize, const KH: usize, const KW: usize, const KP: usize> Rows<'_
         }
         d
     }
+}
+
+/// Copies 16 bytes with one vector load and store (a byte copy's overlapping stores would be
+/// split into narrower pieces by the compiler).
+///
+/// # Safety
+/// `from` is valid for 16 bytes of reads, `to` for 16 bytes of writes.
+#[inline(always)]
+unsafe fn copy16(from: *const i8, to: *mut i8) {
+    // SAFETY: the caller's bounds; Advanced SIMD is a baseline feature of every AArch64 target.
+    unsafe { vst1q_s8(to, vld1q_s8(from)) }
 }
 
 /// Where the register block reads its rows: `SY x SX` segments of `SEG` values per row (a
@@ -918,15 +928,26 @@ mod dot {
                 // bytes.
                 let sums = unsafe { dot5x16(&px, offs, chunks, wb.as_ptr().cast::<i8>(), init) };
                 let left = OC.saturating_sub(c).min(16);
-                for (sp, &o) in sums.iter().zip(out.iter()).take(n) {
-                    let mut v4 = [vdupq_n_s32(0); 4];
-                    for v in 0..4 {
-                        if let Some(qv) = q[v] {
-                            v4[v] = qv.apply::<RIGHT_ONLY>(sp[v]);
+                // The clamp a layer needs, chosen once per block (a fused ReLU clamps below
+                // only; a layer without activation needs no clamp past the int8 narrowing).
+                macro_rules! store {
+                    ($b:literal) => {
+                        for (sp, &o) in sums.iter().zip(out.iter()).take(n) {
+                            let mut v4 = [vdupq_n_s32(0); 4];
+                            for v in 0..4 {
+                                if let Some(qv) = q[v] {
+                                    v4[v] = qv.apply::<RIGHT_ONLY>(sp[v]);
+                                }
+                            }
+                            // SAFETY: `o + c + left <= o + OC`.
+                            unsafe { store_n(st.narrow16_b::<$b>(v4), o.add(c), left) };
                         }
-                    }
-                    // SAFETY: `o + c + left <= o + OC`.
-                    unsafe { store_n(st.narrow16(v4), o.add(c), left) };
+                    };
+                }
+                match st.bounds {
+                    Bounds::None => store!(0),
+                    Bounds::Low => store!(1),
+                    Bounds::Both => store!(2),
                 }
             }
         }
@@ -1091,13 +1112,7 @@ mod dot {
                                 let src = input.add(corner + i * step);
                                 let dst = slots.add(i * KP);
                                 for ky in 0..KH {
-                                    let v = core::ptr::read_unaligned(
-                                        src.add(ky * pitch).cast::<[u8; 16]>(),
-                                    );
-                                    core::ptr::write_unaligned(
-                                        dst.add(ky * KW * IC).cast::<[u8; 16]>(),
-                                        v,
-                                    );
+                                    copy16(src.add(ky * pitch), dst.add(ky * KW * IC));
                                 }
                             }
                             let out = out_row.add(ox * OC);
@@ -1143,10 +1158,7 @@ mod dot {
                     {
                         let dst = slots.add(gat.n * KP);
                         for ky in 0..KH {
-                            let v = core::ptr::read_unaligned(
-                                input.add(corner + ky * pitch).cast::<[u8; 16]>(),
-                            );
-                            core::ptr::write_unaligned(dst.add(ky * KW * IC).cast::<[u8; 16]>(), v);
+                            copy16(input.add(corner + ky * pitch), dst.add(ky * KW * IC));
                         }
                         dst.cast_const()
                     } else {

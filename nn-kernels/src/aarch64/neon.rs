@@ -86,6 +86,20 @@ pub(super) struct OutStage {
     zp: int16x8_t,
     lo: int8x16_t,
     hi: int8x16_t,
+    /// Which clamp bounds are tighter than the int8 saturation of the narrowing.
+    pub(super) bounds: Bounds,
+}
+
+/// The clamp bounds an output stage applies after narrowing to int8 (which saturates to
+/// -128..=127 already).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Bounds {
+    /// `-128..=127`: nothing to clamp.
+    None,
+    /// `lo..=127` with `lo > -128` (a fused ReLU).
+    Low,
+    /// Both bounds (or only the upper one).
+    Both,
 }
 
 impl OutStage {
@@ -100,6 +114,11 @@ impl OutStage {
                 zp: vdupq_n_s16(rq.offset as i16),
                 lo: vdupq_n_s8(rq.min as i8),
                 hi: vdupq_n_s8(rq.max as i8),
+                bounds: match (rq.min > -128, rq.max < 127) {
+                    (false, false) => Bounds::None,
+                    (true, false) => Bounds::Low,
+                    _ => Bounds::Both,
+                },
             }
         }
     }
@@ -117,6 +136,26 @@ impl OutStage {
             let b = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(v[2]), v[3]), self.zp);
             let c = vqmovn_high_s16(vqmovn_s16(a), b);
             vminq_s8(vmaxq_s8(c, self.lo), self.hi)
+        }
+    }
+
+    /// [`OutStage::narrow16`] with the clamp bounds fixed at compile time: `B` is
+    /// [`Bounds::None`] (0), [`Bounds::Low`] (1) or [`Bounds::Both`] (2), and must match
+    /// `self.bounds` (a looser one would skip a bound the layer needs).
+    #[inline(always)]
+    pub(super) fn narrow16_b<const B: u8>(&self, v: [int32x4_t; 4]) -> int8x16_t {
+        // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
+        // intrinsics' feature requirement holds; every memory access is justified where it occurs.
+        #[allow(unused_unsafe)]
+        unsafe {
+            let a = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(v[0]), v[1]), self.zp);
+            let b = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(v[2]), v[3]), self.zp);
+            let c = vqmovn_high_s16(vqmovn_s16(a), b);
+            match B {
+                0 => c,
+                1 => vmaxq_s8(c, self.lo),
+                _ => vminq_s8(vmaxq_s8(c, self.lo), self.hi),
+            }
         }
     }
 
