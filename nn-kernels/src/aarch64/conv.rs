@@ -804,6 +804,8 @@ mod dot {
     struct Block5 {
         px: [*const i8; MR5],
         out: [*mut i8; MR5],
+        /// The pixels' indices (`oy * output_w + ox`), for a last partial block.
+        pix: [usize; MR5],
         n: usize,
     }
 
@@ -812,19 +814,76 @@ mod dot {
             Block5 {
                 px: [core::ptr::null(); MR5],
                 out: [core::ptr::null_mut(); MR5],
+                pix: [0; MR5],
                 n: 0,
             }
         }
 
-        /// Adds a pixel; the caller flushes the block when it holds five.
+        /// Adds pixel `pix`; the caller flushes the block when it holds five.
         #[inline(always)]
-        fn push(&mut self, px: *const i8, out: *mut i8) {
-            if let (Some(p), Some(o)) = (self.px.get_mut(self.n), self.out.get_mut(self.n)) {
+        fn push(&mut self, px: *const i8, out: *mut i8, pix: usize) {
+            if let (Some(p), Some(o), Some(i)) = (
+                self.px.get_mut(self.n),
+                self.out.get_mut(self.n),
+                self.pix.get_mut(self.n),
+            ) {
                 *p = px;
                 *o = out;
+                *i = pix;
                 self.n += 1;
             }
         }
+    }
+
+    /// The pixels of a last partial block, one at a time with [`tile_dot`] (a five-pixel pass
+    /// for fewer pixels would multiply repeated rows): rows gathered already (`gathered`) are
+    /// read where they are, in-place ones gathered into `scratch` first.
+    ///
+    /// # Safety
+    /// As [`run_dot`]; a gathered block's rows are `KP` contiguous bytes (a slot of `scratch`
+    /// or an input pixel read in place by a 1x1 layer).
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tail5<
+        const IC: usize,
+        const OC: usize,
+        const KH: usize,
+        const KW: usize,
+        const KP: usize,
+        const NB: usize,
+        const K4: usize,
+        const OB: usize,
+        const CP: usize,
+        const RIGHT_ONLY: bool,
+    >(
+        blk: &mut Block5,
+        gathered: bool,
+        rows: &Rows<'_, IC, KH, KW, KP>,
+        scratch: &mut [[i8; KP]; MR5 + 1],
+        weights: &[[[[i8; 16]; NB]; K4]; OB],
+        rq: &Requant<CP>,
+        st: OutStage,
+    ) {
+        let n = blk.n.min(MR5);
+        for (i, slot) in scratch.iter_mut().enumerate().take(n) {
+            // SAFETY: the caller's bounds: a pending pixel's index is an output pixel.
+            unsafe {
+                let row = if gathered {
+                    blk.px[i]
+                } else {
+                    rows.row(blk.pix[i], slot)
+                };
+                let a = Contig::<1, KP>([row]);
+                tile_dot::<1, OC, NB, K4, OB, CP, RIGHT_ONLY, _>(
+                    &a,
+                    weights,
+                    rq,
+                    st,
+                    &[blk.out[i]],
+                );
+            }
+        }
+        blk.n = 0;
     }
 
     /// The output pixels `lo..hi` of a dimension whose windows lie wholly inside the input:
@@ -1077,7 +1136,7 @@ mod dot {
                                 src = src.wrapping_add(MR5 * step);
                                 ox += MR5;
                             } else {
-                                inp.push(src, out_row.add(ox * OC));
+                                inp.push(src, out_row.add(ox * OC), oy * s.output_w + ox);
                                 src = src.wrapping_add(step);
                                 ox += 1;
                             }
@@ -1167,7 +1226,7 @@ mod dot {
                         };
                         rows.row_at(oy, ox, slot)
                     };
-                    gat.push(row, out_row.add(ox * OC));
+                    gat.push(row, out_row.add(ox * OC), oy * s.output_w + ox);
                     if gat.n == MR5 {
                         flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
                             &mut gat,
@@ -1181,21 +1240,12 @@ mod dot {
                     ox += 1;
                 }
             }
-            flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
-                &mut inp,
-                inplace.as_ptr(),
-                chunks,
-                weights,
-                rq,
-                st,
+            // The gathered rows first: they live in `scratch`, which the in-place ones reuse.
+            tail5::<IC, OC, KH, KW, KP, NB, K4, OB, CP, RIGHT_ONLY>(
+                &mut gat, true, rows, scratch, weights, rq, st,
             );
-            flush5::<OC, NB, K4, OB, CP, RIGHT_ONLY>(
-                &mut gat,
-                gathered.as_ptr(),
-                chunks,
-                weights,
-                rq,
-                st,
+            tail5::<IC, OC, KH, KW, KP, NB, K4, OB, CP, RIGHT_ONLY>(
+                &mut inp, false, rows, scratch, weights, rq, st,
             );
         }
     }
@@ -1322,7 +1372,9 @@ mod dot {
         // SAFETY: as in `run_c16`: validated lengths, rows of `KP = 4 K4` bytes, outputs of
         // `OC` bytes, `CP = 4 NB OB`.
         unsafe {
-            if NB == 4 {
+            // Fewer than five pixels (a fully connected layer of one row): the 4- and
+            // 1-pixel tiles below.
+            if NB == 4 && pixels >= MR5 {
                 run5::<IC, OC, KH, KW, KP, NB, K4, OB, CP, RIGHT_ONLY>(
                     s,
                     rq,
