@@ -1205,16 +1205,17 @@ mod dot {
                     if gat.n >= MR5 {
                         return;
                     }
-                    let corner = ((oy * s.stride_h).wrapping_sub(s.pad_top) * s.input_w
-                        + (ox * s.stride_w).wrapping_sub(s.pad_left))
-                        * IC;
-                    let row = if wide_rows
-                        && oy >= gy_lo
-                        && oy < gy_hi
-                        && ox >= x_lo
-                        && ox < x_hi
-                        && corner + reach <= rows.len
-                    {
+                    // The window corner when the window lies inside the input (`gy_lo..gy_hi`,
+                    // `x_lo..x_hi`: no underflow), and all `KH` 16-byte copies stay inside it.
+                    let corner =
+                        (wide_rows && oy >= gy_lo && oy < gy_hi && ox >= x_lo && ox < x_hi)
+                            .then(|| {
+                                ((oy * s.stride_h - s.pad_top) * s.input_w + ox * s.stride_w
+                                    - s.pad_left)
+                                    * IC
+                            })
+                            .filter(|&c| c + reach <= rows.len);
+                    let row = if let Some(corner) = corner {
                         let dst = slots.add(gat.n * KP);
                         for ky in 0..KH {
                             copy16(input.add(corner + ky * pitch), dst.add(ky * KW * IC));
