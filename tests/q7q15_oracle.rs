@@ -26,6 +26,8 @@ struct Case {
     input: Vec<i32>,
     weights: Option<Vec<i32>>,
     bias: Option<Vec<i32>>,
+    function: Option<String>,
+    int_width: Option<u32>,
     output: Vec<i32>,
 }
 
@@ -220,6 +222,30 @@ map_test!(relu_q15, i16, |_, x, y| {
     y.copy_from_slice(x);
     q7q15::relu_q15(y);
     Ok(())
+});
+
+impl Case {
+    fn activation(&self) -> (u32, q7q15::Activation) {
+        let f = match self.function.as_deref() {
+            Some("sigmoid") => q7q15::Activation::Sigmoid,
+            Some("tanh") => q7q15::Activation::Tanh,
+            other => panic!("{}: function {other:?}", self.name),
+        };
+        let w = self
+            .int_width
+            .unwrap_or_else(|| panic!("{}: no int_width", self.name));
+        (w, f)
+    }
+}
+
+map_test!(activations_direct_q7, i8, |c, x, y| {
+    let (w, f) = c.activation();
+    q7q15::activations_direct_q7_copy(x, y, w, f)
+});
+map_test!(activations_direct_q15, i16, |c, x, y| {
+    let (w, f) = c.activation();
+    y.copy_from_slice(x);
+    q7q15::activations_direct_q15(y, w, f)
 });
 
 /// The q7 network written by the generator (`nn-macros/tests/ui/data/q7_cnn.nnd`: conv2d, relu,

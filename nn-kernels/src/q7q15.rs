@@ -624,6 +624,121 @@ pub fn relu_q15_copy(input: &[i16], output: &mut [i16]) -> KernelResult {
     Ok(())
 }
 
+#[path = "q7q15_tables.rs"]
+mod tables;
+
+/// The function of a table activation (CMSIS's `arm_nn_activation_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// `tanh(x)`.
+    Tanh,
+}
+
+fn check_int_width(int_width: u32) -> KernelResult {
+    if int_width > 3 {
+        return Err(KernelError::Param(
+            "table activation: int_width outside 0..=3",
+        ));
+    }
+    Ok(())
+}
+
+/// Sigmoid or tanh of a q7 tensor in place, by table lookup (`arm_nn_activations_direct_q7`).
+///
+/// The input has `int_width` integer bits (format Q`int_width`.`7 - int_width`); the output is
+/// Q0.7. Each input is shifted right by `3 - int_width` into the tables' Q3.4 grid and the low
+/// byte of the result picks one of 256 entries, without interpolation.
+///
+/// # Errors
+/// [`KernelError::Param`] when `int_width > 3` (CMSIS's shift `3 - int_width` would be negative).
+#[inline(never)]
+pub fn activations_direct_q7(data: &mut [i8], int_width: u32, f: Activation) -> KernelResult {
+    check_int_width(int_width)?;
+    let table = match f {
+        Activation::Sigmoid => &tables::SIGMOID_Q7,
+        Activation::Tanh => &tables::TANH_Q7,
+    };
+    let shift = 3 - int_width;
+    for x in data {
+        // The index is a byte: every value of it is inside the 256-entry table.
+        *x = table[usize::from((*x >> shift) as u8)];
+    }
+    Ok(())
+}
+
+/// Sigmoid or tanh of a q15 tensor in place, by table lookup with linear interpolation
+/// (`arm_nn_activations_direct_q15`, as CMSIS 5.7 and later define it).
+///
+/// The input has `int_width` integer bits; the output is Q0.15. With `shift = 11 - int_width`,
+/// `x >> shift` (its low byte) picks an entry `a` on the Q3.4 grid and the next entry `b` (the
+/// index wrapping in 8 bits), and the low `shift` bits `t` of `x` weight them:
+/// `((2^shift - t) * a + t * b) >> shift`. The largest positive index, 127, has no right
+/// neighbour: its entry is returned as is.
+///
+/// # Errors
+/// [`KernelError::Param`] when `int_width > 3`.
+#[inline(never)]
+pub fn activations_direct_q15(data: &mut [i16], int_width: u32, f: Activation) -> KernelResult {
+    check_int_width(int_width)?;
+    let table = match f {
+        Activation::Sigmoid => &tables::SIGMOID_Q15,
+        Activation::Tanh => &tables::TANH_Q15,
+    };
+    let shift = 11 - int_width;
+    let mask = 0x7ffi32 >> int_width;
+    let full = mask + 1;
+    for x in data {
+        let v = i32::from(*x);
+        let hi = v >> shift;
+        // Both indices are bytes: every value of them is inside the 256-entry table.
+        let i = (hi as u8) as usize;
+        let a = i32::from(table[i]);
+        if hi == 0x7f {
+            *x = a as i16;
+            continue;
+        }
+        let b = i32::from(table[(i + 1) & 0xff]);
+        let t = v & mask;
+        // A weighted mean of two i16 entries with weights summing to 2^shift: it fits i16.
+        *x = (((full - t) * a + t * b) >> shift) as i16;
+    }
+    Ok(())
+}
+
+/// [`activations_direct_q7`] from `input` into `output`.
+///
+/// # Errors
+/// [`KernelError::Length`] when `input` and `output` differ in length; as
+/// [`activations_direct_q7`].
+pub fn activations_direct_q7_copy(
+    input: &[i8],
+    output: &mut [i8],
+    int_width: u32,
+    f: Activation,
+) -> KernelResult {
+    check_len("output", input.len(), output.len())?;
+    output.copy_from_slice(input);
+    activations_direct_q7(output, int_width, f)
+}
+
+/// [`activations_direct_q15`] from `input` into `output`.
+///
+/// # Errors
+/// [`KernelError::Length`] when `input` and `output` differ in length; as
+/// [`activations_direct_q15`].
+pub fn activations_direct_q15_copy(
+    input: &[i16],
+    output: &mut [i16],
+    int_width: u32,
+    f: Activation,
+) -> KernelResult {
+    check_len("output", input.len(), output.len())?;
+    output.copy_from_slice(input);
+    activations_direct_q15(output, int_width, f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -696,6 +811,23 @@ mod tests {
         let s = nearest(0, 0);
         assert!(fully_connected_q7(&s, &[1, 2], &[1], &[1], &mut out).is_err());
         assert!(softmax_q7(&[1, 2], &mut out).is_err());
+        assert!(activations_direct_q7(&mut out, 4, Activation::Sigmoid).is_err());
+        assert!(activations_direct_q15(&mut [0i16], 4, Activation::Tanh).is_err());
+    }
+
+    /// Zero maps to one half (sigmoid) and zero (tanh) at every int_width.
+    #[test]
+    fn table_activations_at_zero() {
+        for w in 0..4 {
+            let mut a = [0i8, 0];
+            activations_direct_q7(&mut a[..1], w, Activation::Sigmoid).unwrap();
+            activations_direct_q7(&mut a[1..], w, Activation::Tanh).unwrap();
+            assert_eq!(a, [64, 0]);
+            let mut b = [0i16, 0];
+            activations_direct_q15(&mut b[..1], w, Activation::Sigmoid).unwrap();
+            activations_direct_q15(&mut b[1..], w, Activation::Tanh).unwrap();
+            assert_eq!(b, [16384, 0]);
+        }
     }
 
     #[test]

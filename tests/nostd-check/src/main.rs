@@ -450,6 +450,12 @@ fn q7q15_kernels() {
         q7q15::softmax_q7(&x8[..4], &mut y8[..4]),
         q7q15::softmax_q7_rows(n, &x8, &mut y8),
         q7q15::softmax_q15(&x16[..4], &mut y16[..4]),
+        q7q15::activations_direct_q7(&mut y8, black_box(2), black_box(q7q15::Activation::Tanh)),
+        q7q15::activations_direct_q15(
+            &mut y16,
+            black_box(3),
+            black_box(q7q15::Activation::Sigmoid),
+        ),
     ];
     q7q15::relu_q7(black_box(&mut y8));
     q7q15::relu_q15(black_box(&mut y16));
