@@ -628,3 +628,159 @@ fn q15_conv1d_runs_the_q15_convolution() {
     assert_eq!(out[0].as_i16(), Some(want.as_slice()));
     assert!(want.iter().any(|&v| v > 0) && want.contains(&0), "{want:?}");
 }
+
+/// The q7 or q15 network's weights file, beside the networks below (which use none of its
+/// tensors: the loader wants a weights statement).
+fn data_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nn-macros/tests/ui/data")
+}
+
+/// Loads a `.nnd` source whose weights file is in [`data_dir`].
+fn load_source(source: &str) -> Result<nn_dsl::front::load::Loaded, String> {
+    nn_dsl::front::load::load_nnd_source(source.into(), "table.nnd".into(), &data_dir())
+        .map_err(|e| e.render())
+}
+
+const Q7_TABLE: &str = "network Q7Table {\n    input x: q7<5>[256];\n    \
+                        weights \"q7_cnn.safetensors\";\n    \
+                        let s = logistic(x);\n    output t = tanh(s);\n}\n";
+
+/// `logistic` and `tanh` in a q7 network lower to the table kernels with `int_width = 7 - frac`
+/// and run (host executor) as the generator's reference lookups composed, on every input.
+#[test]
+fn q7_table_activations_run_as_the_reference() {
+    use nn_dsl::exec::{self, TensorData};
+    use nn_dsl::lower::{NodeParams, TableActivation};
+    let loaded = load_source(Q7_TABLE).unwrap_or_else(|e| panic!("{e}"));
+    let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights)
+        .unwrap_or_else(|e| panic!("lowering: {e}"));
+    assert_eq!(
+        lowered.nodes,
+        vec![
+            NodeParams::Q7Activation {
+                function: TableActivation::Sigmoid,
+                int_width: 2
+            },
+            NodeParams::Q7Activation {
+                function: TableActivation::Tanh,
+                int_width: 0
+            },
+        ]
+    );
+    let file: File = serde_json::from_str(
+        &fs::read_to_string(nnd_tests::vectors_dir().join("q7q15/activations_direct_q7.json"))
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let find = |f: &str, w: u32| {
+        file.cases
+            .iter()
+            .find(|c| c.function.as_deref() == Some(f) && c.int_width == Some(w))
+            .unwrap_or_else(|| panic!("no {f} case at int_width {w}"))
+    };
+    let (sig, tanh) = (find("sigmoid", 2), find("tanh", 0));
+    let x: Vec<i8> = narrow(&sig.name, "input", &sig.input);
+    let want: Vec<i8> = sig
+        .output
+        .iter()
+        .map(|&s| tanh.output[(s + 128) as usize] as i8)
+        .collect();
+    let out =
+        exec::run(&loaded.module, &lowered, &[TensorData::I8(x)]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out[0].as_i8(), Some(want.as_slice()));
+    // The .nnd writer prints both layers back; the text lowers to the same kernels.
+    let text = nn_dsl::back::nnd::write_string(&loaded.module, &Default::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        text.contains("logistic(x)") && text.contains("tanh(s)"),
+        "{text}"
+    );
+    let again = load_source(&text).unwrap_or_else(|e| panic!("{e}"));
+    let relowered = nn_dsl::lower::lower(&again.module, &again.weights)
+        .unwrap_or_else(|e| panic!("lowering: {e}"));
+    assert_eq!(relowered.nodes, lowered.nodes, "{text}");
+}
+
+/// The q7 table network builds for every target, plain and with the memory modes on (the
+/// table kernels read an input and write an output: not planned in place).
+#[test]
+fn q7_table_activations_build_for_every_target() {
+    use nn_dsl::back::rust::{Options, Target};
+    use nn_dsl::plan::PlanOptions;
+    let dir = std::env::temp_dir().join(format!("nnd-q7-table-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("q7_table.nnd");
+    fs::write(&path, Q7_TABLE).unwrap_or_else(|e| panic!("{e}"));
+    fs::copy(
+        data_dir().join("q7_cnn.safetensors"),
+        dir.join("q7_cnn.safetensors"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for name in ["generic", "cortex-m4", "aarch64-dotprod", "k210"] {
+        let target = Target::from_name(name).unwrap_or_else(|e| panic!("{e}"));
+        for plan in [
+            PlanOptions::default(),
+            PlanOptions::memory(true, None, true),
+        ] {
+            let options = Options {
+                target,
+                ..Options::default()
+            };
+            let compiled = nn_dsl::build::compile_file_with(&path, &options, &plan)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                compiled.code.contains("q7q15::activations_direct_q7_copy"),
+                "{name}"
+            );
+        }
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// An input format the tables cannot take (more than 3 integer bits) is refused by the checker
+/// (E0128) at the layer, in q7 and q15 networks; a q15 sigmoid lowers with `15 - frac`.
+#[test]
+fn table_activation_formats() {
+    use nn_dsl::lower::{NodeParams, Q15Params, TableActivation};
+    for (src, word) in [
+        (
+            "network A {\n    input x: q7<3>[4];\n    output t = tanh(x);\n}\n",
+            "q7<3>",
+        ),
+        (
+            "network A {\n    input x: q15<11>[4];\n    output t = logistic(x);\n}\n",
+            "q15<11>",
+        ),
+    ] {
+        let e = load_source(src)
+            .err()
+            .unwrap_or_else(|| panic!("{word} accepted"));
+        assert!(e.contains("E0128") && e.contains(word), "{e}");
+        assert!(e.contains("0 to 3 integer bits"), "{e}");
+    }
+    let loaded = load_source(
+        "network A {\n    input x: q15<12>[4];\n    weights \"q15_net.safetensors\";\n    \
+         output t = logistic(x);\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let lowered = nn_dsl::lower::lower(&loaded.module, &loaded.weights)
+        .unwrap_or_else(|e| panic!("lowering: {e}"));
+    assert_eq!(
+        lowered.nodes,
+        vec![NodeParams::Q15(Q15Params::Activation {
+            function: TableActivation::Sigmoid,
+            int_width: 3
+        })]
+    );
+    let out = nn_dsl::exec::run(
+        &loaded.module,
+        &lowered,
+        &[nn_dsl::exec::TensorData::I16(vec![0, 4096, -4096, 32767])],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut want = [0i16, 4096, -4096, 32767];
+    q7q15::activations_direct_q15(&mut want, 3, q7q15::Activation::Sigmoid)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(out[0].as_i16(), Some(want.as_slice()));
+    assert_eq!(want[0], 16384);
+}

@@ -340,3 +340,79 @@ fn q15_network_equals_the_reference_and_exec() {
     }
     assert!(outputs.len() > 1, "every case gives the same output");
 }
+
+// Table sigmoid and tanh in a q7 and a q15 network (CMSIS's `arm_nn_activations_direct_q7` /
+// `_q15`): q7<5> has 2 integer bits, the sigmoid's q7<7> output none. They have no weights; the
+// macro wants a weights file, so they name the q7 and q15 networks' (unused).
+nn_macros::network! {
+    network Q7Table {
+        input x: q7<5>[256];
+        weights "tests/ui/data/q7_cnn.safetensors";
+        let s = logistic(x);
+        output t = tanh(s);
+    }
+}
+
+nn_macros::network! {
+    network Q15Table {
+        input x: q15<13>[676];
+        weights "tests/ui/data/q15_net.safetensors";
+        output t = logistic(x);
+    }
+}
+
+/// The generated code of both equals the generator's reference lookups
+/// (`tests/vectors/q7q15/activations_direct_q7.json`, `_q15.json`): q7 on every input, q15 on
+/// every 97th.
+#[test]
+fn table_activations_in_networks_equal_the_reference() {
+    let path = |op: &str| root().join(format!("tests/vectors/q7q15/{op}.json"));
+    let case = |op: &str, function: &str, int_width: i64| -> (Vec<i64>, Vec<i64>) {
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path(op)).unwrap()).unwrap();
+        let c = json["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["function"] == function && c["int_width"] == int_width)
+            .unwrap()
+            .clone();
+        let ints = |v: &serde_json::Value| -> Vec<i64> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_i64().unwrap())
+                .collect()
+        };
+        (ints(&c["input"]), ints(&c["output"]))
+    };
+    // q7: inputs -128..=127 in order in both cases.
+    let (xs, sig) = case("activations_direct_q7", "sigmoid", 2);
+    let (_, tanh0) = case("activations_direct_q7", "tanh", 0);
+    let mut input = [0i8; 256];
+    for (d, &v) in input.iter_mut().zip(&xs) {
+        *d = i8::try_from(v).unwrap();
+    }
+    let want: Vec<i8> = sig
+        .iter()
+        .map(|&s| i8::try_from(tanh0[usize::try_from(s + 128).unwrap()]).unwrap())
+        .collect();
+    let mut out: q7_table::Output = [0; 256];
+    let mut arena = [0i8; q7_table::ARENA_BYTES];
+    Q7Table::run(&input, &mut out, &mut arena).unwrap();
+    assert_eq!(out.to_vec(), want);
+    // q15: the first 676 inputs of the case are -32768, -32671, ... (every 97th).
+    let (xs, sig) = case("activations_direct_q15", "sigmoid", 2);
+    let mut input = [0i16; 676];
+    for (d, &v) in input.iter_mut().zip(&xs) {
+        *d = i16::try_from(v).unwrap();
+    }
+    let want: Vec<i16> = sig[..676]
+        .iter()
+        .map(|&v| i16::try_from(v).unwrap())
+        .collect();
+    let mut out: q15_table::Output = [0; 676];
+    let mut arena = [0i16; q15_table::ARENA_BYTES / 2];
+    Q15Table::run(&input, &mut out, &mut arena).unwrap();
+    assert_eq!(out.to_vec(), want);
+}

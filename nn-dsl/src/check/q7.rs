@@ -15,11 +15,12 @@ use super::resolve::Checker;
 
 /// The operators q7 networks take, for the messages.
 const Q7_OPS: &str =
-    "conv2d, depthwise_conv2d, dense (with `frac`), relu, max_pool2d, avg_pool2d, softmax, \
-     reshape, flatten and the 1-D forms";
+    "conv2d, depthwise_conv2d, dense (with `frac`), relu, logistic, tanh, max_pool2d, \
+     avg_pool2d, softmax, reshape, flatten and the 1-D forms";
 
 /// The operators q15 networks take (CMSIS-NN's legacy `_q15` functions), for the messages.
-const Q15_OPS: &str = "conv2d, dense (with `frac`), relu, softmax, reshape, flatten and conv1d";
+const Q15_OPS: &str =
+    "conv2d, dense (with `frac`), relu, logistic, tanh, softmax, reshape, flatten and conv1d";
 
 /// The word of a power-of-two network: its element type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +151,7 @@ impl Checker<'_> {
                 continue;
             };
             let frac = self.fracs.get(&name).copied();
-            let out = match self.q7_layer(word, &name, &op, span, frac) {
+            let out = match self.q7_layer(word, &name, &op, span, frac, input_frac) {
                 Some(Some(f)) => f,
                 Some(None) => input_frac,
                 None => continue,
@@ -180,6 +181,7 @@ impl Checker<'_> {
         op: &Op,
         span: Span,
         frac: Option<(i64, Span)>,
+        input_frac: i32,
     ) -> Option<Option<i32>> {
         let refuse = |what: String, help: &str| CheckError::Q7 {
             message: format!("layer `{name}` ({}) {what}", op.name()),
@@ -196,6 +198,8 @@ impl Checker<'_> {
             | Op::Relu
             | Op::Reshape { .. }
             | Op::Flatten
+            | Op::Logistic
+            | Op::Tanh
             | Op::Softmax { .. } => true,
             Op::DepthwiseConv2d(_) | Op::MaxPool2d(_) | Op::AvgPool2d(_) => word == Word::Q7,
             _ => false,
@@ -205,8 +209,7 @@ impl Checker<'_> {
                 Word::Q7 => format!("q7 networks take {Q7_OPS}"),
                 Word::Q15 => format!(
                     "q15 networks take {Q15_OPS}: CMSIS-NN's legacy `_q15` functions have no \
-                     depthwise convolution or pooling (and nnd does not take their table-based \
-                     sigmoid and tanh yet)"
+                     depthwise convolution or pooling"
                 ),
             };
             self.errors
@@ -275,6 +278,29 @@ impl Checker<'_> {
                     Word::Q7 => 7,
                     Word::Q15 => 15,
                 }));
+            }
+            Op::Logistic | Op::Tanh => {
+                // CMSIS's tables take Q3.4 inputs; the kernels shift by 3 - int_width.
+                let bits = match word {
+                    Word::Q7 => 7,
+                    Word::Q15 => 15,
+                };
+                let int_width = bits - i64::from(input_frac);
+                if !(0..=3).contains(&int_width) {
+                    let w = word.name();
+                    self.errors.push(refuse(
+                        format!("takes a `{w}<{input_frac}>` input ({int_width} integer bits)"),
+                        &format!(
+                            "CMSIS's table sigmoid and tanh take inputs with 0 to 3 integer bits: \
+                             `{w}<{}>` to `{w}<{bits}>`; give the layer before a `frac` in that \
+                             range",
+                            bits - 3
+                        ),
+                    ));
+                    return None;
+                }
+                // The tables hold Q0.7 / Q0.15 values.
+                return Some(Some(bits as i32));
             }
             // Refused above.
             _ => return None,

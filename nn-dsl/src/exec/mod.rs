@@ -690,6 +690,10 @@ fn step(
         }
         NodeParams::Q7AvgPool2d(w) => k::q7q15::avepool_hwc_q7(w, x()?, o),
         NodeParams::Q7Softmax { depth, .. } => k::q7q15::softmax_q7_rows(*depth, x()?, o),
+        NodeParams::Q7Activation {
+            function,
+            int_width,
+        } => k::q7q15::activations_direct_q7_copy(x()?, o, *int_width, *function),
         NodeParams::Quantize(_)
         | NodeParams::Dequantize(_)
         | NodeParams::Copy { .. }
@@ -729,6 +733,10 @@ fn step_q15(
         },
         P::Relu => k::relu_q15_copy(x, o),
         P::Softmax { depth, .. } => k::softmax_q15_rows(*depth, x, o),
+        P::Activation {
+            function,
+            int_width,
+        } => k::activations_direct_q15_copy(x, o, *int_width, *function),
     })
 }
 

@@ -30,7 +30,7 @@ pub use nn_kernels::dequantize::DequantizeParams;
 pub use nn_kernels::logistic::LogisticParams;
 pub use nn_kernels::max_pool2d::Pool2dParams;
 pub use nn_kernels::mean::MeanRequant;
-pub use nn_kernels::q7q15::{Rounding, Shifts, Window};
+pub use nn_kernels::q7q15::{Activation as TableActivation, Rounding, Shifts, Window};
 pub use nn_kernels::quantize::QuantizeParams;
 pub use nn_kernels::relu::{Relu6Params, ReluParams};
 pub use nn_kernels::requantize::RequantizeParams;
@@ -431,6 +431,13 @@ pub enum NodeParams {
         /// The last dimension.
         depth: usize,
     },
+    /// `nn_kernels::q7q15::activations_direct_q7` (sigmoid or tanh by table, q7 networks).
+    Q7Activation {
+        /// Sigmoid or tanh.
+        function: TableActivation,
+        /// Integer bits of the input format (`7 - frac`, 0..=3).
+        int_width: u32,
+    },
     /// A layer of TFLite's 16x8 scheme (int16 activations): the `_s16` kernels.
     S16(S16Params),
     /// A layer of a q15 network: the `_q15` kernels of `nn_kernels::q7q15`.
@@ -455,6 +462,14 @@ pub enum Q15Params {
         /// The last dimension.
         depth: usize,
     },
+    /// `nn_kernels::q7q15::activations_direct_q15` (sigmoid or tanh by table, on a copy of the
+    /// input).
+    Activation {
+        /// Sigmoid or tanh.
+        function: TableActivation,
+        /// Integer bits of the input format (`15 - frac`, 0..=3).
+        int_width: u32,
+    },
 }
 
 impl Q15Params {
@@ -469,6 +484,11 @@ impl Q15Params {
             Q15Params::Dense(_) => "q15 dense",
             Q15Params::Relu => "q15 relu",
             Q15Params::Softmax { .. } => "q15 softmax",
+            Q15Params::Activation {
+                function: TableActivation::Sigmoid,
+                ..
+            } => "q15 sigmoid",
+            Q15Params::Activation { .. } => "q15 tanh",
         }
     }
 }
@@ -611,6 +631,7 @@ impl NodeParams {
                 | NodeParams::Q7Dense(_)
                 | NodeParams::Q7AvgPool2d(_)
                 | NodeParams::Q7Softmax { .. }
+                | NodeParams::Q7Activation { .. }
         )
     }
 }

@@ -10,7 +10,7 @@ use crate::weights::WDType;
 
 use super::super::{
     NodeParams, Q15ConvLowered, Q15DenseLowered, Q15Params, Q15Weights, Q7ConvLowered,
-    Q7DenseLowered, Rounding, Shifts, Window,
+    Q7DenseLowered, Rounding, Shifts, TableActivation, Window,
 };
 use super::{Ctx, LowerError};
 
@@ -83,6 +83,13 @@ pub(super) fn lower(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
             NodeParams::Q7Softmax {
                 rows: x.elements() / depth.max(1),
                 depth,
+            }
+        }
+        Op::Logistic | Op::Tanh => {
+            let (function, int_width) = table_activation(cx, 7)?;
+            NodeParams::Q7Activation {
+                function,
+                int_width,
             }
         }
         _ => return Ok(None),
@@ -171,14 +178,42 @@ fn lower_q15(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
                 depth,
             }
         }
+        Op::Logistic | Op::Tanh => {
+            let (function, int_width) = table_activation(cx, 15)?;
+            Q15Params::Activation {
+                function,
+                int_width,
+            }
+        }
         _ => {
             return Err(cx.unsupported(
-                "q15 networks take conv2d, dense, relu, softmax, reshape and flatten (the \
-                 legacy `_q15` functions of CMSIS-NN)",
+                "q15 networks take conv2d, dense, relu, logistic, tanh, softmax, reshape and \
+                 flatten (the legacy `_q15` functions of CMSIS-NN)",
             ))
         }
     };
     Ok(Some(NodeParams::Q15(params)))
+}
+
+/// Sigmoid or tanh by CMSIS's tables: the function and the input's integer bits
+/// (`bits - frac`, which the tables take in 0..=3); the output is Q0.`bits`.
+fn table_activation(cx: &Ctx<'_>, bits: i32) -> Result<(TableActivation, u32), LowerError> {
+    let (x, y) = unary(cx)?;
+    let function = if matches!(cx.node.op, Op::Logistic) {
+        TableActivation::Sigmoid
+    } else {
+        TableActivation::Tanh
+    };
+    let int_width = bits - frac(cx, x)?;
+    if !(0..=3).contains(&int_width) {
+        return Err(
+            cx.unsupported("CMSIS's table sigmoid and tanh take inputs with 0 to 3 integer bits")
+        );
+    }
+    if frac(cx, y)? != bits {
+        return Err(cx.unsupported("the table sigmoid and tanh write q7<7> or q15<15>"));
+    }
+    Ok((function, int_width as u32))
 }
 
 /// Little-endian `i16`s.

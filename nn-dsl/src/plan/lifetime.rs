@@ -178,7 +178,10 @@ pub(super) fn analyse(
             .tensors
             .get(node.output)
             .is_some_and(|t| t.dtype == crate::ir::DType::I8);
-        if decision.is_none() && options.in_place && int8_out && element_wise(&node.op) {
+        // A q7 network's sigmoid and tanh run the table kernels from an input into an output.
+        let table = module.numerics == crate::ir::Numerics::Pow2
+            && matches!(node.op, Op::Logistic | Op::Tanh);
+        if decision.is_none() && options.in_place && int8_out && !table && element_wise(&node.op) {
             let out = module.tensors.get(node.output)?;
             decision = node
                 .inputs

@@ -182,6 +182,11 @@ fn kind(p: &NodeParams) -> &'static str {
         NodeParams::Q7Dense(_) => "q7 dense",
         NodeParams::Q7AvgPool2d(_) => "q7 avg_pool2d",
         NodeParams::Q7Softmax { .. } => "q7 softmax",
+        NodeParams::Q7Activation {
+            function: crate::lower::TableActivation::Sigmoid,
+            ..
+        } => "q7 sigmoid",
+        NodeParams::Q7Activation { .. } => "q7 tanh",
         NodeParams::S16(p) => p.op_name(),
         NodeParams::Q15(p) => p.op_name(),
     }

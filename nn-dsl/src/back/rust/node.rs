@@ -1208,6 +1208,16 @@ impl Op<'_> {
                     quote! { let x = #x; let y = #y; #k::q7q15::softmax_q15_rows(#d, x, y)?; },
                 ))
             }
+            Q15Params::Activation {
+                function,
+                int_width,
+            } => {
+                let f = table_activation(k, *function);
+                Ok((
+                    quote!(),
+                    quote! { let x = #x; let y = #y; #k::q7q15::activations_direct_q15_copy(x, y, #int_width, #f)?; },
+                ))
+            }
         }
     }
 
@@ -1294,6 +1304,17 @@ impl Op<'_> {
                 Ok((
                     quote!(),
                     quote! { let x = #x; let y = #y; #k::q7q15::softmax_q7_rows(#d, x, y)?; },
+                ))
+            }
+            NodeParams::Q7Activation {
+                function,
+                int_width,
+            } => {
+                let f = table_activation(k, *function);
+                let (x, y) = (self.in_array(0, DType::I8)?, self.out_array(DType::I8)?);
+                Ok((
+                    quote!(),
+                    quote! { let x = #x; let y = #y; #k::q7q15::activations_direct_q7_copy(x, y, #int_width, #f)?; },
                 ))
             }
             NodeParams::Conv2d(c) => {
@@ -2015,4 +2036,12 @@ pub(super) fn lstm_state_fields(prefix: &str) -> (proc_macro2::Ident, proc_macro
         ident(&format!("{lower}_hidden")),
         ident(&format!("{lower}_cell")),
     )
+}
+
+/// The kernels' name of a table activation's function.
+fn table_activation(k: &TokenStream, f: crate::lower::TableActivation) -> TokenStream {
+    match f {
+        crate::lower::TableActivation::Sigmoid => quote!(#k::q7q15::Activation::Sigmoid),
+        crate::lower::TableActivation::Tanh => quote!(#k::q7q15::Activation::Tanh),
+    }
 }
