@@ -1327,15 +1327,43 @@ mod dot {
         weights: &[[[[i8; 16]; NB]; K4]; OB],
         output: &mut [i8],
     ) -> KernelResult {
+        conv_dot::<IC, OC, KH, KW, KP, NB, K4, OB, CP, true>(s, rq, input, weights, output)
+    }
+
+    /// [`conv_dot_s8`]; `BLOCK5`: whether the five-pixel kernel may run (a fully connected
+    /// layer, usually of one row, leaves its code out of the binary).
+    #[allow(clippy::too_many_arguments)]
+    fn conv_dot<
+        const IC: usize,
+        const OC: usize,
+        const KH: usize,
+        const KW: usize,
+        const KP: usize,
+        const NB: usize,
+        const K4: usize,
+        const OB: usize,
+        const CP: usize,
+        const BLOCK5: bool,
+    >(
+        s: &ConvSpec,
+        rq: &Requant<CP>,
+        input: &[i8],
+        weights: &[[[[i8; 16]; NB]; K4]; OB],
+        output: &mut [i8],
+    ) -> KernelResult {
         check(s, IC, OC, KH, KW, KP, CP, input.len(), output.len())?;
         if !(1..=4).contains(&NB) || K4 * 4 != KP || OB != OC.div_ceil(4 * NB) || CP != 4 * NB * OB
         {
             return Err(KernelError::Param("packed filter sizes"));
         }
         if rq.right_only {
-            run_dot::<IC, OC, KH, KW, KP, NB, K4, OB, CP, true>(s, rq, input, weights, output);
+            run_dot::<IC, OC, KH, KW, KP, NB, K4, OB, CP, true, BLOCK5>(
+                s, rq, input, weights, output,
+            );
         } else {
-            run_dot::<IC, OC, KH, KW, KP, NB, K4, OB, CP, false>(s, rq, input, weights, output);
+            run_dot::<IC, OC, KH, KW, KP, NB, K4, OB, CP, false, BLOCK5>(
+                s, rq, input, weights, output,
+            );
         }
         Ok(())
     }
@@ -1352,6 +1380,7 @@ mod dot {
         const OB: usize,
         const CP: usize,
         const RIGHT_ONLY: bool,
+        const BLOCK5: bool,
     >(
         s: &ConvSpec,
         rq: &Requant<CP>,
@@ -1375,7 +1404,7 @@ mod dot {
         unsafe {
             // Fewer than five pixels (a fully connected layer of one row): the 4- and
             // 1-pixel tiles below.
-            if NB == 4 && pixels >= MR5 {
+            if BLOCK5 && NB == 4 && pixels >= MR5 {
                 run5::<IC, OC, KH, KW, KP, NB, K4, OB, CP, RIGHT_ONLY>(
                     s,
                     rq,
@@ -1443,7 +1472,7 @@ mod dot {
         weights: &[[[[i8; 16]; NB]; K4]; OB],
         output: &mut [i8],
     ) -> KernelResult {
-        conv_dot_s8::<D, U, 1, 1, KP, NB, K4, OB, CP>(
+        conv_dot::<D, U, 1, 1, KP, NB, K4, OB, CP, false>(
             &ConvSpec::rows(batches),
             rq,
             input,
