@@ -430,6 +430,7 @@ def write_tables(path):
                      checked_table(fn, 16))
     path.write_text(text)
 
+
 # ---- a whole q7 network -------------------------------------------------------------------------
 
 NETWORK = """// A small q7 (power-of-two) CNN: CMSIS-NN's legacy arithmetic end to end.
