@@ -132,7 +132,8 @@ if [[ $codegen_target == cortex-m* ]]; then
 elif [[ $codegen_target == aarch64* ]]; then
     # The NEON kernels; max pooling and softmax are the Cortex-M table kernels in plain Rust.
     conv=conv::conv_s8
-    if [[ $codegen_target == aarch64-dotprod ]]; then conv=conv::dot::conv_dot_s8; fi
+    # `conv_dot_s8` is a thin wrapper inlined into its callers; `conv_dot` holds the code.
+    if [[ $codegen_target == aarch64-dotprod ]]; then conv=conv::dot::conv_dot; fi
     if [[ $codegen_target == aarch64-i8mm ]]; then conv=conv::mm::conv_mm_s8; fi
     kernels=(aarch64::$conv aarch64::depthwise::depthwise_s8 aarch64::add::add_s8
         aarch64::pool::avg_pool_s8 cortex_m::pool::max_pool_s8 cortex_m::softmax::softmax_s8

@@ -12,7 +12,7 @@
 
 use core::arch::aarch64::*;
 
-use super::neon::{Bounds, OutStage, Rq4};
+use super::neon::{OutStage, Rq4};
 use super::pack::kpad;
 use super::Requant;
 use crate::error::{check_len, product};
@@ -574,7 +574,7 @@ pub use mm::{conv_mm_s8, fully_connected_mm_s8};
 #[cfg(target_feature = "dotprod")]
 mod dot {
     use super::*;
-    use crate::aarch64::neon::sdot_lane;
+    use crate::aarch64::neon::{sdot_lane, Bounds};
 
     /// `MRB` rows times one block of `4 NB` filters: `[pixel][vector]` sums of 4 channels each.
     ///

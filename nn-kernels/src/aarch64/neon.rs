@@ -86,7 +86,9 @@ pub(super) struct OutStage {
     zp: int16x8_t,
     lo: int8x16_t,
     hi: int8x16_t,
-    /// Which clamp bounds are tighter than the int8 saturation of the narrowing.
+    /// Which clamp bounds are tighter than the int8 saturation of the narrowing (read by the
+    /// `SDOT` kernels).
+    #[cfg_attr(not(target_feature = "dotprod"), allow(dead_code))]
     pub(super) bounds: Bounds,
 }
 
@@ -142,6 +144,7 @@ impl OutStage {
     /// [`OutStage::narrow16`] with the clamp bounds fixed at compile time: `B` is
     /// [`Bounds::None`] (0), [`Bounds::Low`] (1) or [`Bounds::Both`] (2), and must match
     /// `self.bounds` (a looser one would skip a bound the layer needs).
+    #[cfg_attr(not(target_feature = "dotprod"), allow(dead_code))]
     #[inline(always)]
     pub(super) fn narrow16_b<const B: u8>(&self, v: [int32x4_t; 4]) -> int8x16_t {
         // SAFETY: Advanced SIMD is a baseline feature of every AArch64 target, so the NEON
