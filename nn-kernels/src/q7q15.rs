@@ -540,6 +540,16 @@ pub fn softmax_q7(input: &[i8], output: &mut [i8]) -> KernelResult {
 /// # Errors
 /// [`KernelError`] when the lengths differ, `depth` is 0 or does not divide them.
 pub fn softmax_q7_rows(depth: usize, input: &[i8], output: &mut [i8]) -> KernelResult {
+    softmax_rows(depth, input, output, softmax_q7)
+}
+
+/// `softmax` on each row of `depth` elements of `input`, into the same row of `output`.
+fn softmax_rows<T>(
+    depth: usize,
+    input: &[T],
+    output: &mut [T],
+    softmax: fn(&[T], &mut [T]) -> KernelResult,
+) -> KernelResult {
     check_len("output", input.len(), output.len())?;
     if depth == 0 || !input.len().is_multiple_of(depth) {
         return Err(KernelError::Param(
@@ -550,7 +560,7 @@ pub fn softmax_q7_rows(depth: usize, input: &[i8], output: &mut [i8]) -> KernelR
         .chunks_exact(depth)
         .zip(output.chunks_exact_mut(depth))
     {
-        softmax_q7(x, y)?;
+        softmax(x, y)?;
     }
     Ok(())
 }
@@ -598,19 +608,7 @@ pub fn softmax_q15(input: &[i16], output: &mut [i16]) -> KernelResult {
 /// # Errors
 /// [`KernelError`] when the lengths differ, `depth` is 0 or does not divide them.
 pub fn softmax_q15_rows(depth: usize, input: &[i16], output: &mut [i16]) -> KernelResult {
-    check_len("output", input.len(), output.len())?;
-    if depth == 0 || !input.len().is_multiple_of(depth) {
-        return Err(KernelError::Param(
-            "softmax rows: depth must divide the length",
-        ));
-    }
-    for (x, y) in input
-        .chunks_exact(depth)
-        .zip(output.chunks_exact_mut(depth))
-    {
-        softmax_q15(x, y)?;
-    }
-    Ok(())
+    softmax_rows(depth, input, output, softmax_q15)
 }
 
 /// [`relu_q15`] from `input` into `output` (a layer that does not run in place).

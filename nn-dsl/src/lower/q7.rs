@@ -118,11 +118,7 @@ fn lower_q15(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
             )?;
             let weights = i16s(&w.data);
             let shifts = shifts(cx, x, y, c.bias, Rounding::Nearest)?;
-            let bias = if c.bias {
-                i16s(&cx.checked("bias", WDType::I16, &[window.output_c])?.1.data)
-            } else {
-                vec![0; window.output_c]
-            };
+            let bias = bias_i16(cx, c.bias, window.output_c)?;
             Q15Params::Conv2d(Q15ConvLowered {
                 window,
                 shifts,
@@ -143,11 +139,7 @@ fn lower_q15(cx: &Ctx<'_>) -> Result<Option<NodeParams>, LowerError> {
                 }
             } else {
                 let (_, w) = cx.checked("weight", WDType::I16, &[d.units, depth])?;
-                let bias = if d.bias {
-                    i16s(&cx.checked("bias", WDType::I16, &[d.units])?.1.data)
-                } else {
-                    vec![0; d.units]
-                };
+                let bias = bias_i16(cx, d.bias, d.units)?;
                 Q15Weights::Q15 {
                     weights: i16s(&w.data),
                     bias,
@@ -328,4 +320,12 @@ fn bias_i8(cx: &Ctx<'_>, has_bias: bool, channels: usize) -> Result<Vec<i8>, Low
     }
     let (_, b) = cx.checked("bias", WDType::I8, &[channels])?;
     Ok(b.data.iter().map(|&v| v as i8).collect())
+}
+
+/// [`bias_i8`] for the q15 layers' int16 biases.
+fn bias_i16(cx: &Ctx<'_>, has_bias: bool, channels: usize) -> Result<Vec<i16>, LowerError> {
+    if !has_bias {
+        return Ok(vec![0; channels]);
+    }
+    Ok(i16s(&cx.checked("bias", WDType::I16, &[channels])?.1.data))
 }

@@ -127,8 +127,9 @@ struct Rows<'a, const IC: usize, const KH: usize, const KW: usize, const KP: usi
 }
 
 impl<const IC: usize, const KH: usize, const KW: usize, const KP: usize> Rows<'_, IC, KH, KW, KP> {
-    /// The row of output pixel `p`: in place, or gathered into `dst` (whose bytes past the
-    /// receptive field are zeros, written once by the caller).
+    /// The row of output pixel `p`: in place, or gathered into `dst` (its bytes past the
+    /// receptive field meet zero filters: zeros written once by the caller, or input bytes a
+    /// 16-byte copy left there).
     ///
     /// # Safety
     /// `p < output_h * output_w` and the spec was validated by [`check`] against the input.
